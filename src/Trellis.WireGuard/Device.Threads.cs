@@ -1,0 +1,79 @@
+namespace Trellis.WireGuard;
+
+/// <summary>The device's threads and the preallocated batches and queues they share.</summary>
+public sealed partial class Device
+{
+    private int _batchSize;
+    private BlockingRing<PacketBatch> _outFree = null!;
+    private BlockingRing<PacketBatch> _inFree = null!;
+    private BlockingRing<HandshakeWork> _handshakeFree = null!;
+    private BlockingRing<HandshakeWork> _handshakeQueue = null!;
+    private OrderedPipeline? _outbound;
+    private OrderedPipeline? _inbound;
+    private Thread? _tunThread;
+    private Thread? _receiveThread;
+    private Thread? _handshakeThread;
+
+    private void InitPipelines()
+    {
+        _batchSize = Math.Max(1, Math.Min(Bind.BatchSize, Tun.BatchSize));
+        _outFree = NewBatchPool();
+        _inFree = NewBatchPool();
+        _handshakeFree = new BlockingRing<HandshakeWork>(Constants.QueueHandshakeSize);
+        _handshakeQueue = new BlockingRing<HandshakeWork>(Constants.QueueHandshakeSize);
+        for (var i = 0; i < Constants.QueueHandshakeSize; i++)
+        {
+            _handshakeFree.TryAdd(new HandshakeWork());
+        }
+    }
+
+    private BlockingRing<PacketBatch> NewBatchPool()
+    {
+        var ring = new BlockingRing<PacketBatch>(_options.BatchesInFlight);
+        for (var i = 0; i < _options.BatchesInFlight; i++)
+        {
+            ring.TryAdd(new PacketBatch(_batchSize));
+        }
+
+        return ring;
+    }
+
+    private void StartThreads()
+    {
+        var workers = Math.Max(1, _options.Workers);
+        _outbound = new OrderedPipeline("wg seal", workers, _options.BatchesInFlight, SealBatch, SendBatch);
+        _inbound = new OrderedPipeline("wg open", workers, _options.BatchesInFlight, OpenBatch, WriteBatch);
+        _handshakeThread = new Thread(HandshakeLoop) { IsBackground = true, Name = "wg handshakes" };
+        _handshakeThread.Start();
+        _tunThread = new Thread(TunReadLoop) { IsBackground = true, Name = "wg tun reader" };
+        _tunThread.Start();
+        StartReceiveThread();
+    }
+
+    private void StartReceiveThread()
+    {
+        _receiveThread = new Thread(ReceiveLoop) { IsBackground = true, Name = "wg udp receiver" };
+        _receiveThread.Start();
+    }
+
+    private void StopReceiveThread()
+    {
+        Bind.Close();
+        _receiveThread?.Join();
+        _receiveThread = null;
+    }
+
+    private void StopThreads()
+    {
+        Bind.Close();
+        Tun.Close();
+        _handshakeQueue.Close();
+        _outFree.Close();
+        _inFree.Close();
+        _tunThread?.Join();
+        _receiveThread?.Join();
+        _handshakeThread?.Join();
+        _outbound?.Dispose();
+        _inbound?.Dispose();
+    }
+}

@@ -1,0 +1,79 @@
+namespace Trellis.WireGuard;
+
+/// <summary>
+/// Spreads batches over worker threads (the crypto) and hands them, in submission order, to one
+/// completion thread (the socket or TUN write). Order is kept across all peers, hence per peer;
+/// the pool of batches bounds how much is in flight and gives back-pressure to the reader.
+/// </summary>
+internal sealed class OrderedPipeline : IDisposable
+{
+    private readonly BlockingRing<PacketBatch> _work;
+    private readonly BlockingRing<PacketBatch> _order;
+    private readonly Thread[] _workers;
+    private readonly Thread _completer;
+    private readonly Action<PacketBatch, int> _process;
+    private readonly Action<PacketBatch> _complete;
+
+    public OrderedPipeline(string name, int workers, int capacity, Action<PacketBatch, int> process, Action<PacketBatch> complete)
+    {
+        _process = process;
+        _complete = complete;
+        _work = new BlockingRing<PacketBatch>(capacity);
+        _order = new BlockingRing<PacketBatch>(capacity);
+        _workers = new Thread[workers];
+        for (var i = 0; i < workers; i++)
+        {
+            var slot = i;
+            _workers[i] = new Thread(() => WorkLoop(slot)) { IsBackground = true, Name = $"{name} worker {i}" };
+            _workers[i].Start();
+        }
+
+        _completer = new Thread(CompleteLoop) { IsBackground = true, Name = $"{name} completion" };
+        _completer.Start();
+    }
+
+    public void Submit(PacketBatch batch)
+    {
+        batch.Processed.Reset();
+        if (!_order.Add(batch) || !_work.Add(batch))
+        {
+            batch.Processed.Set();
+        }
+    }
+
+    private void WorkLoop(int slot)
+    {
+        while (_work.Take(out var batch))
+        {
+            try
+            {
+                _process(batch, slot);
+            }
+            finally
+            {
+                batch.Processed.Set();
+            }
+        }
+    }
+
+    private void CompleteLoop()
+    {
+        while (_order.Take(out var batch))
+        {
+            batch.Processed.Wait();
+            _complete(batch);
+        }
+    }
+
+    public void Dispose()
+    {
+        _work.Close();
+        foreach (var w in _workers)
+        {
+            w.Join();
+        }
+
+        _order.Close();
+        _completer.Join();
+    }
+}
