@@ -14,12 +14,12 @@ public sealed partial class Device
     /// <summary>For tests: force (true) or forbid (false) the under-load behaviour; null measures the queue.</summary>
     internal bool? ForcedUnderLoad { get; set; }
 
-    private void EnqueueHandshake(ReadOnlySpan<byte> packet, in Endpoint source)
+    private bool EnqueueHandshake(ReadOnlySpan<byte> packet, in Endpoint source)
     {
         if (!_handshakeFree.TryTake(out var work))
         {
             Interlocked.Increment(ref Counters.HandshakeQueueFull);
-            return;
+            return false;
         }
 
         packet.CopyTo(work.Data);
@@ -29,7 +29,10 @@ public sealed partial class Device
         {
             Interlocked.Increment(ref Counters.HandshakeQueueFull);
             _handshakeFree.TryAdd(work);
+            return false;
         }
+
+        return true;
     }
 
     private void HandshakeLoop()
@@ -43,6 +46,8 @@ public sealed partial class Device
             finally
             {
                 _handshakeFree.TryAdd(work);
+                Interlocked.Increment(ref _receivedSettled);
+                RecordAllocations(2);
             }
         }
     }
@@ -137,9 +142,12 @@ public sealed partial class Device
             peer.Timers.SessionDerived();
             peer.Timers.HandshakeComplete();
             Interlocked.Increment(ref Counters.HandshakesCompleted);
-            peer.SendKeepalive();
+
+            // Before the keepalive: it sends staged data synchronously, and that data's "expect an
+            // answer" timer must not be cancelled by this packet's arrival.
             peer.Timers.AnyAuthenticatedPacketTraversal();
             peer.Timers.AnyAuthenticatedPacketReceived();
+            peer.SendKeepalive();
         }
     }
 

@@ -9,6 +9,15 @@ namespace Trellis.WireGuard;
 /// </summary>
 public sealed partial class Device
 {
+    // Datagrams taken from the bind whose handling is finished (tests wait for it to catch up).
+    private long _receivedSettled;
+
+    // touched only by the receive thread
+    private int _handshakesQueuedByClassify;
+
+    /// <summary>How many received datagrams have been fully handled (dropped, written, or answered).</summary>
+    internal long ReceivedSettled => Interlocked.Read(ref _receivedSettled);
+
     private void ReceiveLoop()
     {
         while (_inFree.Take(out var batch))
@@ -30,6 +39,7 @@ public sealed partial class Device
             }
 
             batch.Count = ClassifyInbound(batch, n);
+            Interlocked.Add(ref _receivedSettled, n - batch.Count - _handshakesQueuedByClassify);
             if (batch.Count == 0)
             {
                 _inFree.TryAdd(batch);
@@ -38,6 +48,8 @@ public sealed partial class Device
             {
                 _inbound!.Submit(batch);
             }
+
+            RecordAllocations(1);
         }
     }
 
@@ -45,6 +57,7 @@ public sealed partial class Device
     private int ClassifyInbound(PacketBatch batch, int n)
     {
         var kept = 0;
+        _handshakesQueuedByClassify = 0;
         for (var i = 0; i < n; i++)
         {
             var buffer = batch.Packets[i];
@@ -73,7 +86,11 @@ public sealed partial class Device
                 case MessageType.Initiation when packet.Length == MessageLayout.InitiationSize:
                 case MessageType.Response when packet.Length == MessageLayout.ResponseSize:
                 case MessageType.CookieReply when packet.Length == MessageLayout.CookieReplySize:
-                    EnqueueHandshake(packet, buffer.Endpoint);
+                    if (EnqueueHandshake(packet, buffer.Endpoint))
+                    {
+                        _handshakesQueuedByClassify++;
+                    }
+
                     break;
                 default:
                     Interlocked.Increment(ref Counters.MalformedPackets);
@@ -191,6 +208,7 @@ public sealed partial class Device
         }
 
         FinishReceiveRun(runPeer, runBytes, runData);
+        Interlocked.Add(ref _receivedSettled, batch.Count);
         batch.Clear();
         _inFree.TryAdd(batch);
     }

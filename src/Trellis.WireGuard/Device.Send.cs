@@ -46,6 +46,8 @@ public sealed partial class Device
             {
                 _outbound!.Submit(batch);
             }
+
+            RecordAllocations(0);
         }
     }
 

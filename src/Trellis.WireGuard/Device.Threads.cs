@@ -14,6 +14,16 @@ public sealed partial class Device
     private Thread? _receiveThread;
     private Thread? _handshakeThread;
 
+    // Bytes allocated so far by the TUN reader, UDP receiver and handshake threads (for the allocation test).
+    private readonly long[] _threadAllocated = new long[3];
+
+    /// <summary>Bytes allocated so far by every thread of the data path.</summary>
+    internal long DataPathAllocatedBytes =>
+        Volatile.Read(ref _threadAllocated[0]) + Volatile.Read(ref _threadAllocated[1]) + Volatile.Read(ref _threadAllocated[2]) +
+        (_outbound?.AllocatedBytes ?? 0) + (_inbound?.AllocatedBytes ?? 0);
+
+    private void RecordAllocations(int slot) => Volatile.Write(ref _threadAllocated[slot], GC.GetAllocatedBytesForCurrentThread());
+
     private void InitPipelines()
     {
         _batchSize = Math.Max(1, Math.Min(Bind.BatchSize, Tun.BatchSize));

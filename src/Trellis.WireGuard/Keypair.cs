@@ -51,6 +51,8 @@ public sealed class Keypair
     /// <summary>Reserves the next counter. Values at or past RejectAfterMessages must not be used.</summary>
     internal ulong NextNonce() => (ulong)Interlocked.Increment(ref _sendNonce) - 1;
 
+    internal void SetSendNonceForTest(ulong value) => Interlocked.Exchange(ref _sendNonce, (long)value);
+
     internal ChaCha20Poly1305 SendCipher(int slot) => _sendCiphers[slot] ??= new ChaCha20Poly1305(_sendKey);
 
     internal ChaCha20Poly1305 ReceiveCipher(int slot) => _receiveCiphers[slot] ??= new ChaCha20Poly1305(_receiveKey);

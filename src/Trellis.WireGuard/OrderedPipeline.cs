@@ -14,6 +14,9 @@ internal sealed class OrderedPipeline : IDisposable
     private readonly Action<PacketBatch, int> _process;
     private readonly Action<PacketBatch> _complete;
 
+    // Bytes each thread (workers, then the completer) has allocated so far, for the allocation test.
+    private readonly long[] _allocated;
+
     public OrderedPipeline(string name, int workers, int capacity, Action<PacketBatch, int> process, Action<PacketBatch> complete)
     {
         _process = process;
@@ -21,6 +24,7 @@ internal sealed class OrderedPipeline : IDisposable
         _work = new BlockingRing<PacketBatch>(capacity);
         _order = new BlockingRing<PacketBatch>(capacity);
         _workers = new Thread[workers];
+        _allocated = new long[workers + 1];
         for (var i = 0; i < workers; i++)
         {
             var slot = i;
@@ -52,6 +56,7 @@ internal sealed class OrderedPipeline : IDisposable
             finally
             {
                 batch.Processed.Set();
+                Volatile.Write(ref _allocated[slot], GC.GetAllocatedBytesForCurrentThread());
             }
         }
     }
@@ -62,6 +67,22 @@ internal sealed class OrderedPipeline : IDisposable
         {
             batch.Processed.Wait();
             _complete(batch);
+            Volatile.Write(ref _allocated[^1], GC.GetAllocatedBytesForCurrentThread());
+        }
+    }
+
+    /// <summary>Bytes allocated so far by this pipeline's threads.</summary>
+    public long AllocatedBytes
+    {
+        get
+        {
+            var sum = 0L;
+            for (var i = 0; i < _allocated.Length; i++)
+            {
+                sum += Volatile.Read(ref _allocated[i]);
+            }
+
+            return sum;
         }
     }
 

@@ -17,6 +17,9 @@ public sealed class InMemoryBind : IBind
 
     internal SlotQueue Incoming { get; } = new(1024, 4096);
 
+    /// <summary>Datagrams queued for this bind so far.</summary>
+    public long Delivered => Incoming.Enqueued;
+
     public int BatchSize => 32;
 
     public ushort Port

@@ -31,6 +31,8 @@ public sealed class SlotQueue
 
     public long Dropped { get; private set; }
 
+    public long Enqueued { get; private set; }
+
     public bool Enqueue(ReadOnlySpan<byte> packet, in Endpoint endpoint)
     {
         lock (_lock)
@@ -46,6 +48,7 @@ public sealed class SlotQueue
             _lengths[tail] = packet.Length;
             _endpoints[tail] = endpoint;
             _count++;
+            Enqueued++;
             Monitor.PulseAll(_lock);
             return true;
         }

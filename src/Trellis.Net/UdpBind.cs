@@ -1,0 +1,297 @@
+using System.Runtime.InteropServices;
+using Trellis.Core.Transport;
+
+namespace Trellis.Net;
+
+/// <summary>
+/// The plain UDP <see cref="IBind"/>: one dual-stack socket (IPv4 peers travel as v4-mapped IPv6,
+/// so one receive loop serves both families), batched with recvmmsg/sendmmsg. All native
+/// structures are allocated once per bind, so steady-state traffic allocates nothing.
+/// </summary>
+public sealed unsafe class UdpBind : IBind
+{
+    public const int DefaultBatchSize = 128;
+
+    private readonly bool _dualStack;
+
+    // Receive is single-threaded by contract; the gate makes a receiver left over from before a
+    // reopen finish (it is woken by the close) before the new one reuses the shared batch.
+    private readonly Lock _receiveGate = new();
+    private readonly MessageBatch _receiveBatch = new(DefaultBatchSize);
+    private readonly Sender[] _senders;
+
+    // Guarded by _openLock: opening, closing, the mark and disposal.
+    private readonly Lock _openLock = new();
+    private uint _mark;
+    private volatile bool _disposed;
+
+    // Read lock-free by the data path; replaced only under _openLock.
+    private volatile UdpSocket? _socket;
+
+    private long _sendErrors;
+    private long _receiveErrors;
+    private int _lastSendErrno;
+
+    /// <param name="dualStack">False for an IPv4-only socket, as used when IPv6 is unavailable anyway.</param>
+    public UdpBind(bool dualStack = true)
+    {
+        if (!OperatingSystem.IsLinux() || !Environment.Is64BitProcess)
+        {
+            throw new PlatformNotSupportedException("UdpBind uses Linux recvmmsg/sendmmsg with 64-bit structure layouts");
+        }
+
+        _dualStack = dualStack;
+
+        // A few independent send batches so encryption workers on several cores do not queue on one lock.
+        _senders = new Sender[Math.Clamp(Environment.ProcessorCount, 2, 8)];
+        for (var i = 0; i < _senders.Length; i++)
+        {
+            _senders[i] = new Sender(new MessageBatch(DefaultBatchSize));
+        }
+    }
+
+    public int BatchSize => DefaultBatchSize;
+
+    public ushort Port => _socket?.Port ?? 0;
+
+    /// <summary>True when the open socket is dual-stack (AF_INET6); false when IPv4-only or closed.</summary>
+    public bool IsDualStack => _socket?.Family == Libc.AF_INET6;
+
+    /// <summary>Packets dropped on send: unreachable, buffers full, bad destination or length, or bind closed.</summary>
+    public long SendErrors => Interlocked.Read(ref _sendErrors);
+
+    /// <summary>Transient receive failures skipped (ICMP errors surfacing, memory pressure).</summary>
+    public long ReceiveErrors => Interlocked.Read(ref _receiveErrors);
+
+    /// <summary>The errno of the most recent dropped send, for diagnostics (0 if none).</summary>
+    public int LastSendErrno => Volatile.Read(ref _lastSendErrno);
+
+    public ushort Open(ushort port)
+    {
+        lock (_openLock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            CloseLocked();
+            var socket = UdpSocket.Open(port, _dualStack);
+            try
+            {
+                if (_mark != 0)
+                {
+                    socket.SetMark(_mark);
+                }
+            }
+            catch
+            {
+                socket.Close();
+                throw;
+            }
+
+            _socket = socket;
+            return socket.Port;
+        }
+    }
+
+    public void SetMark(uint mark)
+    {
+        lock (_openLock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _socket?.SetMark(mark);
+            _mark = mark;
+        }
+    }
+
+    public void Close()
+    {
+        lock (_openLock)
+        {
+            CloseLocked();
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_openLock)
+        {
+            CloseLocked();
+            _disposed = true;
+        }
+    }
+
+    public int Receive(Span<PacketBuffer> packets)
+    {
+        if (packets.IsEmpty)
+        {
+            throw new ArgumentException("need at least one buffer", nameof(packets));
+        }
+
+        using var gate = _receiveGate.EnterScope();
+        var socket = _socket;
+        if (socket is null || !socket.Fd.TryAcquire())
+        {
+            return 0;
+        }
+
+        try
+        {
+            var batch = _receiveBatch;
+            var count = Math.Min(packets.Length, batch.Size);
+            while (true)
+            {
+                for (var i = 0; i < count; i++)
+                {
+                    batch.PrepareReceive(i, packets[i]);
+                }
+
+                // Blocks for the first datagram only, then takes whatever else is already queued.
+                var received = Libc.recvmmsg(socket.Fd.Value, batch.Headers, (uint)count, Libc.MSG_WAITFORONE, null);
+                if (socket.IsClosed)
+                {
+                    return 0;
+                }
+
+                if (received > 0)
+                {
+                    for (var i = 0; i < received; i++)
+                    {
+                        batch.CompleteReceive(i, packets[i]);
+                    }
+
+                    return received;
+                }
+
+                var errno = received < 0 ? Marshal.GetLastPInvokeError() : Errno.EAGAIN;
+                if (errno == Errno.EINTR)
+                {
+                    continue;
+                }
+
+                if (errno is Errno.EAGAIN or Errno.ECONNREFUSED or Errno.EHOSTUNREACH or Errno.ENETUNREACH or Errno.ENOMEM or Errno.ENOBUFS)
+                {
+                    Interlocked.Increment(ref _receiveErrors);
+                    continue;
+                }
+
+                throw new ErrnoException($"recvmmsg on UDP port {socket.Port}", errno);
+            }
+        }
+        finally
+        {
+            socket.Fd.Release();
+        }
+    }
+
+    public void Send(ReadOnlySpan<PacketBuffer> packets)
+    {
+        if (packets.IsEmpty)
+        {
+            return;
+        }
+
+        var socket = _socket;
+        if (socket is null || !socket.Fd.TryAcquire())
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            Interlocked.Add(ref _sendErrors, packets.Length);
+            return;
+        }
+
+        var sender = RentSender();
+        try
+        {
+            while (!packets.IsEmpty)
+            {
+                var chunk = packets[..Math.Min(packets.Length, sender.Batch.Size)];
+                SendBatch(socket, sender.Batch, chunk);
+                packets = packets[chunk.Length..];
+            }
+        }
+        finally
+        {
+            sender.Gate.Exit();
+            socket.Fd.Release();
+        }
+    }
+
+    private void SendBatch(UdpSocket socket, MessageBatch batch, ReadOnlySpan<PacketBuffer> packets)
+    {
+        var count = 0;
+        var dropped = 0;
+        foreach (var packet in packets)
+        {
+            if (batch.TryPrepareSend(count, packet, socket.Family))
+            {
+                count++;
+            }
+            else
+            {
+                dropped++;
+            }
+        }
+
+        // sendmmsg stops at the first failing message and reports how many went before it; the next
+        // call then fails on that message alone, which is dropped and counted.
+        var start = 0;
+        while (start < count)
+        {
+            var sent = Libc.sendmmsg(socket.Fd.Value, batch.Headers + start, (uint)(count - start), Libc.MSG_NOSIGNAL);
+            if (sent > 0)
+            {
+                start += sent;
+                continue;
+            }
+
+            var errno = sent < 0 ? Marshal.GetLastPInvokeError() : Errno.EAGAIN;
+            if (errno == Errno.EINTR)
+            {
+                continue;
+            }
+
+            if (socket.IsClosed)
+            {
+                dropped += count - start;
+                break;
+            }
+
+            Volatile.Write(ref _lastSendErrno, errno);
+            dropped++;
+            start++;
+        }
+
+        if (dropped != 0)
+        {
+            Interlocked.Add(ref _sendErrors, dropped);
+        }
+    }
+
+    /// <summary>Takes a free send batch, preferring this thread's usual one; waits on it if all are busy.</summary>
+    private Sender RentSender()
+    {
+        var start = (Environment.CurrentManagedThreadId & int.MaxValue) % _senders.Length;
+        for (var i = 0; i < _senders.Length; i++)
+        {
+            var sender = _senders[(start + i) % _senders.Length];
+            if (sender.Gate.TryEnter())
+            {
+                return sender;
+            }
+        }
+
+        _senders[start].Gate.Enter();
+        return _senders[start];
+    }
+
+    private void CloseLocked()
+    {
+        var socket = _socket;
+        _socket = null;
+        socket?.Close();
+    }
+
+    private sealed class Sender(MessageBatch batch)
+    {
+        public Lock Gate { get; } = new();
+
+        public MessageBatch Batch { get; } = batch;
+    }
+}

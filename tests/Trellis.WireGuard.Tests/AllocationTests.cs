@@ -1,0 +1,48 @@
+namespace Trellis.WireGuard.Tests;
+
+/// <summary>Steady-state traffic allocates nothing per packet, on either side of the tunnel.</summary>
+public class AllocationTests
+{
+    [Fact]
+    public void Sending_and_receiving_allocate_nothing_per_packet_in_steady_state()
+    {
+        // The system clock: the fake clock allocates a waiter whenever a timer is re-armed.
+        using var pair = new DevicePair();
+        var packet = Packets.Build("10.0.0.1", "10.0.0.2", 1000);
+        var reply = Packets.Build("10.0.0.2", "10.0.0.1", 1000);
+        var into = new[] { new Trellis.Core.Transport.PacketBuffer() };
+
+        void Exchange(int rounds)
+        {
+            for (var i = 0; i < rounds; i++)
+            {
+                for (var j = 0; j < 16; j++)
+                {
+                    pair.TunA.Inject(packet);
+                    pair.TunB.Inject(reply);
+                }
+
+                for (var j = 0; j < 16; j++)
+                {
+                    if (pair.TunB.Delivered.Dequeue(into, 0, DevicePair.Patience) != 1 || pair.TunA.Delivered.Dequeue(into, 0, DevicePair.Patience) != 1)
+                    {
+                        Assert.Fail("a packet was lost");
+                    }
+                }
+            }
+        }
+
+        Assert.NotNull(DevicePair.Carry(pair.TunA, pair.TunB, packet)); // one session, initiated by A
+        Assert.NotNull(DevicePair.Carry(pair.TunB, pair.TunA, reply));
+        Exchange(200); // warm up: sessions, lazily created ciphers, JIT tiers
+        pair.Network.Tap = null; // the harness's wire log copies every packet
+        // Counted on the device's own threads: the test runner allocates on others meanwhile.
+        long DataPath() => pair.A.DataPathAllocatedBytes + pair.B.DataPathAllocatedBytes;
+        var before = DataPath();
+        Exchange(1000);
+        var allocated = DataPath() - before;
+
+        const int packets = 1000 * 16 * 2;
+        Assert.True(allocated < packets / 16, $"{allocated} bytes allocated for {packets} packets");
+    }
+}
