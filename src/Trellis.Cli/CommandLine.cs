@@ -1,0 +1,44 @@
+using System.CommandLine;
+using Trellis.Cli.Verbs;
+
+namespace Trellis.Cli;
+
+/// <summary>The verbs of the one `trellis` executable. Exit codes: 0 success, 1 failure, 2 usage error.</summary>
+public static class CommandLine
+{
+    public const int Success = 0;
+    public const int Failure = 1;
+    public const int UsageError = 2;
+
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("Trellis: a self-hosted mesh VPN (WireGuard data plane in userspace).");
+        root.Subcommands.Add(WireGuardVerb.Build());
+        root.Subcommands.Add(KeysVerb.BuildGenKey());
+        root.Subcommands.Add(KeysVerb.BuildPubKey());
+        return root;
+    }
+
+    public static int Run(string[] args, TextWriter? output = null, TextWriter? error = null)
+    {
+        var root = Build();
+        var parse = root.Parse(args);
+        var config = new InvocationConfiguration
+        {
+            Output = output ?? Console.Out,
+            Error = error ?? Console.Error,
+        };
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var e in parse.Errors)
+            {
+                config.Error.WriteLine($"trellis: {e.Message}");
+            }
+
+            config.Error.WriteLine("Try 'trellis --help'.");
+            return UsageError;
+        }
+
+        return parse.Invoke(config);
+    }
+}
