@@ -1,0 +1,65 @@
+namespace Trellis.Cli.Tests;
+
+public class CommandLineTests
+{
+    private static (int Code, string Output, string Error) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var code = CommandLine.Run(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    [Theory]
+    [InlineData]
+    [InlineData("wireguard")]
+    [InlineData("genkey")]
+    [InlineData("pubkey")]
+    public void Help_is_available_everywhere(params string[] verb)
+    {
+        var (code, output, _) = Run([.. verb, "--help"]);
+        Assert.Equal(0, code);
+        Assert.Contains("Usage:", output);
+    }
+
+    [Fact]
+    public void An_unknown_verb_is_a_usage_error()
+    {
+        var (code, _, error) = Run("frobnicate");
+        Assert.Equal(2, code);
+        Assert.Contains("frobnicate", error);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("this-name-is-far-too-long")]
+    [InlineData("bad/name")]
+    public void A_bad_interface_name_is_a_usage_error_with_a_clear_message(string name)
+    {
+        var (code, _, error) = Run("wireguard", name);
+        Assert.Equal(2, code);
+        Assert.StartsWith("trellis wireguard:", error);
+    }
+
+    [Fact]
+    public void A_missing_interface_name_is_a_usage_error()
+    {
+        Assert.Equal(2, Run("wireguard").Code);
+    }
+
+    [Fact]
+    public void An_out_of_range_mtu_is_a_usage_error()
+    {
+        var (code, _, error) = Run("wireguard", "wgx0", "--mtu", "10");
+        Assert.Equal(2, code);
+        Assert.Contains("--mtu", error);
+    }
+
+    [Fact]
+    public void Genkey_prints_a_key_that_pubkey_accepts()
+    {
+        var (code, output, _) = Run("genkey");
+        Assert.Equal(0, code);
+        Assert.True(Trellis.Core.Keys.Key.TryParseBase64(output.Trim(), out _));
+    }
+}
