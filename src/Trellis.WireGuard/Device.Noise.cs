@@ -318,7 +318,7 @@ public sealed partial class Device
                 return null;
             }
 
-            keypair = new Keypair(peer, send, receive, isInitiator, hs.LocalIndex, hs.RemoteIndex, _time.GetTimestamp(), CipherSlots);
+            keypair = new Keypair(peer, send, receive, isInitiator, hs.LocalIndex, hs.RemoteIndex, _time.GetTimestamp());
             _indices.SwapToKeypair(hs.LocalIndex, keypair);
             hs.LocalIndex = 0; // the index now belongs to the keypair
             hs.ClearLocked();

@@ -101,7 +101,7 @@ public sealed partial class Device
         return kept;
     }
 
-    private void OpenBatch(PacketBatch batch, int slot)
+    private void OpenBatch(PacketBatch batch)
     {
         for (var i = 0; i < batch.Count; i++)
         {
@@ -115,7 +115,7 @@ public sealed partial class Device
                 continue;
             }
 
-            batch.Ok[i] = OpenTransport(batch.Packets[i].Packet, keypair.ReceiveCipher(slot), nonce);
+            batch.Ok[i] = OpenTransport(batch.Packets[i].Packet, keypair, nonce);
             if (!batch.Ok[i])
             {
                 Interlocked.Increment(ref Counters.DecryptionFailed);

@@ -96,7 +96,7 @@ public sealed partial class Device
         return kept;
     }
 
-    private void SealBatch(PacketBatch batch, int slot)
+    private void SealBatch(PacketBatch batch)
     {
         for (var i = 0; i < batch.Count; i++)
         {
@@ -108,7 +108,7 @@ public sealed partial class Device
                 continue;
             }
 
-            buffer.Length = SealTransport(buffer.Data, buffer.Length, keypair, keypair.SendCipher(slot), batch.Nonces[i]);
+            buffer.Length = SealTransport(buffer.Data, buffer.Length, keypair, batch.Nonces[i]);
             buffer.Offset = 0;
             batch.Ok[i] = true;
         }

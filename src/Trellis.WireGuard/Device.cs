@@ -49,7 +49,6 @@ public sealed partial class Device : IDisposable
         _cookieChecker = new CookieChecker(_time);
         _rateLimiter = new RateLimiter(_time);
         AllowedIps = new AllowedIps<Peer>();
-        CipherSlots = Math.Max(1, _options.Workers) + 1;
         InitPipelines();
     }
 
@@ -67,11 +66,6 @@ public sealed partial class Device : IDisposable
     public int Mtu => Tun.Mtu;
 
     public bool IsUp => Volatile.Read(ref _up);
-
-    internal int CipherSlots { get; }
-
-    /// <summary>The cipher slot shared by control-path senders, used under the keypair's lock.</summary>
-    internal int SharedCipherSlot => CipherSlots - 1;
 
     public IReadOnlyList<Peer> Peers => Volatile.Read(ref _peerSnapshot);
 
@@ -358,7 +352,7 @@ public sealed partial class Device : IDisposable
     /// Pads and seals the plaintext at <c>data[16..16+length]</c> in place, writes the header, and
     /// returns the message length.
     /// </summary>
-    internal int SealTransport(byte[] data, int length, Keypair keypair, ChaCha20Poly1305 cipher, ulong nonce)
+    internal int SealTransport(byte[] data, int length, Keypair keypair, ulong nonce)
     {
         var padding = MessageLayout.PaddingSize(length, Mtu);
         var padded = length + padding;
@@ -366,29 +360,17 @@ public sealed partial class Device : IDisposable
         MessageLayout.WriteType(data, MessageType.Transport);
         BinaryPrimitives.WriteUInt32LittleEndian(data.AsSpan(MessageLayout.TransportReceiver), keypair.RemoteIndex);
         BinaryPrimitives.WriteUInt64LittleEndian(data.AsSpan(MessageLayout.TransportCounter), nonce);
-        Span<byte> nonce12 = stackalloc byte[12];
-        Aead.WriteNonce(nonce12, nonce);
-        var body = data.AsSpan(MessageLayout.TransportHeaderSize, padded);
-        cipher.Encrypt(nonce12, body, body, data.AsSpan(MessageLayout.TransportHeaderSize + padded, MessageLayout.TagSize));
+        ChaChaPolyContext.ForCurrentThread().Seal(
+            keypair.SendKey, nonce, data.AsSpan(MessageLayout.TransportHeaderSize, padded), data.AsSpan(MessageLayout.TransportHeaderSize + padded, MessageLayout.TagSize));
         return MessageLayout.TransportHeaderSize + padded + MessageLayout.TagSize;
     }
 
     /// <summary>Opens the transport message <paramref name="packet"/> in place; the plaintext follows the 16-byte header.</summary>
-    internal static bool OpenTransport(Span<byte> packet, ChaCha20Poly1305 cipher, ulong nonce)
+    internal static bool OpenTransport(Span<byte> packet, Keypair keypair, ulong nonce)
     {
-        Span<byte> nonce12 = stackalloc byte[12];
-        Aead.WriteNonce(nonce12, nonce);
         var bodyLength = packet.Length - MessageLayout.TransportMinSize;
-        var body = packet.Slice(MessageLayout.TransportHeaderSize, bodyLength);
-        try
-        {
-            cipher.Decrypt(nonce12, body, packet.Slice(MessageLayout.TransportHeaderSize + bodyLength, MessageLayout.TagSize), body);
-            return true;
-        }
-        catch (AuthenticationTagMismatchException)
-        {
-            return false;
-        }
+        return ChaChaPolyContext.ForCurrentThread().Open(
+            keypair.ReceiveKey, nonce, packet.Slice(MessageLayout.TransportHeaderSize, bodyLength), packet.Slice(MessageLayout.TransportHeaderSize + bodyLength, MessageLayout.TagSize));
     }
 
     public void Dispose()

@@ -3,18 +3,16 @@ using System.Security.Cryptography;
 namespace Trellis.WireGuard;
 
 /// <summary>
-/// The transport keys of one completed handshake. Ciphers are created per worker slot, because a
-/// .NET AEAD instance is not safe for concurrent use and the data path encrypts on several cores.
+/// The transport keys of one completed handshake. The keys are plain bytes: each data-path thread
+/// has its own cipher context and keys it per packet.
 /// </summary>
 public sealed class Keypair
 {
     private readonly byte[] _sendKey;
     private readonly byte[] _receiveKey;
-    private readonly ChaCha20Poly1305?[] _sendCiphers;
-    private readonly ChaCha20Poly1305?[] _receiveCiphers;
     private long _sendNonce;
 
-    internal Keypair(Peer peer, ReadOnlySpan<byte> sendKey, ReadOnlySpan<byte> receiveKey, bool isInitiator, uint localIndex, uint remoteIndex, long createdTimestamp, int cipherSlots)
+    internal Keypair(Peer peer, ReadOnlySpan<byte> sendKey, ReadOnlySpan<byte> receiveKey, bool isInitiator, uint localIndex, uint remoteIndex, long createdTimestamp)
     {
         Peer = peer;
         _sendKey = sendKey.ToArray();
@@ -23,8 +21,6 @@ public sealed class Keypair
         LocalIndex = localIndex;
         RemoteIndex = remoteIndex;
         CreatedTimestamp = createdTimestamp;
-        _sendCiphers = new ChaCha20Poly1305?[cipherSlots];
-        _receiveCiphers = new ChaCha20Poly1305?[cipherSlots];
     }
 
     public Peer Peer { get; }
@@ -40,7 +36,7 @@ public sealed class Keypair
 
     internal ReplayFilter Replay { get; } = new();
 
-    /// <summary>Guards <see cref="Replay"/> and the shared (last) cipher slot.</summary>
+    /// <summary>Guards <see cref="Replay"/>, and deletion against control-path sends.</summary>
     internal Lock SyncRoot { get; } = new();
 
     /// <summary>Nonces handed out so far; the next send uses this value.</summary>
@@ -53,13 +49,13 @@ public sealed class Keypair
 
     internal void SetSendNonceForTest(ulong value) => Interlocked.Exchange(ref _sendNonce, (long)value);
 
-    internal ChaCha20Poly1305 SendCipher(int slot) => _sendCiphers[slot] ??= new ChaCha20Poly1305(_sendKey);
+    internal ReadOnlySpan<byte> SendKey => _sendKey;
 
-    internal ChaCha20Poly1305 ReceiveCipher(int slot) => _receiveCiphers[slot] ??= new ChaCha20Poly1305(_receiveKey);
+    internal ReadOnlySpan<byte> ReceiveKey => _receiveKey;
 
     /// <summary>
-    /// Forgets the keys. Ciphers already handed to a worker finish their packet and are left to the
-    /// finalizer rather than disposed under it.
+    /// Forgets the keys. A worker sealing with this keypair right now may finish its packet with
+    /// zeroed key bytes; the peer rejects such a packet, which is the right outcome for a dead session.
     /// </summary>
     internal void Delete()
     {

@@ -11,13 +11,13 @@ internal sealed class OrderedPipeline : IDisposable
     private readonly BlockingRing<PacketBatch> _order;
     private readonly Thread[] _workers;
     private readonly Thread _completer;
-    private readonly Action<PacketBatch, int> _process;
+    private readonly Action<PacketBatch> _process;
     private readonly Action<PacketBatch> _complete;
 
     // Bytes each thread (workers, then the completer) has allocated so far, for the allocation test.
     private readonly long[] _allocated;
 
-    public OrderedPipeline(string name, int workers, int capacity, Action<PacketBatch, int> process, Action<PacketBatch> complete)
+    public OrderedPipeline(string name, int workers, int capacity, Action<PacketBatch> process, Action<PacketBatch> complete)
     {
         _process = process;
         _complete = complete;
@@ -51,7 +51,7 @@ internal sealed class OrderedPipeline : IDisposable
         {
             try
             {
-                _process(batch, slot);
+                _process(batch);
             }
             finally
             {

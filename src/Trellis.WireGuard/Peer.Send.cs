@@ -130,7 +130,7 @@ public sealed partial class Peer
                 return false;
             }
 
-            buffer.Length = Device.SealTransport(buffer.Data, plaintext.Length, keypair, keypair.SendCipher(Device.SharedCipherSlot), nonce);
+            buffer.Length = Device.SealTransport(buffer.Data, plaintext.Length, keypair, nonce);
         }
 
         buffer.Offset = 0;
@@ -180,8 +180,11 @@ public sealed partial class Peer
         Cookies.AddMacs(msg);
         Timers.AnyAuthenticatedPacketTraversal();
         Timers.AnyAuthenticatedPacketSent();
-        SendRaw(msg);
+
+        // Armed before the send: a fast answer completes the handshake on another thread, and its
+        // disarming must not come before this arming.
         Timers.HandshakeInitiated();
+        SendRaw(msg);
     }
 
     internal void SendHandshakeResponse()

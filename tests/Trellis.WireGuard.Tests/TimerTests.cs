@@ -114,7 +114,15 @@ public class TimerTests
         pair.AdvanceSettled(Constants.KeepaliveTimeout - TimeSpan.FromMilliseconds(100));
         Assert.Equal(before, Keepalives(pair, pair.B));
         pair.AdvanceSettled(TimeSpan.FromMilliseconds(200));
-        Assert.Equal(before + 1, Keepalives(pair, pair.B));
+        string Dump()
+        {
+            lock (pair.Wire)
+            {
+                return string.Join("\n", pair.Wire.Select(w => $"{w.Source.Port}->{w.Destination.Port} type {w.Bytes[0]} len {w.Bytes.Length}"));
+            }
+        }
+
+        Assert.True(before + 1 == Keepalives(pair, pair.B), $"before {before} now {Keepalives(pair, pair.B)} at {pair.Fake.GetUtcNow()}\n{Dump()}");
     }
 
     [Fact]
