@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(Trellis.Benchmarks.AeadBenchmarks).Assembly).Run(args);
