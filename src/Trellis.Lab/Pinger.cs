@@ -1,0 +1,90 @@
+using System.Globalization;
+using System.Net;
+using System.Text.RegularExpressions;
+
+namespace Trellis.Lab;
+
+/// <summary>Runs iputils <c>ping</c> inside a namespace (IPv4 or IPv6 by the destination's family).</summary>
+public static partial class Pinger
+{
+    /// <summary>Runs <c>ping -n -c COUNT -i INTERVAL -W WAIT [-I SOURCE] DESTINATION</c>.</summary>
+    public static async Task<PingResult> PingAsync(
+        NetNamespace ns,
+        IPAddress destination,
+        int count = 3,
+        double intervalSeconds = 0.2,
+        int waitSeconds = 1,
+        IPAddress? source = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(ns);
+        ArgumentNullException.ThrowIfNull(destination);
+        var arguments = new List<string>
+        {
+            "-n",
+            "-c", count.ToString(CultureInfo.InvariantCulture),
+            "-i", intervalSeconds.ToString("0.###", CultureInfo.InvariantCulture),
+            "-W", waitSeconds.ToString(CultureInfo.InvariantCulture),
+        };
+        if (source is not null)
+        {
+            arguments.Add("-I");
+            arguments.Add(source.ToString());
+        }
+
+        arguments.Add(destination.ToString());
+        var options = new CommandOptions { Timeout = TimeSpan.FromSeconds((count * intervalSeconds) + waitSeconds + 10) };
+        var result = await ns.ExecAsync("ping", arguments, options, cancellationToken).ConfigureAwait(false);
+        return Parse(result);
+    }
+
+    /// <summary>
+    /// Sends single pings (<c>-c 1 -W 1</c>) until one is answered; throws <see cref="TimeoutException"/>
+    /// (with the last ping's output) when none is answered before the deadline. Returns the answered ping.
+    /// </summary>
+    public static async Task<PingResult> WaitForReplyAsync(
+        NetNamespace ns,
+        IPAddress destination,
+        TimeSpan timeout,
+        IPAddress? source = null,
+        CancellationToken cancellationToken = default)
+    {
+        PingResult? last = null;
+        try
+        {
+            return await Poll.ForValueAsync(
+                async ct =>
+                {
+                    last = await PingAsync(ns, destination, count: 1, waitSeconds: 1, source: source, cancellationToken: ct).ConfigureAwait(false);
+                    return last.AnyReceived ? last : null;
+                },
+                timeout,
+                $"a ping reply from {destination} in {ns.Name}",
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}; last attempt: {last}", e);
+        }
+    }
+
+    internal static PingResult Parse(CommandResult result)
+    {
+        var summary = SummaryPattern().Match(result.StandardOutput);
+        var transmitted = summary.Success ? int.Parse(summary.Groups[1].ValueSpan, CultureInfo.InvariantCulture) : 0;
+        var received = summary.Success ? int.Parse(summary.Groups[2].ValueSpan, CultureInfo.InvariantCulture) : 0;
+        var rtts = new List<double>();
+        foreach (Match match in TimePattern().Matches(result.StandardOutput))
+        {
+            rtts.Add(double.Parse(match.Groups[1].ValueSpan, CultureInfo.InvariantCulture));
+        }
+
+        return new PingResult(transmitted, received, rtts, result);
+    }
+
+    [GeneratedRegex(@"(\d+) packets transmitted, (\d+) (?:packets )?received")]
+    private static partial Regex SummaryPattern();
+
+    [GeneratedRegex(@"time=([0-9.]+) ms")]
+    private static partial Regex TimePattern();
+}
