@@ -31,6 +31,11 @@ public sealed partial class Device
             {
                 n = 0;
             }
+            catch (IOException e)
+            {
+                ReportFailure(e);
+                n = 0;
+            }
 
             if (n == 0)
             {
@@ -204,6 +209,10 @@ public sealed partial class Device
             catch (ObjectDisposedException)
             {
                 // shutting down
+            }
+            catch (IOException e)
+            {
+                ReportFailure(e);
             }
         }
 

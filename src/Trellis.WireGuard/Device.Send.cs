@@ -24,6 +24,11 @@ public sealed partial class Device
             {
                 n = 0;
             }
+            catch (IOException e)
+            {
+                ReportFailure(e); // e.g. the interface was deleted under us
+                n = 0;
+            }
 
             if (n == 0)
             {

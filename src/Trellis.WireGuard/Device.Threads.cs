@@ -24,6 +24,22 @@ public sealed partial class Device
 
     private void RecordAllocations(int slot) => Volatile.Write(ref _threadAllocated[slot], GC.GetAllocatedBytesForCurrentThread());
 
+    /// <summary>
+    /// Raised (once) when the TUN or the socket fails for good, e.g. the interface was deleted; the
+    /// device stops moving packets in that direction and its owner should shut it down.
+    /// </summary>
+    public event Action<Exception>? Failed;
+
+    private int _failed;
+
+    private void ReportFailure(Exception e)
+    {
+        if (IsUp && Interlocked.Exchange(ref _failed, 1) == 0)
+        {
+            Failed?.Invoke(e);
+        }
+    }
+
     private void InitPipelines()
     {
         _batchSize = Math.Max(1, Math.Min(Bind.BatchSize, Tun.BatchSize));

@@ -42,4 +42,19 @@ public sealed class CleanExitTests(ITestOutputHelper output)
         Assert.False(File.Exists(device.SocketPath), $"{device.SocketPath} is left behind");
         Assert.False(await ns.HasInterfaceAsync(device.Name), $"interface {device.Name} is left behind");
     }
+
+    [Fact]
+    public async Task Deleting_the_interface_stops_Trellis_with_a_message_and_a_failure_exit()
+    {
+        LabRequirements.EnsureAvailable();
+        await using var ns = await NetNamespace.CreateAsync();
+        await using var device = await WireGuardInterface.StartAsync(ns, Implementation.Trellis);
+        (await ns.IpAsync("link", "del", device.Name)).EnsureSuccess();
+
+        var exitCode = await device.Process.WaitForExitAsync(ExitDeadline);
+        output.WriteLine(device.Process.Output);
+        Assert.Equal(1, exitCode);
+        Assert.Contains("the interface was deleted", device.Process.Output, StringComparison.Ordinal);
+        Assert.False(File.Exists(device.SocketPath), $"{device.SocketPath} is left behind");
+    }
 }

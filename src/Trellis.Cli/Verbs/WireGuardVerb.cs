@@ -54,11 +54,23 @@ internal static class WireGuardVerb
         {
             tun = LinuxTun.Create(ifname, mtu);
             device = new Device(tun, new UdpBind(), time: ScaledTimeProvider.FromEnvironment());
+            Exception? failure = null;
+            device.Failed += e =>
+            {
+                failure = e;
+                stop.Set();
+            };
             uapi = new UapiServer(device, tun.Name);
             device.Up();
             Console.Out.WriteLine($"trellis wireguard: {tun.Name} is up; configure it with wg(8) (socket {uapi.SocketPath})");
             Console.Out.Flush();
             stop.Wait();
+            if (failure is not null)
+            {
+                error.WriteLine($"trellis wireguard: {failure.Message}; shutting down");
+                return CommandLine.Failure;
+            }
+
             return CommandLine.Success;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or System.Net.Sockets.SocketException)
