@@ -36,8 +36,34 @@ internal sealed class OrderedPipeline : IDisposable
         _completer.Start();
     }
 
+    /// <summary>Batches at most this big skip the threads when nothing else is in flight.</summary>
+    public const int InlineBatchLimit = 2;
+
+    // Batches submitted and not yet completed.
+    private int _inFlight;
+
+    /// <summary>
+    /// Queues a batch, or, when the pipeline is empty and the batch tiny (a ping, an ACK), processes
+    /// and completes it on the caller's thread: two thread hand-offs cost more than the crypto of a
+    /// packet. Order holds because nothing else is in flight and the caller is the only submitter.
+    /// </summary>
     public void Submit(PacketBatch batch)
     {
+        if (Interlocked.Increment(ref _inFlight) == 1 && batch.Count <= InlineBatchLimit)
+        {
+            try
+            {
+                _process(batch);
+                _complete(batch);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _inFlight);
+            }
+
+            return;
+        }
+
         batch.Processed.Reset();
         if (!_order.Add(batch) || !_work.Add(batch))
         {
@@ -67,6 +93,7 @@ internal sealed class OrderedPipeline : IDisposable
         {
             batch.Processed.Wait();
             _complete(batch);
+            Interlocked.Decrement(ref _inFlight);
             Volatile.Write(ref _allocated[^1], GC.GetAllocatedBytesForCurrentThread());
         }
     }
