@@ -8,7 +8,7 @@ namespace Trellis.Architecture.Tests;
 /// </summary>
 public class RoomDependencyTests
 {
-    private static readonly string[] Rooms = ["Trellis.Core", "Trellis.Crypto", "Trellis.WireGuard", "Trellis.Net", "Trellis.Lab", "trellis"];
+    private static readonly string[] Rooms = ["Trellis.Core", "Trellis.Crypto", "Trellis.WireGuard", "Trellis.Net", "Trellis.Lab", "Trellis.Control", "trellis"];
 
     public static TheoryData<string, string, string> BannedEdges => new()
     {
@@ -23,6 +23,10 @@ public class RoomDependencyTests
         { "Trellis.Net", "Trellis.Crypto", "OS networking needs no cryptography" },
         { "Trellis.Lab", "Trellis.WireGuard", "the lab drives real processes, never the engine in-process" },
         { "Trellis.Lab", "Trellis.Net", "the lab drives real processes and iproute2, never the engine in-process" },
+        { "Trellis.Control", "Trellis.WireGuard", "the control server never touches the data plane; wire types live in Core" },
+        { "Trellis.Control", "Trellis.Lab", "the control server must not depend on the test lab" },
+        { "Trellis.Core", "Trellis.Control", "Core holds shared types and depends on nothing of ours" },
+        { "Trellis.WireGuard", "Trellis.Control", "WireGuard knows nothing of control" },
     };
 
     private static Assembly Load(string name) => Assembly.Load(new AssemblyName(name));

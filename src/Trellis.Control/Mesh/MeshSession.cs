@@ -1,0 +1,123 @@
+using Trellis.Core.Control;
+
+namespace Trellis.Control.Mesh;
+
+/// <summary>
+/// One node's map stream: the full map once, then coalesced deltas as they accumulate, and a
+/// keepalive when nothing happened for a while. The transport (the Noise channel) pulls with
+/// <see cref="NextAsync"/>; <see cref="MeshState"/> pushes changes without waiting for it.
+/// </summary>
+public sealed class MeshSession : IDisposable
+{
+    private readonly Lock _lock = new();
+    private readonly SemaphoreSlim _signal = new(0);
+
+    // guarded by _lock
+    private readonly PendingDelta _pending = new();
+    private FullMap? _full;
+    private bool _closed;
+    private string? _closeReason;
+
+    internal MeshSession(long nodeId) => NodeId = nodeId;
+
+    public long NodeId { get; }
+
+    /// <summary>Why the server ended the stream (node deleted, expired, logged out), once closed.</summary>
+    public string? CloseReason
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _closeReason;
+            }
+        }
+    }
+
+    internal void SetFull(FullMap map)
+    {
+        lock (_lock)
+        {
+            _full = map;
+        }
+
+        Wake();
+    }
+
+    internal void Update(Action<PendingDelta> change)
+    {
+        lock (_lock)
+        {
+            if (_closed)
+            {
+                return;
+            }
+
+            change(_pending);
+        }
+
+        Wake();
+    }
+
+    internal void Close(string reason)
+    {
+        lock (_lock)
+        {
+            if (_closed)
+            {
+                return;
+            }
+
+            _closed = true;
+            _closeReason = reason;
+            _full = null; // what was queued is moot for a node that is gone or reconnected
+            _pending.Take();
+        }
+
+        Wake();
+    }
+
+    private void Wake()
+    {
+        if (_signal.CurrentCount == 0)
+        {
+            _signal.Release();
+        }
+    }
+
+    /// <summary>
+    /// The next message to send: the full map first, then deltas; a keepalive after
+    /// <paramref name="keepalive"/> of silence; null once the session is closed.
+    /// </summary>
+    public async Task<ControlMessage?> NextAsync(TimeSpan keepalive, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            lock (_lock)
+            {
+                if (_full is { } full)
+                {
+                    _full = null;
+                    return full;
+                }
+
+                if (!_pending.IsEmpty)
+                {
+                    return _pending.Take();
+                }
+
+                if (_closed)
+                {
+                    return null;
+                }
+            }
+
+            if (!await _signal.WaitAsync(keepalive, cancellationToken).ConfigureAwait(false))
+            {
+                return new KeepaliveMessage();
+            }
+        }
+    }
+
+    public void Dispose() => _signal.Dispose();
+}

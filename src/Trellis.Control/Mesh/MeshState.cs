@@ -1,0 +1,141 @@
+using System.Collections.Concurrent;
+using Trellis.Core.Control;
+
+namespace Trellis.Control.Mesh;
+
+/// <summary>
+/// The live mesh: every active node's peer entry and every connected map stream. A change to one
+/// node builds that node's entry once and hands it (or a patch) to each connected session: work
+/// proportional to the sessions it reaches, never a rebuild of every node's whole map.
+/// </summary>
+public sealed class MeshState
+{
+    private readonly ConcurrentDictionary<long, PeerInfo> _nodes = new();
+    private readonly ConcurrentDictionary<long, MeshSession> _sessions = new();
+    private readonly Func<RelayMap> _relayMap;
+    private readonly IReadOnlyList<string> _overlayPrefixes;
+
+    public MeshState(Func<RelayMap> relayMap, IReadOnlyList<string> overlayPrefixes)
+    {
+        _relayMap = relayMap;
+        _overlayPrefixes = overlayPrefixes;
+    }
+
+    public int NodeCount => _nodes.Count;
+
+    public int SessionCount => _sessions.Count;
+
+    public PeerInfo? Get(long id) => _nodes.GetValueOrDefault(id);
+
+    /// <summary>Adds or replaces a node's entry and tells every other session what changed.</summary>
+    public void Upsert(PeerInfo info)
+    {
+        PeerInfo? old = null;
+        _nodes.AddOrUpdate(info.Id, info, (_, existing) =>
+        {
+            old = existing;
+            return info;
+        });
+
+        var patch = old is null ? null : PatchBetween(old, info);
+        if (patch is { Endpoints: null, HomeRelay: null, Online: null })
+        {
+            return; // nothing a peer can see changed
+        }
+
+        foreach (var (id, session) in _sessions)
+        {
+            if (id == info.Id)
+            {
+                session.Update(d => d.SelfChanged(info));
+            }
+            else if (patch is not null)
+            {
+                session.Update(d => d.Patched(patch, info));
+            }
+            else
+            {
+                session.Update(d => d.Changed(info));
+            }
+        }
+    }
+
+    /// <summary>Removes a node (deleted, expired, logged out) from every map and ends its own stream.</summary>
+    public void Remove(long id, string reason)
+    {
+        if (!_nodes.TryRemove(id, out _))
+        {
+            return;
+        }
+
+        if (_sessions.TryRemove(id, out var own))
+        {
+            own.Close(reason);
+        }
+
+        foreach (var (_, session) in _sessions)
+        {
+            session.Update(d => d.Removed(id));
+        }
+    }
+
+    /// <summary>Opens a map stream for an active node; its first message is the full map.</summary>
+    public MeshSession Connect(long id)
+    {
+        if (!_nodes.TryGetValue(id, out var self))
+        {
+            throw new InvalidOperationException($"node {id} is not active");
+        }
+
+        var session = new MeshSession(id);
+        if (_sessions.TryRemove(id, out var previous))
+        {
+            previous.Close("replaced by a newer connection");
+        }
+
+        _sessions[id] = session;
+        session.SetFull(BuildFullMap(self));
+        return session;
+    }
+
+    public void Disconnect(MeshSession session)
+    {
+        _sessions.TryRemove(new KeyValuePair<long, MeshSession>(session.NodeId, session));
+    }
+
+    private FullMap BuildFullMap(PeerInfo self)
+    {
+        var peers = new List<PeerInfo>(_nodes.Count);
+        foreach (var (id, peer) in _nodes)
+        {
+            if (id != self.Id)
+            {
+                peers.Add(peer);
+            }
+        }
+
+        return new FullMap { Self = self, Peers = peers, RelayMap = _relayMap(), OverlayPrefixes = _overlayPrefixes };
+    }
+
+    /// <summary>A patch when only reachability fields changed; null when the entry itself must be resent.</summary>
+    private static PeerPatch? PatchBetween(PeerInfo old, PeerInfo now)
+    {
+        var sameIdentity = old with { Endpoints = now.Endpoints, HomeRelay = now.HomeRelay, Online = now.Online };
+        if (!IdentityEquals(sameIdentity, now))
+        {
+            return null;
+        }
+
+        return new PeerPatch
+        {
+            Id = now.Id,
+            Endpoints = old.Endpoints.SequenceEqual(now.Endpoints) ? null : now.Endpoints,
+            HomeRelay = old.HomeRelay == now.HomeRelay ? null : now.HomeRelay,
+            Online = old.Online == now.Online ? null : now.Online,
+        };
+    }
+
+    private static bool IdentityEquals(PeerInfo a, PeerInfo b) =>
+        a.Id == b.Id && a.Name == b.Name && a.NodeKey == b.NodeKey && a.DiscoKey == b.DiscoKey && a.User == b.User &&
+        a.Addresses.SequenceEqual(b.Addresses) && a.AllowedIps.SequenceEqual(b.AllowedIps) && a.Tags.SequenceEqual(b.Tags);
+}

@@ -1,0 +1,102 @@
+using System.Text.Json.Serialization;
+
+namespace Trellis.Core.Control;
+
+/// <summary>
+/// Messages on a node's control channel (inside the Noise channel), one JSON object each,
+/// discriminated by "type". Nodes send the requests; the server answers and streams maps.
+/// </summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "type")]
+[JsonDerivedType(typeof(RegisterRequest), "register")]
+[JsonDerivedType(typeof(RegisterResponse), "registered")]
+[JsonDerivedType(typeof(MapRequest), "map")]
+[JsonDerivedType(typeof(FullMap), "full-map")]
+[JsonDerivedType(typeof(MapDelta), "delta")]
+[JsonDerivedType(typeof(EndpointUpdate), "endpoints")]
+[JsonDerivedType(typeof(RouteAdvertisement), "routes")]
+[JsonDerivedType(typeof(LogoutRequest), "logout")]
+[JsonDerivedType(typeof(KeepaliveMessage), "keepalive")]
+[JsonDerivedType(typeof(ErrorMessage), "error")]
+public abstract record ControlMessage;
+
+/// <summary>Join (or rejoin, or rotate the node key) with an auth key, or without one to wait for an admin.</summary>
+public sealed record RegisterRequest : ControlMessage
+{
+    public required string NodeKey { get; init; }
+
+    public required string DiscoKey { get; init; }
+
+    public required string Hostname { get; init; }
+
+    public string? AuthKey { get; init; }
+
+    public IReadOnlyList<string> AdvertisedRoutes { get; init; } = [];
+}
+
+public sealed record RegisterResponse : ControlMessage
+{
+    /// <summary>"active", "pending" (an admin must approve; see <see cref="ApproveHint"/>), or "rejected".</summary>
+    public required string Status { get; init; }
+
+    public string? Error { get; init; }
+
+    public string? ApproveHint { get; init; }
+
+    public PeerInfo? Self { get; init; }
+}
+
+/// <summary>Start the map stream: a full map now, deltas after. Carries the node's current endpoints.</summary>
+public sealed record MapRequest : ControlMessage
+{
+    public IReadOnlyList<string> Endpoints { get; init; } = [];
+
+    public int HomeRelay { get; init; }
+}
+
+public sealed record FullMap : ControlMessage
+{
+    public required PeerInfo Self { get; init; }
+
+    public required IReadOnlyList<PeerInfo> Peers { get; init; }
+
+    public RelayMap RelayMap { get; init; } = new();
+
+    /// <summary>Overlay prefixes of the deployment (IPv4 and IPv6), for routes on the node.</summary>
+    public IReadOnlyList<string> OverlayPrefixes { get; init; } = [];
+}
+
+/// <summary>What changed since the last map or delta; applied in the order added, changed, removed, patches.</summary>
+public sealed record MapDelta : ControlMessage
+{
+    public IReadOnlyList<PeerInfo> PeersChanged { get; init; } = [];
+
+    public IReadOnlyList<long> PeersRemoved { get; init; } = [];
+
+    public IReadOnlyList<PeerPatch> Patches { get; init; } = [];
+
+    /// <summary>Set when the node's own entry changed (addresses, approved routes, name).</summary>
+    public PeerInfo? Self { get; init; }
+}
+
+public sealed record EndpointUpdate : ControlMessage
+{
+    public IReadOnlyList<string> Endpoints { get; init; } = [];
+
+    public int HomeRelay { get; init; }
+}
+
+public sealed record RouteAdvertisement : ControlMessage
+{
+    public IReadOnlyList<string> Routes { get; init; } = [];
+}
+
+public sealed record LogoutRequest : ControlMessage;
+
+public sealed record KeepaliveMessage : ControlMessage;
+
+public sealed record ErrorMessage : ControlMessage
+{
+    public required string Code { get; init; }
+
+    public required string Message { get; init; }
+}

@@ -1,0 +1,31 @@
+namespace Trellis.Core.Control;
+
+/// <summary>
+/// What every node learns about one peer: keys, overlay addresses, the prefixes routed to it
+/// (its addresses plus approved subnet routes), where to reach it, and whether it is online.
+/// Keys are base64 (wg's form), addresses and prefixes in their usual text forms.
+/// </summary>
+public sealed record PeerInfo
+{
+    public required long Id { get; init; }
+
+    public required string Name { get; init; }
+
+    public required string NodeKey { get; init; }
+
+    public required string DiscoKey { get; init; }
+
+    public required IReadOnlyList<string> Addresses { get; init; }
+
+    public required IReadOnlyList<string> AllowedIps { get; init; }
+
+    public IReadOnlyList<string> Endpoints { get; init; } = [];
+
+    public int HomeRelay { get; init; }
+
+    public bool Online { get; init; }
+
+    public string? User { get; init; }
+
+    public IReadOnlyList<string> Tags { get; init; } = [];
+}

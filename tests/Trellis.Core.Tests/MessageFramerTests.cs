@@ -1,0 +1,69 @@
+using System.Buffers.Binary;
+using System.Text;
+using Trellis.Core.Control;
+
+namespace Trellis.Core.Tests;
+
+public class MessageFramerTests
+{
+    private static PeerInfo Peer(int i) => new()
+    {
+        Id = i,
+        Name = $"host-{i}",
+        NodeKey = new string('a', 44),
+        DiscoKey = new string('b', 44),
+        Addresses = [$"100.64.{i / 256}.{i % 256}/32", $"fd7a:115c:a1e0::{i:x}/128"],
+        AllowedIps = [$"100.64.{i / 256}.{i % 256}/32"],
+        Endpoints = ["198.51.100.1:41641", "[2001:db8::1]:41641"],
+    };
+
+    [Fact]
+    public void A_map_larger_than_one_noise_message_survives_chunking_in_any_split()
+    {
+        var map = new FullMap { Self = Peer(0), Peers = [.. Enumerable.Range(1, 2000).Select(Peer)] };
+        var framed = MessageFramer.Encode(map);
+        Assert.True(framed.Length > 3 * MessageFramer.MaxChunk);
+        var chunks = MessageFramer.Chunks(framed).ToList();
+        Assert.All(chunks, c => Assert.True(c.Length <= MessageFramer.MaxChunk));
+
+        var framer = new MessageFramer();
+        var received = chunks.SelectMany(c => framer.Add(c.Span)).ToList();
+        var back = Assert.IsType<FullMap>(Assert.Single(received));
+        Assert.Equal(2000, back.Peers.Count);
+        Assert.Equal(map.Peers[1999].Endpoints, back.Peers[1999].Endpoints);
+
+        // byte by byte too, and two messages in one chunk
+        var two = MessageFramer.Encode(new KeepaliveMessage()).Concat(MessageFramer.Encode(new LogoutRequest())).ToArray();
+        var slow = new MessageFramer();
+        var messages = two.SelectMany(b => slow.Add([b])).ToList();
+        Assert.IsType<KeepaliveMessage>(messages[0]);
+        Assert.IsType<LogoutRequest>(messages[1]);
+    }
+
+    [Theory]
+    [InlineData("{\"type\":\"register\"")] // truncated JSON
+    [InlineData("[1,2,3]")]
+    [InlineData("{\"type\":\"no-such-type\"}")]
+    [InlineData("{\"type\":\"register\",\"nodeKey\":5}")]
+    [InlineData("null")]
+    public void Invalid_json_is_a_clear_error(string json)
+    {
+        var body = Encoding.UTF8.GetBytes(json);
+        var framed = new byte[4 + body.Length];
+        BinaryPrimitives.WriteInt32BigEndian(framed, body.Length);
+        body.CopyTo(framed, 4);
+        var e = Assert.Throws<InvalidDataException>(() => new MessageFramer().Add(framed));
+        Assert.Contains("control message", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1)]
+    [InlineData(2_000_000)]
+    public void Oversized_or_nonsense_lengths_are_refused_before_buffering(int length)
+    {
+        var header = new byte[4];
+        BinaryPrimitives.WriteInt32BigEndian(header, length);
+        Assert.Throws<InvalidDataException>(() => new MessageFramer(maxMessage: 1_000_000).Add(header));
+    }
+}
