@@ -1,0 +1,78 @@
+using Trellis.Core.Control;
+
+namespace Trellis.Control.Server;
+
+/// <summary>The YAML file's shape (hyphenated keys), read by <see cref="ServerOptionsLoader"/>.</summary>
+internal sealed class ServerConfigFile
+{
+    public string? Listen { get; set; }
+
+    public string? PublicUrl { get; set; }
+
+    public string? DataDir { get; set; }
+
+    public string? TlsCert { get; set; }
+
+    public string? TlsKey { get; set; }
+
+    public string? Database { get; set; }
+
+    public string? Ipv4Prefix { get; set; }
+
+    public string? Ipv6Prefix { get; set; }
+
+    public string? EphemeralTimeout { get; set; }
+
+    public string? Keepalive { get; set; }
+
+    public string? AdminSocket { get; set; }
+
+    public List<RelayRegionFile>? RelayRegions { get; set; }
+
+    public Dictionary<string, List<string>>? AutoApprovers { get; set; }
+
+    public IEnumerable<(string Key, string Value)> Scalars()
+    {
+        (string, string?)[] all =
+        [
+            ("listen", Listen), ("public-url", PublicUrl), ("data-dir", DataDir), ("tls-cert", TlsCert), ("tls-key", TlsKey),
+            ("database", Database), ("ipv4-prefix", Ipv4Prefix), ("ipv6-prefix", Ipv6Prefix),
+            ("ephemeral-timeout", EphemeralTimeout), ("keepalive", Keepalive), ("admin-socket", AdminSocket),
+        ];
+        return all.Where(kv => kv.Item2 is not null).Select(kv => (kv.Item1, kv.Item2!));
+    }
+}
+
+internal sealed class RelayRegionFile
+{
+    public int Id { get; set; }
+
+    public string Code { get; set; } = "";
+
+    public string? Name { get; set; }
+
+    public List<RelayNodeFile> Nodes { get; set; } = [];
+
+    public RelayRegion ToRegion() => new()
+    {
+        Id = Id,
+        Code = Code,
+        Name = Name,
+        Nodes = Nodes.Select(n => new RelayNode { Name = n.Name, Host = n.Host, Port = n.Port, StunPort = n.StunPort, IPv4 = n.Ipv4, IPv6 = n.Ipv6 }).ToList(),
+    };
+}
+
+internal sealed class RelayNodeFile
+{
+    public string Name { get; set; } = "";
+
+    public string Host { get; set; } = "";
+
+    public int Port { get; set; } = 443;
+
+    public int StunPort { get; set; } = 3478;
+
+    public string? Ipv4 { get; set; }
+
+    public string? Ipv6 { get; set; }
+}

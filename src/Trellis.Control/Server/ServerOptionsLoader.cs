@@ -1,0 +1,183 @@
+using System.Globalization;
+using System.Net;
+using Trellis.Core.Control;
+using YamlDotNet.Core;
+using YamlDotNet.Serialization;
+using YamlDotNet.Serialization.NamingConventions;
+
+namespace Trellis.Control.Server;
+
+/// <summary>
+/// Builds <see cref="ServerOptions"/> from a YAML file, then TRELLIS_* environment variables, then
+/// flags (each overriding the one before), and validates the result with errors a person can act on.
+/// </summary>
+public static class ServerOptionsLoader
+{
+    /// <summary>The keys a file, the environment (TRELLIS_ + upper case, '-' as '_') and flags (--key) share.</summary>
+    public static readonly string[] Keys =
+    [
+        "listen", "public-url", "data-dir", "tls-cert", "tls-key", "database", "ipv4-prefix", "ipv6-prefix",
+        "ephemeral-timeout", "keepalive", "admin-socket",
+    ];
+
+    public static ServerOptions Load(string? yamlPath, IReadOnlyDictionary<string, string?> flags, IReadOnlyDictionary<string, string?> environment)
+    {
+        var options = new ServerOptions();
+        if (yamlPath is not null)
+        {
+            options = FromYaml(options, yamlPath);
+        }
+
+        foreach (var key in Keys)
+        {
+            var variable = "TRELLIS_" + key.ToUpperInvariant().Replace('-', '_');
+            if (environment.TryGetValue(variable, out var fromEnvironment) && !string.IsNullOrEmpty(fromEnvironment))
+            {
+                options = Apply(options, key, fromEnvironment, variable);
+            }
+        }
+
+        foreach (var (key, value) in flags)
+        {
+            if (value is not null)
+            {
+                options = Apply(options, key, value, "--" + key);
+            }
+        }
+
+        Validate(options);
+        return options;
+    }
+
+    private static ServerOptions FromYaml(ServerOptions options, string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new ServerConfigurationException($"configuration file {path} does not exist");
+        }
+
+        ServerConfigFile file;
+        try
+        {
+            file = new DeserializerBuilder()
+                .WithNamingConvention(HyphenatedNamingConvention.Instance)
+                .Build()
+                .Deserialize<ServerConfigFile?>(File.ReadAllText(path)) ?? new ServerConfigFile();
+        }
+        catch (YamlException e)
+        {
+            throw new ServerConfigurationException($"{path}: line {e.Start.Line}: {e.InnerException?.Message ?? e.Message}");
+        }
+
+        foreach (var (key, value) in file.Scalars())
+        {
+            options = Apply(options, key, value, $"{path}: {key}");
+        }
+
+        if (file.RelayRegions is { } regions)
+        {
+            options = options with { RelayMap = new RelayMap { Regions = regions.Select(r => r.ToRegion()).ToList() } };
+        }
+
+        if (file.AutoApprovers is { } approvers)
+        {
+            options = options with { AutoApprovers = approvers.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<string>)kv.Value) };
+        }
+
+        return options;
+    }
+
+    private static ServerOptions Apply(ServerOptions options, string key, string value, string source) => key switch
+    {
+        "listen" => options with { Listen = value },
+        "public-url" => options with { PublicUrl = value },
+        "data-dir" => options with { DataDirectory = value },
+        "tls-cert" => options with { TlsCertificate = value },
+        "tls-key" => options with { TlsKey = value },
+        "database" => options with { Database = value },
+        "ipv4-prefix" => options with { IPv4Prefix = value },
+        "ipv6-prefix" => options with { IPv6Prefix = value },
+        "ephemeral-timeout" => options with { EphemeralTimeout = Duration(value, source) },
+        "keepalive" => options with { KeepaliveInterval = Duration(value, source) },
+        "admin-socket" => options with { AdminSocket = value },
+        _ => throw new ServerConfigurationException($"{source}: unknown setting '{key}'"),
+    };
+
+    /// <summary>"90s", "5m", "2h", or plain seconds.</summary>
+    public static TimeSpan Duration(string text, string source)
+    {
+        var t = text.Trim();
+        var unit = t.Length > 0 && char.IsLetter(t[^1]) ? t[^1] : 's';
+        var number = char.IsLetter(t.Length > 0 ? t[^1] : '0') ? t[..^1] : t;
+        if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var n) || n <= 0)
+        {
+            throw new ServerConfigurationException($"{source}: '{text}' is not a duration (use 30s, 5m, 2h)");
+        }
+
+        return unit switch
+        {
+            's' => TimeSpan.FromSeconds(n),
+            'm' => TimeSpan.FromMinutes(n),
+            'h' => TimeSpan.FromHours(n),
+            _ => throw new ServerConfigurationException($"{source}: '{text}' has an unknown unit (use s, m or h)"),
+        };
+    }
+
+    private static void Validate(ServerOptions o)
+    {
+        if (!Uri.TryCreate(o.Listen, UriKind.Absolute, out var listen) || (listen.Scheme != "http" && listen.Scheme != "https"))
+        {
+            throw new ServerConfigurationException($"listen address '{o.Listen}' must be an http:// or https:// URL, e.g. http://0.0.0.0:8080");
+        }
+
+        if (listen.Scheme == "https" && (o.TlsCertificate is null || o.TlsKey is null))
+        {
+            throw new ServerConfigurationException("an https listen address needs --tls-cert and --tls-key (or listen on http behind a reverse proxy)");
+        }
+
+        if ((o.TlsCertificate is null) != (o.TlsKey is null))
+        {
+            throw new ServerConfigurationException("--tls-cert and --tls-key go together");
+        }
+
+        foreach (var path in new[] { o.TlsCertificate, o.TlsKey })
+        {
+            if (path is not null && !File.Exists(path))
+            {
+                throw new ServerConfigurationException($"TLS file {path} does not exist");
+            }
+        }
+
+        if (o.PublicUrl is not null && !Uri.TryCreate(o.PublicUrl, UriKind.Absolute, out _))
+        {
+            throw new ServerConfigurationException($"public URL '{o.PublicUrl}' is not an absolute URL");
+        }
+
+        if (!IPNetwork.TryParse(o.IPv4Prefix, out var v4) || v4.BaseAddress.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork || v4.PrefixLength > 30)
+        {
+            throw new ServerConfigurationException($"IPv4 prefix '{o.IPv4Prefix}' must be an IPv4 network of /30 or larger, e.g. 100.64.0.0/10");
+        }
+
+        if (o.IPv6Prefix is not null &&
+            (!IPNetwork.TryParse(o.IPv6Prefix, out var v6) || v6.BaseAddress.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6 || v6.PrefixLength > 64))
+        {
+            throw new ServerConfigurationException($"IPv6 prefix '{o.IPv6Prefix}' must be an IPv6 network of /64 or larger, e.g. fd12:3456:789a::/48");
+        }
+
+        foreach (var prefix in o.AutoApprovers.Keys)
+        {
+            if (!IPNetwork.TryParse(prefix, out _))
+            {
+                throw new ServerConfigurationException($"auto-approver prefix '{prefix}' is not a network (e.g. 192.168.0.0/16)");
+            }
+        }
+
+        foreach (var region in o.RelayMap.Regions)
+        {
+            if (region.Id <= 0 || region.Nodes.Count == 0)
+            {
+                throw new ServerConfigurationException($"relay region '{region.Code}' needs a positive id and at least one node");
+            }
+        }
+    }
+}

@@ -1,0 +1,165 @@
+using System.Net.WebSockets;
+using System.Text;
+using Trellis.Core.Control;
+using Trellis.Core.Keys;
+
+namespace Trellis.Crypto.Noise;
+
+/// <summary>
+/// The control channel: a Noise IK session (the node's machine key as initiator static, the server's
+/// key as responder static) carried in binary WebSocket messages, so it crosses HTTP reverse proxies
+/// and stays confidential and authenticated without TLS. Each WebSocket message is one Noise message;
+/// the plaintext is the <see cref="MessageFramer"/> stream of control messages. One reader and one
+/// writer at a time; sends are serialized internally.
+/// </summary>
+public sealed class NoiseControlChannel : IDisposable
+{
+    public const string Prologue = "trellis control v1";
+
+    private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(15);
+
+    private readonly WebSocket _socket;
+    private readonly NoiseTransport _transport;
+    private readonly MessageFramer _framer = new();
+    private readonly SemaphoreSlim _sendLock = new(1, 1);
+    private readonly byte[] _receiveBuffer = new byte[NoiseConstants.MaxMessageLength];
+    private readonly Queue<ControlMessage> _received = new();
+
+    private NoiseControlChannel(WebSocket socket, NoiseTransport transport, Key remoteStatic)
+    {
+        _socket = socket;
+        _transport = transport;
+        RemoteStatic = remoteStatic;
+    }
+
+    /// <summary>The other side's static key: for the server, the node's machine key.</summary>
+    public Key RemoteStatic { get; }
+
+    /// <summary>Node side: runs the handshake on a connected WebSocket.</summary>
+    public static async Task<NoiseControlChannel> ConnectAsync(WebSocket socket, Key machinePrivate, Key serverPublic, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(HandshakeTimeout);
+        using var initiator = new NoiseIKInitiator(machinePrivate, serverPublic, Encoding.ASCII.GetBytes(Prologue));
+        var first = initiator.WriteFirstMessage(default);
+        await socket.SendAsync(first, WebSocketMessageType.Binary, true, timeout.Token).ConfigureAwait(false);
+        var buffer = new byte[NoiseConstants.MaxMessageLength];
+        var length = await ReceiveWholeAsync(socket, buffer, timeout.Token).ConfigureAwait(false)
+                     ?? throw new NoiseHandshakeException("the server closed the control channel during the handshake (is the server key right?)");
+        var transport = initiator.ReadSecondMessage(buffer.AsSpan(0, length), out _);
+        return new NoiseControlChannel(socket, transport, serverPublic);
+    }
+
+    /// <summary>Server side: answers the node's handshake; throws <see cref="NoiseHandshakeException"/> on a bad one.</summary>
+    public static async Task<NoiseControlChannel> AcceptAsync(WebSocket socket, Key serverPrivate, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(HandshakeTimeout);
+        var buffer = new byte[NoiseConstants.MaxMessageLength];
+        var length = await ReceiveWholeAsync(socket, buffer, timeout.Token).ConfigureAwait(false)
+                     ?? throw new NoiseHandshakeException("the node closed the control channel before its handshake");
+        using var responder = new NoiseIKResponder(serverPrivate, Encoding.ASCII.GetBytes(Prologue));
+        responder.ReadFirstMessage(buffer.AsSpan(0, length), out var machineKey);
+        var second = responder.WriteSecondMessage(default, out var transport);
+        await socket.SendAsync(second, WebSocketMessageType.Binary, true, timeout.Token).ConfigureAwait(false);
+        return new NoiseControlChannel(socket, transport, machineKey);
+    }
+
+    public async Task SendAsync(ControlMessage message, CancellationToken cancellationToken)
+    {
+        var framed = MessageFramer.Encode(message);
+        await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            foreach (var chunk in MessageFramer.Chunks(framed))
+            {
+                var sealedChunk = _transport.Encrypt(chunk.Span);
+                await _socket.SendAsync(sealedChunk, WebSocketMessageType.Binary, true, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// The next control message, or null when the other side closed. A forged, replayed or malformed
+    /// message throws <see cref="InvalidDataException"/>: the channel cannot continue after it.
+    /// </summary>
+    public async Task<ControlMessage?> ReceiveAsync(CancellationToken cancellationToken)
+    {
+        while (_received.Count == 0)
+        {
+            var length = await ReceiveWholeAsync(_socket, _receiveBuffer, cancellationToken).ConfigureAwait(false);
+            if (length is null)
+            {
+                return null;
+            }
+
+            if (!_transport.TryDecrypt(_receiveBuffer.AsSpan(0, length.Value), out var plaintext))
+            {
+                throw new InvalidDataException("a control channel message failed authentication");
+            }
+
+            foreach (var message in _framer.Add(plaintext))
+            {
+                _received.Enqueue(message);
+            }
+        }
+
+        return _received.Dequeue();
+    }
+
+    public async Task CloseAsync(string reason, CancellationToken cancellationToken)
+    {
+        if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+        {
+            try
+            {
+                await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, reason, cancellationToken).ConfigureAwait(false);
+            }
+            catch (WebSocketException)
+            {
+                // the peer is already gone
+            }
+        }
+    }
+
+    /// <summary>Reads one whole WebSocket message (at most one Noise message long); null on close.</summary>
+    private static async Task<int?> ReceiveWholeAsync(WebSocket socket, byte[] buffer, CancellationToken cancellationToken)
+    {
+        var count = 0;
+        while (true)
+        {
+            if (count == buffer.Length)
+            {
+                throw new InvalidDataException($"a control channel message exceeds {buffer.Length} bytes");
+            }
+
+            var result = await socket.ReceiveAsync(buffer.AsMemory(count), cancellationToken).ConfigureAwait(false);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                return null;
+            }
+
+            if (result.MessageType != WebSocketMessageType.Binary)
+            {
+                throw new InvalidDataException("the control channel carries binary messages only");
+            }
+
+            count += result.Count;
+            if (result.EndOfMessage)
+            {
+                return count;
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        _transport.Dispose();
+        _sendLock.Dispose();
+        _socket.Dispose();
+    }
+}
