@@ -98,10 +98,9 @@ public sealed class MeshState
         return session;
     }
 
-    public void Disconnect(MeshSession session)
-    {
+    /// <summary>Ends a stream; false when a newer connection of the node had already replaced it.</summary>
+    public bool Disconnect(MeshSession session) =>
         _sessions.TryRemove(new KeyValuePair<long, MeshSession>(session.NodeId, session));
-    }
 
     private FullMap BuildFullMap(PeerInfo self)
     {

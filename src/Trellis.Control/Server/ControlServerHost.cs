@@ -1,0 +1,113 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Trellis.Control.Mesh;
+using Trellis.Control.NodeProtocol;
+using Trellis.Control.Store;
+using Trellis.Crypto;
+
+namespace Trellis.Control.Server;
+
+/// <summary>
+/// `trellis server`: Kestrel serving the node protocol (GET /key, WebSocket /control) and health,
+/// on a migrated store, with the live mesh loaded from it and the background sweepers running.
+/// </summary>
+public sealed class ControlServerHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private ControlServerHost(WebApplication app, ControlService service, Uri url)
+    {
+        _app = app;
+        Service = service;
+        Url = url;
+    }
+
+    public ControlService Service { get; }
+
+    /// <summary>The address actually bound (port 0 resolved).</summary>
+    public Uri Url { get; }
+
+    public static async Task<ControlServerHost> StartAsync(ServerOptions options, TimeProvider? time = null, Action<ILoggingBuilder>? logging = null, CancellationToken cancellationToken = default)
+    {
+        time ??= TimeProvider.System;
+        Directory.CreateDirectory(options.DataDirectory);
+        var serverKey = ServerKey.LoadOrCreate(options.DataDirectory);
+        var contexts = options.UsesPostgres ? TrellisDbContextFactory.Postgres(options.Database!) : TrellisDbContextFactory.SqliteFile(options.SqlitePath);
+        await contexts.MigrateAsync(cancellationToken).ConfigureAwait(false);
+        var store = new ControlStore(contexts, time, new ControlStoreOptions
+        {
+            IPv4Range = IPNetwork.Parse(options.IPv4Prefix),
+            AutoApprovers = [.. options.AutoApprovers.Select(kv => new AutoApprovalRule(IPNetwork.Parse(kv.Key), kv.Value))],
+        });
+        await store.InitializeAsync(cancellationToken).ConfigureAwait(false);
+        var ula = await store.GetUlaPrefixAsync(cancellationToken).ConfigureAwait(false);
+
+        var builder = WebApplication.CreateSlimBuilder();
+        if (logging is not null)
+        {
+            logging(builder.Logging);
+        }
+
+        var listen = new Uri(options.Listen);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            var address = listen.Host is "0.0.0.0" or "*" ? IPAddress.Any : listen.Host == "[::]" ? IPAddress.IPv6Any : IPAddress.Parse(listen.Host.Trim('[', ']'));
+            kestrel.Listen(address, listen.Port, l =>
+            {
+                if (listen.Scheme == "https")
+                {
+                    l.UseHttps(X509Certificate2.CreateFromPemFile(options.TlsCertificate!, options.TlsKey));
+                }
+            });
+        });
+
+        var mesh = new MeshState(() => options.RelayMap, [options.IPv4Prefix, ula.ToString()]);
+        builder.Services.AddSingleton(time);
+        builder.Services.AddSingleton(store);
+        builder.Services.AddSingleton(mesh);
+        builder.Services.AddSingleton<ControlService>();
+        builder.Services.AddSingleton(options);
+        builder.Services.AddHostedService<MaintenanceService>();
+        var app = builder.Build();
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
+
+        var service = app.Services.GetRequiredService<ControlService>();
+        await service.LoadAsync(cancellationToken).ConfigureAwait(false);
+        var serverPublic = X25519.PublicKey(serverKey);
+        var connectionLogger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger<NodeConnection>();
+
+        app.MapGet("/key", () => Results.Json(new ServerKeyResponse(serverPublic.ToBase64()), ServerJsonContext.Default.ServerKeyResponse));
+        app.MapGet("/health", () => Results.Json(new HealthResponse("ok", mesh.NodeCount, mesh.SessionCount), ServerJsonContext.Default.HealthResponse));
+        app.Map("/control", async (HttpContext context) =>
+        {
+            if (!context.WebSockets.IsWebSocketRequest)
+            {
+                context.Response.StatusCode = StatusCodes.Status426UpgradeRequired;
+                await context.Response.WriteAsync("the control channel is a WebSocket\n", context.RequestAborted).ConfigureAwait(false);
+                return;
+            }
+
+            using var socket = await context.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
+            var connection = new NodeConnection(service, serverKey, options.KeepaliveInterval, connectionLogger);
+            await connection.RunAsync(socket, context.RequestAborted).ConfigureAwait(false);
+        });
+
+        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        var bound = new Uri(app.Urls.First());
+        return new ControlServerHost(app, service, bound);
+    }
+
+    public Task WaitForShutdownAsync(CancellationToken cancellationToken) => _app.WaitForShutdownAsync(cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync().ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+    }
+}

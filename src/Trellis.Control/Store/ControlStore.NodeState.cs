@@ -1,0 +1,53 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace Trellis.Control.Store;
+
+// What connected nodes report about themselves. These run often, so each is a single UPDATE
+// statement (atomic by itself) rather than a load, a change and a save.
+public sealed partial class ControlStore
+{
+    public async Task<StoreResult> SetEndpointsAsync(long nodeId, IReadOnlyList<string> endpoints, CancellationToken cancellationToken = default)
+    {
+        if (!EndpointLists.TryNormalize(endpoints, out var normalized, out var error))
+        {
+            return StoreFailure.Invalid(error);
+        }
+
+        return await UpdateColumnsAsync(nodeId, db => db.Nodes.Where(n => n.Id == nodeId)
+            .ExecuteUpdateAsync(s => s.SetProperty(n => n.Endpoints, normalized), cancellationToken), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Sets the relay region the node is attached to (0 for none).</summary>
+    public async Task<StoreResult> SetHomeRelayAsync(long nodeId, int relay, CancellationToken cancellationToken = default)
+    {
+        if (relay < 0)
+        {
+            return StoreFailure.Invalid($"invalid home relay {relay}: relay regions are positive, 0 for none");
+        }
+
+        return await UpdateColumnsAsync(nodeId, db => db.Nodes.Where(n => n.Id == nodeId)
+            .ExecuteUpdateAsync(s => s.SetProperty(n => n.HomeRelay, relay), cancellationToken), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Records the node going online or offline; <paramref name="lastSeen"/> defaults to now.</summary>
+    public async Task<StoreResult> SetOnlineAsync(long nodeId, bool online, DateTimeOffset? lastSeen = null, CancellationToken cancellationToken = default)
+    {
+        var seen = Timestamps.Normalize(lastSeen ?? _time.GetUtcNow());
+        return await UpdateColumnsAsync(nodeId, db => db.Nodes.Where(n => n.Id == nodeId)
+            .ExecuteUpdateAsync(s => s.SetProperty(n => n.Online, online).SetProperty(n => n.LastSeen, seen), cancellationToken), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>At server start nobody is connected yet, whatever the last run recorded.</summary>
+    public async Task<int> MarkAllOfflineAsync(CancellationToken cancellationToken = default)
+    {
+        await using var db = await _contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        return await db.Nodes.Where(n => n.Online)
+            .ExecuteUpdateAsync(s => s.SetProperty(n => n.Online, false), cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<StoreResult> UpdateColumnsAsync(long nodeId, Func<TrellisDbContext, Task<int>> update, CancellationToken cancellationToken)
+    {
+        await using var db = await _contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        return await update(db).ConfigureAwait(false) == 0 ? NoSuchNode(nodeId) : StoreResult.Ok;
+    }
+}

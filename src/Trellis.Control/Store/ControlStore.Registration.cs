@@ -1,0 +1,134 @@
+using System.Net;
+using Microsoft.EntityFrameworkCore;
+
+namespace Trellis.Control.Store;
+
+// Node registration: auth key check, re-registration, name and address allocation.
+public sealed partial class ControlStore
+{
+    /// <summary>
+    /// Registers a node, or updates the one that already has this machine key (node key rotation,
+    /// re-authentication after expiry). With an auth key the node becomes active and owned by the
+    /// key's user or tags; without one it is stored pending until an admin approves it. The key
+    /// check, the single-use claim and the address allocation share one transaction. A known
+    /// machine keeps its name (an admin may have renamed it) and its addresses.
+    /// </summary>
+    public async Task<RegistrationResult> RegisterNodeAsync(RegistrationRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.MachineKey.IsZero || request.NodeKey.IsZero || request.DiscoKey.IsZero)
+        {
+            return new RegistrationResult.Rejected("machine, node and disco keys must all be set");
+        }
+
+        if (!RoutePrefixes.TryNormalize(request.AdvertisedRoutes, out var routes, out var routeError))
+        {
+            return new RegistrationResult.Rejected(routeError);
+        }
+
+        var ula = await GetUlaPrefixAsync(cancellationToken).ConfigureAwait(false);
+        return await WriteAsync(
+            (db, ct) => RegisterInTransactionAsync(db, request, routes, ula, ct),
+            r => r.Succeeded,
+            allocates: true,
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<RegistrationResult> RegisterInTransactionAsync(
+        TrellisDbContext db, RegistrationRequest request, List<string> routes, IPNetwork ula, CancellationToken ct)
+    {
+        var now = Now();
+        AuthKey? key = null;
+        if (request.AuthKey is not null)
+        {
+            (key, var failure) = await ClaimAuthKeyAsync(db, request.AuthKey, now, ct).ConfigureAwait(false);
+            if (failure is not null)
+            {
+                return failure;
+            }
+        }
+
+        if (await db.Nodes.AnyAsync(n => n.NodeKey == request.NodeKey && n.MachineKey != request.MachineKey, ct).ConfigureAwait(false))
+        {
+            return new RegistrationResult.Rejected("that node key belongs to another node");
+        }
+
+        var node = await db.Nodes.Include(n => n.User)
+            .SingleOrDefaultAsync(n => n.MachineKey == request.MachineKey, ct).ConfigureAwait(false);
+        if (node is null)
+        {
+            var ipv4 = await AllocateIPv4Async(db, ct).ConfigureAwait(false);
+            if (ipv4 is null)
+            {
+                return new RegistrationResult.Rejected($"no free address left in {_options.IPv4Range}");
+            }
+
+            node = new Node
+            {
+                MachineKey = request.MachineKey,
+                Name = await UniqueNodeNameAsync(db, DnsNames.SanitizeHostname(request.Hostname), ct).ConfigureAwait(false),
+                IPv4 = ipv4,
+                IPv6 = OverlayAddresses.IPv6For(ula, ipv4),
+                Status = NodeStatus.Pending,
+                CreatedAt = now,
+            };
+            db.Nodes.Add(node);
+        }
+
+        node.NodeKey = request.NodeKey;
+        node.DiscoKey = request.DiscoKey;
+        node.AdvertisedRoutes = routes;
+        if (key is not null)
+        {
+            // (Re-)authenticated: the key decides owner and lifetime afresh.
+            node.UserId = key.UserId;
+            node.User = key.UserId is null ? null : await db.Users.FindAsync([key.UserId], ct).ConfigureAwait(false);
+            node.Tags = [.. key.Tags];
+            node.Ephemeral = key.Ephemeral;
+            node.AuthKeyId = key.Id;
+            node.Status = NodeStatus.Active;
+            node.KeyExpiry = NewKeyExpiry(now);
+        }
+        else if (node.IsExpired(now))
+        {
+            // The machine key proves identity, but an expired node must be let in again by a person.
+            node.Status = NodeStatus.Pending;
+        }
+
+        if (node.Status == NodeStatus.Active)
+        {
+            ApplyAutoApprovals(node, _options.AutoApprovers);
+        }
+
+        await db.SaveChangesAsync(ct).ConfigureAwait(false);
+        return node.Status == NodeStatus.Active
+            ? new RegistrationResult.Registered(node)
+            : new RegistrationResult.Pending(node);
+    }
+
+    /// <summary>The lowest free address; a concurrent writer taking it too trips the unique index and retries.</summary>
+    private async Task<IPAddress?> AllocateIPv4Async(TrellisDbContext db, CancellationToken ct)
+    {
+        var used = await db.Nodes.Select(n => n.IPv4).ToListAsync(ct).ConfigureAwait(false);
+        return OverlayAddresses.LowestFreeIPv4(_options.IPv4Range, used);
+    }
+
+    /// <summary>The label itself if free, else the first free "{label}-{n}", found with one query.</summary>
+    private static async Task<string> UniqueNodeNameAsync(TrellisDbContext db, string label, CancellationToken ct)
+    {
+        // Every candidate starts with this stem (suffixes up to 5 digits keep it whole).
+        var stem = label.Length > DnsNames.MaxLabelLength - 6 ? label[..(DnsNames.MaxLabelLength - 6)] : label;
+        var taken = (await db.Nodes
+                .Where(n => n.Name.StartsWith(stem))
+                .Select(n => n.Name)
+                .ToListAsync(ct).ConfigureAwait(false))
+            .ToHashSet(StringComparer.Ordinal);
+        var candidate = label;
+        for (var n = 1; taken.Contains(candidate); n++)
+        {
+            candidate = DnsNames.WithSuffix(label, n);
+        }
+
+        return candidate;
+    }
+}

@@ -1,0 +1,26 @@
+using System.Net;
+
+namespace Trellis.Control.Store;
+
+/// <summary>Deployment choices the store applies; the server fills them from its configuration.</summary>
+public sealed class ControlStoreOptions
+{
+    /// <summary>Where node IPv4 addresses come from.</summary>
+    public IPNetwork IPv4Range { get; init; } = OverlayAddresses.DefaultIPv4Range;
+
+    /// <summary>How long a node key is accepted after (re-)authentication; null for no expiry.</summary>
+    public TimeSpan? NodeKeyLifetime { get; init; }
+
+    /// <summary>Rules applied at registration, approval and whenever a node's advertisement changes.</summary>
+    public IReadOnlyList<AutoApprovalRule> AutoApprovers { get; init; } = [];
+
+    /// <summary>Attempts per write when a unique constraint or a serialization conflict interrupts it.</summary>
+    public int MaxWriteAttempts { get; init; } = 16;
+
+    /// <summary>
+    /// On PostgreSQL, registrations and renames take a transaction-scoped advisory lock so that
+    /// concurrent allocations queue instead of colliding and retrying. Tests turn it off to show
+    /// that the unique constraints and retries alone keep addresses and names unique.
+    /// </summary>
+    internal bool SerializeAllocations { get; init; } = true;
+}

@@ -1,0 +1,77 @@
+using System.Net;
+using Trellis.Core.Keys;
+
+namespace Trellis.Control.Store;
+
+/// <summary>Whether a node may take part in the network yet.</summary>
+public enum NodeStatus
+{
+    /// <summary>Registered without an auth key (or needing re-authentication): waits for an admin.</summary>
+    Pending,
+
+    Active,
+}
+
+/// <summary>
+/// A device in the network. Owned by a user or by tags, never both; identified by its machine key
+/// (long-lived, authenticates the control channel) and reachable through its node key (WireGuard).
+/// </summary>
+public sealed class Node
+{
+    public long Id { get; set; }
+
+    public Key MachineKey { get; set; }
+
+    public Key NodeKey { get; set; }
+
+    public Key DiscoKey { get; set; }
+
+    /// <summary>Unique DNS label derived from the hostname the device reported.</summary>
+    public required string Name { get; set; }
+
+    public long? UserId { get; set; }
+
+    public User? User { get; set; }
+
+    public List<string> Tags { get; set; } = [];
+
+    public required IPAddress IPv4 { get; set; }
+
+    public required IPAddress IPv6 { get; set; }
+
+    /// <summary>"ip:port" candidates the node reported for direct paths.</summary>
+    public List<string> Endpoints { get; set; } = [];
+
+    /// <summary>Relay region the node is attached to; 0 when none.</summary>
+    public int HomeRelay { get; set; }
+
+    /// <summary>Canonical CIDR prefixes the node offers to route.</summary>
+    public List<string> AdvertisedRoutes { get; set; } = [];
+
+    /// <summary>
+    /// Canonical CIDR prefixes an admin or a rule approved. Kept when the node stops advertising
+    /// them, so a router that restarts does not need approving again; peers see the intersection.
+    /// </summary>
+    public List<string> ApprovedRoutes { get; set; } = [];
+
+    public bool Online { get; set; }
+
+    public DateTimeOffset? LastSeen { get; set; }
+
+    /// <summary>When the node key stops being accepted; null for never.</summary>
+    public DateTimeOffset? KeyExpiry { get; set; }
+
+    public bool Ephemeral { get; set; }
+
+    public NodeStatus Status { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public long? AuthKeyId { get; set; }
+
+    public bool IsExpired(DateTimeOffset now) => KeyExpiry is { } expiry && expiry <= now;
+
+    /// <summary>The routes peers should send through this node: advertised and approved.</summary>
+    public IReadOnlyList<string> ServedRoutes() =>
+        AdvertisedRoutes.Where(r => ApprovedRoutes.Contains(r, StringComparer.Ordinal)).ToList();
+}

@@ -1,0 +1,140 @@
+using System.Net.WebSockets;
+using Trellis.Core.Control;
+
+namespace Trellis.Control.Tests.NodeProtocol;
+
+public class RegistrationTests
+{
+    [Fact]
+    public async Task A_good_key_registers_and_the_node_gets_addresses_from_both_overlay_prefixes()
+    {
+        await using var server = await ControlServerFixture.StartAsync();
+        await using var node = new SimulatedNode(server.Url, "Laptop One");
+        await node.ConnectAsync();
+        var reply = await node.RegisterAsync(await server.AuthKeyAsync());
+        Assert.Equal("active", reply.Status);
+        Assert.Equal("laptop-one", reply.Self!.Name);
+        Assert.StartsWith("100.", reply.Self.Addresses[0], StringComparison.Ordinal);
+        Assert.StartsWith("fd", reply.Self.Addresses[1], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Expired_unknown_and_malformed_keys_are_rejected_with_a_reason()
+    {
+        await using var server = await ControlServerFixture.StartAsync();
+        var expired = await server.AuthKeyAsync(expires: server.Clock.GetUtcNow().AddMinutes(1));
+        server.Clock.Advance(TimeSpan.FromMinutes(2));
+        var unknown = (await server.AuthKeyAsync()).Replace("trellis-auth-", "trellis-auth-x", StringComparison.Ordinal);
+        foreach (var key in new[] { expired, unknown, "not-a-key", "" })
+        {
+            await using var node = new SimulatedNode(server.Url, "n");
+            await node.ConnectAsync();
+            var reply = await node.RegisterAsync(key);
+            Assert.Equal("rejected", reply.Status);
+            Assert.False(string.IsNullOrWhiteSpace(reply.Error));
+        }
+
+        var nodes = await server.Store.ListNodesAsync();
+        Assert.Empty(nodes.Value!);
+    }
+
+    [Fact]
+    public async Task A_single_use_key_registers_exactly_one_of_many_concurrent_nodes()
+    {
+        await using var server = await ControlServerFixture.StartAsync();
+        var key = await server.AuthKeyAsync(reusable: false);
+        var nodes = Enumerable.Range(0, 12).Select(i => new SimulatedNode(server.Url, $"racer{i}")).ToList();
+        await Task.WhenAll(nodes.Select(n => n.ConnectAsync()));
+        var replies = await Task.WhenAll(nodes.Select(n => n.RegisterAsync(key)));
+        Assert.Equal(1, replies.Count(r => r.Status == "active"));
+        Assert.Equal(11, replies.Count(r => r.Status == "rejected"));
+        Assert.Single((await server.Store.ListNodesAsync()).Value!);
+        foreach (var n in nodes)
+        {
+            await n.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Without_a_key_the_node_waits_for_an_admin_and_gets_no_map_until_approved()
+    {
+        await using var server = await ControlServerFixture.StartAsync();
+        await using var node = new SimulatedNode(server.Url, "pending-box");
+        await node.ConnectAsync();
+        var reply = await node.RegisterAsync(null);
+        Assert.Equal("pending", reply.Status);
+        Assert.Contains("trellis nodes approve", reply.ApproveHint, StringComparison.Ordinal);
+
+        await node.StartMapAsync();
+        await SimulatedNode.WaitAsync(() => node.EndedWith == "pending", "the map request to be refused");
+    }
+
+    [Fact]
+    public async Task A_map_request_from_an_unknown_machine_is_refused()
+    {
+        await using var server = await ControlServerFixture.StartAsync();
+        await using var node = new SimulatedNode(server.Url, "stranger");
+        await node.ConnectAsync();
+        await node.StartMapAsync();
+        await SimulatedNode.WaitAsync(() => node.EndedWith == "not-registered", "the refusal");
+    }
+
+    [Fact]
+    public async Task Re_registering_with_a_new_node_key_rotates_it_in_place()
+    {
+        await using var server = await ControlServerFixture.StartAsync();
+        var key = await server.AuthKeyAsync();
+        await using var node = new SimulatedNode(server.Url, "rotator");
+        await node.ConnectAsync();
+        var first = await node.RegisterAsync(key);
+        node.RotateNodeKey();
+        var second = await node.RegisterAsync(key);
+        Assert.Equal(first.Self!.Id, second.Self!.Id);
+        Assert.NotEqual(first.Self.NodeKey, second.Self.NodeKey);
+        Assert.Equal(first.Self.Addresses, second.Self.Addresses);
+    }
+
+    [Fact]
+    public async Task Garbage_and_bad_handshakes_are_refused_and_the_server_keeps_serving()
+    {
+        await using var server = await ControlServerFixture.StartAsync();
+        var ws = new UriBuilder(server.Url) { Scheme = "ws", Path = "/control" }.Uri;
+        foreach (var garbage in new[] { new byte[] { 1, 2, 3 }, new byte[96], new byte[70000] })
+        {
+            using var socket = new ClientWebSocket();
+            await socket.ConnectAsync(ws, CancellationToken.None);
+            await socket.SendAsync(garbage, WebSocketMessageType.Binary, true, CancellationToken.None);
+            var buffer = new byte[256];
+            var result = await socket.ReceiveAsync(buffer, CancellationToken.None);
+            Assert.Equal(WebSocketMessageType.Close, result.MessageType);
+        }
+
+        using (var http = new HttpClient())
+        {
+            var plain = await http.GetAsync(new Uri(server.Url, "/control"));
+            Assert.Equal(System.Net.HttpStatusCode.UpgradeRequired, plain.StatusCode);
+        }
+
+        await using var node = new SimulatedNode(server.Url, "still-works");
+        await node.ConnectAsync();
+        Assert.Equal("active", (await node.RegisterAsync(await server.AuthKeyAsync())).Status);
+    }
+
+    [Fact]
+    public async Task Invalid_JSON_inside_the_channel_ends_that_connection_only()
+    {
+        await using var server = await ControlServerFixture.StartAsync();
+        await using var good = new SimulatedNode(server.Url, "good");
+        await good.ConnectAsync();
+        await good.RegisterAsync(await server.AuthKeyAsync());
+
+        await using var bad = new SimulatedNode(server.Url, "bad");
+        await bad.ConnectAsync();
+        await bad.SendAsync(new RegisterRequest { NodeKey = "short", DiscoKey = "short", Hostname = "x" });
+        await bad.StartMapAsync(); // reader running; the register reply arrives as a message
+        await SimulatedNode.WaitAsync(() => bad.Received.OfType<RegisterResponse>().Any(r => r.Status == "rejected"), "the rejection of bad keys");
+
+        await good.StartMapAsync();
+        await SimulatedNode.WaitAsync(() => good.FullMaps == 1, "the good node's map");
+    }
+}

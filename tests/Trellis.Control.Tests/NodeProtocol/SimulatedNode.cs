@@ -1,0 +1,213 @@
+using System.Net.Http.Json;
+using System.Net.WebSockets;
+using System.Text.Json;
+using Trellis.Core.Control;
+using Trellis.Core.Keys;
+using Trellis.Crypto;
+using Trellis.Crypto.Noise;
+
+namespace Trellis.Control.Tests.NodeProtocol;
+
+/// <summary>
+/// A node speaking the real protocol (WebSocket, Noise IK, framed JSON) with a view of the mesh it
+/// keeps from the full map and the deltas, as a daemon would.
+/// </summary>
+internal sealed class SimulatedNode : IAsyncDisposable
+{
+    private readonly Uri _server;
+    private readonly object _lock = new();
+    private readonly Dictionary<long, PeerInfo> _peers = [];
+    private NoiseControlChannel? _channel;
+    private Task? _reader;
+    private CancellationTokenSource _stop = new();
+
+    public SimulatedNode(Uri server, string hostname)
+    {
+        _server = server;
+        Hostname = hostname;
+    }
+
+    public string Hostname { get; }
+
+    public Key MachineKey { get; } = X25519.GeneratePrivateKey();
+
+    public Key NodeKey { get; private set; } = X25519.GeneratePrivateKey();
+
+    public Key DiscoKey { get; } = X25519.GeneratePrivateKey();
+
+    public PeerInfo? Self { get; private set; }
+
+    public List<ControlMessage> Received { get; } = [];
+
+    public string? EndedWith { get; private set; }
+
+    public int FullMaps { get; private set; }
+
+    public IReadOnlyDictionary<long, PeerInfo> Peers
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return new Dictionary<long, PeerInfo>(_peers);
+            }
+        }
+    }
+
+    public static async Task<Key> ServerKeyAsync(Uri server)
+    {
+        using var http = new HttpClient();
+        var doc = await http.GetFromJsonAsync<JsonElement>(new Uri(server, "/key"));
+        return Key.FromBase64(doc.GetProperty("publicKey").GetString()!);
+    }
+
+    public async Task ConnectAsync()
+    {
+        var serverKey = await ServerKeyAsync(_server);
+        var socket = new ClientWebSocket();
+        var ws = new UriBuilder(_server) { Scheme = _server.Scheme == "https" ? "wss" : "ws", Path = "/control" }.Uri;
+        await socket.ConnectAsync(ws, CancellationToken.None);
+        _channel = await NoiseControlChannel.ConnectAsync(socket, MachineKey, serverKey, CancellationToken.None);
+        _stop = new CancellationTokenSource();
+    }
+
+    public void RotateNodeKey() => NodeKey = X25519.GeneratePrivateKey();
+
+    public async Task<RegisterResponse> RegisterAsync(string? authKey, params string[] routes)
+    {
+        await _channel!.SendAsync(new RegisterRequest
+        {
+            NodeKey = X25519.PublicKey(NodeKey).ToBase64(),
+            DiscoKey = X25519.PublicKey(DiscoKey).ToBase64(),
+            Hostname = Hostname,
+            AuthKey = authKey,
+            AdvertisedRoutes = routes,
+        }, CancellationToken.None);
+        var reply = await _channel.ReceiveAsync(CancellationToken.None);
+        return Assert.IsType<RegisterResponse>(reply);
+    }
+
+    /// <summary>Asks for the map and keeps applying what arrives, in the background.</summary>
+    public async Task StartMapAsync(params string[] endpoints)
+    {
+        await _channel!.SendAsync(new MapRequest { Endpoints = endpoints }, CancellationToken.None);
+        _reader = Task.Run(ReadLoopAsync);
+    }
+
+    public Task SendAsync(ControlMessage message) => _channel!.SendAsync(message, CancellationToken.None);
+
+    private async Task ReadLoopAsync()
+    {
+        try
+        {
+            while (await _channel!.ReceiveAsync(_stop.Token) is { } message)
+            {
+                lock (_lock)
+                {
+                    Received.Add(message);
+                    Apply(message);
+                }
+            }
+
+            EndedWith ??= "closed";
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or InvalidDataException or IOException)
+        {
+            EndedWith ??= e.GetType().Name;
+        }
+    }
+
+    private void Apply(ControlMessage message)
+    {
+        switch (message)
+        {
+            case FullMap full:
+                FullMaps++;
+                Self = full.Self;
+                _peers.Clear();
+                foreach (var p in full.Peers)
+                {
+                    _peers[p.Id] = p;
+                }
+
+                break;
+            case MapDelta delta:
+                foreach (var p in delta.PeersChanged)
+                {
+                    _peers[p.Id] = p;
+                }
+
+                foreach (var id in delta.PeersRemoved)
+                {
+                    _peers.Remove(id);
+                }
+
+                foreach (var patch in delta.Patches)
+                {
+                    if (_peers.TryGetValue(patch.Id, out var p))
+                    {
+                        _peers[patch.Id] = p with
+                        {
+                            Endpoints = patch.Endpoints ?? p.Endpoints,
+                            HomeRelay = patch.HomeRelay ?? p.HomeRelay,
+                            Online = patch.Online ?? p.Online,
+                        };
+                    }
+                }
+
+                Self = delta.Self ?? Self;
+                break;
+            case ErrorMessage error:
+                EndedWith = error.Code;
+                break;
+        }
+    }
+
+    public static Task WaitAsync(Func<bool> condition, string what, TimeSpan? timeout = null) =>
+        WaitAsync(() => Task.FromResult(condition()), what, timeout);
+
+    public static async Task WaitAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"timed out waiting for {what}");
+            }
+
+            await Task.Delay(10);
+        }
+    }
+
+    public async Task DisconnectAsync()
+    {
+        if (_channel is null)
+        {
+            return;
+        }
+
+        await _channel.CloseAsync("bye", CancellationToken.None);
+        await _stop.CancelAsync();
+        if (_reader is not null)
+        {
+            await _reader.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        _channel.Dispose();
+        _channel = null;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await DisconnectAsync();
+        }
+        catch (WebSocketException)
+        {
+        }
+
+        _stop.Dispose();
+    }
+}
