@@ -14,6 +14,7 @@ public static class CommandLine
     {
         var root = new RootCommand("Trellis: a self-hosted mesh VPN (WireGuard data plane in userspace).");
         root.Subcommands.Add(WireGuardVerb.Build());
+        root.Subcommands.Add(ServerVerb.Build());
         root.Subcommands.Add(KeysVerb.BuildGenKey());
         root.Subcommands.Add(KeysVerb.BuildPubKey());
         return root;

@@ -15,6 +15,7 @@ public class CommandLineTests
     [InlineData("wireguard")]
     [InlineData("genkey")]
     [InlineData("pubkey")]
+    [InlineData("server")]
     public void Help_is_available_everywhere(params string[] verb)
     {
         var (code, output, _) = Run([.. verb, "--help"]);
@@ -61,5 +62,16 @@ public class CommandLineTests
         var (code, output, _) = Run("genkey");
         Assert.Equal(0, code);
         Assert.True(Trellis.Core.Keys.Key.TryParseBase64(output.Trim(), out _));
+    }
+
+    [Theory]
+    [InlineData("--listen", "0.0.0.0:8080", "http://")]
+    [InlineData("--ipv4-prefix", "banana", "IPv4 prefix")]
+    [InlineData("--config", "/nonexistent/trellis.yaml", "does not exist")]
+    public void A_bad_server_setting_is_a_usage_error_naming_it(string flag, string value, string expected)
+    {
+        var (code, _, error) = Run("server", flag, value);
+        Assert.Equal(2, code);
+        Assert.Contains(expected, error, StringComparison.Ordinal);
     }
 }

@@ -1,5 +1,2 @@
-using System.Runtime.Versioning;
-
 // Every test builds namespaces, veth pairs, TUN devices and daemons on a 2-core machine: one at a time.
 [assembly: CollectionBehavior(DisableTestParallelization = true)]
-[assembly: SupportedOSPlatform("linux")]

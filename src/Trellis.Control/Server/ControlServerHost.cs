@@ -46,7 +46,12 @@ public sealed class ControlServerHost : IAsyncDisposable
             AutoApprovers = [.. options.AutoApprovers.Select(kv => new AutoApprovalRule(IPNetwork.Parse(kv.Key), kv.Value))],
         });
         await store.InitializeAsync(cancellationToken).ConfigureAwait(false);
-        var ula = await store.GetUlaPrefixAsync(cancellationToken).ConfigureAwait(false);
+        IPNetwork? configuredUla = options.IPv6Prefix is null ? null : IPNetwork.Parse(options.IPv6Prefix);
+        var ula = await store.GetUlaPrefixAsync(configuredUla, cancellationToken).ConfigureAwait(false);
+        if (configuredUla is { } wanted && !wanted.Equals(ula))
+        {
+            throw new ServerConfigurationException($"this deployment's IPv6 prefix was fixed at its first start as {ula}; the configured {wanted} cannot replace it");
+        }
 
         var builder = WebApplication.CreateSlimBuilder();
         if (logging is not null)

@@ -159,9 +159,9 @@ public static class ServerOptionsLoader
         }
 
         if (o.IPv6Prefix is not null &&
-            (!IPNetwork.TryParse(o.IPv6Prefix, out var v6) || v6.BaseAddress.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6 || v6.PrefixLength > 64))
+            (!IPNetwork.TryParse(o.IPv6Prefix, out var v6) || !Store.OverlayAddresses.IsUlaPrefix(v6)))
         {
-            throw new ServerConfigurationException($"IPv6 prefix '{o.IPv6Prefix}' must be an IPv6 network of /64 or larger, e.g. fd12:3456:789a::/48");
+            throw new ServerConfigurationException($"IPv6 prefix '{o.IPv6Prefix}' must be a unique local /48 (inside fd00::/8), e.g. fd12:3456:789a::/48");
         }
 
         foreach (var prefix in o.AutoApprovers.Keys)

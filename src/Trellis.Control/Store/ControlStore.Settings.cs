@@ -9,10 +9,19 @@ public sealed partial class ControlStore
 {
     /// <summary>
     /// The deployment's IPv6 ULA /48: read from the database, or generated (RFC 4193) and stored
-    /// on first use. Two servers starting at once agree: the loser of the insert reads the winner's.
+    /// on first use (<paramref name="preferred"/> when the configuration names one). Two servers
+    /// starting at once agree: the loser of the insert reads the winner's.
     /// </summary>
-    public async Task<IPNetwork> GetUlaPrefixAsync(CancellationToken cancellationToken = default)
+    public async Task<IPNetwork> GetUlaPrefixAsync(CancellationToken cancellationToken = default) =>
+        await GetUlaPrefixAsync(null, cancellationToken).ConfigureAwait(false);
+
+    public async Task<IPNetwork> GetUlaPrefixAsync(IPNetwork? preferred, CancellationToken cancellationToken = default)
     {
+        if (preferred is { } p && !OverlayAddresses.IsUlaPrefix(p))
+        {
+            throw new ArgumentException($"{p} is not an fd00::/8 /48 prefix", nameof(preferred));
+        }
+
         if (_ulaPrefix is { } cached)
         {
             return cached.Value;
@@ -28,7 +37,7 @@ public sealed partial class ControlStore
                     return existing.Value;
                 }
 
-                var generated = OverlayAddresses.GenerateUlaPrefix().ToString();
+                var generated = (preferred ?? OverlayAddresses.GenerateUlaPrefix()).ToString();
                 db.Settings.Add(new Setting { Key = Setting.IPv6UlaPrefix, Value = generated });
                 await db.SaveChangesAsync(ct).ConfigureAwait(false);
                 return generated;

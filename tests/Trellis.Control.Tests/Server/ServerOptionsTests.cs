@@ -66,6 +66,7 @@ public sealed class ServerOptionsTests : IDisposable
     [InlineData("ipv4-prefix", "10.0.0.0/31", "IPv4 prefix")]
     [InlineData("ipv4-prefix", "fd00::/48", "IPv4 prefix")]
     [InlineData("ipv6-prefix", "fd00::/96", "IPv6 prefix")]
+    [InlineData("ipv6-prefix", "2001:db8::/48", "unique local")]
     [InlineData("ephemeral-timeout", "soon", "not a duration")]
     [InlineData("tls-cert", "/nonexistent.pem", "go together")]
     [InlineData("public-url", "not a url", "public URL")]

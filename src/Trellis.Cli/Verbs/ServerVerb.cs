@@ -1,0 +1,96 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+using Trellis.Control.Server;
+using Trellis.Crypto;
+
+namespace Trellis.Cli.Verbs;
+
+/// <summary>`trellis server`: the control server, zero-configuration on SQLite in its data directory.</summary>
+internal static class ServerVerb
+{
+    public static Command Build()
+    {
+        var config = new Option<string?>("--config") { Description = "A YAML configuration file (flags and TRELLIS_* variables override it)." };
+        var options = ServerOptionsLoader.Keys.ToDictionary(k => k, k => new Option<string?>("--" + k) { Description = Describe(k) });
+        var command = new Command("server", "Run the control server (node registration, maps, admin API).");
+        command.Options.Add(config);
+        foreach (var option in options.Values)
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction(parse => Run(
+            parse.GetValue(config),
+            options.ToDictionary(kv => kv.Key, kv => parse.GetValue(kv.Value)),
+            parse.InvocationConfiguration.Output,
+            parse.InvocationConfiguration.Error));
+        return command;
+    }
+
+    private static string Describe(string key) => key switch
+    {
+        "listen" => "Listen URL (default http://0.0.0.0:8080; https needs --tls-cert/--tls-key).",
+        "public-url" => "The URL nodes use, when it differs (reverse proxy).",
+        "data-dir" => "Data directory: server key, SQLite database, admin socket (default /var/lib/trellis as root).",
+        "tls-cert" => "TLS certificate (PEM).",
+        "tls-key" => "TLS private key (PEM).",
+        "database" => "SQLite file path, or a PostgreSQL connection string (Host=...;Username=...;Database=...).",
+        "ipv4-prefix" => "Overlay IPv4 prefix (default 100.64.0.0/10).",
+        "ipv6-prefix" => "Overlay IPv6 ULA /48 (default: generated at first start and kept).",
+        "ephemeral-timeout" => "Delete ephemeral nodes offline this long (default 5m).",
+        "keepalive" => "Map stream keepalive interval (default 60s).",
+        "admin-socket" => "The local admin socket (default DATA-DIR/admin.sock).",
+        _ => key,
+    };
+
+    private static int Run(string? configFile, Dictionary<string, string?> flags, TextWriter output, TextWriter error)
+    {
+        ServerOptions options;
+        try
+        {
+            var environment = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+                .ToDictionary(e => (string)e.Key, e => (string?)e.Value);
+            options = ServerOptionsLoader.Load(configFile, flags, environment);
+        }
+        catch (ServerConfigurationException e)
+        {
+            error.WriteLine($"trellis server: {e.Message}");
+            return CommandLine.UsageError;
+        }
+
+        using var stop = new CancellationTokenSource();
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+        try
+        {
+            return RunAsync(options, output, stop.Token).GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is ServerConfigurationException or IOException or UnauthorizedAccessException or InvalidOperationException or System.Net.Sockets.SocketException)
+        {
+            error.WriteLine($"trellis server: {e.Message}");
+            return CommandLine.Failure;
+        }
+    }
+
+    private static async Task<int> RunAsync(ServerOptions options, TextWriter output, CancellationToken stop)
+    {
+        await using var host = await ControlServerHost.StartAsync(options, logging: l => l.SetMinimumLevel(LogLevel.Warning).AddSimpleConsole(), cancellationToken: stop).ConfigureAwait(false);
+        var key = X25519.PublicKey(ServerKey.LoadOrCreate(options.DataDirectory));
+        output.WriteLine($"trellis server: listening on {host.Url}");
+        output.WriteLine($"  public URL:       {options.PublicUrl ?? host.Url.ToString().TrimEnd('/')} (node protocol at /control)");
+        output.WriteLine($"  server key:       {key.ToBase64()}");
+        output.WriteLine($"  database:         {(options.UsesPostgres ? "PostgreSQL" : options.SqlitePath)}");
+        await output.FlushAsync(stop).ConfigureAwait(false);
+        try
+        {
+            await Task.Delay(Timeout.Infinite, stop).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // SIGINT/SIGTERM: stop cleanly
+        }
+
+        return CommandLine.Success;
+    }
+}
