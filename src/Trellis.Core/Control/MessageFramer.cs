@@ -47,11 +47,23 @@ public sealed class MessageFramer
     /// </summary>
     public List<ControlMessage> Add(ReadOnlySpan<byte> bytes)
     {
+        var messages = new List<ControlMessage>();
+        foreach (var json in AddRaw(bytes))
+        {
+            messages.Add(Decode(json));
+        }
+
+        return messages;
+    }
+
+    /// <summary>Like <see cref="Add"/>, but returns each complete message's JSON undecoded.</summary>
+    public List<byte[]> AddRaw(ReadOnlySpan<byte> bytes)
+    {
         EnsureCapacity(_count + bytes.Length);
         bytes.CopyTo(_buffer.AsSpan(_count));
         _count += bytes.Length;
 
-        var messages = new List<ControlMessage>();
+        var messages = new List<byte[]>();
         var at = 0;
         while (_count - at >= 4)
         {
@@ -66,7 +78,7 @@ public sealed class MessageFramer
                 break;
             }
 
-            messages.Add(Decode(_buffer.AsSpan(at + 4, length)));
+            messages.Add(_buffer.AsSpan(at + 4, length).ToArray());
             at += 4 + length;
         }
 

@@ -23,7 +23,7 @@ public sealed class NoiseControlChannel : IDisposable
     private readonly MessageFramer _framer = new();
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly byte[] _receiveBuffer = new byte[NoiseConstants.MaxMessageLength];
-    private readonly Queue<ControlMessage> _received = new();
+    private readonly Queue<byte[]> _received = new();
 
     private NoiseControlChannel(WebSocket socket, NoiseTransport transport, Key remoteStatic)
     {
@@ -87,7 +87,11 @@ public sealed class NoiseControlChannel : IDisposable
     /// The next control message, or null when the other side closed. A forged, replayed or malformed
     /// message throws <see cref="InvalidDataException"/>: the channel cannot continue after it.
     /// </summary>
-    public async Task<ControlMessage?> ReceiveAsync(CancellationToken cancellationToken)
+    public async Task<ControlMessage?> ReceiveAsync(CancellationToken cancellationToken) =>
+        await ReceiveJsonAsync(cancellationToken).ConfigureAwait(false) is { } json ? MessageFramer.Decode(json) : null;
+
+    /// <summary>The next message's JSON, undecoded (for tools that look at few fields of large maps).</summary>
+    public async Task<byte[]?> ReceiveJsonAsync(CancellationToken cancellationToken)
     {
         while (_received.Count == 0)
         {
@@ -102,7 +106,7 @@ public sealed class NoiseControlChannel : IDisposable
                 throw new InvalidDataException("a control channel message failed authentication");
             }
 
-            foreach (var message in _framer.Add(plaintext))
+            foreach (var message in _framer.AddRaw(plaintext))
             {
                 _received.Enqueue(message);
             }

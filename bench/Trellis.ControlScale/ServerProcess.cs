@@ -1,0 +1,68 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Trellis.ControlScale;
+
+/// <summary>`trellis server` in its own process, so its CPU time and peak memory can be read from /proc.</summary>
+internal sealed class ServerProcess : IDisposable
+{
+    private readonly Process _process;
+
+    public ServerProcess(string trellis, int port, string dataDirectory)
+    {
+        var start = new ProcessStartInfo(trellis) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "server", "--listen", $"http://127.0.0.1:{port}", "--data-dir", dataDirectory, "--keepalive", "120s" })
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        _process = Process.Start(start) ?? throw new InvalidOperationException("could not start trellis server");
+        _process.OutputDataReceived += (_, _) => { };
+        _process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                Console.Error.WriteLine($"[server] {e.Data}");
+            }
+        };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    /// <summary>User plus system CPU seconds so far.</summary>
+    public double CpuSeconds()
+    {
+        var stat = File.ReadAllText($"/proc/{_process.Id}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+    }
+
+    /// <summary>Peak resident memory (VmHWM) in MiB.</summary>
+    public double PeakMemoryMiB() => ReadStatusKiB("VmHWM:") / 1024.0;
+
+    public double MemoryMiB() => ReadStatusKiB("VmRSS:") / 1024.0;
+
+    private long ReadStatusKiB(string field)
+    {
+        foreach (var line in File.ReadLines($"/proc/{_process.Id}/status"))
+        {
+            if (line.StartsWith(field, StringComparison.Ordinal))
+            {
+                return long.Parse(line[field.Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+            }
+        }
+
+        return 0;
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit();
+        }
+
+        _process.Dispose();
+    }
+}
