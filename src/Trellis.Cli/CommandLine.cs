@@ -15,6 +15,11 @@ public static class CommandLine
         var root = new RootCommand("Trellis: a self-hosted mesh VPN (WireGuard data plane in userspace).");
         root.Subcommands.Add(WireGuardVerb.Build());
         root.Subcommands.Add(ServerVerb.Build());
+        root.Subcommands.Add(Verbs.Admin.UsersVerb.Build());
+        root.Subcommands.Add(Verbs.Admin.AuthKeysVerb.Build());
+        root.Subcommands.Add(Verbs.Admin.NodesVerb.Build());
+        root.Subcommands.Add(Verbs.Admin.RoutesVerb.Build());
+        root.Subcommands.Add(Verbs.Admin.ApiKeysVerb.Build());
         root.Subcommands.Add(KeysVerb.BuildGenKey());
         root.Subcommands.Add(KeysVerb.BuildPubKey());
         return root;

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Trellis.Control.Admin;
 using Trellis.Control.Mesh;
 using Trellis.Control.NodeProtocol;
 using Trellis.Control.Store;
@@ -60,6 +61,7 @@ public sealed class ControlServerHost : IAsyncDisposable
         }
 
         var listen = new Uri(options.Listen);
+        AdminApi.PrepareSocket(options.EffectiveAdminSocket);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             var address = listen.Host is "0.0.0.0" or "*" ? IPAddress.Any : listen.Host == "[::]" ? IPAddress.IPv6Any : IPAddress.Parse(listen.Host.Trim('[', ']'));
@@ -70,6 +72,9 @@ public sealed class ControlServerHost : IAsyncDisposable
                     l.UseHttps(X509Certificate2.CreateFromPemFile(options.TlsCertificate!, options.TlsKey));
                 }
             });
+
+            // The server host's own CLI talks here without an API key (root or the server's user only).
+            kestrel.ListenUnixSocket(options.EffectiveAdminSocket);
         });
 
         var mesh = new MeshState(() => options.RelayMap, [options.IPv4Prefix, ula.ToString()]);
@@ -79,6 +84,7 @@ public sealed class ControlServerHost : IAsyncDisposable
         builder.Services.AddSingleton<ControlService>();
         builder.Services.AddSingleton(options);
         builder.Services.AddHostedService<MaintenanceService>();
+        AdminApi.AddServices(builder.Services);
         var app = builder.Build();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
 
@@ -103,8 +109,11 @@ public sealed class ControlServerHost : IAsyncDisposable
             await connection.RunAsync(socket, context.RequestAborted).ConfigureAwait(false);
         });
 
+        AdminApi.Map(app, service, options);
+
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
-        var bound = new Uri(app.Urls.First());
+        AdminApi.SecureSocket(options.EffectiveAdminSocket);
+        var bound = new Uri(app.Urls.First(u => !u.StartsWith("http://unix:", StringComparison.Ordinal)));
         return new ControlServerHost(app, service, bound);
     }
 

@@ -17,7 +17,10 @@ public sealed class MessageFramer
     public const int DefaultMaxMessage = 32 * 1024 * 1024;
 
     private readonly int _maxMessage;
-    private byte[] _buffer = new byte[4096];
+    private const int InitialBuffer = 4096;
+    private const int ShrinkAbove = 64 * 1024;
+
+    private byte[] _buffer = new byte[InitialBuffer];
     private int _count;
 
     public MessageFramer(int maxMessage = DefaultMaxMessage) => _maxMessage = maxMessage;
@@ -84,6 +87,12 @@ public sealed class MessageFramer
 
         _buffer.AsSpan(at, _count - at).CopyTo(_buffer);
         _count -= at;
+        if (_count == 0 && _buffer.Length > ShrinkAbove)
+        {
+            // One full map grew the buffer; thousands of idle connections must not each keep that size.
+            _buffer = new byte[InitialBuffer];
+        }
+
         return messages;
     }
 

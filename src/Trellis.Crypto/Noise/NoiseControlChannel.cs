@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net.WebSockets;
 using System.Text;
 using Trellis.Core.Control;
@@ -22,7 +23,6 @@ public sealed class NoiseControlChannel : IDisposable
     private readonly NoiseTransport _transport;
     private readonly MessageFramer _framer = new();
     private readonly SemaphoreSlim _sendLock = new(1, 1);
-    private readonly byte[] _receiveBuffer = new byte[NoiseConstants.MaxMessageLength];
     private readonly Queue<byte[]> _received = new();
 
     private NoiseControlChannel(WebSocket socket, NoiseTransport transport, Key remoteStatic)
@@ -95,20 +95,29 @@ public sealed class NoiseControlChannel : IDisposable
     {
         while (_received.Count == 0)
         {
-            var length = await ReceiveWholeAsync(_socket, _receiveBuffer, cancellationToken).ConfigureAwait(false);
-            if (length is null)
+            // Rented per message: an idle connection (most of thousands) then holds no 64 KiB buffer.
+            var buffer = ArrayPool<byte>.Shared.Rent(NoiseConstants.MaxMessageLength);
+            try
             {
-                return null;
-            }
+                var length = await ReceiveWholeAsync(_socket, buffer, cancellationToken).ConfigureAwait(false);
+                if (length is null)
+                {
+                    return null;
+                }
 
-            if (!_transport.TryDecrypt(_receiveBuffer.AsSpan(0, length.Value), out var plaintext))
-            {
-                throw new InvalidDataException("a control channel message failed authentication");
-            }
+                if (!_transport.TryDecrypt(buffer.AsSpan(0, length.Value), out var plaintext))
+                {
+                    throw new InvalidDataException("a control channel message failed authentication");
+                }
 
-            foreach (var message in _framer.AddRaw(plaintext))
+                foreach (var message in _framer.AddRaw(plaintext))
+                {
+                    _received.Enqueue(message);
+                }
+            }
+            finally
             {
-                _received.Enqueue(message);
+                ArrayPool<byte>.Shared.Return(buffer);
             }
         }
 
@@ -136,12 +145,12 @@ public sealed class NoiseControlChannel : IDisposable
         var count = 0;
         while (true)
         {
-            if (count == buffer.Length)
+            if (count == NoiseConstants.MaxMessageLength)
             {
-                throw new InvalidDataException($"a control channel message exceeds {buffer.Length} bytes");
+                throw new InvalidDataException($"a control channel message exceeds {NoiseConstants.MaxMessageLength} bytes");
             }
 
-            var result = await socket.ReceiveAsync(buffer.AsMemory(count), cancellationToken).ConfigureAwait(false);
+            var result = await socket.ReceiveAsync(buffer.AsMemory(count, NoiseConstants.MaxMessageLength - count), cancellationToken).ConfigureAwait(false);
             if (result.MessageType == WebSocketMessageType.Close)
             {
                 return null;

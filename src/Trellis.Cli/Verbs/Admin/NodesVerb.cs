@@ -1,0 +1,122 @@
+using System.CommandLine;
+using System.Globalization;
+using Trellis.Control.Admin;
+
+namespace Trellis.Cli.Verbs.Admin;
+
+/// <summary>`trellis nodes list|delete|expire|rename|approve`. NODE is an id or a name.</summary>
+internal static class NodesVerb
+{
+    public static Command Build()
+    {
+        var options = new AdminOptions();
+        var nodes = new Command("nodes", "Manage the devices of the network.");
+        options.AddTo(nodes);
+        nodes.Subcommands.Add(List(options));
+        nodes.Subcommands.Add(Delete(options));
+        nodes.Subcommands.Add(Expire(options));
+        nodes.Subcommands.Add(Rename(options));
+        nodes.Subcommands.Add(Approve(options));
+        return nodes;
+    }
+
+    private static Argument<string> NodeArgument() => new("NODE") { Description = "The node's id or name." };
+
+    private static Command List(AdminOptions options)
+    {
+        var user = new Option<string?>("--user") { Description = "Only this user's nodes." };
+        var command = new Command("list", "List nodes.") { user };
+        command.SetAdminAction(options, "nodes list", async run =>
+        {
+            var path = run.Parse.GetValue(user) is { } owner ? $"api/v1/nodes?user={Uri.EscapeDataString(owner)}" : "api/v1/nodes";
+            var nodes = await run.Client.GetAsync(path, AdminJsonContext.Default.IReadOnlyListNodeDto, run.CancellationToken).ConfigureAwait(false);
+            if (run.Json)
+            {
+                run.Output.WriteLine(nodes.Json);
+                return;
+            }
+
+            var table = new TextTable("ID", "NAME", "OWNER", "IPV4", "IPV6", "STATUS", "ONLINE", "LAST SEEN", "KEY EXPIRY");
+            foreach (var node in nodes.Value)
+            {
+                table.Add(
+                    node.Id.ToString(CultureInfo.InvariantCulture), node.Name, AdminText.Owner(node.User, node.Tags), node.IPv4, node.IPv6,
+                    node.Expired ? "expired" : node.Status, AdminText.YesNo(node.Online), AdminText.Time(node.LastSeen), AdminText.Time(node.KeyExpiry));
+            }
+
+            table.WriteTo(run.Output);
+        });
+        return command;
+    }
+
+    private static Command Delete(AdminOptions options)
+    {
+        var node = NodeArgument();
+        var command = new Command("delete", "Delete a node; its peers drop it at once.") { node };
+        command.SetAdminAction(options, "nodes delete", async run =>
+        {
+            var id = await NodeReference.ResolveAsync(run, run.Parse.GetRequiredValue(node)).ConfigureAwait(false);
+            await run.Client.DeleteAsync($"api/v1/nodes/{id}", run.CancellationToken).ConfigureAwait(false);
+            if (!run.Json)
+            {
+                run.Output.WriteLine($"deleted node {id}");
+            }
+        });
+        return command;
+    }
+
+    private static Command Expire(AdminOptions options)
+    {
+        var node = NodeArgument();
+        var command = new Command("expire", "Expire a node's key now; it must authenticate again.") { node };
+        command.SetAdminAction(options, "nodes expire", async run =>
+        {
+            var id = await NodeReference.ResolveAsync(run, run.Parse.GetRequiredValue(node)).ConfigureAwait(false);
+            var expired = await run.Client.PostAsync($"api/v1/nodes/{id}/expire", AdminJsonContext.Default.NodeDto, run.CancellationToken).ConfigureAwait(false);
+            run.Output.WriteLine(run.Json ? expired.Json : $"expired node {expired.Value.Name} (id {id})");
+        });
+        return command;
+    }
+
+    private static Command Rename(AdminOptions options)
+    {
+        var node = NodeArgument();
+        var name = new Argument<string>("NAME") { Description = "The new name: a DNS label no other node has." };
+        var command = new Command("rename", "Rename a node.") { node, name };
+        command.SetAdminAction(options, "nodes rename", async run =>
+        {
+            var id = await NodeReference.ResolveAsync(run, run.Parse.GetRequiredValue(node)).ConfigureAwait(false);
+            var renamed = await run.Client.PostAsync(
+                $"api/v1/nodes/{id}/rename", new RenameNodeRequest { Name = run.Parse.GetRequiredValue(name) },
+                AdminJsonContext.Default.RenameNodeRequest, AdminJsonContext.Default.NodeDto, run.CancellationToken).ConfigureAwait(false);
+            run.Output.WriteLine(run.Json ? renamed.Json : $"renamed node {id} to {renamed.Value.Name}");
+        });
+        return command;
+    }
+
+    private static Command Approve(AdminOptions options)
+    {
+        var node = NodeArgument();
+        var user = new Option<string?>("--user") { Description = "The user who will own the node." };
+        var tags = new Option<string[]>("--tags") { Description = "Tags that will own the node instead (comma-separated or repeated)." };
+        var command = new Command("approve", "Let a pending node into the network (a node that had an owner keeps it unless told otherwise).") { node, user, tags };
+        command.SetAdminAction(options, "nodes approve", async run =>
+        {
+            var owner = run.Parse.GetValue(user);
+            var tagList = AdminText.Tags(run.Parse.GetValue(tags));
+            if (owner is not null && tagList is not null)
+            {
+                throw AdminCommandException.Usage("give --user or --tags, not both: a node is owned by a user or by tags");
+            }
+
+            var id = await NodeReference.ResolveAsync(run, run.Parse.GetRequiredValue(node)).ConfigureAwait(false);
+            var approved = await run.Client.PostAsync(
+                $"api/v1/nodes/{id}/approve", new ApproveNodeRequest { User = owner, Tags = tagList },
+                AdminJsonContext.Default.ApproveNodeRequest, AdminJsonContext.Default.NodeDto, run.CancellationToken).ConfigureAwait(false);
+            run.Output.WriteLine(run.Json
+                ? approved.Json
+                : $"approved node {approved.Value.Name} (id {id}) for {AdminText.Owner(approved.Value.User, approved.Value.Tags)}");
+        });
+        return command;
+    }
+}

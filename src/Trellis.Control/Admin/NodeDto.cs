@@ -1,0 +1,51 @@
+using System.Text.Json.Serialization;
+using Trellis.Control.Store;
+
+namespace Trellis.Control.Admin;
+
+/// <summary>A node as admins see it. Keys are the public halves; the server never holds private ones.</summary>
+public sealed record NodeDto(
+    long Id,
+    string Name,
+    string? User,
+    IReadOnlyList<string> Tags,
+    string Status,
+    [property: JsonPropertyName("ipv4")] string IPv4,
+    [property: JsonPropertyName("ipv6")] string IPv6,
+    string MachineKey,
+    string NodeKey,
+    bool Online,
+    DateTimeOffset? LastSeen,
+    DateTimeOffset? KeyExpiry,
+    bool Expired,
+    bool Ephemeral,
+    IReadOnlyList<string> Endpoints,
+    int HomeRelay,
+    IReadOnlyList<string> AdvertisedRoutes,
+    IReadOnlyList<string> ApprovedRoutes,
+    DateTimeOffset CreatedAt)
+{
+    public const string Active = "active";
+    public const string Pending = "pending";
+
+    public static NodeDto From(Node node, DateTimeOffset now) => new(
+        node.Id,
+        node.Name,
+        node.User?.Name,
+        node.Tags,
+        node.Status == NodeStatus.Active ? Active : Pending,
+        node.IPv4.ToString(),
+        node.IPv6.ToString(),
+        node.MachineKey.ToBase64(),
+        node.NodeKey.ToBase64(),
+        node.Online,
+        node.LastSeen,
+        node.KeyExpiry,
+        node.IsExpired(now),
+        node.Ephemeral,
+        node.Endpoints,
+        node.HomeRelay,
+        node.AdvertisedRoutes,
+        node.ApprovedRoutes,
+        node.CreatedAt);
+}

@@ -1,0 +1,179 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using Trellis.Control.Admin;
+using Trellis.Control.Mesh;
+using Trellis.Control.NodeProtocol;
+using Trellis.Control.Server;
+using Trellis.Control.Store;
+using Trellis.Core.Control;
+using Trellis.Core.Keys;
+
+namespace Trellis.Control.Tests.Admin;
+
+/// <summary>
+/// The admin API as the server hosts it: Kestrel on 127.0.0.1:0 plus the admin Unix socket, a real
+/// store on an SQLite file, the live mesh, and a fake clock shared by store and API.
+/// </summary>
+internal sealed class AdminTestServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly string _directory;
+
+    private AdminTestServer(WebApplication app, string directory, ControlService service, FakeTimeProvider clock, Uri url, string socket, string apiKey)
+    {
+        _app = app;
+        _directory = directory;
+        Service = service;
+        Clock = clock;
+        Url = url;
+        SocketPath = socket;
+        ApiKey = apiKey;
+    }
+
+    public ControlService Service { get; }
+
+    public ControlStore Store => Service.Store;
+
+    public MeshState Mesh => Service.Mesh;
+
+    public FakeTimeProvider Clock { get; }
+
+    public Uri Url { get; }
+
+    public string SocketPath { get; }
+
+    /// <summary>A live API key, created directly in the store.</summary>
+    public string ApiKey { get; }
+
+    public static async Task<AdminTestServer> StartAsync()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), $"trellis-admin-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(directory);
+        var database = Path.Combine(directory, "trellis.db");
+        var contexts = TrellisDbContextFactory.SqliteFile(database);
+        await contexts.MigrateAsync();
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var store = new ControlStore(contexts, clock);
+        await store.InitializeAsync();
+        var mesh = new MeshState(() => new RelayMap(), ["100.64.0.0/10"]);
+        var service = new ControlService(store, mesh, clock, NullLogger<ControlService>.Instance);
+        var options = new ServerOptions { DataDirectory = directory };
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        AdminApi.PrepareSocket(options.EffectiveAdminSocket);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Listen(IPAddress.Loopback, 0);
+            kestrel.ListenUnixSocket(options.EffectiveAdminSocket);
+        });
+        builder.Services.AddSingleton<TimeProvider>(clock);
+        AdminApi.AddServices(builder.Services);
+        var app = builder.Build();
+        AdminApi.Map(app, service, options);
+        await app.StartAsync();
+        AdminApi.SecureSocket(options.EffectiveAdminSocket);
+
+        var url = new Uri(app.Urls.First(u => !u.StartsWith("http://unix:", StringComparison.Ordinal)));
+        var key = await store.CreateApiKeyAsync(clock.GetUtcNow().AddDays(1));
+        return new AdminTestServer(app, directory, service, clock, url, options.EffectiveAdminSocket, key.Value!.Plaintext);
+    }
+
+    /// <summary>A client of the TCP listener, with the API key unless told otherwise.</summary>
+    public HttpClient Client(string? apiKey = "") => Client(Url, apiKey == string.Empty ? ApiKey : apiKey);
+
+    public static HttpClient Client(Uri url, string? apiKey)
+    {
+        var client = new HttpClient { BaseAddress = url };
+        if (apiKey is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
+        }
+
+        return client;
+    }
+
+    /// <summary>A client of the admin Unix socket, with no API key.</summary>
+    public HttpClient SocketClient()
+    {
+        var path = SocketPath;
+        var handler = new SocketsHttpHandler
+        {
+            ConnectCallback = async (_, ct) =>
+            {
+                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                try
+                {
+                    await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), ct);
+                    return new NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            },
+        };
+        return new HttpClient(handler) { BaseAddress = new Uri("http://localhost/") };
+    }
+
+    public static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+
+    public static Key NewKey() => new(RandomNumberGenerator.GetBytes(Key.Size));
+
+    public async Task<User> CreateUserAsync(string name) => (await Store.CreateUserAsync(name)).Value!;
+
+    /// <summary>Registers an active node for <paramref name="user"/> and publishes it to the mesh.</summary>
+    public async Task<Node> RegisterAsync(string user, string hostname, IReadOnlyList<string>? routes = null)
+    {
+        if (await Store.GetUserAsync(user) is null)
+        {
+            await CreateUserAsync(user);
+        }
+
+        var key = await Store.CreateAuthKeyAsync(user, null, reusable: false, ephemeral: false, Clock.GetUtcNow().AddHours(1));
+        var result = await Store.RegisterNodeAsync(new RegistrationRequest(key.Value!.Plaintext, NewKey(), NewKey(), NewKey(), hostname, routes));
+        var node = Assert.IsType<RegistrationResult.Registered>(result).Node;
+        Service.Refresh(node);
+        return node;
+    }
+
+    /// <summary>Registers a node without an auth key: it waits for an admin.</summary>
+    public async Task<Node> RegisterPendingAsync(string hostname)
+    {
+        var result = await Store.RegisterNodeAsync(new RegistrationRequest(null, NewKey(), NewKey(), NewKey(), hostname));
+        return Assert.IsType<RegistrationResult.Pending>(result).Node;
+    }
+
+    /// <summary>The next message that is not a keepalive, or null once the session is closed.</summary>
+    public static async Task<ControlMessage?> NextAsync(MeshSession session)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (true)
+        {
+            var message = await session.NextAsync(TimeSpan.FromMilliseconds(200), timeout.Token);
+            if (message is not KeepaliveMessage)
+            {
+                return message;
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        SqliteConnection.ClearAllPools(); // pooled connections hold the file open
+        Directory.Delete(_directory, recursive: true);
+    }
+}
