@@ -66,4 +66,20 @@ public class MessageFramerTests
         BinaryPrimitives.WriteInt32BigEndian(header, length);
         Assert.Throws<InvalidDataException>(() => new MessageFramer(maxMessage: 1_000_000).Add(header));
     }
+
+    [Fact]
+    public void The_pooled_writer_produces_exactly_the_framed_bytes_in_chunks_that_fit_noise_messages()
+    {
+        var map = new FullMap { Self = Peer(0), Peers = [.. Enumerable.Range(1, 1500).Select(Peer)] };
+        var expected = MessageFramer.Encode(map);
+        using var writer = FramedMessageWriter.Write(map);
+        var chunks = writer.Chunks.ToList();
+        Assert.All(chunks, c => Assert.True(c.Length <= MessageFramer.MaxChunk));
+        Assert.True(chunks.Count > 1);
+        Assert.Equal(expected, chunks.SelectMany(c => c.ToArray()).ToArray());
+        Assert.Equal(expected.Length, writer.Length);
+
+        using var small = FramedMessageWriter.Write(new KeepaliveMessage());
+        Assert.Equal(MessageFramer.Encode(new KeepaliveMessage()), Assert.Single(small.Chunks).ToArray());
+    }
 }

@@ -67,19 +67,30 @@ public sealed class NoiseControlChannel : IDisposable
 
     public async Task SendAsync(ControlMessage message, CancellationToken cancellationToken)
     {
-        var framed = MessageFramer.Encode(message);
+        using var framed = FramedMessageWriter.Write(message);
+        await SendChunksAsync(framed.Chunks, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Sends bytes already in the <see cref="MessageFramer"/> format (tools and tests that craft frames).</summary>
+    public Task SendFramedAsync(byte[] framed, CancellationToken cancellationToken) =>
+        SendChunksAsync(MessageFramer.Chunks(framed), cancellationToken);
+
+    private async Task SendChunksAsync(IEnumerable<ReadOnlyMemory<byte>> chunks, CancellationToken cancellationToken)
+    {
+        var sealedChunk = ArrayPool<byte>.Shared.Rent(NoiseConstants.MaxMessageLength);
         await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            foreach (var chunk in MessageFramer.Chunks(framed))
+            foreach (var chunk in chunks)
             {
-                var sealedChunk = _transport.Encrypt(chunk.Span);
-                await _socket.SendAsync(sealedChunk, WebSocketMessageType.Binary, true, cancellationToken).ConfigureAwait(false);
+                var length = _transport.Encrypt(chunk.Span, sealedChunk);
+                await _socket.SendAsync(sealedChunk.AsMemory(0, length), WebSocketMessageType.Binary, true, cancellationToken).ConfigureAwait(false);
             }
         }
         finally
         {
             _sendLock.Release();
+            ArrayPool<byte>.Shared.Return(sealedChunk);
         }
     }
 

@@ -215,4 +215,32 @@ public class MapStreamTests
             await DisposeAll(nodes);
         }
     }
+
+    [Fact]
+    public async Task An_ephemeral_node_offline_past_its_timeout_is_deleted_and_leaves_every_map()
+    {
+        await using var server = await ControlServerFixture.StartAsync();
+        var nodes = await JoinAsync(server, 2);
+        var ephemeralKey = await server.AuthKeyAsync(ephemeral: true);
+        await using var ephemeral = new SimulatedNode(server.Url, "ci-runner");
+        try
+        {
+            await ephemeral.ConnectAsync();
+            var id = (await ephemeral.RegisterAsync(ephemeralKey)).Self!.Id;
+            await ephemeral.StartMapAsync("198.51.100.50:41641");
+            await SimulatedNode.WaitAsync(() => nodes.All(n => n.Peers.TryGetValue(id, out var p) && p.Online), "the ephemeral node in the mesh");
+
+            await ephemeral.DisconnectAsync();
+            await SimulatedNode.WaitAsync(() => nodes.All(n => !n.Peers[id].Online), "it to go offline");
+            server.Clock.Advance(server.Options.EphemeralTimeout - TimeSpan.FromSeconds(30));
+            Assert.NotNull(await server.Store.GetNodeByIdAsync(id)); // not yet
+            server.Clock.Advance(TimeSpan.FromSeconds(45)); // the sweep runs every 10 s of the server's clock
+            await SimulatedNode.WaitAsync(() => nodes.All(n => !n.Peers.ContainsKey(id)), "the deletion at every peer");
+            Assert.Null(await server.Store.GetNodeByIdAsync(id));
+        }
+        finally
+        {
+            await DisposeAll(nodes);
+        }
+    }
 }

@@ -137,4 +137,38 @@ public class RegistrationTests
         await good.StartMapAsync();
         await SimulatedNode.WaitAsync(() => good.FullMaps == 1, "the good node's map");
     }
+
+    [Theory]
+    [InlineData("{\"type\":\"register\",")]
+    [InlineData("{\"type\":\"nonsense\"}")]
+    [InlineData("not json at all")]
+    public async Task Malformed_JSON_or_an_oversized_frame_inside_the_channel_closes_that_connection_only(string json)
+    {
+        await using var server = await ControlServerFixture.StartAsync();
+        var key = await server.AuthKeyAsync();
+        await using var good = new SimulatedNode(server.Url, "good");
+        await good.ConnectAsync();
+        await good.RegisterAsync(key);
+        await good.StartMapAsync();
+
+        var body = System.Text.Encoding.UTF8.GetBytes(json);
+        var framed = new byte[4 + body.Length];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(framed, body.Length);
+        body.CopyTo(framed, 4);
+        var oversized = new byte[4];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(oversized, int.MaxValue);
+        foreach (var frame in new[] { framed, oversized })
+        {
+            await using var bad = new SimulatedNode(server.Url, "bad");
+            await bad.ConnectAsync();
+            await bad.StartMapAsync(); // starts its reader; the refusal of the map request arrives first
+            await SimulatedNode.WaitAsync(() => bad.EndedWith == "not-registered", "the refusal of the map request");
+            await bad.SendFramedAsync(frame);
+            await SimulatedNode.WaitAsync(() => bad.Closed, "the server to close the bad connection");
+        }
+
+        await SimulatedNode.WaitAsync(() => good.FullMaps == 1, "the good node's map");
+        Assert.Null(good.EndedWith);
+        Assert.Single((await server.Store.ListNodesAsync()).Value!);
+    }
 }

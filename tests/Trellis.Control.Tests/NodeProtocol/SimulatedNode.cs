@@ -41,6 +41,9 @@ internal sealed class SimulatedNode : IAsyncDisposable
 
     public string? EndedWith { get; private set; }
 
+    /// <summary>The server closed the connection (or it broke); set when the reader stops.</summary>
+    public bool Closed { get; private set; }
+
     public int FullMaps { get; private set; }
 
     public IReadOnlyDictionary<long, PeerInfo> Peers
@@ -96,6 +99,8 @@ internal sealed class SimulatedNode : IAsyncDisposable
 
     public Task SendAsync(ControlMessage message) => _channel!.SendAsync(message, CancellationToken.None);
 
+    public Task SendFramedAsync(byte[] framed) => _channel!.SendFramedAsync(framed, CancellationToken.None);
+
     private async Task ReadLoopAsync()
     {
         try
@@ -114,6 +119,10 @@ internal sealed class SimulatedNode : IAsyncDisposable
         catch (Exception e) when (e is WebSocketException or OperationCanceledException or InvalidDataException or IOException)
         {
             EndedWith ??= e.GetType().Name;
+        }
+        finally
+        {
+            Closed = true;
         }
     }
 
