@@ -71,13 +71,18 @@ public class MessageFramerTests
     public void The_pooled_writer_produces_exactly_the_framed_bytes_in_chunks_that_fit_noise_messages()
     {
         var map = new FullMap { Self = Peer(0), Peers = [.. Enumerable.Range(1, 1500).Select(Peer)] };
-        var expected = MessageFramer.Encode(map);
+        // Reference framing built independently of the writer: big-endian length, then the JSON.
+        var json = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes<ControlMessage>(map, ControlJsonContext.Default.ControlMessage);
+        var expected = new byte[4 + json.Length];
+        BinaryPrimitives.WriteInt32BigEndian(expected, json.Length);
+        json.CopyTo(expected, 4);
         using var writer = FramedMessageWriter.Write(map);
         var chunks = writer.Chunks.ToList();
         Assert.All(chunks, c => Assert.True(c.Length <= MessageFramer.MaxChunk));
         Assert.True(chunks.Count > 1);
         Assert.Equal(expected, chunks.SelectMany(c => c.ToArray()).ToArray());
         Assert.Equal(expected.Length, writer.Length);
+        Assert.Equal(expected, MessageFramer.Encode(map));
 
         using var small = FramedMessageWriter.Write(new KeepaliveMessage());
         Assert.Equal(MessageFramer.Encode(new KeepaliveMessage()), Assert.Single(small.Chunks).ToArray());

@@ -64,7 +64,7 @@ public sealed partial class ControlService(ControlStore store, MeshState mesh, T
         {
             case RegistrationResult.Registered registered:
                 var info = ToPeerInfo(registered.Node);
-                mesh.Upsert(mesh.Get(info.Id) is { } live ? info with { Online = live.Online, Endpoints = live.Endpoints, HomeRelay = live.HomeRelay } : info);
+                PublishKeepingLiveState(info);
                 LogRegistered(logger, registered.Node.Name, registered.Node.Id);
                 return new RegisterResponse { Status = "active", Self = info };
             case RegistrationResult.Pending pending:
@@ -187,8 +187,7 @@ public sealed partial class ControlService(ControlStore store, MeshState mesh, T
     {
         if (node.Status == NodeStatus.Active && !node.IsExpired(time.GetUtcNow()))
         {
-            var info = ToPeerInfo(node);
-            mesh.Upsert(mesh.Get(node.Id) is { } live ? info with { Online = live.Online, Endpoints = live.Endpoints, HomeRelay = live.HomeRelay } : info);
+            PublishKeepingLiveState(ToPeerInfo(node));
         }
         else
         {
@@ -197,6 +196,13 @@ public sealed partial class ControlService(ControlStore store, MeshState mesh, T
     }
 
     public void Removed(long nodeId, string reason) => mesh.Remove(nodeId, reason);
+
+    /// <summary>
+    /// Publishes a node's stored entry, keeping what its live connection reported last (online,
+    /// endpoints, home relay): the store may lag the stream by one write.
+    /// </summary>
+    private void PublishKeepingLiveState(PeerInfo info) =>
+        mesh.Upsert(mesh.Get(info.Id) is { } live ? info with { Online = live.Online, Endpoints = live.Endpoints, HomeRelay = live.HomeRelay } : info);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "node {Name} ({Id}) registered")]
     private static partial void LogRegistered(ILogger logger, string name, long id);

@@ -28,10 +28,15 @@ public sealed class MessageFramer
     /// <summary>The framed bytes of one message (length prefix included).</summary>
     public static byte[] Encode(ControlMessage message)
     {
-        var json = JsonSerializer.SerializeToUtf8Bytes(message, ControlJsonContext.Default.ControlMessage);
-        var framed = new byte[4 + json.Length];
-        BinaryPrimitives.WriteInt32BigEndian(framed, json.Length);
-        json.CopyTo(framed, 4);
+        using var writer = FramedMessageWriter.Write(message);
+        var framed = new byte[writer.Length];
+        var at = 0;
+        foreach (var chunk in writer.Chunks)
+        {
+            chunk.Span.CopyTo(framed.AsSpan(at));
+            at += chunk.Length;
+        }
+
         return framed;
     }
 
