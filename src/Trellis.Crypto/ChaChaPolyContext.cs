@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-
 namespace Trellis.Crypto;
 
 /// <summary>
@@ -49,8 +47,7 @@ public sealed unsafe class ChaChaPolyContext : IDisposable
         }
 
         var iv = stackalloc byte[12];
-        *(uint*)iv = 0;
-        BinaryPrimitives.WriteUInt64LittleEndian(new Span<byte>(iv + 4, 8), counter);
+        WriteIv(iv, counter);
         int written;
         fixed (byte* k = key)
         fixed (byte* d = data)
@@ -75,8 +72,7 @@ public sealed unsafe class ChaChaPolyContext : IDisposable
         }
 
         var iv = stackalloc byte[12];
-        *(uint*)iv = 0;
-        BinaryPrimitives.WriteUInt64LittleEndian(new Span<byte>(iv + 4, 8), counter);
+        WriteIv(iv, counter);
         int written;
         fixed (byte* k = key)
         fixed (byte* d = data)
@@ -88,6 +84,9 @@ public sealed unsafe class ChaChaPolyContext : IDisposable
                    LibCrypto.EVP_CipherFinal_ex(_decrypt, d + data.Length, &written) == 1;
         }
     }
+
+    /// <summary>WireGuard's nonce: four zero bytes, then the counter little-endian.</summary>
+    private static void WriteIv(byte* iv, ulong counter) => Aead.WriteNonce(new Span<byte>(iv, 12), counter);
 
     private void Free()
     {
