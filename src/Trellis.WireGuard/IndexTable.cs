@@ -18,8 +18,6 @@ internal sealed class IndexTable
         public Keypair? Keypair { get; set; }
     }
 
-    public int Count => _entries.Count;
-
     /// <summary>A fresh unused index for <paramref name="peer"/>'s pending handshake.</summary>
     public uint NewIndexForHandshake(Peer peer)
     {

@@ -33,7 +33,6 @@ public sealed partial class Peer
         Handshake = new Handshake();
         Cookies = new CookieGenerator(device.Time, publicKey);
         Timers = new PeerTimers(this, device.Time);
-        Handshake.LastSentHandshake = null;
     }
 
     public Key PublicKey { get; }
@@ -231,14 +230,6 @@ public sealed partial class Peer
             }
 
             Handshake.ClearLocked();
-        }
-    }
-
-    internal (Keypair? Previous, Keypair? Current, Keypair? Next) KeypairsSnapshot()
-    {
-        lock (_keypairsLock)
-        {
-            return (_previous, _current, _next);
         }
     }
 

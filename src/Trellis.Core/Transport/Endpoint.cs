@@ -28,8 +28,6 @@ public readonly struct Endpoint : IEquatable<Endpoint>
         ScopeId = scopeId;
     }
 
-    public bool IsValid => Port != 0 || Address != UInt128.Zero;
-
     public bool IsIPv4 => (Address & V4MappedMask) == V4MappedPrefix;
 
     /// <summary>Builds from a 4-byte IPv4 or 16-byte IPv6 address in network order.</summary>
