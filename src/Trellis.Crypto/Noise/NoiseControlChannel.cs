@@ -106,7 +106,14 @@ public sealed class NoiseControlChannel : IDisposable
     {
         while (_received.Count == 0)
         {
-            // Rented per message: an idle connection (most of thousands) then holds no 64 KiB buffer.
+            // Wait for data with a zero-byte read and rent only then: an idle connection (most of
+            // thousands) holds no 64 KiB buffer while it waits.
+            var ready = await _socket.ReceiveAsync(Memory<byte>.Empty, cancellationToken).ConfigureAwait(false);
+            if (ready.MessageType == WebSocketMessageType.Close)
+            {
+                return null;
+            }
+
             var buffer = ArrayPool<byte>.Shared.Rent(NoiseConstants.MaxMessageLength);
             try
             {

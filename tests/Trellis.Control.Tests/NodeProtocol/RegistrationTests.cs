@@ -171,4 +171,29 @@ public class RegistrationTests
         Assert.Null(good.EndedWith);
         Assert.Single((await server.Store.ListNodesAsync()).Value!);
     }
+
+    [Theory]
+    [InlineData(0)] // a forged message of the right shape: fails authentication
+    [InlineData(1)] // a truncated one: shorter than its tag
+    public async Task A_forged_or_truncated_Noise_message_after_the_handshake_closes_that_connection_only(int kind)
+    {
+        await using var server = await ControlServerFixture.StartAsync();
+        var key = await server.AuthKeyAsync();
+        await using var good = new SimulatedNode(server.Url, "good");
+        await good.ConnectAsync();
+        await good.RegisterAsync(key);
+        await good.StartMapAsync();
+
+        await using var bad = new SimulatedNode(server.Url, "bad");
+        await bad.ConnectAsync();
+        await bad.StartMapAsync();
+        await SimulatedNode.WaitAsync(() => bad.EndedWith == "not-registered", "the refusal of the map request");
+        var message = kind == 0 ? System.Security.Cryptography.RandomNumberGenerator.GetBytes(64) : new byte[7];
+        await bad.SendRawAsync(message);
+        await SimulatedNode.WaitAsync(() => bad.Closed, "the server to close the bad connection");
+
+        await SimulatedNode.WaitAsync(() => good.FullMaps == 1, "the good node's map");
+        Assert.Null(good.EndedWith);
+        Assert.Single((await server.Store.ListNodesAsync()).Value!);
+    }
 }

@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using System.Net.WebSockets;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Trellis.Core.Control;
 using Trellis.Core.Keys;
@@ -15,15 +16,19 @@ namespace Trellis.Control.Tests.NodeProtocol;
 internal sealed class SimulatedNode : IAsyncDisposable
 {
     private readonly Uri _server;
+    private readonly X509Certificate2? _trusted;
+    private ClientWebSocket? _socket;
     private readonly object _lock = new();
     private readonly Dictionary<long, PeerInfo> _peers = [];
     private NoiseControlChannel? _channel;
     private Task? _reader;
     private CancellationTokenSource _stop = new();
 
-    public SimulatedNode(Uri server, string hostname)
+    /// <param name="trusted">A self-signed server certificate to accept (TLS tests).</param>
+    public SimulatedNode(Uri server, string hostname, X509Certificate2? trusted = null)
     {
         _server = server;
+        _trusted = trusted;
         Hostname = hostname;
     }
 
@@ -57,17 +62,28 @@ internal sealed class SimulatedNode : IAsyncDisposable
         }
     }
 
-    public static async Task<Key> ServerKeyAsync(Uri server)
+    public static async Task<Key> ServerKeyAsync(Uri server, X509Certificate2? trusted = null)
     {
-        using var http = new HttpClient();
+        using var handler = new HttpClientHandler();
+        if (trusted is not null)
+        {
+            handler.ServerCertificateCustomValidationCallback = (_, cert, _, _) => IsTrusted(cert, trusted);
+        }
+
+        using var http = new HttpClient(handler);
         var doc = await http.GetFromJsonAsync<JsonElement>(new Uri(server, "/key"));
         return Key.FromBase64(doc.GetProperty("publicKey").GetString()!);
     }
 
     public async Task ConnectAsync()
     {
-        var serverKey = await ServerKeyAsync(_server);
-        var socket = new ClientWebSocket();
+        var serverKey = await ServerKeyAsync(_server, _trusted);
+        var socket = _socket = new ClientWebSocket();
+        if (_trusted is { } trusted)
+        {
+            socket.Options.RemoteCertificateValidationCallback = (_, cert, _, _) => IsTrusted(cert, trusted);
+        }
+
         var ws = new UriBuilder(_server) { Scheme = _server.Scheme == "https" ? "wss" : "ws", Path = "/control" }.Uri;
         await socket.ConnectAsync(ws, CancellationToken.None);
         _channel = await NoiseControlChannel.ConnectAsync(socket, MachineKey, serverKey, CancellationToken.None);
@@ -100,6 +116,13 @@ internal sealed class SimulatedNode : IAsyncDisposable
     public Task SendAsync(ControlMessage message) => _channel!.SendAsync(message, CancellationToken.None);
 
     public Task SendFramedAsync(byte[] framed) => _channel!.SendFramedAsync(framed, CancellationToken.None);
+
+    /// <summary>Sends a WebSocket message past the Noise channel (forged or truncated transport messages).</summary>
+    public Task SendRawAsync(byte[] message) =>
+        _socket!.SendAsync(message, WebSocketMessageType.Binary, true, CancellationToken.None);
+
+    private static bool IsTrusted(X509Certificate? presented, X509Certificate2 trusted) =>
+        presented is not null && presented.GetCertHashString() == trusted.GetCertHashString();
 
     private async Task ReadLoopAsync()
     {
