@@ -8,7 +8,7 @@ namespace Trellis.Architecture.Tests;
 /// </summary>
 public class RoomDependencyTests
 {
-    private static readonly string[] Rooms = ["Trellis.Core", "Trellis.Crypto", "Trellis.WireGuard", "Trellis.Net", "Trellis.Lab", "Trellis.Control", "trellis"];
+    private static readonly string[] Rooms = ["Trellis.Core", "Trellis.Crypto", "Trellis.WireGuard", "Trellis.Net", "Trellis.Lab", "Trellis.Relay", "Trellis.Control", "trellis"];
 
     public static TheoryData<string, string, string> BannedEdges => new()
     {
@@ -27,6 +27,12 @@ public class RoomDependencyTests
         { "Trellis.Control", "Trellis.Lab", "the control server must not depend on the test lab" },
         { "Trellis.Core", "Trellis.Control", "Core holds shared types and depends on nothing of ours" },
         { "Trellis.WireGuard", "Trellis.Control", "WireGuard knows nothing of control" },
+        { "Trellis.WireGuard", "Trellis.Relay", "WireGuard knows nothing of relays: they plug in beneath it as an IBind" },
+        { "Trellis.Relay", "Trellis.WireGuard", "a relay forwards opaque packets it cannot read" },
+        { "Trellis.Relay", "Trellis.Control", "a relay learns who may use it through an admission interface, so it also runs standalone" },
+        { "Trellis.Relay", "Trellis.Net", "the relay is HTTP and frames; it needs no OS networking of its own" },
+        { "Trellis.Relay", "Trellis.Lab", "a relay must not depend on the test lab" },
+        { "Trellis.Core", "Trellis.Relay", "Core holds shared types and depends on nothing of ours" },
     };
 
     private static Assembly Load(string name) => Assembly.Load(new AssemblyName(name));

@@ -12,6 +12,9 @@ public sealed class MeshState
 {
     private readonly ConcurrentDictionary<long, PeerInfo> _nodes = new();
     private readonly ConcurrentDictionary<long, MeshSession> _sessions = new();
+
+    // node key -> node id, so a relay's admission check is one lookup
+    private readonly ConcurrentDictionary<string, long> _byNodeKey = new(StringComparer.Ordinal);
     private readonly Func<RelayMap> _relayMap;
     private readonly IReadOnlyList<string> _overlayPrefixes;
 
@@ -27,6 +30,9 @@ public sealed class MeshState
 
     public PeerInfo? Get(long id) => _nodes.GetValueOrDefault(id);
 
+    /// <summary>Whether an active node (registered, approved, not expired) holds this node key.</summary>
+    public bool IsActiveNodeKey(string nodeKey) => _byNodeKey.ContainsKey(nodeKey);
+
     /// <summary>Adds or replaces a node's entry and tells every other session what changed.</summary>
     public void Upsert(PeerInfo info)
     {
@@ -36,6 +42,12 @@ public sealed class MeshState
             old = existing;
             return info;
         });
+        if (old is not null && old.NodeKey != info.NodeKey)
+        {
+            _byNodeKey.TryRemove(new KeyValuePair<string, long>(old.NodeKey, info.Id));
+        }
+
+        _byNodeKey[info.NodeKey] = info.Id;
 
         var patch = old is null ? null : PatchBetween(old, info);
         if (patch is { Endpoints: null, HomeRelay: null, Online: null })
@@ -63,10 +75,12 @@ public sealed class MeshState
     /// <summary>Removes a node (deleted, expired, logged out) from every map and ends its own stream.</summary>
     public void Remove(long id, string reason)
     {
-        if (!_nodes.TryRemove(id, out _))
+        if (!_nodes.TryRemove(id, out var removed))
         {
             return;
         }
+
+        _byNodeKey.TryRemove(new KeyValuePair<string, long>(removed.NodeKey, id));
 
         if (_sessions.TryRemove(id, out var own))
         {

@@ -10,6 +10,7 @@ using Trellis.Control.Admin;
 using Trellis.Control.Mesh;
 using Trellis.Control.NodeProtocol;
 using Trellis.Control.Store;
+using Trellis.Core.Control;
 using Trellis.Crypto;
 
 namespace Trellis.Control.Server;
@@ -77,7 +78,10 @@ public sealed class ControlServerHost : IAsyncDisposable
             kestrel.ListenUnixSocket(options.EffectiveAdminSocket);
         });
 
-        var mesh = new MeshState(() => options.RelayMap, [options.IPv4Prefix, ula.ToString()]);
+        // The embedded relay's entry names the bound port, known once Kestrel has started (port 0 in tests).
+        RelayMap? relayMap = null;
+        RelayMap CurrentRelayMap() => Volatile.Read(ref relayMap) ?? options.RelayMap;
+        var mesh = new MeshState(CurrentRelayMap, [options.IPv4Prefix, ula.ToString()]);
         builder.Services.AddSingleton(time);
         builder.Services.AddSingleton(store);
         builder.Services.AddSingleton(mesh);
@@ -110,10 +114,13 @@ public sealed class ControlServerHost : IAsyncDisposable
         });
 
         AdminApi.Map(app, service, options);
+        RelayEndpoints.Map(app, mesh, CurrentRelayMap, options.RelayMeshKey);
 
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         AdminApi.SecureSocket(options.EffectiveAdminSocket);
         var bound = new Uri(app.Urls.First(u => !u.StartsWith("http://unix:", StringComparison.Ordinal)));
+        Volatile.Write(ref relayMap, options.EffectiveRelayMap(options.PublicUrlFor(bound)));
+
         return new ControlServerHost(app, service, bound);
     }
 

@@ -27,6 +27,12 @@ internal sealed class ServerConfigFile
 
     public string? AdminSocket { get; set; }
 
+    public string? Relay { get; set; }
+
+    public string? StunPort { get; set; }
+
+    public string? RelayMeshKey { get; set; }
+
     public List<RelayRegionFile>? RelayRegions { get; set; }
 
     public Dictionary<string, List<string>>? AutoApprovers { get; set; }
@@ -38,6 +44,7 @@ internal sealed class ServerConfigFile
             ("listen", Listen), ("public-url", PublicUrl), ("data-dir", DataDir), ("tls-cert", TlsCert), ("tls-key", TlsKey),
             ("database", Database), ("ipv4-prefix", Ipv4Prefix), ("ipv6-prefix", Ipv6Prefix),
             ("ephemeral-timeout", EphemeralTimeout), ("keepalive", Keepalive), ("admin-socket", AdminSocket),
+            ("relay", Relay), ("stun-port", StunPort), ("relay-mesh-key", RelayMeshKey),
         ];
         return all.Where(kv => kv.Item2 is not null).Select(kv => (kv.Item1, kv.Item2!));
     }
@@ -58,7 +65,7 @@ internal sealed class RelayRegionFile
         Id = Id,
         Code = Code,
         Name = Name,
-        Nodes = Nodes.Select(n => new RelayNode { Name = n.Name, Host = n.Host, Port = n.Port, StunPort = n.StunPort, IPv4 = n.Ipv4, IPv6 = n.Ipv6 }).ToList(),
+        Nodes = Nodes.Select(n => new RelayNode { Name = n.Name, Host = n.Host, Port = n.Port, Tls = n.Tls, StunPort = n.StunPort, IPv4 = n.Ipv4, IPv6 = n.Ipv6 }).ToList(),
     };
 }
 
@@ -69,6 +76,8 @@ internal sealed class RelayNodeFile
     public string Host { get; set; } = "";
 
     public int Port { get; set; } = 443;
+
+    public bool Tls { get; set; } = true;
 
     public int StunPort { get; set; } = 3478;
 

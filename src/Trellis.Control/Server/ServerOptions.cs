@@ -28,7 +28,20 @@ public sealed record ServerOptions
     /// <summary>The ULA /48; null means generate one at first start and keep it.</summary>
     public string? IPv6Prefix { get; init; }
 
+    /// <summary>The relay map as configured; empty means the embedded relay's own region (<see cref="EffectiveRelayMap"/>).</summary>
     public RelayMap RelayMap { get; init; } = new();
+
+    /// <summary>Serve a relay at /relay and STUN on <see cref="StunPort"/> (on by default).</summary>
+    public bool Relay { get; init; } = true;
+
+    /// <summary>UDP port of the embedded STUN server; 0 turns it off.</summary>
+    public int StunPort { get; init; } = 3478;
+
+    /// <summary>
+    /// The secret shared by this region's relays: they mesh with it, and standalone relays present it
+    /// to this server to ask whether a node key may use them. Null: no standalone relays.
+    /// </summary>
+    public string? RelayMeshKey { get; init; }
 
     /// <summary>Route auto-approval: prefix -> users and tags ("tag:...") whose advertisements within it are approved.</summary>
     public IReadOnlyDictionary<string, IReadOnlyList<string>> AutoApprovers { get; init; } = new Dictionary<string, IReadOnlyList<string>>();
@@ -48,7 +61,34 @@ public sealed record ServerOptions
 
     public string EffectiveAdminSocket => AdminSocket ?? Path.Combine(DataDirectory, "admin.sock");
 
-    public string EffectivePublicUrl => PublicUrl ?? Listen.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).Replace("[::]", "[::1]", StringComparison.Ordinal);
+    /// <summary>The URL nodes are told: the configured public URL, else the bound address (a wildcard read as loopback).</summary>
+    public Uri PublicUrlFor(Uri bound) => new(PublicUrl ?? bound.ToString().Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).Replace("[::]", "[::1]", StringComparison.Ordinal));
+
+    /// <summary>The relay map nodes receive: the configured one, or the embedded relay as region 900 at <paramref name="url"/>.</summary>
+    public RelayMap EffectiveRelayMap(Uri url)
+    {
+        if (RelayMap.Regions.Count > 0 || !Relay)
+        {
+            return RelayMap;
+        }
+
+        return new RelayMap
+        {
+            Regions =
+            [
+                new RelayRegion
+                {
+                    Id = EmbeddedRegionId,
+                    Code = "default",
+                    Name = "embedded in the control server",
+                    Nodes = [new RelayNode { Name = "900a", Host = url.IdnHost, Port = url.Port, Tls = url.Scheme == "https", StunPort = StunPort }],
+                },
+            ],
+        };
+    }
+
+    /// <summary>Self-hosted region ids are conventionally 900-999; the embedded relay takes the first.</summary>
+    public const int EmbeddedRegionId = 900;
 
     private static string DefaultDataDirectory() =>
         Environment.IsPrivilegedProcess ? "/var/lib/trellis" : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "trellis");

@@ -17,7 +17,7 @@ public static class ServerOptionsLoader
     public static readonly string[] Keys =
     [
         "listen", "public-url", "data-dir", "tls-cert", "tls-key", "database", "ipv4-prefix", "ipv6-prefix",
-        "ephemeral-timeout", "keepalive", "admin-socket",
+        "ephemeral-timeout", "keepalive", "admin-socket", "relay", "stun-port", "relay-mesh-key",
     ];
 
     public static ServerOptions Load(string? yamlPath, IReadOnlyDictionary<string, string?> flags, IReadOnlyDictionary<string, string?> environment)
@@ -100,8 +100,23 @@ public static class ServerOptionsLoader
         "ephemeral-timeout" => options with { EphemeralTimeout = Duration(value, source) },
         "keepalive" => options with { KeepaliveInterval = Duration(value, source) },
         "admin-socket" => options with { AdminSocket = value },
+        "relay" => options with { Relay = Boolean(value, source) },
+        "stun-port" => options with { StunPort = Port(value, source, allowZero: true) },
+        "relay-mesh-key" => options with { RelayMeshKey = value },
         _ => throw new ServerConfigurationException($"{source}: unknown setting '{key}'"),
     };
+
+    private static bool Boolean(string text, string source) => text.Trim().ToLowerInvariant() switch
+    {
+        "true" or "yes" or "on" or "1" => true,
+        "false" or "no" or "off" or "0" => false,
+        _ => throw new ServerConfigurationException($"{source}: '{text}' is not true or false"),
+    };
+
+    private static int Port(string text, string source, bool allowZero) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port <= 65535 && (port > 0 || allowZero)
+            ? port
+            : throw new ServerConfigurationException($"{source}: '{text}' is not a port number (1-65535{(allowZero ? ", or 0 for off" : "")})");
 
     /// <summary>"90s", "5m", "2h", or plain seconds.</summary>
     public static TimeSpan Duration(string text, string source)
@@ -172,11 +187,24 @@ public static class ServerOptionsLoader
             }
         }
 
+        if (o.RelayMeshKey is { Length: < 32 })
+        {
+            throw new ServerConfigurationException("the relay mesh key must be at least 32 characters (e.g. the output of `openssl rand -hex 32`)");
+        }
+
         foreach (var region in o.RelayMap.Regions)
         {
             if (region.Id <= 0 || region.Nodes.Count == 0)
             {
                 throw new ServerConfigurationException($"relay region '{region.Code}' needs a positive id and at least one node");
+            }
+
+            foreach (var node in region.Nodes)
+            {
+                if (string.IsNullOrWhiteSpace(node.Host) || node.Port is < 1 or > 65535 || node.StunPort is < 0 or > 65535)
+                {
+                    throw new ServerConfigurationException($"relay node '{node.Name}' of region '{region.Code}' needs a host, a port of 1-65535 and a STUN port of 0-65535");
+                }
             }
         }
     }

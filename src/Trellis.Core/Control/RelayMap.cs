@@ -26,9 +26,18 @@ public sealed record RelayNode
 
     public int Port { get; init; } = 443;
 
+    /// <summary>HTTPS (the default); false only for a relay reached over plain HTTP (a lab, or behind a private network).</summary>
+    public bool Tls { get; init; } = true;
+
     public int StunPort { get; init; } = 3478;
 
     public string? IPv4 { get; init; }
 
     public string? IPv6 { get; init; }
+
+    /// <summary>Where a relay client connects: the relay endpoint of this node.</summary>
+    public Uri RelayUri() => new UriBuilder(Tls ? "https" : "http", Host, Port, RelayPath).Uri;
+
+    /// <summary>The HTTP path a relay serves on, embedded or standalone.</summary>
+    public const string RelayPath = "/relay";
 }

@@ -144,4 +144,20 @@ public class MeshStateTests
         await Next<FullMap>(second);
         Assert.Equal(1, mesh.SessionCount);
     }
+
+    [Fact]
+    public void Relay_admission_knows_active_node_keys_and_forgets_rotated_and_removed_ones()
+    {
+        var mesh = NewMesh();
+        mesh.Upsert(Node(1));
+        Assert.True(mesh.IsActiveNodeKey("nodekey1"));
+        Assert.False(mesh.IsActiveNodeKey("nodekey2"));
+
+        mesh.Upsert(Node(1) with { NodeKey = "rotated1" });
+        Assert.False(mesh.IsActiveNodeKey("nodekey1"));
+        Assert.True(mesh.IsActiveNodeKey("rotated1"));
+
+        mesh.Remove(1, "deleted");
+        Assert.False(mesh.IsActiveNodeKey("rotated1"));
+    }
 }

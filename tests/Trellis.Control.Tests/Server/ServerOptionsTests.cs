@@ -31,6 +31,10 @@ public sealed class ServerOptionsTests : IDisposable
                 nodes:
                   - name: r1
                     host: relay.example.com
+                    port: 8443
+                    tls: false
+            relay: off
+            stun-port: 3479
             auto-approvers:
               192.168.0.0/16: [alice, "tag:router"]
             """);
@@ -42,6 +46,9 @@ public sealed class ServerOptionsTests : IDisposable
         Assert.Equal("100.100.0.0/16", o.IPv4Prefix);
         Assert.Equal(TimeSpan.FromMinutes(10), o.EphemeralTimeout);
         Assert.Equal(901, Assert.Single(o.RelayMap.Regions).Id);
+        Assert.Equal(new Uri("http://relay.example.com:8443/relay"), o.RelayMap.Regions[0].Nodes[0].RelayUri());
+        Assert.False(o.Relay);
+        Assert.Equal(3479, o.StunPort);
         Assert.Equal(["alice", "tag:router"], o.AutoApprovers["192.168.0.0/16"]);
     }
 
@@ -70,6 +77,10 @@ public sealed class ServerOptionsTests : IDisposable
     [InlineData("ephemeral-timeout", "soon", "not a duration")]
     [InlineData("tls-cert", "/nonexistent.pem", "go together")]
     [InlineData("public-url", "not a url", "public URL")]
+    [InlineData("relay", "maybe", "true or false")]
+    [InlineData("stun-port", "70000", "port number")]
+    [InlineData("stun-port", "-1", "port number")]
+    [InlineData("relay-mesh-key", "short", "at least 32")]
     public void Bad_settings_get_a_clear_error(string key, string value, string expected)
     {
         var e = Assert.Throws<ServerConfigurationException>(() => ServerOptionsLoader.Load(null, new Dictionary<string, string?> { [key] = value }, None));
