@@ -22,6 +22,8 @@ public static class CommandLine
         root.Subcommands.Add(Verbs.Admin.ApiKeysVerb.Build());
         root.Subcommands.Add(KeysVerb.BuildGenKey());
         root.Subcommands.Add(KeysVerb.BuildPubKey());
+        root.Subcommands.Add(NetcheckVerb.Build());
+        root.Subcommands.Add(StunVerb.Build());
         return root;
     }
 
