@@ -1,0 +1,44 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Trellis.Net.Netlink;
+
+/// <summary>Checks and builds address/prefix-length pairs for the two families rtnetlink speaks here.</summary>
+internal static class IPPrefix
+{
+    public const byte AF_INET = Libc.AF_INET;
+    public const byte AF_INET6 = Libc.AF_INET6;
+
+    public static byte Family(IPAddress address, string paramName) => address.AddressFamily switch
+    {
+        AddressFamily.InterNetwork => AF_INET,
+        AddressFamily.InterNetworkV6 => AF_INET6,
+        _ => throw new ArgumentException($"{address} is neither IPv4 nor IPv6", paramName),
+    };
+
+    public static void ValidateLength(IPAddress address, int prefixLength, string paramName)
+    {
+        var max = address.AddressFamily == AddressFamily.InterNetwork ? 32 : 128;
+        if (prefixLength < 0 || prefixLength > max)
+        {
+            throw new ArgumentOutOfRangeException(paramName, prefixLength, $"a prefix length for {address} must be 0-{max}");
+        }
+    }
+
+    /// <summary>
+    /// The network of <paramref name="address"/> with host bits cleared. IPNetwork refuses a base
+    /// address with host bits set, and the kernel does not promise to clear them in what it reports.
+    /// </summary>
+    public static IPNetwork Network(IPAddress address, int prefixLength)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        _ = address.TryWriteBytes(bytes, out var n);
+        bytes = bytes[..n];
+        for (var bit = prefixLength; bit < n * 8; bit++)
+        {
+            bytes[bit / 8] &= (byte)~(0x80 >> (bit % 8));
+        }
+
+        return new IPNetwork(new IPAddress(bytes), prefixLength);
+    }
+}
