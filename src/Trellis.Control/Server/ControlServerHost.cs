@@ -12,6 +12,7 @@ using Trellis.Control.NodeProtocol;
 using Trellis.Control.Store;
 using Trellis.Core.Control;
 using Trellis.Crypto;
+using Trellis.Net.Stun;
 
 namespace Trellis.Control.Server;
 
@@ -22,10 +23,12 @@ namespace Trellis.Control.Server;
 public sealed class ControlServerHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly StunServer? _stun;
 
-    private ControlServerHost(WebApplication app, ControlService service, Uri url)
+    private ControlServerHost(WebApplication app, StunServer? stun, ControlService service, Uri url)
     {
         _app = app;
+        _stun = stun;
         Service = service;
         Url = url;
     }
@@ -116,12 +119,49 @@ public sealed class ControlServerHost : IAsyncDisposable
         AdminApi.Map(app, service, options);
         RelayEndpoints.Map(app, mesh, CurrentRelayMap, options.RelayMeshKey);
 
-        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        var stun = await StartStunAsync(options, listen, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            if (stun is not null)
+            {
+                await stun.DisposeAsync().ConfigureAwait(false);
+            }
+
+            throw;
+        }
+
         AdminApi.SecureSocket(options.EffectiveAdminSocket);
         var bound = new Uri(app.Urls.First(u => !u.StartsWith("http://unix:", StringComparison.Ordinal)));
         Volatile.Write(ref relayMap, options.EffectiveRelayMap(options.PublicUrlFor(bound)));
 
-        return new ControlServerHost(app, service, bound);
+        return new ControlServerHost(app, stun, service, bound);
+    }
+
+    /// <summary>The embedded STUN server, on the listen address when that is a specific one (all addresses otherwise).</summary>
+    private static async Task<StunServer?> StartStunAsync(ServerOptions options, Uri listen, CancellationToken cancellationToken)
+    {
+        if (!options.Relay || options.StunPort == 0)
+        {
+            return null;
+        }
+
+        IPAddress? address = IPAddress.TryParse(listen.Host.Trim('[', ']'), out var specific) && !specific.Equals(IPAddress.Any) && !specific.Equals(IPAddress.IPv6Any) ? specific : null;
+        var stun = new StunServer(new StunServerOptions { Port = options.StunPort, Address = address });
+        try
+        {
+            await stun.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            await stun.DisposeAsync().ConfigureAwait(false);
+            throw new ServerConfigurationException($"cannot serve STUN on UDP port {options.StunPort}: {e.Message} (set --stun-port, or 0 to turn STUN off)");
+        }
+
+        return stun;
     }
 
     public Task WaitForShutdownAsync(CancellationToken cancellationToken) => _app.WaitForShutdownAsync(cancellationToken);
@@ -130,5 +170,9 @@ public sealed class ControlServerHost : IAsyncDisposable
     {
         await _app.StopAsync().ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
+        if (_stun is not null)
+        {
+            await _stun.DisposeAsync().ConfigureAwait(false);
+        }
     }
 }

@@ -32,7 +32,8 @@ internal sealed class ControlServerFixture : IAsyncDisposable
     public static async Task<ControlServerFixture> StartAsync(Func<ServerOptions, ServerOptions>? configure = null)
     {
         var dir = Directory.CreateTempSubdirectory("trellis-server-").FullName;
-        var options = new ServerOptions { Listen = "http://127.0.0.1:0", DataDirectory = dir };
+        // STUN off unless a test asks: parallel servers would clash on one UDP port.
+        var options = new ServerOptions { Listen = "http://127.0.0.1:0", DataDirectory = dir, StunPort = 0 };
         options = configure?.Invoke(options) ?? options;
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var host = await ControlServerHost.StartAsync(options, clock, l => l.SetMinimumLevel(LogLevel.Warning));

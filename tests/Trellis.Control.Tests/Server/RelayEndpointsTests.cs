@@ -4,6 +4,9 @@ using System.Net.Http.Json;
 using Trellis.Control.Tests.NodeProtocol;
 using Trellis.Core.Control;
 using Trellis.Core.Keys;
+using Trellis.Core.Transport;
+using Trellis.Net.Stun;
+using System.Net.Sockets;
 
 namespace Trellis.Control.Tests.Server;
 
@@ -22,6 +25,12 @@ public class RelayEndpointsTests
         var node = Assert.Single(region.Nodes);
         Assert.Equal(new Uri(server.Url, "/relay"), node.RelayUri());
         Assert.Equal(3479, node.StunPort);
+
+        // The embedded STUN server answers there with the asker's address.
+        await using var stun = StunClient.Open(AddressFamily.InterNetwork);
+        var answer = await stun.QueryAsync(Endpoint.FromIPEndPoint(new IPEndPoint(IPAddress.Loopback, 3479)));
+        Assert.True(answer.Succeeded, answer.Error);
+        Assert.Equal(Endpoint.FromIPEndPoint(new IPEndPoint(IPAddress.Loopback, stun.LocalEndPoint!.Port)), answer.MappedEndpoint);
 
         // The same map reaches nodes in their full map.
         await using var peer = new SimulatedNode(server.Url, "n");
