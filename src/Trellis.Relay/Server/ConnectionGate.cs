@@ -1,0 +1,73 @@
+using System.Net;
+
+namespace Trellis.Relay.Server;
+
+internal enum GateResult
+{
+    Admitted,
+    TooManyClients,
+    TooManyFromAddress,
+}
+
+/// <summary>Counts open connections, in all and per remote address, against the flood bounds.</summary>
+internal sealed class ConnectionGate(int maxConnections, int maxPerAddress)
+{
+    private readonly Lock _gate = new();
+    private readonly Dictionary<IPAddress, int> _perAddress = [];
+    private int _total;
+
+    public int Count
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _total;
+            }
+        }
+    }
+
+    public GateResult TryEnter(IPAddress? address)
+    {
+        lock (_gate)
+        {
+            if (_total >= maxConnections)
+            {
+                return GateResult.TooManyClients;
+            }
+
+            if (address is not null)
+            {
+                _perAddress.TryGetValue(address, out var count);
+                if (count >= maxPerAddress)
+                {
+                    return GateResult.TooManyFromAddress;
+                }
+
+                _perAddress[address] = count + 1;
+            }
+
+            _total++;
+            return GateResult.Admitted;
+        }
+    }
+
+    public void Exit(IPAddress? address)
+    {
+        lock (_gate)
+        {
+            _total--;
+            if (address is not null && _perAddress.TryGetValue(address, out var count))
+            {
+                if (count <= 1)
+                {
+                    _perAddress.Remove(address);
+                }
+                else
+                {
+                    _perAddress[address] = count - 1;
+                }
+            }
+        }
+    }
+}

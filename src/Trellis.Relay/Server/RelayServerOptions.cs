@@ -1,0 +1,58 @@
+using Trellis.Core.Keys;
+
+namespace Trellis.Relay.Server;
+
+/// <summary>How a <see cref="RelayServer"/> runs. The host persists <see cref="PrivateKey"/>.</summary>
+public sealed record RelayServerOptions
+{
+    /// <summary>The relay's X25519 private key; clients may pin its public key.</summary>
+    public required Key PrivateKey { get; init; }
+
+    public required IRelayAdmission Admission { get; init; }
+
+    /// <summary>The region's shared secret; clients presenting it are mesh peers. Null: no meshing.</summary>
+    public string? MeshKey { get; init; }
+
+    /// <summary>The region's other relays (their relay URLs), to which this one connects as a mesh client.</summary>
+    public IReadOnlyList<Uri> MeshPeers { get; init; } = [];
+
+    /// <summary>Packets queued per client before the policy drops one.</summary>
+    public int SendQueueLength { get; init; } = 32;
+
+    public QueueFullMode QueueFullMode { get; init; } = QueueFullMode.DropOldest;
+
+    /// <summary>Frames queued towards one mesh peer (it carries a whole relay's traffic).</summary>
+    public int MeshSendQueueLength { get; init; } = 1024;
+
+    /// <summary>What each client may send, in bytes per second; 0: unlimited. Mesh peers are exempt.</summary>
+    public long RateLimitBytesPerSecond { get; init; }
+
+    /// <summary>Bytes a client may send at once above the rate; 0: one second's worth (at least one largest frame).</summary>
+    public long RateLimitBurstBytes { get; init; }
+
+    public int MaxConnections { get; init; } = 50_000;
+
+    public int MaxConnectionsPerAddress { get; init; } = 1_000;
+
+    /// <summary>From the upgrade to the client's verified ClientInfo (and its admission).</summary>
+    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>A KeepAlive goes to a client after this long without anything written to it.</summary>
+    public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>A client whose one write stalls this long (it stopped reading) is disconnected.</summary>
+    public TimeSpan WriteTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The Restarting frame sent at shutdown: reconnect after this...</summary>
+    public TimeSpan RestartReconnectIn { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>...and keep trying this long before backing off.</summary>
+    public TimeSpan RestartTryFor { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often keepalives and stalled writers are checked.</summary>
+    public TimeSpan HousekeepingInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    internal long EffectiveBurst => RateLimitBytesPerSecond <= 0 ? 0
+        : RateLimitBurstBytes > 0 ? RateLimitBurstBytes
+        : Math.Max(RateLimitBytesPerSecond, Protocol.RelayProtocol.HeaderSize + Protocol.RelayProtocol.MaxFrameLength);
+}

@@ -1,0 +1,161 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Text;
+using Trellis.Relay.Protocol;
+
+namespace Trellis.Relay.Transport;
+
+/// <summary>
+/// A frame read from a connection: its payload sits at <see cref="RelayProtocol.PayloadOffset"/> in a
+/// rented buffer, leaving room in front to rewrite it in place as another frame. The holder returns
+/// the buffer (or hands it on). <see cref="IsEnd"/>: the peer closed between frames.
+/// </summary>
+internal readonly record struct InFrame(FrameType Type, byte[] Buffer, int Length)
+{
+    public bool IsEnd => Buffer is null;
+
+    public ReadOnlySpan<byte> Payload => Buffer.AsSpan(RelayProtocol.PayloadOffset, Length);
+
+    public void Return()
+    {
+        if (Buffer is not null)
+        {
+            ArrayPool<byte>.Shared.Return(Buffer);
+        }
+    }
+}
+
+/// <summary>
+/// Reads frames from a stream. With a read-ahead buffer (clients: one syscall brings many small
+/// frames) or with none beyond the header (the server: Kestrel's pipe already buffers, and ten
+/// thousand idle connections should not each hold a buffer). One reader at a time.
+/// </summary>
+internal sealed class FrameReader
+{
+    private readonly Stream _stream;
+    private readonly byte[] _buffer;
+    private int _start;
+    private int _end;
+
+    public FrameReader(Stream stream, int readAhead)
+    {
+        _stream = stream;
+        _buffer = new byte[Math.Max(readAhead, RelayProtocol.HeaderSize)];
+    }
+
+    /// <summary>
+    /// The next frame. A frame longer than <see cref="RelayProtocol.MaxFrameLength"/> throws
+    /// <see cref="InvalidDataException"/>; a connection closed inside a frame throws <see cref="EndOfStreamException"/>.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<InFrame> ReadAsync()
+    {
+        while (_end - _start < RelayProtocol.HeaderSize)
+        {
+            if (!await FillAsync().ConfigureAwait(false))
+            {
+                if (_end == _start)
+                {
+                    return default;
+                }
+
+                throw new EndOfStreamException("the connection closed inside a frame header");
+            }
+        }
+
+        FrameCodec.TryReadHeader(_buffer.AsSpan(_start, _end - _start), out var type, out var length);
+        if (length > RelayProtocol.MaxFrameLength)
+        {
+            throw new InvalidDataException($"a {length}-byte frame exceeds the {RelayProtocol.MaxFrameLength}-byte limit");
+        }
+
+        _start += RelayProtocol.HeaderSize;
+        var payloadLength = (int)length;
+        var buffer = ArrayPool<byte>.Shared.Rent(RelayProtocol.PayloadOffset + payloadLength);
+        var have = Math.Min(payloadLength, _end - _start);
+        _buffer.AsSpan(_start, have).CopyTo(buffer.AsSpan(RelayProtocol.PayloadOffset));
+        _start += have;
+        try
+        {
+            while (have < payloadLength)
+            {
+                var read = await _stream.ReadAsync(buffer.AsMemory(RelayProtocol.PayloadOffset + have, payloadLength - have)).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    throw new EndOfStreamException("the connection closed inside a frame");
+                }
+
+                have += read;
+            }
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+
+        return new InFrame(type, buffer, payloadLength);
+    }
+
+    /// <summary>One CRLF-terminated ASCII line (the HTTP response before the upgrade), without its CRLF.</summary>
+    public async Task<string> ReadLineAsync(int maxLength, CancellationToken cancellationToken)
+    {
+        var line = new StringBuilder();
+        while (true)
+        {
+            var newline = _buffer.AsSpan(_start, _end - _start).IndexOf((byte)'\n');
+            var take = newline < 0 ? _end - _start : newline;
+            line.Append(Encoding.ASCII.GetString(_buffer, _start, take));
+            if (newline >= 0)
+            {
+                _start += newline + 1;
+                return line.ToString().TrimEnd('\r');
+            }
+
+            _start = _end;
+            if (line.Length > maxLength)
+            {
+                throw new InvalidDataException($"an HTTP line longer than {maxLength} characters");
+            }
+
+            if (!await FillAsync(cancellationToken).ConfigureAwait(false))
+            {
+                throw new EndOfStreamException("the connection closed inside the HTTP response");
+            }
+        }
+    }
+
+    /// <summary>Up to <paramref name="count"/> bytes as text (the body of a refusal).</summary>
+    public async Task<string> ReadTextAsync(int count, CancellationToken cancellationToken)
+    {
+        var text = new StringBuilder();
+        while (text.Length < count)
+        {
+            if (_start == _end && !await FillAsync(cancellationToken).ConfigureAwait(false))
+            {
+                break;
+            }
+
+            var take = Math.Min(count - text.Length, _end - _start);
+            text.Append(Encoding.UTF8.GetString(_buffer, _start, take));
+            _start += take;
+        }
+
+        return text.ToString();
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> FillAsync(CancellationToken cancellationToken = default)
+    {
+        if (_start > 0)
+        {
+            _buffer.AsSpan(_start, _end - _start).CopyTo(_buffer);
+            _end -= _start;
+            _start = 0;
+        }
+
+        var read = await _stream.ReadAsync(_buffer.AsMemory(_end), cancellationToken).ConfigureAwait(false);
+        _end += read;
+        return read > 0;
+    }
+}
