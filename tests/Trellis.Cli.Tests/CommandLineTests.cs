@@ -16,6 +16,9 @@ public class CommandLineTests
     [InlineData("genkey")]
     [InlineData("pubkey")]
     [InlineData("server")]
+    [InlineData("stun")]
+    [InlineData("netcheck")]
+    [InlineData("relay")]
     public void Help_is_available_everywhere(params string[] verb)
     {
         var (code, output, _) = Run([.. verb, "--help"]);

@@ -13,6 +13,7 @@ using Trellis.Control.Store;
 using Trellis.Core.Control;
 using Trellis.Crypto;
 using Trellis.Net.Stun;
+using Trellis.Relay.Server;
 
 namespace Trellis.Control.Server;
 
@@ -24,11 +25,13 @@ public sealed class ControlServerHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly StunServer? _stun;
+    private readonly RelayServer? _relay;
 
-    private ControlServerHost(WebApplication app, StunServer? stun, ControlService service, Uri url)
+    private ControlServerHost(WebApplication app, StunServer? stun, RelayServer? relay, ControlService service, Uri url)
     {
         _app = app;
         _stun = stun;
+        _relay = relay;
         Service = service;
         Url = url;
     }
@@ -117,6 +120,21 @@ public sealed class ControlServerHost : IAsyncDisposable
         });
 
         AdminApi.Map(app, service, options);
+        RelayServer? relay = null;
+        if (options.Relay)
+        {
+            relay = new RelayServer(
+                new RelayServerOptions
+                {
+                    PrivateKey = ServerKey.LoadOrCreate(options.DataDirectory, ServerKey.RelayFileName),
+                    Admission = new MeshAdmission(mesh),
+                    MeshKey = options.RelayMeshKey,
+                },
+                TimeProvider.System, // relay timeouts and rate limits run on the network's clock, not the store's
+                app.Services.GetRequiredService<ILoggerFactory>());
+            app.MapRelay(RelayNode.RelayPath, relay);
+        }
+
         RelayEndpoints.Map(app, mesh, CurrentRelayMap, options.RelayMeshKey);
 
         var stun = await StartStunAsync(options, listen, cancellationToken).ConfigureAwait(false);
@@ -131,6 +149,11 @@ public sealed class ControlServerHost : IAsyncDisposable
                 await stun.DisposeAsync().ConfigureAwait(false);
             }
 
+            if (relay is not null)
+            {
+                await relay.DisposeAsync().ConfigureAwait(false);
+            }
+
             throw;
         }
 
@@ -138,7 +161,7 @@ public sealed class ControlServerHost : IAsyncDisposable
         var bound = new Uri(app.Urls.First(u => !u.StartsWith("http://unix:", StringComparison.Ordinal)));
         Volatile.Write(ref relayMap, options.EffectiveRelayMap(options.PublicUrlFor(bound)));
 
-        return new ControlServerHost(app, stun, service, bound);
+        return new ControlServerHost(app, stun, relay, service, bound);
     }
 
     /// <summary>The embedded STUN server, on the listen address when that is a specific one (all addresses otherwise).</summary>
@@ -169,6 +192,11 @@ public sealed class ControlServerHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync().ConfigureAwait(false);
+        if (_relay is not null)
+        {
+            await _relay.DisposeAsync().ConfigureAwait(false);
+        }
+
         await _app.DisposeAsync().ConfigureAwait(false);
         if (_stun is not null)
         {

@@ -15,7 +15,7 @@ namespace Trellis.Control.Server;
 internal static class RelayEndpoints
 {
     /// <summary>Standalone relays ask here, with the mesh key as a bearer token: 204 admitted, 404 not.</summary>
-    public const string AdmitPath = "/relay/v1/nodes/{nodeKeyHex}";
+    public const string AdmitPath = Relay.Server.ControlServerAdmission.PathPrefix + "{nodeKeyHex}";
 
     public static void Map(WebApplication app, MeshState mesh, Func<RelayMap> relayMap, string? meshKey)
     {

@@ -1,0 +1,84 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Headers;
+using Microsoft.Extensions.Logging;
+using Trellis.Core.Keys;
+
+namespace Trellis.Relay.Server;
+
+/// <summary>
+/// A standalone relay's admission: it asks the control server whether a node key belongs to an
+/// active node, presenting the region's mesh key. Answers are cached briefly (a yes longer than a no,
+/// so a node just registered is not kept out for long); when the control server cannot be reached,
+/// keys it admitted recently stay admitted for <see cref="StaleGrace"/>, new ones are refused.
+/// </summary>
+public sealed partial class ControlServerAdmission : IRelayAdmission, IDisposable
+{
+    /// <summary>The control server's endpoint: 204 admitted, 404 unknown or inactive.</summary>
+    public const string PathPrefix = "/relay/v1/nodes/";
+
+    private readonly HttpClient _http;
+    private readonly Uri _controlUrl;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<Key, (bool Allowed, DateTimeOffset At)> _cache = new();
+
+    public ControlServerAdmission(Uri controlUrl, string meshKey, TimeProvider? time = null, ILogger? logger = null, HttpMessageHandler? handler = null)
+    {
+        ArgumentNullException.ThrowIfNull(controlUrl);
+        _controlUrl = controlUrl;
+        _time = time ?? TimeProvider.System;
+        _logger = logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+        _http = handler is null ? new HttpClient() : new HttpClient(handler);
+        _http.Timeout = TimeSpan.FromSeconds(5);
+        _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", meshKey);
+    }
+
+    public TimeSpan AllowedFor { get; init; } = TimeSpan.FromSeconds(60);
+
+    public TimeSpan RefusedFor { get; init; } = TimeSpan.FromSeconds(5);
+
+    public TimeSpan StaleGrace { get; init; } = TimeSpan.FromMinutes(10);
+
+    public async ValueTask<bool> IsAllowedAsync(Key nodeKey, CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        var cached = _cache.TryGetValue(nodeKey, out var entry);
+        if (cached && now - entry.At < (entry.Allowed ? AllowedFor : RefusedFor))
+        {
+            return entry.Allowed;
+        }
+
+        try
+        {
+            using var response = await _http.GetAsync(new Uri(_controlUrl, PathPrefix + nodeKey.ToHex()), cancellationToken).ConfigureAwait(false);
+            bool? allowed = response.StatusCode switch
+            {
+                HttpStatusCode.NoContent or HttpStatusCode.OK => true,
+                HttpStatusCode.NotFound => false,
+                _ => null,
+            };
+            if (allowed is { } answer)
+            {
+                _cache[nodeKey] = (answer, now);
+                return answer;
+            }
+
+            LogControlRefused(_logger, (int)response.StatusCode);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            LogControlUnreachable(_logger, e.Message);
+        }
+
+        return cached && entry.Allowed && now - entry.At < StaleGrace;
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "the control server refused this relay's admission query with HTTP {Status}: is the mesh key the server's?")]
+    private static partial void LogControlRefused(ILogger logger, int status);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "cannot ask the control server about a node key: {Reason}")]
+    private static partial void LogControlUnreachable(ILogger logger, string reason);
+}
