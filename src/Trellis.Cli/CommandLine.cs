@@ -24,6 +24,7 @@ public static class CommandLine
         root.Subcommands.Add(KeysVerb.BuildPubKey());
         root.Subcommands.Add(NetcheckVerb.Build());
         root.Subcommands.Add(StunVerb.Build());
+        root.Subcommands.Add(RelayVerb.Build());
         return root;
     }
 

@@ -41,6 +41,9 @@ internal static class ServerVerb
         "ephemeral-timeout" => "Delete ephemeral nodes offline this long (default 5m).",
         "keepalive" => "Map stream keepalive interval (default 60s).",
         "admin-socket" => "The local admin socket (default DATA-DIR/admin.sock).",
+        "relay" => "Serve the embedded relay at /relay and STUN (default true).",
+        "stun-port" => "UDP port of the embedded STUN server (default 3478; 0 turns it off).",
+        "relay-mesh-key" => "Secret shared with standalone relays of this deployment (32+ characters; better in TRELLIS_RELAY_MESH_KEY).",
         _ => key,
     };
 
@@ -81,6 +84,9 @@ internal static class ServerVerb
         output.WriteLine($"  public URL:       {options.PublicUrl ?? host.Url.ToString().TrimEnd('/')} (node protocol at /control)");
         output.WriteLine($"  server key:       {key.ToBase64()}");
         output.WriteLine($"  database:         {(options.UsesPostgres ? "PostgreSQL" : options.SqlitePath)}");
+        output.WriteLine(options.Relay
+            ? $"  relay:            /relay, key {X25519.PublicKey(ServerKey.LoadOrCreate(options.DataDirectory, ServerKey.RelayFileName)).ToBase64()}; STUN {(options.StunPort == 0 ? "off" : $"on UDP {options.StunPort}")}"
+            : "  relay:            off");
         await output.FlushAsync(stop).ConfigureAwait(false);
         try
         {

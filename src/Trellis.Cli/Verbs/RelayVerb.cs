@@ -1,0 +1,165 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Logging;
+using Trellis.Crypto;
+using Trellis.Net.Stun;
+using Trellis.Relay.Server;
+
+namespace Trellis.Cli.Verbs;
+
+/// <summary>
+/// `trellis relay`: a standalone relay with STUN beside it, for a region away from the control
+/// server. It admits the nodes the control server vouches for (asked with the region's mesh key) and
+/// meshes with the other relays of its region.
+/// </summary>
+internal static class RelayVerb
+{
+    public const string MeshKeyVariable = "TRELLIS_RELAY_MESH_KEY";
+
+    public static Command Build()
+    {
+        var listen = new Option<string>("--listen") { Description = "Listen URL (https needs --tls-cert/--tls-key).", DefaultValueFactory = _ => "http://0.0.0.0:8443" };
+        var control = new Option<string?>("--control-url") { Description = "The control server that says which nodes may use this relay." };
+        var meshKeyFile = new Option<FileInfo?>("--mesh-key-file") { Description = $"File holding the region's mesh key (or set {MeshKeyVariable}); the control server's relay-mesh-key." };
+        var meshPeers = new Option<string[]>("--mesh-peer") { Description = "Another relay of this region to mesh with, e.g. https://relay2.example.com/relay (repeatable).", AllowMultipleArgumentsPerToken = false };
+        var dataDir = new Option<DirectoryInfo>("--data-dir") { Description = "Where the relay keeps its private key.", DefaultValueFactory = _ => new DirectoryInfo(Environment.IsPrivilegedProcess ? "/var/lib/trellis-relay" : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "trellis-relay")) };
+        var tlsCert = new Option<FileInfo?>("--tls-cert") { Description = "TLS certificate (PEM)." };
+        var tlsKey = new Option<FileInfo?>("--tls-key") { Description = "TLS private key (PEM)." };
+        var stunPort = new Option<int>("--stun-port") { Description = "UDP port of the STUN server beside the relay (default 3478; 0 turns it off).", DefaultValueFactory = _ => StunServer.DefaultPort };
+        var rate = new Option<long>("--rate-limit") { Description = "Bytes per second each client may send through the relay (default 0: unlimited)." };
+        var command = new Command("relay", "Run a standalone relay (with STUN) for the nodes of a control server.")
+        {
+            listen, control, meshKeyFile, meshPeers, dataDir, tlsCert, tlsKey, stunPort, rate,
+        };
+        command.SetAction(parse =>
+        {
+            var settings = new Settings(
+                parse.GetValue(listen)!, parse.GetValue(control), parse.GetValue(meshKeyFile), parse.GetValue(meshPeers) ?? [],
+                parse.GetValue(dataDir)!, parse.GetValue(tlsCert), parse.GetValue(tlsKey), parse.GetValue(stunPort), parse.GetValue(rate));
+            return Run(settings, parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
+        });
+        return command;
+    }
+
+    private sealed record Settings(
+        string Listen, string? Control, FileInfo? MeshKeyFile, string[] MeshPeers, DirectoryInfo DataDir, FileInfo? TlsCert, FileInfo? TlsKey, int StunPort, long RateLimit);
+
+    private static int Run(Settings settings, TextWriter output, TextWriter error)
+    {
+        if (Validate(settings, out var meshKey, out var control, out var peers) is { } problem)
+        {
+            error.WriteLine($"trellis relay: {problem}");
+            return CommandLine.UsageError;
+        }
+
+        using var stop = new CancellationTokenSource();
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+        try
+        {
+            return RunAsync(settings, meshKey!, control!, peers, output, stop.Token).GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or System.Net.Sockets.SocketException or System.Security.Cryptography.CryptographicException)
+        {
+            error.WriteLine($"trellis relay: {e.Message}");
+            return CommandLine.Failure;
+        }
+    }
+
+    private static string? Validate(Settings s, out string? meshKey, out Uri? control, out Uri[] peers)
+    {
+        meshKey = null;
+        control = null;
+        peers = [];
+        if (!Uri.TryCreate(s.Listen, UriKind.Absolute, out var listen) || (listen.Scheme != "http" && listen.Scheme != "https"))
+        {
+            return $"--listen '{s.Listen}' must be an http:// or https:// URL, e.g. https://0.0.0.0:443";
+        }
+
+        if (listen.Scheme == "https" && (s.TlsCert is null || s.TlsKey is null))
+        {
+            return "an https listen address needs --tls-cert and --tls-key";
+        }
+
+        if (s.Control is null || !IsHttpUrl(s.Control, out control))
+        {
+            return "--control-url is required: the control server that knows the nodes (e.g. https://trellis.example.com)";
+        }
+
+        var parsed = new List<Uri>();
+        foreach (var text in s.MeshPeers)
+        {
+            if (!IsHttpUrl(text, out var peer))
+            {
+                return $"--mesh-peer '{text}' must be a relay's http:// or https:// URL, e.g. https://relay2.example.com/relay";
+            }
+
+            parsed.Add(peer);
+        }
+
+        peers = [.. parsed];
+
+        meshKey = s.MeshKeyFile is { } file
+            ? (file.Exists ? File.ReadAllText(file.FullName).Trim() : null)
+            : Environment.GetEnvironmentVariable(MeshKeyVariable);
+        if (s.MeshKeyFile is { Exists: false })
+        {
+            return $"mesh key file {s.MeshKeyFile.FullName} does not exist";
+        }
+
+        if (meshKey is not { Length: >= 32 })
+        {
+            return $"a mesh key of 32+ characters is required (--mesh-key-file or {MeshKeyVariable}); it is the control server's relay-mesh-key";
+        }
+
+        if (s.StunPort is < 0 or > 65535)
+        {
+            return "--stun-port must be between 0 and 65535";
+        }
+
+        return s.RateLimit < 0 ? "--rate-limit must not be negative" : null;
+    }
+
+    private static bool IsHttpUrl(string text, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Uri? url) =>
+        Uri.TryCreate(text, UriKind.Absolute, out url) && (url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps);
+
+    private static async Task<int> RunAsync(Settings s, string meshKey, Uri control, Uri[] peers, TextWriter output, CancellationToken stop)
+    {
+        var privateKey = PrivateKeyFile.LoadOrCreate(Path.Combine(s.DataDir.FullName, "relay.key"));
+        using var certificate = s.TlsCert is null ? null : X509Certificate2.CreateFromPemFile(s.TlsCert.FullName, s.TlsKey!.FullName);
+        using var loggers = LoggerFactory.Create(l => l.SetMinimumLevel(LogLevel.Warning).AddSimpleConsole());
+        using var admission = new ControlServerAdmission(control, meshKey, logger: loggers.CreateLogger<ControlServerAdmission>());
+        var options = new RelayServerOptions
+        {
+            PrivateKey = privateKey,
+            Admission = admission,
+            MeshKey = meshKey,
+            MeshPeers = peers,
+            RateLimitBytesPerSecond = s.RateLimit,
+        };
+        await using var stun = s.StunPort == 0 ? null : new StunServer(new StunServerOptions { Port = s.StunPort });
+        if (stun is not null)
+        {
+            await stun.StartAsync(stop).ConfigureAwait(false);
+        }
+
+        await using var relay = await RelayHost.StartAsync(options, s.Listen, certificate, logging: l => l.SetMinimumLevel(LogLevel.Warning).AddSimpleConsole(), cancellationToken: stop).ConfigureAwait(false);
+        output.WriteLine($"trellis relay: listening on {relay.RelayUrl}");
+        output.WriteLine($"  relay key:        {X25519.PublicKey(privateKey).ToBase64()}");
+        output.WriteLine($"  control server:   {control}");
+        output.WriteLine($"  mesh peers:       {(peers.Length == 0 ? "none" : string.Join(", ", peers.Select(p => p.ToString())))}");
+        output.WriteLine($"  STUN:             {(stun is null ? "off" : $"UDP {stun.Port}")}");
+        await output.FlushAsync(stop).ConfigureAwait(false);
+        try
+        {
+            await Task.Delay(Timeout.Infinite, stop).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // SIGINT/SIGTERM: clients are told Restarting as the host stops
+        }
+
+        return CommandLine.Success;
+    }
+}

@@ -1,0 +1,63 @@
+namespace Trellis.Cli.Tests;
+
+/// <summary>`trellis relay` refuses what it cannot run with, before it listens on anything.</summary>
+public sealed class RelayVerbTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("trellis-relay-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private static (int Code, string Error) Run(params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var code = CommandLine.Run(args, output, error);
+        return (code, error.ToString());
+    }
+
+    private string KeyFile(string content)
+    {
+        var path = Path.Combine(_directory, "mesh.key");
+        File.WriteAllText(path, content);
+        return path;
+    }
+
+    [Fact]
+    public void Without_a_control_server_it_is_a_usage_error()
+    {
+        var (code, error) = Run("relay", "--mesh-key-file", KeyFile(new string('k', 40)));
+        Assert.Equal(CommandLine.UsageError, code);
+        Assert.Contains("--control-url is required", error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("short")]
+    [InlineData("")]
+    public void A_missing_or_short_mesh_key_is_a_usage_error(string key)
+    {
+        var (code, error) = Run("relay", "--control-url", "http://127.0.0.1:1", "--mesh-key-file", KeyFile(key));
+        Assert.Equal(CommandLine.UsageError, code);
+        Assert.Contains("mesh key of 32+ characters", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_mesh_key_file_that_does_not_exist_is_named()
+    {
+        var (code, error) = Run("relay", "--control-url", "http://127.0.0.1:1", "--mesh-key-file", Path.Combine(_directory, "absent"));
+        Assert.Equal(CommandLine.UsageError, code);
+        Assert.Contains("does not exist", error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--listen", "0.0.0.0:8443", "must be an http:// or https:// URL")]
+    [InlineData("--listen", "https://0.0.0.0:8443", "needs --tls-cert and --tls-key")]
+    [InlineData("--stun-port", "70000", "--stun-port")]
+    [InlineData("--rate-limit", "-1", "--rate-limit")]
+    [InlineData("--mesh-peer", "relay2:8443", "--mesh-peer")]
+    public void Bad_settings_are_usage_errors_that_say_what_is_wrong(string flag, string value, string message)
+    {
+        var (code, error) = Run("relay", "--control-url", "http://127.0.0.1:1", "--mesh-key-file", KeyFile(new string('k', 40)), flag, value);
+        Assert.Equal(CommandLine.UsageError, code);
+        Assert.Contains(message, error, StringComparison.Ordinal);
+    }
+}
