@@ -1,0 +1,14 @@
+namespace Trellis.Node.Engine;
+
+/// <summary>The node's own choices that shape how a map is applied.</summary>
+public sealed record EngineSettings
+{
+    /// <summary>Install routes to peers' approved subnet routes (off: only overlay addresses go through Trellis).</summary>
+    public bool AcceptRoutes { get; init; }
+
+    /// <summary>Prefixes this node advertises; once approved it forwards between the mesh and them.</summary>
+    public IReadOnlyList<string> AdvertisedRoutes { get; init; } = [];
+
+    /// <summary>Masquerade traffic from the mesh into advertised prefixes as this node's LAN address.</summary>
+    public bool Masquerade { get; init; } = true;
+}

@@ -1,0 +1,20 @@
+namespace Trellis.Node.Engine;
+
+/// <summary>
+/// The data plane of a node: the TUN, the WireGuard device and the OS configuration that goes with
+/// them. The daemon hands it every new <see cref="NetMap"/>; it reconciles in place.
+/// </summary>
+public interface IEngine : IAsyncDisposable
+{
+    /// <summary>The UDP port WireGuard listens on (the node's endpoints are its addresses with this port).</summary>
+    ushort ListenPort { get; }
+
+    /// <summary>
+    /// Makes the device and the OS match <paramref name="map"/>: addresses, routes, peers. Idempotent;
+    /// peers and routes that did not change are left alone, so their tunnels are not disturbed.
+    /// </summary>
+    Task ApplyAsync(NetMap map, EngineSettings settings, CancellationToken cancellationToken);
+
+    /// <summary>Per-peer counters and paths, for `trellis status`.</summary>
+    EngineStatus Status();
+}

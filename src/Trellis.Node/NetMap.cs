@@ -1,0 +1,19 @@
+using Trellis.Core.Control;
+
+namespace Trellis.Node;
+
+/// <summary>
+/// The node's whole view of its mesh at one moment: itself, every peer by id, the relays and the
+/// overlay prefixes. Immutable: the control client builds a new one from the full map and each delta,
+/// and the engine reconciles the device and the OS with whatever it is handed.
+/// </summary>
+public sealed record NetMap
+{
+    public required PeerInfo Self { get; init; }
+
+    public required IReadOnlyDictionary<long, PeerInfo> Peers { get; init; }
+
+    public RelayMap RelayMap { get; init; } = new();
+
+    public IReadOnlyList<string> OverlayPrefixes { get; init; } = [];
+}
