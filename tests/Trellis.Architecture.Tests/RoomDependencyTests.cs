@@ -8,7 +8,7 @@ namespace Trellis.Architecture.Tests;
 /// </summary>
 public class RoomDependencyTests
 {
-    private static readonly string[] Rooms = ["Trellis.Core", "Trellis.Crypto", "Trellis.WireGuard", "Trellis.Net", "Trellis.Lab", "Trellis.Relay", "Trellis.Control", "trellis"];
+    private static readonly string[] Rooms = ["Trellis.Core", "Trellis.Crypto", "Trellis.WireGuard", "Trellis.Net", "Trellis.Lab", "Trellis.Relay", "Trellis.Control", "Trellis.Node", "trellis"];
 
     public static TheoryData<string, string, string> BannedEdges => new()
     {
@@ -33,6 +33,10 @@ public class RoomDependencyTests
         { "Trellis.Relay", "Trellis.Net", "the relay is HTTP and frames; it needs no OS networking of its own" },
         { "Trellis.Relay", "Trellis.Lab", "a relay must not depend on the test lab" },
         { "Trellis.Core", "Trellis.Relay", "Core holds shared types and depends on nothing of ours" },
+        { "Trellis.Node", "Trellis.Control", "the node talks to the server over the wire only; the wire types live in Core" },
+        { "Trellis.Control", "Trellis.Node", "the control server never touches a node's data plane" },
+        { "Trellis.Node", "Trellis.Lab", "the daemon must not depend on the test lab" },
+        { "Trellis.Relay", "Trellis.Node", "a relay knows nothing of the nodes it serves but their keys" },
     };
 
     private static Assembly Load(string name) => Assembly.Load(new AssemblyName(name));
