@@ -1,0 +1,28 @@
+using System.Net;
+using Trellis.Core.Keys;
+using Trellis.Core.Transport;
+
+namespace Trellis.Node.Engine;
+
+/// <summary>
+/// What the device and the OS should look like for one map and the node's settings: computed by
+/// <see cref="EnginePlanner"/> without side effects, then reached by <see cref="WireGuardEngine"/>
+/// one difference at a time.
+/// </summary>
+internal sealed record EnginePlan(
+    IReadOnlyList<InterfaceAddress> Addresses,
+    IReadOnlyList<IPNetwork> Routes,
+    IReadOnlyList<PlannedPeer> Peers,
+    SubnetRouterPlan? SubnetRouter,
+    IReadOnlyList<string> Problems);
+
+/// <summary>One WireGuard peer. Each prefix in <paramref name="AllowedIps"/> belongs to no other planned peer.</summary>
+/// <param name="Endpoint">Where to send, or null when the peer reported nothing usable.</param>
+internal sealed record PlannedPeer(long Id, Key Key, IReadOnlyList<IPNetwork> AllowedIps, Endpoint? Endpoint);
+
+/// <summary>This node forwards between the mesh and its approved advertised prefixes.</summary>
+internal sealed record SubnetRouterPlan(
+    IReadOnlyList<IPNetwork> Prefixes,
+    bool ForwardIPv4,
+    bool ForwardIPv6,
+    IReadOnlyList<MasqueradeRule> Masquerade);

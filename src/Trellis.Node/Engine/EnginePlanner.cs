@@ -1,0 +1,208 @@
+using System.Net;
+using Trellis.Core.Control;
+using Trellis.Core.Keys;
+
+namespace Trellis.Node.Engine;
+
+/// <summary>
+/// Turns a map and the node's settings into an <see cref="EnginePlan"/>. Pure: no device, no OS, so
+/// every routing rule is unit-tested here. Entries that cannot be used are left out and described in
+/// <see cref="EnginePlan.Problems"/> rather than failing the whole map.
+/// </summary>
+internal static class EnginePlanner
+{
+    public static EnginePlan Plan(NetMap map, EngineSettings settings, Key ownKey)
+    {
+        var problems = new List<string>();
+        var addresses = ParseAddresses(map.Self.Addresses, problems);
+        var ownAddressNetworks = addresses.Select(a => a.Network).ToHashSet();
+        var overlay = ParseNetworks(map.OverlayPrefixes, "overlay prefix", problems);
+        var advertised = ParseNetworks(settings.AdvertisedRoutes, "advertised route", problems);
+        var selfAllowed = ParseNetworks(map.Self.AllowedIps, "own allowed IP", problems);
+
+        // This node's own prefixes: what it advertises and what the server routes to it beyond its
+        // addresses. A route into the mesh for any of them would send its own LAN's traffic in a loop.
+        var ownPrefixes = advertised.Concat(selfAllowed.Where(n => !ownAddressNetworks.Contains(n))).Distinct().ToList();
+
+        var routes = new OrderedSet(overlay);
+        var claimed = new Dictionary<IPNetwork, long>();
+        var keys = new HashSet<Key>();
+        var preferIPv6 = EndpointChooser.HasIPv6(map.Self.Endpoints);
+        var peers = new List<PlannedPeer>(map.Peers.Count);
+        foreach (var info in map.Peers.Values.OrderBy(p => p.Id))
+        {
+            if (!TryPeerKey(info, ownKey, keys, problems, out var key))
+            {
+                continue;
+            }
+
+            var peerAddresses = ParseNetworks(info.Addresses, $"address of peer {Describe(info)}", problems);
+            var allowed = new List<IPNetwork>(peerAddresses.Count);
+            foreach (var address in peerAddresses)
+            {
+                Claim(address, info, claimed, allowed, problems);
+            }
+
+            if (settings.AcceptRoutes)
+            {
+                foreach (var route in ParseNetworks(info.AllowedIps, $"allowed IP of peer {Describe(info)}", problems))
+                {
+                    if (!peerAddresses.Contains(route) && Acceptable(route, info, ownPrefixes, problems) && Claim(route, info, claimed, allowed, problems))
+                    {
+                        routes.Add(route);
+                    }
+                }
+            }
+
+            peers.Add(new PlannedPeer(info.Id, key, allowed, EndpointChooser.Choose(info.Endpoints, preferIPv6)));
+        }
+
+        return new EnginePlan(addresses, routes.Items, peers, PlanSubnetRouter(settings, advertised, selfAllowed, overlay), problems);
+    }
+
+    /// <summary>Forwarding for the advertised prefixes the server approved (they appear in this node's allowed IPs).</summary>
+    private static SubnetRouterPlan? PlanSubnetRouter(EngineSettings settings, List<IPNetwork> advertised, List<IPNetwork> selfAllowed, List<IPNetwork> overlay)
+    {
+        var approved = advertised.Where(selfAllowed.Contains).ToList();
+        if (approved.Count == 0)
+        {
+            return null;
+        }
+
+        var masquerade = new List<MasqueradeRule>();
+        if (settings.Masquerade)
+        {
+            foreach (var source in overlay)
+            {
+                foreach (var destination in approved)
+                {
+                    if (Prefixes.IsIPv6(source) == Prefixes.IsIPv6(destination))
+                    {
+                        masquerade.Add(new MasqueradeRule(source, destination));
+                    }
+                }
+            }
+        }
+
+        return new SubnetRouterPlan(approved, approved.Any(p => !Prefixes.IsIPv6(p)), approved.Any(Prefixes.IsIPv6), masquerade);
+    }
+
+    private static bool TryPeerKey(PeerInfo info, Key ownKey, HashSet<Key> seen, List<string> problems, out Key key)
+    {
+        if (!Key.TryParseBase64(info.NodeKey, out key) || key.IsZero)
+        {
+            problems.Add($"peer {Describe(info)}: node key \"{info.NodeKey}\" is not a base64 X25519 public key; skipped");
+            return false;
+        }
+
+        if (key == ownKey)
+        {
+            problems.Add($"peer {Describe(info)} has this node's own key; skipped");
+            return false;
+        }
+
+        if (!seen.Add(key))
+        {
+            problems.Add($"peer {Describe(info)} has the node key of another peer; skipped");
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>Whether a peer's subnet route may be routed into the mesh.</summary>
+    private static bool Acceptable(IPNetwork route, PeerInfo info, List<IPNetwork> ownPrefixes, List<string> problems)
+    {
+        if (route.PrefixLength == 0)
+        {
+            // Routing everything into the TUN would capture WireGuard's own UDP packets too; exit
+            // nodes need policy routing, which the engine does not do yet.
+            problems.Add($"route {route} of peer {Describe(info)}: default routes (exit nodes) are not supported; skipped");
+            return false;
+        }
+
+        foreach (var own in ownPrefixes)
+        {
+            if (Prefixes.Overlap(route, own))
+            {
+                problems.Add($"route {route} of peer {Describe(info)} overlaps this node's own {own}; skipped so that traffic does not loop");
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Gives the prefix to the peer unless an earlier peer (lower id) has it: WireGuard routes a prefix to one peer.</summary>
+    private static bool Claim(IPNetwork prefix, PeerInfo info, Dictionary<IPNetwork, long> claimed, List<IPNetwork> allowed, List<string> problems)
+    {
+        if (claimed.TryGetValue(prefix, out var owner))
+        {
+            if (owner != info.Id)
+            {
+                problems.Add($"{prefix} of peer {Describe(info)} goes to peer {owner}, which also has it");
+            }
+
+            return false;
+        }
+
+        claimed.Add(prefix, info.Id);
+        allowed.Add(prefix);
+        return true;
+    }
+
+    private static List<InterfaceAddress> ParseAddresses(IReadOnlyList<string> texts, List<string> problems)
+    {
+        var result = new List<InterfaceAddress>(texts.Count);
+        foreach (var text in texts)
+        {
+            if (!InterfaceAddress.TryParse(text, out var address))
+            {
+                problems.Add($"own address \"{text}\" is not an address/prefix; skipped");
+            }
+            else if (!result.Contains(address.Value))
+            {
+                result.Add(address.Value);
+            }
+        }
+
+        return result;
+    }
+
+    private static List<IPNetwork> ParseNetworks(IReadOnlyList<string> texts, string what, List<string> problems)
+    {
+        var result = new List<IPNetwork>(texts.Count);
+        foreach (var text in texts)
+        {
+            if (!Prefixes.TryParseNetwork(text, out var network))
+            {
+                problems.Add($"{what} \"{text}\" is not a prefix; skipped");
+            }
+            else if (!result.Contains(network))
+            {
+                result.Add(network);
+            }
+        }
+
+        return result;
+    }
+
+    private static string Describe(PeerInfo info) => $"{info.Id} ({info.Name})";
+
+    /// <summary>Insertion order with duplicates dropped, so routes come out in the map's order.</summary>
+    private sealed class OrderedSet(IEnumerable<IPNetwork> initial)
+    {
+        private readonly List<IPNetwork> _items = [.. initial.Distinct()];
+        private readonly HashSet<IPNetwork> _seen = [.. initial];
+
+        public IReadOnlyList<IPNetwork> Items => _items;
+
+        public void Add(IPNetwork item)
+        {
+            if (_seen.Add(item))
+            {
+                _items.Add(item);
+            }
+        }
+    }
+}

@@ -1,0 +1,93 @@
+using System.Net;
+using System.Net.Sockets;
+using Trellis.Net;
+using Trellis.Net.Netlink;
+
+namespace Trellis.Node.Engine;
+
+/// <summary>
+/// <see cref="IOsNetworkConfig"/> on Linux: rtnetlink for links, addresses and routes, /proc/sys for
+/// forwarding, nft(8) for masquerading (see <see cref="NftMasquerade"/> for why that one shells out).
+/// </summary>
+/// <remarks>
+/// Network namespaces: the netlink socket belongs to the namespace of the thread that constructs this
+/// object, but sysctl files and the nft process follow the thread that calls. A daemon lives in one
+/// namespace and never notices; tests that use a private namespace construct and call from inside it.
+/// </remarks>
+public sealed class LinuxNetworkConfig : IOsNetworkConfig
+{
+    // errno values rtnetlink answers with (the Net room keeps its own table internal)
+    private const int ESRCH = 3;
+    private const int EEXIST = 17;
+    private const int ENODEV = 19;
+    private const int EADDRNOTAVAIL = 99;
+
+    private readonly RtNetlink _netlink = new();
+
+    public void ConfigureLink(string interfaceName, int mtu)
+    {
+        _netlink.SetMtu(interfaceName, mtu);
+        _netlink.SetLinkUp(interfaceName);
+    }
+
+    public void AddAddress(string interfaceName, InterfaceAddress address)
+    {
+        try
+        {
+            _netlink.AddAddress(interfaceName, address.Address, address.PrefixLength);
+        }
+        catch (ErrnoException e) when (e.Errno == EEXIST)
+        {
+            // already there: what we wanted
+        }
+    }
+
+    public void RemoveAddress(string interfaceName, InterfaceAddress address)
+    {
+        try
+        {
+            _netlink.DeleteAddress(interfaceName, address.Address, address.PrefixLength);
+        }
+        catch (ErrnoException e) when (e.Errno is EADDRNOTAVAIL or ENODEV)
+        {
+            // gone already, or the interface with it
+        }
+    }
+
+    public void AddRoute(string interfaceName, IPNetwork destination)
+    {
+        try
+        {
+            _netlink.AddRoute(interfaceName, destination);
+        }
+        catch (ErrnoException e) when (e.Errno == EEXIST && HasRoute(interfaceName, destination))
+        {
+            // ours already; a route to the same prefix through another interface is not replaced (it
+            // may be the LAN's own), so that case still throws
+        }
+    }
+
+    public void RemoveRoute(string interfaceName, IPNetwork destination)
+    {
+        try
+        {
+            _netlink.DeleteRoute(interfaceName, destination);
+        }
+        catch (ErrnoException e) when (e.Errno is ESRCH or ENODEV)
+        {
+        }
+    }
+
+    public bool IsForwardingEnabled(AddressFamily family) => Sysctl.IsForwardingEnabled(family);
+
+    public void SetForwarding(AddressFamily family, bool enabled) => Sysctl.SetForwarding(family, enabled);
+
+    public void SetMasquerade(string table, IReadOnlyList<MasqueradeRule> rules) => NftMasquerade.Run(NftMasquerade.SetScript(table, rules));
+
+    public void RemoveMasquerade(string table) => NftMasquerade.Run(NftMasquerade.RemoveScript(table));
+
+    public void Dispose() => _netlink.Dispose();
+
+    private bool HasRoute(string interfaceName, IPNetwork destination) =>
+        _netlink.ListRoutes(interfaceName).Any(r => r.Destination.Equals(destination));
+}

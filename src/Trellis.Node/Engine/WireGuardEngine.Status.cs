@@ -1,0 +1,40 @@
+namespace Trellis.Node.Engine;
+
+/// <summary>What `trellis status` shows per peer.</summary>
+public sealed partial class WireGuardEngine
+{
+    /// <summary>
+    /// A handshake older than this means no usable session: WireGuard rejects a session after 180 s
+    /// (Reject-After-Time), and a live one is renewed every 120 s while packets or keepalives flow.
+    /// </summary>
+    public static readonly TimeSpan DirectPathWindow = TimeSpan.FromSeconds(180);
+
+    public EngineStatus Status()
+    {
+        var peers = Volatile.Read(ref _peerSnapshot);
+        var now = _time.GetUtcNow();
+        var result = new PeerStatus[peers.Length];
+        for (var i = 0; i < peers.Length; i++)
+        {
+            var applied = peers[i];
+            var peer = applied.Peer;
+            var endpoint = peer.Endpoint;
+            var handshake = peer.LastHandshake;
+            result[i] = new PeerStatus(
+                applied.Id,
+                applied.Key.ToBase64(),
+                PathOf(handshake, endpoint is not null, now),
+                endpoint?.ToString(),
+                Relay: null,
+                handshake,
+                peer.RxBytes,
+                peer.TxBytes);
+        }
+
+        return new EngineStatus(result);
+    }
+
+    /// <summary>"direct" while a recent handshake and an endpoint say the UDP path works, else "none" (relays come later).</summary>
+    internal static string PathOf(DateTimeOffset? lastHandshake, bool hasEndpoint, DateTimeOffset now) =>
+        hasEndpoint && lastHandshake is { } at && now - at <= DirectPathWindow ? "direct" : "none";
+}
