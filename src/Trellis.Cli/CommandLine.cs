@@ -25,6 +25,11 @@ public static class CommandLine
         root.Subcommands.Add(NetcheckVerb.Build());
         root.Subcommands.Add(StunVerb.Build());
         root.Subcommands.Add(RelayVerb.Build());
+        root.Subcommands.Add(Verbs.Node.DaemonVerb.Build());
+        root.Subcommands.Add(Verbs.Node.UpVerb.Build());
+        root.Subcommands.Add(Verbs.Node.DownVerb.BuildDown());
+        root.Subcommands.Add(Verbs.Node.DownVerb.BuildLogout());
+        root.Subcommands.Add(Verbs.Node.StatusVerb.Build());
         return root;
     }
 

@@ -75,7 +75,7 @@ internal sealed class AdminCliServer : IAsyncDisposable
 
     private static Key NewKey() => new(RandomNumberGenerator.GetBytes(Key.Size));
 
-    public async Task<Node> RegisterAsync(string user, string hostname, IReadOnlyList<string>? routes = null)
+    public async Task<Trellis.Control.Store.Node> RegisterAsync(string user, string hostname, IReadOnlyList<string>? routes = null)
     {
         if (await Store.GetUserAsync(user) is null)
         {
@@ -89,7 +89,7 @@ internal sealed class AdminCliServer : IAsyncDisposable
         return node;
     }
 
-    public async Task<Node> RegisterPendingAsync(string hostname)
+    public async Task<Trellis.Control.Store.Node> RegisterPendingAsync(string hostname)
     {
         var result = await Store.RegisterNodeAsync(new RegistrationRequest(null, NewKey(), NewKey(), NewKey(), hostname));
         return Assert.IsType<RegistrationResult.Pending>(result).Node;

@@ -1,0 +1,83 @@
+using System.CommandLine;
+using System.Globalization;
+using Trellis.Cli.Verbs.Admin;
+using Trellis.Node.LocalApi;
+
+namespace Trellis.Cli.Verbs.Node;
+
+/// <summary>`trellis status`: the node, its connection to the server, and each peer with its path.</summary>
+internal static class StatusVerb
+{
+    public static Command Build()
+    {
+        var json = new Option<bool>("--json") { Description = "Print the daemon's JSON instead of a table." };
+        var command = new Command("status", "Show this node's connection and its peers.") { json };
+        command.SetNodeAction(NodeAction.SocketOption(), "status", async run =>
+        {
+            if (run.Parse.GetValue(json))
+            {
+                run.Output.WriteLine(await run.Client.StatusJsonAsync(run.CancellationToken).ConfigureAwait(false));
+                return CommandLine.Success;
+            }
+
+            Write(await run.Client.StatusAsync(run.CancellationToken).ConfigureAwait(false), run.Output);
+            return CommandLine.Success;
+        });
+        return command;
+    }
+
+    private static void Write(StatusResponse status, TextWriter output)
+    {
+        output.WriteLine(status.Server is null ? status.State : $"{status.State} ({status.Server})");
+        if (status.Self is { } self)
+        {
+            output.WriteLine($"this node: {self.Hostname}  {string.Join(", ", self.Addresses.Select(UpVerb.StripHostPrefix))}  {(self.Online ? "connected" : "not connected")}");
+        }
+
+        if (status.ApproveHint is { } hint)
+        {
+            output.WriteLine($"waiting for approval: {hint}");
+        }
+
+        if (status.Error is { } error)
+        {
+            output.WriteLine($"error: {error}");
+        }
+
+        if (status.Peers.Count == 0)
+        {
+            return;
+        }
+
+        output.WriteLine();
+        var table = new TextTable("HOSTNAME", "ADDRESSES", "ONLINE", "PATH", "VIA", "LAST HANDSHAKE", "RX", "TX");
+        foreach (var peer in status.Peers)
+        {
+            table.Add(
+                peer.Hostname,
+                string.Join(",", peer.Addresses.Select(UpVerb.StripHostPrefix)),
+                AdminText.YesNo(peer.Online),
+                peer.Path,
+                peer.Endpoint ?? peer.Relay ?? AdminText.None,
+                AdminText.Time(peer.LastHandshake),
+                Bytes(peer.RxBytes),
+                Bytes(peer.TxBytes));
+        }
+
+        table.WriteTo(output);
+    }
+
+    private static string Bytes(long count)
+    {
+        string[] units = ["B", "KiB", "MiB", "GiB", "TiB"];
+        double value = count;
+        var unit = 0;
+        while (value >= 1024 && unit < units.Length - 1)
+        {
+            value /= 1024;
+            unit++;
+        }
+
+        return unit == 0 ? $"{count} B" : string.Create(CultureInfo.InvariantCulture, $"{value:0.0} {units[unit]}");
+    }
+}

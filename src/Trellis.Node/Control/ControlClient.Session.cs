@@ -1,0 +1,218 @@
+using System.Net.WebSockets;
+using Trellis.Core.Control;
+using Trellis.Crypto;
+using Trellis.Crypto.Noise;
+
+namespace Trellis.Node.Control;
+
+// The connection loop: connect, register, stream the map until it breaks, wait, again.
+public sealed partial class ControlClient
+{
+    private enum SessionEnd
+    {
+        Reconnect,
+        Final,
+    }
+
+    private async Task RunAsync()
+    {
+        var token = _stop.Token;
+        var attempt = 0;
+        try
+        {
+            while (!token.IsCancellationRequested)
+            {
+                ControlException failure;
+                try
+                {
+                    var streamed = Status.MapStreams;
+                    if (await RunSessionAsync(token).ConfigureAwait(false) == SessionEnd.Final)
+                    {
+                        return;
+                    }
+
+                    attempt = Status.MapStreams > streamed ? 0 : attempt;
+                    failure = new ControlException(ControlErrorKind.Unreachable, "the server closed the control connection");
+                }
+                catch (OperationCanceledException) when (token.IsCancellationRequested)
+                {
+                    break;
+                }
+                catch (ControlException e)
+                {
+                    failure = e;
+                }
+                catch (Exception e) when (e is WebSocketException or IOException or InvalidDataException or OperationCanceledException)
+                {
+                    // A broken stream (or a read that the socket's keepalive timed out).
+                    failure = new ControlException(ControlErrorKind.Unreachable, $"the control connection broke: {e.Message}", e);
+                }
+
+                var delay = _backoff.Delay(attempt++);
+                LogRetry(_logger, failure.Message, delay);
+                SetStatus(s => s with
+                {
+                    State = ControlState.Reconnecting,
+                    Error = failure.Message,
+                    ErrorKind = failure.Kind,
+                    Failures = s.Failures + 1,
+                });
+                try
+                {
+                    await Task.Delay(delay, _time, token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+            }
+
+            SetStatus(s => s with { State = ControlState.Stopped });
+        }
+        finally
+        {
+            _maps.Writer.TryComplete();
+        }
+    }
+
+    private async Task<SessionEnd> RunSessionAsync(CancellationToken token)
+    {
+        SetStatus(s => s with { State = ControlState.Connecting });
+        using var channel = await ControlDialer.ConnectAsync(_options.Server, _options.MachineKey, _options.ConnectTimeout, token).ConfigureAwait(false);
+        SetStatus(s => s with { State = ControlState.Registering });
+        if (!await RegisterAsync(channel, token).ConfigureAwait(false))
+        {
+            return SessionEnd.Final;
+        }
+
+        var endpoints = _options.Endpoints();
+        _lastEndpoints = endpoints;
+        await channel.SendAsync(new MapRequest { Endpoints = endpoints }, token).ConfigureAwait(false);
+        _streaming = channel;
+        try
+        {
+            return await StreamAsync(channel, token).ConfigureAwait(false);
+        }
+        finally
+        {
+            _streaming = null;
+        }
+    }
+
+    /// <summary>Registers, asking again while pending; false when the registration was refused (final).</summary>
+    private async Task<bool> RegisterAsync(NoiseControlChannel channel, CancellationToken token)
+    {
+        while (true)
+        {
+            await channel.SendAsync(new RegisterRequest
+            {
+                NodeKey = X25519.PublicKey(_options.NodeKey).ToBase64(),
+                DiscoKey = X25519.PublicKey(_options.DiscoKey).ToBase64(),
+                Hostname = _options.Hostname,
+                AuthKey = _authKey,
+                AdvertisedRoutes = _routes,
+            }, token).ConfigureAwait(false);
+            var reply = await ReceiveRegisterResponseAsync(channel, token).ConfigureAwait(false);
+            switch (reply.Status)
+            {
+                case "active":
+                    _authKey = null; // spent: the machine key proves who we are from now on
+                    SetStatus(s => s with { Self = reply.Self, ApproveHint = null });
+                    return true;
+                case "pending":
+                    _authKey = null;
+                    var hint = reply.ApproveHint ?? $"an admin approves this node with: trellis nodes approve {reply.Self?.Name ?? _options.Hostname}";
+                    if (Status.State != ControlState.Pending)
+                    {
+                        LogPending(_logger, hint);
+                    }
+
+                    SetStatus(s => s with { State = ControlState.Pending, ApproveHint = hint, Self = reply.Self, Error = null, ErrorKind = ControlErrorKind.None });
+                    await Task.Delay(_options.PendingRecheckInterval, _time, token).ConfigureAwait(false);
+                    break;
+                case "rejected":
+                    var error = $"the server refused the registration: {reply.Error ?? "no reason given"}";
+                    LogFinal(_logger, error);
+                    SetStatus(s => s with { State = ControlState.Rejected, Error = error, ErrorKind = ControlErrorKind.Rejected, ApproveHint = null });
+                    return false;
+                default:
+                    throw new ControlException(ControlErrorKind.Protocol, $"the server answered the registration with an unknown status '{reply.Status}'");
+            }
+        }
+    }
+
+    private static async Task<RegisterResponse> ReceiveRegisterResponseAsync(NoiseControlChannel channel, CancellationToken token)
+    {
+        while (true)
+        {
+            switch (await channel.ReceiveAsync(token).ConfigureAwait(false))
+            {
+                case null:
+                    throw new ControlException(ControlErrorKind.Unreachable, "the server closed the control connection during registration");
+                case RegisterResponse response:
+                    return response;
+                case ErrorMessage error:
+                    throw new ControlException(ControlErrorKind.Protocol, $"the server refused the registration request: {error.Code}: {error.Message}");
+                default:
+                    continue; // keepalives and the like
+            }
+        }
+    }
+
+    private async Task<SessionEnd> StreamAsync(NoiseControlChannel channel, CancellationToken token)
+    {
+        while (await channel.ReceiveAsync(token).ConfigureAwait(false) is { } message)
+        {
+            switch (message)
+            {
+                case FullMap full:
+                    // The status says Running before the map is readable, so whoever takes the map sees Running.
+                    var map = Current = NetMapBuilder.FromFull(full);
+                    LogState(_logger, ControlState.Running, _options.Server.AbsoluteUri);
+                    SetStatus(s => s with
+                    {
+                        State = ControlState.Running,
+                        Self = full.Self,
+                        Error = null,
+                        ErrorKind = ControlErrorKind.None,
+                        MapStreams = s.MapStreams + 1,
+                        Failures = 0,
+                    });
+                    Publish(map);
+                    break;
+                case MapDelta delta:
+                    var current = Current ?? throw new ControlException(ControlErrorKind.Protocol, "the server sent a delta before the full map");
+                    Publish(NetMapBuilder.Apply(current, delta));
+                    if (delta.Self is { } self)
+                    {
+                        SetStatus(s => s with { Self = self });
+                    }
+
+                    break;
+                case KeepaliveMessage:
+                    break;
+                case ErrorMessage { Code: "stream-ended" } ended:
+                    var reason = $"the server ended this node's session ({ended.Message}); run `trellis up` to log in again";
+                    LogFinal(_logger, reason);
+                    SetStatus(s => s with { State = ControlState.Ended, Error = reason, ErrorKind = ControlErrorKind.SessionEnded });
+                    return SessionEnd.Final;
+                case ErrorMessage { Code: "not-registered" or "pending" or "expired" } refused:
+                    // The registration went stale between our register and map requests: register again.
+                    throw new ControlException(ControlErrorKind.Protocol, $"the server refused the map stream: {refused.Message}");
+                case ErrorMessage other:
+                    LogServerError(_logger, other.Code, other.Message);
+                    break;
+                default:
+                    break; // a stray reply; nothing to do
+            }
+        }
+
+        return SessionEnd.Reconnect;
+    }
+
+    private void Publish(NetMap map)
+    {
+        Current = map;
+        _maps.Writer.TryWrite(map);
+    }
+}

@@ -1,0 +1,212 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Trellis.Core.Control;
+using Trellis.Core.Keys;
+using Trellis.Crypto.Noise;
+
+namespace Trellis.Node.Control;
+
+/// <summary>
+/// The node's side of the control protocol, the production version of a node speaking it: connects,
+/// registers (asking again while an admin has not approved), opens the map stream and turns the full
+/// map and each delta into a new <see cref="NetMap"/> on <see cref="Maps"/>. When the server is
+/// unreachable or the connection drops it retries with exponential backoff and jitter; a refused
+/// registration or a session the server ended is final (<see cref="ControlStatus.IsFinal"/>).
+/// One client per `up`: to change server, hostname or auth key, stop it and start another.
+/// </summary>
+public sealed partial class ControlClient : IAsyncDisposable
+{
+    private readonly ControlClientOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly ReconnectBackoff _backoff;
+    private readonly Channel<NetMap> _maps = Channel.CreateBounded<NetMap>(new BoundedChannelOptions(1)
+    {
+        // Each map is whole: a reader that fell behind needs only the newest.
+        FullMode = BoundedChannelFullMode.DropOldest,
+        SingleReader = true,
+        SingleWriter = true,
+    });
+
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Lock _statusLock = new();
+    private ControlStatus _status = new();
+    private Task _loop = Task.CompletedTask;
+    private volatile NoiseControlChannel? _streaming;
+    private volatile NetMap? _current;
+    private volatile IReadOnlyList<string> _routes;
+    private volatile IReadOnlyList<string>? _lastEndpoints;
+    private string? _authKey;
+    private int _started;
+
+    public ControlClient(ControlClientOptions options, TimeProvider? time = null, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+        _time = time ?? TimeProvider.System;
+        _logger = logger ?? NullLogger.Instance;
+        _backoff = new ReconnectBackoff(options.ReconnectBaseDelay, options.ReconnectMaxDelay);
+        _authKey = options.AuthKey;
+        _routes = options.AdvertisedRoutes;
+    }
+
+    public Uri Server => _options.Server;
+
+    public ControlStatus Status
+    {
+        get
+        {
+            lock (_statusLock)
+            {
+                return _status;
+            }
+        }
+    }
+
+    /// <summary>Raised on the client's loop after every change of <see cref="Status"/>; keep handlers short.</summary>
+    public event Action<ControlStatus>? StatusChanged;
+
+    /// <summary>Each new map, newest only if the reader falls behind. Completes when the client stops for good.</summary>
+    public ChannelReader<NetMap> Maps => _maps.Reader;
+
+    /// <summary>The latest map, or null before the first.</summary>
+    public NetMap? Current
+    {
+        get => _current;
+        private set => _current = value;
+    }
+
+    public void Start()
+    {
+        if (Interlocked.Exchange(ref _started, 1) != 0)
+        {
+            throw new InvalidOperationException("the control client was already started");
+        }
+
+        _loop = Task.Run(RunAsync);
+    }
+
+    /// <summary>Reports the node's endpoints if they changed; remembered for the next map request either way.</summary>
+    public async Task UpdateEndpointsAsync(IReadOnlyList<string> endpoints, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        if (_lastEndpoints is { } last && last.SequenceEqual(endpoints))
+        {
+            return;
+        }
+
+        _lastEndpoints = endpoints;
+        await SendIfStreamingAsync(new EndpointUpdate { Endpoints = endpoints }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Replaces the advertised routes: sent now if connected, and with every later registration.</summary>
+    public async Task AdvertiseRoutesAsync(IReadOnlyList<string> routes, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(routes);
+        _routes = routes;
+        await SendIfStreamingAsync(new RouteAdvertisement { Routes = routes }, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task SendIfStreamingAsync(ControlMessage message, CancellationToken cancellationToken)
+    {
+        if (_streaming is not { } channel)
+        {
+            return;
+        }
+
+        try
+        {
+            await channel.SendAsync(message, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is System.Net.WebSockets.WebSocketException or IOException or ObjectDisposedException)
+        {
+            // The connection is going away; the loop reconnects and the next map request carries the news.
+            LogSendFailed(_logger, message.GetType().Name, e.Message);
+        }
+    }
+
+    /// <summary>
+    /// Logs the machine out on the server (a one-off connection): the node leaves every map and its
+    /// key is expired. Throws <see cref="ControlException"/> when the server cannot be reached.
+    /// </summary>
+    public static async Task LogoutAsync(Uri server, Key machineKey, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        using var channel = await ControlDialer.ConnectAsync(server, machineKey, timeout, cancellationToken).ConfigureAwait(false);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        try
+        {
+            await channel.SendAsync(new LogoutRequest(), deadline.Token).ConfigureAwait(false);
+
+            // The server closes the channel once the logout is stored.
+            while (await channel.ReceiveAsync(deadline.Token).ConfigureAwait(false) is not null)
+            {
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new ControlException(ControlErrorKind.Unreachable, $"the server did not confirm the logout within {timeout.TotalSeconds:0} s");
+        }
+        catch (Exception e) when (e is System.Net.WebSockets.WebSocketException or IOException)
+        {
+            throw new ControlException(ControlErrorKind.Unreachable, $"the connection broke during the logout: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Ends the connection (closing it politely, so the server marks the node offline at once) and the loop.</summary>
+    public async Task StopAsync()
+    {
+        if (_streaming is { } channel)
+        {
+            using var quick = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            try
+            {
+                await channel.CloseAsync("node stopping", quick.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or IOException)
+            {
+                // going away regardless
+            }
+        }
+
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        _stop.Dispose();
+    }
+
+    private void SetStatus(Func<ControlStatus, ControlStatus> change)
+    {
+        ControlStatus next;
+        lock (_statusLock)
+        {
+            next = _status = change(_status);
+        }
+
+        StatusChanged?.Invoke(next);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "control: {State} ({Server})")]
+    private static partial void LogState(ILogger logger, ControlState state, string server);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "control: {Error}; retrying in {Delay}")]
+    private static partial void LogRetry(ILogger logger, string error, TimeSpan delay);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "control: waiting for an admin's approval: {Hint}")]
+    private static partial void LogPending(ILogger logger, string hint);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "control: {Error}")]
+    private static partial void LogFinal(ILogger logger, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "control: the server reports {Code}: {Message}")]
+    private static partial void LogServerError(ILogger logger, string code, string message);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "control: could not send {Message}: {Reason}")]
+    private static partial void LogSendFailed(ILogger logger, string message, string reason);
+}

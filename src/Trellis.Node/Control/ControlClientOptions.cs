@@ -1,0 +1,39 @@
+using Trellis.Core.Keys;
+
+namespace Trellis.Node.Control;
+
+/// <summary>Who the node is and which server it talks to; the private keys stay in this process.</summary>
+public sealed record ControlClientOptions
+{
+    /// <summary>The control server's base URL (http or https; a path prefix behind a proxy is kept).</summary>
+    public required Uri Server { get; init; }
+
+    /// <summary>Private machine key: the Noise initiator's static key.</summary>
+    public required Key MachineKey { get; init; }
+
+    /// <summary>Private node key; only its public half is sent.</summary>
+    public required Key NodeKey { get; init; }
+
+    /// <summary>Private disco key; only its public half is sent.</summary>
+    public required Key DiscoKey { get; init; }
+
+    public required string Hostname { get; init; }
+
+    /// <summary>Sent until a registration succeeds or is pending, then forgotten (single-use keys cannot be reused).</summary>
+    public string? AuthKey { get; init; }
+
+    public IReadOnlyList<string> AdvertisedRoutes { get; init; } = [];
+
+    /// <summary>The node's endpoints ("ip:port") as of now, asked for each time the map stream opens.</summary>
+    public Func<IReadOnlyList<string>> Endpoints { get; init; } = () => [];
+
+    /// <summary>How long fetching the server key, the WebSocket upgrade and the Noise handshake may take together.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>While an admin has not approved the node, how often it asks again.</summary>
+    public TimeSpan PendingRecheckInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    public TimeSpan ReconnectBaseDelay { get; init; } = TimeSpan.FromSeconds(1);
+
+    public TimeSpan ReconnectMaxDelay { get; init; } = TimeSpan.FromSeconds(60);
+}

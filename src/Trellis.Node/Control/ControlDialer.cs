@@ -1,0 +1,136 @@
+using System.Net;
+using System.Net.WebSockets;
+using System.Security.Authentication;
+using System.Text.Json;
+using Trellis.Core.Keys;
+using Trellis.Crypto.Noise;
+
+namespace Trellis.Node.Control;
+
+/// <summary>
+/// Opens the control channel: the server's key from GET {server}/key, a WebSocket to
+/// {server}/control, the Noise IK handshake with the machine key. Failures become a
+/// <see cref="ControlException"/> telling "nobody answers" from "that is not a Trellis server".
+/// </summary>
+internal static class ControlDialer
+{
+    private static readonly HttpClient Http = new(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(10) })
+    {
+        Timeout = Timeout.InfiniteTimeSpan, // each call has its own deadline
+    };
+
+    public static async Task<NoiseControlChannel> ConnectAsync(Uri server, Key machineKey, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        try
+        {
+            var serverKey = await FetchServerKeyAsync(server, deadline.Token).ConfigureAwait(false);
+            var socket = new ClientWebSocket();
+            socket.Options.KeepAliveInterval = TimeSpan.FromSeconds(25);
+            socket.Options.KeepAliveTimeout = TimeSpan.FromSeconds(20); // a half-open connection is noticed within ~45 s
+            try
+            {
+                await ConnectWebSocketAsync(socket, server, deadline.Token).ConfigureAwait(false);
+                return await NoiseControlChannel.ConnectAsync(socket, machineKey, serverKey, deadline.Token).ConfigureAwait(false);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new ControlException(ControlErrorKind.Unreachable, $"{Describe(server)} did not answer within {timeout.TotalSeconds:0} s");
+        }
+        catch (NoiseHandshakeException e)
+        {
+            throw new ControlException(ControlErrorKind.Protocol, $"the control handshake with {Describe(server)} failed: {e.Message}", e);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new ControlException(ControlErrorKind.Protocol, $"the control handshake with {Describe(server)} failed: {e.Message}", e);
+        }
+    }
+
+    /// <summary>{server}/{relative}, keeping a path prefix the server URL may have.</summary>
+    public static Uri Resolve(Uri server, string relative, string? scheme = null)
+    {
+        var baseUri = server.AbsoluteUri.EndsWith('/') ? server : new Uri(server.AbsoluteUri + "/");
+        var target = new Uri(baseUri, relative);
+        return scheme is null ? target : new UriBuilder(target) { Scheme = scheme, Port = target.Port }.Uri;
+    }
+
+    private static async Task<Key> FetchServerKeyAsync(Uri server, CancellationToken cancellationToken)
+    {
+        HttpResponseMessage response;
+        try
+        {
+            response = await Http.GetAsync(Resolve(server, "key"), cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new ControlException(ControlErrorKind.Unreachable, $"cannot reach {Describe(server)}: {Reason(e)}", e);
+        }
+
+        using (response)
+        {
+            if (!response.IsSuccessStatusCode)
+            {
+                throw NotTrellis(server, $"GET /key answered {(int)response.StatusCode} {response.ReasonPhrase}");
+            }
+
+            try
+            {
+                await using var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+                using var json = await JsonDocument.ParseAsync(body, cancellationToken: cancellationToken).ConfigureAwait(false);
+                if (json.RootElement.ValueKind == JsonValueKind.Object
+                    && json.RootElement.TryGetProperty("publicKey", out var key)
+                    && key.ValueKind == JsonValueKind.String
+                    && Key.TryParseBase64(key.GetString(), out var parsed))
+                {
+                    return parsed;
+                }
+            }
+            catch (JsonException)
+            {
+                // falls through to the error below
+            }
+            catch (HttpRequestException e)
+            {
+                throw new ControlException(ControlErrorKind.Unreachable, $"the connection to {Describe(server)} broke: {Reason(e)}", e);
+            }
+
+            throw NotTrellis(server, "GET /key did not return a server key");
+        }
+    }
+
+    private static async Task ConnectWebSocketAsync(ClientWebSocket socket, Uri server, CancellationToken cancellationToken)
+    {
+        var control = Resolve(server, "control", server.Scheme == Uri.UriSchemeHttps ? "wss" : "ws");
+        socket.Options.CollectHttpResponseDetails = true;
+        try
+        {
+            await socket.ConnectAsync(control, cancellationToken).ConfigureAwait(false);
+        }
+        catch (WebSocketException e)
+        {
+            throw socket.HttpStatusCode is not 0 and not HttpStatusCode.SwitchingProtocols
+                ? NotTrellis(server, $"the WebSocket upgrade of /control answered {(int)socket.HttpStatusCode}")
+                : new ControlException(ControlErrorKind.Unreachable, $"cannot open the control channel to {Describe(server)}: {e.Message}", e);
+        }
+    }
+
+    private static ControlException NotTrellis(Uri server, string detail) =>
+        new(ControlErrorKind.NotTrellisServer, $"{Describe(server)} is not a Trellis control server ({detail}); check the server URL");
+
+    private static string Describe(Uri server) => server.AbsoluteUri.TrimEnd('/');
+
+    private static string Reason(HttpRequestException e) => e.InnerException switch
+    {
+        AuthenticationException tls => $"TLS failed ({tls.Message})",
+        { } inner => inner.Message,
+        null => e.Message,
+    };
+}

@@ -1,0 +1,69 @@
+using Trellis.Core.Control;
+
+namespace Trellis.Node.Control;
+
+public enum ControlState
+{
+    /// <summary>Not started yet.</summary>
+    Idle,
+    Connecting,
+    Registering,
+
+    /// <summary>Registered without an auth key: waits for an admin (see <see cref="ControlStatus.ApproveHint"/>), asking again now and then.</summary>
+    Pending,
+
+    /// <summary>The map stream is open and the full map arrived.</summary>
+    Running,
+
+    /// <summary>The server is unreachable or the connection broke; the next attempt comes after a backoff.</summary>
+    Reconnecting,
+
+    /// <summary>The server refused the registration (bad or used auth key...); final.</summary>
+    Rejected,
+
+    /// <summary>The server ended the node's session (deleted, expired, logged out); final.</summary>
+    Ended,
+
+    Stopped,
+}
+
+public enum ControlErrorKind
+{
+    None,
+
+    /// <summary>No answer: connection refused, DNS, timeout, TLS.</summary>
+    Unreachable,
+
+    /// <summary>Something answers at the URL, but it is not a Trellis control server.</summary>
+    NotTrellisServer,
+
+    Rejected,
+    SessionEnded,
+
+    /// <summary>The server said something this client did not expect.</summary>
+    Protocol,
+}
+
+/// <summary>A snapshot of the control client, immutable; a new one each time anything changes.</summary>
+public sealed record ControlStatus
+{
+    public ControlState State { get; init; }
+
+    public string? Error { get; init; }
+
+    public ControlErrorKind ErrorKind { get; init; }
+
+    /// <summary>The server's instruction for an admin, while pending.</summary>
+    public string? ApproveHint { get; init; }
+
+    /// <summary>This node as the server last described it.</summary>
+    public PeerInfo? Self { get; init; }
+
+    /// <summary>How many map streams delivered a full map (1 after the first connection, 2 after a reconnect...).</summary>
+    public int MapStreams { get; init; }
+
+    /// <summary>Consecutive failed attempts since the last map stream.</summary>
+    public int Failures { get; init; }
+
+    public bool IsFinal => State is ControlState.Rejected or ControlState.Ended or ControlState.Stopped;
+}

@@ -1,0 +1,62 @@
+using System.Collections.Immutable;
+using Trellis.Core.Control;
+
+namespace Trellis.Node.Control;
+
+/// <summary>
+/// Builds the node's <see cref="NetMap"/> from a full map and applies deltas to it. Peers live in an
+/// immutable dictionary, so a delta costs work in proportion to the peers it names, not the mesh size.
+/// </summary>
+public static class NetMapBuilder
+{
+    public static NetMap FromFull(FullMap full)
+    {
+        ArgumentNullException.ThrowIfNull(full);
+        var peers = ImmutableDictionary.CreateBuilder<long, PeerInfo>();
+        foreach (var peer in full.Peers)
+        {
+            peers[peer.Id] = peer;
+        }
+
+        return new NetMap
+        {
+            Self = full.Self,
+            Peers = peers.ToImmutable(),
+            RelayMap = full.RelayMap,
+            OverlayPrefixes = full.OverlayPrefixes,
+        };
+    }
+
+    /// <summary>Applies <paramref name="delta"/> in the protocol's order: changed, removed, patches, self.</summary>
+    public static NetMap Apply(NetMap map, MapDelta delta)
+    {
+        ArgumentNullException.ThrowIfNull(map);
+        ArgumentNullException.ThrowIfNull(delta);
+        var peers = (map.Peers as ImmutableDictionary<long, PeerInfo> ?? map.Peers.ToImmutableDictionary()).ToBuilder();
+        foreach (var peer in delta.PeersChanged)
+        {
+            peers[peer.Id] = peer;
+        }
+
+        foreach (var id in delta.PeersRemoved)
+        {
+            peers.Remove(id);
+        }
+
+        foreach (var patch in delta.Patches)
+        {
+            // A patch for a peer removed in the same delta (or never seen) has nothing to change.
+            if (peers.TryGetValue(patch.Id, out var peer))
+            {
+                peers[patch.Id] = peer with
+                {
+                    Endpoints = patch.Endpoints ?? peer.Endpoints,
+                    HomeRelay = patch.HomeRelay ?? peer.HomeRelay,
+                    Online = patch.Online ?? peer.Online,
+                };
+            }
+        }
+
+        return map with { Self = delta.Self ?? map.Self, Peers = peers.ToImmutable() };
+    }
+}

@@ -1,0 +1,255 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using Trellis.Node.Control;
+using Trellis.Node.LocalApi;
+using Trellis.Node.State;
+
+namespace Trellis.Node.Daemon;
+
+// The local API's commands: up, down, logout.
+public sealed partial class NodeDaemon
+{
+    private static readonly TimeSpan LogoutTimeout = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// Connects to the server (registering with the auth key, if given) and answers once the first map
+    /// is applied, or the node is pending an admin's approval. On failure, what ran before runs again
+    /// and the preferences stay as they were.
+    /// </summary>
+    public async Task<UpResponse> UpAsync(UpRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var server = ValidateServer(request.Server ?? _prefs.ServerUrl);
+        var routes = ValidateRoutes(request.AdvertiseRoutes);
+        if (request.Hostname is { } name && string.IsNullOrWhiteSpace(name))
+        {
+            throw new LocalApiException(LocalApiErrors.Invalid, "the hostname must not be empty");
+        }
+
+        // The outcome is awaited to the end even if the caller goes away: a half-done `up` would leave
+        // a session running that the saved preferences do not know of.
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var previous = _prefs;
+            var sameServer = previous.ServerUrl == server.AbsoluteUri;
+            var prefs = new NodePrefs
+            {
+                ServerUrl = server.AbsoluteUri,
+                Hostname = request.Hostname?.Trim() ?? (sameServer ? previous.Hostname : null),
+                AdvertiseRoutes = routes,
+                AcceptRoutes = request.AcceptRoutes,
+                WantUp = true,
+            };
+            if (_session is { } current && current.Client.Status.State == ControlState.Running && request.AuthKey is null
+                && current.ServerUrl == prefs.ServerUrl && current.Prefs.Hostname == prefs.Hostname)
+            {
+                return await UpdateInPlaceAsync(current, prefs).ConfigureAwait(false);
+            }
+
+            await StopSessionAsync().ConfigureAwait(false);
+            var session = StartSession(prefs, string.IsNullOrWhiteSpace(request.AuthKey) ? null : request.AuthKey.Trim());
+            ControlStatus outcome;
+            try
+            {
+                outcome = await session.Outcome.Task.WaitAsync(_options.UpTimeout, _options.Time).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                outcome = new ControlStatus
+                {
+                    Error = $"the server gave no answer within {_options.UpTimeout.TotalSeconds:0} s (still {session.Client.Status.State})",
+                };
+            }
+
+            if (outcome.State is ControlState.Running or ControlState.Pending)
+            {
+                SavePrefs(prefs);
+                _lastError = null;
+                _needsLogin = false;
+                LogUp(_logger, server.AbsoluteUri, outcome.State);
+                return Answer(outcome.State == ControlState.Running ? NodeStates.Running : NodeStates.Pending, outcome.ApproveHint);
+            }
+
+            await StopSessionAsync().ConfigureAwait(false);
+            if (previous is { WantUp: true, ServerUrl: not null })
+            {
+                StartSession(previous, authKey: null);
+            }
+
+            throw new LocalApiException(ErrorCode(outcome), outcome.Error ?? "the node could not connect");
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Already running against this server as this name: only routes and their acceptance change.</summary>
+    private async Task<UpResponse> UpdateInPlaceAsync(ControlSession session, NodePrefs prefs)
+    {
+        var old = session.Prefs;
+        session.Prefs = prefs;
+        SavePrefs(prefs);
+        if (!old.AdvertiseRoutes.SequenceEqual(prefs.AdvertiseRoutes))
+        {
+            await session.Client.AdvertiseRoutesAsync(prefs.AdvertiseRoutes, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        if ((old.AcceptRoutes != prefs.AcceptRoutes || !old.AdvertiseRoutes.SequenceEqual(prefs.AdvertiseRoutes)) && _applied is { } map)
+        {
+            await ApplyAsync(map, prefs, session).ConfigureAwait(false);
+        }
+
+        return Answer(NodeStates.Running, approveHint: null);
+    }
+
+    /// <summary>Disconnects from the server and tears the tunnels down; keys and node registration stay.</summary>
+    public async Task<StatusResponse> DownAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await StopSessionAsync().ConfigureAwait(false);
+            SavePrefs(_prefs with { WantUp = false });
+            _lastError = null;
+            _needsLogin = false;
+            await TearDownAsync().ConfigureAwait(false);
+            LogDown(_logger);
+            return Status();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Logs out on the server (the node leaves every map), then forgets the node key and the cached
+    /// map. When the server cannot be reached nothing changes, so the logout can be retried.
+    /// </summary>
+    public async Task<StatusResponse> LogoutAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var prefs = _prefs;
+            await StopSessionAsync().ConfigureAwait(false);
+            if (prefs.ServerUrl is { } server)
+            {
+                try
+                {
+                    await ControlClient.LogoutAsync(new Uri(server), _state.MachineKey, LogoutTimeout, CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (ControlException e)
+                {
+                    if (prefs is { WantUp: true })
+                    {
+                        StartSession(prefs, authKey: null);
+                    }
+
+                    throw new LocalApiException(ErrorCode(e.Kind), $"could not log out: {e.Message}; nothing was changed");
+                }
+            }
+
+            await TearDownAsync().ConfigureAwait(false);
+            _state.ClearMap();
+            await ForgetNodeKeyAsync().ConfigureAwait(false);
+            SavePrefs(prefs with { WantUp = false });
+            _lastError = null;
+            _needsLogin = true;
+            LogLoggedOut(_logger);
+            return Status();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>A new node key; the engine holding the old one goes, and the next map creates one with the new key.</summary>
+    private async Task ForgetNodeKeyAsync()
+    {
+        await _applyLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_engine is { } engine)
+            {
+                _engine = null;
+                await engine.DisposeAsync().ConfigureAwait(false);
+            }
+
+            _state.RotateNodeKey();
+        }
+        finally
+        {
+            _applyLock.Release();
+        }
+    }
+
+    private UpResponse Answer(string state, string? approveHint) =>
+        new() { State = state, ApproveHint = approveHint, Status = Status() };
+
+    private static Uri ValidateServer(string? server)
+    {
+        if (string.IsNullOrWhiteSpace(server))
+        {
+            throw new LocalApiException(LocalApiErrors.Invalid, "no control server: give its URL (trellis up --server https://...)");
+        }
+
+        if (!Uri.TryCreate(server.Trim(), UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https") || url.Host.Length == 0)
+        {
+            throw new LocalApiException(LocalApiErrors.Invalid, $"the server must be an http:// or https:// URL, got '{server}'");
+        }
+
+        return url;
+    }
+
+    private static List<string> ValidateRoutes(IReadOnlyList<string>? routes)
+    {
+        var normalized = new List<string>();
+        foreach (var route in routes ?? [])
+        {
+            var text = route.Trim();
+            var slash = text.IndexOf('/', StringComparison.Ordinal);
+
+            // IPNetwork.TryParse quietly clears host bits; a route with them set is a typo worth naming.
+            if (slash <= 0 || !IPAddress.TryParse(text.AsSpan(0, slash), out var address) || !IPNetwork.TryParse(text, out var prefix))
+            {
+                throw new LocalApiException(LocalApiErrors.Invalid, $"'{route}' is not a route prefix such as 192.168.1.0/24 or fd00:1::/64");
+            }
+
+            if (!prefix.BaseAddress.Equals(address))
+            {
+                throw new LocalApiException(LocalApiErrors.Invalid, $"the route '{route}' has host bits set; did you mean {prefix}?");
+            }
+
+            if (!normalized.Contains(prefix.ToString()))
+            {
+                normalized.Add(prefix.ToString());
+            }
+        }
+
+        return normalized;
+    }
+
+    private static string ErrorCode(ControlStatus outcome) =>
+        outcome.State == ControlState.Idle && outcome.ErrorKind == ControlErrorKind.None ? LocalApiErrors.Timeout : ErrorCode(outcome.ErrorKind);
+
+    private static string ErrorCode(ControlErrorKind kind) => kind switch
+    {
+        ControlErrorKind.Unreachable => LocalApiErrors.Unreachable,
+        ControlErrorKind.NotTrellisServer => LocalApiErrors.NotTrellisServer,
+        ControlErrorKind.Rejected => LocalApiErrors.Rejected,
+        _ => LocalApiErrors.Failed,
+    };
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "up: {Server} ({State})")]
+    private static partial void LogUp(ILogger logger, string server, ControlState state);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "down: disconnected from the control server; tunnels torn down")]
+    private static partial void LogDown(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "logged out; the node key was replaced")]
+    private static partial void LogLoggedOut(ILogger logger);
+}

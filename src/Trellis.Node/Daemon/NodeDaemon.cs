@@ -1,0 +1,372 @@
+using System.Net.NetworkInformation;
+using Microsoft.Extensions.Logging;
+using Trellis.Node.Control;
+using Trellis.Node.Engine;
+using Trellis.Node.LocalApi;
+using Trellis.Node.State;
+
+namespace Trellis.Node.Daemon;
+
+/// <summary>
+/// `trellis daemon`: owns the state directory, the data plane (an <see cref="IEngine"/> from the
+/// factory it is given) and, while the node is wanted up, a <see cref="ControlClient"/>; serves the
+/// local API. Every new map goes to the engine and to the on-disk cache; at start the cached map is
+/// applied at once, so tunnels work while the control server is unreachable.
+/// </summary>
+public sealed partial class NodeDaemon : ILocalApiBackend, IAsyncDisposable
+{
+    private readonly NodeDaemonOptions _options;
+    private readonly StateDirectory _state;
+    private readonly ILogger _logger;
+
+    // Serializes up, down, logout and the reaction to a session the server ended; guards what follows.
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private volatile NodePrefs _prefs;
+    private volatile ControlSession? _session;
+    private volatile string? _lastError;
+    private volatile bool _needsLogin;
+
+    // Serializes engine calls; guards what follows.
+    private readonly SemaphoreSlim _applyLock = new(1, 1);
+    private volatile IEngine? _engine;
+    private volatile NetMap? _applied;
+    private volatile string? _engineError;
+
+    private LocalApiServer? _api;
+    private ITimer? _endpointTimer;
+
+    private NodeDaemon(NodeDaemonOptions options, StateDirectory state, ILogger logger)
+    {
+        _options = options;
+        _state = state;
+        _logger = logger;
+        _prefs = state.LoadPrefs();
+    }
+
+    public string SocketPath => _api?.SocketPath ?? _options.SocketPath;
+
+    public string StateDirectory => _state.Path;
+
+    /// <summary>
+    /// Locks the state directory, claims the socket, creates the engine, applies the cached map if the
+    /// node is wanted up, serves the local API and starts connecting. Fails with a clear
+    /// <see cref="IOException"/> when another daemon holds the state directory or the socket.
+    /// </summary>
+    public static async Task<NodeDaemon> StartAsync(NodeDaemonOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var logger = options.LoggerFactory.CreateLogger<NodeDaemon>();
+        var state = State.StateDirectory.Open(options.StateDirectory, logger);
+        NodeDaemon? daemon = null;
+        try
+        {
+            LocalApiSocket.Prepare(Path.GetFullPath(options.SocketPath)); // before the TUN exists: a second daemon fails cleanly
+            daemon = new NodeDaemon(options, state, logger);
+            daemon._engine = daemon.CreateEngine();
+            await daemon.RestoreCachedMapAsync().ConfigureAwait(false);
+            daemon._api = await LocalApiServer.StartAsync(options.SocketPath, daemon, options.LoggerFactory, options.AllowedUid, cancellationToken).ConfigureAwait(false);
+            daemon.WatchEndpoints();
+            if (daemon._prefs is { WantUp: true, ServerUrl: not null } prefs)
+            {
+                daemon.StartSession(prefs, authKey: null);
+            }
+
+            return daemon;
+        }
+        catch
+        {
+            if (daemon is not null)
+            {
+                await daemon.DisposeAsync().ConfigureAwait(false);
+            }
+            else
+            {
+                state.Dispose();
+            }
+
+            throw;
+        }
+    }
+
+    public StatusResponse Status()
+    {
+        var session = _session;
+        var control = session?.Client.Status;
+        var applied = _applied;
+        var state = control?.State switch
+        {
+            null => _needsLogin ? NodeStates.NeedsLogin : NodeStates.Stopped,
+            ControlState.Pending => NodeStates.Pending,
+            ControlState.Running => NodeStates.Running,
+            ControlState.Rejected or ControlState.Ended => NodeStates.NeedsLogin,
+            ControlState.Stopped => NodeStates.Stopped,
+            _ => control.MapStreams > 0 || applied is not null ? NodeStates.Reconnecting : NodeStates.Starting,
+        };
+        string?[] errors = [control?.Error ?? _lastError, _engineError];
+        var error = string.Join("; ", errors.Where(e => e is not null));
+        return StatusBuilder.Build(
+            state,
+            (session?.Prefs ?? _prefs).ServerUrl,
+            error.Length == 0 ? null : error,
+            control?.State == ControlState.Pending ? control.ApproveHint : null,
+            control?.Self ?? applied?.Self,
+            control?.State == ControlState.Running,
+            applied,
+            EngineStatus());
+    }
+
+    private EngineStatus? EngineStatus()
+    {
+        try
+        {
+            return _engine?.Status();
+        }
+        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException or IOException)
+        {
+            return null;
+        }
+    }
+
+    private IEngine CreateEngine() => _options.EngineFactory(new EngineFactoryArgs(
+        _state.NodeKey, _state.DiscoKey, _options.TunName, _options.ListenPort, _options.LoggerFactory, _options.Time));
+
+    private async Task RestoreCachedMapAsync()
+    {
+        if (_prefs is not { WantUp: true, ServerUrl: { } server } || _state.LoadMap(server) is not { } cached)
+        {
+            return;
+        }
+
+        LogRestored(_logger, cached.Peers.Count, server);
+        await ApplyAsync(cached, _prefs, from: null).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Hands <paramref name="map"/> to the engine (creating one if a logout disposed it). A map from a
+    /// session that is no longer current is dropped. An engine failure is logged and shown in the status.
+    /// </summary>
+    private async Task ApplyAsync(NetMap map, NodePrefs prefs, ControlSession? from)
+    {
+        await _applyLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (from is not null && _session != from)
+            {
+                return;
+            }
+
+            var engine = _engine ??= CreateEngine();
+            await engine.ApplyAsync(map, Settings(prefs), CancellationToken.None).ConfigureAwait(false);
+            _applied = map;
+            _engineError = null;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _engineError = $"the data plane could not apply the map: {e.Message}";
+            LogApplyFailed(_logger, e);
+        }
+        finally
+        {
+            _applyLock.Release();
+        }
+    }
+
+    /// <summary>Tears the tunnels down (`down`, logout, a session the server ended).</summary>
+    private async Task TearDownAsync()
+    {
+        await _applyLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_applied is { } map && _engine is { } engine)
+            {
+                _applied = null;
+                await engine.ApplyAsync(DownMap.From(map), Settings(_prefs), CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _engineError = $"the data plane could not tear the tunnels down: {e.Message}";
+            LogApplyFailed(_logger, e);
+        }
+        finally
+        {
+            _applyLock.Release();
+        }
+    }
+
+    private static EngineSettings Settings(NodePrefs prefs) =>
+        new() { AcceptRoutes = prefs.AcceptRoutes, AdvertisedRoutes = prefs.AdvertiseRoutes };
+
+    private ControlSession StartSession(NodePrefs prefs, string? authKey)
+    {
+        var options = new ControlClientOptions
+        {
+            Server = new Uri(prefs.ServerUrl!),
+            MachineKey = _state.MachineKey,
+            NodeKey = _state.NodeKey,
+            DiscoKey = _state.DiscoKey,
+            Hostname = prefs.Hostname ?? System.Net.Dns.GetHostName(),
+            AuthKey = authKey,
+            AdvertisedRoutes = prefs.AdvertiseRoutes,
+            Endpoints = GatherEndpoints,
+        };
+        var client = new ControlClient(_options.ConfigureControl?.Invoke(options) ?? options, _options.Time, _options.LoggerFactory.CreateLogger<ControlClient>());
+        var session = new ControlSession(client, prefs);
+        client.StatusChanged += status => OnControlStatus(session, status);
+        _session = session;
+        session.Pump = Task.Run(() => PumpAsync(session));
+        client.Start();
+        return session;
+    }
+
+    private async Task PumpAsync(ControlSession session)
+    {
+        var first = true;
+        await foreach (var map in session.Client.Maps.ReadAllAsync().ConfigureAwait(false))
+        {
+            if (_session != session)
+            {
+                return;
+            }
+
+            try
+            {
+                _state.SaveMap(map, session.ServerUrl, _options.Time.GetUtcNow());
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                LogCacheFailed(_logger, e.Message);
+            }
+
+            await ApplyAsync(map, session.Prefs, session).ConfigureAwait(false);
+            session.Outcome.TrySetResult(session.Client.Status);
+            if (first)
+            {
+                // The map request went out before the overlay prefixes were known: drop any overlay address it named.
+                first = false;
+                RefreshEndpoints();
+            }
+        }
+    }
+
+    private void OnControlStatus(ControlSession session, ControlStatus status)
+    {
+        switch (status.State)
+        {
+            case ControlState.Pending or ControlState.Reconnecting:
+                session.Outcome.TrySetResult(status);
+                break;
+            case ControlState.Rejected or ControlState.Ended:
+                session.Outcome.TrySetResult(status);
+                _ = Task.Run(() => AfterFinalAsync(session, status));
+                break;
+        }
+    }
+
+    /// <summary>The server refused or ended this session: the tunnels go down and the node needs `up` again.</summary>
+    private async Task AfterFinalAsync(ControlSession session, ControlStatus status)
+    {
+        await _gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_session != session)
+            {
+                return; // `up` already handled it, or replaced the session
+            }
+
+            await StopSessionAsync().ConfigureAwait(false);
+            _lastError = status.Error;
+            _needsLogin = true;
+            SavePrefs(_prefs with { WantUp = false });
+            await TearDownAsync().ConfigureAwait(false);
+            _state.ClearMap();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Stops the current session, if any; its maps no longer reach the engine. Call with the gate held.</summary>
+    private async Task StopSessionAsync()
+    {
+        if (_session is not { } session)
+        {
+            return;
+        }
+
+        _session = null;
+        await session.Client.DisposeAsync().ConfigureAwait(false);
+        await session.Pump.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    private void SavePrefs(NodePrefs prefs)
+    {
+        _prefs = prefs;
+        _state.SavePrefs(prefs);
+    }
+
+    private IReadOnlyList<string> GatherEndpoints() =>
+        LocalEndpoints.Gather(_engine?.ListenPort ?? 0, _options.TunName, _applied?.OverlayPrefixes);
+
+    private void WatchEndpoints()
+    {
+        _endpointTimer = _options.Time.CreateTimer(_ => RefreshEndpoints(), null, _options.EndpointRefreshInterval, _options.EndpointRefreshInterval);
+        NetworkChange.NetworkAddressChanged += OnAddressChanged;
+    }
+
+    private void OnAddressChanged(object? sender, EventArgs e) => RefreshEndpoints();
+
+    private void RefreshEndpoints()
+    {
+        if (_session is { } session && session.Client.Status.State == ControlState.Running)
+        {
+            _ = session.Client.UpdateEndpointsAsync(GatherEndpoints(), CancellationToken.None);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        NetworkChange.NetworkAddressChanged -= OnAddressChanged;
+        _endpointTimer?.Dispose();
+        if (_api is not null)
+        {
+            await _api.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await _gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            await StopSessionAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+
+        await _applyLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_engine is { } engine)
+            {
+                _engine = null;
+                await engine.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _applyLock.Release();
+        }
+
+        _state.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "restored the cached map ({Peers} peers) of {Server}; tunnels are up while the server is reached")]
+    private static partial void LogRestored(ILogger logger, int peers, string server);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "the data plane failed to apply a map")]
+    private static partial void LogApplyFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "could not cache the map: {Reason}")]
+    private static partial void LogCacheFailed(ILogger logger, string reason);
+}

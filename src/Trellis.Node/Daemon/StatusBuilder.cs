@@ -1,0 +1,59 @@
+using Trellis.Core.Control;
+using Trellis.Node.Engine;
+using Trellis.Node.LocalApi;
+
+namespace Trellis.Node.Daemon;
+
+/// <summary>Joins the map's peers with the engine's view of them (by id) into the local API's status.</summary>
+internal static class StatusBuilder
+{
+    public static StatusResponse Build(string state, string? server, string? error, string? approveHint, PeerInfo? self, bool online, NetMap? map, EngineStatus? engine)
+    {
+        var paths = new Dictionary<long, PeerStatus>();
+        foreach (var peer in engine?.Peers ?? [])
+        {
+            paths[peer.Id] = peer;
+        }
+
+        var peers = new List<StatusPeer>();
+        foreach (var peer in map?.Peers.Values ?? [])
+        {
+            paths.TryGetValue(peer.Id, out var path);
+            peers.Add(new StatusPeer
+            {
+                Id = peer.Id,
+                Hostname = peer.Name,
+                Addresses = peer.Addresses,
+                AllowedIps = peer.AllowedIps,
+                Online = peer.Online,
+                Path = path?.Path ?? "none",
+                Endpoint = path?.Endpoint,
+                Relay = path?.Relay,
+                LastHandshake = path?.LastHandshake,
+                RxBytes = path?.RxBytes ?? 0,
+                TxBytes = path?.TxBytes ?? 0,
+                NodeKey = peer.NodeKey,
+            });
+        }
+
+        peers.Sort((a, b) => string.CompareOrdinal(a.Hostname, b.Hostname));
+        return new StatusResponse
+        {
+            State = state,
+            Server = server,
+            Error = error,
+            ApproveHint = approveHint,
+            Self = self is null ? null : new StatusSelf
+            {
+                Id = self.Id,
+                Hostname = self.Name,
+                Addresses = self.Addresses,
+                Online = online,
+                NodeKey = self.NodeKey,
+                User = self.User,
+                Tags = self.Tags,
+            },
+            Peers = peers,
+        };
+    }
+}

@@ -1,0 +1,13 @@
+namespace Trellis.Node.LocalApi;
+
+/// <summary>What the local API serves; the daemon implements it. Failures are <see cref="LocalApiException"/>.</summary>
+public interface ILocalApiBackend
+{
+    StatusResponse Status();
+
+    Task<UpResponse> UpAsync(UpRequest request, CancellationToken cancellationToken);
+
+    Task<StatusResponse> DownAsync(CancellationToken cancellationToken);
+
+    Task<StatusResponse> LogoutAsync(CancellationToken cancellationToken);
+}

@@ -1,0 +1,145 @@
+namespace Trellis.Node.LocalApi;
+
+/// <summary>POST /v1/up: connect to <see cref="Server"/> (or the saved server), registering if needed.</summary>
+public sealed record UpRequest
+{
+    /// <summary>The control server's URL; null: the one saved by the last `up`.</summary>
+    public string? Server { get; init; }
+
+    /// <summary>An auth key; without one, a new node waits for an admin's approval.</summary>
+    public string? AuthKey { get; init; }
+
+    /// <summary>The name to register under; null: the saved one, else the machine's host name.</summary>
+    public string? Hostname { get; init; }
+
+    public IReadOnlyList<string> AdvertiseRoutes { get; init; } = [];
+
+    public bool AcceptRoutes { get; init; }
+}
+
+/// <summary>What `up` achieved: "running" (registered, map applied) or "pending" (an admin must approve).</summary>
+public sealed record UpResponse
+{
+    public required string State { get; init; }
+
+    /// <summary>While pending: the command an admin runs on the server.</summary>
+    public string? ApproveHint { get; init; }
+
+    public required StatusResponse Status { get; init; }
+}
+
+/// <summary>GET /v1/status: the node, its control connection and every peer with the data plane's view of it.</summary>
+public sealed record StatusResponse
+{
+    /// <summary>"stopped", "starting", "pending", "running", "reconnecting" or "needs-login" (see <see cref="NodeStates"/>).</summary>
+    public required string State { get; init; }
+
+    public string? Server { get; init; }
+
+    /// <summary>What went wrong last (control or engine), if anything still matters.</summary>
+    public string? Error { get; init; }
+
+    public string? ApproveHint { get; init; }
+
+    public StatusSelf? Self { get; init; }
+
+    public IReadOnlyList<StatusPeer> Peers { get; init; } = [];
+}
+
+public sealed record StatusSelf
+{
+    public required long Id { get; init; }
+
+    public required string Hostname { get; init; }
+
+    public required IReadOnlyList<string> Addresses { get; init; }
+
+    /// <summary>Whether the node is connected to the control server right now.</summary>
+    public required bool Online { get; init; }
+
+    /// <summary>The public node key (base64).</summary>
+    public required string NodeKey { get; init; }
+
+    public string? User { get; init; }
+
+    public IReadOnlyList<string> Tags { get; init; } = [];
+}
+
+public sealed record StatusPeer
+{
+    public required long Id { get; init; }
+
+    public required string Hostname { get; init; }
+
+    public required IReadOnlyList<string> Addresses { get; init; }
+
+    public required IReadOnlyList<string> AllowedIps { get; init; }
+
+    /// <summary>Whether the peer is connected to the control server (as the map says).</summary>
+    public required bool Online { get; init; }
+
+    /// <summary>"direct", "relay" or "none", from the data plane.</summary>
+    public required string Path { get; init; }
+
+    /// <summary>The direct path's ip:port, when direct.</summary>
+    public string? Endpoint { get; init; }
+
+    /// <summary>The relay region in use, when relayed.</summary>
+    public string? Relay { get; init; }
+
+    public DateTimeOffset? LastHandshake { get; init; }
+
+    public long RxBytes { get; init; }
+
+    public long TxBytes { get; init; }
+
+    public required string NodeKey { get; init; }
+}
+
+/// <summary>The body of every error answer.</summary>
+public sealed record ErrorResponse
+{
+    /// <summary>One of <see cref="LocalApiErrors"/>.</summary>
+    public required string Code { get; init; }
+
+    public required string Error { get; init; }
+}
+
+/// <summary>The node's states as the local API names them.</summary>
+public static class NodeStates
+{
+    public const string Stopped = "stopped";
+    public const string Starting = "starting";
+    public const string Pending = "pending";
+    public const string Running = "running";
+    public const string Reconnecting = "reconnecting";
+    public const string NeedsLogin = "needs-login";
+}
+
+/// <summary>Error codes of the local API.</summary>
+public static class LocalApiErrors
+{
+    /// <summary>The request itself is wrong (bad URL, bad route, missing server).</summary>
+    public const string Invalid = "invalid";
+
+    /// <summary>The caller is neither root nor the daemon's user.</summary>
+    public const string Forbidden = "forbidden";
+
+    /// <summary>Nothing answers at the server URL.</summary>
+    public const string Unreachable = "unreachable";
+
+    /// <summary>Something answers, but not a Trellis control server.</summary>
+    public const string NotTrellisServer = "not-trellis-server";
+
+    /// <summary>The server refused the registration (bad, expired or used auth key...).</summary>
+    public const string Rejected = "rejected";
+
+    /// <summary>The server gave no outcome in time.</summary>
+    public const string Timeout = "timeout";
+
+    /// <summary>Anything else the daemon could not do (the data plane failed...).</summary>
+    public const string Failed = "failed";
+
+    /// <summary>Client side: no daemon listens at the socket.</summary>
+    public const string Unavailable = "unavailable";
+}

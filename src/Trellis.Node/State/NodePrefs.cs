@@ -1,0 +1,21 @@
+namespace Trellis.Node.State;
+
+/// <summary>
+/// What the user asked for with `trellis up` (and `down`), kept across restarts. The auth key is
+/// not among them: it is a secret, often single-use, and worthless once the node is registered.
+/// </summary>
+public sealed record NodePrefs
+{
+    /// <summary>The control server's URL (http or https), or null before the first `up`.</summary>
+    public string? ServerUrl { get; init; }
+
+    /// <summary>The name asked for at registration (the server may add a suffix); null: the machine's name.</summary>
+    public string? Hostname { get; init; }
+
+    public IReadOnlyList<string> AdvertiseRoutes { get; init; } = [];
+
+    public bool AcceptRoutes { get; init; }
+
+    /// <summary>True after `up`, false after `down` or `logout`: whether a (re)started daemon connects.</summary>
+    public bool WantUp { get; init; }
+}

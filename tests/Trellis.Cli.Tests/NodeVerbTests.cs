@@ -1,0 +1,275 @@
+using System.Collections.Immutable;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Trellis.Control.Server;
+using Trellis.Core.Control;
+using Trellis.Crypto;
+using Trellis.Node;
+using Trellis.Node.Daemon;
+using Trellis.Node.Engine;
+using Trellis.Node.State;
+
+namespace Trellis.Cli.Tests;
+
+/// <summary>`trellis daemon|up|down|logout|status` in-process, against daemons with a recording engine.</summary>
+public sealed class NodeVerbTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("trellis-node-cli-").FullName;
+
+    private string StateDirectory => Path.Combine(_root, "state");
+
+    private string Socket => Path.Combine(_root, "trellis.sock");
+
+    private RecordingEngine? Engine { get; set; }
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    private static async Task<(int Code, string Output, string Error)> RunAsync(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+
+        // Off the test's synchronization context: CommandLine.Run blocks on the async verb.
+        var code = await Task.Run(() => CommandLine.Run(args, output, error));
+        return (code, output.ToString(), error.ToString());
+    }
+
+    private Task<NodeDaemon> StartDaemonAsync() => NodeDaemon.StartAsync(new NodeDaemonOptions
+    {
+        StateDirectory = StateDirectory,
+        SocketPath = Socket,
+        EngineFactory = args => Engine = new RecordingEngine(),
+        ConfigureControl = o => o with { ReconnectBaseDelay = TimeSpan.FromMilliseconds(50), PendingRecheckInterval = TimeSpan.FromMilliseconds(100) },
+    });
+
+    [Theory]
+    [InlineData("daemon")]
+    [InlineData("up")]
+    [InlineData("down")]
+    [InlineData("logout")]
+    [InlineData("status")]
+    public async Task Every_node_verb_has_help_that_names_the_socket_option(string verb)
+    {
+        var (code, output, _) = await RunAsync(verb, "--help");
+        Assert.Equal(0, code);
+        Assert.Contains("--socket", output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("up --server not-a-url", "--server must be an http:// or https:// URL")]
+    [InlineData("up --server ftp://example.com", "--server must be an http:// or https:// URL")]
+    [InlineData("daemon --tun bad/name", "bad/name")]
+    [InlineData("daemon --tun this-name-is-far-too-long", "at most 15")]
+    [InlineData("daemon --port 70000", "0 to 65535")]
+    [InlineData("daemon --port many", "many")]
+    [InlineData("status --frobnicate", "frobnicate")]
+    public async Task Bad_arguments_are_usage_errors_with_a_clear_message(string args, string expected)
+    {
+        var (code, _, error) = await RunAsync([.. args.Split(' '), "--socket", Socket]);
+        Assert.Equal(2, code);
+        Assert.Contains(expected, error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("status")]
+    [InlineData("down")]
+    [InlineData("logout")]
+    [InlineData("up")]
+    public async Task Without_a_daemon_each_verb_fails_saying_where_it_looked(string verb)
+    {
+        var (code, output, error) = await RunAsync(verb, "--socket", Socket);
+        Assert.Equal(1, code);
+        Assert.Empty(output);
+        Assert.Equal($"trellis {verb}: no trellis daemon at {Socket}: is `trellis daemon` running? (--socket or TRELLIS_SOCKET name another socket)", error.Trim());
+    }
+
+    [Fact]
+    public async Task TRELLIS_SOCKET_names_the_socket_when_no_flag_does()
+    {
+        var before = Environment.GetEnvironmentVariable("TRELLIS_SOCKET");
+        Environment.SetEnvironmentVariable("TRELLIS_SOCKET", Socket);
+        try
+        {
+            await using var daemon = await StartDaemonAsync();
+            var (code, output, _) = await RunAsync("status");
+            Assert.Equal(0, code);
+            Assert.StartsWith("stopped", output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("TRELLIS_SOCKET", before);
+        }
+    }
+
+    [Fact]
+    public async Task Status_json_has_self_and_every_peer_with_its_path_joined_by_id()
+    {
+        var (self, direct, relayed) = (Peer(1, "me"), Peer(2, "laptop"), Peer(3, "nas"));
+        var unreachable = $"http://127.0.0.1:{UnusedPort()}/";
+        using (var state = Trellis.Node.State.StateDirectory.Open(StateDirectory))
+        {
+            state.SavePrefs(new NodePrefs { ServerUrl = unreachable, WantUp = true });
+            state.SaveMap(new NetMap { Self = self, Peers = new[] { direct, relayed }.ToImmutableDictionary(p => p.Id) }, unreachable, DateTimeOffset.UtcNow);
+        }
+
+        await using var daemon = await StartDaemonAsync();
+        var handshake = new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero);
+        Engine!.Paths = [new PeerStatus(2, direct.NodeKey, "direct", "192.0.2.2:41641", null, handshake, 1234, 5678)];
+
+        var (code, output, error) = await RunAsync("status", "--json", "--socket", Socket);
+        Assert.True(code == 0, error);
+        using var json = JsonDocument.Parse(output);
+        var root = json.RootElement;
+        var me = root.GetProperty("self");
+        Assert.Equal("me", me.GetProperty("hostname").GetString());
+        Assert.Equal(["100.64.0.1/32", "fd7a:115c:a1e0::1/128"], me.GetProperty("addresses").EnumerateArray().Select(a => a.GetString()));
+        Assert.False(me.GetProperty("online").GetBoolean());
+
+        var peers = root.GetProperty("peers").EnumerateArray().ToList();
+        Assert.Equal(["laptop", "nas"], peers.Select(p => p.GetProperty("hostname").GetString()));
+        foreach (var peer in peers)
+        {
+            foreach (var field in new[] { "hostname", "addresses", "online", "path", "endpoint", "relay", "lastHandshake", "rxBytes", "txBytes" })
+            {
+                Assert.True(peer.TryGetProperty(field, out _), $"peer JSON lacks \"{field}\": {peer}");
+            }
+        }
+
+        Assert.Equal(("direct", "192.0.2.2:41641", 1234L, 5678L), (peers[0].GetProperty("path").GetString(), peers[0].GetProperty("endpoint").GetString(), peers[0].GetProperty("rxBytes").GetInt64(), peers[0].GetProperty("txBytes").GetInt64()));
+        Assert.Equal(handshake, peers[0].GetProperty("lastHandshake").GetDateTimeOffset());
+        Assert.Equal(("none", JsonValueKind.Null, JsonValueKind.Null), (peers[1].GetProperty("path").GetString(), peers[1].GetProperty("endpoint").ValueKind, peers[1].GetProperty("lastHandshake").ValueKind));
+
+        (code, output, _) = await RunAsync("status", "--socket", Socket);
+        Assert.Equal(0, code);
+        Assert.Contains("this node: me  100.64.0.1, fd7a:115c:a1e0::1  not connected", output, StringComparison.Ordinal);
+        Assert.Contains("HOSTNAME", output, StringComparison.Ordinal);
+        Assert.Matches(@"laptop\s+100\.64\.0\.2,fd7a:115c:a1e0::2\s+yes\s+direct\s+192\.0\.2\.2:41641\s+2026-01-02 03:04Z\s+1\.2 KiB\s+5\.5 KiB", output);
+        Assert.Matches(@"nas\s+.*\s+none\s+-\s+-\s+0 B\s+0 B", output);
+    }
+
+    [Fact]
+    public async Task Up_down_and_logout_against_a_real_server()
+    {
+        var dir = Directory.CreateTempSubdirectory("trellis-node-cli-server-").FullName;
+        var server = await ControlServerHost.StartAsync(
+            new ServerOptions { Listen = "http://127.0.0.1:0", DataDirectory = dir, StunPort = 0 }, logging: l => l.SetMinimumLevel(LogLevel.Warning));
+        try
+        {
+            await using var daemon = await StartDaemonAsync();
+            var url = server.Url.AbsoluteUri;
+
+            var rejected = await RunAsync("up", "--server", url, "--authkey", "trellis-auth-nope", "--socket", Socket);
+            Assert.Equal(1, rejected.Code);
+            Assert.StartsWith("trellis up: the server refused the registration: ", rejected.Error, StringComparison.Ordinal);
+
+            var port = UnusedPort();
+            var unreachable = await RunAsync("up", "--server", $"http://127.0.0.1:{port}", "--socket", Socket);
+            Assert.Equal(1, unreachable.Code);
+            Assert.Contains($"cannot reach http://127.0.0.1:{port}", unreachable.Error, StringComparison.Ordinal);
+
+            var hostBits = await RunAsync("up", "--server", url, "--advertise-routes", "10.1.0.0/24,10.2.0.1/16", "--socket", Socket);
+            Assert.Equal(2, hostBits.Code);
+            Assert.Contains("did you mean 10.2.0.0/16?", hostBits.Error, StringComparison.Ordinal);
+
+            // Without a key: pending, the approval command, and the verb waits until an admin approves.
+            var up = RunAsync("up", "--server", url, "--hostname", "cli-box", "--socket", Socket);
+            var node = await WaitForPendingNodeAsync(server);
+            var approved = await server.Service.Store.ApproveNodeAsync(node, "alice");
+            Assert.True(approved.Succeeded, approved.Message);
+            server.Service.Refresh(approved.Value!);
+            var (code, output, error) = await up;
+            Assert.True(code == 0, error);
+            Assert.Contains("trellis up: this node waits for an admin's approval\n", output, StringComparison.Ordinal);
+            Assert.Contains($"trellis nodes approve {node}", output, StringComparison.Ordinal);
+            Assert.Contains($"trellis up: approved; connected to {url} as cli-box (100.64.", output, StringComparison.Ordinal);
+
+            using (var json = JsonDocument.Parse((await RunAsync("status", "--json", "--socket", Socket)).Output))
+            {
+                Assert.Equal("running", json.RootElement.GetProperty("state").GetString());
+                Assert.True(json.RootElement.GetProperty("self").GetProperty("online").GetBoolean());
+            }
+
+            Assert.Equal((0, "trellis down: disconnected; tunnels are down\n"), Pick(await RunAsync("down", "--socket", Socket)));
+            Assert.Empty(Engine!.Last!.Peers);
+            Assert.Empty(Engine.Last.Self.Addresses);
+
+            var again = await RunAsync("up", "--socket", Socket);
+            Assert.Equal(0, again.Code);
+            Assert.StartsWith($"trellis up: connected to {url} as cli-box", again.Output, StringComparison.Ordinal);
+
+            Assert.Equal((0, "trellis logout: logged out; the node key was replaced\n"), Pick(await RunAsync("logout", "--socket", Socket)));
+            Assert.True((await server.Service.Store.GetNodeByIdAsync(node))!.IsExpired(DateTimeOffset.UtcNow));
+        }
+        finally
+        {
+            await server.DisposeAsync();
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static (int, string) Pick((int Code, string Output, string Error) result) => (result.Code, result.Output);
+
+    private static async Task<long> WaitForPendingNodeAsync(ControlServerHost server)
+    {
+        if (await server.Service.Store.GetUserAsync("alice") is null)
+        {
+            await server.Service.Store.CreateUserAsync("alice");
+        }
+
+        for (var i = 0; i < 1000; i++)
+        {
+            // The daemon writes nothing the test could await; the store is where the pending node shows up.
+            if ((await server.Service.Store.ListNodesAsync()).Value!.FirstOrDefault() is { } node)
+            {
+                return node.Id;
+            }
+
+            await Task.Delay(20);
+        }
+
+        throw new TimeoutException("no pending node appeared");
+    }
+
+    private static PeerInfo Peer(long id, string name) => new()
+    {
+        Id = id,
+        Name = name,
+        NodeKey = X25519.PublicKey(X25519.GeneratePrivateKey()).ToBase64(),
+        DiscoKey = X25519.PublicKey(X25519.GeneratePrivateKey()).ToBase64(),
+        Addresses = [$"100.64.0.{id}/32", $"fd7a:115c:a1e0::{id}/128"],
+        AllowedIps = [$"100.64.0.{id}/32", $"fd7a:115c:a1e0::{id}/128"],
+        Online = true,
+    };
+
+    private static int UnusedPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>An engine that keeps the maps it is given and reports the paths a test sets.</summary>
+    private sealed class RecordingEngine : IEngine
+    {
+        private volatile NetMap? _last;
+
+        public ushort ListenPort => 41641;
+
+        public NetMap? Last => _last;
+
+        public IReadOnlyList<PeerStatus> Paths { get; set; } = [];
+
+        public Task ApplyAsync(NetMap map, EngineSettings settings, CancellationToken cancellationToken)
+        {
+            _last = map;
+            return Task.CompletedTask;
+        }
+
+        public EngineStatus Status() => new(Paths);
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,185 @@
+using Trellis.Core.Keys;
+using Trellis.Crypto;
+using Trellis.Node.Control;
+
+namespace Trellis.Node.Tests.Control;
+
+public sealed class ControlClientTests : IAsyncLifetime
+{
+    private TestControlServer _server = null!;
+    private readonly List<ControlClient> _clients = [];
+
+    public async Task InitializeAsync() => _server = await TestControlServer.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        foreach (var client in _clients)
+        {
+            await client.DisposeAsync();
+        }
+
+        await _server.DisposeAsync();
+    }
+
+    private ControlClient Client(string hostname, string? authKey, Key? machineKey = null, Uri? server = null, Func<IReadOnlyList<string>>? endpoints = null)
+    {
+        var client = new ControlClient(new ControlClientOptions
+        {
+            Server = server ?? _server.Url,
+            MachineKey = machineKey ?? X25519.GeneratePrivateKey(),
+            NodeKey = X25519.GeneratePrivateKey(),
+            DiscoKey = X25519.GeneratePrivateKey(),
+            Hostname = hostname,
+            AuthKey = authKey,
+            Endpoints = endpoints ?? (() => ["198.51.100.1:41641"]),
+            PendingRecheckInterval = TimeSpan.FromMilliseconds(100),
+            ReconnectBaseDelay = TimeSpan.FromMilliseconds(50),
+            ReconnectMaxDelay = TimeSpan.FromMilliseconds(500),
+            ConnectTimeout = TimeSpan.FromSeconds(5),
+        });
+        _clients.Add(client);
+        return client;
+    }
+
+    private async Task<ControlClient> RunningAsync(string hostname, Key? machineKey = null)
+    {
+        var client = Client(hostname, await _server.AuthKeyAsync(), machineKey);
+        client.Start();
+        await Waiting.ForStatusAsync(client, s => s.State == ControlState.Running, $"{hostname} to run");
+        return client;
+    }
+
+    [Fact]
+    public async Task A_node_with_an_auth_key_registers_and_receives_its_map()
+    {
+        var client = await RunningAsync("Laptop One");
+        var map = await Waiting.ForMapAsync(client, _ => true, "the first map");
+        Assert.Equal("laptop-one", map.Self.Name);
+        Assert.Equal("laptop-one", client.Status.Self!.Name);
+        Assert.StartsWith("100.", map.Self.Addresses[0], StringComparison.Ordinal);
+        Assert.Empty(map.Peers);
+        Assert.NotEmpty(map.OverlayPrefixes);
+        Assert.NotEmpty(map.RelayMap.Regions);
+        Assert.Equal(1, client.Status.MapStreams);
+    }
+
+    [Fact]
+    public async Task Without_a_key_the_node_is_pending_with_the_approval_command_and_runs_once_approved()
+    {
+        var client = Client("waiting-box", authKey: null);
+        client.Start();
+        var pending = await Waiting.ForStatusAsync(client, s => s.State == ControlState.Pending, "pending");
+        Assert.Contains("trellis nodes approve", pending.ApproveHint, StringComparison.Ordinal);
+        Assert.Null(client.Current);
+
+        await _server.ApproveAsync(pending.Self!.Id);
+        await Waiting.ForStatusAsync(client, s => s.State == ControlState.Running, "running after the approval");
+        Assert.Equal("waiting-box", (await Waiting.ForMapAsync(client, _ => true, "the map")).Self.Name);
+    }
+
+    [Fact]
+    public async Task A_bad_auth_key_is_rejected_with_the_reason_and_the_client_stops_for_good()
+    {
+        var client = Client("intruder", "trellis-auth-not-a-real-key");
+        client.Start();
+        var rejected = await Waiting.ForStatusAsync(client, s => s.IsFinal, "the refusal");
+        Assert.Equal(ControlState.Rejected, rejected.State);
+        Assert.Equal(ControlErrorKind.Rejected, rejected.ErrorKind);
+        Assert.StartsWith("the server refused the registration: ", rejected.Error, StringComparison.Ordinal);
+        Assert.True(rejected.Error!.Length > "the server refused the registration: ".Length);
+        await client.Maps.Completion.WaitAsync(Waiting.Timeout);
+    }
+
+    [Fact]
+    public async Task Peers_joining_changing_endpoints_and_leaving_arrive_as_new_maps()
+    {
+        var a = await RunningAsync("alpha");
+        var b = await RunningAsync("bravo");
+        var bId = b.Status.Self!.Id;
+        var joined = await Waiting.ForMapAsync(a, m => m.Peers.TryGetValue(bId, out var p) && p.Online, "bravo to join alpha's map");
+        Assert.Equal("bravo", joined.Peers[bId].Name);
+        Assert.Equal(["198.51.100.1:41641"], joined.Peers[bId].Endpoints);
+
+        await b.UpdateEndpointsAsync(["203.0.113.9:41641", "[2001:db8::9]:41641"], CancellationToken.None);
+        var patched = await Waiting.ForMapAsync(a, m => m.Peers[bId].Endpoints.Count == 2, "bravo's new endpoints");
+        Assert.Equal(["203.0.113.9:41641", "[2001:db8::9]:41641"], patched.Peers[bId].Endpoints);
+        Assert.Same(joined.Self, patched.Self);
+
+        await _server.DeleteAsync(bId);
+        await Waiting.ForMapAsync(a, m => !m.Peers.ContainsKey(bId), "bravo to leave alpha's map");
+        var ended = await Waiting.ForStatusAsync(b, s => s.IsFinal, "bravo's session to end");
+        Assert.Equal(ControlState.Ended, ended.State);
+        Assert.Contains("deleted by an admin", ended.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task After_a_server_restart_the_client_reconnects_and_gets_a_fresh_map()
+    {
+        var machine = X25519.GeneratePrivateKey();
+        var client = await RunningAsync("survivor", machine);
+        var id = client.Status.Self!.Id;
+
+        await _server.RestartAsync();
+        var again = await Waiting.ForStatusAsync(client, s => s.State == ControlState.Running && s.MapStreams == 2, "the second map stream");
+        Assert.Equal(id, again.Self!.Id);
+        Assert.Null(again.Error);
+        Assert.True((await _server.Store.GetNodeByIdAsync(id))!.Online);
+    }
+
+    [Fact]
+    public async Task A_down_server_is_retried_with_backoff_until_it_answers()
+    {
+        var port = _server.Url.Port;
+        var key = await _server.AuthKeyAsync();
+        await _server.Host.DisposeAsync();
+        var client = Client("patient", key);
+        client.Start();
+        var failing = await Waiting.ForStatusAsync(client, s => s.Failures >= 2, "two failed attempts");
+        Assert.Equal(ControlState.Reconnecting, failing.State);
+        Assert.Equal(ControlErrorKind.Unreachable, failing.ErrorKind);
+        Assert.Contains($"127.0.0.1:{port}", failing.Error, StringComparison.Ordinal);
+
+        await _server.RestartAsync();
+        await Waiting.ForStatusAsync(client, s => s.State == ControlState.Running, "running once the server is back");
+    }
+
+    [Fact]
+    public async Task A_url_that_is_not_a_Trellis_server_says_so()
+    {
+        var client = Client("lost", await _server.AuthKeyAsync(), server: new Uri(_server.Url, "/not-here/"));
+        client.Start();
+        var failed = await Waiting.ForStatusAsync(client, s => s.Failures >= 1, "the failure");
+        Assert.Equal(ControlErrorKind.NotTrellisServer, failed.ErrorKind);
+        Assert.Contains("is not a Trellis control server", failed.Error, StringComparison.Ordinal);
+        Assert.Contains("404", failed.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Logout_takes_the_node_out_of_every_map_and_expires_it()
+    {
+        var machine = X25519.GeneratePrivateKey();
+        var leaving = await RunningAsync("leaving", machine);
+        var staying = await RunningAsync("staying");
+        var id = leaving.Status.Self!.Id;
+        await Waiting.ForMapAsync(staying, m => m.Peers.ContainsKey(id), "the mesh");
+
+        await leaving.StopAsync();
+        await ControlClient.LogoutAsync(_server.Url, machine, TimeSpan.FromSeconds(10), CancellationToken.None);
+        await Waiting.ForMapAsync(staying, m => !m.Peers.ContainsKey(id), "the logout at the peer");
+        Assert.True((await _server.Store.GetNodeByIdAsync(id))!.IsExpired(_server.Clock.GetUtcNow()));
+    }
+
+    [Fact]
+    public async Task Advertised_routes_reach_the_server()
+    {
+        var client = await RunningAsync("router");
+        await client.AdvertiseRoutesAsync(["192.168.50.0/24"], CancellationToken.None);
+        var id = client.Status.Self!.Id;
+        for (var i = 0; i < 200 && (await _server.Store.GetNodeByIdAsync(id))!.AdvertisedRoutes.Count == 0; i++)
+        {
+            await Task.Delay(25); // the server stores it without telling the node: nothing to wait on but the store
+        }
+
+        Assert.Equal(["192.168.50.0/24"], (await _server.Store.GetNodeByIdAsync(id))!.AdvertisedRoutes);
+    }
+}

@@ -1,0 +1,55 @@
+using Trellis.Core.Control;
+using Trellis.Node.Control;
+using Trellis.Node.Tests.State;
+
+namespace Trellis.Node.Tests.Control;
+
+public class NetMapBuilderTests
+{
+    [Fact]
+    public void A_full_map_becomes_a_net_map_by_peer_id()
+    {
+        var self = SampleMaps.Peer(1, "self");
+        var full = new FullMap { Self = self, Peers = [SampleMaps.Peer(2, "a"), SampleMaps.Peer(3, "b")], OverlayPrefixes = ["100.64.0.0/10"] };
+        var map = NetMapBuilder.FromFull(full);
+        Assert.Same(self, map.Self);
+        Assert.Equal([2L, 3L], map.Peers.Keys.Order());
+        Assert.Equal(["100.64.0.0/10"], map.OverlayPrefixes);
+    }
+
+    [Fact]
+    public void A_delta_adds_changes_removes_and_patches_in_order_and_leaves_the_old_map_alone()
+    {
+        var before = NetMapBuilder.FromFull(new FullMap
+        {
+            Self = SampleMaps.Peer(1, "self"),
+            Peers = [SampleMaps.Peer(2, "a"), SampleMaps.Peer(3, "b"), SampleMaps.Peer(4, "c")],
+        });
+        var renamed = before.Peers[2] with { Name = "a-renamed" };
+        var newSelf = before.Self with { Addresses = ["100.64.0.99/32"] };
+        var after = NetMapBuilder.Apply(before, new MapDelta
+        {
+            PeersChanged = [SampleMaps.Peer(5, "new"), renamed],
+            PeersRemoved = [4],
+            Patches =
+            [
+                new PeerPatch { Id = 3, Endpoints = ["203.0.113.7:41641"], Online = false },
+                new PeerPatch { Id = 5, HomeRelay = 901 },
+                new PeerPatch { Id = 4, Online = true }, // removed in this very delta: ignored
+            ],
+            Self = newSelf,
+        });
+
+        Assert.Equal([2L, 3L, 5L], after.Peers.Keys.Order());
+        Assert.Equal("a-renamed", after.Peers[2].Name);
+        Assert.Equal(["203.0.113.7:41641"], after.Peers[3].Endpoints);
+        Assert.False(after.Peers[3].Online);
+        Assert.Equal(before.Peers[3].HomeRelay, after.Peers[3].HomeRelay); // unset fields stay
+        Assert.Equal(901, after.Peers[5].HomeRelay);
+        Assert.Same(newSelf, after.Self);
+
+        Assert.Equal([2L, 3L, 4L], before.Peers.Keys.Order());
+        Assert.Equal("a", before.Peers[2].Name);
+        Assert.True(before.Peers[3].Online);
+    }
+}

@@ -1,0 +1,33 @@
+using Trellis.Node.LocalApi;
+
+namespace Trellis.Node.Tests.LocalApi;
+
+/// <summary>A backend that answers fixed things and remembers the last up request.</summary>
+internal sealed class StubBackend : ILocalApiBackend
+{
+    public UpRequest? LastUp { get; private set; }
+
+    public int Downs { get; private set; }
+
+    public StatusResponse Status() => new() { State = NodeStates.Stopped, Server = "https://stub.example/" };
+
+    public Task<UpResponse> UpAsync(UpRequest request, CancellationToken cancellationToken)
+    {
+        LastUp = request;
+        if (request.AuthKey == "bad")
+        {
+            throw new LocalApiException(LocalApiErrors.Rejected, "the server refused the registration: invalid auth key");
+        }
+
+        return Task.FromResult(new UpResponse { State = NodeStates.Pending, ApproveHint = "trellis nodes approve 7 --user USER", Status = Status() });
+    }
+
+    public Task<StatusResponse> DownAsync(CancellationToken cancellationToken)
+    {
+        Downs++;
+        return Task.FromResult(Status());
+    }
+
+    public Task<StatusResponse> LogoutAsync(CancellationToken cancellationToken) =>
+        throw new LocalApiException(LocalApiErrors.Unreachable, "could not log out: nobody answers; nothing was changed");
+}

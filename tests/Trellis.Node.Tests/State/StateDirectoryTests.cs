@@ -1,0 +1,132 @@
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Trellis.Crypto;
+using Trellis.Node.State;
+
+namespace Trellis.Node.Tests.State;
+
+public sealed class StateDirectoryTests : IDisposable
+{
+    private const string Server = "https://trellis.example/";
+    private readonly string _dir = Path.Combine(Directory.CreateTempSubdirectory("trellis-state-").FullName, "state");
+
+    public void Dispose() => Directory.Delete(Path.GetDirectoryName(_dir)!, recursive: true);
+
+    [Fact]
+    public void Keys_are_created_once_as_0600_files_in_a_0700_directory()
+    {
+        Trellis.Core.Keys.Key machine, node, disco;
+        using (var state = StateDirectory.Open(_dir))
+        {
+            (machine, node, disco) = (state.MachineKey, state.NodeKey, state.DiscoKey);
+            Assert.Equal(3, new[] { machine, node, disco }.Distinct().Count());
+        }
+
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(_dir));
+        foreach (var file in new[] { "machine.key", "node.key", "disco.key" })
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(_dir, file)));
+        }
+
+        using var again = StateDirectory.Open(_dir);
+        Assert.Equal(machine, again.MachineKey);
+        Assert.Equal(node, again.NodeKey);
+        Assert.Equal(disco, again.DiscoKey);
+    }
+
+    [Fact]
+    public void A_second_daemon_on_the_same_directory_is_refused_with_a_clear_message_until_the_first_lets_go()
+    {
+        var first = StateDirectory.Open(_dir);
+        var refused = Assert.Throws<StateLockedException>(() => StateDirectory.Open(_dir));
+        Assert.Contains("another trellis daemon", refused.Message, StringComparison.Ordinal);
+        Assert.Contains($"pid {Environment.ProcessId}", refused.Message, StringComparison.Ordinal);
+        Assert.Contains(_dir, refused.Message, StringComparison.Ordinal);
+
+        first.Dispose();
+        using var second = StateDirectory.Open(_dir);
+        Assert.Equal(first.MachineKey, second.MachineKey);
+    }
+
+    [Fact]
+    public void The_map_cache_round_trips_through_an_atomic_0600_write()
+    {
+        var map = SampleMaps.Map(SampleMaps.Peer(1, "self"), SampleMaps.Peer(2, "laptop"), SampleMaps.Peer(3, "server", online: false));
+        using var state = StateDirectory.Open(_dir);
+        state.SaveMap(map, Server, DateTimeOffset.UtcNow);
+        state.SaveMap(map, Server, DateTimeOffset.UtcNow); // over an existing file
+
+        var path = Path.Combine(_dir, "netmap.json");
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+        Assert.False(File.Exists(path + ".tmp"));
+        var loaded = state.LoadMap(Server);
+        Assert.NotNull(loaded);
+        Assert.Equal(Json(map), Json(loaded));
+        Assert.False(loaded.Peers[3].Online);
+    }
+
+    [Fact]
+    public void A_cached_map_of_another_server_or_an_old_node_key_is_not_used()
+    {
+        using var state = StateDirectory.Open(_dir);
+        state.SaveMap(SampleMaps.Map(SampleMaps.Peer(1, "self"), SampleMaps.Peer(2, "peer")), Server, DateTimeOffset.UtcNow);
+        Assert.Null(state.LoadMap("https://other.example/"));
+        Assert.NotNull(state.LoadMap(Server));
+
+        var old = state.NodeKey;
+        Assert.NotEqual(old, state.RotateNodeKey());
+        Assert.Null(state.LoadMap(Server));
+        state.ClearMap();
+        Assert.False(File.Exists(Path.Combine(_dir, "netmap.json")));
+    }
+
+    [Theory]
+    [InlineData("{\"version\":1,\"serverUrl\":")]
+    [InlineData("not json")]
+    [InlineData("{\"version\":1,\"serverUrl\":\"https://trellis.example/\",\"nodeKey\":\"x\",\"savedAt\":\"2026-01-01T00:00:00Z\"}")]
+    [InlineData("null")]
+    public void A_damaged_cache_is_ignored_with_a_warning_not_a_crash(string content)
+    {
+        var logger = new CapturingLogger();
+        using var state = StateDirectory.Open(_dir, logger);
+        File.WriteAllText(Path.Combine(_dir, "netmap.json"), content);
+        Assert.Null(state.LoadMap(Server));
+        Assert.Contains(logger.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains("netmap.json", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Preferences_round_trip_and_damaged_ones_fall_back_to_defaults()
+    {
+        var logger = new CapturingLogger();
+        using var state = StateDirectory.Open(_dir, logger);
+        Assert.Equal(new NodePrefs().WantUp, state.LoadPrefs().WantUp);
+
+        var prefs = new NodePrefs { ServerUrl = Server, Hostname = "box", AdvertiseRoutes = ["10.0.0.0/24"], AcceptRoutes = true, WantUp = true };
+        state.SavePrefs(prefs);
+        var loaded = state.LoadPrefs();
+        Assert.Equal(prefs with { AdvertiseRoutes = loaded.AdvertiseRoutes }, loaded);
+        Assert.Equal(prefs.AdvertiseRoutes, loaded.AdvertiseRoutes);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(_dir, "prefs.json")));
+
+        File.WriteAllText(Path.Combine(_dir, "prefs.json"), "{{{");
+        Assert.False(state.LoadPrefs().WantUp);
+        Assert.Contains(logger.Entries, e => e.Level == LogLevel.Warning);
+    }
+
+    [Fact]
+    public void No_private_key_appears_in_the_cache_or_the_preferences()
+    {
+        using var state = StateDirectory.Open(_dir);
+        state.SavePrefs(new NodePrefs { ServerUrl = Server, WantUp = true });
+        var self = SampleMaps.Peer(1, "self") with { NodeKey = X25519.PublicKey(state.NodeKey).ToBase64() };
+        state.SaveMap(SampleMaps.Map(self), Server, DateTimeOffset.UtcNow);
+        var written = File.ReadAllText(Path.Combine(_dir, "netmap.json")) + File.ReadAllText(Path.Combine(_dir, "prefs.json"));
+        foreach (var key in new[] { state.MachineKey, state.NodeKey, state.DiscoKey })
+        {
+            Assert.DoesNotContain(key.ToBase64(), written, StringComparison.Ordinal);
+        }
+    }
+
+    private static string Json(NetMap map) =>
+        JsonSerializer.Serialize(map, StateJsonContext.Default.NetMap);
+}
