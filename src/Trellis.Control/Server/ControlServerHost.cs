@@ -116,7 +116,9 @@ public sealed class ControlServerHost : IAsyncDisposable
 
             using var socket = await context.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
             var connection = new NodeConnection(service, serverKey, options.KeepaliveInterval, connectionLogger);
-            await connection.RunAsync(socket, context.RequestAborted).ConfigureAwait(false);
+            // Shutdown ends the streams at once; otherwise Kestrel would wait out its grace period for them.
+            using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, app.Lifetime.ApplicationStopping);
+            await connection.RunAsync(socket, ended.Token).ConfigureAwait(false);
         });
 
         AdminApi.Map(app, service, options);
