@@ -39,6 +39,7 @@ public sealed partial class NodeDaemon
                 Hostname = request.Hostname?.Trim() ?? (sameServer ? previous.Hostname : null),
                 AdvertiseRoutes = routes,
                 AcceptRoutes = request.AcceptRoutes,
+                Masquerade = request.Masquerade,
                 WantUp = true,
             };
             if (_session is { } current && current.Client.Status.State == ControlState.Running && request.AuthKey is null
@@ -96,7 +97,7 @@ public sealed partial class NodeDaemon
             await session.Client.AdvertiseRoutesAsync(prefs.AdvertiseRoutes, CancellationToken.None).ConfigureAwait(false);
         }
 
-        if ((old.AcceptRoutes != prefs.AcceptRoutes || !old.AdvertiseRoutes.SequenceEqual(prefs.AdvertiseRoutes)) && _applied is { } map)
+        if ((old.AcceptRoutes != prefs.AcceptRoutes || old.Masquerade != prefs.Masquerade || !old.AdvertiseRoutes.SequenceEqual(prefs.AdvertiseRoutes)) && _applied is { } map)
         {
             await ApplyAsync(map, prefs, session).ConfigureAwait(false);
         }

@@ -195,7 +195,7 @@ public sealed partial class NodeDaemon : ILocalApiBackend, IAsyncDisposable
     }
 
     private static EngineSettings Settings(NodePrefs prefs) =>
-        new() { AcceptRoutes = prefs.AcceptRoutes, AdvertisedRoutes = prefs.AdvertiseRoutes };
+        new() { AcceptRoutes = prefs.AcceptRoutes, AdvertisedRoutes = prefs.AdvertiseRoutes, Masquerade = prefs.Masquerade };
 
     private ControlSession StartSession(NodePrefs prefs, string? authKey)
     {

@@ -15,6 +15,9 @@ public sealed record UpRequest
     public IReadOnlyList<string> AdvertiseRoutes { get; init; } = [];
 
     public bool AcceptRoutes { get; init; }
+
+    /// <summary>Masquerade mesh traffic into advertised subnets (the default).</summary>
+    public bool Masquerade { get; init; } = true;
 }
 
 /// <summary>What `up` achieved: "running" (registered, map applied) or "pending" (an admin must approve).</summary>

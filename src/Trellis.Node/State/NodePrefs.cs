@@ -16,6 +16,9 @@ public sealed record NodePrefs
 
     public bool AcceptRoutes { get; init; }
 
+    /// <summary>Masquerade mesh traffic into advertised subnets (off: the LAN must route the overlay back itself).</summary>
+    public bool Masquerade { get; init; } = true;
+
     /// <summary>True after `up`, false after `down` or `logout`: whether a (re)started daemon connects.</summary>
     public bool WantUp { get; init; }
 }

@@ -30,7 +30,7 @@ public sealed class NodeDaemonTests : IAsyncLifetime
         var map = SampleMaps.Map(SampleMaps.Peer(1, "me"), SampleMaps.Peer(2, "laptop"), SampleMaps.Peer(3, "nas"));
         _harness.Seed(state =>
         {
-            state.SavePrefs(new NodePrefs { ServerUrl = unreachable, WantUp = true, AcceptRoutes = true });
+            state.SavePrefs(new NodePrefs { ServerUrl = unreachable, WantUp = true, AcceptRoutes = true, Masquerade = false });
             state.SaveMap(map, unreachable, DateTimeOffset.UtcNow);
         });
 
@@ -39,6 +39,7 @@ public sealed class NodeDaemonTests : IAsyncLifetime
         var (applied, settings) = Assert.Single(engine.Applied);
         Assert.Equal([2L, 3L], applied.Peers.Keys.Order());
         Assert.True(settings.AcceptRoutes);
+        Assert.False(settings.Masquerade);
         Assert.Equal("trellis-test", engine.Args.TunName);
 
         var status = daemon.Status();
@@ -63,6 +64,7 @@ public sealed class NodeDaemonTests : IAsyncLifetime
             var applied = Assert.Single(_harness.Engines.Current.Applied);
             Assert.Equal("desk-top", applied.Map.Self.Name);
             Assert.Equal(["10.9.0.0/24"], applied.Settings.AdvertisedRoutes);
+            Assert.True(applied.Settings.Masquerade); // the default
         }
 
         // The server is down now: the restarted daemon brings the tunnels back from the cache.

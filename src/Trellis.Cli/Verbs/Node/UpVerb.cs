@@ -19,7 +19,8 @@ internal static class UpVerb
         var hostname = new Option<string?>("--hostname") { Description = "The name to register under (default: the machine's host name)." };
         var routes = new Option<string[]>("--advertise-routes") { Description = "Subnets to offer the mesh, comma-separated or repeated (e.g. 192.168.1.0/24)." };
         var acceptRoutes = new Option<bool>("--accept-routes") { Description = "Use the subnet routes other nodes advertise." };
-        var command = new Command("up", "Connect this node to a Trellis network.") { server, authKey, hostname, routes, acceptRoutes };
+        var noMasquerade = new Option<bool>("--no-masquerade") { Description = "Forward into advertised subnets without masquerading (their router must route the overlay back)." };
+        var command = new Command("up", "Connect this node to a Trellis network.") { server, authKey, hostname, routes, acceptRoutes, noMasquerade };
         command.SetNodeAction(NodeAction.SocketOption(), "up", async run =>
         {
             var url = run.Parse.GetValue(server);
@@ -36,6 +37,7 @@ internal static class UpVerb
                 Hostname = NonEmpty(run.Parse.GetValue(hostname)),
                 AdvertiseRoutes = prefixes,
                 AcceptRoutes = run.Parse.GetValue(acceptRoutes),
+                Masquerade = !run.Parse.GetValue(noMasquerade),
             }, run.CancellationToken).ConfigureAwait(false);
             if (answer.State == NodeStates.Running)
             {

@@ -1,0 +1,171 @@
+using System.Globalization;
+using System.Text.Json;
+using Xunit.Abstractions;
+
+namespace Trellis.Lab.Tests.Node;
+
+/// <summary>
+/// `trellis server` on a public host of a <see cref="NatLab"/> and `trellis daemon`s on other hosts,
+/// all real processes in their own namespaces, driven through the CLI as a person would.
+/// </summary>
+public sealed class MeshLab : IAsyncDisposable
+{
+    public const int ServerPort = 8080;
+
+    public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
+
+    private static readonly Lazy<Task> LeftoversDeleted = new(() => NetNamespace.DeleteLeftoversAsync());
+
+    private readonly ITestOutputHelper _output;
+    private readonly List<LabProcess> _processes = [];
+    private readonly string _directory = Directory.CreateTempSubdirectory("trellis-meshlab-").FullName;
+    private readonly TrellisExecutable _trellis = TrellisExecutable.Locate();
+
+    private MeshLab(NatLab lab, ITestOutputHelper output)
+    {
+        Lab = lab;
+        _output = output;
+    }
+
+    public NatLab Lab { get; }
+
+    public NatHost ServerHost { get; private set; } = null!;
+
+    public LabProcess Server { get; private set; } = null!;
+
+    public string ServerUrl => $"http://{ServerHost.IPv4!.Endpoint(ServerPort)}";
+
+    public string ServerDataDirectory => Path.Combine(_directory, "server");
+
+    public string AuthKey { get; private set; } = "";
+
+    public static async Task<MeshLab> StartAsync(ITestOutputHelper output)
+    {
+        LabRequirements.EnsureAvailable([.. NatLab.RequiredTools, "ping"]);
+        await LeftoversDeleted.Value;
+        var lab = await NatLab.CreateAsync();
+        var mesh = new MeshLab(lab, output);
+        try
+        {
+            mesh.ServerHost = await lab.AddPublicHostAsync();
+            await mesh.StartServerAsync();
+            await mesh.AdminAsync("users", "create", "lab");
+            mesh.AuthKey = (await mesh.AdminAsync("authkeys", "create", "--user", "lab", "--reusable")).StandardOutput.Trim();
+            return mesh;
+        }
+        catch
+        {
+            await mesh.DisposeAsync();
+            throw;
+        }
+    }
+
+    public async Task StartServerAsync()
+    {
+        Server = Start(ServerHost, "server", "--listen", $"http://{ServerHost.IPv4!.Endpoint(ServerPort)}", "--data-dir", ServerDataDirectory);
+        await Poll.UntilAsync(() => Server.Output.Contains("listening on", StringComparison.Ordinal) || Server.HasExited, StartTimeout, "trellis server");
+        Assert.False(Server.HasExited, $"trellis server exited: {Server.Output}");
+    }
+
+    /// <summary>An admin verb over the server's own admin socket (no API key), run on the server host.</summary>
+    public async Task<CommandResult> AdminAsync(params string[] arguments)
+    {
+        var result = await Run(ServerHost, [.. arguments, "--admin-socket", Path.Combine(ServerDataDirectory, "admin.sock")]);
+        return result.EnsureSuccess();
+    }
+
+    /// <summary>A host on the shared segment running `trellis daemon`, not yet up.</summary>
+    public async Task<LabNode> AddNodeAsync(string name)
+    {
+        var host = await Lab.AddPublicHostAsync();
+        var node = new LabNode(this, host, name, Path.Combine(_directory, name));
+        Directory.CreateDirectory(node.StateDirectory);
+        await node.StartDaemonAsync();
+        return node;
+    }
+
+    internal LabProcess Start(NatHost host, params string[] arguments)
+    {
+        var process = host.Namespace.StartProcess(_trellis.FileName, [.. _trellis.LeadingArguments, .. arguments]);
+        lock (_processes)
+        {
+            _processes.Add(process);
+        }
+
+        return process;
+    }
+
+    internal async Task<CommandResult> Run(NatHost host, params string[] arguments)
+    {
+        var result = await host.Namespace.ExecAsync(_trellis.FileName, [.. _trellis.LeadingArguments, .. arguments], CommandOptions.Default);
+        _output.WriteLine($"trellis {string.Join(' ', arguments)} in {host.Namespace}: {result}");
+        return result;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        LabProcess[] processes;
+        lock (_processes)
+        {
+            processes = [.. _processes];
+        }
+
+        foreach (var process in processes)
+        {
+            await process.StopAsync();
+            _output.WriteLine($"--- {process.CommandLine} (exit {process.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "?"}) ---\n{process.Output.TrimEnd()}");
+        }
+
+        await Lab.DisposeAsync();
+        Directory.Delete(_directory, recursive: true);
+    }
+}
+
+/// <summary>One device of a <see cref="MeshLab"/>: a daemon with its own state directory and socket.</summary>
+public sealed class LabNode(MeshLab mesh, NatHost host, string name, string stateDirectory)
+{
+    public NatHost Host { get; } = host;
+
+    public string Name { get; } = name;
+
+    public string StateDirectory { get; } = stateDirectory;
+
+    public string Socket => Path.Combine(StateDirectory, "trellis.sock");
+
+    public LabProcess Daemon { get; private set; } = null!;
+
+    public async Task StartDaemonAsync()
+    {
+        Daemon = mesh.Start(Host, "daemon", "--state-dir", StateDirectory, "--socket", Socket);
+        await Poll.UntilAsync(() => File.Exists(Socket) || Daemon.HasExited, MeshLab.StartTimeout, $"the daemon of {Name}");
+        Assert.False(Daemon.HasExited, $"the daemon of {Name} exited: {Daemon.Output}");
+    }
+
+    public async Task UpAsync(params string[] extra)
+    {
+        var result = await mesh.Run(Host, ["up", "--socket", Socket, "--server", mesh.ServerUrl, "--authkey", mesh.AuthKey, "--hostname", Name, .. extra]);
+        result.EnsureSuccess();
+    }
+
+    public Task<CommandResult> RunAsync(params string[] arguments) => mesh.Run(Host, [.. arguments, "--socket", Socket]);
+
+    /// <summary>`trellis status --json` of this node.</summary>
+    public async Task<JsonElement> StatusAsync()
+    {
+        var result = (await RunAsync("status", "--json")).EnsureSuccess();
+        return JsonDocument.Parse(result.StandardOutput).RootElement.Clone();
+    }
+
+    /// <summary>This node's overlay addresses (IPv4 first), from its own status.</summary>
+    public async Task<string[]> AddressesAsync()
+    {
+        var status = await StatusAsync();
+        return [.. status.GetProperty("self").GetProperty("addresses").EnumerateArray().Select(a => a.GetString()!.Split('/')[0])];
+    }
+
+    public async Task<bool> PingAsync(string address)
+    {
+        var result = await Host.Namespace.ExecAsync("ping", ["-c", "1", "-W", "1", address], CommandOptions.Default);
+        return result.Succeeded;
+    }
+}
