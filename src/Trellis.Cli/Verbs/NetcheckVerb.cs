@@ -7,6 +7,7 @@ using Trellis.Cli.Verbs.Admin;
 using Trellis.Core.Control;
 using Trellis.Net.Netcheck;
 using Trellis.Net.Stun;
+using Trellis.Node.LocalApi;
 
 namespace Trellis.Cli.Verbs;
 
@@ -30,9 +31,11 @@ internal static class NetcheckVerb
             Description = $"A STUN server, HOST[:PORT] (port {StunServer.DefaultPort} when left out); repeatable, each its own region from {FirstAdHocRegion} up.",
         };
         var json = new Option<bool>("--json") { Description = "Print the report as JSON." };
+        var socket = Node.NodeAction.SocketOption();
+        socket.Description = "With no --relay-map, --server or --stun: the daemon to ask, which measures against its network's relays. " + socket.Description;
         var command = new Command("netcheck", "Measure this host's connectivity: UDP, public addresses, NAT mapping, port mapping, relay latency.")
         {
-            relayMap, server, stun, json,
+            relayMap, server, stun, json, socket,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -40,6 +43,11 @@ internal static class NetcheckVerb
             var error = parse.InvocationConfiguration.Error;
             try
             {
+                if (parse.GetValue(relayMap) is null && parse.GetValue(server) is null && (parse.GetValue(stun) ?? []).Length == 0)
+                {
+                    return await FromDaemonAsync(parse.GetValue(socket), parse.GetValue(json), output, ct).ConfigureAwait(false);
+                }
+
                 var map = await LoadMapAsync(parse.GetValue(relayMap), parse.GetValue(server), parse.GetValue(stun) ?? [], ct).ConfigureAwait(false);
                 var report = await new Netchecker().RunAsync(map, ct).ConfigureAwait(false);
                 if (parse.GetValue(json))
@@ -235,6 +243,39 @@ internal static class NetcheckVerb
     }
 
     private static string Code(RelayMap map, int region) => map.Regions.FirstOrDefault(r => r.Id == region)?.Code ?? "?";
+
+    /// <summary>No source given: the local daemon measures against the relays of its own map.</summary>
+    private static async Task<int> FromDaemonAsync(string? socketOption, bool json, TextWriter output, CancellationToken ct)
+    {
+        var socket = LocalApiSocket.Resolve(socketOption);
+        string reportJson;
+        try
+        {
+            using var client = new LocalApiClient(socket);
+            reportJson = await client.NetcheckJsonAsync(ct).ConfigureAwait(false);
+        }
+        catch (LocalApiException e) when (e.Code == LocalApiErrors.Unavailable)
+        {
+            throw NetcheckFailure.Usage($"no daemon answers at {socket}; give what to measure against: --relay-map FILE, --server URL or --stun HOST:PORT");
+        }
+        catch (LocalApiException e)
+        {
+            throw new NetcheckFailure(e.Message, e.Code == LocalApiErrors.Invalid ? CommandLine.UsageError : CommandLine.Failure);
+        }
+
+        if (json)
+        {
+            await output.WriteLineAsync(reportJson).ConfigureAwait(false);
+        }
+        else
+        {
+            var report = JsonSerializer.Deserialize(reportJson, NetcheckJsonContext.Default.NetcheckReport)!;
+            var map = new RelayMap { Regions = [.. report.Regions.Select(r => new RelayRegion { Id = r.RegionId, Code = r.Code })] };
+            WriteText(report, map, output);
+        }
+
+        return CommandLine.Success;
+    }
 
     private static string Ms(double? milliseconds) =>
         milliseconds is { } ms ? ms.ToString("0.0", CultureInfo.InvariantCulture) + " ms" : AdminText.None;

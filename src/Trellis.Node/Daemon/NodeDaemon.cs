@@ -88,6 +88,18 @@ public sealed partial class NodeDaemon : ILocalApiBackend, IAsyncDisposable
         }
     }
 
+    /// <summary>Measures connectivity against the relays and STUN servers of the current map.</summary>
+    public async Task<Trellis.Net.Netcheck.NetcheckReport> NetcheckAsync(CancellationToken cancellationToken)
+    {
+        var map = _applied ?? throw new LocalApiException(LocalApiErrors.Invalid, "this node has no map yet, so no relays to measure: run `trellis up` first");
+        if (map.RelayMap.Regions.Count == 0)
+        {
+            throw new LocalApiException(LocalApiErrors.Invalid, "this node's network has no relays or STUN servers to measure against");
+        }
+
+        return await new Trellis.Net.Netcheck.Netchecker().RunAsync(map.RelayMap, cancellationToken).ConfigureAwait(false);
+    }
+
     public StatusResponse Status()
     {
         var session = _session;

@@ -10,4 +10,7 @@ public interface ILocalApiBackend
     Task<StatusResponse> DownAsync(CancellationToken cancellationToken);
 
     Task<StatusResponse> LogoutAsync(CancellationToken cancellationToken);
+
+    /// <summary>A netcheck against the relays of the node's current map.</summary>
+    Task<Trellis.Net.Netcheck.NetcheckReport> NetcheckAsync(CancellationToken cancellationToken);
 }

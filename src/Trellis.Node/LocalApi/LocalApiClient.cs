@@ -59,6 +59,10 @@ public sealed class LocalApiClient : IDisposable
     public async Task<StatusResponse> LogoutAsync(CancellationToken cancellationToken) =>
         Parse(await SendAsync(HttpMethod.Post, "v1/logout", null, cancellationToken).ConfigureAwait(false), LocalApiJsonContext.Default.StatusResponse);
 
+    /// <summary>The daemon's netcheck report as JSON, exactly as the daemon wrote it.</summary>
+    public Task<string> NetcheckJsonAsync(CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Get, "v1/netcheck", null, cancellationToken);
+
     private async Task<string> SendAsync(HttpMethod method, string path, HttpContent? content, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(method, path) { Content = content };

@@ -71,6 +71,8 @@ public sealed partial class LocalApiServer : IAsyncDisposable
         });
         app.MapPost("/v1/down", async context =>
             await WriteAsync(context, await backend.DownAsync(context.RequestAborted).ConfigureAwait(false), json.StatusResponse).ConfigureAwait(false));
+        app.MapGet("/v1/netcheck", async context =>
+            await WriteAsync(context, await backend.NetcheckAsync(context.RequestAborted).ConfigureAwait(false), Trellis.Net.Netcheck.NetcheckJsonContext.Default.NetcheckReport).ConfigureAwait(false));
         app.MapPost("/v1/logout", async context =>
             await WriteAsync(context, await backend.LogoutAsync(context.RequestAborted).ConfigureAwait(false), json.StatusResponse).ConfigureAwait(false));
 

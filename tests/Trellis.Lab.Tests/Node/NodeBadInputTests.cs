@@ -37,5 +37,12 @@ public sealed class NodeBadInputTests(ITestOutputHelper output)
         await node.UpAsync();
         var status = await node.StatusAsync();
         Assert.Equal("running", status.GetProperty("state").GetString());
+
+        // netcheck through the daemon measures against the server's embedded STUN, from the map.
+        var netcheck = (await node.RunAsync("netcheck", "--json")).EnsureSuccess();
+        var report = System.Text.Json.JsonDocument.Parse(netcheck.StandardOutput).RootElement;
+        Assert.True(report.GetProperty("udpV4").GetBoolean());
+        Assert.StartsWith(node.Host.IPv4!.Address + ":", report.GetProperty("globalV4").GetString(), StringComparison.Ordinal);
+        Assert.Equal(900, report.GetProperty("preferredRegion").GetInt32());
     }
 }

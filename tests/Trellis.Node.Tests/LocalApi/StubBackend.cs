@@ -28,6 +28,9 @@ internal sealed class StubBackend : ILocalApiBackend
         return Task.FromResult(Status());
     }
 
+    public Task<Trellis.Net.Netcheck.NetcheckReport> NetcheckAsync(CancellationToken cancellationToken) =>
+        Task.FromResult(new Trellis.Net.Netcheck.NetcheckReport { UdpV4 = true, GlobalV4 = "192.0.2.7:41641", PreferredRegion = 900 });
+
     public Task<StatusResponse> LogoutAsync(CancellationToken cancellationToken) =>
         throw new LocalApiException(LocalApiErrors.Unreachable, "could not log out: nobody answers; nothing was changed");
 }
