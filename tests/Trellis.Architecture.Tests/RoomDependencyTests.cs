@@ -8,7 +8,7 @@ namespace Trellis.Architecture.Tests;
 /// </summary>
 public class RoomDependencyTests
 {
-    private static readonly string[] Rooms = ["Trellis.Core", "Trellis.Crypto", "Trellis.WireGuard", "Trellis.Net", "Trellis.Lab", "Trellis.Relay", "Trellis.Control", "Trellis.Node", "trellis"];
+    private static readonly string[] Rooms = ["Trellis.Core", "Trellis.Crypto", "Trellis.WireGuard", "Trellis.Net", "Trellis.Lab", "Trellis.Relay", "Trellis.Discovery", "Trellis.Control", "Trellis.Node", "trellis"];
 
     public static TheoryData<string, string, string> BannedEdges => new()
     {
@@ -33,6 +33,11 @@ public class RoomDependencyTests
         { "Trellis.Relay", "Trellis.Net", "the relay is HTTP and frames; it needs no OS networking of its own" },
         { "Trellis.Relay", "Trellis.Lab", "a relay must not depend on the test lab" },
         { "Trellis.Core", "Trellis.Relay", "Core holds shared types and depends on nothing of ours" },
+        { "Trellis.Discovery", "Trellis.WireGuard", "discovery plugs in beneath WireGuard as its IBind and needs nothing of the protocol" },
+        { "Trellis.Discovery", "Trellis.Control", "discovery learns peers from the node, not from the server's code" },
+        { "Trellis.Discovery", "Trellis.Node", "the daemon wires discovery, not the other way round" },
+        { "Trellis.Control", "Trellis.Discovery", "the control server never touches a node's data plane" },
+        { "Trellis.WireGuard", "Trellis.Discovery", "WireGuard knows nothing of discovery: it plugs in as an IBind" },
         { "Trellis.Node", "Trellis.Control", "the node talks to the server over the wire only; the wire types live in Core" },
         { "Trellis.Control", "Trellis.Node", "the control server never touches a node's data plane" },
         { "Trellis.Node", "Trellis.Lab", "the daemon must not depend on the test lab" },

@@ -1,0 +1,7 @@
+using Trellis.Core.Keys;
+using Trellis.Core.Transport;
+
+namespace Trellis.Discovery;
+
+/// <summary>A peer as the node learns it from the map: keys, the endpoints it reported, its home relay.</summary>
+public sealed record DiscoPeer(Key NodeKey, Key DiscoKey, IReadOnlyList<Endpoint> Endpoints, int HomeRelay = 0);

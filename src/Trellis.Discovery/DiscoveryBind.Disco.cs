@@ -1,0 +1,292 @@
+using Trellis.Core.Keys;
+using Trellis.Core.Transport;
+using Trellis.Discovery.Messages;
+
+namespace Trellis.Discovery;
+
+/// <summary>
+/// Discovery: answering pings, proving paths with pongs, hole punching (ping every candidate
+/// directly while a CallMeMaybe over the relay makes the peer ping us back at the same moment),
+/// heartbeats, and the choice of path.
+/// </summary>
+public sealed partial class DiscoveryBind
+{
+    private void HandleDisco(ReadOnlySpan<byte> packet, Endpoint source, bool viaRelay, Key relaySource)
+    {
+        try
+        {
+            if (!_sealer.TryOpen(packet, out var sender, out var message))
+            {
+                DropDisco("malformed or not sealed for us");
+                return;
+            }
+
+            if (!_table.ByDiscoKey.TryGetValue(sender, out var peer) || (viaRelay && peer.NodeKey != relaySource))
+            {
+                DropDisco("unknown disco key");
+                return;
+            }
+
+            Interlocked.Increment(ref _discoReceived);
+            switch (message.Type)
+            {
+                case DiscoMessageType.Ping:
+                    OnPing(peer, sender, message, source, viaRelay);
+                    break;
+                case DiscoMessageType.Pong:
+                    OnPong(peer, sender, message);
+                    break;
+                case DiscoMessageType.CallMeMaybe:
+                    OnCallMeMaybe(peer, sender, message);
+                    break;
+            }
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            DropDisco(e.Message);
+        }
+    }
+
+    private void DropDisco(string reason)
+    {
+        Interlocked.Increment(ref _discoDropped);
+        LogDiscoDropped(reason);
+    }
+
+    private void OnPing(PeerState peer, Key sender, in DiscoMessage ping, Endpoint source, bool viaRelay)
+    {
+        if (ping.NodeKey != peer.NodeKey)
+        {
+            DropDisco("ping names another node key");
+            return;
+        }
+
+        var now = _time.GetTimestamp();
+        Key disco;
+        var pingBack = false;
+        lock (peer.Sync)
+        {
+            if (peer.DiscoKey != sender)
+            {
+                return; // the peer's disco key changed while this message was on its way
+            }
+
+            disco = peer.DiscoKey;
+            if (!viaRelay && peer.AddPathLocked(source, fromMap: false) is { } path)
+            {
+                _byEndpoint[source] = peer;
+
+                // The peer reached us from there: ping back so the path is proven for our side too.
+                pingBack = now - path.LastPong > _trustTicks && now - path.LastPingSent > Ticks(PingBackAfter);
+                if (pingBack)
+                {
+                    path.LastPingSent = now;
+                }
+            }
+        }
+
+        SendDisco(disco, peer, viaRelay ? null : source, DiscoMessage.Pong(ping.TxId, viaRelay ? default : source));
+        if (pingBack)
+        {
+            SendPing(peer, disco, source, now, null);
+        }
+    }
+
+    private void OnPong(PeerState peer, Key sender, in DiscoMessage pong)
+    {
+        if (!_pending.TryRemove(pong.TxId, out var pending) || pending.Peer != peer)
+        {
+            DropDisco("pong for no ping of ours");
+            return;
+        }
+
+        var now = _time.GetTimestamp();
+        var rtt = _time.GetElapsedTime(pending.SentAt, now);
+        lock (peer.Sync)
+        {
+            if (peer.DiscoKey != sender)
+            {
+                return; // an answer from the node's previous life proves nothing about this one
+            }
+
+            if (pending.ViaRelay)
+            {
+                peer.RelayLatency = rtt;
+            }
+            else if (peer.AddPathLocked(pending.Endpoint, fromMap: false) is { } path)
+            {
+                path.LastPong = now;
+                path.Latency = rtt;
+                peer.LastPong = now;
+                _byEndpoint[pending.Endpoint] = peer;
+                ChoosePathLocked(peer, now);
+            }
+        }
+
+        pending.Waiter?.TrySetResult(pending.ViaRelay
+            ? new PingResult("relay", null, RelayRegionOf(peer), rtt)
+            : new PingResult("direct", pending.Endpoint, 0, rtt));
+    }
+
+    private void OnCallMeMaybe(PeerState peer, Key sender, in DiscoMessage message)
+    {
+        var now = _time.GetTimestamp();
+        var plan = new List<(Endpoint, DiscoTxId)>();
+        Key disco;
+        lock (peer.Sync)
+        {
+            if (peer.DiscoKey != sender)
+            {
+                return;
+            }
+
+            disco = peer.DiscoKey;
+            foreach (var e in message.Endpoints)
+            {
+                peer.AddPathLocked(e, fromMap: false);
+            }
+
+            peer.PlanPingsLocked(message.Endpoints, now, plan);
+        }
+
+        foreach (var (e, tx) in plan)
+        {
+            SendPing(peer, disco, e, now, null, tx);
+        }
+    }
+
+    private void ChoosePathLocked(PeerState peer, long now)
+    {
+        Span<PathCandidate> candidates = stackalloc PathCandidate[PeerState.MaxPaths];
+        var n = 0;
+        foreach (var (e, path) in peer.Paths)
+        {
+            if (path.LastPong != 0 && now - path.LastPong < _trustTicks)
+            {
+                candidates[n++] = new PathCandidate(e, path.Latency);
+            }
+        }
+
+        var current = peer.Direct;
+        Endpoint? currentEndpoint = current is not null && now < current.TrustedUntil ? current.Endpoint : null;
+        if (PathChooser.Choose(currentEndpoint, candidates[..n]) is not { } choice)
+        {
+            return;
+        }
+
+        var chosen = peer.Paths[choice.Endpoint];
+        peer.Direct = new DirectPath(choice.Endpoint, chosen.LastPong + _trustTicks, chosen.Latency);
+        if (currentEndpoint != choice.Endpoint)
+        {
+            LogPathChanged(peer.NodeKey.ToString(), choice.Endpoint.ToString(), choice.Latency.TotalMilliseconds);
+        }
+    }
+
+    /// <summary>
+    /// A full round pings every candidate directly and sends our candidates over the relay
+    /// (CallMeMaybe) so the peer pings us at the same moment; a heartbeat pings only the chosen path.
+    /// </summary>
+    private void StartRound(PeerState peer, bool full)
+    {
+        var now = _time.GetTimestamp();
+        var plan = new List<(Endpoint, DiscoTxId)>();
+        Key disco;
+        lock (peer.Sync)
+        {
+            disco = peer.DiscoKey;
+            peer.LastRound = now;
+            if (!full && peer.Direct is { } direct)
+            {
+                peer.PlanPingsLocked([direct.Endpoint], now, plan);
+            }
+            else
+            {
+                full = true;
+                peer.LastFullRound = now;
+                peer.PlanPingsLocked(peer.Paths.Keys, now, plan);
+            }
+        }
+
+        foreach (var (e, tx) in plan)
+        {
+            SendPing(peer, disco, e, now, null, tx);
+        }
+
+        var ours = _localEndpoints;
+        if (full && ours.Length > 0)
+        {
+            SendDisco(disco, peer, null, DiscoMessage.CallMeMaybe(ours));
+        }
+    }
+
+    private void SendPing(PeerState peer, Key disco, Endpoint? to, long now, TaskCompletionSource<PingResult>? waiter, DiscoTxId? txId = null)
+    {
+        var tx = txId ?? DiscoTxId.New();
+        _pending[tx] = new PendingPing(peer, to ?? default, to is null, now, waiter);
+        SendDisco(disco, peer, to, DiscoMessage.Ping(tx, _options.NodePublicKey));
+    }
+
+    /// <summary>Seals and sends one message, directly to <paramref name="to"/> or (null) over the relay.</summary>
+    private void SendDisco(Key disco, PeerState peer, Endpoint? to, in DiscoMessage message)
+    {
+        lock (_discoLock)
+        {
+            var b = _discoBatch[0];
+            var n = _sealer.Seal(disco, message, b.Data);
+            if (to is { } endpoint)
+            {
+                b.Offset = 0;
+                b.Length = n;
+                b.Endpoint = endpoint;
+                _inner.Send(_discoBatch);
+            }
+            else if (_relay is not { } relay || !relay.TrySend(peer.NodeKey, b.Data.AsSpan(0, n)))
+            {
+                Interlocked.Increment(ref _relaySendDrops);
+            }
+        }
+    }
+
+    /// <summary>Every second: heartbeats for active peers, full rounds where no direct path holds, stale pings forgotten.</summary>
+    private void OnTick()
+    {
+        try
+        {
+            var now = _time.GetTimestamp();
+            foreach (var peer in _table.ByNodeKey.Values)
+            {
+                if (now - peer.LastActive > _idleTicks)
+                {
+                    continue;
+                }
+
+                bool due, full;
+                lock (peer.Sync)
+                {
+                    due = now - peer.LastRound >= Ticks(HeartbeatEvery);
+                    var direct = peer.Direct;
+                    full = direct is null || now >= direct.TrustedUntil
+                        || (now - peer.LastFullRound >= Ticks(ReprobeEvery) && direct.Latency > TimeSpan.FromMilliseconds(5));
+                }
+
+                if (due)
+                {
+                    StartRound(peer, full);
+                }
+            }
+
+            var forget = Ticks(PingForgetAfter);
+            foreach (var (tx, pending) in _pending)
+            {
+                if (pending.Waiter is null && now - pending.SentAt > forget)
+                {
+                    _pending.TryRemove(tx, out _);
+                }
+            }
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            LogTickFailed(e);
+        }
+    }
+}

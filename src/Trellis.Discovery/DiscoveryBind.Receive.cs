@@ -1,0 +1,159 @@
+using Trellis.Core.Keys;
+using Trellis.Core.Transport;
+using Trellis.Discovery.Messages;
+using Trellis.Net.Stun;
+
+namespace Trellis.Discovery;
+
+/// <summary>
+/// Inbound: one receive thread reads the socket and demultiplexes STUN, discovery and WireGuard;
+/// relayed packets arrive on the relay's thread, wait in preallocated slots, and are folded into
+/// the next batch (a wake-up datagram to ourselves ends a socket wait when the socket is quiet).
+/// </summary>
+public sealed partial class DiscoveryBind
+{
+    private long _stunReceived;
+    private long _discoReceived;
+    private long _discoDropped;
+    private long _unknownDropped;
+    private long _relayReceived;
+    private long _relayDropped;
+
+    public long StunReceived => Interlocked.Read(ref _stunReceived);
+
+    /// <summary>Discovery messages handled.</summary>
+    public long DiscoReceived => Interlocked.Read(ref _discoReceived);
+
+    /// <summary>Discovery messages dropped: malformed, tampered, from unknown disco keys, unmatched pongs.</summary>
+    public long DiscoDropped => Interlocked.Read(ref _discoDropped);
+
+    /// <summary>Datagrams that were none of STUN, discovery or WireGuard.</summary>
+    public long UnknownDropped => Interlocked.Read(ref _unknownDropped);
+
+    /// <summary>WireGuard packets received through the relay.</summary>
+    public long RelayReceived => Interlocked.Read(ref _relayReceived);
+
+    /// <summary>Relayed packets dropped: unknown sender, too large, or the queue full.</summary>
+    public long RelayDropped => Interlocked.Read(ref _relayDropped);
+
+    public int Receive(Span<PacketBuffer> packets)
+    {
+        while (!_closed)
+        {
+            var n = TakeRelayed(packets);
+            if (n > 0)
+            {
+                return n;
+            }
+
+            // Dekker with OnRelayPacket: either we see its packet now, or it sees us waiting and wakes us.
+            Interlocked.Exchange(ref _receiverWaiting, 1);
+            if (Volatile.Read(ref _relayPending) > 0)
+            {
+                Volatile.Write(ref _receiverWaiting, 0);
+                continue;
+            }
+
+            var m = _inner.Receive(packets);
+            Volatile.Write(ref _receiverWaiting, 0);
+            Volatile.Write(ref _wakePending, 0);
+            if (m == 0)
+            {
+                return 0;
+            }
+
+            var kept = Demultiplex(packets[..m]);
+            kept += TakeRelayed(packets[kept..]);
+            if (kept > 0)
+            {
+                return kept;
+            }
+        }
+
+        return 0;
+    }
+
+    private int TakeRelayed(Span<PacketBuffer> packets)
+    {
+        if (packets.IsEmpty || Volatile.Read(ref _relayPending) == 0)
+        {
+            return 0;
+        }
+
+        var n = _relayQueue.Dequeue(packets, 0, TimeSpan.Zero);
+        Interlocked.Add(ref _relayPending, -n);
+        return n;
+    }
+
+    /// <summary>Keeps WireGuard packets (moved to the front, sources of known peers made synthetic); handles the rest.</summary>
+    private int Demultiplex(Span<PacketBuffer> packets)
+    {
+        var kept = 0;
+        for (var i = 0; i < packets.Length; i++)
+        {
+            var b = packets[i];
+            var data = b.Packet;
+            if (IsWireGuard(data))
+            {
+                if (_byEndpoint.TryGetValue(b.Endpoint, out var peer))
+                {
+                    b.Endpoint = peer.Synthetic;
+                }
+
+                if (i != kept)
+                {
+                    (packets[kept], packets[i]) = (packets[i], packets[kept]);
+                }
+
+                kept++;
+            }
+            else if (DiscoCodec.IsDisco(data))
+            {
+                HandleDisco(data, b.Endpoint, viaRelay: false, default);
+            }
+            else if (StunPacket.IsStunPacket(data))
+            {
+                Interlocked.Increment(ref _stunReceived);
+                StunHandler?.Invoke(data, b.Endpoint);
+            }
+            else if (!data.SequenceEqual(_wakePacket))
+            {
+                Interlocked.Increment(ref _unknownDropped);
+            }
+        }
+
+        return kept;
+    }
+
+    /// <summary>WireGuard's four message types: the type byte, then three reserved zero bytes.</summary>
+    internal static bool IsWireGuard(ReadOnlySpan<byte> packet) =>
+        packet.Length >= 4 && packet[0] is >= 1 and <= 4 && packet[1] == 0 && packet[2] == 0 && packet[3] == 0;
+
+    /// <summary>The relay's thread: discovery is handled here; WireGuard is queued for the receive thread.</summary>
+    private void OnRelayPacket(Key source, ReadOnlySpan<byte> packet)
+    {
+        if (_closed)
+        {
+            return;
+        }
+
+        if (DiscoCodec.IsDisco(packet))
+        {
+            HandleDisco(packet, default, viaRelay: true, source);
+            return;
+        }
+
+        if (!IsWireGuard(packet) || !_table.ByNodeKey.TryGetValue(source, out var peer) || !_relayQueue.Enqueue(packet, peer.Synthetic))
+        {
+            Interlocked.Increment(ref _relayDropped);
+            return;
+        }
+
+        Interlocked.Increment(ref _relayReceived);
+        Interlocked.Increment(ref _relayPending);
+        if (Volatile.Read(ref _receiverWaiting) == 1 && Interlocked.Exchange(ref _wakePending, 1) == 0)
+        {
+            _inner.Send(_wakeBatch);
+        }
+    }
+}

@@ -1,0 +1,109 @@
+using Trellis.Core.Transport;
+
+namespace Trellis.Discovery;
+
+/// <summary>Outbound: each packet to a synthetic endpoint goes over its peer's best path.</summary>
+public sealed partial class DiscoveryBind
+{
+    // Per sending thread: the packets of one batch that go out through the socket, and their
+    // endpoints as the caller set them (restored after the send). Allocated once per thread.
+    [ThreadStatic]
+    private static PacketBuffer[]? t_direct;
+
+    [ThreadStatic]
+    private static Endpoint[]? t_saved;
+
+    private long _directSent;
+    private long _relaySent;
+    private long _relaySendDrops;
+    private long _noRoute;
+
+    /// <summary>Packets sent straight to a peer's proven endpoint.</summary>
+    public long DirectSent => Interlocked.Read(ref _directSent);
+
+    /// <summary>Packets handed to the relay.</summary>
+    public long RelaySent => Interlocked.Read(ref _relaySent);
+
+    /// <summary>Packets the relay would not take (not connected, queue full).</summary>
+    public long RelaySendDrops => Interlocked.Read(ref _relaySendDrops);
+
+    /// <summary>Packets to a synthetic endpoint of no current peer.</summary>
+    public long NoRouteDrops => Interlocked.Read(ref _noRoute);
+
+    public void Send(ReadOnlySpan<PacketBuffer> packets)
+    {
+        var direct = t_direct;
+        var saved = t_saved;
+        if (direct is null || saved is null || direct.Length < packets.Length)
+        {
+            direct = t_direct = new PacketBuffer[Math.Max(packets.Length, BatchSize)];
+            saved = t_saved = new Endpoint[direct.Length];
+        }
+
+        var table = _table;
+        var now = _time.GetTimestamp();
+        int n = 0, viaPath = 0;
+        foreach (var p in packets)
+        {
+            if (!SyntheticEndpoint.TryGetIndex(p.Endpoint, out var index))
+            {
+                // A real endpoint (a peer configured by hand): straight through.
+                saved[n] = p.Endpoint;
+                direct[n++] = p;
+                continue;
+            }
+
+            var peer = (uint)index < (uint)table.ByIndex.Length ? table.ByIndex[index] : null;
+            if (peer is null)
+            {
+                Interlocked.Increment(ref _noRoute);
+                continue;
+            }
+
+            var lastActive = peer.LastActive;
+            if (lastActive != now)
+            {
+                peer.LastActive = now;
+                if (now - lastActive > _idleTicks)
+                {
+                    // Traffic after a quiet spell: look for a direct path now, not at the next tick.
+                    StartRound(peer, full: true);
+                }
+            }
+
+            var path = peer.Direct;
+            if (path is not null && now < path.TrustedUntil)
+            {
+                saved[n] = p.Endpoint;
+                p.Endpoint = path.Endpoint;
+                direct[n++] = p;
+                viaPath++;
+            }
+            else if (_relay is { } relay && relay.TrySend(peer.NodeKey, p.Packet))
+            {
+                Interlocked.Increment(ref _relaySent);
+            }
+            else
+            {
+                Interlocked.Increment(ref _relaySendDrops);
+            }
+        }
+
+        if (n == 0)
+        {
+            return;
+        }
+
+        _inner.Send(direct.AsSpan(0, n));
+        for (var i = 0; i < n; i++)
+        {
+            direct[i].Endpoint = saved[i];
+            direct[i] = null!;
+        }
+
+        if (viaPath > 0)
+        {
+            Interlocked.Add(ref _directSent, viaPath);
+        }
+    }
+}

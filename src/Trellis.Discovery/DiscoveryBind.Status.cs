@@ -1,0 +1,77 @@
+using Trellis.Core.Keys;
+using Trellis.Core.Transport;
+using Trellis.Discovery.Messages;
+
+namespace Trellis.Discovery;
+
+/// <summary>What the node's status and <c>trellis ping</c> see.</summary>
+public sealed partial class DiscoveryBind
+{
+    public IReadOnlyList<PeerPathStatus> GetStatus() => _table.ByNodeKey.Values.Select(StatusOf).ToList();
+
+    public PeerPathStatus? GetStatus(Key nodeKey) => _table.ByNodeKey.TryGetValue(nodeKey, out var peer) ? StatusOf(peer) : null;
+
+    private PeerPathStatus StatusOf(PeerState peer)
+    {
+        var now = _time.GetTimestamp();
+        var region = RelayRegionOf(peer);
+        var code = _regionCodes.GetValueOrDefault(region);
+        lock (peer.Sync)
+        {
+            DateTimeOffset? lastPong = peer.LastPong == 0 ? null : _time.GetUtcNow() - _time.GetElapsedTime(peer.LastPong, now);
+            if (peer.Direct is { } d && now < d.TrustedUntil)
+            {
+                return new PeerPathStatus(peer.NodeKey, peer.Synthetic, "direct", d.Endpoint, region, code, d.Latency, lastPong);
+            }
+
+            var relayed = _relay is { IsAvailable: true };
+            return new PeerPathStatus(peer.NodeKey, peer.Synthetic, relayed ? "relay" : "none", null, region, code, relayed ? peer.RelayLatency : null, lastPong);
+        }
+    }
+
+    private int RelayRegionOf(PeerState peer) => peer.HomeRelay != 0 ? peer.HomeRelay : _relay?.RegionId ?? 0;
+
+    /// <summary>
+    /// Pings the peer on every path at once (each direct candidate and the relay) and returns the
+    /// first to answer; null when the peer is unknown. Waits until <paramref name="cancellationToken"/>.
+    /// </summary>
+    public async Task<PingResult?> PingAsync(Key nodeKey, CancellationToken cancellationToken)
+    {
+        if (!_table.ByNodeKey.TryGetValue(nodeKey, out var peer))
+        {
+            return null;
+        }
+
+        var waiter = new TaskCompletionSource<PingResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var now = _time.GetTimestamp();
+        var plan = new List<(Endpoint, DiscoTxId)>();
+        Key disco;
+        lock (peer.Sync)
+        {
+            disco = peer.DiscoKey;
+            peer.PlanPingsLocked(peer.Paths.Keys, now, plan);
+        }
+
+        var relayTx = DiscoTxId.New();
+        try
+        {
+            foreach (var (e, tx) in plan)
+            {
+                SendPing(peer, disco, e, now, waiter, tx);
+            }
+
+            SendPing(peer, disco, null, now, waiter, relayTx);
+            using var registration = cancellationToken.Register(() => waiter.TrySetCanceled(cancellationToken));
+            return await waiter.Task.ConfigureAwait(false);
+        }
+        finally
+        {
+            foreach (var (_, tx) in plan)
+            {
+                _pending.TryRemove(tx, out _);
+            }
+
+            _pending.TryRemove(relayTx, out _);
+        }
+    }
+}

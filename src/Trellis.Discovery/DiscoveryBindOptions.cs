@@ -1,0 +1,28 @@
+using Microsoft.Extensions.Logging;
+using Trellis.Core.Keys;
+using Trellis.Core.Transport;
+
+namespace Trellis.Discovery;
+
+/// <summary>A packet that is STUN, handed on (e.g. to the netcheck client sharing the socket).</summary>
+public delegate void StunPacketHandler(ReadOnlySpan<byte> packet, Endpoint source);
+
+public sealed record DiscoveryBindOptions
+{
+    /// <summary>This node's WireGuard public key (sent in pings so peers can check who they reach).</summary>
+    public required Key NodePublicKey { get; init; }
+
+    /// <summary>This node's disco private key.</summary>
+    public required Key DiscoPrivateKey { get; init; }
+
+    /// <summary>
+    /// Where the bind sends itself a wake-up datagram when a relayed packet arrives while Receive
+    /// waits on the socket: this address and the bound port. Loopback for a real socket; tests on
+    /// the in-memory network pass the bind's own address.
+    /// </summary>
+    public UInt128 WakeAddress { get; init; } = ((UInt128)0xffff << 32) | 0x7f000001;
+
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    public ILogger? Logger { get; init; }
+}

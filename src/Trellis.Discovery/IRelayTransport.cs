@@ -1,0 +1,25 @@
+using Trellis.Core.Keys;
+
+namespace Trellis.Discovery;
+
+/// <summary>A packet from a relay; <paramref name="packet"/> is valid only during the call.</summary>
+public delegate void RelayReceiver(Key source, ReadOnlySpan<byte> packet);
+
+/// <summary>
+/// What <see cref="DiscoveryBind"/> needs of the relays: send opaque bytes to a node key, and be
+/// told of bytes that arrive. <see cref="RelayClientTransport"/> adapts a <c>RelayClient</c>.
+/// </summary>
+public interface IRelayTransport
+{
+    /// <summary>The relay region packets go through (for status); 0 when unknown.</summary>
+    int RegionId { get; }
+
+    /// <summary>True while connected (a send may succeed).</summary>
+    bool IsAvailable { get; }
+
+    /// <summary>Queues a packet without waiting; false (dropped) when it cannot. Never throws.</summary>
+    bool TrySend(Key nodeKey, ReadOnlySpan<byte> packet);
+
+    /// <summary>Sets who receives; called from the transport's own thread, one packet at a time.</summary>
+    void SetReceiver(RelayReceiver? receiver);
+}

@@ -1,0 +1,45 @@
+using Trellis.Core.Keys;
+using Trellis.Core.Transport;
+
+namespace Trellis.Discovery.Messages;
+
+public enum DiscoMessageType : byte
+{
+    Ping = 1,
+    Pong = 2,
+    CallMeMaybe = 3,
+}
+
+/// <summary>
+/// One decoded discovery message. Ping: <see cref="TxId"/> and the sender's <see cref="NodeKey"/>;
+/// Pong: <see cref="TxId"/> and the <see cref="Observed"/> source the ping came from;
+/// CallMeMaybe: the sender's candidate <see cref="Endpoints"/>.
+/// </summary>
+public readonly struct DiscoMessage
+{
+    private DiscoMessage(DiscoMessageType type, DiscoTxId txId, Key nodeKey, Endpoint observed, Endpoint[]? endpoints)
+    {
+        Type = type;
+        TxId = txId;
+        NodeKey = nodeKey;
+        Observed = observed;
+        Endpoints = endpoints ?? [];
+    }
+
+    public DiscoMessageType Type { get; }
+
+    public DiscoTxId TxId { get; }
+
+    public Key NodeKey { get; }
+
+    public Endpoint Observed { get; }
+
+    public IReadOnlyList<Endpoint> Endpoints { get; }
+
+    public static DiscoMessage Ping(DiscoTxId txId, Key nodeKey) => new(DiscoMessageType.Ping, txId, nodeKey, default, null);
+
+    public static DiscoMessage Pong(DiscoTxId txId, Endpoint observed) => new(DiscoMessageType.Pong, txId, default, observed, null);
+
+    public static DiscoMessage CallMeMaybe(IEnumerable<Endpoint> endpoints) =>
+        new(DiscoMessageType.CallMeMaybe, default, default, default, endpoints.Take(DiscoCodec.MaxEndpoints).ToArray());
+}

@@ -1,0 +1,54 @@
+using Trellis.Core.Keys;
+using Trellis.Relay.Client;
+using Trellis.Relay.Protocol;
+
+namespace Trellis.Discovery;
+
+/// <summary>The thin adapter over one <see cref="RelayClient"/>: a pump hands its packets to the receiver.</summary>
+public sealed class RelayClientTransport : IRelayTransport, IAsyncDisposable
+{
+    private readonly RelayClient _client;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _pump;
+    private volatile RelayReceiver? _receiver;
+
+    public RelayClientTransport(RelayClient client, int regionId)
+    {
+        _client = client;
+        RegionId = regionId;
+        _pump = Task.Run(PumpAsync);
+    }
+
+    public int RegionId { get; }
+
+    public bool IsAvailable => _client.IsConnected;
+
+    public bool TrySend(Key nodeKey, ReadOnlySpan<byte> packet) =>
+        packet.Length <= RelayProtocol.MaxPacketSize && _client.TrySend(nodeKey, packet);
+
+    public void SetReceiver(RelayReceiver? receiver) => _receiver = receiver;
+
+    private async Task PumpAsync()
+    {
+        try
+        {
+            await foreach (var packet in _client.Packets.ReadAllAsync(_stop.Token).ConfigureAwait(false))
+            {
+                using (packet)
+                {
+                    _receiver?.Invoke(packet.Source, packet.Span);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _pump.ConfigureAwait(false);
+        _stop.Dispose();
+    }
+}

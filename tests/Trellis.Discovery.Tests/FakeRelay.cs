@@ -1,0 +1,66 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Trellis.Core.Keys;
+
+namespace Trellis.Discovery.Tests;
+
+/// <summary>An in-process relay: delivers asynchronously (like a real one) between <see cref="FakeRelayTransport"/>s.</summary>
+internal sealed class FakeRelay
+{
+    private readonly ConcurrentDictionary<Key, FakeRelayTransport> _clients = new();
+
+    public bool Up { get; set; } = true;
+
+    public long Forwarded;
+
+    public FakeRelayTransport Connect(Key nodeKey, int region = 900)
+    {
+        var t = new FakeRelayTransport(this, nodeKey, region);
+        _clients[nodeKey] = t;
+        return t;
+    }
+
+    internal bool Forward(Key source, Key destination, ReadOnlySpan<byte> packet)
+    {
+        if (!Up || !_clients.TryGetValue(destination, out var to))
+        {
+            return false;
+        }
+
+        Interlocked.Increment(ref Forwarded);
+        return to.Inbox.Writer.TryWrite((source, packet.ToArray()));
+    }
+}
+
+internal sealed class FakeRelayTransport : IRelayTransport
+{
+    private readonly FakeRelay _relay;
+    private readonly Key _self;
+    private RelayReceiver? _receiver;
+
+    public FakeRelayTransport(FakeRelay relay, Key self, int region)
+    {
+        _relay = relay;
+        _self = self;
+        RegionId = region;
+        _ = Task.Run(PumpAsync);
+    }
+
+    public Channel<(Key, byte[])> Inbox { get; } = Channel.CreateUnbounded<(Key, byte[])>();
+
+    public int RegionId { get; }
+
+    public bool IsAvailable => _relay.Up;
+
+    public bool TrySend(Key nodeKey, ReadOnlySpan<byte> packet) => _relay.Forward(_self, nodeKey, packet);
+
+    public void SetReceiver(RelayReceiver? receiver) => Volatile.Write(ref _receiver, receiver);
+
+    private async Task PumpAsync()
+    {
+        await foreach (var (source, data) in Inbox.Reader.ReadAllAsync())
+        {
+            Volatile.Read(ref _receiver)?.Invoke(source, data);
+        }
+    }
+}

@@ -1,0 +1,104 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Trellis.Core.Keys;
+using Trellis.Core.Transport;
+using Trellis.Core.Transport.InMemory;
+using Trellis.Crypto;
+
+namespace Trellis.Discovery.Tests;
+
+/// <summary>A DiscoveryBind on an in-memory network with a receive thread collecting what it passes up.</summary>
+internal sealed class TestNode : IDisposable
+{
+    private readonly Thread _receiver;
+
+    public TestNode(InMemoryNetwork network, string address, IRelayTransport? relay, TimeProvider time, Key? nodePrivate = null)
+    {
+        NodePrivate = nodePrivate ?? X25519.GeneratePrivateKey();
+        NodeKey = X25519.PublicKey(NodePrivate);
+        DiscoPrivate = X25519.GeneratePrivateKey();
+        var ep = Endpoint.FromIPEndPoint(new IPEndPoint(IPAddress.Parse(address), 0));
+        Inner = network.CreateBind(ep);
+        Bind = new DiscoveryBind(Inner, relay, new DiscoveryBindOptions
+        {
+            NodePublicKey = NodeKey,
+            DiscoPrivateKey = DiscoPrivate,
+            WakeAddress = ep.Address,
+            Time = time,
+        });
+        Bind.Open(0);
+        _receiver = new Thread(ReceiveLoop) { IsBackground = true, Name = "receive " + address };
+        _receiver.Start();
+    }
+
+    public Key NodePrivate { get; }
+
+    public Key NodeKey { get; }
+
+    public Key DiscoPrivate { get; }
+
+    public InMemoryBind Inner { get; }
+
+    public DiscoveryBind Bind { get; }
+
+    public Endpoint Local => Inner.LocalEndpoint;
+
+    public ConcurrentQueue<(Endpoint Source, byte[] Data)> Received { get; } = new();
+
+    public DiscoPeer AsPeer(int homeRelay = 900) => new(NodeKey, Bind.DiscoPublicKey, [Local], homeRelay);
+
+    /// <summary>Sends WireGuard-looking packets (type 4, three zeros, a counter) to a peer's synthetic endpoint.</summary>
+    public void SendWireGuard(Key peer, int count = 1)
+    {
+        var to = Bind.SyntheticEndpointOf(peer) ?? throw new InvalidOperationException("unknown peer");
+        var batch = PacketBuffer.AllocateBatch(count);
+        for (var i = 0; i < count; i++)
+        {
+            batch[i].Data[0] = 4;
+            batch[i].Data.AsSpan(1, 3).Clear();
+            batch[i].Data[4] = (byte)i;
+            batch[i].Length = 100;
+            batch[i].Endpoint = to;
+        }
+
+        Bind.Send(batch);
+    }
+
+    private void ReceiveLoop()
+    {
+        var batch = PacketBuffer.AllocateBatch(Bind.BatchSize);
+        while (true)
+        {
+            var n = Bind.Receive(batch);
+            if (n == 0)
+            {
+                return;
+            }
+
+            for (var i = 0; i < n; i++)
+            {
+                Received.Enqueue((batch[i].Endpoint, batch[i].Packet.ToArray()));
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        Bind.Dispose();
+        _receiver.Join(TimeSpan.FromSeconds(5));
+    }
+
+    public static async Task WaitForAsync(Func<bool> condition, string what, int timeoutMs = 5000)
+    {
+        var start = Environment.TickCount64;
+        while (!condition())
+        {
+            if (Environment.TickCount64 - start > timeoutMs)
+            {
+                Assert.Fail("timed out waiting for " + what);
+            }
+
+            await Task.Delay(5);
+        }
+    }
+}
