@@ -258,6 +258,8 @@ public sealed class NodeVerbTests : IDisposable
 
         public ushort ListenPort => 41641;
 
+        public IReadOnlyList<string> PublicEndpoints => [];
+
         public NetMap? Last => _last;
 
         public IReadOnlyList<PeerStatus> Paths { get; set; } = [];
@@ -271,5 +273,9 @@ public sealed class NodeVerbTests : IDisposable
         public EngineStatus Status() => new(Paths);
 
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+#pragma warning disable CS0067 // never raised: this engine has no public endpoints to find
+        public event Action? PublicEndpointsChanged;
+#pragma warning restore CS0067
     }
 }

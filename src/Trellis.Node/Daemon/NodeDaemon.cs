@@ -139,8 +139,13 @@ public sealed partial class NodeDaemon : ILocalApiBackend, IAsyncDisposable
         }
     }
 
-    private IEngine CreateEngine() => _options.EngineFactory(new EngineFactoryArgs(
-        _state.NodeKey, _state.DiscoKey, _options.TunName, _options.ListenPort, _options.LoggerFactory, _options.Time));
+    private IEngine CreateEngine()
+    {
+        var engine = _options.EngineFactory(new EngineFactoryArgs(
+            _state.NodeKey, _state.DiscoKey, _options.TunName, _options.ListenPort, _options.LoggerFactory, _options.Time));
+        engine.PublicEndpointsChanged += RefreshEndpoints;
+        return engine;
+    }
 
     private async Task RestoreCachedMapAsync()
     {
@@ -318,8 +323,9 @@ public sealed partial class NodeDaemon : ILocalApiBackend, IAsyncDisposable
         _state.SavePrefs(prefs);
     }
 
+    /// <summary>Public endpoints (STUN through the node's own socket) first, then its interface addresses.</summary>
     private IReadOnlyList<string> GatherEndpoints() =>
-        LocalEndpoints.Gather(_engine?.ListenPort ?? 0, _options.TunName, _applied?.OverlayPrefixes);
+        [.. (_engine?.PublicEndpoints ?? []).Concat(LocalEndpoints.Gather(_engine?.ListenPort ?? 0, _options.TunName, _applied?.OverlayPrefixes)).Distinct()];
 
     private void WatchEndpoints()
     {

@@ -28,6 +28,12 @@ public sealed record EngineOptions
     /// <summary>The node's X25519 private key (its public key is the NodeKey peers know it by).</summary>
     public required Key PrivateKey { get; init; }
 
+    /// <summary>
+    /// The node's disco private key: with it, peers are reached through discovery (proven direct paths,
+    /// else the home relay); without it, at the first endpoint the map lists (a plain WireGuard mesh).
+    /// </summary>
+    public Key? DiscoPrivateKey { get; init; }
+
     public int Mtu { get; init; } = DefaultMtu;
 
     public TimeProvider Time { get; init; } = TimeProvider.System;

@@ -17,4 +17,10 @@ public interface IEngine : IAsyncDisposable
 
     /// <summary>Per-peer counters and paths, for `trellis status`.</summary>
     EngineStatus Status();
+
+    /// <summary>This node's endpoints as seen from outside (STUN through its own socket), ip:port.</summary>
+    IReadOnlyList<string> PublicEndpoints { get; }
+
+    /// <summary>Raised when <see cref="PublicEndpoints"/> changed, so the node reports them to the control server.</summary>
+    event Action? PublicEndpointsChanged;
 }

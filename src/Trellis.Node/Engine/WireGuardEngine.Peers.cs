@@ -47,7 +47,7 @@ public sealed partial class WireGuardEngine
 
             // Only when the map's choice changes: the device's endpoint also follows the peer when it
             // roams, and an unrelated map must not pull it back.
-            if (p.Endpoint is { } endpoint && applied.ChosenEndpoint != endpoint)
+            if (EndpointFor(p.Key, p.Endpoint) is { } endpoint && applied.ChosenEndpoint != endpoint)
             {
                 applied.Peer.SetEndpoint(endpoint);
                 applied.ChosenEndpoint = endpoint;

@@ -20,12 +20,22 @@ public sealed partial class WireGuardEngine
             var peer = applied.Peer;
             var endpoint = peer.Endpoint;
             var handshake = peer.LastHandshake;
+            var path = PathOf(handshake, endpoint is not null, now);
+            string? relay = null;
+            if (_discovery?.GetStatus(applied.Key) is { } discovered)
+            {
+                // The tunnel's freshness from WireGuard, the way it travels from discovery.
+                path = path == "none" ? "none" : discovered.Path;
+                endpoint = discovered.DirectEndpoint;
+                relay = discovered.Path == "relay" ? discovered.RelayCode : null;
+            }
+
             result[i] = new PeerStatus(
                 applied.Id,
                 applied.Key.ToBase64(),
-                PathOf(handshake, endpoint is not null, now),
+                path,
                 endpoint?.ToString(),
-                Relay: null,
+                relay,
                 handshake,
                 peer.RxBytes,
                 peer.TxBytes);

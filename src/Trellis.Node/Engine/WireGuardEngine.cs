@@ -2,6 +2,8 @@ using System.Net;
 using Microsoft.Extensions.Logging;
 using Trellis.Core.Keys;
 using Trellis.Core.Transport;
+using Trellis.Discovery;
+using Trellis.Net.Stun;
 using Trellis.Net;
 using Trellis.WireGuard;
 
@@ -66,6 +68,7 @@ public sealed partial class WireGuardEngine : IEngine
         }
 
         _os = os;
+        _privateKey = options.PrivateKey;
         _logger = options.LoggerFactory.CreateLogger<WireGuardEngine>();
         _time = options.Time;
         _mtu = options.Mtu;
@@ -75,6 +78,29 @@ public sealed partial class WireGuardEngine : IEngine
         try
         {
             bind = options.CreateBind?.Invoke() ?? new UdpBind();
+            if (options.DiscoPrivateKey is { } discoKey)
+            {
+                _relay = new SwitchableRelayTransport();
+                _discovery = new DiscoveryBind(bind, _relay, new DiscoveryBindOptions
+                {
+                    NodePublicKey = Crypto.X25519.PublicKey(options.PrivateKey),
+                    DiscoPrivateKey = discoKey,
+                    Time = options.Time,
+                    Logger = options.LoggerFactory.CreateLogger<DiscoveryBind>(),
+                });
+                bind = _discovery;
+                var discovery = _discovery;
+                _stun = new StunClient(
+                    (datagram, destination, _) =>
+                    {
+                        discovery.SendRaw(destination, datagram.Span);
+                        return ValueTask.CompletedTask;
+                    },
+                    options.Time);
+                var stun = _stun;
+                _discovery.StunHandler = (packet, source) => stun.HandleDatagram(packet, source);
+            }
+
             device = new Device(_tun, bind, options.Device, options.Time);
             device.SetPrivateKey(options.PrivateKey);
             device.SetListenPort(options.ListenPort);
@@ -131,7 +157,9 @@ public sealed partial class WireGuardEngine : IEngine
             ConfigureLink(failures);
             ApplyAddresses(plan.Addresses, failures);
 
-            // Peers before routes, so traffic the new routes bring in finds its peer.
+            // Peers before routes, so traffic the new routes bring in finds its peer; discovery before
+            // peers, so each new peer already has its synthetic endpoint.
+            ApplyDiscovery(map);
             ApplyPeers(plan.Peers);
             ApplyRoutes(plan.Routes, failures);
             _router.Apply(plan.SubnetRouter, failures);
@@ -170,6 +198,7 @@ public sealed partial class WireGuardEngine : IEngine
                 applied.StopKeepaliveTimer();
             }
 
+            await StopDiscoveryAsync().ConfigureAwait(false);
             _device.Failed -= OnDeviceFailed;
             _device.Dispose();
             _bind.Dispose();

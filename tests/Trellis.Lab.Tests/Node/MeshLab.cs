@@ -74,10 +74,10 @@ public sealed class MeshLab : IAsyncDisposable
         return result.EnsureSuccess();
     }
 
-    /// <summary>A host on the shared segment running `trellis daemon`, not yet up.</summary>
-    public async Task<LabNode> AddNodeAsync(string name)
+    /// <summary>A host running `trellis daemon`, not yet up: on the shared segment, or behind <paramref name="router"/>.</summary>
+    public async Task<LabNode> AddNodeAsync(string name, NatRouter? router = null)
     {
-        var host = await Lab.AddPublicHostAsync();
+        var host = router is null ? await Lab.AddPublicHostAsync() : await router.AddHostAsync();
         var node = new LabNode(this, host, name, Path.Combine(_directory, name));
         Directory.CreateDirectory(node.StateDirectory);
         await node.StartDaemonAsync();

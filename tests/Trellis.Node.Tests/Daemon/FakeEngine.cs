@@ -16,6 +16,16 @@ internal sealed class FakeEngine : IEngine
 
     public ushort ListenPort => 41641;
 
+    public IReadOnlyList<string> PublicEndpoints { get; set; } = [];
+
+    public event Action? PublicEndpointsChanged;
+
+    public void ChangePublicEndpoints(params string[] endpoints)
+    {
+        PublicEndpoints = endpoints;
+        PublicEndpointsChanged?.Invoke();
+    }
+
     public bool Disposed { get; private set; }
 
     public IReadOnlyList<PeerStatus> Paths { get; set; } = [];

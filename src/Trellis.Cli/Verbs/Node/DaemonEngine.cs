@@ -20,6 +20,7 @@ internal static class DaemonEngine
                 TunName = args.TunName,
                 ListenPort = (ushort)args.ListenPort,
                 PrivateKey = args.NodePrivateKey,
+                DiscoPrivateKey = args.DiscoPrivateKey,
                 Time = args.Time,
                 LoggerFactory = args.LoggerFactory,
             },

@@ -1,0 +1,238 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Trellis.Core.Control;
+using Trellis.Core.Keys;
+using Trellis.Core.Transport;
+using Trellis.Discovery;
+using Trellis.Net.Stun;
+using Trellis.Relay.Client;
+
+namespace Trellis.Node.Engine;
+
+/// <summary>
+/// Paths to peers when discovery is on: every peer sits at one synthetic endpoint of the
+/// <see cref="DiscoveryBind"/>, which sends over a proven direct path or the home relay. The engine
+/// connects to the home relay of the map and learns its own public endpoints with STUN through the
+/// WireGuard socket itself, so what it reports is the mapping peers will really meet.
+/// </summary>
+public sealed partial class WireGuardEngine
+{
+    /// <summary>Re-STUN about this often (jittered), to notice a NAT mapping that changed.</summary>
+    public static readonly TimeSpan StunInterval = TimeSpan.FromSeconds(20);
+
+    private readonly DiscoveryBind? _discovery;
+    private readonly SwitchableRelayTransport? _relay;
+    private readonly Key _privateKey;
+    private readonly StunClient? _stun;
+    private readonly CancellationTokenSource _stop = new();
+
+    // guarded by _gate
+    private RelayNode? _homeRelay;
+    private RelayClient? _relayClient;
+    private RelayClientTransport? _relayTransport;
+    private RelayMap _relayMap = new();
+    private Task? _stunLoop;
+
+    // written by the STUN loop, read by anyone
+    private volatile IReadOnlyList<string> _publicEndpoints = [];
+
+    /// <summary>Raised when STUN finds this node's public endpoints changed (push them to the control server).</summary>
+    public event Action? PublicEndpointsChanged;
+
+    /// <inheritdoc/>
+    public IReadOnlyList<string> PublicEndpoints => _publicEndpoints;
+
+    /// <summary>Pings a peer on every path at once; the first answer says which path works and how fast. Null: no such peer.</summary>
+    public Task<PingResult?> PingAsync(Key nodeKey, CancellationToken cancellationToken) =>
+        _discovery is null ? Task.FromResult<PingResult?>(null) : _discovery.PingAsync(nodeKey, cancellationToken);
+
+    /// <summary>The peers as discovery needs them, then each peer's synthetic endpoint for WireGuard. Called with _gate held.</summary>
+    private void ApplyDiscovery(NetMap map)
+    {
+        if (_discovery is null)
+        {
+            return;
+        }
+
+        var peers = new List<DiscoPeer>(map.Peers.Count);
+        foreach (var info in map.Peers.Values)
+        {
+            if (Key.TryParseBase64(info.NodeKey, out var nodeKey) && Key.TryParseBase64(info.DiscoKey, out var discoKey))
+            {
+                peers.Add(new DiscoPeer(nodeKey, discoKey, ParseEndpoints(info.Endpoints), info.HomeRelay));
+            }
+        }
+
+        _discovery.SetLocalEndpoints(ParseEndpoints(map.Self.Endpoints));
+        _discovery.SetRelayMap(map.RelayMap);
+        _discovery.SetPeers(peers);
+        _relayMap = map.RelayMap;
+        SwitchHomeRelay(map.RelayMap);
+        _stunLoop ??= map.RelayMap.Regions.Count > 0 ? Task.Run(StunLoopAsync) : null;
+    }
+
+    /// <summary>The endpoint WireGuard is given for a peer: its synthetic one when discovery is on.</summary>
+    private Endpoint? EndpointFor(Key nodeKey, Endpoint? planned) =>
+        _discovery is null ? planned : _discovery.SyntheticEndpointOf(nodeKey) ?? planned;
+
+    /// <summary>The home relay: the first node of the lowest region id (netcheck's preferred region comes later).</summary>
+    private void SwitchHomeRelay(RelayMap map)
+    {
+        var home = map.Regions.OrderBy(r => r.Id).FirstOrDefault(r => r.Nodes.Count > 0);
+        var node = home?.Nodes[0];
+        if (node == _homeRelay)
+        {
+            return;
+        }
+
+        _homeRelay = node;
+        var oldClient = _relayClient;
+        var oldTransport = _relayTransport;
+        _relayClient = null;
+        _relayTransport = null;
+        if (node is not null)
+        {
+            _relayClient = new RelayClient(new RelayClientOptions { Url = node.RelayUri(), PrivateKey = _privateKey }, _time, _logger);
+            _relayTransport = new RelayClientTransport(_relayClient, home!.Id);
+            _relayClient.Start();
+            LogHomeRelay(_logger, home.Code, node.RelayUri().ToString());
+        }
+
+        _relay!.Switch(_relayTransport);
+        _ = CloseRelayAsync(oldClient, oldTransport);
+    }
+
+    private static async Task CloseRelayAsync(RelayClient? client, RelayClientTransport? transport)
+    {
+        if (transport is not null)
+        {
+            await transport.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (client is not null)
+        {
+            await client.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task StunLoopAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            var found = new List<string>();
+            foreach (var target in StunTargets(_relayMap))
+            {
+                try
+                {
+                    using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+                    timeout.CancelAfter(TimeSpan.FromSeconds(3));
+                    var answer = await _stun!.QueryAsync(target, new StunQueryOptions { Timeout = TimeSpan.FromSeconds(3) }, timeout.Token).ConfigureAwait(false);
+                    if (answer.MappedEndpoint is { } mapped && !found.Contains(mapped.ToString()))
+                    {
+                        found.Add(mapped.ToString());
+                    }
+                }
+                catch (OperationCanceledException) when (!_stop.IsCancellationRequested)
+                {
+                    // this server did not answer; the others may
+                }
+            }
+
+            if (!found.SequenceEqual(_publicEndpoints))
+            {
+                _publicEndpoints = found;
+                LogPublicEndpoints(_logger, string.Join(", ", found));
+                PublicEndpointsChanged?.Invoke();
+            }
+
+            var jitter = TimeSpan.FromMilliseconds(Random.Shared.Next(0, 6000));
+            try
+            {
+                await Task.Delay(StunInterval + jitter, _time, _stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>One STUN server per region and family, by the addresses the map gives (host names resolved).</summary>
+    private static IEnumerable<Endpoint> StunTargets(RelayMap map)
+    {
+        foreach (var region in map.Regions)
+        {
+            var node = region.Nodes.FirstOrDefault(n => n.StunPort > 0);
+            if (node is null)
+            {
+                continue;
+            }
+
+            var addresses = new List<IPAddress>();
+            foreach (var text in new[] { node.IPv4, node.IPv6, node.Host })
+            {
+                if (text is not null && IPAddress.TryParse(text.Trim('[', ']'), out var address) && !addresses.Contains(address))
+                {
+                    addresses.Add(address);
+                }
+            }
+
+            if (addresses.Count == 0)
+            {
+                try
+                {
+                    addresses.AddRange(Dns.GetHostAddresses(node.Host).Where(a => a.AddressFamily is AddressFamily.InterNetwork or AddressFamily.InterNetworkV6));
+                }
+                catch (SocketException)
+                {
+                    continue; // unresolvable now; the next round tries again
+                }
+            }
+
+            foreach (var family in new[] { AddressFamily.InterNetworkV6, AddressFamily.InterNetwork })
+            {
+                if (addresses.FirstOrDefault(a => a.AddressFamily == family) is { } address)
+                {
+                    yield return Endpoint.FromIPEndPoint(new IPEndPoint(address, node.StunPort));
+                }
+            }
+        }
+    }
+
+    private static List<Endpoint> ParseEndpoints(IReadOnlyList<string> texts)
+    {
+        var endpoints = new List<Endpoint>(texts.Count);
+        foreach (var text in texts)
+        {
+            if (Endpoint.TryParse(text, out var endpoint))
+            {
+                endpoints.Add(endpoint);
+            }
+        }
+
+        return endpoints;
+    }
+
+    private async Task StopDiscoveryAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        if (_stunLoop is not null)
+        {
+            await _stunLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        _relay?.Switch(null);
+        await CloseRelayAsync(_relayClient, _relayTransport).ConfigureAwait(false);
+        if (_stun is not null)
+        {
+            await _stun.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "home relay {Region} at {Url}")]
+    private static partial void LogHomeRelay(ILogger logger, string region, string url);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "public endpoints by STUN: {Endpoints}")]
+    private static partial void LogPublicEndpoints(ILogger logger, string endpoints);
+}
