@@ -30,6 +30,7 @@ public static class CommandLine
         root.Subcommands.Add(Verbs.Node.DownVerb.BuildDown());
         root.Subcommands.Add(Verbs.Node.DownVerb.BuildLogout());
         root.Subcommands.Add(Verbs.Node.StatusVerb.Build());
+        root.Subcommands.Add(Verbs.Node.PingVerb.Build());
         return root;
     }
 

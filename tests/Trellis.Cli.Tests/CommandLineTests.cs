@@ -19,6 +19,7 @@ public class CommandLineTests
     [InlineData("stun")]
     [InlineData("netcheck")]
     [InlineData("relay")]
+    [InlineData("ping")]
     public void Help_is_available_everywhere(params string[] verb)
     {
         var (code, output, _) = Run([.. verb, "--help"]);

@@ -151,6 +151,28 @@ public sealed class NodeVerbTests : IDisposable
     }
 
     [Fact]
+    public async Task Ping_names_the_path_that_answered_and_an_unknown_peer_is_a_usage_error()
+    {
+        var (self, peer) = (Peer(1, "me"), Peer(2, "laptop"));
+        var unreachable = $"http://127.0.0.1:{UnusedPort()}/";
+        using (var state = Trellis.Node.State.StateDirectory.Open(StateDirectory))
+        {
+            state.SavePrefs(new NodePrefs { ServerUrl = unreachable, WantUp = true });
+            state.SaveMap(new NetMap { Self = self, Peers = new[] { peer }.ToImmutableDictionary(p => p.Id) }, unreachable, DateTimeOffset.UtcNow);
+        }
+
+        await using var daemon = await StartDaemonAsync();
+        var (code, output, error) = await RunAsync("ping", "laptop", "-c", "1", "--socket", Socket);
+        Assert.True(code == 0, error);
+        Assert.Contains("pong from laptop", output, StringComparison.Ordinal);
+        Assert.Contains("via relay default in 3.0 ms", output, StringComparison.Ordinal);
+
+        (code, _, error) = await RunAsync("ping", "nobody", "-c", "1", "--socket", Socket);
+        Assert.Equal(2, code);
+        Assert.Contains("no peer is called or has the address 'nobody'", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Up_down_and_logout_against_a_real_server()
     {
         var dir = Directory.CreateTempSubdirectory("trellis-node-cli-server-").FullName;
@@ -259,6 +281,9 @@ public sealed class NodeVerbTests : IDisposable
         public ushort ListenPort => 41641;
 
         public IReadOnlyList<string> PublicEndpoints => [];
+
+        public Task<EnginePing?> PingAsync(string nodeKey, CancellationToken cancellationToken) =>
+            Task.FromResult<EnginePing?>(new EnginePing("relay", null, "default", TimeSpan.FromMilliseconds(3)));
 
         public NetMap? Last => _last;
 

@@ -88,6 +88,47 @@ public sealed partial class NodeDaemon : ILocalApiBackend, IAsyncDisposable
         }
     }
 
+    /// <summary>One discovery ping to a peer named by hostname, overlay address or node key.</summary>
+    public async Task<PingResponse> PingAsync(PingRequest request, CancellationToken cancellationToken)
+    {
+        var map = _applied ?? throw new LocalApiException(LocalApiErrors.Invalid, "this node has no peers yet: run `trellis up` first");
+        var wanted = request.Peer.Trim();
+        var peer = map.Peers.Values.FirstOrDefault(p =>
+            string.Equals(p.Name, wanted, StringComparison.OrdinalIgnoreCase) ||
+            p.NodeKey == wanted ||
+            p.Addresses.Any(a => a.Split('/')[0] == wanted))
+            ?? throw new LocalApiException(LocalApiErrors.Invalid, $"no peer is called or has the address '{wanted}'; `trellis status` lists them");
+        var engine = _engine ?? throw new LocalApiException(LocalApiErrors.Failed, "the data plane is not running");
+        if (request.TimeoutMs is < 1 or > 60_000)
+        {
+            throw new LocalApiException(LocalApiErrors.Invalid, "the ping timeout must be between 1 ms and 60 s");
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromMilliseconds(request.TimeoutMs));
+        EnginePing? answer;
+        try
+        {
+            answer = await engine.PingAsync(peer.NodeKey, timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            answer = null;
+        }
+
+        return answer is null
+            ? throw new LocalApiException(LocalApiErrors.Timeout, $"no answer from {peer.Name} within {request.TimeoutMs} ms")
+            : new PingResponse
+            {
+                Hostname = peer.Name,
+                Address = peer.Addresses.FirstOrDefault()?.Split('/')[0] ?? "",
+                Path = answer.Path,
+                Endpoint = answer.Endpoint,
+                Relay = answer.Relay,
+                LatencyMs = answer.RoundTrip.TotalMilliseconds,
+            };
+    }
+
     /// <summary>Measures connectivity against the relays and STUN servers of the current map.</summary>
     public async Task<Trellis.Net.Netcheck.NetcheckReport> NetcheckAsync(CancellationToken cancellationToken)
     {

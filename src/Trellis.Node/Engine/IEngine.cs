@@ -18,6 +18,9 @@ public interface IEngine : IAsyncDisposable
     /// <summary>Per-peer counters and paths, for `trellis status`.</summary>
     EngineStatus Status();
 
+    /// <summary>A discovery-level ping to a peer on every path at once: the first path that answers, or null (unknown peer, or no paths).</summary>
+    Task<EnginePing?> PingAsync(string nodeKey, CancellationToken cancellationToken);
+
     /// <summary>This node's endpoints as seen from outside (STUN through its own socket), ip:port.</summary>
     IReadOnlyList<string> PublicEndpoints { get; }
 

@@ -43,9 +43,23 @@ public sealed partial class WireGuardEngine
     /// <inheritdoc/>
     public IReadOnlyList<string> PublicEndpoints => _publicEndpoints;
 
-    /// <summary>Pings a peer on every path at once; the first answer says which path works and how fast. Null: no such peer.</summary>
-    public Task<PingResult?> PingAsync(Key nodeKey, CancellationToken cancellationToken) =>
-        _discovery is null ? Task.FromResult<PingResult?>(null) : _discovery.PingAsync(nodeKey, cancellationToken);
+    /// <inheritdoc/>
+    public async Task<EnginePing?> PingAsync(string nodeKey, CancellationToken cancellationToken)
+    {
+        if (_discovery is null || !Key.TryParseBase64(nodeKey, out var key))
+        {
+            return null;
+        }
+
+        var answer = await _discovery.PingAsync(key, cancellationToken).ConfigureAwait(false);
+        return answer is null
+            ? null
+            : new EnginePing(
+                answer.Path,
+                answer.Path == "direct" ? answer.Endpoint?.ToString() : null,
+                answer.Path == "relay" ? _relayMap.Regions.FirstOrDefault(r => r.Id == answer.RelayRegion)?.Code ?? answer.RelayRegion.ToString(System.Globalization.CultureInfo.InvariantCulture) : null,
+                answer.RoundTrip);
+    }
 
     /// <summary>The peers as discovery needs them, then each peer's synthetic endpoint for WireGuard. Called with _gate held.</summary>
     private void ApplyDiscovery(NetMap map)

@@ -11,6 +11,9 @@ public interface ILocalApiBackend
 
     Task<StatusResponse> LogoutAsync(CancellationToken cancellationToken);
 
+    /// <summary>One discovery ping to a peer; a peer that does not answer in time is a <see cref="LocalApiErrors.Timeout"/>.</summary>
+    Task<PingResponse> PingAsync(PingRequest request, CancellationToken cancellationToken);
+
     /// <summary>A netcheck against the relays of the node's current map.</summary>
     Task<Trellis.Net.Netcheck.NetcheckReport> NetcheckAsync(CancellationToken cancellationToken);
 }

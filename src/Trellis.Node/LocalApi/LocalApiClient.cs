@@ -59,6 +59,12 @@ public sealed class LocalApiClient : IDisposable
     public async Task<StatusResponse> LogoutAsync(CancellationToken cancellationToken) =>
         Parse(await SendAsync(HttpMethod.Post, "v1/logout", null, cancellationToken).ConfigureAwait(false), LocalApiJsonContext.Default.StatusResponse);
 
+    public async Task<PingResponse> PingAsync(PingRequest request, CancellationToken cancellationToken)
+    {
+        var body = new StringContent(JsonSerializer.Serialize(request, LocalApiJsonContext.Default.PingRequest), Encoding.UTF8, "application/json");
+        return Parse(await SendAsync(HttpMethod.Post, "v1/ping", body, cancellationToken).ConfigureAwait(false), LocalApiJsonContext.Default.PingResponse);
+    }
+
     /// <summary>The daemon's netcheck report as JSON, exactly as the daemon wrote it.</summary>
     public Task<string> NetcheckJsonAsync(CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Get, "v1/netcheck", null, cancellationToken);

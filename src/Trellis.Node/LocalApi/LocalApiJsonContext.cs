@@ -12,6 +12,8 @@ namespace Trellis.Node.LocalApi;
 [JsonSerializable(typeof(UpRequest))]
 [JsonSerializable(typeof(UpResponse))]
 [JsonSerializable(typeof(StatusResponse))]
+[JsonSerializable(typeof(PingRequest))]
+[JsonSerializable(typeof(PingResponse))]
 [JsonSerializable(typeof(ErrorResponse))]
 public sealed partial class LocalApiJsonContext : JsonSerializerContext
 {

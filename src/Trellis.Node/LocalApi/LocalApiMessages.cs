@@ -119,6 +119,32 @@ public static class NodeStates
     public const string NeedsLogin = "needs-login";
 }
 
+/// <summary>POST /v1/ping: one discovery ping to <see cref="Peer"/> (a hostname, an overlay address or a node key).</summary>
+public sealed record PingRequest
+{
+    public required string Peer { get; init; }
+
+    /// <summary>How long to wait for the answer, in milliseconds (default 2000).</summary>
+    public int TimeoutMs { get; init; } = 2000;
+}
+
+/// <summary>Which path answered a ping first, and how fast.</summary>
+public sealed record PingResponse
+{
+    public required string Hostname { get; init; }
+
+    public required string Address { get; init; }
+
+    /// <summary>"direct" or "relay".</summary>
+    public required string Path { get; init; }
+
+    public string? Endpoint { get; init; }
+
+    public string? Relay { get; init; }
+
+    public double LatencyMs { get; init; }
+}
+
 /// <summary>Error codes of the local API.</summary>
 public static class LocalApiErrors
 {

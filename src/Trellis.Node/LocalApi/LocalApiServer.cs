@@ -66,11 +66,16 @@ public sealed partial class LocalApiServer : IAsyncDisposable
         app.MapGet("/v1/status", context => WriteAsync(context, backend.Status(), json.StatusResponse));
         app.MapPost("/v1/up", async context =>
         {
-            var request = await ReadAsync(context).ConfigureAwait(false);
+            var request = await ReadAsync(context, LocalApiJsonContext.Default.UpRequest, "up").ConfigureAwait(false);
             await WriteAsync(context, await backend.UpAsync(request, context.RequestAborted).ConfigureAwait(false), json.UpResponse).ConfigureAwait(false);
         });
         app.MapPost("/v1/down", async context =>
             await WriteAsync(context, await backend.DownAsync(context.RequestAborted).ConfigureAwait(false), json.StatusResponse).ConfigureAwait(false));
+        app.MapPost("/v1/ping", async context =>
+        {
+            var request = await ReadAsync(context, LocalApiJsonContext.Default.PingRequest, "ping").ConfigureAwait(false);
+            await WriteAsync(context, await backend.PingAsync(request, context.RequestAborted).ConfigureAwait(false), json.PingResponse).ConfigureAwait(false);
+        });
         app.MapGet("/v1/netcheck", async context =>
             await WriteAsync(context, await backend.NetcheckAsync(context.RequestAborted).ConfigureAwait(false), Trellis.Net.Netcheck.NetcheckJsonContext.Default.NetcheckReport).ConfigureAwait(false));
         app.MapPost("/v1/logout", async context =>
@@ -91,16 +96,16 @@ public sealed partial class LocalApiServer : IAsyncDisposable
         return new LocalApiServer(app, path);
     }
 
-    private static async Task<UpRequest> ReadAsync(HttpContext context)
+    private static async Task<T> ReadAsync<T>(HttpContext context, JsonTypeInfo<T> type, string what)
     {
         try
         {
-            return await JsonSerializer.DeserializeAsync(context.Request.Body, LocalApiJsonContext.Default.UpRequest, context.RequestAborted).ConfigureAwait(false)
+            return await JsonSerializer.DeserializeAsync(context.Request.Body, type, context.RequestAborted).ConfigureAwait(false)
                    ?? throw new LocalApiException(LocalApiErrors.Invalid, "the request body is JSON null");
         }
         catch (JsonException e)
         {
-            throw new LocalApiException(LocalApiErrors.Invalid, $"the request body is not a valid up request: {e.Message}", e);
+            throw new LocalApiException(LocalApiErrors.Invalid, $"the request body is not a valid {what} request: {e.Message}", e);
         }
     }
 

@@ -50,5 +50,13 @@ public sealed class NatTraversalTests(ITestOutputHelper output)
         }
 
         await PingBothWaysAsync(a, b);
+
+        // `trellis ping` says which path answered, and stops at the first direct answer.
+        var ping = (await a.RunAsync("ping", "right", "-c", "3")).EnsureSuccess();
+        Assert.Contains(path == "direct" ? "via 198.51.100." : "via relay default", ping.StandardOutput, StringComparison.Ordinal);
+        if (path == "direct")
+        {
+            Assert.Single(ping.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        }
     }
 }

@@ -18,6 +18,11 @@ internal sealed class FakeEngine : IEngine
 
     public IReadOnlyList<string> PublicEndpoints { get; set; } = [];
 
+    /// <summary>What a ping to any peer answers; null: no answer.</summary>
+    public EnginePing? PingAnswer { get; set; }
+
+    public Task<EnginePing?> PingAsync(string nodeKey, CancellationToken cancellationToken) => Task.FromResult(PingAnswer);
+
     public event Action? PublicEndpointsChanged;
 
     public void ChangePublicEndpoints(params string[] endpoints)

@@ -28,6 +28,9 @@ internal sealed class StubBackend : ILocalApiBackend
         return Task.FromResult(Status());
     }
 
+    public Task<PingResponse> PingAsync(PingRequest request, CancellationToken cancellationToken) =>
+        Task.FromResult(new PingResponse { Hostname = request.Peer, Address = "100.64.0.2", Path = "direct", Endpoint = "192.0.2.2:41641", LatencyMs = 1.5 });
+
     public Task<Trellis.Net.Netcheck.NetcheckReport> NetcheckAsync(CancellationToken cancellationToken) =>
         Task.FromResult(new Trellis.Net.Netcheck.NetcheckReport { UdpV4 = true, GlobalV4 = "192.0.2.7:41641", PreferredRegion = 900 });
 
