@@ -1,16 +1,30 @@
+using System.Diagnostics;
 using System.Text.Json;
 using Xunit.Abstractions;
 
 namespace Trellis.Lab.Tests.Node;
 
 /// <summary>
-/// Devices behind lab NATs: where both mappings are endpoint-independent they find a direct path
-/// (hole punching through both NATs); where neither is, traffic goes through the server's relay.
-/// Both ways the tunnel works from the first packets.
+/// Devices on the lab's kinds of network: where the NATs allow, they find a direct path (hole punching
+/// through both, IPv6 preferred), else traffic goes through the server's relay; either way the tunnel
+/// works from the first packets. The path is read from `trellis status --json`, as a user would.
 /// </summary>
 public sealed class NatTraversalTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan PathTimeout = TimeSpan.FromSeconds(45);
+
+    /// <summary>A site: "public", or a NAT kind, "+v6" for a global IPv6 /64 behind a stateful firewall.</summary>
+    private static async Task<LabNode> NodeAtAsync(MeshLab mesh, string name, string site)
+    {
+        if (site == "public")
+        {
+            return await mesh.AddNodeAsync(name);
+        }
+
+        var kind = Enum.Parse<NatKind>(site.Replace("+v6", "", StringComparison.Ordinal), ignoreCase: true);
+        var router = await mesh.Lab.AddRouterAsync(kind, new NatRouterOptions { IPv6 = site.EndsWith("+v6", StringComparison.Ordinal) });
+        return await mesh.AddNodeAsync(name, router);
+    }
 
     private static async Task<JsonElement> PeerAsync(LabNode node, string peer) =>
         (await node.StatusAsync()).GetProperty("peers").EnumerateArray().Single(p => p.GetProperty("hostname").GetString() == peer);
@@ -23,26 +37,35 @@ public sealed class NatTraversalTests(ITestOutputHelper output)
         await Poll.UntilAsync(_ => b.PingAsync(aAddress), PathTimeout, $"{b.Name} to ping {a.Name}");
     }
 
+    /// <param name="endpoint">How the direct endpoint in use starts: the other side's public IPv4, or a global IPv6 address.</param>
     [Theory]
-    [InlineData(NatKind.Easy, NatKind.Easy, "direct")]
-    [InlineData(NatKind.Easy, NatKind.Cgnat, "direct")]
-    [InlineData(NatKind.Hard, NatKind.Hard, "relay")]
-    [InlineData(NatKind.Hard, NatKind.Easy, "relay")]
-    public async Task Two_nodes_behind_NATs_reach_each_other_over_the_path_the_NATs_allow(NatKind left, NatKind right, string path)
+    [InlineData("public", "public", "direct", "[2001:db8:")] // both dual-stack: IPv6 wins
+    [InlineData("easy", "easy", "direct", "198.51.100.")]
+    [InlineData("easy", "cgnat", "direct", "198.51.100.")]
+    [InlineData("public", "hard", "direct", "198.51.100.")]
+    [InlineData("easy", "hard", "relay", null)]
+    [InlineData("hard", "hard", "relay", null)]
+    [InlineData("hard+v6", "hard+v6", "direct", "[2001:db8:")]
+    [InlineData("easy+v6", "easy+v6", "direct", "[2001:db8:")]
+    public async Task Two_nodes_reach_each_other_over_the_path_their_networks_allow(string left, string right, string path, string? endpoint)
     {
         await using var mesh = await MeshLab.StartAsync(output);
-        var a = await mesh.AddNodeAsync("left", await mesh.Lab.AddRouterAsync(left));
-        var b = await mesh.AddNodeAsync("right", await mesh.Lab.AddRouterAsync(right));
+        var a = await NodeAtAsync(mesh, "left", left);
+        var b = await NodeAtAsync(mesh, "right", right);
+        var clock = Stopwatch.StartNew();
         await a.UpAsync();
         await b.UpAsync();
 
         await PingBothWaysAsync(a, b);
+        var firstPacket = clock.Elapsed;
         await Poll.UntilAsync(async _ => (await PeerAsync(a, "right")).GetProperty("path").GetString() == path, PathTimeout, $"left's path to right to be {path}");
+        var onPath = clock.Elapsed;
+        output.WriteLine($"NAT-MATRIX | {left} / {right} | {path} | first packet {firstPacket.TotalSeconds:0.0} s | {path} {onPath.TotalSeconds:0.0} s |");
+
         var peer = await PeerAsync(a, "right");
-        if (path == "direct")
+        if (endpoint is not null)
         {
-            // The endpoint in use is the other NAT's public address.
-            Assert.StartsWith("198.51.100.", peer.GetProperty("endpoint").GetString(), StringComparison.Ordinal);
+            Assert.StartsWith(endpoint, peer.GetProperty("endpoint").GetString(), StringComparison.Ordinal);
         }
         else
         {
@@ -53,10 +76,48 @@ public sealed class NatTraversalTests(ITestOutputHelper output)
 
         // `trellis ping` says which path answered, and stops at the first direct answer.
         var ping = (await a.RunAsync("ping", "right", "-c", "3")).EnsureSuccess();
-        Assert.Contains(path == "direct" ? "via 198.51.100." : "via relay default", ping.StandardOutput, StringComparison.Ordinal);
-        if (path == "direct")
-        {
-            Assert.Single(ping.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        }
+        Assert.Contains(endpoint is null ? "via relay default" : "via " + endpoint, ping.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Two_nodes_behind_one_NAT_talk_over_their_LAN_addresses()
+    {
+        await using var mesh = await MeshLab.StartAsync(output);
+        var router = await mesh.Lab.AddRouterAsync(NatKind.Easy);
+        var a = await mesh.AddNodeAsync("left", router);
+        var b = await mesh.AddNodeAsync("right", router);
+        await a.UpAsync();
+        await b.UpAsync();
+
+        await PingBothWaysAsync(a, b);
+        await Poll.UntilAsync(async _ => (await PeerAsync(a, "right")).GetProperty("path").GetString() == "direct", PathTimeout, "a direct path");
+        var used = (await PeerAsync(a, "right")).GetProperty("endpoint").GetString();
+        Assert.StartsWith(b.Host.IPv4!.Address + ":", used, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_direct_path_cut_mid_flow_falls_back_to_the_relay_and_returns_when_restored()
+    {
+        await using var mesh = await MeshLab.StartAsync(output);
+        var leftRouter = await mesh.Lab.AddRouterAsync(NatKind.Easy);
+        var rightRouter = await mesh.Lab.AddRouterAsync(NatKind.Easy);
+        var a = await mesh.AddNodeAsync("left", leftRouter);
+        var b = await mesh.AddNodeAsync("right", rightRouter);
+        await a.UpAsync();
+        await b.UpAsync();
+        await PingBothWaysAsync(a, b);
+        await Poll.UntilAsync(async _ => (await PeerAsync(a, "right")).GetProperty("path").GetString() == "direct", PathTimeout, "a direct path first");
+
+        // Cut: the left router drops everything between the two public addresses (the relay stays reachable).
+        var other = rightRouter.PublicIPv4!.ToString();
+        await leftRouter.Namespace.ExecAsync("nft", ["add table inet trellis_cut"], CommandOptions.Default);
+        (await leftRouter.Namespace.ExecAsync("nft", [$"add chain inet trellis_cut forward {{ type filter hook forward priority -10; ip daddr {other} drop; ip saddr {other} drop; }}"], CommandOptions.Default)).EnsureSuccess();
+        var bAddress = (await b.AddressesAsync())[0];
+        await Poll.UntilAsync(async _ => (await PeerAsync(a, "right")).GetProperty("path").GetString() == "relay", PathTimeout, "the fall back to the relay");
+        await Poll.UntilAsync(_ => a.PingAsync(bAddress), PathTimeout, "traffic through the relay after the cut");
+
+        (await leftRouter.Namespace.ExecAsync("nft", ["delete table inet trellis_cut"], CommandOptions.Default)).EnsureSuccess();
+        await Poll.UntilAsync(async _ => (await PeerAsync(a, "right")).GetProperty("path").GetString() == "direct", TimeSpan.FromSeconds(90), "the return to the direct path");
+        Assert.True(await a.PingAsync(bAddress));
     }
 }
