@@ -107,7 +107,7 @@ public sealed partial class WireGuardEngine
         _relayTransport = null;
         if (node is not null)
         {
-            _relayClient = new RelayClient(new RelayClientOptions { Url = node.RelayUri(), PrivateKey = _privateKey }, _time, _logger);
+            _relayClient = new RelayClient(new RelayClientOptions { Url = RelayUrlFor(node), PrivateKey = _privateKey }, _time, _logger);
             _relayTransport = new RelayClientTransport(_relayClient, home!.Id);
             _relayClient.Start();
             LogHomeRelay(_logger, home.Code, node.RelayUri().ToString());
@@ -115,6 +115,42 @@ public sealed partial class WireGuardEngine
 
         _relay!.Switch(_relayTransport);
         _ = CloseRelayAsync(oldClient, oldTransport);
+    }
+
+    /// <summary>
+    /// The relay's URL, by the address family this host can use: a relay named by an IPv4 literal
+    /// (or a name) is dialled at its IPv6 address from an IPv6-only host, and the reverse.
+    /// </summary>
+    internal static Uri RelayUrlFor(RelayNode node, bool? hasIPv4 = null, bool? hasIPv6 = null)
+    {
+        var uri = node.RelayUri();
+        var v4 = hasIPv4 ?? HasGlobalAddress(AddressFamily.InterNetwork);
+        var v6 = hasIPv6 ?? HasGlobalAddress(AddressFamily.InterNetworkV6);
+        var hostFamily = IPAddress.TryParse(node.Host.Trim('[', ']'), out var literal) ? literal.AddressFamily : (AddressFamily?)null;
+        if (!v4 && v6 && hostFamily != AddressFamily.InterNetworkV6 && node.IPv6 is { } ipv6)
+        {
+            return new UriBuilder(uri) { Host = ipv6 }.Uri;
+        }
+
+        if (!v6 && v4 && hostFamily != AddressFamily.InterNetwork && node.IPv4 is { } ipv4)
+        {
+            return new UriBuilder(uri) { Host = ipv4 }.Uri;
+        }
+
+        return uri;
+    }
+
+    private static bool HasGlobalAddress(AddressFamily family) =>
+        System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+            .Where(i => i.OperationalStatus == System.Net.NetworkInformation.OperationalStatus.Up)
+            .SelectMany(i => i.GetIPProperties().UnicastAddresses)
+            .Any(a => a.Address.AddressFamily == family && !IPAddress.IsLoopback(a.Address) && !a.Address.IsIPv6LinkLocal && !IsOverlay(a.Address));
+
+    /// <summary>The overlay's own kinds of address (100.64.0.0/10, ULAs), which say nothing about the underlay.</summary>
+    private static bool IsOverlay(IPAddress address)
+    {
+        var bytes = address.GetAddressBytes();
+        return address.AddressFamily == AddressFamily.InterNetwork ? bytes[0] == 100 && (bytes[1] & 0xC0) == 64 : (bytes[0] & 0xFE) == 0xFC;
     }
 
     private static async Task CloseRelayAsync(RelayClient? client, RelayClientTransport? transport)

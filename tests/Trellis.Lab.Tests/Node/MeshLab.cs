@@ -35,6 +35,9 @@ public sealed class MeshLab : IAsyncDisposable
 
     public string ServerUrl => $"http://{ServerHost.IPv4!.Endpoint(ServerPort)}";
 
+    /// <summary>The same server for IPv6-only sites.</summary>
+    public string ServerUrlV6 => $"http://{ServerHost.IPv6!.Endpoint(ServerPort)}";
+
     public string ServerDataDirectory => Path.Combine(_directory, "server");
 
     public string AuthKey { get; private set; } = "";
@@ -62,7 +65,24 @@ public sealed class MeshLab : IAsyncDisposable
 
     public async Task StartServerAsync()
     {
-        Server = Start(ServerHost, "server", "--listen", $"http://{ServerHost.IPv4!.Endpoint(ServerPort)}", "--data-dir", ServerDataDirectory);
+        // Dual-stack, with the embedded relay listed under both its addresses, so IPv4-only and
+        // IPv6-only sites both reach the control server, the relay and STUN.
+        Directory.CreateDirectory(ServerDataDirectory);
+        var config = Path.Combine(ServerDataDirectory, "server.yaml");
+        await File.WriteAllTextAsync(config, $$"""
+            relay-regions:
+              - id: 900
+                code: default
+                nodes:
+                  - name: 900a
+                    host: {{ServerHost.IPv4!.Address}}
+                    port: {{ServerPort}}
+                    tls: false
+                    stun-port: 3478
+                    ipv4: {{ServerHost.IPv4!.Address}}
+                    ipv6: "{{ServerHost.IPv6!.Address}}"
+            """);
+        Server = Start(ServerHost, "server", "--listen", $"http://[::]:{ServerPort}", "--public-url", ServerUrl, "--config", config, "--data-dir", ServerDataDirectory);
         await Poll.UntilAsync(() => Server.Output.Contains("listening on", StringComparison.Ordinal) || Server.HasExited, StartTimeout, "trellis server");
         Assert.False(Server.HasExited, $"trellis server exited: {Server.Output}");
     }
@@ -143,7 +163,8 @@ public sealed class LabNode(MeshLab mesh, NatHost host, string name, string stat
 
     public async Task UpAsync(params string[] extra)
     {
-        var result = await mesh.Run(Host, ["up", "--socket", Socket, "--server", mesh.ServerUrl, "--authkey", mesh.AuthKey, "--hostname", Name, .. extra]);
+        var server = Host.IPv4 is null ? mesh.ServerUrlV6 : mesh.ServerUrl;
+        var result = await mesh.Run(Host, ["up", "--socket", Socket, "--server", server, "--authkey", mesh.AuthKey, "--hostname", Name, .. extra]);
         result.EnsureSuccess();
     }
 

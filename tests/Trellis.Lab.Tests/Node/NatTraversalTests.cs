@@ -81,6 +81,24 @@ public sealed class NatTraversalTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task An_IPv4_only_node_and_an_IPv6_only_node_reach_each_other_through_the_relay()
+    {
+        await using var mesh = await MeshLab.StartAsync(output);
+        var v4 = await NodeAtAsync(mesh, "left", "easy");
+        var v6 = await NodeAtAsync(mesh, "right", "ipv6firewall");
+        Assert.Null(v4.Host.IPv6);
+        Assert.Null(v6.Host.IPv4);
+        await v4.UpAsync();
+        await v6.UpAsync();
+
+        await PingBothWaysAsync(v4, v6);
+        await Poll.UntilAsync(async _ => (await PeerAsync(v4, "right")).GetProperty("path").GetString() == "relay", PathTimeout, "the relay path");
+        Assert.Equal("relay", (await PeerAsync(v6, "left")).GetProperty("path").GetString());
+        var v6Address = (await v6.AddressesAsync())[1];
+        await Poll.UntilAsync(_ => v4.PingAsync(v6Address), PathTimeout, "the IPv4-only node to reach the IPv6-only one at its IPv6 overlay address");
+    }
+
+    [Fact]
     public async Task Two_nodes_behind_one_NAT_talk_over_their_LAN_addresses()
     {
         await using var mesh = await MeshLab.StartAsync(output);
