@@ -16,8 +16,9 @@ public sealed partial class NatRouter
 
     private readonly NatLab _lab;
 
-    private NatRouter(NatLab lab, NatKind kind, NetNamespace ns, NatSegment lan, NatRouter? upstream, LabAddress? wanIPv4, LabAddress? wanIPv6)
+    private NatRouter(NatLab lab, NatKind kind, NetNamespace ns, NatSegment lan, NatRouter? upstream, LabAddress? wanIPv4, LabAddress? wanIPv6, LabProcess? miniUpnpd)
     {
+        MiniUpnpd = miniUpnpd;
         _lab = lab;
         Kind = kind;
         Namespace = ns;
@@ -41,6 +42,9 @@ public sealed partial class NatRouter
     public LabAddress? WanIPv4 { get; }
 
     public LabAddress? WanIPv6 { get; }
+
+    /// <summary>The router's miniupnpd (NAT-PMP and PCP on its LAN address) when <see cref="NatRouterOptions.PortMapping"/> asked for one.</summary>
+    public LabProcess? MiniUpnpd { get; }
 
     /// <summary>The IPv4 address the internet sees this router's LAN behind: the outermost router's WAN address.</summary>
     public IPAddress? PublicIPv4 => Upstream?.PublicIPv4 ?? WanIPv4?.Address;
@@ -100,6 +104,11 @@ public sealed partial class NatRouter
             throw new NotSupportedException("IPv6 is routed only to routers on the internet itself, not behind another router");
         }
 
+        if (options.PortMapping && !ipv4)
+        {
+            throw new NotSupportedException("the lab's port mapping (miniupnpd) is for IPv4 NATs");
+        }
+
         if (number > 255)
         {
             throw new InvalidOperationException("a NatLab numbers at most 255 routers");
@@ -121,10 +130,13 @@ public sealed partial class NatRouter
             await lab.Internet.Namespace.IpAsync(cancellationToken, "-6", "route", "add", prefix.ToString(), "via", wanIPv6!.Address.ToString()).ConfigureAwait(false);
         }
 
-        var rules = NatRules.For(kind, ipv4);
+        var rules = NatRules.For(kind, ipv4, options.PortMapping);
         (await ns.ExecAsync("nft", ["-f", "-"], new CommandOptions { StandardInput = rules }, cancellationToken).ConfigureAwait(false)).EnsureSuccess();
 
-        var router = new NatRouter(lab, kind, ns, lan, upstream, wanIPv4, wanIPv6);
+        var miniUpnpd = options.PortMapping
+            ? await Lab.MiniUpnpd.StartAsync(ns, wanIPv4!.Address, lanIPv4!, cancellationToken).ConfigureAwait(false)
+            : null;
+        var router = new NatRouter(lab, kind, ns, lan, upstream, wanIPv4, wanIPv6, miniUpnpd);
         lab.Register(router);
         return router;
     }

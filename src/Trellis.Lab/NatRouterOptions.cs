@@ -16,4 +16,10 @@ public sealed record NatRouterOptions
     /// for <see cref="NatKind.IPv6Firewall"/>; only for routers attached to the internet directly.
     /// </summary>
     public bool IPv6 { get; init; }
+
+    /// <summary>
+    /// Also run miniupnpd on the router, answering NAT-PMP and PCP on its LAN address (UDP 5351) and
+    /// adding the port forwards it grants to the router's nftables rules. IPv4 kinds only.
+    /// </summary>
+    public bool PortMapping { get; init; }
 }

@@ -99,6 +99,33 @@ public sealed class NatTraversalTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task When_a_nodes_underlay_addresses_change_the_direct_path_reforms_without_a_restart()
+    {
+        await using var mesh = await MeshLab.StartAsync(output);
+        var a = await mesh.AddNodeAsync("left");
+        var b = await mesh.AddNodeAsync("right");
+        await a.UpAsync();
+        await b.UpAsync();
+        await PingBothWaysAsync(a, b);
+        await Poll.UntilAsync(async _ => (await PeerAsync(a, "right")).GetProperty("path").GetString() == "direct", PathTimeout, "a direct path first");
+
+        // The right node moves: new addresses on its interface, the old ones gone (new first, so its routes stay).
+        var ns = b.Host.Namespace;
+        await ns.IpAsync("addr", "add", "198.51.100.200/24", "dev", NatHost.InterfaceName);
+        await ns.IpAsync("-6", "addr", "add", "2001:db8::200/64", "dev", NatHost.InterfaceName, "nodad");
+        await ns.IpAsync("addr", "del", b.Host.IPv4!.ToString(), "dev", NatHost.InterfaceName);
+        await ns.IpAsync("-6", "addr", "del", b.Host.IPv6!.ToString(), "dev", NatHost.InterfaceName);
+
+        await Poll.UntilAsync(
+            async _ => (await PeerAsync(a, "right")) is var p && p.GetProperty("path").GetString() == "direct" &&
+                       p.GetProperty("endpoint").GetString() is { } e && (e.StartsWith("[2001:db8::200]:", StringComparison.Ordinal) || e.StartsWith("198.51.100.200:", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(60),
+            "left's direct path to follow right to its new address");
+        await PingBothWaysAsync(a, b);
+        Assert.Null(b.Daemon.ExitCode);
+    }
+
+    [Fact]
     public async Task Two_nodes_behind_one_NAT_talk_over_their_LAN_addresses()
     {
         await using var mesh = await MeshLab.StartAsync(output);
