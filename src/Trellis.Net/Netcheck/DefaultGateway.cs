@@ -4,7 +4,7 @@ using System.Net;
 namespace Trellis.Net.Netcheck;
 
 /// <summary>The IPv4 default gateway, read from /proc/net/route (where port-mapping services live).</summary>
-internal static class DefaultGateway
+public static class DefaultGateway
 {
     private const int RouteUp = 0x1;
     private const int RouteGateway = 0x2;

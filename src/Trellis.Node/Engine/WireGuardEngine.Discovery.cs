@@ -5,6 +5,8 @@ using Trellis.Core.Control;
 using Trellis.Core.Keys;
 using Trellis.Core.Transport;
 using Trellis.Discovery;
+using Trellis.Net.Netcheck;
+using Trellis.Net.PortMapping;
 using Trellis.Net.Stun;
 using Trellis.Relay.Client;
 
@@ -33,6 +35,10 @@ public sealed partial class WireGuardEngine
     private RelayClientTransport? _relayTransport;
     private RelayMap _relayMap = new();
     private Task? _stunLoop;
+
+    // touched only by the STUN loop
+    private PortMapping? _portMapping;
+    private DateTimeOffset _portMappingDue;
 
     // written by the STUN loop, read by anyone
     private volatile IReadOnlyList<string> _publicEndpoints = [];
@@ -171,6 +177,12 @@ public sealed partial class WireGuardEngine
         while (!_stop.IsCancellationRequested)
         {
             var found = new List<string>();
+            if (await RefreshPortMappingAsync().ConfigureAwait(false) is { } mapping)
+            {
+                // First: a mapping is endpoint-independent even behind a NAT that maps per destination.
+                found.Add(Endpoint.FromIPEndPoint(mapping.External).ToString());
+            }
+
             foreach (var target in StunTargets(_relayMap))
             {
                 try
@@ -207,6 +219,50 @@ public sealed partial class WireGuardEngine
             }
         }
     }
+
+    /// <summary>
+    /// Asks the default gateway (NAT-PMP/PCP) to forward the WireGuard port, renews at half the
+    /// lifetime, and after a failure waits <see cref="PortMappingRetry"/> before asking again.
+    /// </summary>
+    private async Task<PortMapping?> RefreshPortMappingAsync()
+    {
+        var now = _time.GetUtcNow();
+        if (now < _portMappingDue)
+        {
+            return _portMapping;
+        }
+
+        var gateway = DefaultGateway.Read();
+        if (gateway is null)
+        {
+            _portMapping = null;
+            _portMappingDue = now + PortMappingRetry;
+            return null;
+        }
+
+        var mapper = new PortMapper(gateway, _time);
+        var mapping = _portMapping is { } current && current.Gateway.Equals(gateway)
+            ? await mapper.RenewAsync(current, cancellationToken: _stop.Token).ConfigureAwait(false)
+            : await mapper.MapUdpAsync(ListenPort, PortMapper.DefaultLifetime, _stop.Token).ConfigureAwait(false);
+        if (mapping is null)
+        {
+            _portMapping = null;
+            _portMappingDue = now + PortMappingRetry;
+            return null;
+        }
+
+        if (_portMapping?.External.Equals(mapping.External) != true)
+        {
+            LogPortMapping(_logger, mapping.Protocol.ToString(), mapping.External.ToString(), gateway.ToString());
+        }
+
+        _portMapping = mapping;
+        _portMappingDue = now + PortMapper.RenewalDue(mapping);
+        return mapping;
+    }
+
+    /// <summary>After a gateway offered no mapping, ask again this much later (gateways rarely change their mind sooner).</summary>
+    public static readonly TimeSpan PortMappingRetry = TimeSpan.FromMinutes(5);
 
     /// <summary>One STUN server per region and family, by the addresses the map gives (host names resolved).</summary>
     private static IEnumerable<Endpoint> StunTargets(RelayMap map)
@@ -272,6 +328,13 @@ public sealed partial class WireGuardEngine
             await _stunLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
+        if (_portMapping is { } mapping)
+        {
+            // Best effort: a mapping left behind expires by itself.
+            using var quick = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            await ((Task)new PortMapper(mapping.Gateway, _time).DeleteAsync(mapping, quick.Token)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
         _relay?.Switch(null);
         await CloseRelayAsync(_relayClient, _relayTransport).ConfigureAwait(false);
         if (_stun is not null)
@@ -282,6 +345,9 @@ public sealed partial class WireGuardEngine
 
     [LoggerMessage(Level = LogLevel.Information, Message = "home relay {Region} at {Url}")]
     private static partial void LogHomeRelay(ILogger logger, string region, string url);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "port mapping ({Protocol}) {External} from gateway {Gateway}")]
+    private static partial void LogPortMapping(ILogger logger, string protocol, string external, string gateway);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "public endpoints by STUN: {Endpoints}")]
     private static partial void LogPublicEndpoints(ILogger logger, string endpoints);

@@ -13,7 +13,7 @@ public sealed class NatTraversalTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan PathTimeout = TimeSpan.FromSeconds(45);
 
-    /// <summary>A site: "public", or a NAT kind, "+v6" for a global IPv6 /64 behind a stateful firewall.</summary>
+    /// <summary>A site: "public", or a NAT kind; "+v6" adds a global IPv6 /64 behind a stateful firewall, "+pm" a gateway offering NAT-PMP/PCP (miniupnpd).</summary>
     private static async Task<LabNode> NodeAtAsync(MeshLab mesh, string name, string site)
     {
         if (site == "public")
@@ -21,8 +21,12 @@ public sealed class NatTraversalTests(ITestOutputHelper output)
             return await mesh.AddNodeAsync(name);
         }
 
-        var kind = Enum.Parse<NatKind>(site.Replace("+v6", "", StringComparison.Ordinal), ignoreCase: true);
-        var router = await mesh.Lab.AddRouterAsync(kind, new NatRouterOptions { IPv6 = site.EndsWith("+v6", StringComparison.Ordinal) });
+        var kind = Enum.Parse<NatKind>(site.Split('+')[0], ignoreCase: true);
+        var router = await mesh.Lab.AddRouterAsync(kind, new NatRouterOptions
+        {
+            IPv6 = site.Contains("+v6", StringComparison.Ordinal),
+            PortMapping = site.Contains("+pm", StringComparison.Ordinal),
+        });
         return await mesh.AddNodeAsync(name, router);
     }
 
@@ -45,6 +49,7 @@ public sealed class NatTraversalTests(ITestOutputHelper output)
     [InlineData("public", "hard", "direct", "198.51.100.")]
     [InlineData("easy", "hard", "relay", null)]
     [InlineData("hard", "hard", "relay", null)]
+    [InlineData("hard+pm", "hard", "direct", "198.51.100.")]
     [InlineData("hard+v6", "hard+v6", "direct", "[2001:db8:")]
     [InlineData("easy+v6", "easy+v6", "direct", "[2001:db8:")]
     public async Task Two_nodes_reach_each_other_over_the_path_their_networks_allow(string left, string right, string path, string? endpoint)
