@@ -1,5 +1,4 @@
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 
@@ -12,11 +11,8 @@ namespace Trellis.Control.Admin;
 /// also covers the moment between Kestrel creating the file and the mode being tightened.
 /// A local HTTP port would be reachable from any web page in a browser; this socket is not.
 /// </summary>
-internal static partial class LocalAdminSocket
+internal static class LocalAdminSocket
 {
-    private const int SolSocket = 1;
-    private const int SoPeerCred = 17;
-
     /// <summary>Whether the request arrived on the admin socket at <paramref name="path"/> from root or the server's user.</summary>
     public static bool IsTrusted(HttpContext context, string path)
     {
@@ -35,7 +31,7 @@ internal static partial class LocalAdminSocket
                 return false;
             }
 
-            return PeerUid(socket) is { } uid && (uid == 0 || uid == GetEffectiveUserId());
+            return Trellis.Net.UnixPeer.Uid(socket) is { } uid && (uid == 0 || uid == Trellis.Net.UnixPeer.EffectiveUserId);
         }
         catch (Exception e) when (e is ObjectDisposedException or SocketException)
         {
@@ -87,16 +83,4 @@ internal static partial class LocalAdminSocket
 
     private static bool SamePath(string a, string b) =>
         string.Equals(Path.GetFullPath(a), Path.GetFullPath(b), StringComparison.Ordinal);
-
-    /// <summary>The connecting process's uid from SO_PEERCRED (struct ucred: pid, uid, gid).</summary>
-    private static uint? PeerUid(Socket socket)
-    {
-        Span<byte> ucred = stackalloc byte[12];
-        return socket.GetRawSocketOption(SolSocket, SoPeerCred, ucred) == ucred.Length
-            ? MemoryMarshal.Read<uint>(ucred[4..])
-            : null;
-    }
-
-    [LibraryImport("libc", EntryPoint = "geteuid")]
-    private static partial uint GetEffectiveUserId();
 }

@@ -117,6 +117,6 @@ internal static class NetlinkParse
         }
 
         destination ??= header.Family == IPPrefix.AF_INET ? IPAddress.Any : IPAddress.IPv6Any;
-        return new RouteInfo(IPPrefix.Network(destination, header.DestinationLength), gateway, index, metric, table, header.Protocol, header.Scope, header.Type);
+        return new RouteInfo(IPNetworks.Network(destination, header.DestinationLength), gateway, index, metric, table, header.Protocol, header.Scope, header.Type);
     }
 }

@@ -30,18 +30,7 @@ internal static class Prefixes
 
     public static bool IsIPv6(IPNetwork network) => network.BaseAddress.AddressFamily == AddressFamily.InterNetworkV6;
 
-    public static IPNetwork Network(IPAddress address, int prefixLength)
-    {
-        Span<byte> bytes = stackalloc byte[16];
-        _ = address.TryWriteBytes(bytes, out var n);
-        bytes = bytes[..n];
-        for (var bit = prefixLength; bit < n * 8; bit++)
-        {
-            bytes[bit / 8] &= (byte)~(0x80 >> (bit % 8));
-        }
-
-        return new IPNetwork(new IPAddress(bytes), prefixLength);
-    }
+    public static IPNetwork Network(IPAddress address, int prefixLength) => Trellis.Net.IPNetworks.Network(address, prefixLength);
 
     public static bool TrySplit(string? text, [NotNullWhen(true)] out IPAddress? address, out int prefixLength)
     {

@@ -151,11 +151,11 @@ public sealed class NetlinkCodecTests
     [Fact]
     public void Parsed_routes_have_host_bits_cleared()
     {
-        var network = IPPrefix.Network(IPAddress.Parse("10.1.2.3"), 20);
+        var network = IPNetworks.Network(IPAddress.Parse("10.1.2.3"), 20);
 
         Assert.Equal(IPNetwork.Parse("10.1.0.0/20"), network);
-        Assert.Equal(IPNetwork.Parse("fd00:1200::/24"), IPPrefix.Network(IPAddress.Parse("fd00:12ff::1"), 24));
-        Assert.Equal(IPNetwork.Parse("0.0.0.0/0"), IPPrefix.Network(IPAddress.Parse("10.1.2.3"), 0));
+        Assert.Equal(IPNetwork.Parse("fd00:1200::/24"), IPNetworks.Network(IPAddress.Parse("fd00:12ff::1"), 24));
+        Assert.Equal(IPNetwork.Parse("0.0.0.0/0"), IPNetworks.Network(IPAddress.Parse("10.1.2.3"), 0));
     }
 
     private static byte[] Header(int length, ushort type, ushort flags, uint sequence)
