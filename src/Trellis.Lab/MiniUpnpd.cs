@@ -4,8 +4,8 @@ using System.Net;
 namespace Trellis.Lab;
 
 /// <summary>
-/// miniupnpd (Debian's miniupnpd-nftables, 2.3) on a <see cref="NatRouter"/>: NAT-PMP and PCP on the
-/// LAN, UPnP IGD off. Its config lives in a temporary directory; it runs in the foreground (-d) as a
+/// miniupnpd (Debian's miniupnpd-nftables, 2.3) on a <see cref="NatRouter"/>: NAT-PMP, PCP and UPnP
+/// IGD (SSDP on 1900, HTTP on a fixed port) on the LAN. Its config lives in a temporary directory; it runs in the foreground (-d) as a
 /// <see cref="LabProcess"/> of the router's namespace, so the namespace stops it, and the directory
 /// and the STUN responder it needs (<see cref="MiniUpnpdStunResponder"/>) go when it exits.
 /// </summary>
@@ -15,7 +15,10 @@ internal static class MiniUpnpd
 
     public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(15);
 
-    /// <summary>Lines miniupnpd logs once it can map: STUN accepted the address, and the NAT-PMP/PCP socket is open.</summary>
+    /// <summary>The UPnP HTTP port (descriptions and SOAP control); fixed so a test can look at it.</summary>
+    public const int HttpPort = 5000;
+
+    /// <summary>Lines miniupnpd logs once it can map: STUN accepted the address, and the NAT-PMP/PCP socket is open (after the UPnP ones).</summary>
     private const string Enabled = "Port forwarding is now enabled";
     private const string Listening = "Listening for NAT-PMP/PCP traffic";
 
@@ -71,7 +74,8 @@ internal static class MiniUpnpd
             ext_ifname={NatRouter.WanInterface}
             listening_ip={NatRouter.LanInterface}
             enable_natpmp=yes
-            enable_upnp=no
+            enable_upnp=yes
+            http_port={HttpPort}
             secure_mode=no
             system_uptime=yes
             lease_file={Path.Combine(directory, "leases")}

@@ -10,6 +10,7 @@ namespace Trellis.Net.PortMapping;
 /// (RFC 6886) when the gateway answers that it does not speak PCP version 2 or does not answer PCP at
 /// all. miniupnpd speaks both on UDP 5351 and answers unknown versions with PCP UNSUPP_VERSION; a
 /// NAT-PMP-only gateway answers a PCP request with its own version-0 "unsupported version" reply.
+/// When neither answers at all, UPnP IGD (<see cref="UpnpClient"/>) is the last resort.
 /// <para>
 /// The mapping is for the internal port named in the request, not for the socket the request comes
 /// from: each call opens its own socket, connected to the gateway so an ICMP port-unreachable (no
@@ -31,6 +32,7 @@ public sealed class PortMapper
 
     private readonly IPEndPoint _server;
     private readonly TimeProvider _time;
+    private readonly UpnpClient _upnp;
     private volatile string? _lastError;
 
     /// <param name="gateway">The default gateway (IPv4), where NAT-PMP and PCP servers listen.</param>
@@ -43,7 +45,11 @@ public sealed class PortMapper
         ArgumentOutOfRangeException.ThrowIfGreaterThan(port, ushort.MaxValue);
         _server = new IPEndPoint(gateway, port);
         _time = time ?? TimeProvider.System;
+        _upnp = new UpnpClient(gateway, _time);
     }
+
+    /// <summary>Whether to try UPnP IGD when neither PCP nor NAT-PMP answers (an explicit refusal is final).</summary>
+    public bool UseUpnp { get; init; } = true;
 
     public IPAddress Gateway => _server.Address;
 
@@ -55,6 +61,9 @@ public sealed class PortMapper
 
     /// <summary>Why the last call returned null or false, for logs; null after a success.</summary>
     public string? LastError => _lastError;
+
+    // set when the gateway itself refused a PCP or NAT-PMP request during the current MapUdpAsync
+    private volatile bool _refusedByGateway;
 
     /// <summary>When to renew: half the granted lifetime after it was granted.</summary>
     public static TimeSpan RenewalDue(PortMapping mapping)
@@ -71,7 +80,36 @@ public sealed class PortMapper
         var seconds = Seconds(lifetime);
         ArgumentOutOfRangeException.ThrowIfZero(seconds, nameof(lifetime));
         var nonce = RandomNumberGenerator.GetBytes(PcpPacket.NonceLength);
-        return MapAsync((ushort)internalPort, (ushort)internalPort, null, seconds, nonce, PortMappingProtocol.Pcp, cancellationToken);
+        _refusedByGateway = false;
+        var natPmp = MapAsync((ushort)internalPort, (ushort)internalPort, null, seconds, nonce, PortMappingProtocol.Pcp, cancellationToken);
+        if (!UseUpnp)
+        {
+            return natPmp;
+        }
+
+        // Opened now, in the caller's thread (namespace); the fallback itself runs after awaits.
+        var upnp = _upnp.Prepare();
+        return WithUpnpFallbackAsync(natPmp, upnp, (ushort)internalPort, seconds, cancellationToken);
+    }
+
+    private async Task<PortMapping?> WithUpnpFallbackAsync(Task<PortMapping?> natPmp, UpnpSockets? upnp, ushort internalPort, uint seconds, CancellationToken cancellationToken)
+    {
+        using (upnp)
+        {
+            var mapping = await natPmp.ConfigureAwait(false);
+            var error = _lastError;
+
+            // A gateway that answered PCP or NAT-PMP with a refusal has decided; only silence (or no
+            // listener at all) leaves room for UPnP.
+            if (mapping is not null || _refusedByGateway)
+            {
+                return mapping;
+            }
+
+            mapping = await _upnp.MapAsync(upnp, internalPort, internalPort, seconds, cancellationToken).ConfigureAwait(false);
+            _lastError = mapping is null ? $"{error}; UPnP: {_upnp.LastError}" : null;
+            return mapping;
+        }
     }
 
     /// <summary>Renews a mapping with the protocol (and PCP nonce) that made it, asking for the same external port.</summary>
@@ -80,6 +118,11 @@ public sealed class PortMapper
         ArgumentNullException.ThrowIfNull(mapping);
         var seconds = Seconds(lifetime ?? mapping.Lifetime);
         ArgumentOutOfRangeException.ThrowIfZero(seconds, nameof(lifetime));
+        if (mapping.Protocol == PortMappingProtocol.Upnp)
+        {
+            return WithUpnpErrorAsync(_upnp.RenewAsync(mapping, TimeSpan.FromSeconds(seconds), cancellationToken));
+        }
+
         return MapAsync(
             (ushort)mapping.InternalPort,
             (ushort)mapping.External.Port,
@@ -94,6 +137,11 @@ public sealed class PortMapper
     public async Task<bool> DeleteAsync(PortMapping mapping, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(mapping);
+        if (mapping.Protocol == PortMappingProtocol.Upnp)
+        {
+            return await WithUpnpErrorAsync(_upnp.DeleteAsync(mapping, cancellationToken)).ConfigureAwait(false);
+        }
+
         using var socket = TryOpen();
         if (socket is null)
         {
@@ -148,6 +196,7 @@ public sealed class PortMapper
                 if (pcp.Result != PcpResultCode.Success)
                 {
                     _lastError = $"PCP MAP refused by {Gateway}: {pcp.Result}";
+                    _refusedByGateway = true;
                     return null;
                 }
 
@@ -183,6 +232,7 @@ public sealed class PortMapper
         if (address.Result != NatPmpResultCode.Success)
         {
             _lastError = $"NAT-PMP external address refused by {Gateway}: {address.Result}";
+            _refusedByGateway = true;
             return null;
         }
 
@@ -200,6 +250,7 @@ public sealed class PortMapper
         if (map.Result != NatPmpResultCode.Success || map.ExternalPort == 0 || map.LifetimeSeconds == 0)
         {
             _lastError = $"NAT-PMP map refused by {Gateway}: {map.Result}";
+            _refusedByGateway = true;
             return null;
         }
 
@@ -285,6 +336,13 @@ public sealed class PortMapper
             _lastError = $"cannot reach {_server}: {e.Message}";
             return null;
         }
+    }
+
+    private async Task<T> WithUpnpErrorAsync<T>(Task<T> upnp)
+    {
+        var result = await upnp.ConfigureAwait(false);
+        _lastError = _upnp.LastError;
+        return result;
     }
 
     private static IPAddress LocalAddress(Socket socket) => ((IPEndPoint)socket.LocalEndPoint!).Address;

@@ -8,4 +8,7 @@ public enum PortMappingProtocol
 
     /// <summary>Port Control Protocol, RFC 6887 (version 2).</summary>
     Pcp,
+
+    /// <summary>UPnP Internet Gateway Device, WANIPConnection or WANPPPConnection AddPortMapping.</summary>
+    Upnp,
 }
