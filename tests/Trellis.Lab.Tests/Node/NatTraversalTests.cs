@@ -93,11 +93,14 @@ public sealed class NatTraversalTests(ITestOutputHelper output)
         var v6 = await NodeAtAsync(mesh, "right", "ipv6firewall");
         Assert.Null(v4.Host.IPv6);
         Assert.Null(v6.Host.IPv4);
+        var clock = Stopwatch.StartNew();
         await v4.UpAsync();
         await v6.UpAsync();
 
         await PingBothWaysAsync(v4, v6);
+        var firstPacket = clock.Elapsed;
         await Poll.UntilAsync(async _ => (await PeerAsync(v4, "right")).GetProperty("path").GetString() == "relay", PathTimeout, "the relay path");
+        output.WriteLine($"NAT-MATRIX | IPv4-only / IPv6-only | relay | first packet {firstPacket.TotalSeconds:0.0} s | relay {clock.Elapsed.TotalSeconds:0.0} s |");
         Assert.Equal("relay", (await PeerAsync(v6, "left")).GetProperty("path").GetString());
         var v6Address = (await v6.AddressesAsync())[1];
         await Poll.UntilAsync(_ => v4.PingAsync(v6Address), PathTimeout, "the IPv4-only node to reach the IPv6-only one at its IPv6 overlay address");
@@ -137,11 +140,14 @@ public sealed class NatTraversalTests(ITestOutputHelper output)
         var router = await mesh.Lab.AddRouterAsync(NatKind.Easy);
         var a = await mesh.AddNodeAsync("left", router);
         var b = await mesh.AddNodeAsync("right", router);
+        var clock = Stopwatch.StartNew();
         await a.UpAsync();
         await b.UpAsync();
 
         await PingBothWaysAsync(a, b);
+        var firstPacket = clock.Elapsed;
         await Poll.UntilAsync(async _ => (await PeerAsync(a, "right")).GetProperty("path").GetString() == "direct", PathTimeout, "a direct path");
+        output.WriteLine($"NAT-MATRIX | same LAN | direct | first packet {firstPacket.TotalSeconds:0.0} s | direct {clock.Elapsed.TotalSeconds:0.0} s |");
         var used = (await PeerAsync(a, "right")).GetProperty("endpoint").GetString();
         Assert.StartsWith(b.Host.IPv4!.Address + ":", used, StringComparison.Ordinal);
     }
