@@ -159,7 +159,9 @@ public sealed partial class Device
         buffer.Offset = 0;
         buffer.Length = MessageLayout.CookieReplySize;
         buffer.Endpoint = source;
-        SendToBind(buffer);
+
+        // Counted before it leaves: whoever sees the reply's effect then also sees the count.
         Interlocked.Increment(ref Counters.CookieRepliesSent);
+        SendToBind(buffer);
     }
 }
