@@ -31,6 +31,7 @@ public static class CommandLine
         root.Subcommands.Add(Verbs.Node.DownVerb.BuildLogout());
         root.Subcommands.Add(Verbs.Node.StatusVerb.Build());
         root.Subcommands.Add(Verbs.Node.PingVerb.Build());
+        root.Subcommands.Add(DemoVerb.Build());
         return root;
     }
 
