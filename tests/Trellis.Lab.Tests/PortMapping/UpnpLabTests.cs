@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
 using Trellis.Net.PortMapping;
 using Xunit.Abstractions;
 
@@ -11,19 +10,15 @@ public sealed class UpnpLabTests(ITestOutputHelper output)
 {
     private const int InternalPort = 41642;
 
-    private static readonly Lazy<Task> LeftoversDeleted = new(() => NetNamespace.DeleteLeftoversAsync());
-
     [Fact]
     public async Task A_UPnP_mapping_lets_a_public_host_reach_the_inside_port()
     {
-        LabRequirements.EnsureAvailable([.. NatLab.RequiredTools, "miniupnpd"]);
-        await LeftoversDeleted.Value;
-        await using var lab = await NatLab.CreateAsync();
+        await using var lab = await MappedHole.CreateLabAsync("miniupnpd");
         var router = await lab.AddRouterAsync(NatKind.Hard, new NatRouterOptions { PortMapping = true });
         var inside = await router.AddHostAsync();
         var outside = await lab.AddPublicHostAsync();
         var upnp = new UpnpClient(router.Lan.GatewayIPv4!.Address);
-        using var listener = InNamespace.Run(inside.Namespace, () => Bound(InternalPort));
+        using var listener = InNamespace.Run(inside.Namespace, () => MappedHole.Bound(InternalPort));
 
         var mapping = await InNamespace.Run(inside.Namespace, () => upnp.MapUdpAsync(InternalPort, PortMapper.DefaultLifetime));
         output.WriteLine($"{mapping} ({upnp.LastError})\n{router.MiniUpnpd!.Output}");
@@ -34,8 +29,8 @@ public sealed class UpnpLabTests(ITestOutputHelper output)
         Assert.Equal(InternalPort, mapping.External.Port);
         Assert.Equal(InternalPort, mapping.InternalPort);
 
-        using var sender = InNamespace.Run(outside.Namespace, () => Bound(0));
-        var received = await ReceiveWhileSendingAsync(listener, sender, mapping.External, "hello through UPnP");
+        using var sender = InNamespace.Run(outside.Namespace, () => MappedHole.Bound(0));
+        var received = await MappedHole.ReceiveWhileSendingAsync(listener, sender, mapping.External, "hello through UPnP");
         Assert.Equal("hello through UPnP", received.Text);
         Assert.Equal(outside.IPv4!.Address, received.From.Address);
 
@@ -45,27 +40,5 @@ public sealed class UpnpLabTests(ITestOutputHelper output)
         Assert.Equal(mapping.External, renewed.External);
 
         Assert.True(await InNamespace.Run(inside.Namespace, () => upnp.DeleteAsync(mapping)), upnp.LastError);
-    }
-
-    private static Socket Bound(int port)
-    {
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        socket.Bind(new IPEndPoint(IPAddress.Any, port));
-        return socket;
-    }
-
-    private static async Task<(string Text, IPEndPoint From)> ReceiveWhileSendingAsync(Socket listener, Socket sender, IPEndPoint to, string text)
-    {
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        var buffer = new byte[1500];
-        var receive = listener.ReceiveFromAsync(buffer, SocketFlags.None, new IPEndPoint(IPAddress.Any, 0), deadline.Token).AsTask();
-        while (!receive.IsCompleted)
-        {
-            await sender.SendToAsync(Encoding.UTF8.GetBytes(text), SocketFlags.None, to, deadline.Token);
-            await Task.WhenAny(receive, Task.Delay(200, deadline.Token));
-        }
-
-        var result = await receive;
-        return (Encoding.UTF8.GetString(buffer, 0, result.ReceivedBytes), (IPEndPoint)result.RemoteEndPoint);
     }
 }
