@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Trellis.Lab.Demo;
 
 /// <summary>
@@ -10,7 +8,6 @@ namespace Trellis.Lab.Demo;
 /// </summary>
 public sealed class DemoWorld : IAsyncDisposable
 {
-    public const int ServerPort = 8080;
     public const string User = "demo";
     public const string SubnetCity = "amsterdam";
     public const string RouteClientCity = "singapore";
@@ -38,10 +35,10 @@ public sealed class DemoWorld : IAsyncDisposable
 
     public IReadOnlyList<DemoDevice> Devices => _devices;
 
-    public string ServerUrl => $"http://{_serverHost.IPv4!.Endpoint(ServerPort)}";
+    public string ServerUrl => LabControlServer.Url(_serverHost);
 
     /// <summary>The same server for IPv6-only sites.</summary>
-    public string ServerUrlV6 => $"http://{_serverHost.IPv6!.Endpoint(ServerPort)}";
+    public string ServerUrlV6 => LabControlServer.UrlV6(_serverHost);
 
     public string AdminSocket => Path.Combine(ServerDataDirectory, "admin.sock");
 
@@ -163,33 +160,6 @@ public sealed class DemoWorld : IAsyncDisposable
         _progress($"{device.Name}'s LAN: {SubnetPrefix}, a host at {SubnetHost.Address} ({lanHost.Name})");
     }
 
-    private async Task StartServerAsync(CancellationToken cancellationToken)
-    {
-        // Dual-stack, with the embedded relay listed under both its addresses, so IPv4-only and
-        // IPv6-only sites both reach the control server, the relay and STUN.
-        Directory.CreateDirectory(ServerDataDirectory);
-        var config = Path.Combine(ServerDataDirectory, "server.yaml");
-        await File.WriteAllTextAsync(config, string.Create(CultureInfo.InvariantCulture, $$"""
-            relay-regions:
-              - id: 900
-                code: default
-                nodes:
-                  - name: 900a
-                    host: {{_serverHost.IPv4!.Address}}
-                    port: {{ServerPort}}
-                    tls: false
-                    stun-port: 3478
-                    ipv4: {{_serverHost.IPv4!.Address}}
-                    ipv6: "{{_serverHost.IPv6!.Address}}"
-            """), cancellationToken).ConfigureAwait(false);
-        _server = _serverHost.Namespace.StartProcess(
-            _trellis.FileName,
-            [.. _trellis.LeadingArguments, "server", "--listen", $"http://[::]:{ServerPort}", "--public-url", ServerUrl, "--config", config, "--data-dir", ServerDataDirectory]);
-        await Poll.UntilAsync(() => _server.Output.Contains("listening on", StringComparison.Ordinal) || _server.HasExited, StartTimeout, "trellis server", cancellationToken)
-            .ConfigureAwait(false);
-        if (_server.HasExited)
-        {
-            throw new InvalidOperationException($"trellis server exited: {_server.Output}");
-        }
-    }
+    private async Task StartServerAsync(CancellationToken cancellationToken) =>
+        _server = await LabControlServer.StartAsync(_trellis, _serverHost, ServerDataDirectory, cancellationToken).ConfigureAwait(false);
 }

@@ -10,8 +10,6 @@ namespace Trellis.Lab.Tests.Node;
 /// </summary>
 public sealed class MeshLab : IAsyncDisposable
 {
-    public const int ServerPort = 8080;
-
     public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
 
     private static readonly Lazy<Task> LeftoversDeleted = new(() => NetNamespace.DeleteLeftoversAsync());
@@ -33,10 +31,10 @@ public sealed class MeshLab : IAsyncDisposable
 
     public LabProcess Server { get; private set; } = null!;
 
-    public string ServerUrl => $"http://{ServerHost.IPv4!.Endpoint(ServerPort)}";
+    public string ServerUrl => LabControlServer.Url(ServerHost);
 
     /// <summary>The same server for IPv6-only sites.</summary>
-    public string ServerUrlV6 => $"http://{ServerHost.IPv6!.Endpoint(ServerPort)}";
+    public string ServerUrlV6 => LabControlServer.UrlV6(ServerHost);
 
     public string ServerDataDirectory => Path.Combine(_directory, "server");
 
@@ -65,26 +63,11 @@ public sealed class MeshLab : IAsyncDisposable
 
     public async Task StartServerAsync()
     {
-        // Dual-stack, with the embedded relay listed under both its addresses, so IPv4-only and
-        // IPv6-only sites both reach the control server, the relay and STUN.
-        Directory.CreateDirectory(ServerDataDirectory);
-        var config = Path.Combine(ServerDataDirectory, "server.yaml");
-        await File.WriteAllTextAsync(config, $$"""
-            relay-regions:
-              - id: 900
-                code: default
-                nodes:
-                  - name: 900a
-                    host: {{ServerHost.IPv4!.Address}}
-                    port: {{ServerPort}}
-                    tls: false
-                    stun-port: 3478
-                    ipv4: {{ServerHost.IPv4!.Address}}
-                    ipv6: "{{ServerHost.IPv6!.Address}}"
-            """);
-        Server = Start(ServerHost, "server", "--listen", $"http://[::]:{ServerPort}", "--public-url", ServerUrl, "--config", config, "--data-dir", ServerDataDirectory);
-        await Poll.UntilAsync(() => Server.Output.Contains("listening on", StringComparison.Ordinal) || Server.HasExited, StartTimeout, "trellis server");
-        Assert.False(Server.HasExited, $"trellis server exited: {Server.Output}");
+        Server = await LabControlServer.StartAsync(_trellis, ServerHost, ServerDataDirectory);
+        lock (_processes)
+        {
+            _processes.Add(Server);
+        }
     }
 
     /// <summary>An admin verb over the server's own admin socket (no API key), run on the server host.</summary>

@@ -1,0 +1,64 @@
+using System.Globalization;
+
+namespace Trellis.Lab;
+
+/// <summary>
+/// `trellis server` on a public lab host, as the demo and the node lab tests run it: dual-stack, with
+/// the embedded relay listed under both its addresses (region 900, "default"), so IPv4-only and
+/// IPv6-only sites both reach the control server, the relay and STUN.
+/// </summary>
+public static class LabControlServer
+{
+    public const int Port = 8080;
+
+    public const int StunPort = 3478;
+
+    public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
+
+    public static string Url(NatHost host) => $"http://{host.IPv4!.Endpoint(Port)}";
+
+    public static string UrlV6(NatHost host) => $"http://{host.IPv6!.Endpoint(Port)}";
+
+    /// <summary>Writes the configuration into <paramref name="dataDirectory"/>, starts the server and waits until it listens.</summary>
+    /// <exception cref="InvalidOperationException">The server exited instead (its output says why).</exception>
+    public static async Task<LabProcess> StartAsync(TrellisExecutable trellis, NatHost host, string dataDirectory, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(trellis);
+        ArgumentNullException.ThrowIfNull(host);
+        Directory.CreateDirectory(dataDirectory);
+        var config = Path.Combine(dataDirectory, "server.yaml");
+        await File.WriteAllTextAsync(config, string.Create(CultureInfo.InvariantCulture, $$"""
+            relay-regions:
+              - id: 900
+                code: default
+                nodes:
+                  - name: 900a
+                    host: {{host.IPv4!.Address}}
+                    port: {{Port}}
+                    tls: false
+                    stun-port: {{StunPort}}
+                    ipv4: {{host.IPv4!.Address}}
+                    ipv6: "{{host.IPv6!.Address}}"
+            """), cancellationToken).ConfigureAwait(false);
+        var server = host.Namespace.StartProcess(
+            trellis.FileName,
+            [.. trellis.LeadingArguments, "server", "--listen", $"http://[::]:{Port}", "--public-url", Url(host), "--config", config, "--data-dir", dataDirectory]);
+        try
+        {
+            await Poll.UntilAsync(() => server.Output.Contains("listening on", StringComparison.Ordinal) || server.HasExited, StartTimeout, "trellis server", cancellationToken)
+                .ConfigureAwait(false);
+            if (server.HasExited)
+            {
+                throw new InvalidOperationException($"trellis server exited: {server.Output}");
+            }
+
+            return server;
+        }
+        catch
+        {
+            // Not handed to the caller, so stopped here (a timed-out server would otherwise outlive the lab).
+            await server.StopAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+}
