@@ -222,18 +222,20 @@ public sealed class StunServer : IAsyncDisposable
             length = StunPacket.WriteBindingSuccess(reply, request.TransactionId, source, _options.Software);
         }
 
+        // Counted before it leaves (and taken back if it does not), so whoever holds the answer also sees the count.
+        Interlocked.Increment(ref _answers);
         try
         {
             socket.SendTo(reply[..length], SocketFlags.None, from);
-            Interlocked.Increment(ref _answers);
         }
         catch (SocketException)
         {
+            Interlocked.Decrement(ref _answers);
             Interlocked.Increment(ref _sendErrors);
         }
         catch (ObjectDisposedException)
         {
-            // Stopping.
+            Interlocked.Decrement(ref _answers); // stopping
         }
     }
 }
