@@ -63,7 +63,12 @@ public sealed class NatTraversalTests(ITestOutputHelper output)
 
         await PingBothWaysAsync(a, b);
         var firstPacket = clock.Elapsed;
-        await Poll.UntilAsync(async _ => (await PeerAsync(a, "right")).GetProperty("path").GetString() == path, PathTimeout, $"left's path to right to be {path}");
+        // The final path: a direct IPv4 path that answered first is replaced by IPv6 once proven.
+        await Poll.UntilAsync(
+            async _ => await PeerAsync(a, "right") is var p && p.GetProperty("path").GetString() == path &&
+                       (endpoint is null || p.GetProperty("endpoint").GetString()?.StartsWith(endpoint, StringComparison.Ordinal) == true),
+            PathTimeout,
+            $"left's path to right to be {path}{(endpoint is null ? "" : " via " + endpoint)}");
         var onPath = clock.Elapsed;
         output.WriteLine($"NAT-MATRIX | {left} / {right} | {path} | first packet {firstPacket.TotalSeconds:0.0} s | {path} {onPath.TotalSeconds:0.0} s |");
 
