@@ -78,7 +78,11 @@ public sealed partial class ControlClient
     private async Task<SessionEnd> RunSessionAsync(CancellationToken token)
     {
         SetStatus(s => s with { State = ControlState.Connecting });
-        using var channel = await ControlDialer.ConnectAsync(_options.Server, _options.MachineKey, _options.ConnectTimeout, token).ConfigureAwait(false);
+        var (channel, serverKey) = await ControlDialer.ConnectAsync(_options.Server, _options.MachineKey, ServerKey, _options.ConnectTimeout, token).ConfigureAwait(false);
+        using var owned = channel;
+
+        // Trust on first use: from the first completed handshake on, this client accepts only this key.
+        ServerKey = serverKey;
         SetStatus(s => s with { State = ControlState.Registering });
         if (!await RegisterAsync(channel, token).ConfigureAwait(false))
         {

@@ -39,6 +39,7 @@ public sealed partial class ControlClient : IAsyncDisposable
     private volatile IReadOnlyList<string>? _lastEndpoints;
     private string? _authKey;
     private int _started;
+    private Key? _serverKey;
 
     public ControlClient(ControlClientOptions options, TimeProvider? time = null, ILogger? logger = null)
     {
@@ -49,9 +50,30 @@ public sealed partial class ControlClient : IAsyncDisposable
         _backoff = new ReconnectBackoff(options.ReconnectBaseDelay, options.ReconnectMaxDelay);
         _authKey = options.AuthKey;
         _routes = options.AdvertisedRoutes;
+        _serverKey = options.ServerKey;
     }
 
     public Uri Server => _options.Server;
+
+    /// <summary>The server key this client trusts: the pinned one, else the one of its first completed handshake; null before that.</summary>
+    public Key? ServerKey
+    {
+        get
+        {
+            lock (_statusLock)
+            {
+                return _serverKey;
+            }
+        }
+
+        private set
+        {
+            lock (_statusLock)
+            {
+                _serverKey = value;
+            }
+        }
+    }
 
     public ControlStatus Status
     {
@@ -130,10 +152,11 @@ public sealed partial class ControlClient : IAsyncDisposable
     /// Logs the machine out on the server (a one-off connection): the node leaves every map and its
     /// key is expired. Throws <see cref="ControlException"/> when the server cannot be reached.
     /// </summary>
-    public static async Task LogoutAsync(Uri server, Key machineKey, TimeSpan timeout, CancellationToken cancellationToken)
+    public static async Task LogoutAsync(Uri server, Key machineKey, Key? serverKey, TimeSpan timeout, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(server);
-        using var channel = await ControlDialer.ConnectAsync(server, machineKey, timeout, cancellationToken).ConfigureAwait(false);
+        var (channel, _) = await ControlDialer.ConnectAsync(server, machineKey, serverKey, timeout, cancellationToken).ConfigureAwait(false);
+        using var owned = channel;
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
         try

@@ -8,6 +8,9 @@ public sealed record ControlClientOptions
     /// <summary>The control server's base URL (http or https; a path prefix behind a proxy is kept).</summary>
     public required Uri Server { get; init; }
 
+    /// <summary>The server's pinned public key; null: trust the key the server first presents, then keep it (see <see cref="ControlClient.ServerKey"/>).</summary>
+    public Key? ServerKey { get; init; }
+
     /// <summary>Private machine key: the Noise initiator's static key.</summary>
     public required Key MachineKey { get; init; }
 

@@ -8,9 +8,12 @@ using Trellis.Crypto.Noise;
 namespace Trellis.Node.Control;
 
 /// <summary>
-/// Opens the control channel: the server's key from GET {server}/key, a WebSocket to
-/// {server}/control, the Noise IK handshake with the machine key. Failures become a
-/// <see cref="ControlException"/> telling "nobody answers" from "that is not a Trellis server".
+/// Opens the control channel: the server's key from GET {server}/key, checked against the pinned key
+/// when there is one, a WebSocket to {server}/control, the Noise IK handshake with the machine key.
+/// The handshake is what proves the server: only the holder of the pinned key's private half completes
+/// it, so an answer to GET /key alone is never trusted once a key is pinned. Failures become a
+/// <see cref="ControlException"/> telling "nobody answers" from "that is not a Trellis server" from
+/// "that is not the server this node trusts".
 /// </summary>
 internal static class ControlDialer
 {
@@ -19,20 +22,28 @@ internal static class ControlDialer
         Timeout = Timeout.InfiniteTimeSpan, // each call has its own deadline
     };
 
-    public static async Task<NoiseControlChannel> ConnectAsync(Uri server, Key machineKey, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>Connects; <paramref name="pinned"/> null trusts the key the server presents (the caller pins what it returns).</summary>
+    public static async Task<(NoiseControlChannel Channel, Key ServerKey)> ConnectAsync(
+        Uri server, Key machineKey, Key? pinned, TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
         try
         {
-            var serverKey = await FetchServerKeyAsync(server, deadline.Token).ConfigureAwait(false);
+            var presented = await FetchServerKeyAsync(server, deadline.Token).ConfigureAwait(false);
+            if (pinned is { } trusted && !trusted.Equals(presented))
+            {
+                throw KeyChanged(server, trusted, presented);
+            }
+
+            var serverKey = pinned ?? presented;
             var socket = new ClientWebSocket();
             socket.Options.KeepAliveInterval = TimeSpan.FromSeconds(25);
             socket.Options.KeepAliveTimeout = TimeSpan.FromSeconds(20); // a half-open connection is noticed within ~45 s
             try
             {
                 await ConnectWebSocketAsync(socket, server, deadline.Token).ConfigureAwait(false);
-                return await NoiseControlChannel.ConnectAsync(socket, machineKey, serverKey, deadline.Token).ConfigureAwait(false);
+                return (await NoiseControlChannel.ConnectAsync(socket, machineKey, serverKey, deadline.Token).ConfigureAwait(false), serverKey);
             }
             catch
             {
@@ -121,6 +132,13 @@ internal static class ControlDialer
                 : new ControlException(ControlErrorKind.Unreachable, $"cannot open the control channel to {Describe(server)}: {e.Message}", e);
         }
     }
+
+    private static ControlException KeyChanged(Uri server, Key pinned, Key presented) => new(
+        ControlErrorKind.ServerKeyChanged,
+        $"{Describe(server)} presents the server key {presented.ToBase64()}, but this node trusts {pinned.ToBase64()} "
+        + "(pinned at its first `up` or given with --server-key); refusing to connect, since someone may be impersonating the server. "
+        + $"If the server's key was replaced on purpose, ask its operator for the key `trellis server` prints and re-pin it: "
+        + $"trellis up --server {Describe(server)} --server-key KEY");
 
     private static ControlException NotTrellis(Uri server, string detail) =>
         new(ControlErrorKind.NotTrellisServer, $"{Describe(server)} is not a Trellis control server ({detail}); check the server URL");

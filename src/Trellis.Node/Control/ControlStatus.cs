@@ -42,6 +42,9 @@ public enum ControlErrorKind
 
     /// <summary>The server said something this client did not expect.</summary>
     Protocol,
+
+    /// <summary>The server presents a key other than the one this node pinned: an impersonator, or a re-keyed server to re-pin by hand.</summary>
+    ServerKeyChanged,
 }
 
 /// <summary>A snapshot of the control client, immutable; a new one each time anything changes.</summary>

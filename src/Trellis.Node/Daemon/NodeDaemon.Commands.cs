@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
+using Trellis.Core.Keys;
 using Trellis.Node.Control;
 using Trellis.Node.LocalApi;
 using Trellis.Node.State;
@@ -21,6 +22,7 @@ public sealed partial class NodeDaemon
         ArgumentNullException.ThrowIfNull(request);
         var server = ValidateServer(request.Server ?? _prefs.ServerUrl);
         var routes = ValidateRoutes(request.AdvertiseRoutes);
+        var givenKey = ValidateServerKey(request.ServerKey);
         if (request.Hostname is { } name && string.IsNullOrWhiteSpace(name))
         {
             throw new LocalApiException(LocalApiErrors.Invalid, "the hostname must not be empty");
@@ -36,6 +38,9 @@ public sealed partial class NodeDaemon
             var prefs = new NodePrefs
             {
                 ServerUrl = server.AbsoluteUri,
+
+                // Another server is trusted on first use again, unless its key is given.
+                ServerKey = givenKey ?? (sameServer ? previous.ServerKey : null),
                 Hostname = request.Hostname?.Trim() ?? (sameServer ? previous.Hostname : null),
                 AdvertiseRoutes = routes,
                 AcceptRoutes = request.AcceptRoutes,
@@ -43,7 +48,8 @@ public sealed partial class NodeDaemon
                 WantUp = true,
             };
             if (_session is { } current && current.Client.Status.State == ControlState.Running && request.AuthKey is null
-                && current.ServerUrl == prefs.ServerUrl && current.Prefs.Hostname == prefs.Hostname)
+                && current.ServerUrl == prefs.ServerUrl && current.Prefs.Hostname == prefs.Hostname
+                && (givenKey is null || current.Client.ServerKey?.ToBase64() == givenKey))
             {
                 return await UpdateInPlaceAsync(current, prefs).ConfigureAwait(false);
             }
@@ -65,6 +71,7 @@ public sealed partial class NodeDaemon
 
             if (outcome.State is ControlState.Running or ControlState.Pending)
             {
+                session.Prefs = prefs = prefs with { ServerKey = session.Client.ServerKey?.ToBase64() ?? prefs.ServerKey };
                 SavePrefs(prefs);
                 _lastError = null;
                 _needsLogin = false;
@@ -140,7 +147,7 @@ public sealed partial class NodeDaemon
             {
                 try
                 {
-                    await ControlClient.LogoutAsync(new Uri(server), _state.MachineKey, LogoutTimeout, CancellationToken.None).ConfigureAwait(false);
+                    await ControlClient.LogoutAsync(new Uri(server), _state.MachineKey, PinnedKey(prefs), LogoutTimeout, CancellationToken.None).ConfigureAwait(false);
                 }
                 catch (ControlException e)
                 {
@@ -206,6 +213,22 @@ public sealed partial class NodeDaemon
         return url;
     }
 
+    private static string? ValidateServerKey(string? key)
+    {
+        if (string.IsNullOrWhiteSpace(key))
+        {
+            return null;
+        }
+
+        return Key.TryParseBase64(key.Trim(), out var parsed)
+            ? parsed.ToBase64()
+            : throw new LocalApiException(LocalApiErrors.Invalid, $"--server-key must be the server's public key in base64 (44 characters, as `trellis server` prints it), got '{key}'");
+    }
+
+    /// <summary>The saved preferences' pinned key; a key that no longer parses pins nothing rather than failing every start.</summary>
+    private static Key? PinnedKey(NodePrefs prefs) =>
+        prefs.ServerKey is { } text && Key.TryParseBase64(text, out var key) ? key : null;
+
     private static List<string> ValidateRoutes(IReadOnlyList<string>? routes)
     {
         var normalized = new List<string>();
@@ -242,6 +265,7 @@ public sealed partial class NodeDaemon
         ControlErrorKind.Unreachable => LocalApiErrors.Unreachable,
         ControlErrorKind.NotTrellisServer => LocalApiErrors.NotTrellisServer,
         ControlErrorKind.Rejected => LocalApiErrors.Rejected,
+        ControlErrorKind.ServerKeyChanged => LocalApiErrors.ServerKeyChanged,
         _ => LocalApiErrors.Failed,
     };
 

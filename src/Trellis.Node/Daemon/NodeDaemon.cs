@@ -260,6 +260,7 @@ public sealed partial class NodeDaemon : ILocalApiBackend, IAsyncDisposable
         var options = new ControlClientOptions
         {
             Server = new Uri(prefs.ServerUrl!),
+            ServerKey = PinnedKey(prefs),
             MachineKey = _state.MachineKey,
             NodeKey = _state.NodeKey,
             DiscoKey = _state.DiscoKey,
@@ -313,11 +314,43 @@ public sealed partial class NodeDaemon : ILocalApiBackend, IAsyncDisposable
         {
             case ControlState.Pending or ControlState.Reconnecting:
                 session.Outcome.TrySetResult(status);
+                PinOnFirstUse(session);
+                break;
+            case ControlState.Running:
+                PinOnFirstUse(session);
                 break;
             case ControlState.Rejected or ControlState.Ended:
                 session.Outcome.TrySetResult(status);
                 _ = Task.Run(() => AfterFinalAsync(session, status));
                 break;
+        }
+    }
+
+    /// <summary>
+    /// A session started without a pinned key (preferences from before pinning existed) keeps the key
+    /// of its first handshake; `up` pins its own, so only a session it did not start needs this.
+    /// </summary>
+    private void PinOnFirstUse(ControlSession session)
+    {
+        if (session.Prefs.ServerKey is null && session.Client.ServerKey is { } key)
+        {
+            _ = Task.Run(async () =>
+            {
+                await _gate.WaitAsync().ConfigureAwait(false);
+                try
+                {
+                    if (_session == session && _prefs.ServerKey is null && _prefs.ServerUrl == session.ServerUrl)
+                    {
+                        session.Prefs = session.Prefs with { ServerKey = key.ToBase64() };
+                        SavePrefs(_prefs with { ServerKey = key.ToBase64() });
+                        LogPinned(_logger, key.ToBase64(), session.ServerUrl);
+                    }
+                }
+                finally
+                {
+                    _gate.Release();
+                }
+            });
         }
     }
 
@@ -419,6 +452,9 @@ public sealed partial class NodeDaemon : ILocalApiBackend, IAsyncDisposable
 
         _state.Dispose();
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "pinned the server key {Key} of {Server} (trust on first use)")]
+    private static partial void LogPinned(ILogger logger, string key, string server);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "restored the cached map ({Peers} peers) of {Server}; tunnels are up while the server is reached")]
     private static partial void LogRestored(ILogger logger, int peers, string server);

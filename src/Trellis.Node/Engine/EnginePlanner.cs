@@ -14,9 +14,9 @@ internal static class EnginePlanner
     public static EnginePlan Plan(NetMap map, EngineSettings settings, Key ownKey)
     {
         var problems = new List<string>();
-        var addresses = ParseAddresses(map.Self.Addresses, problems);
+        var overlay = ParseOverlay(map.OverlayPrefixes, problems);
+        var addresses = ParseAddresses(map.Self.Addresses, overlay, problems);
         var ownAddressNetworks = addresses.Select(a => a.Network).ToHashSet();
-        var overlay = ParseNetworks(map.OverlayPrefixes, "overlay prefix", problems);
         var advertised = ParseNetworks(settings.AdvertisedRoutes, "advertised route", problems);
         var selfAllowed = ParseNetworks(map.Self.AllowedIps, "own allowed IP", problems);
 
@@ -36,7 +36,7 @@ internal static class EnginePlanner
                 continue;
             }
 
-            var peerAddresses = ParseNetworks(info.Addresses, $"address of peer {Describe(info)}", problems);
+            var peerAddresses = ParsePeerAddresses(info, overlay, problems);
             var allowed = new List<IPNetwork>(peerAddresses.Count);
             foreach (var address in peerAddresses)
             {
@@ -47,7 +47,7 @@ internal static class EnginePlanner
             {
                 foreach (var route in ParseNetworks(info.AllowedIps, $"allowed IP of peer {Describe(info)}", problems))
                 {
-                    if (!peerAddresses.Contains(route) && Acceptable(route, info, ownPrefixes, problems) && Claim(route, info, claimed, allowed, problems))
+                    if (!peerAddresses.Contains(route) && Acceptable(route, info, ownPrefixes, overlay, problems) && Claim(route, info, claimed, allowed, problems))
                     {
                         routes.Add(route);
                     }
@@ -111,13 +111,20 @@ internal static class EnginePlanner
     }
 
     /// <summary>Whether a peer's subnet route may be routed into the mesh.</summary>
-    private static bool Acceptable(IPNetwork route, PeerInfo info, List<IPNetwork> ownPrefixes, List<string> problems)
+    private static bool Acceptable(IPNetwork route, PeerInfo info, List<IPNetwork> ownPrefixes, List<IPNetwork> overlay, List<string> problems)
     {
         if (route.PrefixLength == 0)
         {
             // Routing everything into the TUN would capture WireGuard's own UDP packets too; exit
             // nodes need policy routing, which the engine does not do yet.
             problems.Add($"route {route} of peer {Describe(info)}: default routes (exit nodes) are not supported; skipped");
+            return false;
+        }
+
+        if (OverlayRules.OverlappedOverlay(route, overlay) is { } inside)
+        {
+            // The overlay's own addresses go to the peers that hold them, never to a subnet router.
+            problems.Add($"route {route} of peer {Describe(info)} overlaps the overlay {inside}; skipped");
             return false;
         }
 
@@ -151,7 +158,33 @@ internal static class EnginePlanner
         return true;
     }
 
-    private static List<InterfaceAddress> ParseAddresses(IReadOnlyList<string> texts, List<string> problems)
+    /// <summary>The overlay prefixes, each in private address space: anything else would route the host's own traffic into the mesh.</summary>
+    private static List<IPNetwork> ParseOverlay(IReadOnlyList<string> texts, List<string> problems)
+    {
+        var overlay = ParseNetworks(texts, "overlay prefix", problems);
+        foreach (var prefix in overlay.Where(p => !OverlayRules.IsPrivateSpace(p)).ToList())
+        {
+            problems.Add($"overlay prefix {prefix} is not in private address space (100.64.0.0/10, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, fc00::/7); skipped");
+            overlay.Remove(prefix);
+        }
+
+        return overlay;
+    }
+
+    /// <summary>A peer's addresses, each a single host inside the overlay: the map cannot give a peer any other prefix as an address.</summary>
+    private static List<IPNetwork> ParsePeerAddresses(PeerInfo info, List<IPNetwork> overlay, List<string> problems)
+    {
+        var addresses = ParseNetworks(info.Addresses, $"address of peer {Describe(info)}", problems);
+        foreach (var address in addresses.Where(a => !OverlayRules.IsOverlayHost(a, overlay)).ToList())
+        {
+            problems.Add($"address {address} of peer {Describe(info)} is not a single host inside the overlay; skipped");
+            addresses.Remove(address);
+        }
+
+        return addresses;
+    }
+
+    private static List<InterfaceAddress> ParseAddresses(IReadOnlyList<string> texts, List<IPNetwork> overlay, List<string> problems)
     {
         var result = new List<InterfaceAddress>(texts.Count);
         foreach (var text in texts)
@@ -159,6 +192,10 @@ internal static class EnginePlanner
             if (!InterfaceAddress.TryParse(text, out var address))
             {
                 problems.Add($"own address \"{text}\" is not an address/prefix; skipped");
+            }
+            else if (!overlay.Any(o => o.Contains(address.Value.Address)))
+            {
+                problems.Add($"own address {address} is not inside the overlay; skipped");
             }
             else if (!result.Contains(address.Value))
             {

@@ -12,6 +12,9 @@ public sealed record UpRequest
     /// <summary>The name to register under; null: the saved one, else the machine's host name.</summary>
     public string? Hostname { get; init; }
 
+    /// <summary>The server's public key (base64) given out of band, pinned instead of trusting the first answer; null: the pinned one, else trust on first use.</summary>
+    public string? ServerKey { get; init; }
+
     public IReadOnlyList<string> AdvertiseRoutes { get; init; } = [];
 
     public bool AcceptRoutes { get; init; }
@@ -159,6 +162,9 @@ public static class LocalApiErrors
 
     /// <summary>Something answers, but not a Trellis control server.</summary>
     public const string NotTrellisServer = "not-trellis-server";
+
+    /// <summary>The server presents a key other than the pinned one.</summary>
+    public const string ServerKeyChanged = "server-key-changed";
 
     /// <summary>The server refused the registration (bad, expired or used auth key...).</summary>
     public const string Rejected = "rejected";

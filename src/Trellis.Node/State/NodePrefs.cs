@@ -9,6 +9,12 @@ public sealed record NodePrefs
     /// <summary>The control server's URL (http or https), or null before the first `up`.</summary>
     public string? ServerUrl { get; init; }
 
+    /// <summary>
+    /// The control server's public Noise key (base64), pinned at the first `up` (trust on first use) or
+    /// given with --server-key; a server presenting another key is refused. Null until first connected.
+    /// </summary>
+    public string? ServerKey { get; init; }
+
     /// <summary>The name asked for at registration (the server may add a suffix); null: the machine's name.</summary>
     public string? Hostname { get; init; }
 

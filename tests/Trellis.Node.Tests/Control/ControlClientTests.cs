@@ -21,11 +21,12 @@ public sealed class ControlClientTests : IAsyncLifetime
         await _server.DisposeAsync();
     }
 
-    private ControlClient Client(string hostname, string? authKey, Key? machineKey = null, Uri? server = null, Func<IReadOnlyList<string>>? endpoints = null)
+    private ControlClient Client(string hostname, string? authKey, Key? machineKey = null, Uri? server = null, Func<IReadOnlyList<string>>? endpoints = null, Key? serverKey = null)
     {
         var client = new ControlClient(new ControlClientOptions
         {
             Server = server ?? _server.Url,
+            ServerKey = serverKey,
             MachineKey = machineKey ?? X25519.GeneratePrivateKey(),
             NodeKey = X25519.GeneratePrivateKey(),
             DiscoKey = X25519.GeneratePrivateKey(),
@@ -155,6 +156,43 @@ public sealed class ControlClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_key_of_the_first_handshake_is_pinned_and_an_impostor_at_the_same_url_is_refused()
+    {
+        var client = await RunningAsync("pinned");
+        Assert.Equal(_server.PublicKey, client.ServerKey);
+        var genuine = _server.PublicKey;
+
+        // Someone else answers at the server's address (its own data directory, so its own key).
+        var port = _server.Url.Port;
+        await _server.Host.DisposeAsync();
+        await using var impostor = await TestControlServer.StartAsync(port);
+        var refused = await Waiting.ForStatusAsync(client, s => s.ErrorKind == ControlErrorKind.ServerKeyChanged, "the impostor refused");
+
+        Assert.Contains(impostor.PublicKey.ToBase64(), refused.Error, StringComparison.Ordinal);
+        Assert.Contains(genuine.ToBase64(), refused.Error, StringComparison.Ordinal);
+        Assert.Contains("--server-key", refused.Error, StringComparison.Ordinal);
+        Assert.Equal(genuine, client.ServerKey);
+        Assert.Empty((await impostor.Store.ListNodesAsync(null)).Value!);
+    }
+
+    [Fact]
+    public async Task A_key_pinned_out_of_band_is_checked_before_the_auth_key_is_sent()
+    {
+        var wrong = X25519.PublicKey(X25519.GeneratePrivateKey());
+        var client = Client("careful", await _server.AuthKeyAsync(), serverKey: wrong);
+        client.Start();
+        var refused = await Waiting.ForStatusAsync(client, s => s.Failures >= 1, "the refusal");
+
+        Assert.Equal(ControlErrorKind.ServerKeyChanged, refused.ErrorKind);
+        Assert.Contains(wrong.ToBase64(), refused.Error, StringComparison.Ordinal);
+        Assert.Empty((await _server.Store.ListNodesAsync(null)).Value!);
+
+        var right = Client("careful", await _server.AuthKeyAsync(), serverKey: _server.PublicKey);
+        right.Start();
+        await Waiting.ForStatusAsync(right, s => s.State == ControlState.Running, "running with the right key");
+    }
+
+    [Fact]
     public async Task Logout_takes_the_node_out_of_every_map_and_expires_it()
     {
         var machine = X25519.GeneratePrivateKey();
@@ -164,7 +202,7 @@ public sealed class ControlClientTests : IAsyncLifetime
         await Waiting.ForMapAsync(staying, m => m.Peers.ContainsKey(id), "the mesh");
 
         await leaving.StopAsync();
-        await ControlClient.LogoutAsync(_server.Url, machine, TimeSpan.FromSeconds(10), CancellationToken.None);
+        await ControlClient.LogoutAsync(_server.Url, machine, _server.PublicKey, TimeSpan.FromSeconds(10), CancellationToken.None);
         await Waiting.ForMapAsync(staying, m => !m.Peers.ContainsKey(id), "the logout at the peer");
         Assert.True((await _server.Store.GetNodeByIdAsync(id))!.IsExpired(_server.Clock.GetUtcNow()));
     }

@@ -29,13 +29,17 @@ internal sealed class TestControlServer : IAsyncDisposable
 
     public ControlStore Store => Host.Service.Store;
 
-    public static async Task<TestControlServer> StartAsync()
+    /// <summary>The public Noise key nodes pin.</summary>
+    public Trellis.Core.Keys.Key PublicKey => Trellis.Crypto.X25519.PublicKey(ServerKey.LoadOrCreate(DataDirectory));
+
+    /// <param name="port">0: any free port; another server's port: an impostor at its URL (its own data, so its own key).</param>
+    public static async Task<TestControlServer> StartAsync(int port = 0)
     {
         // The server waits out ASP.NET's 30 s graceful shutdown for open control WebSockets; a restart
         // test need not. (Read by every host this process builds; it only shortens their stop.)
         Environment.SetEnvironmentVariable("ASPNETCORE_SHUTDOWNTIMEOUTSECONDS", "1");
         var dir = Directory.CreateTempSubdirectory("trellis-node-server-").FullName;
-        var options = new ServerOptions { Listen = "http://127.0.0.1:0", DataDirectory = dir, StunPort = 0 };
+        var options = new ServerOptions { Listen = $"http://127.0.0.1:{port}", DataDirectory = dir, StunPort = 0 };
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var host = await ControlServerHost.StartAsync(options, clock, l => l.SetMinimumLevel(LogLevel.Warning));
         return new TestControlServer(dir, host, options, clock);

@@ -171,6 +171,30 @@ public sealed class NodeDaemonTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Up_pins_the_server_key_and_a_changed_key_is_refused_until_re_pinned()
+    {
+        var key = await _server.AuthKeyAsync();
+        var other = X25519.PublicKey(X25519.GeneratePrivateKey()).ToBase64();
+        await using (var daemon = await _harness.StartAsync())
+        {
+            Assert.Equal(NodeStates.Running, (await daemon.UpAsync(new UpRequest { Server = ServerUrl, AuthKey = key }, CancellationToken.None)).State);
+
+            // An operator pins another key by hand: the daemon refuses the server that does not hold it.
+            var refused = await Assert.ThrowsAsync<LocalApiException>(() => daemon.UpAsync(new UpRequest { Server = ServerUrl, ServerKey = other }, CancellationToken.None));
+            Assert.Equal(LocalApiErrors.ServerKeyChanged, refused.Code);
+            Assert.Contains(other, refused.Message, StringComparison.Ordinal);
+            Assert.Contains(_server.PublicKey.ToBase64(), refused.Message, StringComparison.Ordinal);
+
+            var invalid = await Assert.ThrowsAsync<LocalApiException>(() => daemon.UpAsync(new UpRequest { Server = ServerUrl, ServerKey = "not-a-key" }, CancellationToken.None));
+            Assert.Equal(LocalApiErrors.Invalid, invalid.Code);
+            Assert.Contains("--server-key", invalid.Message, StringComparison.Ordinal);
+        }
+
+        // What a failed `up` asked for is not kept: the key of the first handshake stays pinned.
+        _harness.Seed(state => Assert.Equal(_server.PublicKey.ToBase64(), state.LoadPrefs().ServerKey));
+    }
+
+    [Fact]
     public async Task Logout_expires_the_node_on_the_server_and_forgets_the_node_key_and_the_map()
     {
         await using var daemon = await _harness.StartAsync();

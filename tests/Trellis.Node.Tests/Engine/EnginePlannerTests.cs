@@ -40,6 +40,57 @@ public class EnginePlannerTests
     }
 
     [Theory]
+    [InlineData("0.0.0.0/1")] // half the internet, through the tunnel
+    [InlineData("8.8.8.8/32")] // a host outside the overlay
+    [InlineData("100.64.0.0/24")] // inside the overlay, but more than one host
+    public void A_peer_address_that_is_not_one_host_inside_the_overlay_is_neither_routed_nor_allowed(string forged)
+    {
+        var peer = TestMaps.Peer(2, TestMaps.NewPrivateKey()) is var p ? p with { Addresses = [forged, .. p.Addresses] } : null!;
+        var plan = Plan(TestMaps.Map(TestMaps.Peer(1, Own), peer), new EngineSettings { AcceptRoutes = true });
+
+        Assert.DoesNotContain(plan.Routes, r => r.ToString() == forged);
+        Assert.Equal(["100.64.0.2/32", "fd7a:115c:a1e0::2/128"], Text(Assert.Single(plan.Peers).AllowedIps));
+        Assert.Contains(plan.Problems, p => p.Contains(forged, StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("0.0.0.0/1")]
+    [InlineData("8.0.0.0/8")]
+    [InlineData("2000::/3")]
+    public void An_overlay_prefix_outside_private_address_space_is_not_routed(string forged)
+    {
+        var plan = Plan(TestMaps.Map(TestMaps.Peer(1, Own), TestMaps.Peer(2, TestMaps.NewPrivateKey())) with { OverlayPrefixes = [TestMaps.OverlayV4, TestMaps.OverlayV6, forged] });
+
+        Assert.Equal([TestMaps.OverlayV4, TestMaps.OverlayV6], Text(plan.Routes));
+        Assert.Contains(plan.Problems, p => p.Contains(forged, StringComparison.Ordinal) && p.Contains("private address space", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("100.64.0.0/24")] // inside the overlay: would steal other peers' addresses
+    [InlineData("100.0.0.0/8")] // contains the overlay
+    [InlineData("fd7a:115c:a1e0:1::/64")]
+    public void A_subnet_route_overlapping_the_overlay_is_never_installed(string route)
+    {
+        var peer = TestMaps.Peer(2, TestMaps.NewPrivateKey(), routes: [route, "192.168.50.0/24"]);
+        var plan = Plan(TestMaps.Map(TestMaps.Peer(1, Own), TestMaps.Peer(3, TestMaps.NewPrivateKey()), peer), new EngineSettings { AcceptRoutes = true });
+
+        Assert.DoesNotContain(plan.Routes, r => r.ToString() == route);
+        Assert.All(plan.Peers, p => Assert.DoesNotContain(p.AllowedIps, a => a.ToString() == route));
+        Assert.Contains(plan.Routes, r => r.ToString() == "192.168.50.0/24");
+        Assert.Contains(plan.Problems, p => p.Contains(route, StringComparison.Ordinal) && p.Contains("overlay", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Subnet_routes_are_installed_only_with_accept_routes()
+    {
+        var peer = TestMaps.Peer(2, TestMaps.NewPrivateKey(), routes: ["192.168.50.0/24"]);
+        var plan = Plan(TestMaps.Map(TestMaps.Peer(1, Own), peer));
+
+        Assert.Equal([TestMaps.OverlayV4, TestMaps.OverlayV6], Text(plan.Routes));
+        Assert.Equal(["100.64.0.2/32", "fd7a:115c:a1e0::2/128"], Text(Assert.Single(plan.Peers).AllowedIps));
+    }
+
+    [Theory]
     [InlineData("10.0.0.0/8")] // covers the node's own LAN
     [InlineData("10.1.0.0/16")] // is the node's own LAN
     [InlineData("10.1.2.0/24")] // lies inside it

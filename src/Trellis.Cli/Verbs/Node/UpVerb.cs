@@ -16,11 +16,12 @@ internal static class UpVerb
     {
         var server = new Option<string?>("--server") { Description = "The control server's URL, e.g. https://trellis.example.com (default: the one of the last `up`)." };
         var authKey = new Option<string?>("--authkey") { Description = "An auth key (default: $TRELLIS_AUTHKEY; without one an admin must approve the node)." };
+        var serverKey = new Option<string?>("--server-key") { Description = "The server's public key as `trellis server` prints it: pinned instead of trusting the first answer (default: the pinned one, else trust on first use)." };
         var hostname = new Option<string?>("--hostname") { Description = "The name to register under (default: the machine's host name)." };
         var routes = new Option<string[]>("--advertise-routes") { Description = "Subnets to offer the mesh, comma-separated or repeated (e.g. 192.168.1.0/24)." };
         var acceptRoutes = new Option<bool>("--accept-routes") { Description = "Use the subnet routes other nodes advertise." };
         var noMasquerade = new Option<bool>("--no-masquerade") { Description = "Forward into advertised subnets without masquerading (their router must route the overlay back)." };
-        var command = new Command("up", "Connect this node to a Trellis network.") { server, authKey, hostname, routes, acceptRoutes, noMasquerade };
+        var command = new Command("up", "Connect this node to a Trellis network.") { server, serverKey, authKey, hostname, routes, acceptRoutes, noMasquerade };
         command.SetNodeAction(NodeAction.SocketOption(), "up", async run =>
         {
             var url = run.Parse.GetValue(server);
@@ -35,6 +36,7 @@ internal static class UpVerb
                 Server = url,
                 AuthKey = NonEmpty(run.Parse.GetValue(authKey)) ?? NonEmpty(Environment.GetEnvironmentVariable("TRELLIS_AUTHKEY")),
                 Hostname = NonEmpty(run.Parse.GetValue(hostname)),
+                ServerKey = NonEmpty(run.Parse.GetValue(serverKey)),
                 AdvertiseRoutes = prefixes,
                 AcceptRoutes = run.Parse.GetValue(acceptRoutes),
                 Masquerade = !run.Parse.GetValue(noMasquerade),

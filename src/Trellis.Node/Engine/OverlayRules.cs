@@ -1,0 +1,34 @@
+using System.Net;
+
+namespace Trellis.Node.Engine;
+
+/// <summary>
+/// What a map may hand this node, whoever sent it: overlay prefixes only in private address space,
+/// addresses only single hosts inside them. A compromised or impersonated server can then at worst
+/// misdirect overlay traffic, never capture the host's other traffic (a peer "address" of 0.0.0.0/1
+/// would otherwise become a route into the tunnel).
+/// </summary>
+internal static class OverlayRules
+{
+    /// <summary>Where an overlay may lie: shared address space (RFC 6598), private IPv4 (RFC 1918), unique local IPv6 (RFC 4193).</summary>
+    private static readonly IPNetwork[] PrivateSpace =
+    [
+        IPNetwork.Parse("100.64.0.0/10"),
+        IPNetwork.Parse("10.0.0.0/8"),
+        IPNetwork.Parse("172.16.0.0/12"),
+        IPNetwork.Parse("192.168.0.0/16"),
+        IPNetwork.Parse("fc00::/7"),
+    ];
+
+    public static bool IsPrivateSpace(IPNetwork prefix) =>
+        Array.Exists(PrivateSpace, space => Prefixes.IsIPv6(space) == Prefixes.IsIPv6(prefix)
+            && prefix.PrefixLength >= space.PrefixLength && space.Contains(prefix.BaseAddress));
+
+    /// <summary>A single host (/32 or /128) inside one of the overlay prefixes.</summary>
+    public static bool IsOverlayHost(IPNetwork address, IReadOnlyList<IPNetwork> overlay) =>
+        address.PrefixLength == (Prefixes.IsIPv6(address) ? 128 : 32) && overlay.Any(o => Prefixes.Overlap(o, address));
+
+    /// <summary>The overlay prefix a route overlaps (contains, lies inside, or equals), if any.</summary>
+    public static IPNetwork? OverlappedOverlay(IPNetwork route, IReadOnlyList<IPNetwork> overlay) =>
+        overlay.Cast<IPNetwork?>().FirstOrDefault(o => Prefixes.Overlap(o!.Value, route));
+}
