@@ -173,6 +173,12 @@ public static class ServerOptionsLoader
             throw new ServerConfigurationException($"IPv4 prefix '{o.IPv4Prefix}' must be an IPv4 network of /30 or larger, e.g. 100.64.0.0/10");
         }
 
+        // Nodes route the overlay into their tunnels and refuse a public one, which would capture internet traffic.
+        if (!Trellis.Core.Control.OverlaySpace.Contains(v4))
+        {
+            throw new ServerConfigurationException($"IPv4 prefix '{o.IPv4Prefix}' must lie in private address space ({Trellis.Core.Control.OverlaySpace.Describe}), e.g. 100.64.0.0/10");
+        }
+
         if (o.IPv6Prefix is not null &&
             (!IPNetwork.TryParse(o.IPv6Prefix, out var v6) || !Store.OverlayAddresses.IsUlaPrefix(v6)))
         {

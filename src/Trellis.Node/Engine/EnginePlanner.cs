@@ -164,7 +164,7 @@ internal static class EnginePlanner
         var overlay = ParseNetworks(texts, "overlay prefix", problems);
         foreach (var prefix in overlay.Where(p => !OverlayRules.IsPrivateSpace(p)).ToList())
         {
-            problems.Add($"overlay prefix {prefix} is not in private address space (100.64.0.0/10, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, fc00::/7); skipped");
+            problems.Add($"overlay prefix {prefix} is not in private address space ({OverlaySpace.Describe}); skipped");
             overlay.Remove(prefix);
         }
 

@@ -1,4 +1,5 @@
 using System.Net;
+using Trellis.Core.Control;
 
 namespace Trellis.Node.Engine;
 
@@ -10,19 +11,7 @@ namespace Trellis.Node.Engine;
 /// </summary>
 internal static class OverlayRules
 {
-    /// <summary>Where an overlay may lie: shared address space (RFC 6598), private IPv4 (RFC 1918), unique local IPv6 (RFC 4193).</summary>
-    private static readonly IPNetwork[] PrivateSpace =
-    [
-        IPNetwork.Parse("100.64.0.0/10"),
-        IPNetwork.Parse("10.0.0.0/8"),
-        IPNetwork.Parse("172.16.0.0/12"),
-        IPNetwork.Parse("192.168.0.0/16"),
-        IPNetwork.Parse("fc00::/7"),
-    ];
-
-    public static bool IsPrivateSpace(IPNetwork prefix) =>
-        Array.Exists(PrivateSpace, space => Prefixes.IsIPv6(space) == Prefixes.IsIPv6(prefix)
-            && prefix.PrefixLength >= space.PrefixLength && space.Contains(prefix.BaseAddress));
+    public static bool IsPrivateSpace(IPNetwork prefix) => OverlaySpace.Contains(prefix);
 
     /// <summary>A single host (/32 or /128) inside one of the overlay prefixes.</summary>
     public static bool IsOverlayHost(IPNetwork address, IReadOnlyList<IPNetwork> overlay) =>

@@ -72,6 +72,7 @@ public sealed class ServerOptionsTests : IDisposable
     [InlineData("listen", "https://0.0.0.0:443", "--tls-cert")]
     [InlineData("ipv4-prefix", "10.0.0.0/31", "IPv4 prefix")]
     [InlineData("ipv4-prefix", "fd00::/48", "IPv4 prefix")]
+    [InlineData("ipv4-prefix", "0.0.0.0/1", "private address space")]
     [InlineData("ipv6-prefix", "fd00::/96", "IPv6 prefix")]
     [InlineData("ipv6-prefix", "2001:db8::/48", "unique local")]
     [InlineData("ephemeral-timeout", "soon", "not a duration")]
