@@ -196,6 +196,12 @@ public sealed class NodeVerbTests : IDisposable
             Assert.Equal(2, hostBits.Code);
             Assert.Contains("did you mean 10.2.0.0/16?", hostBits.Error, StringComparison.Ordinal);
 
+            // A key given out of band that the server cannot prove: refused before anything is sent.
+            var pinned = Trellis.Crypto.X25519.PublicKey(Trellis.Crypto.X25519.GeneratePrivateKey()).ToBase64();
+            var impostor = await RunAsync("up", "--server", url, "--server-key", pinned, "--socket", Socket);
+            Assert.Equal(1, impostor.Code);
+            Assert.Contains($"but this node trusts {pinned}", impostor.Error, StringComparison.Ordinal);
+
             // Without a key: pending, the approval command, and the verb waits until an admin approves.
             var up = RunAsync("up", "--server", url, "--hostname", "cli-box", "--socket", Socket);
             var node = await WaitForPendingNodeAsync(server);
