@@ -72,7 +72,7 @@ public sealed partial class DiscoveryBind
             }
 
             disco = peer.DiscoKey;
-            if (!viaRelay && peer.AddPathLocked(source, fromMap: false) is { } path)
+            if (!viaRelay && AddPathLocked(peer, source, fromMap: false) is { } path)
             {
                 _byEndpoint[source] = peer;
 
@@ -113,7 +113,7 @@ public sealed partial class DiscoveryBind
             {
                 peer.RelayLatency = rtt;
             }
-            else if (peer.AddPathLocked(pending.Endpoint, fromMap: false) is { } path)
+            else if (AddPathLocked(peer, pending.Endpoint, fromMap: false) is { } path)
             {
                 path.LastPong = now;
                 path.Latency = rtt;
@@ -143,7 +143,7 @@ public sealed partial class DiscoveryBind
             disco = peer.DiscoKey;
             foreach (var e in message.Endpoints)
             {
-                peer.AddPathLocked(e, fromMap: false);
+                AddPathLocked(peer, e, fromMap: false);
             }
 
             peer.PlanPingsLocked(message.Endpoints, now, plan);
