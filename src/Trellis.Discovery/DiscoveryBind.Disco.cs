@@ -11,6 +11,11 @@ namespace Trellis.Discovery;
 /// </summary>
 public sealed partial class DiscoveryBind
 {
+    private long _callMeMaybeLimited;
+
+    /// <summary>Call-me-maybes dropped because their peer sent more than <see cref="CallMeMaybeBurst"/> at once, then one per <see cref="CallMeMaybeEvery"/>.</summary>
+    public long CallMeMaybeLimited => Interlocked.Read(ref _callMeMaybeLimited);
+
     private void HandleDisco(ReadOnlySpan<byte> packet, Endpoint source, bool viaRelay, Key relaySource)
     {
         try
@@ -137,6 +142,13 @@ public sealed partial class DiscoveryBind
         {
             if (peer.DiscoKey != sender)
             {
+                return;
+            }
+
+            if (!peer.CallMeMaybeBudget.TryTake(now, _callMeMaybeTicks, CallMeMaybeBurst))
+            {
+                // A flood of valid call-me-maybes would otherwise make us ping up to 32 endpoints each.
+                Interlocked.Increment(ref _callMeMaybeLimited);
                 return;
             }
 

@@ -29,6 +29,14 @@ public sealed partial class DiscoveryBind : IBind
     private static readonly TimeSpan PingBackAfter = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan TickEvery = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Call-me-maybe rounds one peer may start at once, then one per <see cref="CallMeMaybeEvery"/>;
+    /// the rest are counted and dropped. An honest peer sends one per full round (at most every 3 s)
+    /// and one per map change, which the burst absorbs.
+    /// </summary>
+    internal const int CallMeMaybeBurst = 4;
+    internal static readonly TimeSpan CallMeMaybeEvery = TimeSpan.FromSeconds(2);
+
     private readonly IBind _inner;
     private readonly IRelayTransport? _relay;
     private readonly DiscoveryBindOptions _options;
@@ -37,6 +45,7 @@ public sealed partial class DiscoveryBind : IBind
     private readonly DiscoSealer _sealer;
     private readonly long _trustTicks;
     private readonly long _idleTicks;
+    private readonly long _callMeMaybeTicks;
 
     // Relayed WireGuard packets wait here (preallocated slots) for the receive thread.
     private readonly SlotQueue _relayQueue = new(RelaySlots, RelaySlotSize);
@@ -75,6 +84,7 @@ public sealed partial class DiscoveryBind : IBind
         _sealer = new DiscoSealer(options.DiscoPrivateKey);
         _trustTicks = Ticks(TrustFor);
         _idleTicks = Ticks(IdleAfter);
+        _callMeMaybeTicks = Ticks(CallMeMaybeEvery);
         WakeMagic.CopyTo(_wakePacket);
         RandomNumberGenerator.Fill(_wakePacket.AsSpan(WakeMagic.Length));
         _wakePacket.CopyTo(_wakeBatch[0].Data, 0);

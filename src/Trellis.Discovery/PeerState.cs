@@ -46,6 +46,9 @@ internal sealed class PeerState
 
     public long LastPong { get; set; }
 
+    /// <summary>Rounds the peer's call-me-maybes may still start.</summary>
+    public RoundBudget CallMeMaybeBudget { get; } = new();
+
     private long _seen;
 
     // Read without a lock on the data path.
@@ -117,16 +120,30 @@ internal sealed class PeerState
         return victim;
     }
 
-    /// <summary>Records a ping for each endpoint; the caller sends them once the lock is released.</summary>
-    public void PlanPingsLocked(IEnumerable<Endpoint> endpoints, long now, List<(Endpoint, DiscoTxId)> plan)
+    /// <summary>Records one ping per distinct known endpoint; the caller sends them once the lock is released.</summary>
+    public void PlanPingsLocked(IEnumerable<Endpoint> endpoints, long now, List<(Endpoint Endpoint, DiscoTxId TxId)> plan)
     {
+        var start = plan.Count;
         foreach (var e in endpoints)
         {
-            if (Paths.TryGetValue(e, out var path))
+            if (Paths.TryGetValue(e, out var path) && !Planned(plan, start, e))
             {
                 path.LastPingSent = now;
                 plan.Add((e, DiscoTxId.New()));
             }
         }
+    }
+
+    private static bool Planned(List<(Endpoint Endpoint, DiscoTxId TxId)> plan, int start, in Endpoint e)
+    {
+        for (var i = start; i < plan.Count; i++)
+        {
+            if (plan[i].Endpoint == e)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }

@@ -59,6 +59,14 @@ internal sealed class DiscoTestBed : IDisposable
         return (a, b);
     }
 
+    public FakePeer FakePeer(string address)
+    {
+        var peer = new FakePeer(Network, address);
+        _owned.Add(peer);
+        Watch(peer.Local, peer.Sealer);
+        return peer;
+    }
+
     /// <summary>An open socket at a fresh port of <paramref name="address"/> (nobody reads it).</summary>
     public InMemoryBind Socket(string address)
     {
