@@ -205,6 +205,11 @@ public sealed partial class DiscoveryBind
         Key disco;
         lock (peer.Sync)
         {
+            if (peer.DiscoOff)
+            {
+                return;
+            }
+
             disco = peer.DiscoKey;
             peer.LastRound = now;
             if (!full && peer.Direct is { } direct)

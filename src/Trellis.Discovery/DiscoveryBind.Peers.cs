@@ -16,7 +16,8 @@ public sealed partial class DiscoveryBind
 
     /// <summary>
     /// Replaces the peer set. Peers that stay keep their synthetic endpoint and proven paths; a new
-    /// peer, new candidates or a new disco key start a discovery round at once.
+    /// peer, new candidates or a new disco key start a discovery round at once. A disco key names
+    /// one node: see <see cref="OwnsDiscoKey"/> for a map that gives one to several peers.
     /// </summary>
     public void SetPeers(IEnumerable<DiscoPeer> peers)
     {
@@ -26,11 +27,13 @@ public sealed partial class DiscoveryBind
             var old = _table;
             var wanted = new List<DiscoPeer>();
             var seen = new HashSet<Key>();
+            var claims = new Dictionary<Key, int>();
             foreach (var p in peers)
             {
                 if (seen.Add(p.NodeKey))
                 {
                     wanted.Add(p);
+                    claims[p.DiscoKey] = claims.GetValueOrDefault(p.DiscoKey) + 1;
                 }
             }
 
@@ -40,13 +43,17 @@ public sealed partial class DiscoveryBind
             {
                 var isNew = !old.ByNodeKey.TryGetValue(p.NodeKey, out var state);
                 state ??= new PeerState(_freeIndexes.Count > 0 ? _freeIndexes.Dequeue() : _nextIndex++, p.NodeKey);
-                if (UpdatePeer(state, p, isNew))
+                var owns = OwnsDiscoKey(p, claims[p.DiscoKey], old);
+                if (UpdatePeer(state, p, isNew, owns))
                 {
                     rounds.Add(state);
                 }
 
                 byNode[p.NodeKey] = state;
-                byDisco[p.DiscoKey] = state;
+                if (owns)
+                {
+                    byDisco[p.DiscoKey] = state;
+                }
             }
 
             foreach (var (key, state) in old.ByNodeKey)
@@ -73,8 +80,25 @@ public sealed partial class DiscoveryBind
         }
     }
 
+    /// <summary>
+    /// Whether the peer may use its disco key. Disco keys are public, so a second node can claim
+    /// one; messages sealed with it would then prove paths for the wrong peer. When several peers
+    /// claim one key, the peer that already held it keeps it (a copy cannot take over an
+    /// established peer's paths) and, if none did, none gets it; a peer claiming ours never does.
+    /// Without it a peer is reached over the relay only.
+    /// </summary>
+    private bool OwnsDiscoKey(DiscoPeer p, int claimants, PeerTable old)
+    {
+        if (p.DiscoKey == _sealer.PublicKey)
+        {
+            return false;
+        }
+
+        return claimants == 1 || (old.ByDiscoKey.TryGetValue(p.DiscoKey, out var holder) && holder.NodeKey == p.NodeKey);
+    }
+
     /// <summary>Applies the map's view of a peer; true when a discovery round is due.</summary>
-    private bool UpdatePeer(PeerState state, DiscoPeer p, bool isNew)
+    private bool UpdatePeer(PeerState state, DiscoPeer p, bool isNew, bool ownsDiscoKey)
     {
         var due = isNew;
         lock (state.Sync)
@@ -89,6 +113,24 @@ public sealed partial class DiscoveryBind
 
             state.DiscoKey = p.DiscoKey;
             state.HomeRelay = p.HomeRelay;
+            if (!ownsDiscoKey)
+            {
+                if (!state.DiscoOff)
+                {
+                    state.DiscoOff = true;
+                    ForgetPathsLocked(state);
+                    LogDiscoKeyShared(p.NodeKey.ToString(), p.DiscoKey.ToString());
+                }
+
+                return false;
+            }
+
+            if (state.DiscoOff)
+            {
+                state.DiscoOff = false;
+                due = true;
+            }
+
             var wanted = new HashSet<Endpoint>(p.Endpoints);
             foreach (var (e, path) in state.Paths.ToArray())
             {

@@ -46,6 +46,9 @@ internal sealed class PeerState
 
     public long LastPong { get; set; }
 
+    /// <summary>True while the map gives this peer's disco key to another peer too (or it is ours): no discovery, relay only.</summary>
+    public bool DiscoOff { get; set; }
+
     /// <summary>Rounds the peer's call-me-maybes may still start.</summary>
     public RoundBudget CallMeMaybeBudget { get; } = new();
 
