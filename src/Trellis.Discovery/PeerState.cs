@@ -52,7 +52,8 @@ internal sealed class PeerState
     /// <summary>Rounds the peer's call-me-maybes may still start.</summary>
     public RoundBudget CallMeMaybeBudget { get; } = new();
 
-    private long _seen;
+    // Candidate sightings so far: orders the candidates by when they were last named.
+    private long _sightings;
 
     // Read without a lock on the data path.
     private DirectPath? _direct;
@@ -81,7 +82,7 @@ internal sealed class PeerState
         if (Paths.TryGetValue(endpoint, out var path))
         {
             path.FromMap |= fromMap;
-            path.SeenOrder = ++_seen;
+            path.SeenOrder = ++_sightings;
             return path;
         }
 
@@ -101,7 +102,7 @@ internal sealed class PeerState
             evicted = victim;
         }
 
-        path = new PathInfo { FromMap = fromMap, SeenOrder = ++_seen };
+        path = new PathInfo { FromMap = fromMap, SeenOrder = ++_sightings };
         Paths[endpoint] = path;
         return path;
     }
