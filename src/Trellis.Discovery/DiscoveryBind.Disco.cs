@@ -11,6 +11,11 @@ namespace Trellis.Discovery;
 /// </summary>
 public sealed partial class DiscoveryBind
 {
+    private long _callMeMaybeLimited;
+
+    /// <summary>Call-me-maybes dropped because their peer sent more than <see cref="CallMeMaybeBurst"/> at once, then one per <see cref="CallMeMaybeEvery"/>.</summary>
+    public long CallMeMaybeLimited => Interlocked.Read(ref _callMeMaybeLimited);
+
     private void HandleDisco(ReadOnlySpan<byte> packet, Endpoint source, bool viaRelay, Key relaySource)
     {
         try
@@ -72,7 +77,7 @@ public sealed partial class DiscoveryBind
             }
 
             disco = peer.DiscoKey;
-            if (!viaRelay && peer.AddPathLocked(source, fromMap: false) is { } path)
+            if (!viaRelay && AddPathLocked(peer, source, fromMap: false) is { } path)
             {
                 _byEndpoint[source] = peer;
 
@@ -113,7 +118,7 @@ public sealed partial class DiscoveryBind
             {
                 peer.RelayLatency = rtt;
             }
-            else if (peer.AddPathLocked(pending.Endpoint, fromMap: false) is { } path)
+            else if (AddPathLocked(peer, pending.Endpoint, fromMap: false) is { } path)
             {
                 path.LastPong = now;
                 path.Latency = rtt;
@@ -140,10 +145,17 @@ public sealed partial class DiscoveryBind
                 return;
             }
 
+            if (!peer.CallMeMaybeBudget.TryTake(now, _callMeMaybeTicks, CallMeMaybeBurst))
+            {
+                // A flood of valid call-me-maybes would otherwise make us ping up to 32 endpoints each.
+                Interlocked.Increment(ref _callMeMaybeLimited);
+                return;
+            }
+
             disco = peer.DiscoKey;
             foreach (var e in message.Endpoints)
             {
-                peer.AddPathLocked(e, fromMap: false);
+                AddPathLocked(peer, e, fromMap: false);
             }
 
             peer.PlanPingsLocked(message.Endpoints, now, plan);
@@ -193,6 +205,11 @@ public sealed partial class DiscoveryBind
         Key disco;
         lock (peer.Sync)
         {
+            if (peer.DiscoOff)
+            {
+                return;
+            }
+
             disco = peer.DiscoKey;
             peer.LastRound = now;
             if (!full && peer.Direct is { } direct)

@@ -33,7 +33,7 @@ public sealed partial class DiscoveryBind
 
     /// <summary>
     /// Pings the peer on every path at once (each direct candidate and the relay) and returns the
-    /// first to answer; null when the peer is unknown. Waits until <paramref name="cancellationToken"/>.
+    /// first to answer; null when the peer is unknown or has no disco key of its own. Waits until <paramref name="cancellationToken"/>.
     /// </summary>
     public async Task<PingResult?> PingAsync(Key nodeKey, CancellationToken cancellationToken)
     {
@@ -48,6 +48,11 @@ public sealed partial class DiscoveryBind
         Key disco;
         lock (peer.Sync)
         {
+            if (peer.DiscoOff)
+            {
+                return null;
+            }
+
             disco = peer.DiscoKey;
             peer.PlanPingsLocked(peer.Paths.Keys, now, plan);
         }

@@ -15,7 +15,7 @@ namespace Trellis.Discovery;
 /// peer at one stable <see cref="SyntheticEndpoint"/>; this bind carries the packet over the peer's
 /// best path: a direct UDP endpoint proven by a pong in the last 6.5 s, else the relay. It shares the
 /// socket with discovery (pings, pongs, call-me-maybe) and STUN, and folds relayed packets into
-/// <see cref="Receive"/>. It owns the inner bind. Files: Send, Receive, Disco (pings and paths), Status.
+/// <see cref="Receive"/>. It owns the inner bind. Files: Peers (the peer set), Send, Receive, Disco (pings and paths), Status.
 /// </summary>
 public sealed partial class DiscoveryBind : IBind
 {
@@ -29,6 +29,14 @@ public sealed partial class DiscoveryBind : IBind
     private static readonly TimeSpan PingBackAfter = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan TickEvery = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Call-me-maybe rounds one peer may start at once, then one per <see cref="CallMeMaybeEvery"/>;
+    /// the rest are counted and dropped. An honest peer sends one per full round (at most every 3 s)
+    /// and one per map change, which the burst absorbs.
+    /// </summary>
+    internal const int CallMeMaybeBurst = 4;
+    internal static readonly TimeSpan CallMeMaybeEvery = TimeSpan.FromSeconds(2);
+
     private readonly IBind _inner;
     private readonly IRelayTransport? _relay;
     private readonly DiscoveryBindOptions _options;
@@ -37,6 +45,7 @@ public sealed partial class DiscoveryBind : IBind
     private readonly DiscoSealer _sealer;
     private readonly long _trustTicks;
     private readonly long _idleTicks;
+    private readonly long _callMeMaybeTicks;
 
     // Relayed WireGuard packets wait here (preallocated slots) for the receive thread.
     private readonly SlotQueue _relayQueue = new(RelaySlots, RelaySlotSize);
@@ -75,6 +84,7 @@ public sealed partial class DiscoveryBind : IBind
         _sealer = new DiscoSealer(options.DiscoPrivateKey);
         _trustTicks = Ticks(TrustFor);
         _idleTicks = Ticks(IdleAfter);
+        _callMeMaybeTicks = Ticks(CallMeMaybeEvery);
         WakeMagic.CopyTo(_wakePacket);
         RandomNumberGenerator.Fill(_wakePacket.AsSpan(WakeMagic.Length));
         _wakePacket.CopyTo(_wakeBatch[0].Data, 0);
@@ -150,126 +160,6 @@ public sealed partial class DiscoveryBind : IBind
             b.Endpoint = destination;
             _inner.Send(_discoBatch);
         }
-    }
-
-    /// <summary>
-    /// Replaces the peer set. Peers that stay keep their synthetic endpoint and proven paths; a new
-    /// peer, new candidates or a new disco key start a discovery round at once.
-    /// </summary>
-    public void SetPeers(IEnumerable<DiscoPeer> peers)
-    {
-        var rounds = new List<PeerState>();
-        lock (_peersLock)
-        {
-            var old = _table;
-            var byNode = new Dictionary<Key, PeerState>();
-            var byDisco = new Dictionary<Key, PeerState>();
-            foreach (var p in peers)
-            {
-                if (byNode.ContainsKey(p.NodeKey))
-                {
-                    continue;
-                }
-
-                var isNew = !old.ByNodeKey.TryGetValue(p.NodeKey, out var state);
-                state ??= new PeerState(_freeIndexes.Count > 0 ? _freeIndexes.Dequeue() : _nextIndex++, p.NodeKey);
-                if (UpdatePeer(state, p, isNew))
-                {
-                    rounds.Add(state);
-                }
-
-                byNode[p.NodeKey] = state;
-                byDisco[p.DiscoKey] = state;
-            }
-
-            foreach (var (key, state) in old.ByNodeKey)
-            {
-                if (!byNode.ContainsKey(key))
-                {
-                    ForgetPeer(state);
-                    _freeIndexes.Enqueue(state.Index);
-                }
-            }
-
-            var byIndex = new PeerState?[byNode.Count == 0 ? 0 : byNode.Values.Max(s => s.Index) + 1];
-            foreach (var s in byNode.Values)
-            {
-                byIndex[s.Index] = s;
-            }
-
-            _table = new PeerTable(byIndex, byNode, byDisco);
-        }
-
-        foreach (var state in rounds)
-        {
-            StartRound(state, full: true);
-        }
-    }
-
-    /// <summary>Applies the map's view of a peer; true when a discovery round is due.</summary>
-    private bool UpdatePeer(PeerState state, DiscoPeer p, bool isNew)
-    {
-        var due = isNew;
-        lock (state.Sync)
-        {
-            if (!isNew && state.DiscoKey != p.DiscoKey)
-            {
-                // A new disco key is a restarted node: what we proved about the old one means nothing.
-                _sealer.Forget(state.DiscoKey);
-                ForgetPathsLocked(state);
-                due = true;
-            }
-
-            state.DiscoKey = p.DiscoKey;
-            state.HomeRelay = p.HomeRelay;
-            var wanted = new HashSet<Endpoint>(p.Endpoints);
-            foreach (var (e, path) in state.Paths.ToArray())
-            {
-                if (path.FromMap && !wanted.Contains(e))
-                {
-                    path.FromMap = false;
-                    if (path.LastPong == 0)
-                    {
-                        state.Paths.Remove(e);
-                    }
-                }
-            }
-
-            foreach (var e in wanted)
-            {
-                if (!state.Paths.ContainsKey(e))
-                {
-                    due |= state.AddPathLocked(e, fromMap: true) is not null;
-                }
-                else
-                {
-                    state.Paths[e].FromMap = true;
-                }
-            }
-        }
-
-        return due;
-    }
-
-    private void ForgetPeer(PeerState state)
-    {
-        lock (state.Sync)
-        {
-            _sealer.Forget(state.DiscoKey);
-            ForgetPathsLocked(state);
-        }
-    }
-
-    private void ForgetPathsLocked(PeerState state)
-    {
-        foreach (var e in state.Paths.Keys)
-        {
-            _byEndpoint.TryRemove(KeyValuePair.Create(e, state));
-        }
-
-        state.Paths.Clear();
-        state.Direct = null;
-        state.RelayLatency = null;
     }
 
     private long Ticks(TimeSpan t) => (long)(t.TotalSeconds * _time.TimestampFrequency);

@@ -7,25 +7,13 @@ namespace Trellis.Discovery;
 /// <summary>The direct path packets take now; replaced whole (never mutated) so Send reads it without a lock.</summary>
 internal sealed record DirectPath(Endpoint Endpoint, long TrustedUntil, TimeSpan Latency);
 
-/// <summary>What is known of one candidate endpoint of a peer.</summary>
-internal sealed class PathInfo
-{
-    public bool FromMap { get; set; }
-
-    public long LastPingSent { get; set; }
-
-    public long LastPong { get; set; }
-
-    public TimeSpan Latency { get; set; }
-}
-
 /// <summary>A ping in flight: for a path (or the relay), maybe awaited by <see cref="DiscoveryBind.PingAsync"/>.</summary>
 internal sealed record PendingPing(PeerState Peer, Endpoint Endpoint, bool ViaRelay, long SentAt, TaskCompletionSource<PingResult>? Waiter);
 
 /// <summary>One peer's discovery state.</summary>
 internal sealed class PeerState
 {
-    /// <summary>More candidate paths than this are ignored (a peer cannot grow our state without bound).</summary>
+    /// <summary>Candidate paths kept per peer; beyond it the least recently proven makes room (<see cref="PathInfo.EvictsBefore"/>).</summary>
     public const int MaxPaths = 32;
 
     public PeerState(int index, Key nodeKey)
@@ -58,6 +46,15 @@ internal sealed class PeerState
 
     public long LastPong { get; set; }
 
+    /// <summary>True while the map gives this peer's disco key to another peer too (or it is ours): no discovery, relay only.</summary>
+    public bool DiscoOff { get; set; }
+
+    /// <summary>Rounds the peer's call-me-maybes may still start.</summary>
+    public RoundBudget CallMeMaybeBudget { get; } = new();
+
+    // Candidate sightings so far: orders the candidates by when they were last named.
+    private long _sightings;
+
     // Read without a lock on the data path.
     private DirectPath? _direct;
     private long _lastActive;
@@ -74,35 +71,83 @@ internal sealed class PeerState
         set => Volatile.Write(ref _lastActive, value);
     }
 
-    /// <summary>Adds a candidate unless there are too many; returns it (null when full).</summary>
-    public PathInfo? AddPathLocked(in Endpoint endpoint, bool fromMap)
+    /// <summary>
+    /// Adds (or refreshes) a candidate; when the peer has <see cref="MaxPaths"/> already, the first
+    /// by <see cref="PathInfo.EvictsBefore"/> other than the current direct path makes room and is
+    /// returned in <paramref name="evicted"/>. Null for an endpoint that can be no path.
+    /// </summary>
+    public PathInfo? AddPathLocked(in Endpoint endpoint, bool fromMap, out Endpoint? evicted)
     {
+        evicted = null;
         if (Paths.TryGetValue(endpoint, out var path))
         {
             path.FromMap |= fromMap;
+            path.SeenOrder = ++_sightings;
             return path;
         }
 
-        if (Paths.Count >= MaxPaths || endpoint.Port == 0 || SyntheticEndpoint.IsSynthetic(endpoint))
+        if (endpoint.Port == 0 || SyntheticEndpoint.IsSynthetic(endpoint))
         {
             return null;
         }
 
-        path = new PathInfo { FromMap = fromMap };
+        if (Paths.Count >= MaxPaths)
+        {
+            if (EvictionVictimLocked() is not { } victim)
+            {
+                return null;
+            }
+
+            Paths.Remove(victim);
+            evicted = victim;
+        }
+
+        path = new PathInfo { FromMap = fromMap, SeenOrder = ++_sightings };
         Paths[endpoint] = path;
         return path;
     }
 
-    /// <summary>Records a ping for each endpoint; the caller sends them once the lock is released.</summary>
-    public void PlanPingsLocked(IEnumerable<Endpoint> endpoints, long now, List<(Endpoint, DiscoTxId)> plan)
+    private Endpoint? EvictionVictimLocked()
     {
+        var direct = Direct?.Endpoint;
+        Endpoint? victim = null;
+        PathInfo? worst = null;
+        foreach (var (e, path) in Paths)
+        {
+            if (e != direct && (worst is null || PathInfo.EvictsBefore(path, worst)))
+            {
+                victim = e;
+                worst = path;
+            }
+        }
+
+        return victim;
+    }
+
+    /// <summary>Records one ping per distinct known endpoint; the caller sends them once the lock is released.</summary>
+    public void PlanPingsLocked(IEnumerable<Endpoint> endpoints, long now, List<(Endpoint Endpoint, DiscoTxId TxId)> plan)
+    {
+        var start = plan.Count;
         foreach (var e in endpoints)
         {
-            if (Paths.TryGetValue(e, out var path))
+            if (Paths.TryGetValue(e, out var path) && !Planned(plan, start, e))
             {
                 path.LastPingSent = now;
                 plan.Add((e, DiscoTxId.New()));
             }
         }
+    }
+
+    private static bool Planned(List<(Endpoint Endpoint, DiscoTxId TxId)> plan, int start, in Endpoint e)
+    {
+        for (var i = start; i < plan.Count; i++)
+        {
+            if (plan[i].Endpoint == e)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }

@@ -133,7 +133,7 @@ public sealed class DiscoveryBindTests : IDisposable
         var (a, b) = Pair(directBlocked: false);
         await TestNode.WaitForAsync(() => a.Bind.GetStatus(b.NodeKey)!.Path == "direct", "direct path");
 
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         _relay.Up = false;
         var result = await a.Bind.PingAsync(b.NodeKey, cts.Token);
 
@@ -147,7 +147,7 @@ public sealed class DiscoveryBindTests : IDisposable
     {
         var (a, b) = Pair(directBlocked: true);
 
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var result = await a.Bind.PingAsync(b.NodeKey, cts.Token);
 
         Assert.NotNull(result);

@@ -88,7 +88,8 @@ internal sealed class TestNode : IDisposable
         _receiver.Join(TimeSpan.FromSeconds(5));
     }
 
-    public static async Task WaitForAsync(Func<bool> condition, string what, int timeoutMs = 5000)
+    /// <summary>Polls until <paramref name="condition"/> holds; the timeout is a safety net for busy shared cores, never a measurement.</summary>
+    public static async Task WaitForAsync(Func<bool> condition, string what, int timeoutMs = 30_000)
     {
         var start = Environment.TickCount64;
         while (!condition())

@@ -1,0 +1,191 @@
+using Trellis.Core.Keys;
+using Trellis.Core.Transport;
+
+namespace Trellis.Discovery;
+
+/// <summary>
+/// The peer set: map updates in, each peer's synthetic endpoint and candidate paths kept across
+/// them, one owner per disco key, and the bound on each peer's candidates.
+/// </summary>
+public sealed partial class DiscoveryBind
+{
+    private long _pathsEvicted;
+
+    /// <summary>Candidate paths dropped to make room for newer ones (a peer keeps at most 32).</summary>
+    public long PathsEvicted => Interlocked.Read(ref _pathsEvicted);
+
+    /// <summary>
+    /// Replaces the peer set. Peers that stay keep their synthetic endpoint and proven paths; a new
+    /// peer, new candidates or a new disco key start a discovery round at once. A disco key names
+    /// one node: see <see cref="OwnsDiscoKey"/> for a map that gives one to several peers.
+    /// </summary>
+    public void SetPeers(IEnumerable<DiscoPeer> peers)
+    {
+        var rounds = new List<PeerState>();
+        lock (_peersLock)
+        {
+            var old = _table;
+            var wanted = new List<DiscoPeer>();
+            var seen = new HashSet<Key>();
+            var claims = new Dictionary<Key, int>();
+            foreach (var p in peers)
+            {
+                if (seen.Add(p.NodeKey))
+                {
+                    wanted.Add(p);
+                    claims[p.DiscoKey] = claims.GetValueOrDefault(p.DiscoKey) + 1;
+                }
+            }
+
+            var byNode = new Dictionary<Key, PeerState>(wanted.Count);
+            var byDisco = new Dictionary<Key, PeerState>(wanted.Count);
+            foreach (var p in wanted)
+            {
+                var isNew = !old.ByNodeKey.TryGetValue(p.NodeKey, out var state);
+                state ??= new PeerState(_freeIndexes.Count > 0 ? _freeIndexes.Dequeue() : _nextIndex++, p.NodeKey);
+                var owns = OwnsDiscoKey(p, claims[p.DiscoKey], old);
+                if (UpdatePeer(state, p, isNew, owns))
+                {
+                    rounds.Add(state);
+                }
+
+                byNode[p.NodeKey] = state;
+                if (owns)
+                {
+                    byDisco[p.DiscoKey] = state;
+                }
+            }
+
+            foreach (var (key, state) in old.ByNodeKey)
+            {
+                if (!byNode.ContainsKey(key))
+                {
+                    ForgetPeer(state);
+                    _freeIndexes.Enqueue(state.Index);
+                }
+            }
+
+            var byIndex = new PeerState?[byNode.Count == 0 ? 0 : byNode.Values.Max(s => s.Index) + 1];
+            foreach (var s in byNode.Values)
+            {
+                byIndex[s.Index] = s;
+            }
+
+            _table = new PeerTable(byIndex, byNode, byDisco);
+        }
+
+        foreach (var state in rounds)
+        {
+            StartRound(state, full: true);
+        }
+    }
+
+    /// <summary>
+    /// Whether the peer may use its disco key. Disco keys are public, so a second node can claim
+    /// one; messages sealed with it would then prove paths for the wrong peer. When several peers
+    /// claim one key, the peer that already held it keeps it (a copy cannot take over an
+    /// established peer's paths) and, if none did, none gets it; a peer claiming ours never does.
+    /// Without it a peer is reached over the relay only.
+    /// </summary>
+    private bool OwnsDiscoKey(DiscoPeer p, int claimants, PeerTable old)
+    {
+        if (p.DiscoKey == _sealer.PublicKey)
+        {
+            return false;
+        }
+
+        return claimants == 1 || (old.ByDiscoKey.TryGetValue(p.DiscoKey, out var holder) && holder.NodeKey == p.NodeKey);
+    }
+
+    /// <summary>Applies the map's view of a peer; true when a discovery round is due.</summary>
+    private bool UpdatePeer(PeerState state, DiscoPeer p, bool isNew, bool ownsDiscoKey)
+    {
+        var due = isNew;
+        lock (state.Sync)
+        {
+            if (!isNew && state.DiscoKey != p.DiscoKey)
+            {
+                // A new disco key is a restarted node: what we proved about the old one means nothing.
+                _sealer.Forget(state.DiscoKey);
+                ForgetPathsLocked(state);
+                due = true;
+            }
+
+            state.DiscoKey = p.DiscoKey;
+            state.HomeRelay = p.HomeRelay;
+            if (!ownsDiscoKey)
+            {
+                if (!state.DiscoOff)
+                {
+                    state.DiscoOff = true;
+                    ForgetPathsLocked(state);
+                    LogDiscoKeyShared(p.NodeKey.ToString(), p.DiscoKey.ToString());
+                }
+
+                return false;
+            }
+
+            if (state.DiscoOff)
+            {
+                state.DiscoOff = false;
+                due = true;
+            }
+
+            var wanted = new HashSet<Endpoint>(p.Endpoints);
+            foreach (var (e, path) in state.Paths.ToArray())
+            {
+                if (path.FromMap && !wanted.Contains(e))
+                {
+                    path.FromMap = false;
+                    if (path.LastPong == 0)
+                    {
+                        state.Paths.Remove(e);
+                        _byEndpoint.TryRemove(KeyValuePair.Create(e, state));
+                    }
+                }
+            }
+
+            foreach (var e in wanted)
+            {
+                var known = state.Paths.ContainsKey(e);
+                due |= AddPathLocked(state, e, fromMap: true) is not null && !known;
+            }
+        }
+
+        return due;
+    }
+
+    /// <summary>Adds or refreshes a candidate of the peer (peer.Sync held); forgets the one it displaced.</summary>
+    private PathInfo? AddPathLocked(PeerState peer, in Endpoint endpoint, bool fromMap)
+    {
+        var path = peer.AddPathLocked(endpoint, fromMap, out var evicted);
+        if (evicted is { } gone)
+        {
+            _byEndpoint.TryRemove(KeyValuePair.Create(gone, peer));
+            Interlocked.Increment(ref _pathsEvicted);
+        }
+
+        return path;
+    }
+
+    private void ForgetPeer(PeerState state)
+    {
+        lock (state.Sync)
+        {
+            _sealer.Forget(state.DiscoKey);
+            ForgetPathsLocked(state);
+        }
+    }
+
+    private void ForgetPathsLocked(PeerState state)
+    {
+        foreach (var e in state.Paths.Keys)
+        {
+            _byEndpoint.TryRemove(KeyValuePair.Create(e, state));
+        }
+
+        state.Paths.Clear();
+        state.Direct = null;
+        state.RelayLatency = null;
+    }
+}
