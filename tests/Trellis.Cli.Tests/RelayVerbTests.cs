@@ -55,6 +55,9 @@ public sealed class RelayVerbTests : IDisposable
     [InlineData("--rate-limit", "-1", "--rate-limit")]
     [InlineData("--mesh-peer", "relay2:8443", "--mesh-peer")]
     [InlineData("--mesh-peer", "https://relay2.example.com/relay#not-a-key", "is not a relay key")]
+    [InlineData("--trusted-proxy", "10.0.0.5/8", "--trusted-proxy '10.0.0.5/8' has host bits set; did you mean 10.0.0.0/8?")]
+    [InlineData("--trusted-proxy", "2001:db8::1/129", "needs a prefix length from 0 to 128")]
+    [InlineData("--trusted-proxy", "proxy.example.com", "--trusted-proxy")]
     public void Bad_settings_are_usage_errors_that_say_what_is_wrong(string flag, string value, string message)
     {
         var (code, error) = Run("relay", "--control-url", "https://127.0.0.1:1", "--mesh-key-file", KeyFile(new string('k', 40)), flag, value);
