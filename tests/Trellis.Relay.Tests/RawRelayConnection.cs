@@ -32,11 +32,49 @@ internal sealed class RawRelayConnection : IAsyncDisposable
     /// <summary>Connects and upgrades; the ServerKey frame is the next thing to read.</summary>
     public static async Task<RawRelayConnection> UpgradeAsync(Uri url)
     {
-        var connection = await ConnectAsync(url);
-        await connection.WriteAsync(Encoding.ASCII.GetBytes($"GET {url.PathAndQuery} HTTP/1.1\r\nHost: {url.Authority}\r\nConnection: Upgrade\r\nUpgrade: trellis-relay\r\n\r\n"));
-        var response = await connection.ReadHttpHeadAsync();
+        var (connection, response) = await RequestUpgradeAsync(url);
         Assert.StartsWith("HTTP/1.1 101", response, StringComparison.Ordinal);
         return connection;
+    }
+
+    /// <summary>Connects and asks for the upgrade with extra header lines ("Name: value"); returns the response head and body start, whatever it is.</summary>
+    public static async Task<(RawRelayConnection Connection, string Response)> RequestUpgradeAsync(Uri url, params string[] headers)
+    {
+        var connection = await ConnectAsync(url);
+        var extra = string.Concat(headers.Select(h => h + "\r\n"));
+        await connection.WriteAsync(Encoding.ASCII.GetBytes($"GET {url.PathAndQuery} HTTP/1.1\r\nHost: {url.Authority}\r\nConnection: Upgrade\r\nUpgrade: trellis-relay\r\n{extra}\r\n"));
+        var head = await connection.ReadHttpHeadAsync();
+        if (!head.StartsWith("HTTP/1.1 101", StringComparison.Ordinal))
+        {
+            // a refusal's reason is in its body
+            head += await connection.ReadToEndAsync();
+        }
+
+        return (connection, head);
+    }
+
+    private async Task<string> ReadToEndAsync()
+    {
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var body = new StringBuilder();
+        var buffer = new byte[1024];
+        try
+        {
+            int read;
+            while ((read = await _stream.ReadAsync(buffer, cancel.Token)) > 0)
+            {
+                body.Append(Encoding.UTF8.GetString(buffer, 0, read));
+                if (body.ToString().Contains('\n', StringComparison.Ordinal))
+                {
+                    break;
+                }
+            }
+        }
+        catch (IOException)
+        {
+        }
+
+        return body.ToString();
     }
 
     /// <summary>Upgrades and completes the handshake with a fresh node key.</summary>

@@ -1,4 +1,7 @@
 using System.CommandLine;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
@@ -17,12 +20,17 @@ internal static class RelayVerb
 {
     public const string MeshKeyVariable = "TRELLIS_RELAY_MESH_KEY";
 
+    /// <summary>In the data directory: the relay keys of mesh peers given without #KEY, as first seen.</summary>
+    public const string MeshPeerKeysFileName = "mesh-peer-keys";
+
     public static Command Build()
     {
         var listen = new Option<string>("--listen") { Description = "Listen URL (https needs --tls-cert/--tls-key).", DefaultValueFactory = _ => "http://0.0.0.0:8443" };
         var control = new Option<string?>("--control-url") { Description = "The control server that says which nodes may use this relay." };
         var meshKeyFile = new Option<FileInfo?>("--mesh-key-file") { Description = $"File holding the region's mesh key (or set {MeshKeyVariable}); the control server's relay-mesh-key." };
-        var meshPeers = new Option<string[]>("--mesh-peer") { Description = "Another relay of this region to mesh with, e.g. https://relay2.example.com/relay (repeatable).", AllowMultipleArgumentsPerToken = false };
+        var meshPeers = new Option<string[]>("--mesh-peer") { Description = "Another relay of this region to mesh with, e.g. https://relay2.example.com/relay#KEY with the relay key it prints at start; without #KEY its key is trusted on first use and kept (repeatable).", AllowMultipleArgumentsPerToken = false };
+        var trustedProxies = new Option<string[]>("--trusted-proxy") { Description = "A reverse proxy (address or network, e.g. 10.0.0.0/8) whose X-Forwarded-For names the client, for the per-address limit (repeatable; default none: the socket's peer is the client).", AllowMultipleArgumentsPerToken = false };
+        var insecure = new Option<bool>("--insecure") { Description = "Allow an http:// --control-url, and http:// mesh peers without #KEY: the mesh key then crosses the network unprotected." };
         var dataDir = new Option<DirectoryInfo>("--data-dir") { Description = "Where the relay keeps its private key.", DefaultValueFactory = _ => new DirectoryInfo(Environment.IsPrivilegedProcess ? "/var/lib/trellis-relay" : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "trellis-relay")) };
         var tlsCert = new Option<FileInfo?>("--tls-cert") { Description = "TLS certificate (PEM)." };
         var tlsKey = new Option<FileInfo?>("--tls-key") { Description = "TLS private key (PEM)." };
@@ -30,24 +38,25 @@ internal static class RelayVerb
         var rate = new Option<long>("--rate-limit") { Description = "Bytes per second each client may send through the relay (default 0: unlimited)." };
         var command = new Command("relay", "Run a standalone relay (with STUN) for the nodes of a control server.")
         {
-            listen, control, meshKeyFile, meshPeers, dataDir, tlsCert, tlsKey, stunPort, rate,
+            listen, control, meshKeyFile, meshPeers, dataDir, tlsCert, tlsKey, stunPort, rate, trustedProxies, insecure,
         };
         command.SetAction(parse =>
         {
             var settings = new Settings(
                 parse.GetValue(listen)!, parse.GetValue(control), parse.GetValue(meshKeyFile), parse.GetValue(meshPeers) ?? [],
-                parse.GetValue(dataDir)!, parse.GetValue(tlsCert), parse.GetValue(tlsKey), parse.GetValue(stunPort), parse.GetValue(rate));
+                parse.GetValue(dataDir)!, parse.GetValue(tlsCert), parse.GetValue(tlsKey), parse.GetValue(stunPort), parse.GetValue(rate), parse.GetValue(trustedProxies) ?? [], parse.GetValue(insecure));
             return Run(settings, parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
         });
         return command;
     }
 
     private sealed record Settings(
-        string Listen, string? Control, FileInfo? MeshKeyFile, string[] MeshPeers, DirectoryInfo DataDir, FileInfo? TlsCert, FileInfo? TlsKey, int StunPort, long RateLimit);
+        string Listen, string? Control, FileInfo? MeshKeyFile, string[] MeshPeers, DirectoryInfo DataDir, FileInfo? TlsCert, FileInfo? TlsKey, int StunPort, long RateLimit, string[] TrustedProxies, bool Insecure);
 
     private static int Run(Settings settings, TextWriter output, TextWriter error)
     {
-        if (Validate(settings, out var meshKey, out var control, out var peers) is { } problem)
+        IPNetwork[] proxies = [];
+        if ((Validate(settings, out var meshKey, out var control, out var peers) ?? ParseProxies(settings.TrustedProxies, out proxies)) is { } problem)
         {
             error.WriteLine($"trellis relay: {problem}");
             return CommandLine.UsageError;
@@ -58,7 +67,7 @@ internal static class RelayVerb
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
         try
         {
-            return RunAsync(settings, meshKey!, control!, peers, output, stop.Token).GetAwaiter().GetResult();
+            return RunAsync(settings, meshKey!, control!, peers, proxies, output, stop.Token).GetAwaiter().GetResult();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or System.Net.Sockets.SocketException or System.Security.Cryptography.CryptographicException)
         {
@@ -87,15 +96,29 @@ internal static class RelayVerb
             return "--control-url is required: the control server that knows the nodes (e.g. https://trellis.example.com)";
         }
 
+        // The admission query carries the mesh key as a bearer token: over http anyone on the path reads it.
+        if (control.Scheme == Uri.UriSchemeHttp && !s.Insecure)
+        {
+            return $"--control-url {control} is plain HTTP: the relay would send the region's mesh key to it in the clear. "
+                   + $"Use {WithHttps(control)}, or pass --insecure if the network between them is private";
+        }
+
         var parsed = new List<Uri>();
         foreach (var text in s.MeshPeers)
         {
-            if (!IsHttpUrl(text, out var peer))
+            if (!MeshPeerUrl.TryParse(text, out var peer, out var pinned, out var problem))
             {
-                return $"--mesh-peer '{text}' must be a relay's http:// or https:// URL, e.g. https://relay2.example.com/relay";
+                return $"--mesh-peer {problem}";
             }
 
-            parsed.Add(peer);
+            // The mesh key is sealed to the key the peer presents: over http, without a pinned key, that could be anyone's.
+            if (peer.Scheme == Uri.UriSchemeHttp && pinned is null && !s.Insecure)
+            {
+                return $"--mesh-peer {peer} is plain HTTP without the peer's relay key: anyone on the path could pose as that relay and take the mesh key. "
+                       + $"Use {WithHttps(peer)}, or pin the key it prints as \"relay key\" with --mesh-peer {peer}#KEY, or pass --insecure if the network between them is private";
+            }
+
+            parsed.Add(new Uri(text));
         }
 
         peers = [.. parsed];
@@ -121,10 +144,56 @@ internal static class RelayVerb
         return s.RateLimit < 0 ? "--rate-limit must not be negative" : null;
     }
 
+    private static string WithHttps(Uri url) => Uri.UriSchemeHttps + url.ToString()[Uri.UriSchemeHttp.Length..];
+
     private static bool IsHttpUrl(string text, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Uri? url) =>
         Uri.TryCreate(text, UriKind.Absolute, out url) && (url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps);
 
-    private static async Task<int> RunAsync(Settings s, string meshKey, Uri control, Uri[] peers, TextWriter output, CancellationToken stop)
+    private static string? ParseProxies(string[] texts, out IPNetwork[] proxies)
+    {
+        var parsed = new List<IPNetwork>();
+        proxies = [];
+        foreach (var text in texts)
+        {
+            var slash = text.IndexOf('/', StringComparison.Ordinal);
+            if (!IPAddress.TryParse(slash < 0 ? text : text[..slash], out var address))
+            {
+                return $"--trusted-proxy '{text}' must be an address or a network, e.g. 10.0.0.5 or 10.0.0.0/8";
+            }
+
+            var bits = address.AddressFamily == AddressFamily.InterNetwork ? 32 : 128;
+            var prefix = bits;
+            if (slash >= 0 && (!int.TryParse(text.AsSpan(slash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out prefix) || prefix > bits))
+            {
+                return $"--trusted-proxy '{text}' needs a prefix length from 0 to {bits}, e.g. {address}/{bits} for that one proxy";
+            }
+
+            var network = new IPNetwork(Masked(address, prefix), prefix);
+            if (!network.BaseAddress.Equals(address))
+            {
+                return $"--trusted-proxy '{text}' has host bits set; did you mean {network}?";
+            }
+
+            parsed.Add(network);
+        }
+
+        proxies = [.. parsed];
+        return null;
+    }
+
+    private static IPAddress Masked(IPAddress address, int prefix)
+    {
+        var bytes = address.GetAddressBytes();
+        for (var i = 0; i < bytes.Length; i++)
+        {
+            var keep = Math.Clamp(prefix - (i * 8), 0, 8);
+            bytes[i] &= (byte)(0xff << (8 - keep));
+        }
+
+        return new IPAddress(bytes);
+    }
+
+    private static async Task<int> RunAsync(Settings s, string meshKey, Uri control, Uri[] peers, IPNetwork[] proxies, TextWriter output, CancellationToken stop)
     {
         var privateKey = PrivateKeyFile.LoadOrCreate(Path.Combine(s.DataDir.FullName, "relay.key"));
         using var certificate = s.TlsCert is null ? null : X509Certificate2.CreateFromPemFile(s.TlsCert.FullName, s.TlsKey!.FullName);
@@ -136,6 +205,8 @@ internal static class RelayVerb
             Admission = admission,
             MeshKey = meshKey,
             MeshPeers = peers,
+            MeshPeerKeyFile = Path.Combine(s.DataDir.FullName, MeshPeerKeysFileName),
+            TrustedProxies = proxies,
             RateLimitBytesPerSecond = s.RateLimit,
         };
         await using var stun = s.StunPort == 0 ? null : new StunServer(new StunServerOptions { Port = s.StunPort });
@@ -148,7 +219,8 @@ internal static class RelayVerb
         output.WriteLine($"trellis relay: listening on {relay.RelayUrl}");
         output.WriteLine($"  relay key:        {X25519.PublicKey(privateKey).ToBase64()}");
         output.WriteLine($"  control server:   {control}");
-        output.WriteLine($"  mesh peers:       {(peers.Length == 0 ? "none" : string.Join(", ", peers.Select(p => p.ToString())))}");
+        output.WriteLine($"  mesh peers:       {(peers.Length == 0 ? "none" : string.Join(", ", peers.Select(p => p.OriginalString)))}");
+        output.WriteLine($"  trusted proxies:  {(proxies.Length == 0 ? "none" : string.Join(", ", proxies))}");
         output.WriteLine($"  STUN:             {(stun is null ? "off" : $"UDP {stun.Port}")}");
         await output.FlushAsync(stop).ConfigureAwait(false);
         try

@@ -56,6 +56,9 @@ public sealed record RelayClientOptions
     /// <summary>Mesh mode: a relay answering with this key is ourselves; stop instead of retrying.</summary>
     internal Key? SelfKey { get; init; }
 
+    /// <summary>Mesh mode: judges the relay's key before the mesh key is sealed to it; a non-null answer refuses the relay, saying why.</summary>
+    internal Func<Key, string?>? ServerKeyCheck { get; init; }
+
     /// <summary>Mesh mode drops instead of waiting when the queue is full.</summary>
     internal QueueFullMode? DropWhenFull { get; init; }
 }

@@ -78,6 +78,11 @@ internal sealed class RelayConnection : IAsyncDisposable
                 throw new RelayConnectException($"{options.Url} presented key {serverKey}, not the expected {expected}");
             }
 
+            if (options.ServerKeyCheck?.Invoke(serverKey) is { } refusal)
+            {
+                throw new RelayConnectException(refusal);
+            }
+
             var clientInfo = new RelayClientInfo { MeshKey = options.MeshKey, CanAckPings = true };
             await stream.WriteAsync(HandshakeSeal.SealClientInfo(options.PrivateKey, serverKey, challenge, clientInfo), linked.Token).ConfigureAwait(false);
             var second = await reader.ReadAsync().ConfigureAwait(false);

@@ -16,6 +16,16 @@ public static class RelayProtocol
     /// <summary>The largest payload of any frame: a forwarded packet with its two keys, and some slack.</summary>
     public const int MaxFrameLength = MaxPacketSize + (2 * Key.Size) + 64;
 
+    /// <summary>
+    /// The largest ClientInfo the server reads: a key, a nonce, a tag and a small JSON object with
+    /// the mesh key. A stranger announcing a packet-sized first frame is cut off before anything is
+    /// buffered for it.
+    /// </summary>
+    public const int MaxClientInfoLength = 8192;
+
+    /// <summary>The longest mesh key, in characters: JSON-escaped in a ClientInfo it must stay within <see cref="MaxClientInfoLength"/>.</summary>
+    public const int MaxMeshKeyLength = 1024;
+
     /// <summary>The token in the HTTP Upgrade header.</summary>
     public const string UpgradeToken = "trellis-relay";
 

@@ -31,7 +31,7 @@ internal sealed partial class ClientConnection
     public ClientConnection(RelayServer server, Stream stream, Action abort, IPAddress? remoteAddress)
     {
         _server = server;
-        _reader = new FrameReader(stream, readAhead: 0);
+        _reader = new FrameReader(stream, readAhead: 0, server.Options.FramePool);
         _abort = abort;
         _logger = server.Logger;
         RemoteAddress = remoteAddress;
@@ -113,7 +113,7 @@ internal sealed partial class ClientConnection
         var registration = timeout.Token.UnsafeRegister(static s => ((ClientConnection)s!).Abort(), this);
         try
         {
-            var frame = await _reader.ReadAsync().ConfigureAwait(false);
+            var frame = await _reader.ReadAsync(RelayProtocol.MaxClientInfoLength).ConfigureAwait(false);
             RelayClientInfo? info;
             try
             {

@@ -9,11 +9,13 @@ internal enum GateResult
     TooManyFromAddress,
 }
 
-/// <summary>Counts open connections, in all and per remote address, against the flood bounds.</summary>
+/// <summary>Counts open connections, in all and per remote address (IPv6 per /64), against the flood bounds.</summary>
 internal sealed class ConnectionGate(int maxConnections, int maxPerAddress)
 {
     private readonly Lock _gate = new();
-    private readonly Dictionary<IPAddress, int> _perAddress = [];
+
+    // guarded by _gate
+    private readonly Dictionary<AddressBucket, int> _perAddress = [];
     private int _total;
 
     public int Count
@@ -38,13 +40,14 @@ internal sealed class ConnectionGate(int maxConnections, int maxPerAddress)
 
             if (address is not null)
             {
-                _perAddress.TryGetValue(address, out var count);
+                var bucket = AddressBucket.For(address);
+                _perAddress.TryGetValue(bucket, out var count);
                 if (count >= maxPerAddress)
                 {
                     return GateResult.TooManyFromAddress;
                 }
 
-                _perAddress[address] = count + 1;
+                _perAddress[bucket] = count + 1;
             }
 
             _total++;
@@ -57,15 +60,21 @@ internal sealed class ConnectionGate(int maxConnections, int maxPerAddress)
         lock (_gate)
         {
             _total--;
-            if (address is not null && _perAddress.TryGetValue(address, out var count))
+            if (address is null)
+            {
+                return;
+            }
+
+            var bucket = AddressBucket.For(address);
+            if (_perAddress.TryGetValue(bucket, out var count))
             {
                 if (count <= 1)
                 {
-                    _perAddress.Remove(address);
+                    _perAddress.Remove(bucket);
                 }
                 else
                 {
-                    _perAddress[address] = count - 1;
+                    _perAddress[bucket] = count - 1;
                 }
             }
         }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Headers;
 using Microsoft.Extensions.Logging;
@@ -10,7 +9,8 @@ namespace Trellis.Relay.Server;
 /// A standalone relay's admission: it asks the control server whether a node key belongs to an
 /// active node, presenting the region's mesh key. Answers are cached briefly (a yes longer than a no,
 /// so a node just registered is not kept out for long); when the control server cannot be reached,
-/// keys it admitted recently stay admitted for <see cref="StaleGrace"/>, new ones are refused.
+/// keys it admitted recently stay admitted for <see cref="StaleGrace"/>, new ones are refused. At
+/// most <see cref="MaxCachedKeys"/> answers are kept, refusals evicted first.
 /// </summary>
 public sealed partial class ControlServerAdmission : IRelayAdmission, IDisposable
 {
@@ -21,18 +21,29 @@ public sealed partial class ControlServerAdmission : IRelayAdmission, IDisposabl
     private readonly Uri _controlUrl;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly ConcurrentDictionary<Key, (bool Allowed, DateTimeOffset At)> _cache = new();
+    private readonly AdmissionCache _cache;
 
-    public ControlServerAdmission(Uri controlUrl, string meshKey, TimeProvider? time = null, ILogger? logger = null, HttpMessageHandler? handler = null)
+    public ControlServerAdmission(Uri controlUrl, string meshKey, TimeProvider? time = null, ILogger? logger = null, HttpMessageHandler? handler = null, int maxCachedKeys = DefaultMaxCachedKeys)
     {
         ArgumentNullException.ThrowIfNull(controlUrl);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxCachedKeys, 1);
         _controlUrl = controlUrl;
+        MaxCachedKeys = maxCachedKeys;
+        _cache = new AdmissionCache(maxCachedKeys);
         _time = time ?? TimeProvider.System;
         _logger = logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
         _http = handler is null ? new HttpClient() : new HttpClient(handler);
         _http.Timeout = TimeSpan.FromSeconds(5);
         _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", meshKey);
     }
+
+    /// <summary>Answers kept by default: a region's nodes many times over, a few MB at most.</summary>
+    public const int DefaultMaxCachedKeys = 65_536;
+
+    public int MaxCachedKeys { get; }
+
+    /// <summary>Answers held now (at most <see cref="MaxCachedKeys"/>).</summary>
+    public int CachedKeys => _cache.Count;
 
     public TimeSpan AllowedFor { get; init; } = TimeSpan.FromSeconds(60);
 
@@ -43,7 +54,7 @@ public sealed partial class ControlServerAdmission : IRelayAdmission, IDisposabl
     public async ValueTask<bool> IsAllowedAsync(Key nodeKey, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
-        var cached = _cache.TryGetValue(nodeKey, out var entry);
+        var cached = _cache.TryGet(nodeKey, out var entry);
         if (cached && now - entry.At < (entry.Allowed ? AllowedFor : RefusedFor))
         {
             return entry.Allowed;
@@ -60,7 +71,7 @@ public sealed partial class ControlServerAdmission : IRelayAdmission, IDisposabl
             };
             if (allowed is { } answer)
             {
-                _cache[nodeKey] = (answer, now);
+                _cache.Set(nodeKey, new AdmissionAnswer(answer, now), StaleGrace);
                 return answer;
             }
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Trellis.Core.Keys;
 using Trellis.Relay.Client;
 using Trellis.Relay.Transport;
 
@@ -16,13 +17,14 @@ internal sealed class MeshPeerLink : IAsyncDisposable
     private long _drops;
     private Task? _disposal;
 
-    public MeshPeerLink(RelayServer server, Uri url, ILoggerFactory loggers)
+    public MeshPeerLink(RelayServer server, Uri url, Key? pinnedKey, MeshPeerKeys keys, ILoggerFactory loggers)
     {
         Url = url;
         var options = server.Options;
         _client = new RelayClient(new RelayClientOptions
         {
             Url = url,
+            ServerKeyCheck = presented => keys.Check(url, pinnedKey, presented),
             PrivateKey = options.PrivateKey,
             MeshKey = options.MeshKey,
             WatchConnections = true,
@@ -45,6 +47,9 @@ internal sealed class MeshPeerLink : IAsyncDisposable
     public Uri Url { get; }
 
     public bool IsConnected => _client.IsConnected;
+
+    /// <summary>Why the last attempt failed (a changed key, a refusal), until the link is up again.</summary>
+    public string? LastError => _client.LastError;
 
     /// <summary>Packets dropped on the way to this peer (queue full, or link down).</summary>
     public long Drops => Interlocked.Read(ref _drops);

@@ -38,11 +38,7 @@ public sealed partial class RelayServer
             return;
         }
 
-        var address = context.Connection.RemoteIpAddress;
-        if (address is { IsIPv4MappedToIPv6: true })
-        {
-            address = address.MapToIPv4();
-        }
+        var address = ClientAddress.Resolve(context.Connection.RemoteIpAddress, context.Request.Headers[ClientAddress.ForwardedForHeader], Options.TrustedProxies);
 
         switch (_gate.TryEnter(address))
         {
@@ -51,8 +47,9 @@ public sealed partial class RelayServer
                 await RespondAsync(context, StatusCodes.Status503ServiceUnavailable, "the relay is full; try another\n").ConfigureAwait(false);
                 return;
             case GateResult.TooManyFromAddress:
-                LogTooManyFromAddress(_logger, address!.ToString(), Options.MaxConnectionsPerAddress);
-                await RespondAsync(context, StatusCodes.Status429TooManyRequests, $"too many relay connections from {address}\n").ConfigureAwait(false);
+                var bucket = AddressBucket.For(address!).ToString();
+                LogTooManyFromAddress(_logger, bucket, Options.MaxConnectionsPerAddress);
+                await RespondAsync(context, StatusCodes.Status429TooManyRequests, $"too many relay connections from {bucket}\n").ConfigureAwait(false);
                 return;
         }
 

@@ -24,6 +24,7 @@ public sealed partial class RelayServer : IAsyncDisposable
     private readonly Lock _registry = new();
     private readonly List<MeshPeerLink> _links = [];
     private readonly ConnectionGate _gate;
+    private readonly MeshPeerKeys _meshPeerKeys;
     private readonly ITimer _housekeeping;
     private readonly byte[]? _meshKeyHash;
     private readonly ILoggerFactory _loggers;
@@ -43,6 +44,7 @@ public sealed partial class RelayServer : IAsyncDisposable
         _logger = _loggers.CreateLogger<RelayServer>();
         PublicKey = X25519.PublicKey(options.PrivateKey);
         _gate = new ConnectionGate(options.MaxConnections, options.MaxConnectionsPerAddress);
+        _meshPeerKeys = new MeshPeerKeys(options.MeshPeerKeyFile);
         _meshKeyHash = options.MeshKey is null ? null : SHA256.HashData(Encoding.UTF8.GetBytes(options.MeshKey));
         _housekeeping = Time.CreateTimer(static s => ((RelayServer)s!).Housekeep(), this, options.HousekeepingInterval, options.HousekeepingInterval);
     }
@@ -110,14 +112,14 @@ public sealed partial class RelayServer : IAsyncDisposable
         }
     }
 
-    /// <summary>The mesh peers this relay connects to, and whether each link is up.</summary>
-    public IReadOnlyList<(Uri Url, bool Connected)> MeshLinks
+    /// <summary>The mesh peers this relay connects to, whether each link is up, and why not.</summary>
+    public IReadOnlyList<(Uri Url, bool Connected, string? LastError)> MeshLinks
     {
         get
         {
             lock (_links)
             {
-                return [.. _links.Select(l => (l.Url, l.IsConnected))];
+                return [.. _links.Select(l => (l.Url, l.IsConnected, l.LastError))];
             }
         }
     }
@@ -144,7 +146,10 @@ public sealed partial class RelayServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Adds a mesh peer (its relay URL) at run time; it is connected when the server has started.</summary>
+    /// <summary>
+    /// Adds a mesh peer (its relay URL, optionally with <c>#KEY</c>: see <see cref="RelayServerOptions.MeshPeers"/>)
+    /// at run time; it is connected when the server has started.
+    /// </summary>
     public void AddMeshPeer(Uri url)
     {
         ArgumentNullException.ThrowIfNull(url);
@@ -153,14 +158,15 @@ public sealed partial class RelayServer : IAsyncDisposable
             throw new InvalidOperationException("a relay without a mesh key cannot mesh");
         }
 
+        var (address, pinned) = MeshPeerUrl.Split(url);
         lock (_links)
         {
-            if (_links.Any(l => l.Url == url))
+            if (_links.Any(l => l.Url == address))
             {
                 return;
             }
 
-            var link = new MeshPeerLink(this, url, _loggers);
+            var link = new MeshPeerLink(this, address, pinned, _meshPeerKeys, _loggers);
             _links.Add(link);
             if (Volatile.Read(ref _started) != 0 && !IsShuttingDown)
             {
@@ -228,6 +234,16 @@ public sealed partial class RelayServer : IAsyncDisposable
         if (o.MeshPeers.Count > 0 && o.MeshKey is null)
         {
             throw new ArgumentException("mesh peers need a mesh key", nameof(o.MeshPeers));
+        }
+
+        if (o.MeshKey is { Length: > Protocol.RelayProtocol.MaxMeshKeyLength })
+        {
+            throw new ArgumentException($"the mesh key is {o.MeshKey.Length} characters; at most {Protocol.RelayProtocol.MaxMeshKeyLength} fit in a relay handshake", nameof(o.MeshKey));
+        }
+
+        foreach (var peer in o.MeshPeers)
+        {
+            _ = MeshPeerUrl.Split(peer);
         }
     }
 

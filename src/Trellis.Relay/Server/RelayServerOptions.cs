@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Net;
 using Trellis.Core.Keys;
 
 namespace Trellis.Relay.Server;
@@ -13,8 +15,25 @@ public sealed record RelayServerOptions
     /// <summary>The region's shared secret; clients presenting it are mesh peers. Null: no meshing.</summary>
     public string? MeshKey { get; init; }
 
-    /// <summary>The region's other relays (their relay URLs), to which this one connects as a mesh client.</summary>
+    /// <summary>
+    /// The region's other relays (their relay URLs), to which this one connects as a mesh client. A
+    /// URL may end in <c>#KEY</c>, the peer's relay key (base64 or hex), given out of band; a peer
+    /// without one is trusted on first use (<see cref="MeshPeerKeyFile"/>). Either way a peer
+    /// presenting another key is refused before it is sent the mesh key.
+    /// </summary>
     public IReadOnlyList<Uri> MeshPeers { get; init; } = [];
+
+    /// <summary>
+    /// Where the relay keys of mesh peers without a <c>#KEY</c> are kept once first seen (a line
+    /// "URL KEY" each); null: remembered until the process exits.
+    /// </summary>
+    public string? MeshPeerKeyFile { get; init; }
+
+    /// <summary>
+    /// Reverse proxies whose X-Forwarded-For names the client (the rightmost address not itself a
+    /// trusted proxy). Empty (the default): the header is ignored and the socket's peer is the client.
+    /// </summary>
+    public IReadOnlyList<IPNetwork> TrustedProxies { get; init; } = [];
 
     /// <summary>Packets queued per client before the policy drops one.</summary>
     public int SendQueueLength { get; init; } = 32;
@@ -51,6 +70,9 @@ public sealed record RelayServerOptions
 
     /// <summary>How often keepalives and stalled writers are checked.</summary>
     public TimeSpan HousekeepingInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Where connections rent frame payload buffers: the shared pool, or a test's counting wrapper around it.</summary>
+    internal ArrayPool<byte> FramePool { get; init; } = ArrayPool<byte>.Shared;
 
     internal long EffectiveBurst => RateLimitBytesPerSecond <= 0 ? 0
         : RateLimitBurstBytes > 0 ? RateLimitBurstBytes

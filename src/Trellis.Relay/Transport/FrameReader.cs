@@ -28,27 +28,32 @@ internal readonly record struct InFrame(FrameType Type, byte[] Buffer, int Lengt
 /// <summary>
 /// Reads frames from a stream. With a read-ahead buffer (clients: one syscall brings many small
 /// frames) or with none beyond the header (the server: Kestrel's pipe already buffers, and ten
-/// thousand idle connections should not each hold a buffer). One reader at a time.
+/// thousand idle connections should not each hold a buffer). A payload's buffer is rented only once
+/// its first bytes have arrived, so a peer that sends a header and stalls holds none. One reader at a time.
 /// </summary>
 internal sealed class FrameReader
 {
     private readonly Stream _stream;
+    private readonly ArrayPool<byte> _pool;
     private readonly byte[] _buffer;
     private int _start;
     private int _end;
 
-    public FrameReader(Stream stream, int readAhead)
+    /// <param name="pool">Where payload buffers are rented; its arrays must be <see cref="ArrayPool{T}.Shared"/>'s, which every holder returns them to (tests count rents through it).</param>
+    public FrameReader(Stream stream, int readAhead, ArrayPool<byte>? pool = null)
     {
         _stream = stream;
+        _pool = pool ?? ArrayPool<byte>.Shared;
         _buffer = new byte[Math.Max(readAhead, RelayProtocol.HeaderSize)];
     }
 
     /// <summary>
-    /// The next frame. A frame longer than <see cref="RelayProtocol.MaxFrameLength"/> throws
-    /// <see cref="InvalidDataException"/>; a connection closed inside a frame throws <see cref="EndOfStreamException"/>.
+    /// The next frame. A frame longer than <paramref name="maxLength"/> throws
+    /// <see cref="InvalidDataException"/> before anything is rented for it; a connection closed
+    /// inside a frame throws <see cref="EndOfStreamException"/>.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<InFrame> ReadAsync()
+    public async ValueTask<InFrame> ReadAsync(int maxLength = RelayProtocol.MaxFrameLength)
     {
         while (_end - _start < RelayProtocol.HeaderSize)
         {
@@ -64,14 +69,20 @@ internal sealed class FrameReader
         }
 
         FrameCodec.TryReadHeader(_buffer.AsSpan(_start, _end - _start), out var type, out var length);
-        if (length > RelayProtocol.MaxFrameLength)
+        if (length > (uint)maxLength)
         {
-            throw new InvalidDataException($"a {length}-byte frame exceeds the {RelayProtocol.MaxFrameLength}-byte limit");
+            throw new InvalidDataException($"a {length}-byte {type} frame exceeds the {maxLength}-byte limit");
         }
 
         _start += RelayProtocol.HeaderSize;
         var payloadLength = (int)length;
-        var buffer = ArrayPool<byte>.Shared.Rent(RelayProtocol.PayloadOffset + payloadLength);
+        if (payloadLength > 0 && _start == _end)
+        {
+            // A zero-byte read waits for data without a buffer; the end of the stream shows in the read below.
+            await _stream.ReadAsync(Memory<byte>.Empty).ConfigureAwait(false);
+        }
+
+        var buffer = _pool.Rent(RelayProtocol.PayloadOffset + payloadLength);
         var have = Math.Min(payloadLength, _end - _start);
         _buffer.AsSpan(_start, have).CopyTo(buffer.AsSpan(RelayProtocol.PayloadOffset));
         _start += have;

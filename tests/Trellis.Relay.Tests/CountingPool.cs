@@ -1,0 +1,28 @@
+using System.Buffers;
+
+namespace Trellis.Relay.Tests;
+
+/// <summary>The shared pool, counting what is rented through it (its arrays go back to the shared pool).</summary>
+internal sealed class CountingPool(int largeFrom) : ArrayPool<byte>
+{
+    private int _rents;
+    private int _largeRents;
+
+    public int Rents => Volatile.Read(ref _rents);
+
+    /// <summary>Rents of at least the size given at construction.</summary>
+    public int LargeRents => Volatile.Read(ref _largeRents);
+
+    public override byte[] Rent(int minimumLength)
+    {
+        Interlocked.Increment(ref _rents);
+        if (minimumLength >= largeFrom)
+        {
+            Interlocked.Increment(ref _largeRents);
+        }
+
+        return Shared.Rent(minimumLength);
+    }
+
+    public override void Return(byte[] array, bool clearArray = false) => Shared.Return(array, clearArray);
+}
