@@ -19,7 +19,8 @@ namespace Trellis.Fuzz.Targets;
 /// </summary>
 public static class WireGuardTarget
 {
-    private static readonly TimeSpan SettleTimeout = TimeSpan.FromSeconds(10);
+    // Generous: CI runs every test assembly at once on two busy cores (afl-fuzz has its own, tighter -t).
+    private static readonly TimeSpan SettleTimeout = TimeSpan.FromSeconds(30);
 
     // Until the handshake completes, the peer's first packets wait or are lost: it is sent again this often.
     private static readonly TimeSpan PingInterval = TimeSpan.FromMilliseconds(100);
