@@ -173,7 +173,7 @@ public static class WireGuardTarget
         var key = new byte[Blake2s.HashSize];
         Span<byte> publicKey = stackalloc byte[32];
         FuzzKeys.LocalPublic.CopyTo(publicKey);
-        Blake2s.Hash(key, Encoding.ASCII.GetBytes("mac1----"), publicKey);
+        Blake2s.Hash(key, Encoding.ASCII.GetBytes(Constants.LabelMac1), publicKey);
         return key;
     }
 
