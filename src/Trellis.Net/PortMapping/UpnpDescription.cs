@@ -27,7 +27,7 @@ public static class UpnpDescription
         XDocument document;
         try
         {
-            document = XDocument.Parse(xml ?? "");
+            document = UpnpXml.Parse(xml ?? "");
         }
         catch (XmlException)
         {

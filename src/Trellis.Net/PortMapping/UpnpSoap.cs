@@ -48,7 +48,7 @@ public static class UpnpSoap
         XElement? body;
         try
         {
-            body = XDocument.Parse(xml ?? "").Root?.Elements().FirstOrDefault(e => e.Name.LocalName == "Body");
+            body = UpnpXml.Parse(xml ?? "").Root?.Elements().FirstOrDefault(e => e.Name.LocalName == "Body");
         }
         catch (XmlException)
         {
