@@ -112,7 +112,8 @@ public sealed partial class NodeConnection(
             }
             catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException)
             {
-                if (idle.Expired.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+                // Only the expired watch, not the request's token: the abort it causes also aborts the request.
+                if (idle.Expired.IsCancellationRequested)
                 {
                     counters.ClosedIdle();
                     LogIdle(logger, machineKey.ToBase64(), limits.IdleTimeout.TotalSeconds);

@@ -82,8 +82,9 @@ public sealed class NoiseControlChannel : IDisposable
             await socket.SendAsync(second, WebSocketMessageType.Binary, true, timeout.Token).ConfigureAwait(false);
             return new NoiseControlChannel(socket, transport, machineKey, options.MaxMessage);
         }
-        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (deadline.IsCancellationRequested && e is OperationCanceledException or WebSocketException)
         {
+            // The deadline came first: the abort it causes may also cancel the caller's token or break the socket.
             throw new TimeoutException($"the node did not finish its control handshake within {options.HandshakeTimeout.TotalSeconds:0.#} s");
         }
     }
