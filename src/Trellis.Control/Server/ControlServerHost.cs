@@ -30,6 +30,9 @@ public sealed class ControlServerHost : IAsyncDisposable
     /// <summary>Where nodes open their control WebSocket.</summary>
     public const string ControlPath = "/control";
 
+    /// <summary>How often the server pings each node's WebSocket.</summary>
+    private static readonly TimeSpan ServerPingInterval = TimeSpan.FromSeconds(30);
+
     /// <summary>What a refused node is asked to wait before it tries again.</summary>
     private static readonly TimeSpan RetryRefusedAfter = TimeSpan.FromSeconds(30);
 
@@ -162,7 +165,10 @@ public sealed class ControlServerHost : IAsyncDisposable
 
             try
             {
-                using var socket = await context.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
+                // Pings, not unsolicited pongs: the node's automatic pong is traffic the idle timeout sees,
+                // so a quiet node is heard from even if its own pings are lost or never sent.
+                var accept = new WebSocketAcceptContext { KeepAliveInterval = ServerPingInterval, KeepAliveTimeout = options.IdleTimeout };
+                using var socket = await context.WebSockets.AcceptWebSocketAsync(accept).ConfigureAwait(false);
                 var activity = context.Features.Get<ReceiveActivity>() ?? new ReceiveActivity(networkTime);
                 var connection = new NodeConnection(service, serverKey, limits, networkTime, counters, connectionLogger);
                 // Shutdown ends the streams at once; otherwise Kestrel would wait out its grace period for them.
