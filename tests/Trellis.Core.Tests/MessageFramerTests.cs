@@ -59,12 +59,49 @@ public class MessageFramerTests
     [Theory]
     [InlineData(0)]
     [InlineData(-1)]
-    [InlineData(2_000_000)]
-    public void Oversized_or_nonsense_lengths_are_refused_before_buffering(int length)
+    public void Nonsense_lengths_are_refused_before_buffering(int length)
     {
         var header = new byte[4];
         BinaryPrimitives.WriteInt32BigEndian(header, length);
         Assert.Throws<InvalidDataException>(() => new MessageFramer(maxMessage: 1_000_000).Add(header));
+    }
+
+    [Fact]
+    public void A_32_MiB_node_message_is_refused_at_its_length_prefix_without_allocating_its_body()
+    {
+        var framer = new MessageFramer(MessageFramer.MaxNodeMessage);
+        // The first Noise chunk of such a message: its length prefix and as much body as fits.
+        var firstChunk = new byte[MessageFramer.MaxChunk];
+        BinaryPrimitives.WriteInt32BigEndian(firstChunk, 32 * 1024 * 1024);
+        firstChunk.AsSpan(4).Fill((byte)' ');
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<ControlMessageTooLargeException>(() => framer.AddRaw(firstChunk));
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(32 * 1024 * 1024, e.Length);
+        Assert.Equal(1024 * 1024, e.Limit);
+        Assert.Contains("over the limit of 1048576 bytes", e.Message, StringComparison.Ordinal);
+        Assert.True(allocated < 4 * MessageFramer.MaxChunk, $"the refusal allocated {allocated} bytes");
+    }
+
+    [Fact]
+    public void The_node_message_cap_still_lets_a_node_register_with_the_most_routes_the_server_keeps()
+    {
+        var register = new RegisterRequest
+        {
+            NodeKey = new string('n', 44),
+            DiscoKey = new string('d', 44),
+            Hostname = new string('h', 63),
+            AuthKey = new string('k', 80),
+            AdvertisedRoutes = [.. Enumerable.Range(0, 1024).Select(i => $"fd12:3456:789a:{i:x4}:ffff:ffff::/96")],
+        };
+        var framed = MessageFramer.Encode(register);
+
+        var framer = new MessageFramer(MessageFramer.MaxNodeMessage);
+        var received = MessageFramer.Chunks(framed).SelectMany(c => framer.Add(c.Span)).ToList();
+
+        Assert.Equal(register.AdvertisedRoutes, Assert.IsType<RegisterRequest>(Assert.Single(received)).AdvertisedRoutes);
     }
 
     [Fact]

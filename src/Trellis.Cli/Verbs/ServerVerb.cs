@@ -44,6 +44,11 @@ internal static class ServerVerb
         "relay" => "Serve the embedded relay at /relay and STUN (default true).",
         "stun-port" => "UDP port of the embedded STUN server (default 3478; 0 turns it off).",
         "relay-mesh-key" => "Secret shared with standalone relays of this deployment (32+ characters; better in TRELLIS_RELAY_MESH_KEY).",
+        "max-connections" => "Node connections held at once; more are refused with 503 (default 10000).",
+        "max-connections-per-address" => "Node connections per IPv4 address or IPv6 /64, 429 beyond; a local proxy is counted by X-Forwarded-For (default 64; 0 for no limit).",
+        "handshake-timeout" => "A node must finish its control handshake within this (default 10s).",
+        "idle-timeout" => "Close a node connection that sends nothing, not even a WebSocket ping, this long (default 90s; nodes ping every 25s).",
+        "max-node-message" => "Largest control message a node may send, in bytes (default 1048576).",
         _ => key,
     };
 

@@ -1,6 +1,7 @@
 using System.Net.WebSockets;
 using Microsoft.Extensions.Logging;
 using Trellis.Control.Mesh;
+using Trellis.Control.Store;
 using Trellis.Core.Control;
 using Trellis.Core.Keys;
 using Trellis.Crypto.Noise;
@@ -8,21 +9,32 @@ using Trellis.Crypto.Noise;
 namespace Trellis.Control.NodeProtocol;
 
 /// <summary>
-/// One node's control connection: the Noise handshake (which authenticates the machine key), then
-/// requests from the node and, once it asks for its map, the map stream pumped from its
-/// <see cref="MeshSession"/>. Bad input ends this connection with a reason, never the server.
+/// One node's control connection: the Noise handshake (which authenticates the machine key, and
+/// must finish in time), then requests from the node and, once it asks for its map, the map stream
+/// pumped from its <see cref="MeshSession"/>. Bad input ends this connection with a reason, never the
+/// server: a message over the size cap, or silence past the idle timeout, closes it.
 /// </summary>
-public sealed partial class NodeConnection(ControlService service, Key serverKey, TimeSpan keepalive, ILogger logger)
+public sealed partial class NodeConnection(
+    ControlService service, Key serverKey, NodeConnectionLimits limits, TimeProvider networkTime, ConnectionCounters counters, ILogger logger)
 {
-    public async Task RunAsync(WebSocket socket, CancellationToken cancellationToken)
+    /// <param name="activity">What the connection's stream has received (WebSocket pings too), for the idle timeout.</param>
+    public async Task RunAsync(WebSocket socket, ReceiveActivity activity, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(socket);
+        ArgumentNullException.ThrowIfNull(activity);
         NoiseControlChannel channel;
         try
         {
-            channel = await NoiseControlChannel.AcceptAsync(socket, serverKey, cancellationToken).ConfigureAwait(false);
+            var accept = new ControlChannelAcceptOptions { MaxMessage = limits.MaxMessage, HandshakeTimeout = limits.HandshakeTimeout, Time = networkTime };
+            channel = await NoiseControlChannel.AcceptAsync(socket, serverKey, accept, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is NoiseHandshakeException or InvalidDataException or WebSocketException or OperationCanceledException)
+        catch (Exception e) when (e is NoiseHandshakeException or InvalidDataException or WebSocketException or OperationCanceledException or TimeoutException)
         {
+            if (e is TimeoutException)
+            {
+                counters.HandshakeTimedOut();
+            }
+
             LogHandshakeFailed(logger, e.Message);
             await CloseQuietly(socket, WebSocketCloseStatus.PolicyViolation, "bad handshake").ConfigureAwait(false);
             socket.Dispose();
@@ -34,7 +46,8 @@ public sealed partial class NodeConnection(ControlService service, Key serverKey
             var machineKey = channel.RemoteStatic;
             MeshSession? session = null;
             Task? pump = null;
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            using var idle = new IdleWatch(activity, limits.IdleTimeout, networkTime);
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, idle.Expired);
             try
             {
                 while (await channel.ReceiveAsync(stop.Token).ConfigureAwait(false) is { } message)
@@ -45,7 +58,13 @@ public sealed partial class NodeConnection(ControlService service, Key serverKey
                             await channel.SendAsync(await service.RegisterAsync(machineKey, register).ConfigureAwait(false), stop.Token).ConfigureAwait(false);
                             break;
                         case MapRequest map when session is null:
-                            var opened = await service.OpenMapAsync(machineKey, map).ConfigureAwait(false);
+                            if (!EndpointLists.TryNormalize(map.Endpoints, out var mapEndpoints, out var mapError))
+                            {
+                                await channel.SendAsync(InvalidEndpoints(mapError), stop.Token).ConfigureAwait(false);
+                                break;
+                            }
+
+                            var opened = await service.OpenMapAsync(machineKey, map with { Endpoints = mapEndpoints }).ConfigureAwait(false);
                             if (opened.Session is null)
                             {
                                 await channel.SendAsync(opened.Error!, stop.Token).ConfigureAwait(false);
@@ -59,7 +78,11 @@ public sealed partial class NodeConnection(ControlService service, Key serverKey
                             await channel.SendAsync(new ErrorMessage { Code = "already-streaming", Message = "this connection already streams the map" }, stop.Token).ConfigureAwait(false);
                             break;
                         case EndpointUpdate update:
-                            await ReplyIfError(channel, await service.UpdateEndpointsAsync(machineKey, update).ConfigureAwait(false), stop.Token).ConfigureAwait(false);
+                            // Normalised here so that peers receive exactly what the store keeps.
+                            var endpointError = EndpointLists.TryNormalize(update.Endpoints, out var endpoints, out var error)
+                                ? await service.UpdateEndpointsAsync(machineKey, update with { Endpoints = endpoints }).ConfigureAwait(false)
+                                : InvalidEndpoints(error);
+                            await ReplyIfError(channel, endpointError, stop.Token).ConfigureAwait(false);
                             break;
                         case RouteAdvertisement routes:
                             await ReplyIfError(channel, await service.AdvertiseRoutesAsync(machineKey, routes).ConfigureAwait(false), stop.Token).ConfigureAwait(false);
@@ -76,6 +99,12 @@ public sealed partial class NodeConnection(ControlService service, Key serverKey
                     }
                 }
             }
+            catch (ControlMessageTooLargeException e)
+            {
+                counters.Oversized();
+                LogOversized(logger, machineKey.ToBase64(), e.Length, e.Limit);
+                await CloseQuietly(socket, WebSocketCloseStatus.MessageTooBig, "control message too large").ConfigureAwait(false);
+            }
             catch (InvalidDataException e)
             {
                 LogBadInput(logger, machineKey.ToBase64(), e.Message);
@@ -83,7 +112,14 @@ public sealed partial class NodeConnection(ControlService service, Key serverKey
             }
             catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException)
             {
-                // the node went away; its stream ends below
+                // Only the expired watch, not the request's token: the abort it causes also aborts the request.
+                if (idle.Expired.IsCancellationRequested)
+                {
+                    counters.ClosedIdle();
+                    LogIdle(logger, machineKey.ToBase64(), limits.IdleTimeout.TotalSeconds);
+                }
+
+                // otherwise the node went away; its stream ends below
             }
             finally
             {
@@ -102,11 +138,16 @@ public sealed partial class NodeConnection(ControlService service, Key serverKey
         }
     }
 
+    /// <summary>How long a closing handshake may take before the connection is simply dropped.</summary>
+    private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(2);
+
+    private static ErrorMessage InvalidEndpoints(string error) => new() { Code = "invalid", Message = error };
+
     private async Task PumpAsync(NoiseControlChannel channel, MeshSession session, CancellationToken cancellationToken)
     {
         try
         {
-            while (await session.NextAsync(keepalive, cancellationToken).ConfigureAwait(false) is { } message)
+            while (await session.NextAsync(limits.Keepalive, cancellationToken).ConfigureAwait(false) is { } message)
             {
                 await channel.SendAsync(message, cancellationToken).ConfigureAwait(false);
             }
@@ -134,7 +175,7 @@ public sealed partial class NodeConnection(ControlService service, Key serverKey
         {
             if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
             {
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                using var timeout = new CancellationTokenSource(CloseTimeout);
                 await socket.CloseOutputAsync(status, reason, timeout.Token).ConfigureAwait(false);
             }
         }
@@ -144,9 +185,16 @@ public sealed partial class NodeConnection(ControlService service, Key serverKey
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "control handshake refused: {Reason}")]
+    // Debug: anyone can send a bad handshake, so at a higher level a flood would fill the log (the counters count timeouts).
+    [LoggerMessage(Level = LogLevel.Debug, Message = "control handshake refused: {Reason}")]
     private static partial void LogHandshakeFailed(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "node {MachineKey} sent invalid control data: {Reason}")]
     private static partial void LogBadInput(ILogger logger, string machineKey, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "node {MachineKey} announced a control message of {Length} bytes, over the limit of {Limit}; closed its connection without reading it")]
+    private static partial void LogOversized(ILogger logger, string machineKey, long length, int limit);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "node {MachineKey} sent nothing, not even a WebSocket ping, for {Seconds} s; closed its connection")]
+    private static partial void LogIdle(ILogger logger, string machineKey, double seconds);
 }

@@ -27,23 +27,44 @@ public sealed class ControlServerHost : IAsyncDisposable
     private readonly StunServer? _stun;
     private readonly RelayServer? _relay;
 
-    private ControlServerHost(WebApplication app, StunServer? stun, RelayServer? relay, ControlService service, Uri url)
+    /// <summary>Where nodes open their control WebSocket.</summary>
+    public const string ControlPath = "/control";
+
+    /// <summary>How often the server pings each node's WebSocket.</summary>
+    private static readonly TimeSpan ServerPingInterval = TimeSpan.FromSeconds(30);
+
+    /// <summary>What a refused node is asked to wait before it tries again.</summary>
+    private static readonly TimeSpan RetryRefusedAfter = TimeSpan.FromSeconds(30);
+
+    private ControlServerHost(WebApplication app, StunServer? stun, RelayServer? relay, ControlService service, ConnectionCounters connections, Uri url)
     {
         _app = app;
         _stun = stun;
         _relay = relay;
         Service = service;
+        Connections = connections;
         Url = url;
     }
 
     public ControlService Service { get; }
 
+    /// <summary>Node connections open, refused and closed by the limits, since the start.</summary>
+    public ConnectionCounters Connections { get; }
+
     /// <summary>The address actually bound (port 0 resolved).</summary>
     public Uri Url { get; }
 
-    public static async Task<ControlServerHost> StartAsync(ServerOptions options, TimeProvider? time = null, Action<ILoggingBuilder>? logging = null, CancellationToken cancellationToken = default)
+    /// <param name="time">The store's and the mesh's clock.</param>
+    /// <param name="networkTime">The clock of connection timeouts and log throttling (the system's unless a test fakes it).</param>
+    public static async Task<ControlServerHost> StartAsync(
+        ServerOptions options,
+        TimeProvider? time = null,
+        Action<ILoggingBuilder>? logging = null,
+        TimeProvider? networkTime = null,
+        CancellationToken cancellationToken = default)
     {
         time ??= TimeProvider.System;
+        networkTime ??= TimeProvider.System;
         Directory.CreateDirectory(options.DataDirectory);
         var serverKey = ServerKey.LoadOrCreate(options.DataDirectory);
         var contexts = options.UsesPostgres ? TrellisDbContextFactory.Postgres(options.Database!) : TrellisDbContextFactory.SqliteFile(options.SqlitePath);
@@ -96,16 +117,36 @@ public sealed class ControlServerHost : IAsyncDisposable
         builder.Services.AddHostedService<MaintenanceService>();
         AdminApi.AddServices(builder.Services);
         var app = builder.Build();
+        app.Use((context, next) =>
+        {
+            if (context.Request.Path == ControlPath)
+            {
+                ActivityTrackingUpgrade.Install(context, networkTime);
+            }
+
+            return next(context);
+        });
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
 
         var service = app.Services.GetRequiredService<ControlService>();
         await service.LoadAsync(cancellationToken).ConfigureAwait(false);
         var serverPublic = X25519.PublicKey(serverKey);
-        var connectionLogger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger<NodeConnection>();
+        var loggers = app.Services.GetRequiredService<ILoggerFactory>();
+        var connectionLogger = loggers.CreateLogger<NodeConnection>();
+        var counters = new ConnectionCounters();
+        var limiter = new ControlConnectionLimiter(
+            options.MaxConnections, options.MaxConnectionsPerAddress, counters, networkTime, loggers.CreateLogger<ControlConnectionLimiter>());
+        var limits = new NodeConnectionLimits
+        {
+            MaxMessage = options.MaxNodeMessage,
+            HandshakeTimeout = options.HandshakeTimeout,
+            IdleTimeout = options.IdleTimeout,
+            Keepalive = options.KeepaliveInterval,
+        };
 
         app.MapGet("/key", () => Results.Json(new ServerKeyResponse(serverPublic.ToBase64()), ServerJsonContext.Default.ServerKeyResponse));
         app.MapGet("/health", () => Results.Json(new HealthResponse("ok", mesh.NodeCount, mesh.SessionCount), ServerJsonContext.Default.HealthResponse));
-        app.Map("/control", async (HttpContext context) =>
+        app.Map(ControlPath, async (HttpContext context) =>
         {
             if (!context.WebSockets.IsWebSocketRequest)
             {
@@ -114,11 +155,30 @@ public sealed class ControlServerHost : IAsyncDisposable
                 return;
             }
 
-            using var socket = await context.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
-            var connection = new NodeConnection(service, serverKey, options.KeepaliveInterval, connectionLogger);
-            // Shutdown ends the streams at once; otherwise Kestrel would wait out its grace period for them.
-            using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, app.Lifetime.ApplicationStopping);
-            await connection.RunAsync(socket, ended.Token).ConfigureAwait(false);
+            var network = ClientNetwork.For(context);
+            var admission = limiter.TryEnter(network);
+            if (admission != ControlConnectionLimiter.Admission.Admitted)
+            {
+                await RefuseAsync(context, admission, options).ConfigureAwait(false);
+                return;
+            }
+
+            try
+            {
+                // Pings, not unsolicited pongs: the node's automatic pong is traffic the idle timeout sees,
+                // so a quiet node is heard from even if its own pings are lost or never sent.
+                var accept = new WebSocketAcceptContext { KeepAliveInterval = ServerPingInterval, KeepAliveTimeout = options.IdleTimeout };
+                using var socket = await context.WebSockets.AcceptWebSocketAsync(accept).ConfigureAwait(false);
+                var activity = context.Features.Get<ReceiveActivity>() ?? new ReceiveActivity(networkTime);
+                var connection = new NodeConnection(service, serverKey, limits, networkTime, counters, connectionLogger);
+                // Shutdown ends the streams at once; otherwise Kestrel would wait out its grace period for them.
+                using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, app.Lifetime.ApplicationStopping);
+                await connection.RunAsync(socket, activity, ended.Token).ConfigureAwait(false);
+            }
+            finally
+            {
+                limiter.Exit(network);
+            }
         });
 
         AdminApi.Map(app, service, options);
@@ -163,7 +223,19 @@ public sealed class ControlServerHost : IAsyncDisposable
         var bound = new Uri(app.Urls.First(u => !u.StartsWith("http://unix:", StringComparison.Ordinal)));
         Volatile.Write(ref relayMap, options.EffectiveRelayMap(options.PublicUrlFor(bound)));
 
-        return new ControlServerHost(app, stun, relay, service, bound);
+        return new ControlServerHost(app, stun, relay, service, counters, bound);
+    }
+
+    /// <summary>Refuses a node connection over a limit before the upgrade, saying which limit and when to retry.</summary>
+    private static async Task RefuseAsync(HttpContext context, ControlConnectionLimiter.Admission admission, ServerOptions options)
+    {
+        var serverFull = admission == ControlConnectionLimiter.Admission.ServerFull;
+        context.Response.StatusCode = serverFull ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status429TooManyRequests;
+        context.Response.Headers.RetryAfter = ((int)RetryRefusedAfter.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var reason = serverFull
+            ? $"this control server holds its maximum of {options.MaxConnections} node connections (max-connections); try again later\n"
+            : $"your address (or its IPv6 /64) holds the maximum of {options.MaxConnectionsPerAddress} node connections (max-connections-per-address); close some or try again later\n";
+        await context.Response.WriteAsync(reason, context.RequestAborted).ConfigureAwait(false);
     }
 
     /// <summary>The embedded STUN server, on the listen address when that is a specific one (all addresses otherwise).</summary>

@@ -33,6 +33,16 @@ internal sealed class ServerConfigFile
 
     public string? RelayMeshKey { get; set; }
 
+    public string? MaxConnections { get; set; }
+
+    public string? MaxConnectionsPerAddress { get; set; }
+
+    public string? HandshakeTimeout { get; set; }
+
+    public string? IdleTimeout { get; set; }
+
+    public string? MaxNodeMessage { get; set; }
+
     public List<RelayRegionFile>? RelayRegions { get; set; }
 
     public Dictionary<string, List<string>>? AutoApprovers { get; set; }
@@ -45,6 +55,8 @@ internal sealed class ServerConfigFile
             ("database", Database), ("ipv4-prefix", Ipv4Prefix), ("ipv6-prefix", Ipv6Prefix),
             ("ephemeral-timeout", EphemeralTimeout), ("keepalive", Keepalive), ("admin-socket", AdminSocket),
             ("relay", Relay), ("stun-port", StunPort), ("relay-mesh-key", RelayMeshKey),
+            ("max-connections", MaxConnections), ("max-connections-per-address", MaxConnectionsPerAddress),
+            ("handshake-timeout", HandshakeTimeout), ("idle-timeout", IdleTimeout), ("max-node-message", MaxNodeMessage),
         ];
         return all.Where(kv => kv.Item2 is not null).Select(kv => (kv.Item1, kv.Item2!));
     }

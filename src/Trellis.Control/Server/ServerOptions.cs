@@ -1,4 +1,6 @@
+using Trellis.Control.NodeProtocol;
 using Trellis.Core.Control;
+using Trellis.Crypto.Noise;
 
 namespace Trellis.Control.Server;
 
@@ -51,6 +53,24 @@ public sealed record ServerOptions
 
     /// <summary>A map stream sends a keepalive after this much silence.</summary>
     public TimeSpan KeepaliveInterval { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Node connections held at once; more are refused (503) before the WebSocket upgrade.</summary>
+    public int MaxConnections { get; init; } = 10_000;
+
+    /// <summary>
+    /// Node connections held at once from one IPv4 address or IPv6 /64 (429 beyond); 0 for no limit.
+    /// A reverse proxy on this host is counted by its X-Forwarded-For; behind a proxy elsewhere, raise it or use 0.
+    /// </summary>
+    public int MaxConnectionsPerAddress { get; init; } = 64;
+
+    /// <summary>A node must finish the Noise handshake within this after its WebSocket opens.</summary>
+    public TimeSpan HandshakeTimeout { get; init; } = ControlChannelAcceptOptions.DefaultHandshakeTimeout;
+
+    /// <summary>A node connection that receives nothing, not even a WebSocket ping (nodes ping every 25 s), for this long is closed.</summary>
+    public TimeSpan IdleTimeout { get; init; } = NodeConnectionLimits.DefaultIdleTimeout;
+
+    /// <summary>Largest control message a node may send, in bytes; a longer one closes its connection unread.</summary>
+    public int MaxNodeMessage { get; init; } = MessageFramer.MaxNodeMessage;
 
     /// <summary>The local admin socket: the CLI on the server host needs no API key there.</summary>
     public string? AdminSocket { get; init; }

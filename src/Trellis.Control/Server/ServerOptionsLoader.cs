@@ -18,7 +18,14 @@ public static class ServerOptionsLoader
     [
         "listen", "public-url", "data-dir", "tls-cert", "tls-key", "database", "ipv4-prefix", "ipv6-prefix",
         "ephemeral-timeout", "keepalive", "admin-socket", "relay", "stun-port", "relay-mesh-key",
+        "max-connections", "max-connections-per-address", "handshake-timeout", "idle-timeout", "max-node-message",
     ];
+
+    /// <summary>Nodes ping every 25 s; an idle timeout below this would cut healthy ones.</summary>
+    private static readonly TimeSpan MinIdleTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>One Noise message: a smaller cap would refuse ordinary registrations.</summary>
+    private const int MinNodeMessage = 64 * 1024;
 
     public static ServerOptions Load(string? yamlPath, IReadOnlyDictionary<string, string?> flags, IReadOnlyDictionary<string, string?> environment)
     {
@@ -103,6 +110,11 @@ public static class ServerOptionsLoader
         "relay" => options with { Relay = Boolean(value, source) },
         "stun-port" => options with { StunPort = Port(value, source, allowZero: true) },
         "relay-mesh-key" => options with { RelayMeshKey = value },
+        "max-connections" => options with { MaxConnections = Count(value, source, min: 1) },
+        "max-connections-per-address" => options with { MaxConnectionsPerAddress = Count(value, source, min: 0) },
+        "handshake-timeout" => options with { HandshakeTimeout = Duration(value, source) },
+        "idle-timeout" => options with { IdleTimeout = Duration(value, source) },
+        "max-node-message" => options with { MaxNodeMessage = Count(value, source, min: MinNodeMessage, max: MessageFramer.DefaultMaxMessage) },
         _ => throw new ServerConfigurationException($"{source}: unknown setting '{key}'"),
     };
 
@@ -117,6 +129,12 @@ public static class ServerOptionsLoader
         int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port <= 65535 && (port > 0 || allowZero)
             ? port
             : throw new ServerConfigurationException($"{source}: '{text}' is not a port number (1-65535{(allowZero ? ", or 0 for off" : "")})");
+
+    private static int Count(string text, string source, int min, int max = int.MaxValue) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= min && n <= max
+            ? n
+            : throw new ServerConfigurationException(
+                $"{source}: '{text}' is not a whole number of {min} or more{(max < int.MaxValue ? $" and at most {max}" : "")}");
 
     /// <summary>"90s", "5m", "2h", or plain seconds.</summary>
     public static TimeSpan Duration(string text, string source)
@@ -191,6 +209,12 @@ public static class ServerOptionsLoader
             {
                 throw new ServerConfigurationException($"auto-approver prefix '{prefix}' is not a network (e.g. 192.168.0.0/16)");
             }
+        }
+
+        if (o.IdleTimeout < MinIdleTimeout)
+        {
+            throw new ServerConfigurationException(
+                $"idle-timeout {o.IdleTimeout.TotalSeconds:0.#}s would cut healthy nodes, which ping every 25 s; use {MinIdleTimeout.TotalSeconds:0}s or more (default {NodeProtocol.NodeConnectionLimits.DefaultIdleTimeout.TotalSeconds:0}s)");
         }
 
         if (o.RelayMeshKey is { Length: < 32 })

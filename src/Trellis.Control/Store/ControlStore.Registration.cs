@@ -26,6 +26,11 @@ public sealed partial class ControlStore
             return new RegistrationResult.Rejected(routeError);
         }
 
+        if (await RouteOverlayConflictAsync(routes, cancellationToken).ConfigureAwait(false) is { } overlayConflict)
+        {
+            return new RegistrationResult.Rejected(overlayConflict);
+        }
+
         var ula = await GetUlaPrefixAsync(cancellationToken).ConfigureAwait(false);
         return await WriteAsync(
             (db, ct) => RegisterInTransactionAsync(db, request, routes, ula, ct),

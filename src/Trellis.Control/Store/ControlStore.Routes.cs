@@ -1,33 +1,49 @@
+using System.Net;
+
 namespace Trellis.Control.Store;
 
-// Subnet routes: what nodes advertise, what admins and rules approve.
+// Subnet routes: what nodes advertise, what admins and rules approve. None may overlap the overlay
+// prefixes: a route inside or around them would take traffic meant for nodes.
 public sealed partial class ControlStore
 {
     /// <summary>Replaces what the node advertises, then applies the configured auto-approval rules.</summary>
-    public Task<StoreResult<Node>> SetAdvertisedRoutesAsync(long nodeId, IReadOnlyList<string> routes, CancellationToken cancellationToken = default)
+    public async Task<StoreResult<Node>> SetAdvertisedRoutesAsync(long nodeId, IReadOnlyList<string> routes, CancellationToken cancellationToken = default)
     {
         if (!RoutePrefixes.TryNormalize(routes, out var normalized, out var error))
         {
-            return Task.FromResult<StoreResult<Node>>(StoreFailure.Invalid(error));
+            return StoreFailure.Invalid(error);
         }
 
-        return UpdateNodeAsync(nodeId, node =>
+        if (await RouteOverlayConflictAsync(normalized, cancellationToken).ConfigureAwait(false) is { } conflict)
+        {
+            return StoreFailure.Invalid(conflict);
+        }
+
+        return await UpdateNodeAsync(nodeId, node =>
         {
             node.AdvertisedRoutes = normalized;
             ApplyAutoApprovals(node, _options.AutoApprovers);
             return null;
-        }, cancellationToken);
+        }, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Approves prefixes the node advertises; a prefix it does not advertise is an error.</summary>
-    public Task<StoreResult<Node>> ApproveRoutesAsync(long nodeId, IReadOnlyList<string> prefixes, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Approves prefixes the node advertises; a prefix it does not advertise is an error, and so is
+    /// one overlapping the overlay prefixes (even when an older server stored such an advertisement).
+    /// </summary>
+    public async Task<StoreResult<Node>> ApproveRoutesAsync(long nodeId, IReadOnlyList<string> prefixes, CancellationToken cancellationToken = default)
     {
         if (!RoutePrefixes.TryNormalize(prefixes, out var normalized, out var error))
         {
-            return Task.FromResult<StoreResult<Node>>(StoreFailure.Invalid(error));
+            return StoreFailure.Invalid(error);
         }
 
-        return UpdateNodeAsync(nodeId, node =>
+        if (await RouteOverlayConflictAsync(normalized, cancellationToken).ConfigureAwait(false) is { } conflict)
+        {
+            return StoreFailure.Invalid(conflict);
+        }
+
+        return await UpdateNodeAsync(nodeId, node =>
         {
             var notAdvertised = normalized.Where(p => !node.AdvertisedRoutes.Contains(p, StringComparer.Ordinal)).ToList();
             if (notAdvertised.Count > 0)
@@ -37,7 +53,7 @@ public sealed partial class ControlStore
 
             node.ApprovedRoutes = Union(node.ApprovedRoutes, normalized);
             return null;
-        }, cancellationToken);
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Withdraws approval of the prefixes (approved or not, advertised or not).</summary>
@@ -66,15 +82,32 @@ public sealed partial class ControlStore
         }, cancellationToken);
     }
 
-    /// <summary>Adds what the rules allow to the approved routes; pending nodes have no owner to judge yet.</summary>
-    private static void ApplyAutoApprovals(Node node, IReadOnlyList<AutoApprovalRule> rules)
+    /// <summary>
+    /// The deployment's overlay prefixes (the IPv4 range and the ULA /48), which no subnet route may
+    /// overlap; the ULA is read once and cached.
+    /// </summary>
+    public async Task<IReadOnlyList<IPNetwork>> OverlayPrefixesAsync(CancellationToken cancellationToken = default) =>
+        [_options.IPv4Range, await GetUlaPrefixAsync(cancellationToken).ConfigureAwait(false)];
+
+    /// <summary>Why one of these canonical routes may not be a subnet route, or null when all may.</summary>
+    private async Task<string?> RouteOverlayConflictAsync(IReadOnlyList<string> routes, CancellationToken cancellationToken) =>
+        routes.Count == 0 ? null : RoutePrefixes.OverlayConflict(routes, await OverlayPrefixesAsync(cancellationToken).ConfigureAwait(false));
+
+    /// <summary>
+    /// Adds what the rules allow to the approved routes; pending nodes have no owner to judge yet, and
+    /// an advertisement overlapping the overlay (stored before it was refused) is never approved.
+    /// </summary>
+    private void ApplyAutoApprovals(Node node, IReadOnlyList<AutoApprovalRule> rules)
     {
         if (rules.Count == 0 || node.Status != NodeStatus.Active)
         {
             return;
         }
 
-        var approvable = AutoApprovalRule.Approvable(node.AdvertisedRoutes, node.User?.Name, node.Tags, rules);
+        IPNetwork[] overlays = _ulaPrefix is { } ula ? [_options.IPv4Range, ula.Value] : [_options.IPv4Range];
+        var approvable = AutoApprovalRule.Approvable(node.AdvertisedRoutes, node.User?.Name, node.Tags, rules)
+            .Where(r => RoutePrefixes.OverlayConflict([r], overlays) is null)
+            .ToList();
         if (approvable.Any(r => !node.ApprovedRoutes.Contains(r, StringComparer.Ordinal)))
         {
             node.ApprovedRoutes = Union(node.ApprovedRoutes, approvable);

@@ -67,6 +67,47 @@ public static class RoutePrefixes
         return true;
     }
 
+    /// <summary>
+    /// Why <paramref name="route"/> may not be a subnet route, or null when it may: a route inside an
+    /// overlay prefix (where node addresses come from) or containing one would take traffic meant for
+    /// nodes, since prefixes either nest or are disjoint, either way is an overlap.
+    /// </summary>
+    public static string? OverlayConflict(IPNetwork route, IReadOnlyList<IPNetwork> overlays)
+    {
+        ArgumentNullException.ThrowIfNull(overlays);
+        foreach (var overlay in overlays)
+        {
+            if (Covers(overlay, route))
+            {
+                return $"the route '{route}' lies inside {overlay}, the overlay prefix node addresses are assigned from; "
+                       + "a subnet route must be outside it (advertise the network behind the node, e.g. 192.168.1.0/24)";
+            }
+
+            if (Covers(route, overlay))
+            {
+                var defaultRoute = route.PrefixLength == 0 ? " (default routes, i.e. exit nodes, are not supported)" : "";
+                return $"the route '{route}' contains {overlay}, the overlay prefix node addresses are assigned from, "
+                       + $"so it would capture traffic meant for nodes{defaultRoute}; advertise narrower prefixes that leave {overlay} out";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The first <see cref="OverlayConflict"/> among canonical prefixes, or null.</summary>
+    public static string? OverlayConflict(IEnumerable<string> routes, IReadOnlyList<IPNetwork> overlays)
+    {
+        foreach (var text in routes)
+        {
+            if (IPNetwork.TryParse(text, out var route) && OverlayConflict(route, overlays) is { } conflict)
+            {
+                return conflict;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>Whether <paramref name="inner"/> lies entirely inside <paramref name="outer"/>.</summary>
     public static bool Covers(IPNetwork outer, IPNetwork inner) =>
         outer.BaseAddress.AddressFamily == inner.BaseAddress.AddressFamily

@@ -13,8 +13,15 @@ public sealed class MessageFramer
     /// <summary>Plaintext per Noise transport message (65535 minus the 16-byte tag).</summary>
     public const int MaxChunk = 65535 - 16;
 
-    /// <summary>Largest single message accepted (a full map of ~50,000 peers fits).</summary>
+    /// <summary>Largest single message a node accepts from its server (a full map of ~50,000 peers fits).</summary>
     public const int DefaultMaxMessage = 32 * 1024 * 1024;
+
+    /// <summary>
+    /// Largest single message the server accepts from a node. A node's largest message is a register
+    /// or route advertisement of 1,024 prefixes (about 45 KiB), so this leaves room to grow while no
+    /// stranger with a fresh machine key can make the server buffer megabytes per connection.
+    /// </summary>
+    public const int MaxNodeMessage = 1024 * 1024;
 
     private readonly int _maxMessage;
     private const int InitialBuffer = 4096;
@@ -51,7 +58,8 @@ public sealed class MessageFramer
 
     /// <summary>
     /// Adds decrypted bytes and returns the messages now complete. Throws <see cref="InvalidDataException"/>
-    /// for an oversized or malformed message: the channel is then unusable and must be closed.
+    /// for a malformed message and <see cref="ControlMessageTooLargeException"/> for an oversized one (as
+    /// soon as its length prefix arrives): the channel is then unusable and must be closed.
     /// </summary>
     public List<ControlMessage> Add(ReadOnlySpan<byte> bytes)
     {
@@ -76,9 +84,14 @@ public sealed class MessageFramer
         while (_count - at >= 4)
         {
             var length = BinaryPrimitives.ReadInt32BigEndian(_buffer.AsSpan(at));
-            if (length <= 0 || length > _maxMessage)
+            if (length <= 0)
             {
-                throw new InvalidDataException($"control message of {length} bytes (limit {_maxMessage})");
+                throw new InvalidDataException($"control message of {length} bytes");
+            }
+
+            if (length > _maxMessage)
+            {
+                throw new ControlMessageTooLargeException(length, _maxMessage);
             }
 
             if (_count - at - 4 < length)

@@ -19,16 +19,23 @@ public sealed class NoiseControlChannel : IDisposable
 
     private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// The node's first handshake message is 96 bytes (it carries no payload); the server reads at most
+    /// this much of it, so a connection that never authenticates costs no 64 KiB buffer.
+    /// </summary>
+    private const int MaxFirstMessage = 1024;
+
     private readonly WebSocket _socket;
     private readonly NoiseTransport _transport;
-    private readonly MessageFramer _framer = new();
+    private readonly MessageFramer _framer;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly Queue<byte[]> _received = new();
 
-    private NoiseControlChannel(WebSocket socket, NoiseTransport transport, Key remoteStatic)
+    private NoiseControlChannel(WebSocket socket, NoiseTransport transport, Key remoteStatic, int maxMessage)
     {
         _socket = socket;
         _transport = transport;
+        _framer = new MessageFramer(maxMessage);
         RemoteStatic = remoteStatic;
     }
 
@@ -44,25 +51,42 @@ public sealed class NoiseControlChannel : IDisposable
         var first = initiator.WriteFirstMessage(default);
         await socket.SendAsync(first, WebSocketMessageType.Binary, true, timeout.Token).ConfigureAwait(false);
         var buffer = new byte[NoiseConstants.MaxMessageLength];
-        var length = await ReceiveWholeAsync(socket, buffer, timeout.Token).ConfigureAwait(false)
+        var length = await ReceiveWholeAsync(socket, buffer, buffer.Length, timeout.Token).ConfigureAwait(false)
                      ?? throw new NoiseHandshakeException("the server closed the control channel during the handshake (is the server key right?)");
         var transport = initiator.ReadSecondMessage(buffer.AsSpan(0, length), out _);
-        return new NoiseControlChannel(socket, transport, serverPublic);
+        return new NoiseControlChannel(socket, transport, serverPublic, MessageFramer.DefaultMaxMessage);
     }
 
-    /// <summary>Server side: answers the node's handshake; throws <see cref="NoiseHandshakeException"/> on a bad one.</summary>
-    public static async Task<NoiseControlChannel> AcceptAsync(WebSocket socket, Key serverPrivate, CancellationToken cancellationToken)
+    /// <summary>Server side with the default limits (<see cref="ControlChannelAcceptOptions"/>).</summary>
+    public static Task<NoiseControlChannel> AcceptAsync(WebSocket socket, Key serverPrivate, CancellationToken cancellationToken) =>
+        AcceptAsync(socket, serverPrivate, new ControlChannelAcceptOptions(), cancellationToken);
+
+    /// <summary>
+    /// Server side: answers the node's handshake. Throws <see cref="NoiseHandshakeException"/> on a bad
+    /// one and <see cref="TimeoutException"/> when it does not arrive within the options' deadline.
+    /// </summary>
+    public static async Task<NoiseControlChannel> AcceptAsync(
+        WebSocket socket, Key serverPrivate, ControlChannelAcceptOptions options, CancellationToken cancellationToken)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(HandshakeTimeout);
-        var buffer = new byte[NoiseConstants.MaxMessageLength];
-        var length = await ReceiveWholeAsync(socket, buffer, timeout.Token).ConfigureAwait(false)
-                     ?? throw new NoiseHandshakeException("the node closed the control channel before its handshake");
-        using var responder = new NoiseIKResponder(serverPrivate, Encoding.ASCII.GetBytes(Prologue));
-        responder.ReadFirstMessage(buffer.AsSpan(0, length), out var machineKey);
-        var second = responder.WriteSecondMessage(default, out var transport);
-        await socket.SendAsync(second, WebSocketMessageType.Binary, true, timeout.Token).ConfigureAwait(false);
-        return new NoiseControlChannel(socket, transport, machineKey);
+        ArgumentNullException.ThrowIfNull(options);
+        using var deadline = new CancellationTokenSource(options.HandshakeTimeout, options.Time);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+        try
+        {
+            var buffer = new byte[MaxFirstMessage];
+            var length = await ReceiveWholeAsync(socket, buffer, buffer.Length, timeout.Token).ConfigureAwait(false)
+                         ?? throw new NoiseHandshakeException("the node closed the control channel before its handshake");
+            using var responder = new NoiseIKResponder(serverPrivate, Encoding.ASCII.GetBytes(Prologue));
+            responder.ReadFirstMessage(buffer.AsSpan(0, length), out var machineKey);
+            var second = responder.WriteSecondMessage(default, out var transport);
+            await socket.SendAsync(second, WebSocketMessageType.Binary, true, timeout.Token).ConfigureAwait(false);
+            return new NoiseControlChannel(socket, transport, machineKey, options.MaxMessage);
+        }
+        catch (Exception e) when (deadline.IsCancellationRequested && e is OperationCanceledException or WebSocketException)
+        {
+            // The deadline came first: the abort it causes may also cancel the caller's token or break the socket.
+            throw new TimeoutException($"the node did not finish its control handshake within {options.HandshakeTimeout.TotalSeconds:0.#} s");
+        }
     }
 
     public async Task SendAsync(ControlMessage message, CancellationToken cancellationToken)
@@ -96,7 +120,8 @@ public sealed class NoiseControlChannel : IDisposable
 
     /// <summary>
     /// The next control message, or null when the other side closed. A forged, replayed or malformed
-    /// message throws <see cref="InvalidDataException"/>: the channel cannot continue after it.
+    /// message throws <see cref="InvalidDataException"/>, one over the size cap
+    /// <see cref="ControlMessageTooLargeException"/>: the channel cannot continue after either.
     /// </summary>
     public async Task<ControlMessage?> ReceiveAsync(CancellationToken cancellationToken) =>
         await ReceiveJsonAsync(cancellationToken).ConfigureAwait(false) is { } json ? MessageFramer.Decode(json) : null;
@@ -117,7 +142,7 @@ public sealed class NoiseControlChannel : IDisposable
             var buffer = ArrayPool<byte>.Shared.Rent(NoiseConstants.MaxMessageLength);
             try
             {
-                var length = await ReceiveWholeAsync(_socket, buffer, cancellationToken).ConfigureAwait(false);
+                var length = await ReceiveWholeAsync(_socket, buffer, NoiseConstants.MaxMessageLength, cancellationToken).ConfigureAwait(false);
                 if (length is null)
                 {
                     return null;
@@ -157,18 +182,18 @@ public sealed class NoiseControlChannel : IDisposable
         }
     }
 
-    /// <summary>Reads one whole WebSocket message (at most one Noise message long); null on close.</summary>
-    private static async Task<int?> ReceiveWholeAsync(WebSocket socket, byte[] buffer, CancellationToken cancellationToken)
+    /// <summary>Reads one whole WebSocket message of at most <paramref name="limit"/> bytes; null on close.</summary>
+    private static async Task<int?> ReceiveWholeAsync(WebSocket socket, byte[] buffer, int limit, CancellationToken cancellationToken)
     {
         var count = 0;
         while (true)
         {
-            if (count == NoiseConstants.MaxMessageLength)
+            if (count == limit)
             {
-                throw new InvalidDataException($"a control channel message exceeds {NoiseConstants.MaxMessageLength} bytes");
+                throw new InvalidDataException($"a control channel message exceeds {limit} bytes");
             }
 
-            var result = await socket.ReceiveAsync(buffer.AsMemory(count, NoiseConstants.MaxMessageLength - count), cancellationToken).ConfigureAwait(false);
+            var result = await socket.ReceiveAsync(buffer.AsMemory(count, limit - count), cancellationToken).ConfigureAwait(false);
             if (result.MessageType == WebSocketMessageType.Close)
             {
                 return null;

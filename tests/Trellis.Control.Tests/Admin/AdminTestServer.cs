@@ -148,6 +148,15 @@ internal sealed class AdminTestServer : IAsyncDisposable
         return node;
     }
 
+    /// <summary>Overwrites a node's stored advertisement behind the store's back, as an older server could have stored it.</summary>
+    public async Task StoreAdvertisementDirectlyAsync(long nodeId, IReadOnlyList<string> routes)
+    {
+        await using var db = TrellisDbContextFactory.SqliteFile(Path.Combine(_directory, "trellis.db")).CreateDbContext();
+        var row = (await db.Nodes.FindAsync(nodeId))!;
+        row.AdvertisedRoutes = [.. routes];
+        await db.SaveChangesAsync();
+    }
+
     /// <summary>Registers a node without an auth key: it waits for an admin.</summary>
     public async Task<Node> RegisterPendingAsync(string hostname)
     {

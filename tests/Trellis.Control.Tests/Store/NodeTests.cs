@@ -125,7 +125,7 @@ public abstract class NodeTests(ITestDatabase database) : StoreTestBase(database
 
         Assert.Equal(StoreError.Invalid, (await Store.SetEndpointsAsync(node.Id, ["192.0.2.1"])).Error);
         Assert.Equal(StoreError.Invalid, (await Store.SetEndpointsAsync(node.Id, ["not an endpoint:1"])).Error);
-        Assert.Equal(StoreError.Invalid, (await Store.SetEndpointsAsync(node.Id, Enumerable.Range(1, 65).Select(p => $"192.0.2.1:{p}").ToList())).Error);
+        Assert.Equal(StoreError.Invalid, (await Store.SetEndpointsAsync(node.Id, Enumerable.Range(1, EndpointLists.MaxReportedEndpoints + 1).Select(p => $"192.0.2.1:{p}").ToList())).Error);
         Assert.Equal(StoreError.Invalid, (await Store.SetHomeRelayAsync(node.Id, -1)).Error);
         Assert.Equal(StoreError.NotFound, (await Store.SetEndpointsAsync(node.Id + 1000, [])).Error);
         Assert.Equal(StoreError.NotFound, (await Store.SetOnlineAsync(node.Id + 1000, true)).Error);

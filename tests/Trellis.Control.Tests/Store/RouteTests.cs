@@ -80,11 +80,11 @@ public abstract class RouteTests(ITestDatabase database) : StoreTestBase(databas
         var alices = await RegisterForAsync("alice", routes: ["10.1.0.0/16", "192.168.0.0/24", "10.0.0.0/8"]);
         var bobs = await RegisterForAsync("bob", routes: ["10.2.0.0/16"]);
         var exitKey = await CreateKeyAsync(null, tags: ["tag:exit"]);
-        var exit = await RegisterAsync(Request(exitKey.Plaintext, "exit", ["0.0.0.0/0", "::/0"]));
+        var exit = await RegisterAsync(Request(exitKey.Plaintext, "exit", ["203.0.113.0/24", "2001:db8::/32"]));
 
         Assert.Equal(["10.0.0.0/8", "10.1.0.0/16"], alices.ApprovedRoutes);
         Assert.Empty(bobs.ApprovedRoutes);
-        Assert.Equal(["0.0.0.0/0"], exit.ApprovedRoutes);
+        Assert.Equal(["203.0.113.0/24"], exit.ApprovedRoutes);
     }
 
     [Fact]
