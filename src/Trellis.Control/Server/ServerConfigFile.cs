@@ -33,6 +33,12 @@ internal sealed class ServerConfigFile
 
     public string? RelayMeshKey { get; set; }
 
+    public string? NodeKeyExpiry { get; set; }
+
+    public string? MaxPendingNodes { get; set; }
+
+    public string? PendingNodeExpiry { get; set; }
+
     public List<RelayRegionFile>? RelayRegions { get; set; }
 
     public Dictionary<string, List<string>>? AutoApprovers { get; set; }
@@ -45,6 +51,7 @@ internal sealed class ServerConfigFile
             ("database", Database), ("ipv4-prefix", Ipv4Prefix), ("ipv6-prefix", Ipv6Prefix),
             ("ephemeral-timeout", EphemeralTimeout), ("keepalive", Keepalive), ("admin-socket", AdminSocket),
             ("relay", Relay), ("stun-port", StunPort), ("relay-mesh-key", RelayMeshKey),
+            ("node-key-expiry", NodeKeyExpiry), ("max-pending-nodes", MaxPendingNodes), ("pending-node-expiry", PendingNodeExpiry),
         ];
         return all.Where(kv => kv.Item2 is not null).Select(kv => (kv.Item1, kv.Item2!));
     }

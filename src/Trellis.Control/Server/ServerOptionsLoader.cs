@@ -18,6 +18,7 @@ public static class ServerOptionsLoader
     [
         "listen", "public-url", "data-dir", "tls-cert", "tls-key", "database", "ipv4-prefix", "ipv6-prefix",
         "ephemeral-timeout", "keepalive", "admin-socket", "relay", "stun-port", "relay-mesh-key",
+        "node-key-expiry", "max-pending-nodes", "pending-node-expiry",
     ];
 
     public static ServerOptions Load(string? yamlPath, IReadOnlyDictionary<string, string?> flags, IReadOnlyDictionary<string, string?> environment)
@@ -103,6 +104,9 @@ public static class ServerOptionsLoader
         "relay" => options with { Relay = Boolean(value, source) },
         "stun-port" => options with { StunPort = Port(value, source, allowZero: true) },
         "relay-mesh-key" => options with { RelayMeshKey = value },
+        "node-key-expiry" => options with { NodeKeyExpiry = IsOff(value) ? null : Duration(value, source) },
+        "max-pending-nodes" => options with { MaxPendingNodes = Count(value, source) },
+        "pending-node-expiry" => options with { PendingNodeExpiry = Duration(value, source) },
         _ => throw new ServerConfigurationException($"{source}: unknown setting '{key}'"),
     };
 
@@ -113,12 +117,19 @@ public static class ServerOptionsLoader
         _ => throw new ServerConfigurationException($"{source}: '{text}' is not true or false"),
     };
 
+    private static bool IsOff(string text) => text.Trim().ToLowerInvariant() is "off" or "never" or "0";
+
+    private static int Count(string text, string source) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var count)
+            ? count
+            : throw new ServerConfigurationException($"{source}: '{text}' is not a whole number of 0 or more");
+
     private static int Port(string text, string source, bool allowZero) =>
         int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port <= 65535 && (port > 0 || allowZero)
             ? port
             : throw new ServerConfigurationException($"{source}: '{text}' is not a port number (1-65535{(allowZero ? ", or 0 for off" : "")})");
 
-    /// <summary>"90s", "5m", "2h", or plain seconds.</summary>
+    /// <summary>"90s", "5m", "2h", "180d", or plain seconds.</summary>
     public static TimeSpan Duration(string text, string source)
     {
         var t = text.Trim();
@@ -126,7 +137,7 @@ public static class ServerOptionsLoader
         var number = char.IsLetter(t.Length > 0 ? t[^1] : '0') ? t[..^1] : t;
         if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var n) || n <= 0)
         {
-            throw new ServerConfigurationException($"{source}: '{text}' is not a duration (use 30s, 5m, 2h)");
+            throw new ServerConfigurationException($"{source}: '{text}' is not a duration (use 30s, 5m, 2h, 7d)");
         }
 
         return unit switch
@@ -134,7 +145,8 @@ public static class ServerOptionsLoader
             's' => TimeSpan.FromSeconds(n),
             'm' => TimeSpan.FromMinutes(n),
             'h' => TimeSpan.FromHours(n),
-            _ => throw new ServerConfigurationException($"{source}: '{text}' has an unknown unit (use s, m or h)"),
+            'd' => TimeSpan.FromDays(n),
+            _ => throw new ServerConfigurationException($"{source}: '{text}' has an unknown unit (use s, m, h or d)"),
         };
     }
 
