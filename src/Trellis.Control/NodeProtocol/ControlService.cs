@@ -146,7 +146,7 @@ public sealed partial class ControlService(ControlStore store, MeshState mesh, T
     public async Task<ErrorMessage?> UpdateEndpointsAsync(Key machineKey, EndpointUpdate update)
     {
         var node = await store.GetNodeByMachineKeyAsync(machineKey).ConfigureAwait(false);
-        if (node is null || mesh.Get(node.Id) is null)
+        if (node is null || !IsInMesh(node, time.GetUtcNow()))
         {
             return NotActive();
         }

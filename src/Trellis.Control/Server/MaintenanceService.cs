@@ -39,7 +39,7 @@ internal sealed partial class MaintenanceService(ControlService service, ServerO
         foreach (var node in ephemeral)
         {
             LogEphemeralDeleted(logger, node.Name);
-            service.Removed(node.Id, "ephemeral node offline too long");
+            await service.PublishAsync(node.Id, "ephemeral node offline too long").ConfigureAwait(false);
         }
 
         foreach (var node in await service.Store.DeleteStalePendingAsync(options.PendingNodeExpiry, cancellationToken).ConfigureAwait(false))
@@ -51,10 +51,11 @@ internal sealed partial class MaintenanceService(ControlService service, ServerO
         var now = time.GetUtcNow();
         foreach (var node in nodes.Value ?? [])
         {
-            if (node.IsExpired(now) && service.Mesh.Get(node.Id) is not null)
+            // Read back under the node's guard: it may have registered a new key since the list was read.
+            if (node.IsExpired(now) && service.Mesh.Get(node.Id) is not null
+                && await service.PublishAsync(node.Id, "key expired").ConfigureAwait(false) is null)
             {
                 LogKeyExpired(logger, node.Name, node.Id);
-                service.Removed(node.Id, "key expired");
             }
         }
     }

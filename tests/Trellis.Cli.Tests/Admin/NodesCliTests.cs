@@ -37,6 +37,26 @@ public sealed class NodesCliTests : AdminCliTestBase
     }
 
     [Fact]
+    public async Task Expiring_a_node_takes_it_out_and_says_how_it_comes_back()
+    {
+        var laptop = await Server.RegisterAsync("alice", "laptop");
+        var stranger = await Server.RegisterPendingAsync("stranger");
+
+        var said = await OkAsync("nodes", "expire", "laptop");
+
+        Assert.Contains($"expired node laptop (id {laptop.Id})", said, StringComparison.Ordinal);
+        Assert.Contains("new node key", said, StringComparison.Ordinal);
+        Assert.Contains($"trellis nodes approve {laptop.Id}", said, StringComparison.Ordinal);
+        Assert.Null(Server.Service.Mesh.Get(laptop.Id));
+        var row = Rows(await OkAsync("nodes", "list")).Single(r => r[1] == "laptop");
+        Assert.Equal("expired", row[5]);
+
+        var refused = ExpectFailure(await RunAsync("nodes", "expire", "stranger"), 1);
+        Assert.Contains("never approved", refused, StringComparison.Ordinal);
+        Assert.Contains($"trellis nodes delete {stranger.Id}", refused, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_pending_node_is_approved_for_a_user_or_tags()
     {
         await OkAsync("users", "create", "alice");
