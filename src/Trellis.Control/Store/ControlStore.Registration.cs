@@ -78,9 +78,10 @@ public sealed partial class ControlStore
             };
             db.Nodes.Add(node);
         }
-        else if (node.IsExpired(now) && node.NodeKey == request.NodeKey)
+        else if (node.Status == NodeStatus.Active && node.IsExpired(now) && node.NodeKey == request.NodeKey)
         {
             // An expired node key stays dead, whoever holds it: coming back takes a fresh one.
+            // (A node already waiting with its fresh key may ask again with it: it is pending, not active.)
             return new RegistrationResult.Rejected(
                 $"this node's key expired at {node.KeyExpiry:O}; generate a new node key and register again with it");
         }

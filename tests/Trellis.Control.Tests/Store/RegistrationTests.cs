@@ -274,6 +274,21 @@ public abstract class RegistrationTests(ITestDatabase database) : StoreTestBase(
     }
 
     [Fact]
+    public async Task An_expired_node_without_a_key_waits_with_its_new_node_key_and_may_ask_again()
+    {
+        var node = await RegisterForAsync("alice");
+        await Store.ExpireNodeAsync(node.Id);
+        var fresh = Request(null) with { MachineKey = node.MachineKey };
+
+        Assert.IsType<RegistrationResult.Pending>(await Store.RegisterNodeAsync(fresh));
+        Assert.IsType<RegistrationResult.Pending>(await Store.RegisterNodeAsync(fresh));
+
+        var approved = await Store.ApproveNodeAsync(node.Id);
+        Assert.True(approved.Succeeded, approved.ToString());
+        Assert.Equal((node.IPv4, node.IPv6, fresh.NodeKey), (approved.Value.IPv4, approved.Value.IPv6, approved.Value.NodeKey));
+    }
+
+    [Fact]
     public async Task Bad_requests_are_rejected_without_a_trace()
     {
         await CreateUserAsync("alice");
