@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Trellis.Control.Server;
+using Trellis.Control.Store;
 using Trellis.Crypto;
 
 namespace Trellis.Cli.Verbs;
@@ -49,6 +50,9 @@ internal static class ServerVerb
         "handshake-timeout" => "A node must finish its control handshake within this (default 10s).",
         "idle-timeout" => "Close a node connection that sends nothing, not even a WebSocket ping, this long (default 90s; nodes ping every 25s).",
         "max-node-message" => "Largest control message a node may send, in bytes (default 1048576).",
+        "node-key-expiry" => "Node keys expire this long after the node authenticated or was approved, e.g. 180d (default off).",
+        "max-pending-nodes" => "Most nodes that may wait for approval at once; more registrations without an auth key are refused (default 100).",
+        "pending-node-expiry" => "Delete nodes nobody approved within this (default 24h).",
         _ => key,
     };
 
@@ -72,16 +76,17 @@ internal static class ServerVerb
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
         try
         {
-            return RunAsync(options, output, stop.Token).GetAwaiter().GetResult();
+            return RunAsync(options, output, error, stop.Token).GetAwaiter().GetResult();
         }
-        catch (Exception e) when (e is ServerConfigurationException or IOException or UnauthorizedAccessException or InvalidOperationException or System.Net.Sockets.SocketException)
+        catch (Exception e) when (e is ServerConfigurationException or DatabaseUnusableException or IOException or UnauthorizedAccessException
+                                      or InvalidOperationException or System.Net.Sockets.SocketException)
         {
             error.WriteLine($"trellis server: {e.Message}");
             return CommandLine.Failure;
         }
     }
 
-    private static async Task<int> RunAsync(ServerOptions options, TextWriter output, CancellationToken stop)
+    private static async Task<int> RunAsync(ServerOptions options, TextWriter output, TextWriter error, CancellationToken stop)
     {
         await using var host = await ControlServerHost.StartAsync(options, logging: l => l.SetMinimumLevel(LogLevel.Warning).AddSimpleConsole(), cancellationToken: stop).ConfigureAwait(false);
         var key = X25519.PublicKey(ServerKey.LoadOrCreate(options.DataDirectory));
@@ -93,13 +98,14 @@ internal static class ServerVerb
             ? $"  relay:            /relay, key {X25519.PublicKey(ServerKey.LoadOrCreate(options.DataDirectory, ServerKey.RelayFileName)).ToBase64()}; STUN {(options.StunPort == 0 ? "off" : $"on UDP {options.StunPort}")}"
             : "  relay:            off");
         await output.FlushAsync(stop).ConfigureAwait(false);
-        try
+
+        // Returns on SIGINT/SIGTERM, or when the host stops by itself (a failed background
+        // service): then exit non-zero so a supervisor such as systemd restarts the server.
+        await host.WaitForShutdownAsync(stop).ConfigureAwait(false);
+        if (!stop.IsCancellationRequested)
         {
-            await Task.Delay(Timeout.Infinite, stop).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // SIGINT/SIGTERM: stop cleanly
+            await error.WriteLineAsync("trellis server: stopped unexpectedly (see the log above); exiting so that the service manager restarts it").ConfigureAwait(false);
+            return CommandLine.Failure;
         }
 
         return CommandLine.Success;

@@ -3,15 +3,18 @@ using Trellis.Control.Store;
 
 namespace Trellis.Control.Admin;
 
-/// <summary>A node as admins see it. Keys are the public halves; the server never holds private ones.</summary>
+/// <summary>
+/// A node as admins see it. Keys are the public halves; the server never holds private ones.
+/// Addresses are null while a node waits for its first approval.
+/// </summary>
 public sealed record NodeDto(
     long Id,
     string Name,
     string? User,
     IReadOnlyList<string> Tags,
     string Status,
-    [property: JsonPropertyName("ipv4")] string IPv4,
-    [property: JsonPropertyName("ipv6")] string IPv6,
+    [property: JsonPropertyName("ipv4")] string? IPv4,
+    [property: JsonPropertyName("ipv6")] string? IPv6,
     string MachineKey,
     string NodeKey,
     bool Online,
@@ -34,8 +37,8 @@ public sealed record NodeDto(
         node.User?.Name,
         node.Tags,
         node.Status == NodeStatus.Active ? Active : Pending,
-        node.IPv4.ToString(),
-        node.IPv6.ToString(),
+        node.IPv4?.ToString(),
+        node.IPv6?.ToString(),
         node.MachineKey.ToBase64(),
         node.NodeKey.ToBase64(),
         node.Online,

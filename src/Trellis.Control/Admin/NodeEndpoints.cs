@@ -5,7 +5,7 @@ using Trellis.Control.NodeProtocol;
 
 namespace Trellis.Control.Admin;
 
-/// <summary>Node administration. Every change is written to the store, then handed to the live mesh.</summary>
+/// <summary>Node administration. Every change goes through <see cref="ControlService"/>: the store first, then the live mesh.</summary>
 internal static class NodeEndpoints
 {
     public static void Map(RouteGroupBuilder api, ControlService service, TimeProvider time)
@@ -34,14 +34,8 @@ internal static class NodeEndpoints
                     return invalid!;
                 }
 
-                var deleted = await store.DeleteNodeAsync(nodeId, http.RequestAborted).ConfigureAwait(false);
-                if (!deleted.Succeeded)
-                {
-                    return AdminResults.Failure(deleted);
-                }
-
-                service.Removed(nodeId, "deleted by an admin");
-                return Results.NoContent();
+                var deleted = await service.DeleteNodeAsync(nodeId, http.RequestAborted).ConfigureAwait(false);
+                return deleted.Succeeded ? Results.NoContent() : AdminResults.Failure(deleted);
             })
             .WithName("DeleteNode").WithSummary("Delete a node; its peers drop it and its own stream ends")
             .Produces(StatusCodes.Status204NoContent).Errors(400, 404);
@@ -53,17 +47,11 @@ internal static class NodeEndpoints
                     return invalid!;
                 }
 
-                var expired = await store.ExpireNodeAsync(nodeId, http.RequestAborted).ConfigureAwait(false);
-                if (!expired.Succeeded)
-                {
-                    return AdminResults.Failure(expired);
-                }
-
-                service.Removed(nodeId, "key expired by an admin");
-                return AdminResults.Json(NodeDto.From(expired.Value, time.GetUtcNow()), AdminJsonContext.Relaxed.NodeDto);
+                var expired = await service.ExpireNodeAsync(nodeId, http.RequestAborted).ConfigureAwait(false);
+                return Answer(expired, time);
             })
-            .WithName("ExpireNode").WithSummary("Expire a node's key now; it must re-authenticate")
-            .Returns<NodeDto>().Errors(400, 404);
+            .WithName("ExpireNode").WithSummary("Expire a node's key now; it leaves the mesh until it registers again with a new node key")
+            .Returns<NodeDto>().Errors(400, 404, 409);
 
         nodes.MapPost("/{id}/rename", async (string id, HttpContext http) =>
             {
@@ -78,8 +66,8 @@ internal static class NodeEndpoints
                     return error;
                 }
 
-                var renamed = await store.RenameNodeAsync(nodeId, request!.Name, http.RequestAborted).ConfigureAwait(false);
-                return Published(service, renamed, time);
+                var renamed = await service.RenameNodeAsync(nodeId, request!.Name, http.RequestAborted).ConfigureAwait(false);
+                return Answer(renamed, time);
             })
             .WithName("RenameNode").WithSummary("Rename a node (a DNS label no other node has)")
             .Body<RenameNodeRequest>().Returns<NodeDto>().Errors(400, 404, 409);
@@ -97,21 +85,15 @@ internal static class NodeEndpoints
                     return error;
                 }
 
-                var approved = await store.ApproveNodeAsync(nodeId, request!.User, request.Tags, http.RequestAborted).ConfigureAwait(false);
-                return Published(service, approved, time);
+                var approved = await service.ApproveNodeAsync(nodeId, request!.User, request.Tags, http.RequestAborted).ConfigureAwait(false);
+                return Answer(approved, time);
             })
-            .WithName("ApproveNode").WithSummary("Let a pending node in, for a user or tags (or its previous owner)")
+            .WithName("ApproveNode").WithSummary("Let a pending node in, for a user or tags (or its previous owner); a new node gets its addresses now")
             .Body<ApproveNodeRequest>(optional: true).Returns<NodeDto>().Errors(400, 404, 409);
     }
 
-    private static IResult Published(ControlService service, Store.StoreResult<Store.Node> changed, TimeProvider time)
-    {
-        if (!changed.Succeeded)
-        {
-            return AdminResults.Failure(changed);
-        }
-
-        service.Refresh(changed.Value);
-        return AdminResults.Json(NodeDto.From(changed.Value, time.GetUtcNow()), AdminJsonContext.Relaxed.NodeDto);
-    }
+    private static IResult Answer(Store.StoreResult<Store.Node> changed, TimeProvider time) =>
+        changed.Succeeded
+            ? AdminResults.Json(NodeDto.From(changed.Value, time.GetUtcNow()), AdminJsonContext.Relaxed.NodeDto)
+            : AdminResults.Failure(changed);
 }

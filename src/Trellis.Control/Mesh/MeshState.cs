@@ -13,6 +13,11 @@ public sealed class MeshState
     private readonly ConcurrentDictionary<long, PeerInfo> _nodes = new();
     private readonly ConcurrentDictionary<long, MeshSession> _sessions = new();
 
+    // A node's entry is replaced and announced under its stripe, so two changes of one node reach
+    // every session in the order they were made. Striped: a bounded set, nothing to clean up.
+    private readonly Lock[] _stripes = [.. Enumerable.Range(0, StripeCount).Select(_ => new Lock())];
+    private const int StripeCount = 64;
+
     // node key -> node id, so a relay's admission check is one lookup
     private readonly ConcurrentDictionary<string, long> _byNodeKey = new(StringComparer.Ordinal);
     private readonly Func<RelayMap> _relayMap;
@@ -36,12 +41,35 @@ public sealed class MeshState
     /// <summary>Adds or replaces a node's entry and tells every other session what changed.</summary>
     public void Upsert(PeerInfo info)
     {
-        PeerInfo? old = null;
-        _nodes.AddOrUpdate(info.Id, info, (_, existing) =>
+        lock (StripeOf(info.Id))
         {
-            old = existing;
-            return info;
-        });
+            UpsertLocked(info);
+        }
+    }
+
+    /// <summary>
+    /// Replaces the entry of a node that is still in the mesh, keeping what its connection reported
+    /// (online, endpoints, home relay); does nothing when it has left (deleted, expired), so a late
+    /// update never brings a node back.
+    /// </summary>
+    public bool ReplaceIfPresent(PeerInfo info)
+    {
+        lock (StripeOf(info.Id))
+        {
+            if (!_nodes.TryGetValue(info.Id, out var live))
+            {
+                return false;
+            }
+
+            UpsertLocked(info with { Online = live.Online, Endpoints = live.Endpoints, HomeRelay = live.HomeRelay });
+            return true;
+        }
+    }
+
+    private void UpsertLocked(PeerInfo info)
+    {
+        _nodes.TryGetValue(info.Id, out var old);
+        _nodes[info.Id] = info;
         if (old is not null && old.NodeKey != info.NodeKey)
         {
             _byNodeKey.TryRemove(new KeyValuePair<string, long>(old.NodeKey, info.Id));
@@ -75,46 +103,54 @@ public sealed class MeshState
     /// <summary>Removes a node (deleted, expired, logged out) from every map and ends its own stream.</summary>
     public void Remove(long id, string reason)
     {
-        if (!_nodes.TryRemove(id, out var removed))
+        lock (StripeOf(id))
         {
-            return;
-        }
+            if (!_nodes.TryRemove(id, out var removed))
+            {
+                return;
+            }
 
-        _byNodeKey.TryRemove(new KeyValuePair<string, long>(removed.NodeKey, id));
+            _byNodeKey.TryRemove(new KeyValuePair<string, long>(removed.NodeKey, id));
 
-        if (_sessions.TryRemove(id, out var own))
-        {
-            own.Close(reason);
-        }
+            if (_sessions.TryRemove(id, out var own))
+            {
+                own.Close(reason);
+            }
 
-        foreach (var (_, session) in _sessions)
-        {
-            session.Update(d => d.Removed(id));
+            foreach (var (_, session) in _sessions)
+            {
+                session.Update(d => d.Removed(id));
+            }
         }
     }
 
     /// <summary>Opens a map stream for an active node; its first message is the full map.</summary>
     public MeshSession Connect(long id)
     {
-        if (!_nodes.TryGetValue(id, out var self))
+        lock (StripeOf(id))
         {
-            throw new InvalidOperationException($"node {id} is not active");
-        }
+            if (!_nodes.TryGetValue(id, out var self))
+            {
+                throw new InvalidOperationException($"node {id} is not active");
+            }
 
-        var session = new MeshSession(id);
-        if (_sessions.TryRemove(id, out var previous))
-        {
-            previous.Close("replaced by a newer connection");
-        }
+            var session = new MeshSession(id);
+            if (_sessions.TryRemove(id, out var previous))
+            {
+                previous.Close("replaced by a newer connection");
+            }
 
-        _sessions[id] = session;
-        session.SetFull(BuildFullMap(self));
-        return session;
+            _sessions[id] = session;
+            session.SetFull(BuildFullMap(self));
+            return session;
+        }
     }
 
     /// <summary>Ends a stream; false when a newer connection of the node had already replaced it.</summary>
     public bool Disconnect(MeshSession session) =>
         _sessions.TryRemove(new KeyValuePair<long, MeshSession>(session.NodeId, session));
+
+    private Lock StripeOf(long id) => _stripes[(int)((ulong)id % StripeCount)];
 
     private FullMap BuildFullMap(PeerInfo self)
     {

@@ -8,33 +8,44 @@ namespace Trellis.Control.NodeProtocol;
 
 /// <summary>
 /// Where the store and the live mesh meet: every change is written to the store first, then the
-/// one affected node's entry goes to <see cref="MeshState"/>, which reaches the connected nodes.
+/// one affected node is read back and its entry goes to <see cref="MeshState"/>, which reaches the
+/// connected nodes. Read-back and publish are serialised per node, so the mesh ends as the store
+/// ends: a change that lost a race to a deletion finds the node gone and publishes nothing.
 /// The node protocol and the admin API both go through here.
 /// </summary>
 public sealed partial class ControlService(ControlStore store, MeshState mesh, TimeProvider time, ILogger<ControlService> logger)
 {
+    // Guards each node's read-back-and-publish; striped so the set is bounded and never cleaned up.
+    private readonly SemaphoreSlim[] _publishStripes = [.. Enumerable.Range(0, PublishStripeCount).Select(_ => new SemaphoreSlim(1, 1))];
+    private const int PublishStripeCount = 64;
+
     public ControlStore Store => store;
 
     public MeshState Mesh => mesh;
 
+    /// <summary>When this server loaded the mesh: nobody was watched before it (the ephemeral-node clock starts here).</summary>
+    public DateTimeOffset StartedAt { get; private set; }
+
     /// <summary>Every active node with a valid key joins the mesh (offline until it connects).</summary>
     public async Task LoadAsync(CancellationToken cancellationToken)
     {
+        StartedAt = time.GetUtcNow();
         await store.MarkAllOfflineAsync(cancellationToken).ConfigureAwait(false);
         var nodes = await store.ListNodesAsync(null, cancellationToken).ConfigureAwait(false);
         var now = time.GetUtcNow();
         foreach (var node in nodes.Value ?? [])
         {
-            if (node.Status == NodeStatus.Active && !node.IsExpired(now))
+            if (IsInMesh(node, now))
             {
                 mesh.Upsert(ToPeerInfo(node));
             }
         }
     }
 
+    /// <summary>The node's entry; a node waiting for its first approval has no addresses yet.</summary>
     public static PeerInfo ToPeerInfo(Node node)
     {
-        string[] addresses = [$"{node.IPv4}/32", $"{node.IPv6}/128"];
+        string[] addresses = node.HasAddresses ? [$"{node.IPv4}/32", $"{node.IPv6}/128"] : [];
         return new PeerInfo
         {
             Id = node.Id,
@@ -42,7 +53,7 @@ public sealed partial class ControlService(ControlStore store, MeshState mesh, T
             NodeKey = node.NodeKey.ToBase64(),
             DiscoKey = node.DiscoKey.ToBase64(),
             Addresses = addresses,
-            AllowedIps = [.. addresses, .. node.ServedRoutes()],
+            AllowedIps = node.HasAddresses ? [.. addresses, .. node.ServedRoutes()] : [],
             Endpoints = node.Endpoints,
             HomeRelay = node.HomeRelay,
             Online = node.Online,
@@ -63,11 +74,11 @@ public sealed partial class ControlService(ControlStore store, MeshState mesh, T
         switch (result)
         {
             case RegistrationResult.Registered registered:
-                var info = ToPeerInfo(registered.Node);
-                PublishKeepingLiveState(info);
+                var published = await PublishAsync(registered.Node.Id).ConfigureAwait(false);
                 LogRegistered(logger, registered.Node.Name, registered.Node.Id);
-                return new RegisterResponse { Status = "active", Self = info };
+                return new RegisterResponse { Status = "active", Self = published is null ? ToPeerInfo(registered.Node) : ToPeerInfo(published) };
             case RegistrationResult.Pending pending:
+                await PublishAsync(pending.Node.Id).ConfigureAwait(false);
                 return new RegisterResponse
                 {
                     Status = "pending",
@@ -97,7 +108,7 @@ public sealed partial class ControlService(ControlStore store, MeshState mesh, T
         {
             null => new ErrorMessage { Code = "not-registered", Message = "this machine is not registered; send a register request first" },
             { Status: NodeStatus.Pending } => new ErrorMessage { Code = "pending", Message = "this node waits for an admin's approval" },
-            _ when node.IsExpired(time.GetUtcNow()) => new ErrorMessage { Code = "expired", Message = "this node's key expired; register again" },
+            _ when node.IsExpired(time.GetUtcNow()) => ExpiredError(),
             _ => null,
         };
         if (error is not null)
@@ -105,36 +116,48 @@ public sealed partial class ControlService(ControlStore store, MeshState mesh, T
             return (null, error);
         }
 
-        var endpoints = await store.SetEndpointsAsync(node!.Id, request.Endpoints).ConfigureAwait(false);
-        if (!endpoints.Succeeded)
+        var reachability = await store.SetReachabilityAsync(node!.Id, request.Endpoints, request.HomeRelay).ConfigureAwait(false);
+        if (!reachability.Succeeded)
         {
-            return (null, new ErrorMessage { Code = "invalid", Message = endpoints.Message });
+            return (null, reachability.Error == StoreError.NotFound ? NotActive() : new ErrorMessage { Code = "invalid", Message = reachability.Message });
         }
 
-        await store.SetHomeRelayAsync(node.Id, request.HomeRelay).ConfigureAwait(false);
         await store.SetOnlineAsync(node.Id, true, time.GetUtcNow()).ConfigureAwait(false);
-        var fresh = await store.GetNodeByIdAsync(node.Id).ConfigureAwait(false);
-        mesh.Upsert(ToPeerInfo(fresh!));
-        return (mesh.Connect(node.Id), null);
+
+        // The stream opens under the node's publish guard: a deletion racing it either comes
+        // first (nothing to connect) or after (and ends the stream it finds).
+        var stripe = PublishStripeOf(node.Id);
+        await stripe.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            var fresh = await PublishLockedAsync(node.Id, null).ConfigureAwait(false);
+            return fresh is null ? (null, NotActive()) : (mesh.Connect(node.Id), null);
+        }
+        finally
+        {
+            stripe.Release();
+        }
     }
 
+    /// <summary>
+    /// The node reports how to reach it. Stored first, then the node as the store now holds it is
+    /// published: an admin's delete, rename or route change that landed meanwhile stays.
+    /// </summary>
     public async Task<ErrorMessage?> UpdateEndpointsAsync(Key machineKey, EndpointUpdate update)
     {
         var node = await store.GetNodeByMachineKeyAsync(machineKey).ConfigureAwait(false);
-        if (node is null || mesh.Get(node.Id) is not { } current)
+        if (node is null || !IsInMesh(node, time.GetUtcNow()))
         {
-            return new ErrorMessage { Code = "not-active", Message = "this node is not active" };
+            return NotActive();
         }
 
-        var stored = await store.SetEndpointsAsync(node.Id, update.Endpoints).ConfigureAwait(false);
+        var stored = await store.SetReachabilityAsync(node.Id, update.Endpoints, update.HomeRelay).ConfigureAwait(false);
         if (!stored.Succeeded)
         {
-            return new ErrorMessage { Code = "invalid", Message = stored.Message };
+            return stored.Error == StoreError.NotFound ? NotActive() : new ErrorMessage { Code = "invalid", Message = stored.Message };
         }
 
-        await store.SetHomeRelayAsync(node.Id, update.HomeRelay).ConfigureAwait(false);
-        mesh.Upsert(current with { Endpoints = update.Endpoints, HomeRelay = update.HomeRelay });
-        return null;
+        return await PublishAsync(node.Id).ConfigureAwait(false) is null ? NotActive() : null;
     }
 
     public async Task<ErrorMessage?> AdvertiseRoutesAsync(Key machineKey, RouteAdvertisement routes)
@@ -151,7 +174,7 @@ public sealed partial class ControlService(ControlStore store, MeshState mesh, T
             return new ErrorMessage { Code = "invalid", Message = updated.Message };
         }
 
-        Refresh(updated.Value);
+        await PublishAsync(node.Id).ConfigureAwait(false);
         return null;
     }
 
@@ -164,7 +187,7 @@ public sealed partial class ControlService(ControlStore store, MeshState mesh, T
         }
 
         _ = node.Ephemeral ? await store.DeleteNodeAsync(node.Id).ConfigureAwait(false) : await store.ExpireNodeAsync(node.Id).ConfigureAwait(false);
-        mesh.Remove(node.Id, "logged out");
+        await PublishAsync(node.Id, "logged out").ConfigureAwait(false);
     }
 
     /// <summary>The node's stream ended: it is offline, unless a newer connection already replaced this one.</summary>
@@ -176,34 +199,132 @@ public sealed partial class ControlService(ControlStore store, MeshState mesh, T
         }
 
         await store.SetOnlineAsync(session.NodeId, false, time.GetUtcNow()).ConfigureAwait(false);
-        if (mesh.Get(session.NodeId) is { } current)
-        {
-            mesh.Upsert(current with { Online = false });
-        }
+        await PublishAsync(session.NodeId).ConfigureAwait(false);
     }
 
-    /// <summary>Re-publishes a node after an admin or store change: active nodes join or update, others leave.</summary>
+    /// <summary>An admin deletes a node: its peers drop it and its own stream ends.</summary>
+    public async Task<StoreResult<Node>> DeleteNodeAsync(long nodeId, CancellationToken cancellationToken = default)
+    {
+        var deleted = await store.DeleteNodeAsync(nodeId, cancellationToken).ConfigureAwait(false);
+        if (deleted.Succeeded)
+        {
+            await PublishAsync(nodeId, "deleted by an admin").ConfigureAwait(false);
+        }
+
+        return deleted;
+    }
+
+    /// <summary>An admin expires a node's key: it leaves the mesh until it registers again with a new node key.</summary>
+    public Task<StoreResult<Node>> ExpireNodeAsync(long nodeId, CancellationToken cancellationToken = default) =>
+        ChangedAsync(store.ExpireNodeAsync(nodeId, cancellationToken), "key expired by an admin");
+
+    public Task<StoreResult<Node>> RenameNodeAsync(long nodeId, string name, CancellationToken cancellationToken = default) =>
+        ChangedAsync(store.RenameNodeAsync(nodeId, name, cancellationToken));
+
+    public Task<StoreResult<Node>> ApproveNodeAsync(long nodeId, string? user, IReadOnlyList<string>? tags, CancellationToken cancellationToken = default) =>
+        ChangedAsync(store.ApproveNodeAsync(nodeId, user, tags, cancellationToken));
+
+    private async Task<StoreResult<Node>> ChangedAsync(Task<StoreResult<Node>> change, string? reason = null)
+    {
+        var changed = await change.ConfigureAwait(false);
+        if (changed.Succeeded)
+        {
+            await PublishAsync(changed.Value.Id, reason).ConfigureAwait(false);
+        }
+
+        return changed;
+    }
+
+    /// <summary>
+    /// Re-publishes a node after a store change made outside this service (route approval): its
+    /// entry changes at once (keeping what its connection reported), and the store is then read
+    /// back under the node's guard, so a snapshot that lost a race (to a deletion, say) is
+    /// corrected by what the store holds now.
+    /// </summary>
     public void Refresh(Node node)
     {
-        if (node.Status == NodeStatus.Active && !node.IsExpired(time.GetUtcNow()))
+        if (IsInMesh(node, time.GetUtcNow()))
         {
-            PublishKeepingLiveState(ToPeerInfo(node));
+            if (!mesh.ReplaceIfPresent(ToPeerInfo(node)))
+            {
+                mesh.Upsert(ToPeerInfo(node));
+            }
         }
         else
         {
             mesh.Remove(node.Id, node.Status == NodeStatus.Pending ? "not approved" : "key expired");
         }
+
+        _ = ReconcileAsync(node.Id);
     }
 
     public void Removed(long nodeId, string reason) => mesh.Remove(nodeId, reason);
 
     /// <summary>
-    /// Publishes a node's stored entry, keeping what its live connection reported last (online,
-    /// endpoints, home relay): the store may lag the stream by one write.
+    /// Reads the node back and makes the mesh say what the store says; null when it is not in the
+    /// mesh. <paramref name="reason"/> is what its stream is told if it leaves (else deleted, not
+    /// approved or key expired, as the store says).
     /// </summary>
-    private void PublishKeepingLiveState(PeerInfo info) =>
-        mesh.Upsert(mesh.Get(info.Id) is { } live ? info with { Online = live.Online, Endpoints = live.Endpoints, HomeRelay = live.HomeRelay } : info);
+    public async Task<Node?> PublishAsync(long nodeId, string? reason = null)
+    {
+        var stripe = PublishStripeOf(nodeId);
+        await stripe.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            return await PublishLockedAsync(nodeId, reason).ConfigureAwait(false);
+        }
+        finally
+        {
+            stripe.Release();
+        }
+    }
+
+    private async Task<Node?> PublishLockedAsync(long nodeId, string? reason)
+    {
+        var node = await store.GetNodeByIdAsync(nodeId).ConfigureAwait(false);
+        if (node is not null && IsInMesh(node, time.GetUtcNow()))
+        {
+            mesh.Upsert(ToPeerInfo(node));
+            return node;
+        }
+
+        mesh.Remove(nodeId, reason ?? node switch
+        {
+            null => "deleted",
+            { Status: NodeStatus.Pending } => "not approved",
+            _ => "key expired",
+        });
+        return null;
+    }
+
+    private async Task ReconcileAsync(long nodeId)
+    {
+        try
+        {
+            await PublishAsync(nodeId).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            // The next change of this node publishes it again; nothing waits for this one.
+            LogReconcileFailed(logger, nodeId, e);
+        }
+    }
+
+    private SemaphoreSlim PublishStripeOf(long nodeId) => _publishStripes[(int)((ulong)nodeId % PublishStripeCount)];
+
+    private static bool IsInMesh(Node node, DateTimeOffset now) => node.Status == NodeStatus.Active && node.HasAddresses && !node.IsExpired(now);
+
+    private static ErrorMessage NotActive() => new() { Code = "not-active", Message = "this node is not active" };
+
+    private static ErrorMessage ExpiredError() => new()
+    {
+        Code = "expired",
+        Message = "this node's key expired; generate a new node key and register again with it (and an auth key, or wait for an admin's approval)",
+    };
 
     [LoggerMessage(Level = LogLevel.Information, Message = "node {Name} ({Id}) registered")]
     private static partial void LogRegistered(ILogger logger, string name, long id);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "could not read node {Id} back to publish it; its next change will")]
+    private static partial void LogReconcileFailed(ILogger logger, long id, Exception exception);
 }

@@ -73,6 +73,8 @@ public sealed class ControlServerHost : IAsyncDisposable
         {
             IPv4Range = IPNetwork.Parse(options.IPv4Prefix),
             AutoApprovers = [.. options.AutoApprovers.Select(kv => new AutoApprovalRule(IPNetwork.Parse(kv.Key), kv.Value))],
+            NodeKeyLifetime = options.NodeKeyExpiry,
+            MaxPendingNodes = options.MaxPendingNodes,
         });
         await store.InitializeAsync(cancellationToken).ConfigureAwait(false);
         IPNetwork? configuredUla = options.IPv6Prefix is null ? null : IPNetwork.Parse(options.IPv6Prefix);

@@ -1,46 +1,74 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Trellis.Control.NodeProtocol;
-using Trellis.Control.Store;
 
 namespace Trellis.Control.Server;
 
 /// <summary>
-/// Periodic chores: ephemeral nodes offline past their timeout are deleted, and nodes whose key
-/// expired leave the mesh. Both reach connected nodes as removals.
+/// Periodic chores: ephemeral nodes offline past their timeout are deleted (counting only time
+/// this server was up to see them), nodes that waited too long for approval are deleted, and nodes
+/// whose key expired leave the mesh. All reach connected nodes as removals. A sweep that fails
+/// (disk full, database locked) is logged and tried again at the next tick; it never stops the server.
 /// </summary>
 internal sealed partial class MaintenanceService(ControlService service, ServerOptions options, TimeProvider time, ILogger<MaintenanceService> logger) : BackgroundService
 {
-    private static readonly TimeSpan Period = TimeSpan.FromSeconds(10);
+    internal static readonly TimeSpan Period = TimeSpan.FromSeconds(10);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => RunAsync(stoppingToken);
+
+    /// <summary>Sweeps every <see cref="Period"/> until stopped; the timer starts before the first await.</summary>
+    internal async Task RunAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(Period, time);
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
         {
-            await SweepAsync(stoppingToken).ConfigureAwait(false);
+            try
+            {
+                await SweepAsync(stoppingToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                LogSweepFailed(logger, Period, e);
+            }
         }
     }
 
     internal async Task SweepAsync(CancellationToken cancellationToken)
     {
-        foreach (var node in await service.Store.DeleteExpiredEphemeralAsync(options.EphemeralTimeout, cancellationToken).ConfigureAwait(false))
+        var ephemeral = await service.Store.DeleteExpiredEphemeralAsync(options.EphemeralTimeout, service.StartedAt, cancellationToken).ConfigureAwait(false);
+        foreach (var node in ephemeral)
         {
             LogEphemeralDeleted(logger, node.Name);
-            service.Removed(node.Id, "ephemeral node offline too long");
+            await service.PublishAsync(node.Id, "ephemeral node offline too long").ConfigureAwait(false);
+        }
+
+        foreach (var node in await service.Store.DeleteStalePendingAsync(options.PendingNodeExpiry, cancellationToken).ConfigureAwait(false))
+        {
+            LogPendingDeleted(logger, node.Name, options.PendingNodeExpiry);
         }
 
         var nodes = await service.Store.ListNodesAsync(null, cancellationToken).ConfigureAwait(false);
         var now = time.GetUtcNow();
         foreach (var node in nodes.Value ?? [])
         {
-            if (node.IsExpired(now) && service.Mesh.Get(node.Id) is not null)
+            // Read back under the node's guard: it may have registered a new key since the list was read.
+            if (node.IsExpired(now) && service.Mesh.Get(node.Id) is not null
+                && await service.PublishAsync(node.Id, "key expired").ConfigureAwait(false) is null)
             {
-                service.Removed(node.Id, "key expired");
+                LogKeyExpired(logger, node.Name, node.Id);
             }
         }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "ephemeral node {Name} deleted after going offline")]
     private static partial void LogEphemeralDeleted(ILogger logger, string name);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "node {Name} deleted: nobody approved it within {Expiry}")]
+    private static partial void LogPendingDeleted(ILogger logger, string name, TimeSpan expiry);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "node {Name} ({Id}) left the mesh: its key expired")]
+    private static partial void LogKeyExpired(ILogger logger, string name, long id);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "maintenance sweep failed; trying again in {Period}")]
+    private static partial void LogSweepFailed(ILogger logger, TimeSpan period, Exception exception);
 }

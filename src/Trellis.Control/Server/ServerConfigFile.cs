@@ -42,6 +42,11 @@ internal sealed class ServerConfigFile
     public string? IdleTimeout { get; set; }
 
     public string? MaxNodeMessage { get; set; }
+    public string? NodeKeyExpiry { get; set; }
+
+    public string? MaxPendingNodes { get; set; }
+
+    public string? PendingNodeExpiry { get; set; }
 
     public List<RelayRegionFile>? RelayRegions { get; set; }
 
@@ -57,6 +62,7 @@ internal sealed class ServerConfigFile
             ("relay", Relay), ("stun-port", StunPort), ("relay-mesh-key", RelayMeshKey),
             ("max-connections", MaxConnections), ("max-connections-per-address", MaxConnectionsPerAddress),
             ("handshake-timeout", HandshakeTimeout), ("idle-timeout", IdleTimeout), ("max-node-message", MaxNodeMessage),
+            ("node-key-expiry", NodeKeyExpiry), ("max-pending-nodes", MaxPendingNodes), ("pending-node-expiry", PendingNodeExpiry),
         ];
         return all.Where(kv => kv.Item2 is not null).Select(kv => (kv.Item1, kv.Item2!));
     }

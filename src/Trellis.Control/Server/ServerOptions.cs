@@ -51,6 +51,19 @@ public sealed record ServerOptions
     /// <summary>Ephemeral nodes are deleted after being offline this long.</summary>
     public TimeSpan EphemeralTimeout { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// How long a node key is accepted after the node (re-)authenticated or was approved; null (the
+    /// default) for no expiry. An expired node leaves the mesh until it registers again with a new
+    /// node key and an auth key, or an admin approves it.
+    /// </summary>
+    public TimeSpan? NodeKeyExpiry { get; init; }
+
+    /// <summary>How many nodes registered without an auth key may wait for approval at once.</summary>
+    public int MaxPendingNodes { get; init; } = Store.ControlStoreOptions.DefaultMaxPendingNodes;
+
+    /// <summary>A node registered without an auth key that nobody approves within this is deleted.</summary>
+    public TimeSpan PendingNodeExpiry { get; init; } = TimeSpan.FromHours(24);
+
     /// <summary>A map stream sends a keepalive after this much silence.</summary>
     public TimeSpan KeepaliveInterval { get; init; } = TimeSpan.FromSeconds(60);
 

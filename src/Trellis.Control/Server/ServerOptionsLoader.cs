@@ -19,6 +19,7 @@ public static class ServerOptionsLoader
         "listen", "public-url", "data-dir", "tls-cert", "tls-key", "database", "ipv4-prefix", "ipv6-prefix",
         "ephemeral-timeout", "keepalive", "admin-socket", "relay", "stun-port", "relay-mesh-key",
         "max-connections", "max-connections-per-address", "handshake-timeout", "idle-timeout", "max-node-message",
+        "node-key-expiry", "max-pending-nodes", "pending-node-expiry",
     ];
 
     /// <summary>Nodes ping every 25 s; an idle timeout below this would cut healthy ones.</summary>
@@ -115,6 +116,9 @@ public static class ServerOptionsLoader
         "handshake-timeout" => options with { HandshakeTimeout = Duration(value, source) },
         "idle-timeout" => options with { IdleTimeout = Duration(value, source) },
         "max-node-message" => options with { MaxNodeMessage = Count(value, source, min: MinNodeMessage, max: MessageFramer.DefaultMaxMessage) },
+        "node-key-expiry" => options with { NodeKeyExpiry = IsOff(value) ? null : Duration(value, source) },
+        "max-pending-nodes" => options with { MaxPendingNodes = Count(value, source, min: 0) },
+        "pending-node-expiry" => options with { PendingNodeExpiry = Duration(value, source) },
         _ => throw new ServerConfigurationException($"{source}: unknown setting '{key}'"),
     };
 
@@ -124,6 +128,8 @@ public static class ServerOptionsLoader
         "false" or "no" or "off" or "0" => false,
         _ => throw new ServerConfigurationException($"{source}: '{text}' is not true or false"),
     };
+
+    private static bool IsOff(string text) => text.Trim().ToLowerInvariant() is "off" or "never" or "0";
 
     private static int Port(string text, string source, bool allowZero) =>
         int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port <= 65535 && (port > 0 || allowZero)
@@ -136,7 +142,7 @@ public static class ServerOptionsLoader
             : throw new ServerConfigurationException(
                 $"{source}: '{text}' is not a whole number of {min} or more{(max < int.MaxValue ? $" and at most {max}" : "")}");
 
-    /// <summary>"90s", "5m", "2h", or plain seconds.</summary>
+    /// <summary>"90s", "5m", "2h", "180d", or plain seconds.</summary>
     public static TimeSpan Duration(string text, string source)
     {
         var t = text.Trim();
@@ -144,7 +150,7 @@ public static class ServerOptionsLoader
         var number = char.IsLetter(t.Length > 0 ? t[^1] : '0') ? t[..^1] : t;
         if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var n) || n <= 0)
         {
-            throw new ServerConfigurationException($"{source}: '{text}' is not a duration (use 30s, 5m, 2h)");
+            throw new ServerConfigurationException($"{source}: '{text}' is not a duration (use 30s, 5m, 2h, 7d)");
         }
 
         return unit switch
@@ -152,7 +158,8 @@ public static class ServerOptionsLoader
             's' => TimeSpan.FromSeconds(n),
             'm' => TimeSpan.FromMinutes(n),
             'h' => TimeSpan.FromHours(n),
-            _ => throw new ServerConfigurationException($"{source}: '{text}' has an unknown unit (use s, m or h)"),
+            'd' => TimeSpan.FromDays(n),
+            _ => throw new ServerConfigurationException($"{source}: '{text}' has an unknown unit (use s, m, h or d)"),
         };
     }
 

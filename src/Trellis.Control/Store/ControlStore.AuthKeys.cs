@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Trellis.Core.Keys;
 
 namespace Trellis.Control.Store;
 
@@ -107,10 +108,11 @@ public sealed partial class ControlStore
     /// <summary>
     /// Checks a presented auth key and claims one use of it, inside the caller's transaction.
     /// The claim is a conditional update, so of two transactions racing for a single-use key
-    /// exactly one sees its row change; the other is told the key is used.
+    /// exactly one sees its row change; the other is told the key is used. The machine that used a
+    /// single-use key may present it again (its node lost the reply): that claims nothing new.
     /// </summary>
     private async Task<(AuthKey? Key, RegistrationResult? Failure)> ClaimAuthKeyAsync(
-        TrellisDbContext db, string plaintext, DateTimeOffset now, CancellationToken ct)
+        TrellisDbContext db, string plaintext, Key machineKey, DateTimeOffset now, CancellationToken ct)
     {
         if (!SecretKeys.TryParse(plaintext, SecretKeys.AuthKind, out var prefix, out var secret))
         {
@@ -137,6 +139,12 @@ public sealed partial class ControlStore
         var claimed = await db.AuthKeys
             .Where(k => k.Id == key.Id && !k.Revoked && (k.Reusable || k.UseCount == 0))
             .ExecuteUpdateAsync(s => s.SetProperty(k => k.UseCount, k => k.UseCount + 1), ct).ConfigureAwait(false);
+        if (claimed == 0
+            && await db.Nodes.AnyAsync(n => n.MachineKey == machineKey && n.AuthKeyId == key.Id, ct).ConfigureAwait(false))
+        {
+            return (key, null);
+        }
+
         if (claimed == 0)
         {
             return (null, new RegistrationResult.KeyAlreadyUsed($"single-use auth key {prefix} was already used"));

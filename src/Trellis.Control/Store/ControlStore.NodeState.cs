@@ -17,12 +17,32 @@ public sealed partial class ControlStore
             .ExecuteUpdateAsync(s => s.SetProperty(n => n.Endpoints, normalized), cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Records what a connected node reports about how to reach it, endpoints and home relay
+    /// together, in one statement: a reader never sees one without the other.
+    /// </summary>
+    public async Task<StoreResult> SetReachabilityAsync(long nodeId, IReadOnlyList<string> endpoints, int homeRelay, CancellationToken cancellationToken = default)
+    {
+        if (!EndpointLists.TryNormalize(endpoints, out var normalized, out var error))
+        {
+            return StoreFailure.Invalid(error);
+        }
+
+        if (homeRelay < 0)
+        {
+            return InvalidHomeRelay(homeRelay);
+        }
+
+        return await UpdateColumnsAsync(nodeId, db => db.Nodes.Where(n => n.Id == nodeId)
+            .ExecuteUpdateAsync(s => s.SetProperty(n => n.Endpoints, normalized).SetProperty(n => n.HomeRelay, homeRelay), cancellationToken), cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Sets the relay region the node is attached to (0 for none).</summary>
     public async Task<StoreResult> SetHomeRelayAsync(long nodeId, int relay, CancellationToken cancellationToken = default)
     {
         if (relay < 0)
         {
-            return StoreFailure.Invalid($"invalid home relay {relay}: relay regions are positive, 0 for none");
+            return InvalidHomeRelay(relay);
         }
 
         return await UpdateColumnsAsync(nodeId, db => db.Nodes.Where(n => n.Id == nodeId)
@@ -44,6 +64,9 @@ public sealed partial class ControlStore
         return await db.Nodes.Where(n => n.Online)
             .ExecuteUpdateAsync(s => s.SetProperty(n => n.Online, false), cancellationToken).ConfigureAwait(false);
     }
+
+    private static StoreFailure InvalidHomeRelay(int relay) =>
+        StoreFailure.Invalid($"invalid home relay {relay}: relay regions are positive, 0 for none");
 
     private async Task<StoreResult> UpdateColumnsAsync(long nodeId, Func<TrellisDbContext, Task<int>> update, CancellationToken cancellationToken)
     {

@@ -64,11 +64,25 @@ public sealed partial class ControlStore
             },
             cancellationToken);
 
-    /// <summary>Expires the node key now: the node must re-authenticate to take part again.</summary>
+    /// <summary>
+    /// Expires the node key now: the node leaves the mesh and must register again with a new node
+    /// key (and an auth key or an admin's approval) to take part again. A key already expired keeps
+    /// its moment; a node never let in has no key to expire.
+    /// </summary>
     public Task<StoreResult<Node>> ExpireNodeAsync(long nodeId, CancellationToken cancellationToken = default) =>
         UpdateNodeAsync(nodeId, node =>
         {
-            node.KeyExpiry = Now();
+            if (!node.HasAddresses)
+            {
+                return StoreFailure.Conflict($"node {node.Name} was never approved, so it has no key to expire; delete it instead (trellis nodes delete {node.Id})");
+            }
+
+            var now = Now();
+            if (!node.IsExpired(now))
+            {
+                node.KeyExpiry = now;
+            }
+
             return null;
         }, cancellationToken);
 
@@ -107,21 +121,23 @@ public sealed partial class ControlStore
     /// <summary>
     /// Lets a pending node in. A node that never had an owner needs one now (a user or tags);
     /// a node that went pending after its key expired keeps its owner unless a new one is given.
+    /// A node let in for the first time gets its addresses now.
     /// </summary>
-    public Task<StoreResult<Node>> ApproveNodeAsync(
+    public async Task<StoreResult<Node>> ApproveNodeAsync(
         long nodeId, string? user = null, IReadOnlyList<string>? tags = null, CancellationToken cancellationToken = default)
     {
         if (!DnsNames.TryNormalizeTags(tags, out var normalizedTags, out var error))
         {
-            return Task.FromResult<StoreResult<Node>>(StoreFailure.Invalid(error));
+            return StoreFailure.Invalid(error);
         }
 
         if (user is not null && normalizedTags.Count > 0)
         {
-            return Task.FromResult<StoreResult<Node>>(StoreFailure.Invalid("a node is owned either by a user or by tags, not both"));
+            return StoreFailure.Invalid("a node is owned either by a user or by tags, not both");
         }
 
-        return WriteAsync<Node>(
+        var ula = await GetUlaPrefixAsync(cancellationToken).ConfigureAwait(false);
+        return await WriteAsync<Node>(
             async (db, ct) =>
             {
                 var node = await LoadNodeForUpdateAsync(db, nodeId, ct).ConfigureAwait(false);
@@ -154,6 +170,11 @@ public sealed partial class ControlStore
                     return StoreFailure.Invalid($"node {node.Name} has no owner yet: approve it for a user or for tags");
                 }
 
+                if (!await AssignAddressesAsync(db, node, ula, ct).ConfigureAwait(false))
+                {
+                    return StoreFailure.Conflict(NoFreeAddress());
+                }
+
                 var now = Now();
                 node.Status = NodeStatus.Active;
                 node.KeyExpiry = NewKeyExpiry(now);
@@ -161,27 +182,50 @@ public sealed partial class ControlStore
                 await db.SaveChangesAsync(ct).ConfigureAwait(false);
                 return StoreResult<Node>.Ok(node);
             },
-            cancellationToken);
+            cancellationToken,
+            allocates: true).ConfigureAwait(false);
     }
 
     /// <summary>
-    /// Removes ephemeral nodes that have been offline for at least <paramref name="offlineFor"/>
-    /// (counting from their last sighting, or from registration if never seen); returns them.
+    /// Removes ephemeral nodes that have been offline for at least <paramref name="offlineFor"/>,
+    /// counting from their last sighting (or registration, if never seen) but never from before
+    /// <paramref name="watchedSince"/>: while the server was down nobody could see them, so an
+    /// outage must not count as their absence. Returns the nodes removed.
     /// </summary>
-    public async Task<IReadOnlyList<Node>> DeleteExpiredEphemeralAsync(TimeSpan offlineFor, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<Node>> DeleteExpiredEphemeralAsync(
+        TimeSpan offlineFor, DateTimeOffset? watchedSince = null, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(offlineFor, TimeSpan.Zero);
+        var cutoff = Timestamps.Normalize(Now() - offlineFor);
+        if (watchedSince > cutoff)
+        {
+            return [];
+        }
+
+        return await DeleteWhereAsync(n => n.Ephemeral && !n.Online && (n.LastSeen ?? n.CreatedAt) <= cutoff, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Removes nodes that registered without an auth key and waited longer than
+    /// <paramref name="waitedFor"/> without an admin letting them in; returns them. A node that was
+    /// once let in (and waits again after its key expired) keeps its place.
+    /// </summary>
+    public async Task<IReadOnlyList<Node>> DeleteStalePendingAsync(TimeSpan waitedFor, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(waitedFor, TimeSpan.Zero);
+        var cutoff = Timestamps.Normalize(Now() - waitedFor);
+        return await DeleteWhereAsync(n => n.Status == NodeStatus.Pending && n.IPv4 == null && n.CreatedAt <= cutoff, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<IReadOnlyList<Node>> DeleteWhereAsync(System.Linq.Expressions.Expression<Func<Node, bool>> stale, CancellationToken cancellationToken)
+    {
         var result = await WriteAsync<IReadOnlyList<Node>>(
             async (db, ct) =>
             {
-                var cutoff = Timestamps.Normalize(Now() - offlineFor);
-                var stale = await db.Nodes.Include(n => n.User)
-                    .Where(n => n.Ephemeral && !n.Online && (n.LastSeen ?? n.CreatedAt) <= cutoff)
-                    .OrderBy(n => n.Id)
-                    .ToListAsync(ct).ConfigureAwait(false);
-                db.Nodes.RemoveRange(stale);
+                var nodes = await db.Nodes.Include(n => n.User).Where(stale).OrderBy(n => n.Id).ToListAsync(ct).ConfigureAwait(false);
+                db.Nodes.RemoveRange(nodes);
                 await db.SaveChangesAsync(ct).ConfigureAwait(false);
-                return StoreResult<IReadOnlyList<Node>>.Ok(stale);
+                return StoreResult<IReadOnlyList<Node>>.Ok(nodes);
             },
             cancellationToken).ConfigureAwait(false);
         return result.Value!;

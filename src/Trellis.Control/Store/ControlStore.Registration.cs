@@ -9,9 +9,9 @@ public sealed partial class ControlStore
     /// <summary>
     /// Registers a node, or updates the one that already has this machine key (node key rotation,
     /// re-authentication after expiry). With an auth key the node becomes active and owned by the
-    /// key's user or tags; without one it is stored pending until an admin approves it. The key
-    /// check, the single-use claim and the address allocation share one transaction. A known
-    /// machine keeps its name (an admin may have renamed it) and its addresses.
+    /// key's user or tags; without one it is stored pending, with no addresses, until an admin
+    /// approves it. The key check, the single-use claim and the address allocation share one
+    /// transaction. A known machine keeps its name (an admin may have renamed it) and its addresses.
     /// </summary>
     public async Task<RegistrationResult> RegisterNodeAsync(RegistrationRequest request, CancellationToken cancellationToken = default)
     {
@@ -46,7 +46,7 @@ public sealed partial class ControlStore
         AuthKey? key = null;
         if (request.AuthKey is not null)
         {
-            (key, var failure) = await ClaimAuthKeyAsync(db, request.AuthKey, now, ct).ConfigureAwait(false);
+            (key, var failure) = await ClaimAuthKeyAsync(db, request.AuthKey, request.MachineKey, now, ct).ConfigureAwait(false);
             if (failure is not null)
             {
                 return failure;
@@ -55,29 +55,40 @@ public sealed partial class ControlStore
 
         if (await db.Nodes.AnyAsync(n => n.NodeKey == request.NodeKey && n.MachineKey != request.MachineKey, ct).ConfigureAwait(false))
         {
-            return new RegistrationResult.Rejected("that node key belongs to another node");
+            return new RegistrationResult.Rejected("that node key belongs to another node; generate a new node key and register again");
+        }
+
+        // Peers find each other's disco messages by this key: two nodes holding one would hijack each other's paths.
+        if (await db.Nodes.AnyAsync(n => n.DiscoKey == request.DiscoKey && n.MachineKey != request.MachineKey, ct).ConfigureAwait(false))
+        {
+            return new RegistrationResult.Rejected("that disco key belongs to another node; generate a new disco key and register again");
         }
 
         var node = await db.Nodes.Include(n => n.User)
             .SingleOrDefaultAsync(n => n.MachineKey == request.MachineKey, ct).ConfigureAwait(false);
         if (node is null)
         {
-            var ipv4 = await AllocateIPv4Async(db, ct).ConfigureAwait(false);
-            if (ipv4 is null)
+            if (key is null && await CountWaitingNodesAsync(db, ct).ConfigureAwait(false) >= _options.MaxPendingNodes)
             {
-                return new RegistrationResult.Rejected($"no free address left in {_options.IPv4Range}");
+                return new RegistrationResult.Rejected(
+                    $"{_options.MaxPendingNodes} nodes already wait for approval, the most this server accepts; register with an auth key (trellis authkeys create), or ask an admin to approve or delete waiting nodes (trellis nodes list)");
             }
 
             node = new Node
             {
                 MachineKey = request.MachineKey,
                 Name = await UniqueNodeNameAsync(db, DnsNames.SanitizeHostname(request.Hostname), ct).ConfigureAwait(false),
-                IPv4 = ipv4,
-                IPv6 = OverlayAddresses.IPv6For(ula, ipv4),
                 Status = NodeStatus.Pending,
                 CreatedAt = now,
             };
             db.Nodes.Add(node);
+        }
+        else if (node.Status == NodeStatus.Active && node.IsExpired(now) && node.NodeKey == request.NodeKey)
+        {
+            // An expired node key stays dead, whoever holds it: coming back takes a fresh one.
+            // (A node already waiting with its fresh key may ask again with it: it is pending, not active.)
+            return new RegistrationResult.Rejected(
+                $"this node's key expired at {node.KeyExpiry:O}; generate a new node key and register again with it");
         }
 
         node.NodeKey = request.NodeKey;
@@ -102,6 +113,11 @@ public sealed partial class ControlStore
 
         if (node.Status == NodeStatus.Active)
         {
+            if (!await AssignAddressesAsync(db, node, ula, ct).ConfigureAwait(false))
+            {
+                return new RegistrationResult.Rejected(NoFreeAddress());
+            }
+
             ApplyAutoApprovals(node, _options.AutoApprovers);
         }
 
@@ -111,10 +127,36 @@ public sealed partial class ControlStore
             : new RegistrationResult.Pending(node);
     }
 
+    /// <summary>Nodes that registered without an auth key and were never let in (they hold no addresses).</summary>
+    private static Task<int> CountWaitingNodesAsync(TrellisDbContext db, CancellationToken ct) =>
+        db.Nodes.CountAsync(n => n.Status == NodeStatus.Pending && n.IPv4 == null, ct);
+
+    /// <summary>Gives a node its addresses the first time it is let in; false when the range is full.</summary>
+    private async Task<bool> AssignAddressesAsync(TrellisDbContext db, Node node, IPNetwork ula, CancellationToken ct)
+    {
+        if (node.HasAddresses)
+        {
+            return true;
+        }
+
+        var ipv4 = await AllocateIPv4Async(db, ct).ConfigureAwait(false);
+        if (ipv4 is null)
+        {
+            return false;
+        }
+
+        node.IPv4 = ipv4;
+        node.IPv6 = OverlayAddresses.IPv6For(ula, ipv4);
+        return true;
+    }
+
+    private string NoFreeAddress() =>
+        $"no free address left in {_options.IPv4Range}; delete unused nodes (trellis nodes delete) or configure a larger ipv4-prefix";
+
     /// <summary>The lowest free address; a concurrent writer taking it too trips the unique index and retries.</summary>
     private async Task<IPAddress?> AllocateIPv4Async(TrellisDbContext db, CancellationToken ct)
     {
-        var used = await db.Nodes.Select(n => n.IPv4).ToListAsync(ct).ConfigureAwait(false);
+        var used = await db.Nodes.Where(n => n.IPv4 != null).Select(n => n.IPv4!).ToListAsync(ct).ConfigureAwait(false);
         return OverlayAddresses.LowestFreeIPv4(_options.IPv4Range, used);
     }
 

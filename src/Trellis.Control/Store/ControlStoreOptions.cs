@@ -11,6 +11,14 @@ public sealed class ControlStoreOptions
     /// <summary>How long a node key is accepted after (re-)authentication; null for no expiry.</summary>
     public TimeSpan? NodeKeyLifetime { get; init; }
 
+    /// <summary>
+    /// How many nodes registered without an auth key may wait for approval at once; a registration
+    /// past it is refused, so nobody can fill the name space (or the table) with unapproved machines.
+    /// </summary>
+    public int MaxPendingNodes { get; init; } = DefaultMaxPendingNodes;
+
+    public const int DefaultMaxPendingNodes = 100;
+
     /// <summary>Rules applied at registration, approval and whenever a node's advertisement changes.</summary>
     public IReadOnlyList<AutoApprovalRule> AutoApprovers { get; init; } = [];
 

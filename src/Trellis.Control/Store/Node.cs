@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Net;
 using Trellis.Core.Keys;
 
@@ -35,9 +36,11 @@ public sealed class Node
 
     public List<string> Tags { get; set; } = [];
 
-    public required IPAddress IPv4 { get; set; }
+    /// <summary>Null while the node waits for its first approval: addresses are allocated when it is let in.</summary>
+    public IPAddress? IPv4 { get; set; }
 
-    public required IPAddress IPv6 { get; set; }
+    /// <summary>Null exactly when <see cref="IPv4"/> is.</summary>
+    public IPAddress? IPv6 { get; set; }
 
     /// <summary>"ip:port" candidates the node reported for direct paths.</summary>
     public List<string> Endpoints { get; set; } = [];
@@ -68,6 +71,10 @@ public sealed class Node
     public DateTimeOffset CreatedAt { get; set; }
 
     public long? AuthKeyId { get; set; }
+
+    /// <summary>Whether the node has overlay addresses (every node an admin or an auth key ever let in).</summary>
+    [MemberNotNullWhen(true, nameof(IPv4), nameof(IPv6))]
+    public bool HasAddresses => IPv4 is not null && IPv6 is not null;
 
     public bool IsExpired(DateTimeOffset now) => KeyExpiry is { } expiry && expiry <= now;
 

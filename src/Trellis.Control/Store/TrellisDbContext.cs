@@ -51,6 +51,9 @@ public abstract class TrellisDbContext(DbContextOptions options) : DbContext(opt
             node.Property(n => n.Status).HasConversion<string>().HasMaxLength(16);
             node.HasIndex(n => n.MachineKey).IsUnique();
             node.HasIndex(n => n.NodeKey).IsUnique();
+
+            // Not unique: a database from before the rule may hold duplicates; registration refuses new ones.
+            node.HasIndex(n => n.DiscoKey);
             node.HasIndex(n => n.Name).IsUnique();
             node.HasIndex(n => n.IPv4).IsUnique();
             node.HasIndex(n => n.IPv6).IsUnique();

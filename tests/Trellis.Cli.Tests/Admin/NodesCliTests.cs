@@ -15,8 +15,8 @@ public sealed class NodesCliTests : AdminCliTestBase
         var rows = Rows(await OkAsync("nodes", "list"));
         Assert.Equal(["ID", "NAME", "OWNER", "IPV4", "IPV6", "STATUS", "ONLINE", "LAST SEEN", "KEY EXPIRY"], rows[0]);
         Assert.Equal(3, rows.Count - 1);
-        Assert.Equal([laptop.Id.ToString(CultureInfo.InvariantCulture), "laptop", "alice", laptop.IPv4.ToString(), laptop.IPv6.ToString(), "active", "no"], rows[1][..7]);
-        Assert.Equal(["stranger", "-", "pending"], [rows[3][1], rows[3][2], rows[3][5]]);
+        Assert.Equal([laptop.Id.ToString(CultureInfo.InvariantCulture), "laptop", "alice", laptop.IPv4!.ToString(), laptop.IPv6!.ToString(), "active", "no"], rows[1][..7]);
+        Assert.Equal(["stranger", "-", "-", "-", "pending"], rows[3][1..6]);
 
         var alices = await JsonAsync(Json.IReadOnlyListNodeDto, "nodes", "list", "--user", "alice");
         Assert.Equal("laptop", Assert.Single(alices).Name);
@@ -34,6 +34,26 @@ public sealed class NodesCliTests : AdminCliTestBase
 
         Assert.Equal($"deleted node {laptop.Id}\n", await OkAsync("nodes", "delete", laptop.Id.ToString(CultureInfo.InvariantCulture)));
         Assert.Empty(await JsonAsync(Json.IReadOnlyListNodeDto, "nodes", "list"));
+    }
+
+    [Fact]
+    public async Task Expiring_a_node_takes_it_out_and_says_how_it_comes_back()
+    {
+        var laptop = await Server.RegisterAsync("alice", "laptop");
+        var stranger = await Server.RegisterPendingAsync("stranger");
+
+        var said = await OkAsync("nodes", "expire", "laptop");
+
+        Assert.Contains($"expired node laptop (id {laptop.Id})", said, StringComparison.Ordinal);
+        Assert.Contains("new node key", said, StringComparison.Ordinal);
+        Assert.Contains($"trellis nodes approve {laptop.Id}", said, StringComparison.Ordinal);
+        Assert.Null(Server.Service.Mesh.Get(laptop.Id));
+        var row = Rows(await OkAsync("nodes", "list")).Single(r => r[1] == "laptop");
+        Assert.Equal("expired", row[5]);
+
+        var refused = ExpectFailure(await RunAsync("nodes", "expire", "stranger"), 1);
+        Assert.Contains("never approved", refused, StringComparison.Ordinal);
+        Assert.Contains($"trellis nodes delete {stranger.Id}", refused, StringComparison.Ordinal);
     }
 
     [Fact]

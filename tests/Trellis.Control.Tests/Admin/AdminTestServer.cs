@@ -6,6 +6,7 @@ using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -55,15 +56,16 @@ internal sealed class AdminTestServer : IAsyncDisposable
     /// <summary>A live API key, created directly in the store.</summary>
     public string ApiKey { get; }
 
-    public static async Task<AdminTestServer> StartAsync()
+    /// <param name="contexts">Opens the migrated database file instead of the server's own factory (a test's levers).</param>
+    public static async Task<AdminTestServer> StartAsync(Func<string, IDbContextFactory<TrellisDbContext>>? contexts = null)
     {
         var directory = Path.Combine(Path.GetTempPath(), $"trellis-admin-{Guid.NewGuid():N}");
         Directory.CreateDirectory(directory);
         var database = Path.Combine(directory, "trellis.db");
-        var contexts = TrellisDbContextFactory.SqliteFile(database);
-        await contexts.MigrateAsync();
+        var migrated = TrellisDbContextFactory.SqliteFile(database);
+        await migrated.MigrateAsync();
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var store = new ControlStore(contexts, clock);
+        var store = new ControlStore(contexts?.Invoke(database) ?? migrated, clock);
         await store.InitializeAsync();
         var mesh = new MeshState(() => new RelayMap(), ["100.64.0.0/10"]);
         var service = new ControlService(store, mesh, clock, NullLogger<ControlService>.Instance);

@@ -19,7 +19,7 @@ public sealed class NodesApiTests : AdminApiTestBase
         var first = all[0];
         Assert.Equal(laptop.Id, first.Id);
         Assert.Equal("alice", first.User);
-        Assert.Equal(laptop.IPv4.ToString(), first.IPv4);
+        Assert.Equal(laptop.IPv4!.ToString(), first.IPv4);
         Assert.Equal(laptop.NodeKey.ToBase64(), first.NodeKey);
         Assert.Contains("\"ipv4\":", (await GetAsync("/api/v1/nodes")).Body, StringComparison.Ordinal);
 

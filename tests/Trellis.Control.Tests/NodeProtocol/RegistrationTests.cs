@@ -1,4 +1,5 @@
 using System.Net.WebSockets;
+using Trellis.Control.Server;
 using Trellis.Core.Control;
 
 namespace Trellis.Control.Tests.NodeProtocol;
@@ -64,6 +65,7 @@ public class RegistrationTests
         var reply = await node.RegisterAsync(null);
         Assert.Equal("pending", reply.Status);
         Assert.Contains("trellis nodes approve", reply.ApproveHint, StringComparison.Ordinal);
+        Assert.Empty(reply.Self!.Addresses);
 
         await node.StartMapAsync();
         await SimulatedNode.WaitAsync(() => node.EndedWith == "pending", "the map request to be refused");
@@ -92,6 +94,43 @@ public class RegistrationTests
         Assert.Equal(first.Self!.Id, second.Self!.Id);
         Assert.NotEqual(first.Self.NodeKey, second.Self.NodeKey);
         Assert.Equal(first.Self.Addresses, second.Self.Addresses);
+    }
+
+    [Fact]
+    public async Task An_expired_node_comes_back_with_a_new_node_key_as_the_same_node_with_the_same_addresses()
+    {
+        // Short, because the fake clock fires every periodic timer for each period it skips.
+        var lifetime = TimeSpan.FromHours(1);
+        await using var server = await ControlServerFixture.StartAsync(o => o with { NodeKeyExpiry = lifetime });
+        var key = await server.AuthKeyAsync(expires: server.Clock.GetUtcNow().AddDays(1));
+        await using var node = new SimulatedNode(server.Url, "laptop");
+        await node.ConnectAsync();
+        var first = (await node.RegisterAsync(key)).Self!;
+        var stored = await server.Store.GetNodeByIdAsync(first.Id);
+        Assert.Equal(lifetime.TotalMinutes, (stored!.KeyExpiry!.Value - server.Clock.GetUtcNow()).TotalMinutes, precision: 3);
+
+        // The maintenance sweep takes the expired node out of the mesh (each poll moves its clock one period on).
+        server.Clock.Advance(lifetime);
+        await SimulatedNode.WaitAsync(
+            () =>
+            {
+                server.Clock.Advance(MaintenanceService.Period);
+                return server.Host.Service.Mesh.Get(first.Id) is null;
+            },
+            "the expired node to leave the mesh");
+
+        var sameKey = await node.RegisterAsync(key);
+        Assert.Equal("rejected", sameKey.Status);
+        Assert.Contains("generate a new node key", sameKey.Error, StringComparison.Ordinal);
+
+        node.RotateNodeKey();
+        var back = await node.RegisterAsync(key);
+
+        Assert.Equal("active", back.Status);
+        Assert.Equal((first.Id, first.Name), (back.Self!.Id, back.Self.Name));
+        Assert.Equal(first.Addresses, back.Self.Addresses);
+        Assert.NotEqual(first.NodeKey, back.Self.NodeKey);
+        Assert.Equal(back.Self.NodeKey, server.Host.Service.Mesh.Get(first.Id)?.NodeKey);
     }
 
     [Fact]

@@ -61,6 +61,36 @@ public sealed class ServerOptionsTests : IDisposable
     }
 
     [Fact]
+    public void Node_key_expiry_is_off_by_default_and_pending_nodes_are_capped_and_expire()
+    {
+        var defaults = ServerOptionsLoader.Load(null, None, None);
+        Assert.Null(defaults.NodeKeyExpiry);
+        Assert.Equal(100, defaults.MaxPendingNodes);
+        Assert.Equal(TimeSpan.FromHours(24), defaults.PendingNodeExpiry);
+
+        var file = Yaml("""
+            node-key-expiry: 180d
+            max-pending-nodes: 20
+            pending-node-expiry: 2h
+            """);
+        var o = ServerOptionsLoader.Load(file, None, None);
+        Assert.Equal(TimeSpan.FromDays(180), o.NodeKeyExpiry);
+        Assert.Equal(20, o.MaxPendingNodes);
+        Assert.Equal(TimeSpan.FromHours(2), o.PendingNodeExpiry);
+
+        Assert.Null(ServerOptionsLoader.Load(file, new Dictionary<string, string?> { ["node-key-expiry"] = "off" }, None).NodeKeyExpiry);
+    }
+
+    [Fact]
+    public async Task The_server_applies_the_key_lifetime_and_the_pending_cap()
+    {
+        await using var server = await NodeProtocol.ControlServerFixture.StartAsync(o => o with { NodeKeyExpiry = TimeSpan.FromDays(30), MaxPendingNodes = 7 });
+
+        Assert.Equal(TimeSpan.FromDays(30), server.Store.Options.NodeKeyLifetime);
+        Assert.Equal(7, server.Store.Options.MaxPendingNodes);
+    }
+
+    [Fact]
     public void A_connection_string_means_PostgreSQL()
     {
         var o = ServerOptionsLoader.Load(null, new Dictionary<string, string?> { ["database"] = "Host=/var/run/postgresql;Username=trellis" }, None);
@@ -82,6 +112,8 @@ public sealed class ServerOptionsTests : IDisposable
     [InlineData("stun-port", "70000", "port number")]
     [InlineData("stun-port", "-1", "port number")]
     [InlineData("relay-mesh-key", "short", "at least 32")]
+    [InlineData("node-key-expiry", "forever", "not a duration")]
+    [InlineData("max-pending-nodes", "lots", "whole number")]
     public void Bad_settings_get_a_clear_error(string key, string value, string expected)
     {
         var e = Assert.Throws<ServerConfigurationException>(() => ServerOptionsLoader.Load(null, new Dictionary<string, string?> { [key] = value }, None));

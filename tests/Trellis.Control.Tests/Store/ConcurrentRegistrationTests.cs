@@ -62,9 +62,9 @@ public abstract class ConcurrentRegistrationTests(ITestDatabase database) : Stor
 
         // The lowest addresses, each once; IPv6 follows IPv4 inside the deployment's prefix.
         var expected = Enumerable.Range(1, Racers).Select(i => IPAddress.Parse($"100.64.0.{i}"));
-        Assert.Equal(expected, nodes.Select(n => n.IPv4).OrderBy(a => a.GetAddressBytes()[3]));
+        Assert.Equal(expected, nodes.Select(n => n.IPv4!).OrderBy(a => a.GetAddressBytes()[3]));
         var ula = await Store.GetUlaPrefixAsync();
-        Assert.All(nodes, n => Assert.True(ula.Contains(n.IPv6)));
+        Assert.All(nodes, n => Assert.True(ula.Contains(n.IPv6!)));
         Assert.Equal(Racers, nodes.Select(n => n.IPv6).Distinct().Count());
 
         var names = new[] { "laptop" }.Concat(Enumerable.Range(1, Racers - 1).Select(i => $"laptop-{i}"));

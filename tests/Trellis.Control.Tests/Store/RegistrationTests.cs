@@ -19,7 +19,7 @@ public abstract class RegistrationTests(ITestDatabase database) : StoreTestBase(
         Assert.Empty(node.Tags);
         Assert.Equal("alice-s-macbook", node.Name);
         Assert.Equal(IPAddress.Parse("100.64.0.1"), node.IPv4);
-        Assert.True((await Store.GetUlaPrefixAsync()).Contains(node.IPv6));
+        Assert.True((await Store.GetUlaPrefixAsync()).Contains(node.IPv6!));
         Assert.Equal((request.MachineKey, request.NodeKey, request.DiscoKey), (node.MachineKey, node.NodeKey, node.DiscoKey));
         Assert.Equal(key.Key.Id, node.AuthKeyId);
         Assert.False(node.Ephemeral);
@@ -211,6 +211,81 @@ public abstract class RegistrationTests(ITestDatabase database) : StoreTestBase(
         Assert.IsType<RegistrationResult.Rejected>(result);
         Assert.Single(await AllNodesAsync());
         Assert.Equal(0, (await Store.ListAuthKeysAsync()).Value!.Single(k => k.Id == key.Key.Id).UseCount);
+    }
+
+    [Fact]
+    public async Task A_machine_whose_registration_reply_was_lost_registers_again_with_its_single_use_key()
+    {
+        await CreateUserAsync("alice");
+        var key = await CreateKeyAsync("alice");
+        var request = Request(key.Plaintext);
+        var first = await RegisterAsync(request);
+
+        // The reply never arrived, so the node sends the same request again.
+        var again = await RegisterAsync(request);
+
+        Assert.Equal(first.Id, again.Id);
+        Assert.Equal((first.Name, first.IPv4, first.IPv6), (again.Name, again.IPv4, again.IPv6));
+        Assert.Equal(1, Assert.Single((await Store.ListAuthKeysAsync()).Value!).UseCount);
+
+        // Another machine still finds the key used.
+        var other = await Store.RegisterNodeAsync(Request(key.Plaintext));
+        Assert.Contains("already used", Assert.IsType<RegistrationResult.KeyAlreadyUsed>(other).Reason, StringComparison.Ordinal);
+        Assert.Single(await AllNodesAsync());
+    }
+
+    [Fact]
+    public async Task A_disco_key_another_node_holds_is_refused_at_registration_and_at_rotation()
+    {
+        var other = await RegisterForAsync("alice", "other");
+        var key = await CreateKeyAsync("alice", reusable: true);
+
+        var copied = await Store.RegisterNodeAsync(Request(key.Plaintext) with { DiscoKey = other.DiscoKey });
+        Assert.Contains("disco key belongs to another node", Assert.IsType<RegistrationResult.Rejected>(copied).Reason, StringComparison.Ordinal);
+
+        var node = await RegisterAsync(Request(key.Plaintext, "node"));
+        var rotated = await Store.RegisterNodeAsync(Request(null) with { MachineKey = node.MachineKey, DiscoKey = other.DiscoKey });
+        Assert.IsType<RegistrationResult.Rejected>(rotated);
+        Assert.Equal(node.DiscoKey, (await Store.GetNodeByIdAsync(node.Id))!.DiscoKey);
+
+        // A node keeping its own disco key across a node key rotation is fine.
+        Assert.IsType<RegistrationResult.Registered>(await Store.RegisterNodeAsync(Request(null) with { MachineKey = node.MachineKey, DiscoKey = node.DiscoKey }));
+        Assert.Equal(2, (await AllNodesAsync()).Count);
+    }
+
+    [Fact]
+    public async Task An_expired_node_comes_back_only_with_a_new_node_key_and_keeps_its_identity()
+    {
+        var store = new ControlStore(Database.Factory, Clock, new ControlStoreOptions { NodeKeyLifetime = TimeSpan.FromDays(180) });
+        await CreateUserAsync("alice");
+        var key = await CreateKeyAsync("alice", reusable: true);
+        var request = Request(key.Plaintext);
+        var node = Assert.IsType<RegistrationResult.Registered>(await store.RegisterNodeAsync(request)).Node;
+
+        Clock.Advance(TimeSpan.FromDays(180));
+        Assert.True((await store.GetNodeByIdAsync(node.Id))!.IsExpired(Clock.GetUtcNow()));
+
+        var sameKey = await store.RegisterNodeAsync(request);
+        Assert.Contains("generate a new node key", Assert.IsType<RegistrationResult.Rejected>(sameKey).Reason, StringComparison.Ordinal);
+
+        var back = Assert.IsType<RegistrationResult.Registered>(await store.RegisterNodeAsync(request with { NodeKey = NewKey() })).Node;
+        Assert.Equal((node.Id, node.Name, node.IPv4, node.IPv6), (back.Id, back.Name, back.IPv4, back.IPv6));
+        Assert.Equal(Clock.GetUtcNow().AddDays(180), back.KeyExpiry);
+    }
+
+    [Fact]
+    public async Task An_expired_node_without_a_key_waits_with_its_new_node_key_and_may_ask_again()
+    {
+        var node = await RegisterForAsync("alice");
+        await Store.ExpireNodeAsync(node.Id);
+        var fresh = Request(null) with { MachineKey = node.MachineKey };
+
+        Assert.IsType<RegistrationResult.Pending>(await Store.RegisterNodeAsync(fresh));
+        Assert.IsType<RegistrationResult.Pending>(await Store.RegisterNodeAsync(fresh));
+
+        var approved = await Store.ApproveNodeAsync(node.Id);
+        Assert.True(approved.Succeeded, approved.ToString());
+        Assert.Equal((node.IPv4, node.IPv6, fresh.NodeKey), (approved.Value.IPv4, approved.Value.IPv6, approved.Value.NodeKey));
     }
 
     [Fact]

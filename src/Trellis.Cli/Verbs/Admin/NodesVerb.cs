@@ -40,7 +40,7 @@ internal static class NodesVerb
             foreach (var node in nodes.Value)
             {
                 table.Add(
-                    node.Id.ToString(CultureInfo.InvariantCulture), node.Name, AdminText.Owner(node.User, node.Tags), node.IPv4, node.IPv6,
+                    node.Id.ToString(CultureInfo.InvariantCulture), node.Name, AdminText.Owner(node.User, node.Tags), node.IPv4 ?? AdminText.None, node.IPv6 ?? AdminText.None,
                     node.Expired ? "expired" : node.Status, AdminText.YesNo(node.Online), AdminText.Time(node.LastSeen), AdminText.Time(node.KeyExpiry));
             }
 
@@ -68,12 +68,14 @@ internal static class NodesVerb
     private static Command Expire(AdminOptions options)
     {
         var node = NodeArgument();
-        var command = new Command("expire", "Expire a node's key now; it must authenticate again.") { node };
+        var command = new Command("expire", "Expire a node's key now: it leaves the network until it registers again with a new node key (and an auth key, or your approval).") { node };
         command.SetAdminAction(options, "nodes expire", async run =>
         {
             var id = await NodeReference.ResolveAsync(run, run.Parse.GetRequiredValue(node)).ConfigureAwait(false);
             var expired = await run.Client.PostAsync($"api/v1/nodes/{id}/expire", AdminJsonContext.Default.NodeDto, run.CancellationToken).ConfigureAwait(false);
-            run.Output.WriteLine(run.Json ? expired.Json : $"expired node {expired.Value.Name} (id {id})");
+            run.Output.WriteLine(run.Json
+                ? expired.Json
+                : $"expired node {expired.Value.Name} (id {id}); it is out of the network until it registers again with a new node key and an auth key, or you approve it (trellis nodes approve {id})");
         });
         return command;
     }

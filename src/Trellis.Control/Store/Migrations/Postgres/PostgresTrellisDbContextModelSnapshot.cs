@@ -147,12 +147,10 @@ namespace Trellis.Control.Store.Migrations.Postgres
                         .HasColumnType("integer");
 
                     b.Property<string>("IPv4")
-                        .IsRequired()
                         .HasMaxLength(45)
                         .HasColumnType("character varying(45)");
 
                     b.Property<string>("IPv6")
-                        .IsRequired()
                         .HasMaxLength(45)
                         .HasColumnType("character varying(45)");
 
@@ -195,6 +193,8 @@ namespace Trellis.Control.Store.Migrations.Postgres
                     b.HasKey("Id");
 
                     b.HasIndex("AuthKeyId");
+
+                    b.HasIndex("DiscoKey");
 
                     b.HasIndex("IPv4")
                         .IsUnique();

@@ -137,12 +137,10 @@ namespace Trellis.Control.Store.Migrations.Sqlite
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("IPv4")
-                        .IsRequired()
                         .HasMaxLength(45)
                         .HasColumnType("TEXT");
 
                     b.Property<string>("IPv6")
-                        .IsRequired()
                         .HasMaxLength(45)
                         .HasColumnType("TEXT");
 
@@ -185,6 +183,8 @@ namespace Trellis.Control.Store.Migrations.Sqlite
                     b.HasKey("Id");
 
                     b.HasIndex("AuthKeyId");
+
+                    b.HasIndex("DiscoKey");
 
                     b.HasIndex("IPv4")
                         .IsUnique();
