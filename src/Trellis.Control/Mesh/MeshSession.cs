@@ -17,6 +17,7 @@ public sealed class MeshSession : IDisposable
     private FullMap? _full;
     private bool _closed;
     private string? _closeReason;
+    private string _closeCode = ControlErrorCodes.StreamEnded;
 
     internal MeshSession(long nodeId) => NodeId = nodeId;
 
@@ -30,6 +31,18 @@ public sealed class MeshSession : IDisposable
             lock (_lock)
             {
                 return _closeReason;
+            }
+        }
+    }
+
+    /// <summary>What the node is told when its stream ends: <see cref="ControlErrorCodes.NodeKeyExpired"/> asks it to re-authenticate with a new key.</summary>
+    public string CloseCode
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _closeCode;
             }
         }
     }
@@ -59,7 +72,7 @@ public sealed class MeshSession : IDisposable
         Wake();
     }
 
-    internal void Close(string reason)
+    internal void Close(string reason, string code = ControlErrorCodes.StreamEnded)
     {
         lock (_lock)
         {
@@ -68,6 +81,7 @@ public sealed class MeshSession : IDisposable
                 return;
             }
 
+            _closeCode = code;
             _closed = true;
             _closeReason = reason;
             _full = null; // what was queued is moot for a node that is gone or reconnected

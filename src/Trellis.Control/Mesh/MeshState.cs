@@ -101,7 +101,7 @@ public sealed class MeshState
     }
 
     /// <summary>Removes a node (deleted, expired, logged out) from every map and ends its own stream.</summary>
-    public void Remove(long id, string reason)
+    public void Remove(long id, string reason, string code = ControlErrorCodes.StreamEnded)
     {
         lock (StripeOf(id))
         {
@@ -114,7 +114,7 @@ public sealed class MeshState
 
             if (_sessions.TryRemove(id, out var own))
             {
-                own.Close(reason);
+                own.Close(reason, code);
             }
 
             foreach (var (_, session) in _sessions)

@@ -76,12 +76,12 @@ public sealed partial class ControlService(ControlStore store, MeshState mesh, T
             case RegistrationResult.Registered registered:
                 var published = await PublishAsync(registered.Node.Id).ConfigureAwait(false);
                 LogRegistered(logger, registered.Node.Name, registered.Node.Id);
-                return new RegisterResponse { Status = "active", Self = published is null ? ToPeerInfo(registered.Node) : ToPeerInfo(published) };
+                return new RegisterResponse { Status = RegisterStatus.Active, Self = published is null ? ToPeerInfo(registered.Node) : ToPeerInfo(published) };
             case RegistrationResult.Pending pending:
                 await PublishAsync(pending.Node.Id).ConfigureAwait(false);
                 return new RegisterResponse
                 {
-                    Status = "pending",
+                    Status = RegisterStatus.Pending,
                     ApproveHint = $"an admin approves this node with: trellis nodes approve {pending.Node.Id} --user USER",
                     Self = ToPeerInfo(pending.Node),
                 };
@@ -91,6 +91,8 @@ public sealed partial class ControlService(ControlStore store, MeshState mesh, T
                 return Rejected(e.Reason);
             case RegistrationResult.KeyAlreadyUsed e:
                 return Rejected(e.Reason);
+            case RegistrationResult.NodeKeyExpired e:
+                return Rejected(e.Reason, ControlErrorCodes.NodeKeyExpired);
             case RegistrationResult.Rejected e:
                 return Rejected(e.Reason);
             default:
@@ -98,7 +100,7 @@ public sealed partial class ControlService(ControlStore store, MeshState mesh, T
         }
     }
 
-    private static RegisterResponse Rejected(string reason) => new() { Status = "rejected", Error = reason };
+    private static RegisterResponse Rejected(string reason, string? code = null) => new() { Status = RegisterStatus.Rejected, Error = reason, Code = code };
 
     /// <summary>Opens the node's map stream, or says why it may not have one.</summary>
     public async Task<(MeshSession? Session, ErrorMessage? Error)> OpenMapAsync(Key machineKey, MapRequest request)
@@ -106,8 +108,8 @@ public sealed partial class ControlService(ControlStore store, MeshState mesh, T
         var node = await store.GetNodeByMachineKeyAsync(machineKey).ConfigureAwait(false);
         var error = node switch
         {
-            null => new ErrorMessage { Code = "not-registered", Message = "this machine is not registered; send a register request first" },
-            { Status: NodeStatus.Pending } => new ErrorMessage { Code = "pending", Message = "this node waits for an admin's approval" },
+            null => new ErrorMessage { Code = ControlErrorCodes.NotRegistered, Message = "this machine is not registered; send a register request first" },
+            { Status: NodeStatus.Pending } => new ErrorMessage { Code = ControlErrorCodes.Pending, Message = "this node waits for an admin's approval" },
             _ when node.IsExpired(time.GetUtcNow()) => ExpiredError(),
             _ => null,
         };
@@ -119,7 +121,7 @@ public sealed partial class ControlService(ControlStore store, MeshState mesh, T
         var reachability = await store.SetReachabilityAsync(node!.Id, request.Endpoints, request.HomeRelay).ConfigureAwait(false);
         if (!reachability.Succeeded)
         {
-            return (null, reachability.Error == StoreError.NotFound ? NotActive() : new ErrorMessage { Code = "invalid", Message = reachability.Message });
+            return (null, reachability.Error == StoreError.NotFound ? NotActive() : new ErrorMessage { Code = ControlErrorCodes.Invalid, Message = reachability.Message });
         }
 
         await store.SetOnlineAsync(node.Id, true, time.GetUtcNow()).ConfigureAwait(false);
@@ -154,7 +156,7 @@ public sealed partial class ControlService(ControlStore store, MeshState mesh, T
         var stored = await store.SetReachabilityAsync(node.Id, update.Endpoints, update.HomeRelay).ConfigureAwait(false);
         if (!stored.Succeeded)
         {
-            return stored.Error == StoreError.NotFound ? NotActive() : new ErrorMessage { Code = "invalid", Message = stored.Message };
+            return stored.Error == StoreError.NotFound ? NotActive() : new ErrorMessage { Code = ControlErrorCodes.Invalid, Message = stored.Message };
         }
 
         return await PublishAsync(node.Id).ConfigureAwait(false) is null ? NotActive() : null;
@@ -165,13 +167,13 @@ public sealed partial class ControlService(ControlStore store, MeshState mesh, T
         var node = await store.GetNodeByMachineKeyAsync(machineKey).ConfigureAwait(false);
         if (node is null)
         {
-            return new ErrorMessage { Code = "not-registered", Message = "this machine is not registered" };
+            return new ErrorMessage { Code = ControlErrorCodes.NotRegistered, Message = "this machine is not registered" };
         }
 
         var updated = await store.SetAdvertisedRoutesAsync(node.Id, routes.Routes).ConfigureAwait(false);
         if (!updated.Succeeded)
         {
-            return new ErrorMessage { Code = "invalid", Message = updated.Message };
+            return new ErrorMessage { Code = ControlErrorCodes.Invalid, Message = updated.Message };
         }
 
         await PublishAsync(node.Id).ConfigureAwait(false);
@@ -252,7 +254,7 @@ public sealed partial class ControlService(ControlStore store, MeshState mesh, T
         }
         else
         {
-            mesh.Remove(node.Id, node.Status == NodeStatus.Pending ? "not approved" : "key expired");
+            mesh.Remove(node.Id, node.Status == NodeStatus.Pending ? "not approved" : "key expired", LeavingCode(node));
         }
 
         _ = ReconcileAsync(node.Id);
@@ -288,12 +290,15 @@ public sealed partial class ControlService(ControlStore store, MeshState mesh, T
             return node;
         }
 
-        mesh.Remove(nodeId, reason ?? node switch
-        {
-            null => "deleted",
-            { Status: NodeStatus.Pending } => "not approved",
-            _ => "key expired",
-        });
+        mesh.Remove(
+            nodeId,
+            reason ?? node switch
+            {
+                null => "deleted",
+                { Status: NodeStatus.Pending } => "not approved",
+                _ => "key expired",
+            },
+            node is null ? ControlErrorCodes.StreamEnded : LeavingCode(node));
         return null;
     }
 
@@ -314,11 +319,15 @@ public sealed partial class ControlService(ControlStore store, MeshState mesh, T
 
     private static bool IsInMesh(Node node, DateTimeOffset now) => node.Status == NodeStatus.Active && node.HasAddresses && !node.IsExpired(now);
 
-    private static ErrorMessage NotActive() => new() { Code = "not-active", Message = "this node is not active" };
+    /// <summary>An active node leaving because its key expired is asked to come back with a new key; any other leaves for good.</summary>
+    private string LeavingCode(Node node) =>
+        node.Status == NodeStatus.Active && node.IsExpired(time.GetUtcNow()) ? ControlErrorCodes.NodeKeyExpired : ControlErrorCodes.StreamEnded;
+
+    private static ErrorMessage NotActive() => new() { Code = ControlErrorCodes.NotActive, Message = "this node is not active" };
 
     private static ErrorMessage ExpiredError() => new()
     {
-        Code = "expired",
+        Code = ControlErrorCodes.NodeKeyExpired,
         Message = "this node's key expired; generate a new node key and register again with it (and an auth key, or wait for an admin's approval)",
     };
 

@@ -75,7 +75,7 @@ public sealed partial class NodeConnection(
                             pump = PumpAsync(channel, session, stop.Token);
                             break;
                         case MapRequest:
-                            await channel.SendAsync(new ErrorMessage { Code = "already-streaming", Message = "this connection already streams the map" }, stop.Token).ConfigureAwait(false);
+                            await channel.SendAsync(new ErrorMessage { Code = ControlErrorCodes.AlreadyStreaming, Message = "this connection already streams the map" }, stop.Token).ConfigureAwait(false);
                             break;
                         case EndpointUpdate update:
                             // Normalised here so that peers receive exactly what the store keeps.
@@ -94,7 +94,7 @@ public sealed partial class NodeConnection(
                         case KeepaliveMessage:
                             break;
                         default:
-                            await channel.SendAsync(new ErrorMessage { Code = "unexpected", Message = $"a node does not send {message.GetType().Name}" }, stop.Token).ConfigureAwait(false);
+                            await channel.SendAsync(new ErrorMessage { Code = ControlErrorCodes.Unexpected, Message = $"a node does not send {message.GetType().Name}" }, stop.Token).ConfigureAwait(false);
                             break;
                     }
                 }
@@ -141,7 +141,7 @@ public sealed partial class NodeConnection(
     /// <summary>How long a closing handshake may take before the connection is simply dropped.</summary>
     private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(2);
 
-    private static ErrorMessage InvalidEndpoints(string error) => new() { Code = "invalid", Message = error };
+    private static ErrorMessage InvalidEndpoints(string error) => new() { Code = ControlErrorCodes.Invalid, Message = error };
 
     private async Task PumpAsync(NoiseControlChannel channel, MeshSession session, CancellationToken cancellationToken)
     {
@@ -152,7 +152,7 @@ public sealed partial class NodeConnection(
                 await channel.SendAsync(message, cancellationToken).ConfigureAwait(false);
             }
 
-            await channel.SendAsync(new ErrorMessage { Code = "stream-ended", Message = session.CloseReason ?? "ended" }, cancellationToken).ConfigureAwait(false);
+            await channel.SendAsync(new ErrorMessage { Code = session.CloseCode, Message = session.CloseReason ?? "ended" }, cancellationToken).ConfigureAwait(false);
             await channel.CloseAsync(session.CloseReason ?? "ended", cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException)

@@ -87,7 +87,7 @@ public sealed partial class ControlStore
         {
             // An expired node key stays dead, whoever holds it: coming back takes a fresh one.
             // (A node already waiting with its fresh key may ask again with it: it is pending, not active.)
-            return new RegistrationResult.Rejected(
+            return new RegistrationResult.NodeKeyExpired(
                 $"this node's key expired at {node.KeyExpiry:O}; generate a new node key and register again with it");
         }
 

@@ -22,6 +22,9 @@ public abstract record RegistrationResult
     /// <summary>A single-use key that already registered a node.</summary>
     public sealed record KeyAlreadyUsed(string Reason) : RegistrationResult;
 
+    /// <summary>An active node presented its expired node key: it comes back only with a new one.</summary>
+    public sealed record NodeKeyExpired(string Reason) : RegistrationResult;
+
     /// <summary>The request itself is unacceptable (zero keys, bad routes, node key taken, no addresses left).</summary>
     public sealed record Rejected(string Reason) : RegistrationResult;
 

@@ -35,10 +35,13 @@ public sealed record RegisterRequest : ControlMessage
 
 public sealed record RegisterResponse : ControlMessage
 {
-    /// <summary>"active", "pending" (an admin must approve; see <see cref="ApproveHint"/>), or "rejected".</summary>
+    /// <summary>One of <see cref="RegisterStatus"/>.</summary>
     public required string Status { get; init; }
 
     public string? Error { get; init; }
+
+    /// <summary>Why a registration was rejected, when the node can act on it (<see cref="ControlErrorCodes.NodeKeyExpired"/>).</summary>
+    public string? Code { get; init; }
 
     public string? ApproveHint { get; init; }
 

@@ -106,11 +106,12 @@ public sealed partial class ControlClient
     /// <summary>Registers, asking again while pending; false when the registration was refused (final).</summary>
     private async Task<bool> RegisterAsync(NoiseControlChannel channel, CancellationToken token)
     {
+        var renewed = false;
         while (true)
         {
             await channel.SendAsync(new RegisterRequest
             {
-                NodeKey = X25519.PublicKey(_options.NodeKey).ToBase64(),
+                NodeKey = X25519.PublicKey(_nodeKey).ToBase64(),
                 DiscoKey = X25519.PublicKey(_options.DiscoKey).ToBase64(),
                 Hostname = _options.Hostname,
                 AuthKey = _authKey,
@@ -119,13 +120,18 @@ public sealed partial class ControlClient
             var reply = await ReceiveRegisterResponseAsync(channel, token).ConfigureAwait(false);
             switch (reply.Status)
             {
-                case "active":
+                case RegisterStatus.Active:
                     _authKey = null; // spent: the machine key proves who we are from now on
                     SetStatus(s => s with { Self = reply.Self, ApproveHint = null });
                     return true;
-                case "pending":
+                case RegisterStatus.Pending:
                     _authKey = null;
                     var hint = reply.ApproveHint ?? $"an admin approves this node with: trellis nodes approve {reply.Self?.Name ?? _options.Hostname}";
+                    if (renewed)
+                    {
+                        hint = $"this node's key expired and was replaced; {hint}, or re-authenticate here with: trellis up --authkey KEY";
+                    }
+
                     if (Status.State != ControlState.Pending)
                     {
                         LogPending(_logger, hint);
@@ -134,7 +140,13 @@ public sealed partial class ControlClient
                     SetStatus(s => s with { State = ControlState.Pending, ApproveHint = hint, Self = reply.Self, Error = null, ErrorKind = ControlErrorKind.None });
                     await Task.Delay(_options.PendingRecheckInterval, _time, token).ConfigureAwait(false);
                     break;
-                case "rejected":
+                case RegisterStatus.Rejected when reply.Code == ControlErrorCodes.NodeKeyExpired && !renewed && _options.RenewNodeKeyAsync is { } renew:
+                    // The old key stays dead on the server; the machine key keeps the node's identity.
+                    LogKeyExpired(_logger);
+                    _nodeKey = await renew(token).ConfigureAwait(false);
+                    renewed = true;
+                    break;
+                case RegisterStatus.Rejected:
                     var error = $"the server refused the registration: {reply.Error ?? "no reason given"}";
                     LogFinal(_logger, error);
                     SetStatus(s => s with { State = ControlState.Rejected, Error = error, ErrorKind = ControlErrorKind.Rejected, ApproveHint = null });
@@ -195,13 +207,13 @@ public sealed partial class ControlClient
                     break;
                 case KeepaliveMessage:
                     break;
-                case ErrorMessage { Code: "stream-ended" } ended:
+                case ErrorMessage { Code: ControlErrorCodes.StreamEnded } ended:
                     var reason = $"the server ended this node's session ({ended.Message}); run `trellis up` to log in again";
                     LogFinal(_logger, reason);
                     SetStatus(s => s with { State = ControlState.Ended, Error = reason, ErrorKind = ControlErrorKind.SessionEnded });
                     return SessionEnd.Final;
-                case ErrorMessage { Code: "not-registered" or "pending" or "expired" } refused:
-                    // The registration went stale between our register and map requests: register again.
+                case ErrorMessage { Code: ControlErrorCodes.NotRegistered or ControlErrorCodes.Pending or ControlErrorCodes.NodeKeyExpired } refused:
+                    // The registration went stale (or the key expired) since our register request: register again.
                     throw new ControlException(ControlErrorKind.Protocol, $"the server refused the map stream: {refused.Message}");
                 case ErrorMessage other:
                     LogServerError(_logger, other.Code, other.Message);

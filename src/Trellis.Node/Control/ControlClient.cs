@@ -40,6 +40,7 @@ public sealed partial class ControlClient : IAsyncDisposable
     private string? _authKey;
     private int _started;
     private Key? _serverKey;
+    private Key _nodeKey;
 
     public ControlClient(ControlClientOptions options, TimeProvider? time = null, ILogger? logger = null)
     {
@@ -51,6 +52,7 @@ public sealed partial class ControlClient : IAsyncDisposable
         _authKey = options.AuthKey;
         _routes = options.AdvertisedRoutes;
         _serverKey = options.ServerKey;
+        _nodeKey = options.NodeKey;
     }
 
     public Uri Server => _options.Server;
@@ -223,6 +225,9 @@ public sealed partial class ControlClient : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "control: waiting for an admin's approval: {Hint}")]
     private static partial void LogPending(ILogger logger, string hint);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "control: the node key expired; registering again with a new one")]
+    private static partial void LogKeyExpired(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "control: {Error}")]
     private static partial void LogFinal(ILogger logger, string error);

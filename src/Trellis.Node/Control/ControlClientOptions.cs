@@ -17,6 +17,12 @@ public sealed record ControlClientOptions
     /// <summary>Private node key; only its public half is sent.</summary>
     public required Key NodeKey { get; init; }
 
+    /// <summary>
+    /// Called when the server says the node key expired: replaces it (persisted) and returns the new
+    /// private key, which the client registers with. Null: an expired key ends the session.
+    /// </summary>
+    public Func<CancellationToken, Task<Key>>? RenewNodeKeyAsync { get; init; }
+
     /// <summary>Private disco key; only its public half is sent.</summary>
     public required Key DiscoKey { get; init; }
 

@@ -195,6 +195,13 @@ public sealed partial class NodeDaemon
         }
     }
 
+    /// <summary>The server expired the node key: a new one (saved), and the engine goes until a map admits the new key.</summary>
+    private async Task<Key> RenewNodeKeyAsync(CancellationToken cancellationToken)
+    {
+        await ForgetNodeKeyAsync().ConfigureAwait(false);
+        return _state.NodeKey;
+    }
+
     private UpResponse Answer(string state, string? approveHint) =>
         new() { State = state, ApproveHint = approveHint, Status = Status() };
 

@@ -261,6 +261,7 @@ public sealed partial class NodeDaemon : ILocalApiBackend, IAsyncDisposable
         {
             Server = new Uri(prefs.ServerUrl!),
             ServerKey = PinnedKey(prefs),
+            RenewNodeKeyAsync = RenewNodeKeyAsync,
             MachineKey = _state.MachineKey,
             NodeKey = _state.NodeKey,
             DiscoKey = _state.DiscoKey,

@@ -266,7 +266,7 @@ public abstract class RegistrationTests(ITestDatabase database) : StoreTestBase(
         Assert.True((await store.GetNodeByIdAsync(node.Id))!.IsExpired(Clock.GetUtcNow()));
 
         var sameKey = await store.RegisterNodeAsync(request);
-        Assert.Contains("generate a new node key", Assert.IsType<RegistrationResult.Rejected>(sameKey).Reason, StringComparison.Ordinal);
+        Assert.Contains("generate a new node key", Assert.IsType<RegistrationResult.NodeKeyExpired>(sameKey).Reason, StringComparison.Ordinal);
 
         var back = Assert.IsType<RegistrationResult.Registered>(await store.RegisterNodeAsync(request with { NodeKey = NewKey() })).Node;
         Assert.Equal((node.Id, node.Name, node.IPv4, node.IPv6), (back.Id, back.Name, back.IPv4, back.IPv6));

@@ -195,6 +195,46 @@ public sealed class NodeDaemonTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_node_whose_key_expires_replaces_it_and_comes_back_with_its_addresses_after_re_authenticating()
+    {
+        await using var daemon = await _harness.StartAsync();
+        var up = await daemon.UpAsync(new UpRequest { Server = ServerUrl, AuthKey = await _server.AuthKeyAsync(), Hostname = "expiring" }, CancellationToken.None);
+        var id = up.Status.Self!.Id;
+        var addresses = up.Status.Self.Addresses;
+        var oldKey = (await _server.Store.GetNodeByIdAsync(id))!.NodeKey;
+
+        Assert.True((await _server.Host.Service.ExpireNodeAsync(id)).Succeeded);
+        var pending = await EventuallyAsync(() => daemon.Status(), s => s.State == NodeStates.Pending, "the node to ask again with a new key");
+        Assert.Contains("key expired", pending.ApproveHint, StringComparison.Ordinal);
+        Assert.Contains("trellis up --authkey", pending.ApproveHint, StringComparison.Ordinal);
+
+        var back = await daemon.UpAsync(new UpRequest { Server = ServerUrl, AuthKey = await _server.AuthKeyAsync(), Hostname = "expiring" }, CancellationToken.None);
+        Assert.Equal(NodeStates.Running, back.State);
+        Assert.Equal(id, back.Status.Self!.Id);
+        Assert.Equal(addresses, back.Status.Self.Addresses);
+        var node = (await _server.Store.GetNodeByIdAsync(id))!;
+        Assert.NotEqual(oldKey, node.NodeKey);
+        Assert.False(node.IsExpired(_server.Clock.GetUtcNow()));
+    }
+
+    /// <summary>The daemon raises no event for its status; the control loop changes it on its own time.</summary>
+    private static async Task<T> EventuallyAsync<T>(Func<T> read, Func<T, bool> done, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            var value = read();
+            if (done(value))
+            {
+                return value;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}");
+            await Task.Delay(25);
+        }
+    }
+
+    [Fact]
     public async Task Logout_expires_the_node_on_the_server_and_forgets_the_node_key_and_the_map()
     {
         await using var daemon = await _harness.StartAsync();
