@@ -17,10 +17,13 @@ public class BatchSignalTests
         });
         waiter.Start();
 
-        // Set only once the waiter sleeps in the wait, past its spinning: the path a busy machine takes.
+        // Set only once the waiter sleeps in the wait, past its spinning (whose yields look like brief
+        // sleeps, hence a run of sightings): the path a busy machine takes.
         var patience = Environment.TickCount64 + (long)DevicePair.Patience.TotalMilliseconds;
-        while ((waiter.ThreadState & ThreadState.WaitSleepJoin) == 0 && Environment.TickCount64 < patience)
+        var asleep = 0;
+        while (asleep < 100 && Environment.TickCount64 < patience)
         {
+            asleep = (waiter.ThreadState & ThreadState.WaitSleepJoin) != 0 ? asleep + 1 : 0;
             Thread.Yield();
         }
 
