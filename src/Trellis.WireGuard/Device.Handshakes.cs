@@ -37,6 +37,7 @@ public sealed partial class Device
 
     private void HandshakeLoop()
     {
+        PrepareThread();
         while (_handshakeQueue.Take(out var work))
         {
             try

@@ -20,6 +20,7 @@ public sealed partial class Device
 
     private void ReceiveLoop()
     {
+        PrepareThread();
         while (_inFree.Take(out var batch))
         {
             int n;

@@ -13,6 +13,7 @@ public sealed partial class Device
 
     private void TunReadLoop()
     {
+        PrepareThread();
         while (_outFree.Take(out var batch))
         {
             int n;

@@ -1,3 +1,5 @@
+using Trellis.Crypto;
+
 namespace Trellis.WireGuard;
 
 /// <summary>The device's threads and the preallocated batches and queues they share.</summary>
@@ -40,6 +42,17 @@ public sealed partial class Device
         }
     }
 
+    /// <summary>
+    /// Creates, on a packet thread before it moves packets, the per-thread state the data path would
+    /// otherwise create on first use: that first use can come mid-traffic (a thread that seals inline or
+    /// arms a timer for the first time under load), and would allocate there.
+    /// </summary>
+    private static void PrepareThread()
+    {
+        ChaChaPolyContext.ForCurrentThread();
+        _ = Random.Shared.Next(); // the timers' jitter: Random.Shared keeps its state per thread
+    }
+
     private void InitPipelines()
     {
         _batchSize = Math.Max(1, Math.Min(Bind.BatchSize, Tun.BatchSize));
@@ -67,8 +80,8 @@ public sealed partial class Device
     private void StartThreads()
     {
         var workers = Math.Max(1, _options.Workers);
-        _outbound = new OrderedPipeline("wg seal", workers, _options.BatchesInFlight, SealBatch, SendBatch);
-        _inbound = new OrderedPipeline("wg open", workers, _options.BatchesInFlight, OpenBatch, WriteBatch);
+        _outbound = new OrderedPipeline("wg seal", workers, _options.BatchesInFlight, SealBatch, SendBatch, PrepareThread);
+        _inbound = new OrderedPipeline("wg open", workers, _options.BatchesInFlight, OpenBatch, WriteBatch, PrepareThread);
         _handshakeThread = new Thread(HandshakeLoop) { IsBackground = true, Name = "wg handshakes" };
         _handshakeThread.Start();
         _tunThread = new Thread(TunReadLoop) { IsBackground = true, Name = "wg tun reader" };

@@ -37,7 +37,8 @@ public sealed class Keypair
     internal ReplayFilter Replay { get; } = new();
 
     /// <summary>Guards <see cref="Replay"/>, and deletion against control-path sends.</summary>
-    internal Lock SyncRoot { get; } = new();
+    /// <remarks>A Monitor, not a Lock, as <c>Peer</c>'s data-path locks are (see there).</remarks>
+    internal object SyncRoot { get; } = new();
 
     /// <summary>Nonces handed out so far; the next send uses this value.</summary>
     public ulong SendNonce => (ulong)Interlocked.Read(ref _sendNonce);

@@ -13,14 +13,17 @@ internal sealed class OrderedPipeline : IDisposable
     private readonly Thread _completer;
     private readonly Action<PacketBatch> _process;
     private readonly Action<PacketBatch> _complete;
+    private readonly Action _prepareThread;
 
     // Bytes each thread (workers, then the completer) has allocated so far, for the allocation test.
     private readonly long[] _allocated;
 
-    public OrderedPipeline(string name, int workers, int capacity, Action<PacketBatch> process, Action<PacketBatch> complete)
+    /// <param name="prepareThread">Run first on each of the pipeline's threads, to create per-thread state before traffic.</param>
+    public OrderedPipeline(string name, int workers, int capacity, Action<PacketBatch> process, Action<PacketBatch> complete, Action prepareThread)
     {
         _process = process;
         _complete = complete;
+        _prepareThread = prepareThread;
         _work = new BlockingRing<PacketBatch>(capacity);
         _order = new BlockingRing<PacketBatch>(capacity);
         _workers = new Thread[workers];
@@ -73,6 +76,7 @@ internal sealed class OrderedPipeline : IDisposable
 
     private void WorkLoop(int slot)
     {
+        _prepareThread();
         while (_work.Take(out var batch))
         {
             try
@@ -89,6 +93,7 @@ internal sealed class OrderedPipeline : IDisposable
 
     private void CompleteLoop()
     {
+        _prepareThread();
         while (_order.Take(out var batch))
         {
             batch.Processed.Wait();

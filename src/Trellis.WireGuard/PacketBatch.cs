@@ -28,7 +28,7 @@ internal sealed class PacketBatch
     public int Count { get; set; }
 
     /// <summary>Signalled once a worker finished the batch; the ordered stage waits on it.</summary>
-    public ManualResetEventSlim Processed { get; } = new(false, spinCount: 100);
+    public BatchSignal Processed { get; } = new();
 
     /// <summary>Moves packet <paramref name="from"/> (buffer and metadata) to slot <paramref name="to"/>.</summary>
     public void MoveTo(int from, int to)

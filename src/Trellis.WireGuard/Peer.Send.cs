@@ -14,16 +14,10 @@ public sealed partial class Peer
     // guarded by _stagedLock
     private readonly Queue<(byte[] Buffer, int Length)> _staged = new();
 
-    internal int StagedCount
-    {
-        get
-        {
-            lock (_stagedLock)
-            {
-                return _staged.Count;
-            }
-        }
-    }
+    // _staged.Count, written under _stagedLock: the TUN reader asks for it per packet, without the lock
+    private int _stagedCount;
+
+    internal int StagedCount => Volatile.Read(ref _stagedCount);
 
     /// <summary>Queues a plaintext packet until a session exists; the oldest is dropped past the limit.</summary>
     internal void StagePacket(ReadOnlySpan<byte> packet)
@@ -39,6 +33,7 @@ public sealed partial class Peer
             }
 
             _staged.Enqueue((copy, packet.Length));
+            Volatile.Write(ref _stagedCount, _staged.Count);
         }
     }
 
@@ -50,6 +45,8 @@ public sealed partial class Peer
             {
                 ArrayPool<byte>.Shared.Return(p.Buffer);
             }
+
+            Volatile.Write(ref _stagedCount, 0);
         }
     }
 
@@ -72,6 +69,8 @@ public sealed partial class Peer
                 {
                     return;
                 }
+
+                Volatile.Write(ref _stagedCount, _staged.Count);
             }
 
             try
@@ -100,6 +99,7 @@ public sealed partial class Peer
             if (_staged.Count == 0)
             {
                 _staged.Enqueue((ArrayPool<byte>.Shared.Rent(1), 0));
+                Volatile.Write(ref _stagedCount, 1);
             }
         }
 

@@ -9,8 +9,11 @@ namespace Trellis.WireGuard;
 /// </summary>
 public sealed partial class Peer
 {
-    private readonly Lock _keypairsLock = new();
-    private readonly Lock _endpointLock = new();
+    // Taken per batch by the packet threads of both directions. Monitors, not Locks: a Lock creates its
+    // wait event the first time a thread blocks on it, which here can come mid-traffic; a Monitor
+    // blocks without allocating.
+    private readonly object _keypairsLock = new();
+    private readonly object _endpointLock = new();
 
     // guarded by _keypairsLock
     private Keypair? _previous;

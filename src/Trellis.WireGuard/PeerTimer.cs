@@ -6,7 +6,8 @@ namespace Trellis.WireGuard;
 /// </summary>
 internal sealed class PeerTimer : IDisposable
 {
-    private readonly Lock _lock = new();
+    // Armed and disarmed by the packet threads of both directions. A Monitor, not a Lock, as Peer's data-path locks are (see there).
+    private readonly object _lock = new();
     private readonly Action _handler;
     private readonly ITimer _timer;
 

@@ -9,7 +9,9 @@ namespace Trellis.Net.PortMapping;
 /// <summary>
 /// UPnP IGD port mapping (WANIPConnection / WANPPPConnection AddPortMapping), the last resort of
 /// <see cref="PortMapper"/>: SSDP finds the gateway's root description, which names the control URL
-/// the SOAP actions go to. Only the gateway's own SSDP replies are taken. The control URL is kept for
+/// the SOAP actions go to. Only the gateway's own SSDP replies are taken, and requests go only to the
+/// gateway's own address: a description or control URL elsewhere is refused before anything is sent
+/// there. Bodies are bounded (<see cref="UpnpXml.MaxLength"/>) and parsed without DTDs. The control URL is kept for
 /// renewals and found again when it stops answering. Sockets are opened synchronously in the calling
 /// thread (its network namespace). Failures are a null result or false, never an exception (cancellation aside).
 /// </summary>
@@ -232,7 +234,7 @@ public sealed class UpnpClient
         })
         {
             Timeout = Timeout.InfiniteTimeSpan, // each request has its own, on our clock
-            MaxResponseContentBufferSize = UpnpSoap.MaxResponseLength,
+            MaxResponseContentBufferSize = UpnpXml.MaxLength,
         };
 
     /// <summary>M-SEARCH to the SSDP group and to the gateway itself, then the first description that names a WAN connection.</summary>
@@ -244,6 +246,12 @@ public sealed class UpnpClient
             return null;
         }
 
+        if (!UpnpGatewayUrl.IsOnGateway(location, Gateway))
+        {
+            _lastError = $"UPnP gateway {Gateway} gave the description URL {location}, which is not on the gateway's own address: refused, nothing was sent there";
+            return null;
+        }
+
         var xml = await FetchAsync(http, new HttpRequestMessage(HttpMethod.Get, location), cancellationToken).ConfigureAwait(false);
         if (xml is null)
         {
@@ -252,7 +260,15 @@ public sealed class UpnpClient
 
         if (!UpnpDescription.TryFindService(xml.Value.Body, location, out var service))
         {
-            _lastError = $"UPnP description {location} names no WAN connection service";
+            _lastError = UpnpXml.TryParse(xml.Value.Body, out var invalid) is null
+                ? $"UPnP description {location} refused: {invalid}"
+                : $"UPnP description {location} names no WAN connection service";
+            return null;
+        }
+
+        if (!UpnpGatewayUrl.IsOnGateway(service.ControlUrl, Gateway))
+        {
+            _lastError = $"UPnP description {location} names the control URL {service.ControlUrl}, which is not on the gateway's own address {Gateway}: refused, nothing was sent there";
             return null;
         }
 
@@ -335,7 +351,8 @@ public sealed class UpnpClient
 
         if (!UpnpSoap.TryParseResponse(reply.Value.Body, action, out var response))
         {
-            _lastError = string.Create(CultureInfo.InvariantCulture, $"UPnP {action}: HTTP {reply.Value.Status} without a SOAP response");
+            var why = UpnpXml.TryParse(reply.Value.Body, out var invalid) is null ? invalid : "no SOAP response in it";
+            _lastError = string.Create(CultureInfo.InvariantCulture, $"UPnP {action}: HTTP {reply.Value.Status} refused: {why}");
             return null;
         }
 
@@ -347,15 +364,24 @@ public sealed class UpnpClient
         return response;
     }
 
-    /// <summary>The body of any HTTP answer (SOAP faults come with status 500); null on a network error or timeout.</summary>
+    /// <summary>
+    /// The body of any HTTP answer (SOAP faults come with status 500), read only up to
+    /// <see cref="UpnpXml.MaxLength"/> bytes; null on a network error, a timeout or a longer body.
+    /// </summary>
     private async Task<(int Status, string Body)?> FetchAsync(HttpClient http, HttpRequestMessage request, CancellationToken cancellationToken)
     {
         using var timer = new CancellationTokenSource(HttpTimeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
         try
         {
-            using var response = await http.SendAsync(request, linked.Token).ConfigureAwait(false);
-            var body = await response.Content.ReadAsStringAsync(linked.Token).ConfigureAwait(false);
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token).ConfigureAwait(false);
+            var body = await ReadBoundedAsync(response.Content, linked.Token).ConfigureAwait(false);
+            if (body is null)
+            {
+                _lastError = $"UPnP answer from {request.RequestUri} refused: it is larger than {UpnpXml.MaxLength} bytes, far more than any IGD document";
+                return null;
+            }
+
             return ((int)response.StatusCode, body);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -372,5 +398,29 @@ public sealed class UpnpClient
         }
 
         return null;
+    }
+
+    /// <summary>The body as UTF-8 text, or null when it announces or turns out to be longer than the bound.</summary>
+    private static async Task<string?> ReadBoundedAsync(HttpContent content, CancellationToken cancellationToken)
+    {
+        if (content.Headers.ContentLength > UpnpXml.MaxLength)
+        {
+            return null;
+        }
+
+        var buffer = new byte[UpnpXml.MaxLength + 1];
+        var length = 0;
+        var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        await using (stream.ConfigureAwait(false))
+        {
+            int read;
+            while (length < buffer.Length && (read = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                length += read;
+            }
+        }
+
+        // UTF-8 is what IGDs send; a byte order mark would read as text before the XML declaration.
+        return length > UpnpXml.MaxLength ? null : Encoding.UTF8.GetString(buffer, 0, length).TrimStart('\uFEFF');
     }
 }

@@ -1,4 +1,3 @@
-using System.Xml;
 using System.Xml.Linq;
 
 namespace Trellis.Net.PortMapping;
@@ -18,23 +17,14 @@ public static class UpnpDescription
 
     /// <summary>
     /// The preferred WAN connection service anywhere in the device tree, its controlURL resolved
-    /// against URLBase if given, else against <paramref name="location"/>. False for malformed XML.
+    /// against URLBase if given, else against <paramref name="location"/>. False for malformed XML,
+    /// a DTD, or more than <see cref="UpnpXml.MaxLength"/> characters. Where the URL points is the caller's to check.
     /// </summary>
     public static bool TryFindService(string xml, Uri location, out UpnpService service)
     {
         ArgumentNullException.ThrowIfNull(location);
         service = null!;
-        XDocument document;
-        try
-        {
-            document = UpnpXml.Parse(xml ?? "");
-        }
-        catch (XmlException)
-        {
-            return false;
-        }
-
-        var root = document.Root;
+        var root = UpnpXml.TryParse(xml, out _)?.Root;
         if (root is null)
         {
             return false;

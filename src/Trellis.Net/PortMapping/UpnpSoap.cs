@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Xml;
 using System.Xml.Linq;
 
 namespace Trellis.Net.PortMapping;
@@ -10,9 +9,6 @@ public static class UpnpSoap
     /// <summary>WANIPConnection error codes this client acts on.</summary>
     public const int ConflictInMappingEntry = 718;
     public const int OnlyPermanentLeasesSupported = 725;
-
-    /// <summary>Bound on a response body; IGD control responses are a few hundred bytes.</summary>
-    public const int MaxResponseLength = 64 * 1024;
 
     private static readonly XNamespace Envelope = "http://schemas.xmlsoap.org/soap/envelope/";
     private static readonly XNamespace Encoding = "http://schemas.xmlsoap.org/soap/encoding/";
@@ -40,20 +36,13 @@ public static class UpnpSoap
 
     /// <summary>
     /// Parses an action response (its out arguments by name) or a fault (its UPnP errorCode); false
-    /// when the body is neither. Element names are matched by local name: IGDs differ on prefixes.
+    /// when the body is neither (or has a DTD, or is longer than <see cref="UpnpXml.MaxLength"/>).
+    /// Element names are matched by local name: IGDs differ on prefixes.
     /// </summary>
     public static bool TryParseResponse(string xml, string action, out UpnpSoapResponse response)
     {
         response = default;
-        XElement? body;
-        try
-        {
-            body = UpnpXml.Parse(xml ?? "").Root?.Elements().FirstOrDefault(e => e.Name.LocalName == "Body");
-        }
-        catch (XmlException)
-        {
-            return false;
-        }
+        var body = UpnpXml.TryParse(xml, out _)?.Root?.Elements().FirstOrDefault(e => e.Name.LocalName == "Body");
 
         var content = body?.Elements().FirstOrDefault();
         if (content is null)

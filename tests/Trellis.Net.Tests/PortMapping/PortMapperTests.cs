@@ -52,10 +52,10 @@ public sealed class PortMapperTests
         var answer = PcpAnswer(externalPort: 50002);
         using var gateway = new FakeGateway(r => Interlocked.Increment(ref seen) < 3 ? [] : answer(r));
 
-        var mapping = await Mapper(gateway).MapUdpAsync(41641, PortMapper.DefaultLifetime);
+        var mapping = await Mapper(gateway, retransmit: true).MapUdpAsync(41641, PortMapper.DefaultLifetime);
 
         Assert.NotNull(mapping);
-        Assert.Equal(3, gateway.Requests.Count);
+        Assert.True(gateway.Requests.Count >= 3, $"{gateway.Requests.Count} requests"); // more when the third answer is slower than the next retransmission
     }
 
     [Fact]
@@ -108,7 +108,7 @@ public sealed class PortMapperTests
     public async Task A_silent_gateway_is_null_after_both_protocols_time_out()
     {
         using var gateway = new FakeGateway(_ => []);
-        var mapper = Mapper(gateway);
+        var mapper = Mapper(gateway, retransmit: true);
 
         Assert.Null(await mapper.MapUdpAsync(41641, PortMapper.DefaultLifetime));
 
@@ -149,8 +149,14 @@ public sealed class PortMapperTests
         Assert.Equal(NatPmpPacket.MapUdpRequest(41641, 0, 0), gateway.Requests.Last());
     }
 
-    private static PortMapper Mapper(FakeGateway gateway) =>
-        new(IPAddress.Loopback, port: gateway.Port) { Timeout = TimeSpan.FromMilliseconds(1500), InitialRetransmit = TimeSpan.FromMilliseconds(100) };
+    /// <summary>
+    /// Retransmitting from 100 ms on only for the tests about retransmission and silence: on a busy
+    /// machine an answer can take longer than that, and a repeated request would change what the
+    /// other tests count. Without it, one request waits up to 10 s (a safety net, never reached).
+    /// </summary>
+    private static PortMapper Mapper(FakeGateway gateway, bool retransmit = false) => retransmit
+        ? new(IPAddress.Loopback, port: gateway.Port) { Timeout = TimeSpan.FromSeconds(5), InitialRetransmit = TimeSpan.FromMilliseconds(100) }
+        : new(IPAddress.Loopback, port: gateway.Port) { Timeout = TimeSpan.FromSeconds(10), InitialRetransmit = TimeSpan.FromSeconds(10) };
 
     /// <summary>Answers a PCP MAP as miniupnpd does: the request's nonce, protocol and ports, the asked lifetime.</summary>
     private static Func<byte[], IEnumerable<byte[]>> PcpAnswer(ushort externalPort) => request =>

@@ -5,20 +5,24 @@ using System.Text;
 
 namespace Trellis.Net.Tests.PortMapping;
 
-/// <summary>An IGD on loopback: answers any M-SEARCH with its description's location, and serves HTTP the test scripts.</summary>
+/// <summary>An IGD on a loopback address: answers any M-SEARCH with its description's location, and serves HTTP the test scripts.</summary>
 internal sealed class UpnpFakeIgd : IDisposable
 {
     private readonly Socket _ssdp = new(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-    private readonly TcpListener _http = new(IPAddress.Loopback, 0);
+    private readonly TcpListener _http;
     private readonly Func<string, string, (int Status, string Body)> _answer;
     private readonly CancellationTokenSource _stop = new();
 
     /// <param name="answer">(SOAPAction or "GET path", request body) to (status, body).</param>
-    public UpnpFakeIgd(Func<string, string, (int Status, string Body)> answer)
+    /// <param name="address">Where it listens (127.0.0.1 unless a test needs a second host).</param>
+    public UpnpFakeIgd(Func<string, string, (int Status, string Body)> answer, IPAddress? address = null)
     {
         _answer = answer;
-        _ssdp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        address ??= IPAddress.Loopback;
+        _http = new TcpListener(address, 0);
+        _ssdp.Bind(new IPEndPoint(address, 0));
         _http.Start();
+        Location = $"http://{address}:{HttpPort}/rootDesc.xml";
         _ = Task.Run(ServeSsdpAsync);
         _ = Task.Run(ServeHttpAsync);
     }
@@ -26,6 +30,9 @@ internal sealed class UpnpFakeIgd : IDisposable
     public int SsdpPort => ((IPEndPoint)_ssdp.LocalEndPoint!).Port;
 
     public int HttpPort => ((IPEndPoint)_http.LocalEndpoint).Port;
+
+    /// <summary>The LOCATION its SSDP answers give: its own description unless a test says otherwise.</summary>
+    public string Location { get; set; }
 
     /// <summary>Each request's SOAPAction (or "GET path") and body.</summary>
     public ConcurrentQueue<(string Action, string Body)> Requests { get; } = new();
@@ -46,7 +53,7 @@ internal sealed class UpnpFakeIgd : IDisposable
             while (true)
             {
                 var received = await _ssdp.ReceiveFromAsync(buffer, SocketFlags.None, new IPEndPoint(IPAddress.Any, 0), _stop.Token);
-                var reply = $"HTTP/1.1 200 OK\r\nST: urn:schemas-upnp-org:device:InternetGatewayDevice:1\r\nLOCATION: http://127.0.0.1:{HttpPort}/rootDesc.xml\r\n\r\n";
+                var reply = $"HTTP/1.1 200 OK\r\nST: urn:schemas-upnp-org:device:InternetGatewayDevice:1\r\nLOCATION: {Location}\r\n\r\n";
                 await _ssdp.SendToAsync(Encoding.ASCII.GetBytes(reply), SocketFlags.None, received.RemoteEndPoint);
             }
         }

@@ -171,4 +171,35 @@ public sealed class UpnpParsingTests
     [InlineData("<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\"><s:Body><u:Other xmlns:u=\"x\"/></s:Body>")]
     public void Anything_else_is_no_response(string xml) =>
         Assert.False(UpnpSoap.TryParseResponse(xml, "AddPortMapping", out _));
+
+    [Fact]
+    public void A_description_longer_than_the_bound_is_refused_before_parsing()
+    {
+        var padded = Description.Replace("<specVersion>", $"<!--{new string('x', UpnpXml.MaxLength)}--><specVersion>", StringComparison.Ordinal);
+
+        Assert.False(UpnpDescription.TryFindService(padded, Location, out _));
+    }
+
+    [Fact]
+    public void A_SOAP_answer_with_an_entity_is_refused()
+    {
+        const string xml = """
+            <?xml version="1.0"?>
+            <!DOCTYPE s:Envelope [<!ENTITY a "198.51.100.2">]>
+            <s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><u:GetExternalIPAddressResponse xmlns:u="urn:schemas-upnp-org:service:WANIPConnection:1"><NewExternalIPAddress>&a;</NewExternalIPAddress></u:GetExternalIPAddressResponse></s:Body></s:Envelope>
+            """;
+
+        Assert.False(UpnpSoap.TryParseResponse(xml, "GetExternalIPAddress", out _));
+    }
+
+    [Theory]
+    [InlineData("http://192.168.1.1:5000/rootDesc.xml", true)]
+    [InlineData("http://192.168.1.1/ctl/IPConn", true)]
+    [InlineData("http://192.168.1.2:5000/ctl/IPConn", false)]
+    [InlineData("http://169.254.169.254/latest/meta-data/", false)]
+    [InlineData("http://router.lan:5000/rootDesc.xml", false)]
+    [InlineData("https://192.168.1.1:5000/rootDesc.xml", false)]
+    [InlineData("http://[::ffff:192.168.1.1]:5000/rootDesc.xml", false)]
+    public void Only_http_to_the_gateway_s_own_address_is_followed(string url, bool followed) =>
+        Assert.Equal(followed, UpnpGatewayUrl.IsOnGateway(new Uri(url), System.Net.IPAddress.Parse("192.168.1.1")));
 }
