@@ -10,7 +10,7 @@ public static class UpnpDescriptionTarget
 
     public static bool Run(ReadOnlySpan<byte> input)
     {
-        if (input.Length > UpnpSoap.MaxResponseLength)
+        if (input.Length > UpnpXml.MaxLength)
         {
             return false; // the HTTP client refuses a longer body before it is parsed
         }

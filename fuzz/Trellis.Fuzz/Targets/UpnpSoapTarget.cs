@@ -8,7 +8,7 @@ public static class UpnpSoapTarget
 {
     public static bool Run(ReadOnlySpan<byte> input)
     {
-        if (input.Length > UpnpSoap.MaxResponseLength)
+        if (input.Length > UpnpXml.MaxLength)
         {
             return false; // the HTTP client refuses a longer body before it is parsed
         }
