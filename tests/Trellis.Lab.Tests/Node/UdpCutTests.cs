@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using Xunit.Abstractions;
 
@@ -11,6 +12,8 @@ namespace Trellis.Lab.Tests.Node;
 public sealed class UdpCutTests(ITestOutputHelper output)
 {
     private const string CutTable = "trellis_udp_cut";
+    private const int IperfPort = 5201;
+    private const int IperfSeconds = 3;
 
     private static readonly TimeSpan RelayTimeout = TimeSpan.FromSeconds(45);
     private static readonly TimeSpan DirectTimeout = TimeSpan.FromSeconds(60);
@@ -63,6 +66,40 @@ public sealed class UdpCutTests(ITestOutputHelper output)
         Assert.Equal("relay", await PathAsync(a, b.Name));
     }
 
+    /// <summary>A short iperf3 TCP run from <paramref name="a"/> to <paramref name="b"/> completes and moves data.</summary>
+    private async Task IperfAsync(LabNode a, LabNode b, string when)
+    {
+        var portText = IperfPort.ToString(CultureInfo.InvariantCulture);
+        var server = b.Host.Namespace.StartProcess("iperf3", ["-s", "-1", "-p", portText]);
+        try
+        {
+            await Poll.UntilAsync(
+                async ct =>
+                {
+                    Assert.False(server.HasExited, $"iperf3 server exited: {server.Output}");
+                    var listening = await b.Host.Namespace.ExecAsync("ss", ["-Hltn", "sport", "=", $":{portText}"], CommandOptions.Default, ct);
+                    return listening.Succeeded && listening.StandardOutput.Trim().Length > 0;
+                },
+                TimeSpan.FromSeconds(10),
+                "the iperf3 server to listen");
+
+            var bAddress = (await b.AddressesAsync())[0];
+            var client = await a.Host.Namespace.ExecAsync(
+                "iperf3",
+                ["-c", bAddress, "-p", portText, "-t", IperfSeconds.ToString(CultureInfo.InvariantCulture), "-J"],
+                new CommandOptions { Timeout = TimeSpan.FromSeconds(IperfSeconds + 30) });
+            Assert.True(client.Succeeded, $"iperf3 {when} failed: {client}\nserver: {server.Output}");
+            using var report = JsonDocument.Parse(client.StandardOutput);
+            var received = report.RootElement.GetProperty("end").GetProperty("sum_received").GetProperty("bits_per_second").GetDouble();
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"iperf3 TCP {when}: {received / 1e6:0.0} Mbit/s received"));
+            Assert.True(received > 0, $"iperf3 {when} reported {received} bits/s received");
+        }
+        finally
+        {
+            await server.StopAsync();
+        }
+    }
+
     [Fact]
     public async Task With_UDP_cut_on_one_side_both_sides_or_one_direction_traffic_flows_over_the_relay_and_the_direct_path_returns()
     {
@@ -76,6 +113,8 @@ public sealed class UdpCutTests(ITestOutputHelper output)
 
         await CutUdpAsync(a, "input", "output");
         await OverTheRelayAsync(a, b, "with UDP cut on one side");
+        await IperfAsync(a, b, "over the relay");
+        Assert.Equal("relay", await PathAsync(a, b.Name));
         await RestoreUdpAsync(a);
         await DirectAgainAsync(a, b, "after UDP returns on one side");
 
