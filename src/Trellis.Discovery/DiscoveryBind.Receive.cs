@@ -8,7 +8,7 @@ namespace Trellis.Discovery;
 /// <summary>
 /// Inbound: one receive thread reads the socket and demultiplexes STUN, discovery and WireGuard;
 /// relayed packets arrive on the relay's thread, wait in preallocated slots, and are folded into
-/// the next batch (a wake-up datagram to ourselves ends a socket wait when the socket is quiet).
+/// the next batch (the inner bind is woken from its socket wait when the socket is quiet).
 /// </summary>
 public sealed partial class DiscoveryBind
 {
@@ -59,7 +59,13 @@ public sealed partial class DiscoveryBind
             Volatile.Write(ref _wakePending, 0);
             if (m == 0)
             {
-                return 0;
+                if (_closed || _inner is not IWakeableBind || _inner.Port == 0)
+                {
+                    return 0;
+                }
+
+                // Woken by OnRelayPacket (or a wake-up left from an earlier one): take the relayed packets.
+                continue;
             }
 
             var kept = Demultiplex(packets[..m]);
@@ -152,6 +158,23 @@ public sealed partial class DiscoveryBind
         Interlocked.Increment(ref _relayReceived);
         Interlocked.Increment(ref _relayPending);
         if (Volatile.Read(ref _receiverWaiting) == 1 && Interlocked.Exchange(ref _wakePending, 1) == 0)
+        {
+            Wake();
+        }
+    }
+
+    /// <summary>
+    /// Ends the receiver's socket wait. Not with a datagram where the bind can do without one: on a
+    /// UDP-hostile network the firewall drops our own wake-up (EPERM on output, or dropped on input,
+    /// loopback included), and relayed packets would wait for a UDP datagram that never comes.
+    /// </summary>
+    private void Wake()
+    {
+        if (_inner is IWakeableBind wakeable)
+        {
+            wakeable.WakeReceiver();
+        }
+        else
         {
             _inner.Send(_wakeBatch);
         }

@@ -17,8 +17,9 @@ public sealed record DiscoveryBindOptions
 
     /// <summary>
     /// Where the bind sends itself a wake-up datagram when a relayed packet arrives while Receive
-    /// waits on the socket: this address and the bound port. Loopback for a real socket; tests on
-    /// the in-memory network pass the bind's own address.
+    /// waits on the socket: this address and the bound port. Only for an inner bind that is no
+    /// <see cref="IWakeableBind"/> (a real socket is woken through an eventfd, which no firewall
+    /// drops); tests on the in-memory network pass the bind's own address.
     /// </summary>
     public UInt128 WakeAddress { get; init; } = ((UInt128)0xffff << 32) | 0x7f000001;
 

@@ -6,9 +6,11 @@ namespace Trellis.Net;
 /// <summary>
 /// The plain UDP <see cref="IBind"/>: one dual-stack socket (IPv4 peers travel as v4-mapped IPv6,
 /// so one receive loop serves both families), batched with recvmmsg/sendmmsg. All native
-/// structures are allocated once per bind, so steady-state traffic allocates nothing.
+/// structures are allocated once per bind, so steady-state traffic allocates nothing. A receiver
+/// with nothing queued waits in poll(2) on the socket and an eventfd, so another thread can wake it
+/// (<see cref="WakeReceiver"/>) without a datagram a firewall could drop.
 /// </summary>
-public sealed unsafe class UdpBind : IBind
+public sealed unsafe class UdpBind : IWakeableBind
 {
     public const int DefaultBatchSize = 128;
 
@@ -19,6 +21,9 @@ public sealed unsafe class UdpBind : IBind
     private readonly Lock _receiveGate = new();
     private readonly MessageBatch _receiveBatch = new(DefaultBatchSize);
     private readonly Sender[] _senders;
+
+    // An eventfd WakeReceiver writes to; the receiver polls it beside the socket and drains it. Lives as long as the bind.
+    private readonly FileDescriptor _wake;
 
     // Guarded by _openLock: opening, closing, the mark and disposal.
     private readonly Lock _openLock = new();
@@ -48,6 +53,14 @@ public sealed unsafe class UdpBind : IBind
         {
             _senders[i] = new Sender(new MessageBatch(DefaultBatchSize));
         }
+
+        var wake = Libc.eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
+        if (wake < 0)
+        {
+            throw ErrnoException.FromLastError("eventfd");
+        }
+
+        _wake = new FileDescriptor(wake);
     }
 
     public int BatchSize => DefaultBatchSize;
@@ -116,6 +129,27 @@ public sealed unsafe class UdpBind : IBind
             CloseLocked();
             _disposed = true;
         }
+
+        _wake.Dispose();
+    }
+
+    public void WakeReceiver()
+    {
+        if (!_wake.TryAcquire())
+        {
+            return;
+        }
+
+        try
+        {
+            // Adds to the eventfd's counter; EAGAIN (the counter is full) means a wake-up is already pending.
+            ulong one = 1;
+            _ = Libc.write(_wake.Value, &one, sizeof(ulong));
+        }
+        finally
+        {
+            _wake.Release();
+        }
     }
 
     public int Receive(Span<PacketBuffer> packets)
@@ -143,8 +177,8 @@ public sealed unsafe class UdpBind : IBind
                     batch.PrepareReceive(i, packets[i]);
                 }
 
-                // Blocks for the first datagram only, then takes whatever else is already queued.
-                var received = Libc.recvmmsg(socket.Fd.Value, batch.Headers, (uint)count, Libc.MSG_WAITFORONE, null);
+                // Takes whatever is queued without blocking; only an empty socket costs the poll below.
+                var received = Libc.recvmmsg(socket.Fd.Value, batch.Headers, (uint)count, Libc.MSG_WAITFORONE | Libc.MSG_DONTWAIT, null);
                 if (socket.IsClosed)
                 {
                     return 0;
@@ -161,12 +195,22 @@ public sealed unsafe class UdpBind : IBind
                 }
 
                 var errno = received < 0 ? Marshal.GetLastPInvokeError() : Errno.EAGAIN;
+                if (errno == Errno.EAGAIN)
+                {
+                    if (!WaitReadable(socket))
+                    {
+                        return 0;
+                    }
+
+                    continue;
+                }
+
                 if (errno == Errno.EINTR)
                 {
                     continue;
                 }
 
-                if (errno is Errno.EAGAIN or Errno.ECONNREFUSED or Errno.EHOSTUNREACH or Errno.ENETUNREACH or Errno.ENOMEM or Errno.ENOBUFS)
+                if (errno is Errno.ECONNREFUSED or Errno.EHOSTUNREACH or Errno.ENETUNREACH or Errno.ENOMEM or Errno.ENOBUFS)
                 {
                     Interlocked.Increment(ref _receiveErrors);
                     continue;
@@ -178,6 +222,46 @@ public sealed unsafe class UdpBind : IBind
         finally
         {
             socket.Fd.Release();
+        }
+    }
+
+    /// <summary>
+    /// Blocks until the socket is readable (a datagram, an error to report, or the shutdown of a
+    /// close); false when woken by <see cref="WakeReceiver"/> or closed, with the wake-up consumed.
+    /// </summary>
+    private bool WaitReadable(UdpSocket socket)
+    {
+        if (!_wake.TryAcquire())
+        {
+            return false;
+        }
+
+        try
+        {
+            var fds = stackalloc PollFd[2];
+            fds[0] = new PollFd { Fd = socket.Fd.Value, Events = Libc.POLLIN };
+            fds[1] = new PollFd { Fd = _wake.Value, Events = Libc.POLLIN };
+            while (Libc.poll(fds, 2, -1) < 0)
+            {
+                var errno = Marshal.GetLastPInvokeError();
+                if (errno != Errno.EINTR)
+                {
+                    throw new ErrnoException($"poll on UDP port {socket.Port}", errno);
+                }
+            }
+
+            if (fds[1].Revents != 0)
+            {
+                ulong count;
+                _ = Libc.read(_wake.Value, &count, sizeof(ulong));
+                return false;
+            }
+
+            return !socket.IsClosed;
+        }
+        finally
+        {
+            _wake.Release();
         }
     }
 

@@ -144,7 +144,7 @@ public sealed class UdpBindTests : IDisposable
             return _a.Receive(buffers);
         });
 
-        BlockedThread.WaitUntilBlockedIn(await tid.Task.WaitAsync(Timeout), Timeout, "recvmmsg");
+        BlockedThread.WaitUntilBlockedIn(await tid.Task.WaitAsync(Timeout), Timeout, "poll", "ppoll");
         Assert.False(receiver.IsCompleted);
 
         _a.Close();
@@ -165,7 +165,7 @@ public sealed class UdpBindTests : IDisposable
             tid.SetResult(BlockedThread.CurrentTid());
             return _a.Receive(oldBuffers);
         });
-        BlockedThread.WaitUntilBlockedIn(await tid.Task.WaitAsync(Timeout), Timeout, "recvmmsg");
+        BlockedThread.WaitUntilBlockedIn(await tid.Task.WaitAsync(Timeout), Timeout, "poll", "ppoll");
 
         var newPort = _a.Open(0);
 
@@ -297,6 +297,34 @@ public sealed class UdpBindTests : IDisposable
     }
 
     /// <summary>Receives exactly <paramref name="count"/> datagrams (copied out), failing instead of hanging.</summary>
+    [Fact]
+    public async Task WakeReceiver_ends_a_blocked_receive_with_no_packets_and_the_bind_keeps_working()
+    {
+        _a.Open(0);
+        var portB = _b.Open(0);
+        var buffers = PacketBuffer.AllocateBatch(_b.BatchSize);
+
+        // Woken while waiting on a quiet socket: 0 packets, with no datagram sent to it.
+        var tid = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var blocked = Within.OnThread(() =>
+        {
+            tid.SetResult(BlockedThread.CurrentTid());
+            return _b.Receive(buffers);
+        });
+        BlockedThread.WaitUntilBlockedIn(await tid.Task.WaitAsync(Timeout), Timeout, "poll", "ppoll");
+        _b.WakeReceiver();
+        Assert.Equal(0, await Within.Complete(blocked, Timeout, _b.Close, "the woken receive to return"));
+
+        // Woken before it waits: the next receive returns at once, the one after gets the datagram.
+        _b.WakeReceiver();
+        Assert.Equal(0, await Within.Complete(Within.OnThread(() => _b.Receive(buffers)), Timeout, _b.Close, "a receive with a wake-up pending"));
+        var packet = PacketBuffer.AllocateBatch(1);
+        Fill(packet[0], 0, 100, Endpoint.FromIPEndPoint(new IPEndPoint(IPAddress.Loopback, portB)));
+        _a.Send(packet);
+        var received = await ReceiveExactly(_b, 1);
+        Assert.Equal(100, received[0].Length);
+    }
+
     private static async Task<List<Received>> ReceiveExactly(UdpBind bind, int count)
     {
         var task = Within.OnThread(
