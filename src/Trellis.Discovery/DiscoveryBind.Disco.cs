@@ -66,6 +66,14 @@ public sealed partial class DiscoveryBind
             return;
         }
 
+        if (!viaRelay && RefusedAsTunnel(source))
+        {
+            // It came through our own tunnel (a peer pinging an address we route into it): answering
+            // would prove a path that wraps every packet into the tunnel again.
+            DropDisco("ping from inside the tunnel");
+            return;
+        }
+
         var now = _time.GetTimestamp();
         Key disco;
         var pingBack = false;

@@ -155,9 +155,18 @@ public sealed partial class DiscoveryBind
         return due;
     }
 
-    /// <summary>Adds or refreshes a candidate of the peer (peer.Sync held); forgets the one it displaced.</summary>
+    /// <summary>
+    /// Adds or refreshes a candidate of the peer (peer.Sync held); forgets the one it displaced. Null
+    /// for an endpoint inside a tunnel route (<see cref="SetTunnelRoutes"/>): every way a path is
+    /// learned (map, call-me-maybe, ping source, pong) comes through here.
+    /// </summary>
     private PathInfo? AddPathLocked(PeerState peer, in Endpoint endpoint, bool fromMap)
     {
+        if (RefusedAsTunnel(endpoint))
+        {
+            return null;
+        }
+
         var path = peer.AddPathLocked(endpoint, fromMap, out var evicted);
         if (evicted is { } gone)
         {

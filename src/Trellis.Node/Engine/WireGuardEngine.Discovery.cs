@@ -67,13 +67,20 @@ public sealed partial class WireGuardEngine
                 answer.RoundTrip);
     }
 
-    /// <summary>The peers as discovery needs them, then each peer's synthetic endpoint for WireGuard. Called with _gate held.</summary>
-    private void ApplyDiscovery(NetMap map)
+    /// <summary>
+    /// The peers as discovery needs them, then each peer's synthetic endpoint for WireGuard. The
+    /// routes about to go into the TUN go first: an endpoint inside one (a peer's overlay address, a
+    /// LAN address behind an accepted subnet route) is reached through the tunnel itself and must
+    /// never become a path. Called with _gate held.
+    /// </summary>
+    private void ApplyDiscovery(NetMap map, IReadOnlyList<IPNetwork> tunnelRoutes)
     {
         if (_discovery is null)
         {
             return;
         }
+
+        _discovery.SetTunnelRoutes(new TunnelRoutes(tunnelRoutes));
 
         var peers = new List<DiscoPeer>(map.Peers.Count);
         foreach (var info in map.Peers.Values)

@@ -18,7 +18,7 @@ internal sealed class MemoryNode : IAsyncDisposable
 
     private InMemoryTun? _tun;
 
-    public MemoryNode(InMemoryNetwork network, long id, TimeProvider? time = null, RecordingNetworkConfig? os = null)
+    public MemoryNode(InMemoryNetwork network, long id, TimeProvider? time = null, RecordingNetworkConfig? os = null, bool discovery = false)
     {
         Id = id;
         PrivateKey = TestMaps.NewPrivateKey();
@@ -32,6 +32,9 @@ internal sealed class MemoryNode : IAsyncDisposable
                 Device = new DeviceOptions { Workers = 2 },
                 CreateTun = (name, mtu) => _tun = new InMemoryTun(name, mtu),
                 CreateBind = () => bind,
+
+                // The test maps give each node its node key as disco key too.
+                DiscoPrivateKey = discovery ? PrivateKey : null,
             },
             Os);
     }
