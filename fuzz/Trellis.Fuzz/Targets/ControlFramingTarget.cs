@@ -5,7 +5,8 @@ namespace Trellis.Fuzz.Targets;
 /// <summary>
 /// Decrypted control-channel bytes into a <see cref="MessageFramer"/>, cut into chunks as Noise
 /// messages would cut them (the first byte picks the chunk size). A malformed stream is an
-/// <see cref="InvalidDataException"/>, after which the channel closes.
+/// <see cref="InvalidDataException"/>, a length prefix over the limit a
+/// <see cref="ControlMessageTooLargeException"/>; either closes the channel.
 /// </summary>
 public static class ControlFramingTarget
 {
@@ -32,6 +33,10 @@ public static class ControlFramingTarget
             return complete > 0;
         }
         catch (InvalidDataException)
+        {
+            return false;
+        }
+        catch (ControlMessageTooLargeException)
         {
             return false;
         }
