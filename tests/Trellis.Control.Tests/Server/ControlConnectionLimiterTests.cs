@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using Trellis.Control.NodeProtocol;
 using Trellis.Control.Server;
+using Trellis.Control.Tests.TestDoubles;
 using Admission = Trellis.Control.Server.ControlConnectionLimiter.Admission;
 
 namespace Trellis.Control.Tests.Server;
@@ -11,7 +12,7 @@ namespace Trellis.Control.Tests.Server;
 public class ControlConnectionLimiterTests
 {
     private readonly FakeTimeProvider _clock = new();
-    private readonly CapturingLogger _log = new();
+    private readonly RecordingLogger<ControlConnectionLimiter> _log = new();
     private readonly ConnectionCounters _counters = new();
 
     private ControlConnectionLimiter Limiter(int total = 10_000, int perNetwork = 64) => new(total, perNetwork, _counters, _clock, _log);
