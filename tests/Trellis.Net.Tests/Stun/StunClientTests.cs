@@ -20,7 +20,10 @@ public sealed class StunClientTests
         await server.StartAsync();
         await using var client = StunClient.Open(family);
 
-        var result = await client.QueryAsync(Endpoint.FromIPEndPoint(new IPEndPoint(IPAddress.Parse(loopback), server.Port)));
+        // Loopback loses nothing, so one request is answered; an RTO far longer than any scheduling stall on
+        // busy cores keeps a late answer from counting as a retransmission (CI once saw 2 with the 500 ms default).
+        var patient = new StunQueryOptions { InitialRto = TimeSpan.FromSeconds(60), Timeout = TimeSpan.FromSeconds(120) };
+        var result = await client.QueryAsync(Endpoint.FromIPEndPoint(new IPEndPoint(IPAddress.Parse(loopback), server.Port)), patient);
 
         Assert.True(result.Succeeded, result.Error);
         Assert.Equal(IPAddress.Parse(loopback), result.MappedEndpoint!.Value.ToIPAddress());
