@@ -66,6 +66,9 @@ public sealed record FullMap : ControlMessage
 
     /// <summary>Overlay prefixes of the deployment (IPv4 and IPv6), for routes on the node.</summary>
     public IReadOnlyList<string> OverlayPrefixes { get; init; } = [];
+
+    /// <summary>What this node lets in from peers; null (a server without policies) allows all.</summary>
+    public PacketFilter? PacketFilter { get; init; }
 }
 
 /// <summary>What changed since the last map or delta; applied in the order added, changed, removed, patches.</summary>
@@ -79,6 +82,9 @@ public sealed record MapDelta : ControlMessage
 
     /// <summary>Set when the node's own entry changed (addresses, approved routes, name).</summary>
     public PeerInfo? Self { get; init; }
+
+    /// <summary>Set when this node's inbound filter changed (a policy set, changed or removed); null leaves it.</summary>
+    public PacketFilter? PacketFilter { get; init; }
 }
 
 public sealed record EndpointUpdate : ControlMessage

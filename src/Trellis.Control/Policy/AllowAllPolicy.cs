@@ -1,0 +1,29 @@
+using System.Net;
+using Trellis.Core.Control;
+
+namespace Trellis.Control.Policy;
+
+/// <summary>No policy configured: every node sees and reaches every other, any tag may be applied by an admin.</summary>
+public sealed class AllowAllPolicy : IAccessPolicy
+{
+    public static AllowAllPolicy Instance { get; } = new();
+
+    private AllowAllPolicy()
+    {
+    }
+
+    public bool AllowsAll => true;
+
+    public IReadOnlySet<long> VisiblePeers(PolicyNode node, PolicyNodeSet nodes)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        ArgumentNullException.ThrowIfNull(nodes);
+        return nodes.All.Where(n => n.Id != node.Id).Select(n => n.Id).ToHashSet();
+    }
+
+    public PacketFilter InboundFilter(PolicyNode node, PolicyNodeSet nodes) => PacketFilter.AllowAll;
+
+    public bool MayApplyTag(string? user, string tag) => true;
+
+    public bool AutoApprovesRoute(PolicyNode node, IPNetwork route) => false;
+}
