@@ -10,9 +10,6 @@ namespace Trellis.Control.Policy;
 /// </summary>
 internal static class PolicyJsonReader
 {
-    /// <summary>Policies are a few kilobytes; a megabyte is far beyond any real one and bounds the parse.</summary>
-    public const int MaxPolicyBytes = 1024 * 1024;
-
     /// <summary>Deeper than any policy needs (four levels), shallow enough that a hostile text cannot exhaust the stack.</summary>
     private const int MaxDepth = 16;
 
@@ -28,10 +25,10 @@ internal static class PolicyJsonReader
         ArgumentNullException.ThrowIfNull(text);
 
         // A char is at least one UTF-8 byte, so the length alone refuses a huge text without counting it.
-        var size = text.Length > MaxPolicyBytes ? (long)text.Length : Encoding.UTF8.GetByteCount(text);
-        if (size > MaxPolicyBytes)
+        var size = text.Length > PolicyLimits.MaxPolicyBytes ? (long)text.Length : Encoding.UTF8.GetByteCount(text);
+        if (size > PolicyLimits.MaxPolicyBytes)
         {
-            throw new PolicyException(TooLarge(size));
+            throw new PolicyException(PolicyLimits.TooLarge(size));
         }
 
         if (string.IsNullOrWhiteSpace(text))
@@ -42,13 +39,10 @@ internal static class PolicyJsonReader
         var bytes = Encoding.UTF8.GetBytes(text);
         var positions = new TextPositions(bytes);
         var reader = new Utf8JsonReader(bytes, Options);
+        var started = false;
         try
         {
-            if (!reader.Read())
-            {
-                throw new PolicyException("the policy holds only comments: write a JSON object such as {\"acls\": [...]}");
-            }
-
+            started = reader.Read();
             var root = ReadValue(ref reader, positions);
             if (reader.Read())
             {
@@ -58,6 +52,10 @@ internal static class PolicyJsonReader
 
             return root;
         }
+        catch (JsonException) when (!started && OnlyComments(bytes))
+        {
+            throw new PolicyException("the policy holds only comments: write a JSON object such as {\"acls\": [...]}");
+        }
         catch (JsonException e)
         {
             var line = (int)(e.LineNumber ?? 0) + 1;
@@ -66,8 +64,26 @@ internal static class PolicyJsonReader
         }
     }
 
-    public static string TooLarge(long size) =>
-        $"the policy is {size} bytes, over the limit of {MaxPolicyBytes} bytes (1 MiB); name nodes by groups, tags and hosts instead of listing them one by one";
+    private static bool OnlyComments(byte[] bytes)
+    {
+        var reader = new Utf8JsonReader(bytes, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Allow });
+        try
+        {
+            while (reader.Read())
+            {
+                if (reader.TokenType != JsonTokenType.Comment)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
 
     private static PolicyValue ReadValue(ref Utf8JsonReader reader, TextPositions positions)
     {

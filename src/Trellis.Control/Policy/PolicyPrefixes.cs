@@ -30,7 +30,7 @@ internal static class PolicyPrefixes
             return false;
         }
 
-        if (!IPAddress.TryParse(addressText, out var address) || address.ScopeId != 0)
+        if (!IPAddress.TryParse(addressText, out var address) || (address.AddressFamily == AddressFamily.InterNetworkV6 && address.ScopeId != 0))
         {
             error = $"'{text}' is not an IP address";
             return true;

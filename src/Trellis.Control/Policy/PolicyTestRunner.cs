@@ -80,7 +80,8 @@ internal static class PolicyTestRunner
     private static (List<Party> Parties, int Port) Destinations(PolicyTestEntry test, PolicyString entry, PolicyScope scope, IReadOnlyList<int> protocols)
     {
         var destination = scope.Destination(entry, protocols);
-        if (destination.Ports is not [var range] || range.First != range.Last)
+        var portless = !PolicyProtocols.HavePorts(protocols);
+        if (!portless && (destination.Ports is not [var range] || range.First != range.Last))
         {
             throw entry.Error($"test {test.Index}: a test checks one port; write '{destination.Selector.Text}:22', not '{entry.Value}'");
         }
@@ -95,7 +96,7 @@ internal static class PolicyTestRunner
             SelectorKind.Prefix => [Party.Router(selector.Text, selector.Prefix.BaseAddress)],
             _ => throw entry.Error($"test {test.Index}: a test's destination is a user, group, tag, host or IP address with a port, not '{entry.Value}'"),
         };
-        return (parties, range.First);
+        return (parties, portless ? 0 : destination.Ports[0].First);
     }
 
     private static bool Reaches(CompiledPolicy policy, Party source, Party destination, int protocol, int port, PolicyTestEntry test, PolicyString entry)
