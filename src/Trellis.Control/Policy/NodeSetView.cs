@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+
 namespace Trellis.Control.Policy;
 
 /// <summary>
@@ -11,16 +13,16 @@ internal sealed class NodeSetView
 
     private readonly PolicyNodeSet _set;
     private readonly IReadOnlyList<CompiledRule> _rules;
-    private readonly Lazy<RuleSources>[] _sources;
-    private readonly Lazy<HashSet<long>>[] _destinations;
+    // Filled on demand, so a view costs what the nodes asked about touch, not the size of the policy
+    // (the policy's own tests build a small set per test). Expanding is pure: a lost race only repeats work.
+    private readonly ConcurrentDictionary<int, RuleSources> _sources = new();
+    private readonly ConcurrentDictionary<int, HashSet<long>> _destinations = new();
     private readonly Lazy<(List<PolicyNode> Members, List<PolicyNode> Tagged)> _kinds;
 
     public NodeSetView(PolicyNodeSet set, IReadOnlyList<CompiledRule> rules)
     {
         _set = set;
         _rules = rules;
-        _sources = rules.Select(rule => new Lazy<RuleSources>(() => ExpandSources(rule))).ToArray();
-        _destinations = rules.Select(rule => new Lazy<HashSet<long>>(() => ExpandDestinations(rule))).ToArray();
         _kinds = new(() => (
             set.All.Where(n => !n.IsTagged && n.User is not null).ToList(),
             set.All.Where(n => n.IsTagged).ToList()));
@@ -28,10 +30,10 @@ internal sealed class NodeSetView
 
     public PolicyNodeSet Set => _set;
 
-    public RuleSources Sources(int rule) => _sources[rule].Value;
+    public RuleSources Sources(int rule) => _sources.GetOrAdd(rule, static (index, view) => view.ExpandSources(view._rules[index]), this);
 
     /// <summary>The nodes a rule's destinations name, autogroup:self aside (it depends on who sends).</summary>
-    public HashSet<long> DestinationNodes(int rule) => _destinations[rule].Value;
+    public HashSet<long> DestinationNodes(int rule) => _destinations.GetOrAdd(rule, static (index, view) => view.ExpandDestinations(view._rules[index]), this);
 
     /// <summary>The nodes of <paramref name="user"/> that a rule lets in through autogroup:self.</summary>
     public IEnumerable<PolicyNode> SelfSources(int rule, PolicyNode destination) =>

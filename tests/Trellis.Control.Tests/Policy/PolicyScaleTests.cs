@@ -22,6 +22,7 @@ public class PolicyScaleTests(ITestOutputHelper output)
     [Fact]
     public void Five_thousand_nodes_and_two_hundred_rules_give_every_node_its_own_view()
     {
+        var cpu = Environment.CpuUsage.TotalTime;
         var clock = Stopwatch.StartNew();
         var policy = Compile(BuildPolicy());
         var compiled = clock.Elapsed;
@@ -38,7 +39,7 @@ public class PolicyScaleTests(ITestOutputHelper output)
             totalPeers += policy.VisiblePeers(node, set).Count;
         }
 
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"compile {compiled.TotalMilliseconds:F0} ms; {Nodes} filters and peer sets {(clock.Elapsed - compiled).TotalMilliseconds:F0} ms; {totalRules} filter rules, {totalPeers} peers"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"compile {compiled.TotalMilliseconds:F0} ms; {Nodes} filters and peer sets {(clock.Elapsed - compiled).TotalMilliseconds:F0} ms; {totalRules} filter rules, {totalPeers} peers; process CPU {(Environment.CpuUsage.TotalTime - cpu).TotalMilliseconds:F0} ms"));
 
         // Rule k lets group g(k mod 25) reach tag t(k mod 25) on port 1000+k (odd rules also let that tag
         // in, and open t(k+1) on 5432). Node 5 is tagged t5: members of the groups of t5's rules reach it.
