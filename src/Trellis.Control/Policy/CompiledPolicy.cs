@@ -1,0 +1,209 @@
+using System.Net;
+using System.Runtime.CompilerServices;
+using Trellis.Core.Control;
+
+namespace Trellis.Control.Policy;
+
+/// <summary>
+/// A policy in force: rules with their names resolved, filed by what they name (<see cref="RuleIndex"/>),
+/// and per node set the expansions every node's view shares (<see cref="NodeSetView"/>). Deny by default;
+/// replies to a node's own connections are the node's stateful filter's business, not the policy's.
+/// </summary>
+public sealed class CompiledPolicy : IAccessPolicy
+{
+    private readonly IReadOnlyList<CompiledRule> _rules;
+    private readonly RuleIndex _index;
+    private readonly IReadOnlyDictionary<string, OwnerSet> _tagOwners;
+    private readonly IReadOnlyList<(IPNetwork Prefix, OwnerSet Owners)> _routeApprovers;
+    private readonly OwnerSet _exitNodeApprovers;
+    private readonly ConditionalWeakTable<PolicyNodeSet, NodeSetView> _views = [];
+
+    internal CompiledPolicy(
+        IReadOnlyList<CompiledRule> rules,
+        IReadOnlyDictionary<string, OwnerSet> tagOwners,
+        IReadOnlyList<(IPNetwork Prefix, OwnerSet Owners)> routeApprovers,
+        OwnerSet exitNodeApprovers,
+        IReadOnlyList<string> warnings)
+    {
+        _rules = rules;
+        _index = new RuleIndex(rules);
+        _tagOwners = tagOwners;
+        _routeApprovers = routeApprovers;
+        _exitNodeApprovers = exitNodeApprovers;
+        Warnings = warnings;
+    }
+
+    public bool AllowsAll => false;
+
+    /// <summary>The number of "acls" entries.</summary>
+    public int RuleCount => _rules.Count;
+
+    /// <summary>The number of "tests" entries, all of which passed when the policy compiled.</summary>
+    public int TestCount { get; internal set; }
+
+    /// <summary>What a person should know about a valid policy, e.g. that it denies everything.</summary>
+    public IReadOnlyList<string> Warnings { get; }
+
+    /// <summary>True when no rule grants anything: every node is cut off from every other.</summary>
+    public bool DeniesEverything => _rules.Count == 0;
+
+    public IReadOnlySet<long> VisiblePeers(PolicyNode node, PolicyNodeSet nodes)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        ArgumentNullException.ThrowIfNull(nodes);
+        var view = View(nodes);
+        var peers = new HashSet<long>();
+
+        // Those that may reach this node.
+        foreach (var at in _index.DestinationsFor(node))
+        {
+            var destination = _rules[at.Rule].Destinations[at.Destination];
+            if (!DestinationCoverage.Any(destination.Selector, node))
+            {
+                continue;
+            }
+
+            if (destination.Selector.Kind == SelectorKind.Self)
+            {
+                peers.UnionWith(view.SelfSources(at.Rule, node).Select(n => n.Id));
+            }
+            else
+            {
+                peers.UnionWith(view.Sources(at.Rule).Nodes);
+            }
+        }
+
+        // Those this node may reach.
+        foreach (var rule in _index.RulesFrom(node))
+        {
+            if (!_rules[rule].SourceNames(node))
+            {
+                continue;
+            }
+
+            peers.UnionWith(view.DestinationNodes(rule));
+            if (_rules[rule].HasSelfDestination && !node.IsTagged && node.User is { } user)
+            {
+                peers.UnionWith(nodes.OwnedBy(user).Select(n => n.Id));
+            }
+        }
+
+        peers.Remove(node.Id);
+        return peers;
+    }
+
+    public PacketFilter InboundFilter(PolicyNode node, PolicyNodeSet nodes)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        ArgumentNullException.ThrowIfNull(nodes);
+        var view = View(nodes);
+        var refs = _index.DestinationsFor(node);
+        var rules = new List<FilterRule>();
+        var start = 0;
+        while (start < refs.Count)
+        {
+            var end = start;
+            while (end < refs.Count && refs[end].Rule == refs[start].Rule)
+            {
+                end++;
+            }
+
+            AddRules(rules, view, node, refs, start, end);
+            start = end;
+        }
+
+        return rules.Count == 0 ? PacketFilter.DenyAll : new PacketFilter { Rules = rules };
+    }
+
+    /// <summary>
+    /// Whether <paramref name="actor"/> may put <paramref name="tag"/> on a node: a user (alice, or alice@ as
+    /// a policy writes it) listed in the tag's owners directly or through a group, or a tag listed there
+    /// (a node with that tag may tag others, as in Tailscale). A null actor is an admin: always allowed.
+    /// </summary>
+    public bool MayApplyTag(string? user, string tag)
+    {
+        ArgumentNullException.ThrowIfNull(tag);
+        if (user is null)
+        {
+            return true;
+        }
+
+        if (!_tagOwners.TryGetValue(tag, out var owners))
+        {
+            return false;
+        }
+
+        if (PolicyNames.IsTag(user))
+        {
+            return owners.Tags.Contains(user);
+        }
+
+        var at = user.IndexOf('@', StringComparison.Ordinal);
+        return owners.Users.Contains((at < 0 ? user : user[..at]).ToLowerInvariant());
+    }
+
+    /// <summary>A default route is an exit node (autoApprovers.exitNode); any other route must lie inside an approved prefix (autoApprovers.routes).</summary>
+    public bool AutoApprovesRoute(PolicyNode node, IPNetwork route)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        if (route.PrefixLength == 0)
+        {
+            return _exitNodeApprovers.Owns(node);
+        }
+
+        foreach (var (prefix, owners) in _routeApprovers)
+        {
+            if (PolicyPrefixes.Covers(prefix, route) && owners.Owns(node))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private NodeSetView View(PolicyNodeSet nodes) => _views.GetValue(nodes, set => new NodeSetView(set, _rules));
+
+    /// <summary>The filter rules of one policy rule for this node: one for its ordinary destinations, one for autogroup:self, whose sources differ.</summary>
+    private void AddRules(List<FilterRule> into, NodeSetView view, PolicyNode node, List<RuleRef> refs, int start, int end)
+    {
+        var rule = _rules[refs[start].Rule];
+        List<FilterDestination>? ordinary = null, self = null;
+        var covered = new List<string>();
+        for (var i = start; i < end; i++)
+        {
+            var destination = rule.Destinations[refs[i].Destination];
+            covered.Clear();
+            DestinationCoverage.Add(destination.Selector, node, covered);
+            if (covered.Count == 0)
+            {
+                continue;
+            }
+
+            var list = destination.Selector.Kind == SelectorKind.Self ? self ??= [] : ordinary ??= [];
+            foreach (var prefix in covered)
+            {
+                foreach (var ports in destination.Ports)
+                {
+                    list.Add(new FilterDestination { Prefix = prefix, FirstPort = ports.First, LastPort = ports.Last });
+                }
+            }
+        }
+
+        if (ordinary is not null && view.Sources(rule.Index).Prefixes is { Count: > 0 } sources)
+        {
+            into.Add(new FilterRule { Sources = sources, Destinations = ordinary, Protocols = rule.Protocols });
+        }
+
+        if (self is not null)
+        {
+            var selfSources = view.SelfSources(rule.Index, node)
+                .SelectMany(n => new[] { PolicyPrefixes.HostText(n.IPv4), PolicyPrefixes.HostText(n.IPv6) })
+                .ToList();
+            if (selfSources.Count > 0)
+            {
+                into.Add(new FilterRule { Sources = selfSources, Destinations = self, Protocols = rule.Protocols });
+            }
+        }
+    }
+}

@@ -1,0 +1,11 @@
+namespace Trellis.Control.Policy;
+
+/// <summary>What a valid policy may still need to tell the person who wrote it.</summary>
+public static class PolicyWarnings
+{
+    public const string DeniesEverything =
+        "this policy denies everything: its \"acls\" list is empty (or missing), so no node may reach any other";
+
+    public const string InternetGrantsNothing =
+        "autogroup:internet grants nothing yet: Trellis has no exit nodes, so those rules open no traffic";
+}
