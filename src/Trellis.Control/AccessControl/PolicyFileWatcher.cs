@@ -9,10 +9,12 @@ namespace Trellis.Control.AccessControl;
 /// what the watcher misses (a full event queue, a directory replaced). The reload itself compares
 /// content, so a spurious wake changes nothing.
 /// </summary>
-internal sealed partial class PolicyFileWatcher(PolicyService policy, ILogger<PolicyFileWatcher> logger) : BackgroundService
+internal sealed partial class PolicyFileWatcher(PolicyService policy, ILogger<PolicyFileWatcher> logger, TimeSpan? checkInterval = null) : BackgroundService
 {
     /// <summary>How often the file is checked even without an event.</summary>
-    internal static readonly TimeSpan CheckInterval = TimeSpan.FromSeconds(30);
+    internal static readonly TimeSpan DefaultCheckInterval = TimeSpan.FromSeconds(30);
+
+    private readonly TimeSpan _checkInterval = checkInterval ?? DefaultCheckInterval;
 
     /// <summary>After an event, the wait for the writer to finish before the file is read.</summary>
     internal static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(200);
@@ -47,7 +49,7 @@ internal sealed partial class PolicyFileWatcher(PolicyService policy, ILogger<Po
         {
             try
             {
-                if (await wake.WaitAsync(CheckInterval, stoppingToken).ConfigureAwait(false))
+                if (await wake.WaitAsync(_checkInterval, stoppingToken).ConfigureAwait(false))
                 {
                     await Task.Delay(Settle, stoppingToken).ConfigureAwait(false);
                     while (wake.CurrentCount > 0)
@@ -65,7 +67,7 @@ internal sealed partial class PolicyFileWatcher(PolicyService policy, ILogger<Po
             catch (Exception e)
             {
                 // A store that failed mid-reload (disk full, database down): the next check tries again.
-                LogReloadFailed(logger, path, CheckInterval, e);
+                LogReloadFailed(logger, path, _checkInterval, e);
             }
         }
     }
