@@ -20,6 +20,7 @@ public static class CommandLine
         root.Subcommands.Add(Verbs.Admin.NodesVerb.Build());
         root.Subcommands.Add(Verbs.Admin.RoutesVerb.Build());
         root.Subcommands.Add(Verbs.Admin.ApiKeysVerb.Build());
+        root.Subcommands.Add(Verbs.Admin.PolicyVerb.Build());
         root.Subcommands.Add(KeysVerb.BuildGenKey());
         root.Subcommands.Add(KeysVerb.BuildPubKey());
         root.Subcommands.Add(NetcheckVerb.Build());

@@ -53,6 +53,7 @@ internal static class ServerVerb
         "node-key-expiry" => "Node keys expire this long after the node authenticated or was approved, e.g. 180d (default off).",
         "max-pending-nodes" => "Most nodes that may wait for approval at once; more registrations without an auth key are refused (default 100).",
         "pending-node-expiry" => "Delete nodes nobody approved within this (default 24h).",
+        "policy-file" => "The access policy as a HuJSON file, reloaded when it changes (default: the policy set with `trellis policy set`, if any).",
         _ => key,
     };
 
@@ -97,6 +98,13 @@ internal static class ServerVerb
         output.WriteLine(options.Relay
             ? $"  relay:            /relay, key {X25519.PublicKey(ServerKey.LoadOrCreate(options.DataDirectory, ServerKey.RelayFileName)).ToBase64()}; STUN {(options.StunPort == 0 ? "off" : $"on UDP {options.StunPort}")}"
             : "  relay:            off");
+        var policy = host.Policy.Current;
+        output.WriteLine(policy switch
+        {
+            { Origin: Trellis.Control.AccessControl.PolicyOrigin.None } => "  access policy:    none: every node can reach every other",
+            { Policy: Trellis.Control.AccessControl.DenyAllPolicy } => $"  access policy:    refused (see the log), from {policy.Describe()}: no node can reach another until it is fixed",
+            _ => $"  access policy:    {policy.Rules?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?"} rules from {policy.Describe()}",
+        });
         await output.FlushAsync(stop).ConfigureAwait(false);
 
         // Returns on SIGINT/SIGTERM, or when the host stops by itself (a failed background

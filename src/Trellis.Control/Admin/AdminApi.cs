@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Trellis.Control.AccessControl;
 using Trellis.Control.NodeProtocol;
 using Trellis.Control.Server;
 
@@ -31,7 +32,8 @@ public static class AdminApi
         });
     }
 
-    public static void Map(WebApplication app, ControlService service, ServerOptions options)
+    /// <param name="policy">The access policy service (default: one over this service, with no policy compiler).</param>
+    public static void Map(WebApplication app, ControlService service, ServerOptions options, PolicyService? policy = null)
     {
         ArgumentNullException.ThrowIfNull(app);
         ArgumentNullException.ThrowIfNull(service);
@@ -49,6 +51,8 @@ public static class AdminApi
         NodeEndpoints.Map(api, service, time);
         RouteEndpoints.Map(api, service);
         ApiKeyEndpoints.Map(api, service, time);
+        PolicyEndpoints.Map(api, policy ?? new PolicyService(
+            service, new UnavailablePolicyCompiler(), options.PolicyFile, app.Services.GetRequiredService<ILogger<PolicyService>>()));
 
         app.MapFallback(Prefix + "/{**path}", (HttpContext http) =>
                 AdminResults.Error(StatusCodes.Status404NotFound, $"no such admin endpoint: {http.Request.Method} {http.Request.Path}"))

@@ -12,6 +12,11 @@ namespace Trellis.Control.Admin;
 /// </summary>
 internal sealed partial class AdminAuthentication(ControlStore store, string adminSocket, ILogger logger) : IEndpointFilter
 {
+    private const string CallerItem = "trellis.admin.caller";
+
+    /// <summary>Who made this request ("API key abcd1234", "the local admin socket"), for records such as the policy's author.</summary>
+    public static string CallerOf(HttpContext http) => http.Items[CallerItem] as string ?? "an admin";
+
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
@@ -36,6 +41,7 @@ internal sealed partial class AdminAuthentication(ControlStore store, string adm
             caller = SecretKeys.TryParse(key, SecretKeys.ApiKind, out var prefix, out _) ? $"API key {prefix}" : "an API key";
         }
 
+        http.Items[CallerItem] = caller;
         var result = await next(context).ConfigureAwait(false);
         if (!HttpMethods.IsGet(http.Request.Method))
         {

@@ -20,6 +20,8 @@ namespace Trellis.Control.Admin;
 [JsonSerializable(typeof(IReadOnlyList<NodeDto>))]
 [JsonSerializable(typeof(NodeRoutesDto))]
 [JsonSerializable(typeof(IReadOnlyList<NodeRoutesDto>))]
+[JsonSerializable(typeof(PolicyDto))]
+[JsonSerializable(typeof(SetNodeTagsRequest))]
 [JsonSerializable(typeof(ErrorResponse))]
 [JsonSerializable(typeof(CreateUserRequest))]
 [JsonSerializable(typeof(CreateAuthKeyRequest))]

@@ -53,3 +53,10 @@ public sealed record RoutePrefixesRequest
 {
     public required IReadOnlyList<string> Prefixes { get; init; }
 }
+
+/// <summary>The tags that will own the node from now on (replacing its user or its former tags).</summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+public sealed record SetNodeTagsRequest
+{
+    public required IReadOnlyList<string> Tags { get; init; }
+}

@@ -19,6 +19,7 @@ internal static class AdminResults
             StoreError.Invalid => StatusCodes.Status400BadRequest,
             StoreError.NotFound => StatusCodes.Status404NotFound,
             StoreError.Conflict or StoreError.InUse => StatusCodes.Status409Conflict,
+            StoreError.Forbidden => StatusCodes.Status403Forbidden,
             _ => StatusCodes.Status500InternalServerError,
         },
         message ?? "the operation failed");

@@ -72,6 +72,25 @@ internal static class NodeEndpoints
             .WithName("RenameNode").WithSummary("Rename a node (a DNS label no other node has)")
             .Body<RenameNodeRequest>().Returns<NodeDto>().Errors(400, 404, 409);
 
+        nodes.MapPost("/{id}/tags", async (string id, HttpContext http) =>
+            {
+                if (!AdminResults.TryParseNodeId(id, out var nodeId, out var invalid))
+                {
+                    return invalid!;
+                }
+
+                var (request, error) = await RequestBodies.ReadAsync(http.Request, AdminJsonContext.Relaxed.SetNodeTagsRequest).ConfigureAwait(false);
+                if (error is not null)
+                {
+                    return error;
+                }
+
+                var tagged = await service.TagNodeAsync(nodeId, request!.Tags, http.RequestAborted).ConfigureAwait(false);
+                return Answer(tagged, time);
+            })
+            .WithName("TagNode").WithSummary("Replace a node's tags: they own it from now on (only tags the policy's tagOwners allow)")
+            .Body<SetNodeTagsRequest>().Returns<NodeDto>().Errors(400, 403, 404);
+
         nodes.MapPost("/{id}/approve", async (string id, HttpContext http) =>
             {
                 if (!AdminResults.TryParseNodeId(id, out var nodeId, out var invalid))

@@ -42,14 +42,15 @@ internal static class RequestBodies
         }
     }
 
-    private static async Task<byte[]?> ReadBoundedAsync(Stream body, CancellationToken ct)
+    /// <summary>The raw body, or null when it is longer than <paramref name="maxBytes"/> (read no further).</summary>
+    public static async Task<byte[]?> ReadBoundedAsync(Stream body, CancellationToken ct, int maxBytes = MaxBytes)
     {
         using var buffer = new MemoryStream();
         var chunk = new byte[16 * 1024];
         int read;
         while ((read = await body.ReadAsync(chunk, ct).ConfigureAwait(false)) > 0)
         {
-            if (buffer.Length + read > MaxBytes)
+            if (buffer.Length + read > maxBytes)
             {
                 return null;
             }

@@ -19,9 +19,16 @@ public sealed class MeshSession : IDisposable
     private string? _closeReason;
     private string _closeCode = ControlErrorCodes.StreamEnded;
 
-    internal MeshSession(long nodeId) => NodeId = nodeId;
+    internal MeshSession(long nodeId, NodeView view)
+    {
+        NodeId = nodeId;
+        View = view;
+    }
 
     public long NodeId { get; }
+
+    /// <summary>What this node may see; guarded by the mesh's view lock (read under it, written under its write side).</summary>
+    internal NodeView View { get; }
 
     /// <summary>Why the server ended the stream (node deleted, expired, logged out), once closed.</summary>
     public string? CloseReason

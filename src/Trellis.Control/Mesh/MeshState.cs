@@ -1,20 +1,24 @@
 using System.Collections.Concurrent;
+using Trellis.Control.Policy;
 using Trellis.Core.Control;
 
 namespace Trellis.Control.Mesh;
 
 /// <summary>
 /// The live mesh: every active node's peer entry and every connected map stream. A change to one
-/// node builds that node's entry once and hands it (or a patch) to each connected session: work
-/// proportional to the sessions it reaches, never a rebuild of every node's whole map.
+/// node builds that node's entry once and hands it (or a patch) to each connected session that may
+/// see it: work proportional to the sessions it reaches, never a rebuild of every node's whole map.
+/// Under an access policy each session keeps its view (visible peers, packet filter); a change is
+/// compared against the views it can touch and only the difference is sent (see MeshState.Views.cs).
 /// </summary>
-public sealed class MeshState
+public sealed partial class MeshState
 {
     private readonly ConcurrentDictionary<long, PeerInfo> _nodes = new();
     private readonly ConcurrentDictionary<long, MeshSession> _sessions = new();
 
     // A node's entry is replaced and announced under its stripe, so two changes of one node reach
     // every session in the order they were made. Striped: a bounded set, nothing to clean up.
+    // Lock order: a stripe, then _views.
     private readonly Lock[] _stripes = [.. Enumerable.Range(0, StripeCount).Select(_ => new Lock())];
     private const int StripeCount = 64;
 
@@ -38,7 +42,7 @@ public sealed class MeshState
     /// <summary>Whether an active node (registered, approved, not expired) holds this node key.</summary>
     public bool IsActiveNodeKey(string nodeKey) => _byNodeKey.ContainsKey(nodeKey);
 
-    /// <summary>Adds or replaces a node's entry and tells every other session what changed.</summary>
+    /// <summary>Adds or replaces a node's entry and tells every other session that may see it what changed.</summary>
     public void Upsert(PeerInfo info)
     {
         lock (StripeOf(info.Id))
@@ -69,7 +73,6 @@ public sealed class MeshState
     private void UpsertLocked(PeerInfo info)
     {
         _nodes.TryGetValue(info.Id, out var old);
-        _nodes[info.Id] = info;
         if (old is not null && old.NodeKey != info.NodeKey)
         {
             _byNodeKey.TryRemove(new KeyValuePair<string, long>(old.NodeKey, info.Id));
@@ -78,25 +81,43 @@ public sealed class MeshState
         _byNodeKey[info.NodeKey] = info.Id;
 
         var patch = old is null ? null : PatchBetween(old, info);
-        if (patch is { Endpoints: null, HomeRelay: null, Online: null })
+        if (patch is not null)
         {
-            return; // nothing a peer can see changed
+            PatchLocked(info, patch);
         }
-
-        foreach (var (id, session) in _sessions)
+        else
         {
-            if (id == info.Id)
+            ChangeMemberLocked(old, info);
+        }
+    }
+
+    /// <summary>Only reachability changed: a patch to the sessions that see the node, the entry to the node itself.</summary>
+    private void PatchLocked(PeerInfo info, PeerPatch patch)
+    {
+        _views.EnterReadLock();
+        try
+        {
+            _nodes[info.Id] = info;
+            if (patch is { Endpoints: null, HomeRelay: null, Online: null })
             {
-                session.Update(d => d.SelfChanged(info));
+                return; // nothing a peer can see changed
             }
-            else if (patch is not null)
+
+            foreach (var (id, session) in _sessions)
             {
-                session.Update(d => d.Patched(patch, info));
+                if (id == info.Id)
+                {
+                    session.Update(d => d.SelfChanged(info));
+                }
+                else if (session.View.Sees(info.Id))
+                {
+                    session.Update(d => d.Patched(patch, info));
+                }
             }
-            else
-            {
-                session.Update(d => d.Changed(info));
-            }
+        }
+        finally
+        {
+            _views.ExitReadLock();
         }
     }
 
@@ -105,44 +126,57 @@ public sealed class MeshState
     {
         lock (StripeOf(id))
         {
-            if (!_nodes.TryRemove(id, out var removed))
+            _views.EnterWriteLock();
+            try
             {
-                return;
+                if (!_nodes.TryRemove(id, out var removed))
+                {
+                    return;
+                }
+
+                _byNodeKey.TryRemove(new KeyValuePair<string, long>(removed.NodeKey, id));
+
+                if (_sessions.TryRemove(id, out var own))
+                {
+                    own.Close(reason, code);
+                }
+
+                RemoveMemberLocked(id);
             }
-
-            _byNodeKey.TryRemove(new KeyValuePair<string, long>(removed.NodeKey, id));
-
-            if (_sessions.TryRemove(id, out var own))
+            finally
             {
-                own.Close(reason, code);
-            }
-
-            foreach (var (_, session) in _sessions)
-            {
-                session.Update(d => d.Removed(id));
+                _views.ExitWriteLock();
             }
         }
     }
 
-    /// <summary>Opens a map stream for an active node; its first message is the full map.</summary>
+    /// <summary>Opens a map stream for an active node; its first message is the full map of what it may see.</summary>
     public MeshSession Connect(long id)
     {
         lock (StripeOf(id))
         {
-            if (!_nodes.TryGetValue(id, out var self))
+            _views.EnterWriteLock();
+            try
             {
-                throw new InvalidOperationException($"node {id} is not active");
-            }
+                if (!_nodes.TryGetValue(id, out var self))
+                {
+                    throw new InvalidOperationException($"node {id} is not active");
+                }
 
-            var session = new MeshSession(id);
-            if (_sessions.TryRemove(id, out var previous))
+                var session = new MeshSession(id, ViewOfLocked(id));
+                if (_sessions.TryRemove(id, out var previous))
+                {
+                    previous.Close("replaced by a newer connection");
+                }
+
+                _sessions[id] = session;
+                session.SetFull(BuildFullMap(self, session.View));
+                return session;
+            }
+            finally
             {
-                previous.Close("replaced by a newer connection");
+                _views.ExitWriteLock();
             }
-
-            _sessions[id] = session;
-            session.SetFull(BuildFullMap(self));
-            return session;
         }
     }
 
@@ -152,18 +186,25 @@ public sealed class MeshState
 
     private Lock StripeOf(long id) => _stripes[(int)((ulong)id % StripeCount)];
 
-    private FullMap BuildFullMap(PeerInfo self)
+    private FullMap BuildFullMap(PeerInfo self, NodeView view)
     {
-        var peers = new List<PeerInfo>(_nodes.Count);
+        var peers = new List<PeerInfo>(view.Visible?.Count ?? _nodes.Count);
         foreach (var (id, peer) in _nodes)
         {
-            if (id != self.Id)
+            if (id != self.Id && view.Sees(id))
             {
                 peers.Add(peer);
             }
         }
 
-        return new FullMap { Self = self, Peers = peers, RelayMap = _relayMap(), OverlayPrefixes = _overlayPrefixes };
+        return new FullMap
+        {
+            Self = self,
+            Peers = peers,
+            RelayMap = _relayMap(),
+            OverlayPrefixes = _overlayPrefixes,
+            PacketFilter = view.Filter,
+        };
     }
 
     /// <summary>A patch when only reachability fields changed; null when the entry itself must be resent.</summary>

@@ -4,7 +4,8 @@ namespace Trellis.Control.Mesh;
 
 /// <summary>
 /// Changes waiting for one session's writer, coalesced: a peer changed twice is sent once, patches
-/// to one peer merge, a removal cancels what was pending for that peer. Guarded by its session's lock.
+/// to one peer merge, a removal cancels what was pending for that peer, and only the latest packet
+/// filter is sent. Guarded by its session's lock.
 /// </summary>
 internal sealed class PendingDelta
 {
@@ -12,8 +13,9 @@ internal sealed class PendingDelta
     private readonly HashSet<long> _removed = [];
     private readonly Dictionary<long, PeerPatch> _patches = [];
     private PeerInfo? _self;
+    private PacketFilter? _filter;
 
-    public bool IsEmpty => _changed.Count == 0 && _removed.Count == 0 && _patches.Count == 0 && _self is null;
+    public bool IsEmpty => _changed.Count == 0 && _removed.Count == 0 && _patches.Count == 0 && _self is null && _filter is null;
 
     public void Changed(PeerInfo peer)
     {
@@ -50,6 +52,8 @@ internal sealed class PendingDelta
 
     public void SelfChanged(PeerInfo self) => _self = self;
 
+    public void FilterChanged(PacketFilter filter) => _filter = filter;
+
     public MapDelta Take()
     {
         var delta = new MapDelta
@@ -58,11 +62,13 @@ internal sealed class PendingDelta
             PeersRemoved = [.. _removed],
             Patches = [.. _patches.Values],
             Self = _self,
+            PacketFilter = _filter,
         };
         _changed.Clear();
         _removed.Clear();
         _patches.Clear();
         _self = null;
+        _filter = null;
         return delta;
     }
 }

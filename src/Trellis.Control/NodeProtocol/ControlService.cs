@@ -226,6 +226,10 @@ public sealed partial class ControlService(ControlStore store, MeshState mesh, T
     public Task<StoreResult<Node>> ApproveNodeAsync(long nodeId, string? user, IReadOnlyList<string>? tags, CancellationToken cancellationToken = default) =>
         ChangedAsync(store.ApproveNodeAsync(nodeId, user, tags, cancellationToken));
 
+    /// <summary>An admin replaces a node's tags; its peers' views and filters follow.</summary>
+    public Task<StoreResult<Node>> TagNodeAsync(long nodeId, IReadOnlyList<string> tags, CancellationToken cancellationToken = default) =>
+        ChangedAsync(store.SetNodeTagsAsync(nodeId, tags, cancellationToken));
+
     private async Task<StoreResult<Node>> ChangedAsync(Task<StoreResult<Node>> change, string? reason = null)
     {
         var changed = await change.ConfigureAwait(false);

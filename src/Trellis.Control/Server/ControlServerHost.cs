@@ -6,9 +6,11 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Trellis.Control.AccessControl;
 using Trellis.Control.Admin;
 using Trellis.Control.Mesh;
 using Trellis.Control.NodeProtocol;
+using Trellis.Control.Policy;
 using Trellis.Control.Store;
 using Trellis.Core.Control;
 using Trellis.Crypto;
@@ -36,17 +38,21 @@ public sealed class ControlServerHost : IAsyncDisposable
     /// <summary>What a refused node is asked to wait before it tries again.</summary>
     private static readonly TimeSpan RetryRefusedAfter = TimeSpan.FromSeconds(30);
 
-    private ControlServerHost(WebApplication app, StunServer? stun, RelayServer? relay, ControlService service, ConnectionCounters connections, Uri url)
+    private ControlServerHost(WebApplication app, StunServer? stun, RelayServer? relay, ControlService service, PolicyService policy, ConnectionCounters connections, Uri url)
     {
         _app = app;
         _stun = stun;
         _relay = relay;
         Service = service;
+        Policy = policy;
         Connections = connections;
         Url = url;
     }
 
     public ControlService Service { get; }
+
+    /// <summary>The access policy in force and its changes.</summary>
+    public PolicyService Policy { get; }
 
     /// <summary>Node connections open, refused and closed by the limits, since the start.</summary>
     public ConnectionCounters Connections { get; }
@@ -56,12 +62,14 @@ public sealed class ControlServerHost : IAsyncDisposable
 
     /// <param name="time">The store's and the mesh's clock.</param>
     /// <param name="networkTime">The clock of connection timeouts and log throttling (the system's unless a test fakes it).</param>
+    /// <param name="policyCompiler">Compiles access policies (default: <see cref="PolicyCompilerRegistration.Default"/>).</param>
     public static async Task<ControlServerHost> StartAsync(
         ServerOptions options,
         TimeProvider? time = null,
         Action<ILoggingBuilder>? logging = null,
         TimeProvider? networkTime = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default,
+        IPolicyCompiler? policyCompiler = null)
     {
         time ??= TimeProvider.System;
         networkTime ??= TimeProvider.System;
@@ -116,7 +124,15 @@ public sealed class ControlServerHost : IAsyncDisposable
         builder.Services.AddSingleton(mesh);
         builder.Services.AddSingleton<ControlService>();
         builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(policyCompiler ?? PolicyCompilerRegistration.Default());
+        builder.Services.AddSingleton(s => new PolicyService(
+            s.GetRequiredService<ControlService>(), s.GetRequiredService<IPolicyCompiler>(), options.PolicyFile, s.GetRequiredService<ILogger<PolicyService>>()));
         builder.Services.AddHostedService<MaintenanceService>();
+        if (options.PolicyFile is not null)
+        {
+            builder.Services.AddHostedService<PolicyFileWatcher>();
+        }
+
         AdminApi.AddServices(builder.Services);
         var app = builder.Build();
         app.Use((context, next) =>
@@ -132,6 +148,8 @@ public sealed class ControlServerHost : IAsyncDisposable
 
         var service = app.Services.GetRequiredService<ControlService>();
         await service.LoadAsync(cancellationToken).ConfigureAwait(false);
+        var policy = app.Services.GetRequiredService<PolicyService>();
+        await policy.LoadAsync(cancellationToken).ConfigureAwait(false);
         var serverPublic = X25519.PublicKey(serverKey);
         var loggers = app.Services.GetRequiredService<ILoggerFactory>();
         var connectionLogger = loggers.CreateLogger<NodeConnection>();
@@ -183,7 +201,7 @@ public sealed class ControlServerHost : IAsyncDisposable
             }
         });
 
-        AdminApi.Map(app, service, options);
+        AdminApi.Map(app, service, options, policy);
         RelayServer? relay = null;
         if (options.Relay)
         {
@@ -225,7 +243,7 @@ public sealed class ControlServerHost : IAsyncDisposable
         var bound = new Uri(app.Urls.First(u => !u.StartsWith("http://unix:", StringComparison.Ordinal)));
         Volatile.Write(ref relayMap, options.EffectiveRelayMap(options.PublicUrlFor(bound)));
 
-        return new ControlServerHost(app, stun, relay, service, counters, bound);
+        return new ControlServerHost(app, stun, relay, service, policy, counters, bound);
     }
 
     /// <summary>Refuses a node connection over a limit before the upgrade, saying which limit and when to retry.</summary>

@@ -48,6 +48,8 @@ internal sealed class ServerConfigFile
 
     public string? PendingNodeExpiry { get; set; }
 
+    public string? PolicyFile { get; set; }
+
     public List<RelayRegionFile>? RelayRegions { get; set; }
 
     public Dictionary<string, List<string>>? AutoApprovers { get; set; }
@@ -63,6 +65,7 @@ internal sealed class ServerConfigFile
             ("max-connections", MaxConnections), ("max-connections-per-address", MaxConnectionsPerAddress),
             ("handshake-timeout", HandshakeTimeout), ("idle-timeout", IdleTimeout), ("max-node-message", MaxNodeMessage),
             ("node-key-expiry", NodeKeyExpiry), ("max-pending-nodes", MaxPendingNodes), ("pending-node-expiry", PendingNodeExpiry),
+            ("policy-file", PolicyFile),
         ];
         return all.Where(kv => kv.Item2 is not null).Select(kv => (kv.Item1, kv.Item2!));
     }

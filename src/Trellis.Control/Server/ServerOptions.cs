@@ -48,6 +48,12 @@ public sealed record ServerOptions
     /// <summary>Route auto-approval: prefix -> users and tags ("tag:...") whose advertisements within it are approved.</summary>
     public IReadOnlyDictionary<string, IReadOnlyList<string>> AutoApprovers { get; init; } = new Dictionary<string, IReadOnlyList<string>>();
 
+    /// <summary>
+    /// The access policy as a HuJSON file, reloaded when it changes; null keeps the policy in the
+    /// database (`trellis policy set`), where the API may change it.
+    /// </summary>
+    public string? PolicyFile { get; init; }
+
     /// <summary>Ephemeral nodes are deleted after being offline this long.</summary>
     public TimeSpan EphemeralTimeout { get; init; } = TimeSpan.FromMinutes(5);
 

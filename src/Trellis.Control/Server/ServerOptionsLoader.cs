@@ -19,7 +19,7 @@ public static class ServerOptionsLoader
         "listen", "public-url", "data-dir", "tls-cert", "tls-key", "database", "ipv4-prefix", "ipv6-prefix",
         "ephemeral-timeout", "keepalive", "admin-socket", "relay", "stun-port", "relay-mesh-key",
         "max-connections", "max-connections-per-address", "handshake-timeout", "idle-timeout", "max-node-message",
-        "node-key-expiry", "max-pending-nodes", "pending-node-expiry",
+        "node-key-expiry", "max-pending-nodes", "pending-node-expiry", "policy-file",
     ];
 
     /// <summary>Nodes ping every 25 s; an idle timeout below this would cut healthy ones.</summary>
@@ -119,6 +119,7 @@ public static class ServerOptionsLoader
         "node-key-expiry" => options with { NodeKeyExpiry = IsOff(value) ? null : Duration(value, source) },
         "max-pending-nodes" => options with { MaxPendingNodes = Count(value, source, min: 0) },
         "pending-node-expiry" => options with { PendingNodeExpiry = Duration(value, source) },
+        "policy-file" => options with { PolicyFile = value },
         _ => throw new ServerConfigurationException($"{source}: unknown setting '{key}'"),
     };
 
@@ -216,6 +217,11 @@ public static class ServerOptionsLoader
             {
                 throw new ServerConfigurationException($"auto-approver prefix '{prefix}' is not a network (e.g. 192.168.0.0/16)");
             }
+        }
+
+        if (o.PolicyFile is not null && !File.Exists(o.PolicyFile))
+        {
+            throw new ServerConfigurationException($"policy file {o.PolicyFile} does not exist (policy-file); create it, or leave policy-file out to keep the policy in the database");
         }
 
         if (o.IdleTimeout < MinIdleTimeout)

@@ -28,6 +28,11 @@ public sealed partial class ControlStore
                 StoreFailure.Invalid("an auth key is owned either by a user or by tags: give exactly one of the two"));
         }
 
+        if (RefusedTag(user, normalizedTags) is { } refused)
+        {
+            return Task.FromResult<StoreResult<CreatedAuthKey>>(StoreFailure.Forbidden(refused));
+        }
+
         var expiry = Timestamps.Normalize(expiresAt);
         return WriteAsync<CreatedAuthKey>(
             async (db, ct) =>

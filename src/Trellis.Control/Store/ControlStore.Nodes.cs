@@ -119,6 +119,36 @@ public sealed partial class ControlStore
     }
 
     /// <summary>
+    /// Replaces a node's tags (an admin's act): the node is owned by them from now on, no longer by
+    /// its user. Only tags the access policy's tagOwners let an admin apply are accepted.
+    /// </summary>
+    public Task<StoreResult<Node>> SetNodeTagsAsync(long nodeId, IReadOnlyList<string> tags, CancellationToken cancellationToken = default)
+    {
+        if (!DnsNames.TryNormalizeTags(tags, out var normalized, out var error))
+        {
+            return Task.FromResult<StoreResult<Node>>(StoreFailure.Invalid(error));
+        }
+
+        if (normalized.Count == 0)
+        {
+            return Task.FromResult<StoreResult<Node>>(StoreFailure.Invalid(
+                "give at least one tag: a node is owned by a user or by tags, and tagging cannot hand it back to a user (register it again with that user's auth key)"));
+        }
+
+        if (RefusedTag(null, normalized) is { } refused)
+        {
+            return Task.FromResult<StoreResult<Node>>(StoreFailure.Forbidden(refused));
+        }
+
+        return UpdateNodeAsync(nodeId, node =>
+        {
+            (node.User, node.UserId, node.Tags) = (null, null, normalized);
+            ApplyAutoApprovals(node, _options.AutoApprovers);
+            return null;
+        }, cancellationToken);
+    }
+
+    /// <summary>
     /// Lets a pending node in. A node that never had an owner needs one now (a user or tags);
     /// a node that went pending after its key expired keeps its owner unless a new one is given.
     /// A node let in for the first time gets its addresses now.

@@ -51,6 +51,12 @@ public sealed partial class ControlStore
             {
                 return failure;
             }
+
+            // The policy may have changed since the key was made: its tags are judged now.
+            if (RefusedTag(key!.User?.Name, key.Tags) is { } refused)
+            {
+                return new RegistrationResult.Rejected($"auth key {key.Prefix} tags its nodes, but {refused}; ask an admin to fix the policy or to create a key with allowed tags");
+            }
         }
 
         if (await db.Nodes.AnyAsync(n => n.NodeKey == request.NodeKey && n.MachineKey != request.MachineKey, ct).ConfigureAwait(false))

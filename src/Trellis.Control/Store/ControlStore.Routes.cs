@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.EntityFrameworkCore;
 
 namespace Trellis.Control.Store;
 
@@ -94,24 +95,75 @@ public sealed partial class ControlStore
         routes.Count == 0 ? null : RoutePrefixes.OverlayConflict(routes, await OverlayPrefixesAsync(cancellationToken).ConfigureAwait(false));
 
     /// <summary>
-    /// Adds what the rules allow to the approved routes; pending nodes have no owner to judge yet, and
-    /// an advertisement overlapping the overlay (stored before it was refused) is never approved.
+    /// Adds what the configured rules and the access policy's autoApprovers allow to the approved
+    /// routes; pending nodes have no owner to judge yet, and an advertisement overlapping the overlay
+    /// (stored before it was refused) is never approved.
     /// </summary>
     private void ApplyAutoApprovals(Node node, IReadOnlyList<AutoApprovalRule> rules)
     {
-        if (rules.Count == 0 || node.Status != NodeStatus.Active)
+        var policy = _accessPolicy;
+        if ((rules.Count == 0 && policy.AllowsAll) || node.Status != NodeStatus.Active || !node.HasAddresses)
+        {
+            return;
+        }
+
+        var waiting = node.AdvertisedRoutes.Where(r => !node.ApprovedRoutes.Contains(r, StringComparer.Ordinal)).ToList();
+        if (waiting.Count == 0)
         {
             return;
         }
 
         IPNetwork[] overlays = _ulaPrefix is { } ula ? [_options.IPv4Range, ula.Value] : [_options.IPv4Range];
-        var approvable = AutoApprovalRule.Approvable(node.AdvertisedRoutes, node.User?.Name, node.Tags, rules)
-            .Where(r => RoutePrefixes.OverlayConflict([r], overlays) is null)
-            .ToList();
-        if (approvable.Any(r => !node.ApprovedRoutes.Contains(r, StringComparer.Ordinal)))
+        var approvable = AutoApprovalRule.Approvable(waiting, node.User?.Name, node.Tags, rules);
+        if (!policy.AllowsAll)
+        {
+            var asPolicyNode = node.ToPolicyNode();
+            approvable.AddRange(waiting.Where(r => IPNetwork.TryParse(r, out var route) && policy.AutoApprovesRoute(asPolicyNode, route)));
+        }
+
+        approvable = approvable.Where(r => RoutePrefixes.OverlayConflict([r], overlays) is null).ToList();
+        if (approvable.Count > 0)
         {
             node.ApprovedRoutes = Union(node.ApprovedRoutes, approvable);
         }
+    }
+
+    /// <summary>
+    /// Applies the auto-approval rules and the policy's autoApprovers to every active node with an
+    /// advertised route still waiting (after a policy change); returns the nodes that gained routes.
+    /// </summary>
+    public async Task<IReadOnlyList<Node>> ReapplyAutoApprovalsAsync(CancellationToken cancellationToken = default)
+    {
+        List<long> candidates;
+        await using (var db = await _contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false))
+        {
+            // Lists are stored as JSON text, so the "still waiting" test runs here, not in SQL.
+            candidates = (await db.Nodes.AsNoTracking()
+                    .Where(n => n.Status == NodeStatus.Active)
+                    .Select(n => new { n.Id, n.AdvertisedRoutes, n.ApprovedRoutes })
+                    .ToListAsync(cancellationToken).ConfigureAwait(false))
+                .Where(n => n.AdvertisedRoutes.Except(n.ApprovedRoutes, StringComparer.Ordinal).Any())
+                .Select(n => n.Id)
+                .ToList();
+        }
+
+        var changed = new List<Node>();
+        foreach (var id in candidates)
+        {
+            var before = 0;
+            var updated = await UpdateNodeAsync(id, node =>
+            {
+                before = node.ApprovedRoutes.Count;
+                ApplyAutoApprovals(node, _options.AutoApprovers);
+                return null;
+            }, cancellationToken).ConfigureAwait(false);
+            if (updated.Succeeded && updated.Value.ApprovedRoutes.Count != before)
+            {
+                changed.Add(updated.Value);
+            }
+        }
+
+        return changed;
     }
 
     private static List<string> Union(IEnumerable<string> a, IEnumerable<string> b) =>

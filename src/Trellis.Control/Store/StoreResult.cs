@@ -17,6 +17,9 @@ public enum StoreError
 
     /// <summary>Still referenced (a user who owns nodes).</summary>
     InUse,
+
+    /// <summary>The access policy does not allow it (a tag its tagOwners do not grant).</summary>
+    Forbidden,
 }
 
 /// <summary>A failure on its way to becoming a <see cref="StoreResult"/> or <see cref="StoreResult{T}"/>.</summary>
@@ -29,6 +32,8 @@ public sealed record StoreFailure(StoreError Error, string Message)
     public static StoreFailure Conflict(string message) => new(StoreError.Conflict, message);
 
     public static StoreFailure InUse(string message) => new(StoreError.InUse, message);
+
+    public static StoreFailure Forbidden(string message) => new(StoreError.Forbidden, message);
 }
 
 /// <summary>The outcome of an operation that returns nothing but may fail.</summary>

@@ -20,6 +20,8 @@ public abstract class TrellisDbContext(DbContextOptions options) : DbContext(opt
 
     public DbSet<Setting> Settings => Set<Setting>();
 
+    public DbSet<AccessPolicyRecord> AccessPolicies => Set<AccessPolicyRecord>();
+
     public abstract StoreProvider Provider { get; }
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
@@ -73,6 +75,13 @@ public abstract class TrellisDbContext(DbContextOptions options) : DbContext(opt
         {
             setting.HasKey(s => s.Key);
             setting.Property(s => s.Key).HasMaxLength(128);
+        });
+
+        modelBuilder.Entity<AccessPolicyRecord>(policy =>
+        {
+            policy.HasKey(p => p.Id);
+            policy.Property(p => p.Id).ValueGeneratedNever();
+            policy.Property(p => p.UpdatedBy).HasMaxLength(AccessPolicyRecord.MaxUpdatedByLength);
         });
     }
 }

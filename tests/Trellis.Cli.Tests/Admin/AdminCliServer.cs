@@ -5,9 +5,11 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Trellis.Control.AccessControl;
 using Trellis.Control.Admin;
 using Trellis.Control.Mesh;
 using Trellis.Control.NodeProtocol;
+using Trellis.Control.Policy;
 using Trellis.Control.Server;
 using Trellis.Control.Store;
 using Trellis.Core.Control;
@@ -43,7 +45,8 @@ internal sealed class AdminCliServer : IAsyncDisposable
 
     public string Directory => _directory;
 
-    public static async Task<AdminCliServer> StartAsync()
+    /// <param name="compiler">The policy compiler (default: none, as a server without the policy language).</param>
+    public static async Task<AdminCliServer> StartAsync(IPolicyCompiler? compiler = null)
     {
         var directory = Path.Combine(Path.GetTempPath(), $"trellis-cli-{Guid.NewGuid():N}");
         System.IO.Directory.CreateDirectory(directory);
@@ -53,6 +56,7 @@ internal sealed class AdminCliServer : IAsyncDisposable
         await store.InitializeAsync();
         var service = new ControlService(store, new MeshState(() => new RelayMap(), ["100.64.0.0/10"]), TimeProvider.System, NullLogger<ControlService>.Instance);
         var options = new ServerOptions { DataDirectory = directory };
+        var policy = new PolicyService(service, compiler ?? new UnavailablePolicyCompiler(), null, NullLogger<PolicyService>.Instance);
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -64,7 +68,7 @@ internal sealed class AdminCliServer : IAsyncDisposable
         });
         AdminApi.AddServices(builder.Services);
         var app = builder.Build();
-        AdminApi.Map(app, service, options);
+        AdminApi.Map(app, service, options, policy);
         await app.StartAsync();
         AdminApi.SecureSocket(options.EffectiveAdminSocket);
 

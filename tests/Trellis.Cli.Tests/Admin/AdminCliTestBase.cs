@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Trellis.Control.Admin;
+using Trellis.Control.Policy;
 
 namespace Trellis.Cli.Tests.Admin;
 
@@ -11,7 +12,10 @@ public abstract class AdminCliTestBase : IAsyncLifetime
 
     protected static AdminJsonContext Json => AdminJsonContext.Default;
 
-    public async Task InitializeAsync() => Server = await AdminCliServer.StartAsync();
+    /// <summary>The server's policy compiler; none by default, as a server without the policy language.</summary>
+    private protected virtual IPolicyCompiler? Compiler => null;
+
+    public async Task InitializeAsync() => Server = await AdminCliServer.StartAsync(Compiler);
 
     public async Task DisposeAsync() => await Server.DisposeAsync();
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Trellis.Control.Admin;
+using Trellis.Control.Policy;
 
 namespace Trellis.Control.Tests.Admin;
 
@@ -12,9 +13,12 @@ public abstract class AdminApiTestBase : IAsyncLifetime
 
     protected HttpClient Api { get; private set; } = null!;
 
+    /// <summary>The server's policy compiler; none by default, as a server without the policy language.</summary>
+    private protected virtual IPolicyCompiler? Compiler => null;
+
     public async Task InitializeAsync()
     {
-        Server = await AdminTestServer.StartAsync();
+        Server = await AdminTestServer.StartAsync(compiler: Compiler);
         Api = Server.Client();
     }
 

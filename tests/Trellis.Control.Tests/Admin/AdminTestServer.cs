@@ -11,9 +11,11 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
+using Trellis.Control.AccessControl;
 using Trellis.Control.Admin;
 using Trellis.Control.Mesh;
 using Trellis.Control.NodeProtocol;
+using Trellis.Control.Policy;
 using Trellis.Control.Server;
 using Trellis.Control.Store;
 using Trellis.Core.Control;
@@ -30,11 +32,12 @@ internal sealed class AdminTestServer : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly string _directory;
 
-    private AdminTestServer(WebApplication app, string directory, ControlService service, FakeTimeProvider clock, Uri url, string socket, string apiKey)
+    private AdminTestServer(WebApplication app, string directory, ControlService service, PolicyService policy, FakeTimeProvider clock, Uri url, string socket, string apiKey)
     {
         _app = app;
         _directory = directory;
         Service = service;
+        Policy = policy;
         Clock = clock;
         Url = url;
         SocketPath = socket;
@@ -42,6 +45,8 @@ internal sealed class AdminTestServer : IAsyncDisposable
     }
 
     public ControlService Service { get; }
+
+    public PolicyService Policy { get; }
 
     public ControlStore Store => Service.Store;
 
@@ -57,7 +62,10 @@ internal sealed class AdminTestServer : IAsyncDisposable
     public string ApiKey { get; }
 
     /// <param name="contexts">Opens the migrated database file instead of the server's own factory (a test's levers).</param>
-    public static async Task<AdminTestServer> StartAsync(Func<string, IDbContextFactory<TrellisDbContext>>? contexts = null)
+    /// <param name="compiler">The policy compiler (default: none, as a server without the policy language).</param>
+    /// <param name="policyFile">A policy file the server reads instead of its database.</param>
+    public static async Task<AdminTestServer> StartAsync(
+        Func<string, IDbContextFactory<TrellisDbContext>>? contexts = null, IPolicyCompiler? compiler = null, string? policyFile = null)
     {
         var directory = Path.Combine(Path.GetTempPath(), $"trellis-admin-{Guid.NewGuid():N}");
         Directory.CreateDirectory(directory);
@@ -69,7 +77,9 @@ internal sealed class AdminTestServer : IAsyncDisposable
         await store.InitializeAsync();
         var mesh = new MeshState(() => new RelayMap(), ["100.64.0.0/10"]);
         var service = new ControlService(store, mesh, clock, NullLogger<ControlService>.Instance);
-        var options = new ServerOptions { DataDirectory = directory };
+        var options = new ServerOptions { DataDirectory = directory, PolicyFile = policyFile };
+        var policy = new PolicyService(service, compiler ?? new UnavailablePolicyCompiler(), policyFile, NullLogger<PolicyService>.Instance);
+        await policy.LoadAsync(CancellationToken.None);
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -82,13 +92,13 @@ internal sealed class AdminTestServer : IAsyncDisposable
         builder.Services.AddSingleton<TimeProvider>(clock);
         AdminApi.AddServices(builder.Services);
         var app = builder.Build();
-        AdminApi.Map(app, service, options);
+        AdminApi.Map(app, service, options, policy);
         await app.StartAsync();
         AdminApi.SecureSocket(options.EffectiveAdminSocket);
 
         var url = new Uri(app.Urls.First(u => !u.StartsWith("http://unix:", StringComparison.Ordinal)));
         var key = await store.CreateApiKeyAsync(clock.GetUtcNow().AddDays(1));
-        return new AdminTestServer(app, directory, service, clock, url, options.EffectiveAdminSocket, key.Value!.Plaintext);
+        return new AdminTestServer(app, directory, service, policy, clock, url, options.EffectiveAdminSocket, key.Value!.Plaintext);
     }
 
     /// <summary>A client of the TCP listener, with the API key unless told otherwise.</summary>

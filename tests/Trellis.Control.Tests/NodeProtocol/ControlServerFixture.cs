@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
+using Trellis.Control.Policy;
 using Trellis.Control.Server;
 using Trellis.Control.Store;
 
@@ -29,14 +30,14 @@ internal sealed class ControlServerFixture : IAsyncDisposable
 
     public ControlStore Store => Host.Service.Store;
 
-    public static async Task<ControlServerFixture> StartAsync(Func<ServerOptions, ServerOptions>? configure = null)
+    public static async Task<ControlServerFixture> StartAsync(Func<ServerOptions, ServerOptions>? configure = null, IPolicyCompiler? policyCompiler = null)
     {
         var dir = Directory.CreateTempSubdirectory("trellis-server-").FullName;
         // STUN off unless a test asks: parallel servers would clash on one UDP port.
         var options = new ServerOptions { Listen = "http://127.0.0.1:0", DataDirectory = dir, StunPort = 0 };
         options = configure?.Invoke(options) ?? options;
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var host = await ControlServerHost.StartAsync(options, clock, l => l.SetMinimumLevel(LogLevel.Warning));
+        var host = await ControlServerHost.StartAsync(options, clock, l => l.SetMinimumLevel(LogLevel.Warning), policyCompiler: policyCompiler);
         return new ControlServerFixture(dir, host, options, clock);
     }
 

@@ -44,12 +44,24 @@ internal sealed class SimulatedNode : IAsyncDisposable
 
     public List<ControlMessage> Received { get; } = [];
 
+    /// <summary>A copy of what arrived so far, safe to read while messages keep arriving.</summary>
+    public IReadOnlyList<ControlMessage> ReceivedSoFar()
+    {
+        lock (_lock)
+        {
+            return [.. Received];
+        }
+    }
+
     public string? EndedWith { get; private set; }
 
     /// <summary>The server closed the connection (or it broke); set when the reader stops.</summary>
     public bool Closed { get; private set; }
 
     public int FullMaps { get; private set; }
+
+    /// <summary>The inbound filter the server last sent (full map or delta).</summary>
+    public PacketFilter? Filter { get; private set; }
 
     public IReadOnlyDictionary<long, PeerInfo> Peers
     {
@@ -156,6 +168,7 @@ internal sealed class SimulatedNode : IAsyncDisposable
             case FullMap full:
                 FullMaps++;
                 Self = full.Self;
+                Filter = full.PacketFilter;
                 _peers.Clear();
                 foreach (var p in full.Peers)
                 {
@@ -188,6 +201,7 @@ internal sealed class SimulatedNode : IAsyncDisposable
                 }
 
                 Self = delta.Self ?? Self;
+                Filter = delta.PacketFilter ?? Filter;
                 break;
             case ErrorMessage error:
                 EndedWith = error.Code;

@@ -33,5 +33,6 @@ public static class TestDatabaseExtensions
         await db.ApiKeys.ExecuteDeleteAsync();
         await db.Users.ExecuteDeleteAsync();
         await db.Settings.ExecuteDeleteAsync();
+        await db.AccessPolicies.ExecuteDeleteAsync();
     }
 }

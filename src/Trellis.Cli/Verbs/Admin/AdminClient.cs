@@ -78,6 +78,10 @@ internal sealed class AdminClient : IDisposable
     public Task<AdminReply<T>> PostAsync<TBody, T>(string path, TBody body, JsonTypeInfo<TBody> bodyType, JsonTypeInfo<T> type, CancellationToken ct) =>
         SendAsync(HttpMethod.Post, path, new StringContent(JsonSerializer.Serialize(body, bodyType), Encoding.UTF8, "application/json"), type, ct);
 
+    /// <summary>A PUT whose body is text as it is (a policy file), not JSON.</summary>
+    public Task<AdminReply<T>> PutTextAsync<T>(string path, string text, JsonTypeInfo<T> type, CancellationToken ct) =>
+        SendAsync(HttpMethod.Put, path, new StringContent(text, Encoding.UTF8, "text/plain"), type, ct);
+
     public async Task DeleteAsync(string path, CancellationToken ct) =>
         await SendAsync<object>(HttpMethod.Delete, path, null, null, ct).ConfigureAwait(false);
 

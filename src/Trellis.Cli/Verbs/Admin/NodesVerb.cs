@@ -4,7 +4,7 @@ using Trellis.Control.Admin;
 
 namespace Trellis.Cli.Verbs.Admin;
 
-/// <summary>`trellis nodes list|delete|expire|rename|approve`. NODE is an id or a name.</summary>
+/// <summary>`trellis nodes list|delete|expire|rename|approve|tag`. NODE is an id or a name.</summary>
 internal static class NodesVerb
 {
     public static Command Build()
@@ -17,6 +17,7 @@ internal static class NodesVerb
         nodes.Subcommands.Add(Expire(options));
         nodes.Subcommands.Add(Rename(options));
         nodes.Subcommands.Add(Approve(options));
+        nodes.Subcommands.Add(Tag(options));
         return nodes;
     }
 
@@ -118,6 +119,30 @@ internal static class NodesVerb
             run.Output.WriteLine(run.Json
                 ? approved.Json
                 : $"approved node {approved.Value.Name} (id {id}) for {AdminText.Owner(approved.Value.User, approved.Value.Tags)}");
+        });
+        return command;
+    }
+
+    private static Command Tag(AdminOptions options)
+    {
+        var node = NodeArgument();
+        var tags = new Argument<string[]>("TAG") { Description = "The tags that will own the node, e.g. tag:server (replacing its user or its former tags).", Arity = ArgumentArity.OneOrMore };
+        var command = new Command("tag", "Put tags on a node: they own it from now on, as the access policy's tagOwners allow.") { node, tags };
+        command.SetAdminAction(options, "nodes tag", async run =>
+        {
+            var tagList = AdminText.Tags(run.Parse.GetValue(tags)) ?? throw AdminCommandException.Usage("give at least one tag, e.g. tag:server");
+            if (!Trellis.Control.Store.DnsNames.TryNormalizeTags(tagList, out _, out var invalid))
+            {
+                throw AdminCommandException.Usage(invalid);
+            }
+
+            var id = await NodeReference.ResolveAsync(run, run.Parse.GetRequiredValue(node)).ConfigureAwait(false);
+            var tagged = await run.Client.PostAsync(
+                $"api/v1/nodes/{id}/tags", new SetNodeTagsRequest { Tags = tagList },
+                AdminJsonContext.Default.SetNodeTagsRequest, AdminJsonContext.Default.NodeDto, run.CancellationToken).ConfigureAwait(false);
+            run.Output.WriteLine(run.Json
+                ? tagged.Json
+                : $"node {tagged.Value.Name} (id {id}) is now owned by {AdminText.List(tagged.Value.Tags)}");
         });
         return command;
     }

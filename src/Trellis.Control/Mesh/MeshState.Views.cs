@@ -1,0 +1,249 @@
+using Trellis.Control.Policy;
+using Trellis.Core.Control;
+
+namespace Trellis.Control.Mesh;
+
+// The access policy in the mesh: who sees whom, and each node's inbound filter. A membership
+// change of node X (joins, leaves, retagged, its routes change) touches only the sessions that saw
+// X or now see it: X's visibility is symmetric (a node sees the peers it may reach and those that
+// may reach it), so one VisiblePeers(X) says which views gain or lose X, and only their filters are
+// recomputed. A policy change recomputes every connected view and sends each only its difference.
+public sealed partial class MeshState
+{
+    // Write side: membership and policy changes, connects. Read side: patches, which only read views.
+    private readonly ReaderWriterLockSlim _views = new();
+
+    // guarded by _views (write side)
+    private IAccessPolicy _policy = AllowAllPolicy.Instance;
+    private readonly Dictionary<long, PolicyNode> _members = [];
+    private PolicyNodeSet? _policyNodes; // null while the policy allows all: nothing asks it then
+
+    /// <summary>The policy in force (<see cref="AllowAllPolicy"/> until one is set).</summary>
+    public IAccessPolicy Policy
+    {
+        get
+        {
+            _views.EnterReadLock();
+            try
+            {
+                return _policy;
+            }
+            finally
+            {
+                _views.ExitReadLock();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Puts a policy in force: every connected node gets the peers it may now see (and loses the ones
+    /// it may not) and its new filter, in one delta each, with only what changed.
+    /// </summary>
+    public void SetPolicy(IAccessPolicy policy)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        _views.EnterWriteLock();
+        try
+        {
+            _policy = policy;
+            _policyNodes = policy.AllowsAll ? null : new PolicyNodeSet(_members.Values);
+            foreach (var (id, session) in _sessions)
+            {
+                if (_members.TryGetValue(id, out var member))
+                {
+                    var (visible, filter) = ComputeViewLocked(member);
+                    ApplyViewLocked(session, visible, filter);
+                }
+            }
+        }
+        finally
+        {
+            _views.ExitWriteLock();
+        }
+    }
+
+    /// <summary>A node joined or its entry changed in more than reachability; under its stripe.</summary>
+    private void ChangeMemberLocked(PeerInfo? old, PeerInfo info)
+    {
+        _views.EnterWriteLock();
+        try
+        {
+            _nodes[info.Id] = info;
+            var member = PolicyNodes.From(info);
+            _members[info.Id] = member;
+            if (_policy.AllowsAll || (old is not null && !PolicyNodes.MattersToPolicy(old, info)))
+            {
+                // Nobody's view changes (a rename, a new node key): the entry goes to those who see it.
+                foreach (var (id, session) in _sessions)
+                {
+                    if (id == info.Id)
+                    {
+                        session.Update(d => d.SelfChanged(info));
+                    }
+                    else if (session.View.Sees(info.Id))
+                    {
+                        session.Update(d => d.Changed(info));
+                    }
+                }
+
+                return;
+            }
+
+            _policyNodes = new PolicyNodeSet(_members.Values);
+            var seenBy = _policy.VisiblePeers(member, _policyNodes);
+            foreach (var (id, session) in _sessions)
+            {
+                if (id == info.Id)
+                {
+                    session.Update(d => d.SelfChanged(info));
+                    var (visible, filter) = ComputeViewLocked(member);
+                    ApplyViewLocked(session, visible, filter);
+                    continue;
+                }
+
+                var view = session.View;
+                var saw = view.Sees(info.Id);
+                var sees = seenBy.Contains(id);
+                if (sees)
+                {
+                    view.Visible?.Add(info.Id);
+                    session.Update(d => d.Changed(info));
+                }
+                else if (saw)
+                {
+                    view.Visible?.Remove(info.Id);
+                    session.Update(d => d.Removed(info.Id));
+                }
+
+                if (saw || sees)
+                {
+                    RefreshFilterLocked(session);
+                }
+            }
+        }
+        finally
+        {
+            _views.ExitWriteLock();
+        }
+    }
+
+    /// <summary>A node left (already out of <see cref="_nodes"/>, its own session closed); under the write lock.</summary>
+    private void RemoveMemberLocked(long removed)
+    {
+        _members.Remove(removed);
+        if (!_policy.AllowsAll)
+        {
+            _policyNodes = new PolicyNodeSet(_members.Values);
+        }
+
+        foreach (var (_, session) in _sessions)
+        {
+            var view = session.View;
+            if (!view.Sees(removed))
+            {
+                continue; // it never reached this node, so neither does its leaving
+            }
+
+            view.Visible?.Remove(removed);
+            session.Update(d => d.Removed(removed));
+            if (!_policy.AllowsAll)
+            {
+                RefreshFilterLocked(session);
+            }
+        }
+    }
+
+    /// <summary>The view a connecting node starts with; under the write lock.</summary>
+    private NodeView ViewOfLocked(long id)
+    {
+        if (_policy.AllowsAll || !_members.TryGetValue(id, out var member))
+        {
+            return NodeView.Everything;
+        }
+
+        var (visible, filter) = ComputeViewLocked(member);
+        return new NodeView(visible, filter);
+    }
+
+    private (HashSet<long>? Visible, PacketFilter Filter) ComputeViewLocked(PolicyNode member)
+    {
+        if (_policy.AllowsAll)
+        {
+            return (null, PacketFilter.AllowAll);
+        }
+
+        var nodes = _policyNodes ??= new PolicyNodeSet(_members.Values);
+        var visible = new HashSet<long>(_policy.VisiblePeers(member, nodes));
+        visible.Remove(member.Id);
+        return (visible, _policy.InboundFilter(member, nodes));
+    }
+
+    /// <summary>Moves a session to a new view, queueing the peers it gains and loses and its filter if it changed.</summary>
+    private void ApplyViewLocked(MeshSession session, HashSet<long>? next, PacketFilter filter)
+    {
+        var view = session.View;
+        var previous = view.Visible;
+        var self = session.NodeId;
+        var gained = new List<PeerInfo>();
+        var lost = new List<long>();
+        foreach (var (id, peer) in _nodes)
+        {
+            if (id == self)
+            {
+                continue;
+            }
+
+            var before = previous is null || previous.Contains(id);
+            var after = next is null || next.Contains(id);
+            if (after && !before)
+            {
+                gained.Add(peer);
+            }
+            else if (before && !after)
+            {
+                lost.Add(id);
+            }
+        }
+
+        view.Visible = next;
+        var filterChanged = !PacketFilterEquality.Same(filter, view.Filter);
+        view.Filter = filter;
+        if (gained.Count == 0 && lost.Count == 0 && !filterChanged)
+        {
+            return;
+        }
+
+        session.Update(d =>
+        {
+            foreach (var peer in gained)
+            {
+                d.Changed(peer);
+            }
+
+            foreach (var id in lost)
+            {
+                d.Removed(id);
+            }
+
+            if (filterChanged)
+            {
+                d.FilterChanged(filter);
+            }
+        });
+    }
+
+    private void RefreshFilterLocked(MeshSession session)
+    {
+        if (!_members.TryGetValue(session.NodeId, out var member) || _policyNodes is null)
+        {
+            return;
+        }
+
+        var filter = _policy.InboundFilter(member, _policyNodes);
+        if (!PacketFilterEquality.Same(filter, session.View.Filter))
+        {
+            session.View.Filter = filter;
+            session.Update(d => d.FilterChanged(filter));
+        }
+    }
+}

@@ -1,0 +1,20 @@
+using Trellis.Core.Control;
+
+namespace Trellis.Control.Mesh;
+
+/// <summary>
+/// What one connected node may see under the policy in force: the peers it may reach or be reached
+/// by (null: every peer, as without a policy) and the inbound filter it was last sent. Cached so a
+/// change is compared against it and only the difference goes out. Guarded by the mesh's view lock.
+/// </summary>
+internal sealed class NodeView(HashSet<long>? visible, PacketFilter filter)
+{
+    public static NodeView Everything => new(null, PacketFilter.AllowAll);
+
+    /// <summary>Null while no policy is in force: the node sees every peer.</summary>
+    public HashSet<long>? Visible { get; set; } = visible;
+
+    public PacketFilter Filter { get; set; } = filter;
+
+    public bool Sees(long peer) => Visible is null || Visible.Contains(peer);
+}
