@@ -101,7 +101,7 @@ public sealed class InMemoryDataPlaneTests : IAsyncLifetime
         // IPPackets.Udp fills its payload with 0x5a, so its ports are 0x5a5a.
         const int port = 0x5a5a;
         await _a.ApplyAsync(mapA with { PacketFilter = PacketFilter.DenyAll });
-        _b.Tun.Inject(IPPackets.Udp("100.64.0.2", "100.64.0.1", 64));
+        _b.Tun.Inject(Filter.FilterPackets.Udp("100.64.0.2", 4000, "100.64.0.1", 5000)); // not on a flow A opened
         await WaitForAsync(() => _a.Engine.Status().DroppedByPolicy == 1, "A to drop B's packet");
         Assert.Equal(0, _a.Tun.Delivered.Dequeue(new[] { new PacketBuffer() }, 0, TimeSpan.Zero));
         Assert.Equal(1, Assert.Single(_a.Engine.Status().Peers).DroppedByPolicy);
