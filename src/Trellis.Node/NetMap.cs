@@ -16,4 +16,7 @@ public sealed record NetMap
     public RelayMap RelayMap { get; init; } = new();
 
     public IReadOnlyList<string> OverlayPrefixes { get; init; } = [];
+
+    /// <summary>What this node lets in from peers; <see cref="PacketFilter.AllowAll"/> when the server has no policy.</summary>
+    public PacketFilter PacketFilter { get; init; } = PacketFilter.AllowAll;
 }

@@ -5,7 +5,7 @@ namespace Trellis.WireGuard;
 
 /// <summary>
 /// Inbound: UDP receive (batch) -> demultiplex -> parallel open -> ordered replay and source checks
-/// -> TUN write (batch). Handshake messages go to their own queue and thread.
+/// -> inbound filter -> TUN write (batch). Handshake messages go to their own queue and thread.
 /// </summary>
 public sealed partial class Device
 {
@@ -129,9 +129,10 @@ public sealed partial class Device
         }
     }
 
-    /// <summary>Runs on the ordered completion thread: replay window, key confirmation, roaming, source check, TUN write.</summary>
+    /// <summary>Runs on the ordered completion thread: replay window, key confirmation, roaming, source check, filter, TUN write.</summary>
     private void WriteBatch(PacketBatch batch)
     {
+        var filter = InboundFilter;
         var kept = 0;
         Peer? runPeer = null;
         var runBytes = 0L;
@@ -194,7 +195,16 @@ public sealed partial class Device
                 continue;
             }
 
+            // Authenticated traffic (timers, roaming) whatever the policy says: a refused packet
+            // still proves the session is alive.
             runData = true;
+            if (filter is not null && !filter.Allows(plaintext[..length]))
+            {
+                Interlocked.Increment(ref Counters.DroppedByFilter);
+                peer.CountDroppedByFilter();
+                continue;
+            }
+
             buffer.Offset = MessageLayout.TransportHeaderSize;
             buffer.Length = length;
             batch.MoveTo(i, kept);

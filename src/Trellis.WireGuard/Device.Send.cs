@@ -2,7 +2,7 @@ using Trellis.Core.Transport;
 
 namespace Trellis.WireGuard;
 
-/// <summary>Outbound: TUN read (batch) -> allowed-IPs -> nonce -> parallel seal -> ordered UDP send (batch).</summary>
+/// <summary>Outbound: TUN read (batch) -> flow recording -> allowed-IPs -> nonce -> parallel seal -> ordered UDP send (batch).</summary>
 public sealed partial class Device
 {
     private const int HeadRoom = MessageLayout.TransportHeaderSize;
@@ -60,6 +60,7 @@ public sealed partial class Device
     /// <summary>Finds each packet's peer and session; keeps those ready to seal at the front of the batch.</summary>
     private int ClassifyOutbound(PacketBatch batch, int n)
     {
+        var filter = InboundFilter;
         var kept = 0;
         for (var i = 0; i < n; i++)
         {
@@ -77,6 +78,9 @@ public sealed partial class Device
                 Interlocked.Increment(ref Counters.NoPeerForDestination);
                 continue;
             }
+
+            // Before staging too: the reply to a packet that opens a session must find its flow.
+            filter?.RecordOutbound(buffer.Packet);
 
             var keypair = peer.CurrentKeypair;
             ulong nonce = 0;

@@ -31,6 +31,9 @@ public sealed partial class Device : IDisposable
     private readonly Dictionary<Key, Peer> _peers = [];
     private Peer[] _peerSnapshot = [];
 
+    // replaced whole by any thread; the packet threads read it once per batch
+    private IInboundFilter? _inboundFilter;
+
     // guarded by _lifecycleLock
     private bool _up;
     private bool _disposed;
@@ -64,6 +67,16 @@ public sealed partial class Device : IDisposable
     public AllowedIps<Peer> AllowedIps { get; }
 
     public int Mtu => Tun.Mtu;
+
+    /// <summary>
+    /// Decides which decrypted packets reach the TUN and sees every packet sent, for replies to this
+    /// host's flows; null lets everything in. Takes effect from the next batch in each direction.
+    /// </summary>
+    public IInboundFilter? InboundFilter
+    {
+        get => Volatile.Read(ref _inboundFilter);
+        set => Volatile.Write(ref _inboundFilter, value);
+    }
 
     public bool IsUp => Volatile.Read(ref _up);
 

@@ -12,6 +12,10 @@ public sealed class DeviceCounters
     public long ExpiredKeypair;
     public long ReplayedPackets;
     public long SourceNotAllowed;
+
+    /// <summary>Decrypted packets the <see cref="Device.InboundFilter"/> refused (the per-peer share is on <see cref="Peer"/>).</summary>
+    public long DroppedByFilter;
+
     public long NoPeerForDestination;
     public long NoEndpoint;
     public long HandshakeMac1Failed;

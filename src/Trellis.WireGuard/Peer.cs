@@ -26,6 +26,7 @@ public sealed partial class Peer
 
     private long _rxBytes;
     private long _txBytes;
+    private long _droppedByFilter;
     private long _lastHandshakeUnixNanos;
     private int _persistentKeepaliveInterval;
 
@@ -58,6 +59,9 @@ public sealed partial class Peer
     public long RxBytes => Interlocked.Read(ref _rxBytes);
 
     public long TxBytes => Interlocked.Read(ref _txBytes);
+
+    /// <summary>Decrypted packets from this peer that the device's inbound filter refused.</summary>
+    public long DroppedByFilter => Interlocked.Read(ref _droppedByFilter);
 
     /// <summary>Wall-clock time of the last completed handshake, or null.</summary>
     public DateTimeOffset? LastHandshake
@@ -150,6 +154,8 @@ public sealed partial class Peer
     internal void AddRx(long bytes) => Interlocked.Add(ref _rxBytes, bytes);
 
     internal void AddTx(long bytes) => Interlocked.Add(ref _txBytes, bytes);
+
+    internal void CountDroppedByFilter() => Interlocked.Increment(ref _droppedByFilter);
 
     internal void MarkHandshakeComplete() => Interlocked.Exchange(ref _lastHandshakeUnixNanos, (Device.Time.GetUtcNow() - DateTimeOffset.UnixEpoch).Ticks * 100);
 

@@ -117,7 +117,8 @@ public sealed class NodeVerbTests : IDisposable
 
         await using var daemon = await StartDaemonAsync();
         var handshake = new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero);
-        Engine!.Paths = [new PeerStatus(2, direct.NodeKey, "direct", "192.0.2.2:41641", null, handshake, 1234, 5678)];
+        Engine!.Paths = [new PeerStatus(2, direct.NodeKey, "direct", "192.0.2.2:41641", null, handshake, 1234, 5678, DroppedByPolicy: 3)];
+        Engine.DroppedByPolicy = 12;
 
         var (code, output, error) = await RunAsync("status", "--json", "--socket", Socket);
         Assert.True(code == 0, error);
@@ -140,13 +141,15 @@ public sealed class NodeVerbTests : IDisposable
 
         Assert.Equal(("direct", "192.0.2.2:41641", 1234L, 5678L), (peers[0].GetProperty("path").GetString(), peers[0].GetProperty("endpoint").GetString(), peers[0].GetProperty("rxBytes").GetInt64(), peers[0].GetProperty("txBytes").GetInt64()));
         Assert.Equal(handshake, peers[0].GetProperty("lastHandshake").GetDateTimeOffset());
+        Assert.Equal((12L, 3L, 0L), (root.GetProperty("droppedByPolicy").GetInt64(), peers[0].GetProperty("droppedByPolicy").GetInt64(), peers[1].GetProperty("droppedByPolicy").GetInt64()));
         Assert.Equal(("none", JsonValueKind.Null, JsonValueKind.Null), (peers[1].GetProperty("path").GetString(), peers[1].GetProperty("endpoint").ValueKind, peers[1].GetProperty("lastHandshake").ValueKind));
 
         (code, output, _) = await RunAsync("status", "--socket", Socket);
         Assert.Equal(0, code);
         Assert.Contains("this node: me  100.64.0.1, fd7a:115c:a1e0::1  not connected", output, StringComparison.Ordinal);
         Assert.Contains("HOSTNAME", output, StringComparison.Ordinal);
-        Assert.Matches(@"laptop\s+100\.64\.0\.2,fd7a:115c:a1e0::2\s+yes\s+direct\s+192\.0\.2\.2:41641\s+2026-01-02 03:04Z\s+1\.2 KiB\s+5\.5 KiB", output);
+        Assert.Contains("dropped by policy: 12", output, StringComparison.Ordinal);
+        Assert.Matches(@"laptop\s+100\.64\.0\.2,fd7a:115c:a1e0::2\s+yes\s+direct\s+192\.0\.2\.2:41641\s+2026-01-02 03:04Z\s+1\.2 KiB\s+5\.5 KiB\s+3", output);
         Assert.Matches(@"nas\s+.*\s+none\s+-\s+-\s+0 B\s+0 B", output);
     }
 
@@ -301,7 +304,9 @@ public sealed class NodeVerbTests : IDisposable
             return Task.CompletedTask;
         }
 
-        public EngineStatus Status() => new(Paths);
+        public long DroppedByPolicy { get; set; }
+
+        public EngineStatus Status() => new(Paths, DroppedByPolicy);
 
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 

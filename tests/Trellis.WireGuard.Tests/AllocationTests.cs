@@ -1,15 +1,31 @@
+using Trellis.Node.Filter;
+
 namespace Trellis.WireGuard.Tests;
 
 /// <summary>Steady-state traffic allocates nothing per packet, on either side of the tunnel.</summary>
 public class AllocationTests
 {
-    [Fact]
-    public void Sending_and_receiving_allocate_nothing_per_packet_in_steady_state()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Sending_and_receiving_allocate_nothing_per_packet_in_steady_state(bool filtered)
     {
         // The system clock: the fake clock allocates a waiter whenever a timer is re-armed.
         using var pair = new DevicePair();
         var packet = Packets.Build("10.0.0.1", "10.0.0.2", 1000);
         var reply = Packets.Build("10.0.0.2", "10.0.0.1", 1000);
+        if (filtered)
+        {
+            // B lets A in by the last of 100 rules; A lets B's answers in as replies to its own flow.
+            var policy = FilterPolicies.HundredRules(FilterPolicies.Udp("10.0.0.1/32", "10.0.0.2/32", FilterPolicies.PortOf(0xab)));
+            foreach (var device in new[] { pair.A, pair.B })
+            {
+                var filter = new StatefulPacketFilter(TimeProvider.System);
+                filter.Update(policy);
+                device.InboundFilter = filter;
+            }
+        }
+
         var into = new[] { new Trellis.Core.Transport.PacketBuffer() };
 
         void Exchange(int rounds)
@@ -53,5 +69,6 @@ public class AllocationTests
 
         const int packets = 1000 * 16 * 2;
         Assert.True(allocated < packets / 16, $"{allocated} bytes allocated for {packets} packets ({handshakes} handshakes meanwhile)");
+        Assert.Equal(0, Interlocked.Read(ref pair.A.Counters.DroppedByFilter) + Interlocked.Read(ref pair.B.Counters.DroppedByFilter));
     }
 }

@@ -24,10 +24,13 @@ public static class NetMapBuilder
             Peers = peers.ToImmutable(),
             RelayMap = full.RelayMap,
             OverlayPrefixes = full.OverlayPrefixes,
+
+            // A server without policies sends none: everything is allowed, as before policies existed.
+            PacketFilter = full.PacketFilter ?? PacketFilter.AllowAll,
         };
     }
 
-    /// <summary>Applies <paramref name="delta"/> in the protocol's order: changed, removed, patches, self.</summary>
+    /// <summary>Applies <paramref name="delta"/> in the protocol's order: changed, removed, patches, self, filter (null: unchanged).</summary>
     public static NetMap Apply(NetMap map, MapDelta delta)
     {
         ArgumentNullException.ThrowIfNull(map);
@@ -57,6 +60,11 @@ public static class NetMapBuilder
             }
         }
 
-        return map with { Self = delta.Self ?? map.Self, Peers = peers.ToImmutable() };
+        return map with
+        {
+            Self = delta.Self ?? map.Self,
+            Peers = peers.ToImmutable(),
+            PacketFilter = delta.PacketFilter ?? map.PacketFilter,
+        };
     }
 }

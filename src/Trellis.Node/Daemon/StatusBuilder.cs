@@ -32,6 +32,7 @@ internal static class StatusBuilder
                 LastHandshake = path?.LastHandshake,
                 RxBytes = path?.RxBytes ?? 0,
                 TxBytes = path?.TxBytes ?? 0,
+                DroppedByPolicy = path?.DroppedByPolicy ?? 0,
                 NodeKey = peer.NodeKey,
             });
         }
@@ -54,6 +55,7 @@ internal static class StatusBuilder
                 Tags = self.Tags,
             },
             Peers = peers,
+            DroppedByPolicy = engine?.DroppedByPolicy ?? 0,
         };
     }
 }

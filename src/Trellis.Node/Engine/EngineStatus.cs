@@ -1,11 +1,13 @@
 namespace Trellis.Node.Engine;
 
 /// <summary>What the data plane knows of each peer.</summary>
-public sealed record EngineStatus(IReadOnlyList<PeerStatus> Peers);
+/// <param name="DroppedByPolicy">Packets from peers the access policy refused since the engine started (peers since removed included).</param>
+public sealed record EngineStatus(IReadOnlyList<PeerStatus> Peers, long DroppedByPolicy = 0);
 
 /// <param name="Path">"direct", "relay" or "none".</param>
 /// <param name="Endpoint">The ip:port of the direct path in use, if any.</param>
 /// <param name="Relay">The relay region code in use, if the path is a relay.</param>
+/// <param name="DroppedByPolicy">Packets from this peer the access policy refused.</param>
 public sealed record PeerStatus(
     long Id,
     string NodeKey,
@@ -14,4 +16,5 @@ public sealed record PeerStatus(
     string? Relay,
     DateTimeOffset? LastHandshake,
     long RxBytes,
-    long TxBytes);
+    long TxBytes,
+    long DroppedByPolicy = 0);

@@ -38,10 +38,11 @@ public sealed partial class WireGuardEngine
                 relay,
                 handshake,
                 peer.RxBytes,
-                peer.TxBytes);
+                peer.TxBytes,
+                peer.DroppedByFilter);
         }
 
-        return new EngineStatus(result);
+        return new EngineStatus(result, Interlocked.Read(ref _device.Counters.DroppedByFilter));
     }
 
     /// <summary>"direct" while a recent handshake and an endpoint say the UDP path works, else "none" (relays come later).</summary>

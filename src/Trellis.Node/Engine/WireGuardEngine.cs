@@ -5,6 +5,7 @@ using Trellis.Core.Transport;
 using Trellis.Discovery;
 using Trellis.Net.Stun;
 using Trellis.Net;
+using Trellis.Node.Filter;
 using Trellis.WireGuard;
 
 namespace Trellis.Node.Engine;
@@ -43,6 +44,7 @@ public sealed partial class WireGuardEngine : IEngine
     private readonly Device _device;
     private readonly Key _publicKey;
     private readonly SubnetRouter _router;
+    private readonly StatefulPacketFilter _filter;
 
     // guarded by _gate: what has been applied (a change that failed is not recorded, so it is retried)
     private readonly HashSet<InterfaceAddress> _addresses = [];
@@ -102,6 +104,8 @@ public sealed partial class WireGuardEngine : IEngine
             }
 
             device = new Device(_tun, bind, options.Device, options.Time);
+            _filter = new StatefulPacketFilter(options.Time);
+            device.InboundFilter = _filter; // allows all until a map brings a policy, recording flows from the start
             device.SetPrivateKey(options.PrivateKey);
             device.SetListenPort(options.ListenPort);
             device.Failed += OnDeviceFailed;
@@ -153,6 +157,8 @@ public sealed partial class WireGuardEngine : IEngine
                 LogProblem(_logger, problem);
             }
 
+            // Before peers: a peer the new policy brings in is filtered by it from its first packet.
+            ApplyFilter(map.PacketFilter);
             var failures = new List<Exception>();
             ConfigureLink(failures);
             ApplyAddresses(plan.Addresses, failures);
@@ -213,6 +219,28 @@ public sealed partial class WireGuardEngine : IEngine
         }
     }
 
+    private void ApplyFilter(Core.Control.PacketFilter filter)
+    {
+        var wasAllowAll = _filter.AllowsAll;
+        var problems = _filter.Update(filter);
+        foreach (var problem in problems)
+        {
+            LogProblem(_logger, "packet filter: " + problem);
+        }
+
+        if (filter.AllowsAll != wasAllowAll)
+        {
+            if (filter.AllowsAll)
+            {
+                LogFilterOff(_logger);
+            }
+            else
+            {
+                LogFilterOn(_logger, filter.Rules.Count);
+            }
+        }
+    }
+
     private void OnDeviceFailed(Exception e)
     {
         LogDeviceFailed(_logger, _tun.Name, e.Message);
@@ -242,6 +270,12 @@ public sealed partial class WireGuardEngine : IEngine
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "map: {Problem}")]
     private static partial void LogProblem(ILogger logger, string problem);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "access policy in force: packets from peers pass only when one of {Rules} rule(s) grants them or they answer this node's own flows")]
+    private static partial void LogFilterOn(ILogger logger, int rules);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "no access policy: every packet from a peer is let in")]
+    private static partial void LogFilterOff(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "cleaning up: {Reason}")]
     private static partial void LogCleanupFailed(ILogger logger, string reason);

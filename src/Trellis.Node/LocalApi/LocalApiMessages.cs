@@ -50,6 +50,9 @@ public sealed record StatusResponse
     public StatusSelf? Self { get; init; }
 
     public IReadOnlyList<StatusPeer> Peers { get; init; } = [];
+
+    /// <summary>Packets from peers this node's access policy refused since its data plane started.</summary>
+    public long DroppedByPolicy { get; init; }
 }
 
 public sealed record StatusSelf
@@ -98,6 +101,9 @@ public sealed record StatusPeer
     public long RxBytes { get; init; }
 
     public long TxBytes { get; init; }
+
+    /// <summary>Packets from this peer the access policy refused.</summary>
+    public long DroppedByPolicy { get; init; }
 
     public required string NodeKey { get; init; }
 }

@@ -52,4 +52,24 @@ public class NetMapBuilderTests
         Assert.Equal("a", before.Peers[2].Name);
         Assert.True(before.Peers[3].Online);
     }
+
+    [Fact]
+    public void The_packet_filter_comes_with_the_full_map_and_a_delta_changes_it_only_when_it_carries_one()
+    {
+        var policy = new PacketFilter { Rules = [new FilterRule { Sources = ["100.64.0.2/32"], Destinations = [new FilterDestination { Prefix = "100.64.0.1/32" }] }] };
+        var older = NetMapBuilder.FromFull(new FullMap { Self = SampleMaps.Peer(1, "self"), Peers = [] });
+        Assert.True(older.PacketFilter.AllowsAll); // a server without policies sends none
+
+        var map = NetMapBuilder.FromFull(new FullMap { Self = SampleMaps.Peer(1, "self"), Peers = [], PacketFilter = policy });
+        Assert.Same(policy, map.PacketFilter);
+
+        map = NetMapBuilder.Apply(map, new MapDelta { PeersChanged = [SampleMaps.Peer(2, "a")] });
+        Assert.Same(policy, map.PacketFilter);
+
+        map = NetMapBuilder.Apply(map, new MapDelta { PacketFilter = PacketFilter.DenyAll });
+        Assert.Same(PacketFilter.DenyAll, map.PacketFilter);
+
+        map = NetMapBuilder.Apply(map, new MapDelta { PacketFilter = PacketFilter.AllowAll });
+        Assert.True(map.PacketFilter.AllowsAll);
+    }
 }

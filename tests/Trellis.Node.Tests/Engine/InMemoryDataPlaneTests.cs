@@ -1,3 +1,5 @@
+using Trellis.Core.Control;
+using Trellis.Core.Transport;
 using Trellis.Core.Transport.InMemory;
 using Trellis.Node.Engine;
 
@@ -87,5 +89,43 @@ public sealed class InMemoryDataPlaneTests : IAsyncLifetime
 
         Assert.NotNull(_a.Send(_b, "100.64.0.1", "192.168.2.10"));
         Assert.NotNull(_b.Send(_a, "192.168.2.10", "100.64.0.1"));
+    }
+
+    [Fact]
+    public async Task The_maps_packet_filter_decides_what_reaches_the_host_and_a_new_one_applies_at_once()
+    {
+        var mapA = TestMaps.Map(_a.Info(), _b.Info());
+        await ConnectAsync(mapA, new(), TestMaps.Map(_b.Info(), _a.Info()), new());
+        Assert.NotNull(_b.Send(_a, "100.64.0.2", "100.64.0.1")); // no policy yet: everything passes
+
+        // IPPackets.Udp fills its payload with 0x5a, so its ports are 0x5a5a.
+        const int port = 0x5a5a;
+        await _a.ApplyAsync(mapA with { PacketFilter = PacketFilter.DenyAll });
+        _b.Tun.Inject(Filter.FilterPackets.Udp("100.64.0.2", 4000, "100.64.0.1", 5000)); // not on a flow A opened
+        await WaitForAsync(() => _a.Engine.Status().DroppedByPolicy == 1, "A to drop B's packet");
+        Assert.Equal(0, _a.Tun.Delivered.Dequeue(new[] { new PacketBuffer() }, 0, TimeSpan.Zero));
+        Assert.Equal(1, Assert.Single(_a.Engine.Status().Peers).DroppedByPolicy);
+
+        // A's own flow to B: B's answer on it passes although no rule grants it.
+        Assert.NotNull(_a.Send(_b, "100.64.0.1", "100.64.0.2"));
+        Assert.NotNull(_b.Send(_a, "100.64.0.2", "100.64.0.1"));
+
+        var grant = new PacketFilter
+        {
+            Rules = [new FilterRule { Sources = ["fd7a:115c:a1e0::2/128"], Destinations = [new FilterDestination { Prefix = "fd7a:115c:a1e0::1/128", FirstPort = port, LastPort = port }] }],
+        };
+        await _a.ApplyAsync(mapA with { PacketFilter = grant });
+        Assert.NotNull(_b.Send(_a, "fd7a:115c:a1e0::2", "fd7a:115c:a1e0::1"));
+        Assert.Equal(1, _a.Engine.Status().DroppedByPolicy);
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + MemoryNode.Patience;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}");
+            await Task.Delay(10);
+        }
     }
 }

@@ -44,13 +44,18 @@ internal static class StatusVerb
             output.WriteLine($"error: {error}");
         }
 
+        if (status.DroppedByPolicy > 0)
+        {
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"dropped by policy: {status.DroppedByPolicy}"));
+        }
+
         if (status.Peers.Count == 0)
         {
             return;
         }
 
         output.WriteLine();
-        var table = new TextTable("HOSTNAME", "ADDRESSES", "ONLINE", "PATH", "VIA", "LAST HANDSHAKE", "RX", "TX");
+        var table = new TextTable("HOSTNAME", "ADDRESSES", "ONLINE", "PATH", "VIA", "LAST HANDSHAKE", "RX", "TX", "DROPPED");
         foreach (var peer in status.Peers)
         {
             table.Add(
@@ -61,7 +66,8 @@ internal static class StatusVerb
                 peer.Endpoint ?? peer.Relay ?? AdminText.None,
                 AdminText.Time(peer.LastHandshake),
                 Bytes(peer.RxBytes),
-                Bytes(peer.TxBytes));
+                Bytes(peer.TxBytes),
+                peer.DroppedByPolicy.ToString(CultureInfo.InvariantCulture));
         }
 
         table.WriteTo(output);
