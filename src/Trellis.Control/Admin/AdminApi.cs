@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Trellis.Control.AccessControl;
 using Trellis.Control.NodeProtocol;
+using Trellis.Control.Policy;
 using Trellis.Control.Server;
 
 namespace Trellis.Control.Admin;
@@ -52,7 +53,7 @@ public static class AdminApi
         RouteEndpoints.Map(api, service);
         ApiKeyEndpoints.Map(api, service, time);
         PolicyEndpoints.Map(api, policy ?? new PolicyService(
-            service, new UnavailablePolicyCompiler(), options.PolicyFile, app.Services.GetRequiredService<ILogger<PolicyService>>()));
+            service, new HuJsonPolicyCompiler(), options.PolicyFile, app.Services.GetRequiredService<ILogger<PolicyService>>()));
 
         app.MapFallback(Prefix + "/{**path}", (HttpContext http) =>
                 AdminResults.Error(StatusCodes.Status404NotFound, $"no such admin endpoint: {http.Request.Method} {http.Request.Path}"))

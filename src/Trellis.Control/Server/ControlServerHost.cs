@@ -62,7 +62,7 @@ public sealed class ControlServerHost : IAsyncDisposable
 
     /// <param name="time">The store's and the mesh's clock.</param>
     /// <param name="networkTime">The clock of connection timeouts and log throttling (the system's unless a test fakes it).</param>
-    /// <param name="policyCompiler">Compiles access policies (default: <see cref="PolicyCompilerRegistration.Default"/>).</param>
+    /// <param name="policyCompiler">Compiles access policies (default: the HuJSON policy language, <see cref="HuJsonPolicyCompiler"/>).</param>
     public static async Task<ControlServerHost> StartAsync(
         ServerOptions options,
         TimeProvider? time = null,
@@ -124,7 +124,7 @@ public sealed class ControlServerHost : IAsyncDisposable
         builder.Services.AddSingleton(mesh);
         builder.Services.AddSingleton<ControlService>();
         builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton(policyCompiler ?? PolicyCompilerRegistration.Default());
+        builder.Services.AddSingleton(policyCompiler ?? new HuJsonPolicyCompiler());
         builder.Services.AddSingleton(s => new PolicyService(
             s.GetRequiredService<ControlService>(), s.GetRequiredService<IPolicyCompiler>(), options.PolicyFile, s.GetRequiredService<ILogger<PolicyService>>()));
         builder.Services.AddHostedService<MaintenanceService>();

@@ -3,8 +3,8 @@ using System.Security.Cryptography;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging;
 using Trellis.Control.AccessControl;
 using Trellis.Control.Admin;
 using Trellis.Control.Mesh;
@@ -56,7 +56,7 @@ internal sealed class AdminCliServer : IAsyncDisposable
         await store.InitializeAsync();
         var service = new ControlService(store, new MeshState(() => new RelayMap(), ["100.64.0.0/10"]), TimeProvider.System, NullLogger<ControlService>.Instance);
         var options = new ServerOptions { DataDirectory = directory };
-        var policy = new PolicyService(service, compiler ?? new UnavailablePolicyCompiler(), null, NullLogger<PolicyService>.Instance);
+        var policy = new PolicyService(service, compiler ?? new HuJsonPolicyCompiler(), null, NullLogger<PolicyService>.Instance);
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();

@@ -1,6 +1,6 @@
-using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
+using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
@@ -8,8 +8,8 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using Trellis.Control.AccessControl;
 using Trellis.Control.Admin;
@@ -78,7 +78,7 @@ internal sealed class AdminTestServer : IAsyncDisposable
         var mesh = new MeshState(() => new RelayMap(), ["100.64.0.0/10"]);
         var service = new ControlService(store, mesh, clock, NullLogger<ControlService>.Instance);
         var options = new ServerOptions { DataDirectory = directory, PolicyFile = policyFile };
-        var policy = new PolicyService(service, compiler ?? new UnavailablePolicyCompiler(), policyFile, NullLogger<PolicyService>.Instance);
+        var policy = new PolicyService(service, compiler ?? new HuJsonPolicyCompiler(), policyFile, NullLogger<PolicyService>.Instance);
         await policy.LoadAsync(CancellationToken.None);
 
         var builder = WebApplication.CreateSlimBuilder();

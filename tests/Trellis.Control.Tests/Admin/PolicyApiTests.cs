@@ -117,19 +117,30 @@ public sealed class PolicyApiTests : AdminApiTestBase
     }
 }
 
-/// <summary>A server built without the policy language refuses every policy and says why.</summary>
-public sealed class PolicyApiWithoutCompilerTests : AdminApiTestBase
+/// <summary>The server's own compiler (the HuJSON policy language) behind the API.</summary>
+public sealed class PolicyApiWithTheServersCompilerTests : AdminApiTestBase
 {
     [Fact]
-    public async Task A_policy_is_refused_with_a_clear_reason_and_nothing_is_stored()
+    public async Task A_malformed_policy_is_refused_with_its_line_and_column_and_nothing_is_stored()
     {
-        using var request = new HttpRequestMessage(HttpMethod.Put, "/api/v1/policy") { Content = new StringContent("{\"acls\": []}") };
+        using var request = new HttpRequestMessage(HttpMethod.Put, "/api/v1/policy") { Content = new StringContent("{\n  \"acls\": [\n    { \"action\": \"accept\", \"src\": [\"*\"] \"dst\": [\"*:*\"] },\n  ],\n}") };
         using var response = await Api.SendAsync(request);
         var body = await response.Content.ReadAsStringAsync();
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Contains("no access policy compiler", body, StringComparison.Ordinal);
+        Assert.Contains("line 3", body, StringComparison.Ordinal);
         Assert.Null(await Server.Store.GetPolicyAsync());
         Assert.True(Server.Mesh.Policy.AllowsAll);
+    }
+
+    [Fact]
+    public async Task A_valid_policy_is_compiled_stored_and_put_in_force()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Put, "/api/v1/policy") { Content = new StringContent("// everyone everywhere\n{ \"acls\": [ { \"action\": \"accept\", \"src\": [\"*\"], \"dst\": [\"*:*\"] }, ] }") };
+        using var response = await Api.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.NotNull(await Server.Store.GetPolicyAsync());
+        Assert.False(Server.Mesh.Policy.AllowsAll);
     }
 }

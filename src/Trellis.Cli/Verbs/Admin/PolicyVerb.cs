@@ -5,7 +5,7 @@ using Trellis.Control.Admin;
 
 namespace Trellis.Cli.Verbs.Admin;
 
-/// <summary>`trellis policy set FILE|get|remove`: the access policy kept in the server's database.</summary>
+/// <summary>`trellis policy set FILE|get|remove|check FILE`: the access policy kept in the server's database, and an offline check.</summary>
 internal static class PolicyVerb
 {
     public static Command Build()
@@ -16,6 +16,7 @@ internal static class PolicyVerb
         policy.Subcommands.Add(Set(options));
         policy.Subcommands.Add(Get(options));
         policy.Subcommands.Add(Remove(options));
+        policy.Subcommands.Add(PolicyCheckCommand.Build());
         return policy;
     }
 
