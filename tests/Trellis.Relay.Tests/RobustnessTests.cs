@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using System.Text;
 using Trellis.Relay.Protocol;
 using Trellis.Relay.Server;
@@ -7,10 +8,14 @@ namespace Trellis.Relay.Tests;
 /// <summary>Bad input and bad behaviour end the connection that brought them, and nothing else.</summary>
 public class RobustnessTests
 {
-    private static async Task<(RelayHost Relay, Client.RelayClient A, Client.RelayClient B)> PairAsync(Func<RelayServerOptions, RelayServerOptions>? configure = null)
+    // Only a failing test waits this long.
+    private static readonly TimeSpan SafetyNet = TimeSpan.FromSeconds(60);
+
+    private static async Task<(RelayHost Relay, Client.RelayClient A, Client.RelayClient B)> PairAsync(
+        Func<RelayServerOptions, RelayServerOptions>? configure = null, TimeProvider? time = null)
     {
         var options = TestRelay.Options();
-        var relay = await TestRelay.StartAsync(configure?.Invoke(options) ?? options);
+        var relay = await TestRelay.StartAsync(configure?.Invoke(options) ?? options, time: time);
         return (relay, await TestRelay.ConnectedClientAsync(relay), await TestRelay.ConnectedClientAsync(relay));
     }
 
@@ -108,11 +113,17 @@ public class RobustnessTests
     [Fact]
     public async Task A_connection_that_never_says_who_it_is_is_closed_at_the_handshake_timeout()
     {
-        var pair = await PairAsync(o => o with { HandshakeTimeout = TimeSpan.FromMilliseconds(300) });
+        // On the relay's own clock: a real 300 ms also cut short the handshakes of A and B on a busy machine.
+        var clock = new SignallingClock();
+        var handshakeTimeout = TimeSpan.FromSeconds(7);
+        var pair = await PairAsync(o => o with { HandshakeTimeout = handshakeTimeout }, clock);
         try
         {
+            clock.ForgetArmed();
             await using var silent = await RawRelayConnection.UpgradeAsync(pair.Relay.RelayUrl);
-            Assert.True(await silent.ClosedByServerAsync(TimeSpan.FromSeconds(10)));
+            Assert.Equal(handshakeTimeout, await clock.NextArmedAsync());
+            clock.Advance(handshakeTimeout);
+            Assert.True(await silent.ClosedByServerAsync(SafetyNet));
             await PacketExchange.EchoAsync(pair.A, pair.B, 20);
         }
         finally
@@ -144,12 +155,16 @@ public class RobustnessTests
     [Fact]
     public async Task A_client_that_never_reads_costs_only_itself_and_is_dropped_when_its_writes_stall()
     {
-        var pair = await PairAsync(o => o with
+        // Write stalls are timed on the relay's clock, moved once the blast is over: a reader slowed by a
+        // busy machine must not count as stuck while the test is still sending.
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var options = TestRelay.Options() with
         {
             SendQueueLength = 32,
             WriteTimeout = TimeSpan.FromSeconds(1),
             HousekeepingInterval = TimeSpan.FromMilliseconds(100),
-        });
+        };
+        var pair = await PairAsync(_ => options, clock);
         try
         {
             await using var stuck = await RawRelayConnection.HandshakeAsync(pair.Relay.RelayUrl);
@@ -164,7 +179,8 @@ public class RobustnessTests
             });
 
             await PacketExchange.EchoAsync(pair.A, pair.B, 300);
-            await blast.WaitAsync(TimeSpan.FromSeconds(30));
+            await blast.WaitAsync(SafetyNet);
+            clock.Advance(options.WriteTimeout + options.HousekeepingInterval);
             await Eventually.TrueAsync(() => pair.Relay.Server.Stats.Clients == 3, "the stuck client to be dropped");
             Assert.True(pair.Relay.Server.Stats.DropsQueueFull > 0);
             await PacketExchange.EchoAsync(pair.A, pair.B, 20);

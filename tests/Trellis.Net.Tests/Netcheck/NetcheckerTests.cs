@@ -9,12 +9,20 @@ namespace Trellis.Net.Tests.Netcheck;
 
 public sealed class NetcheckerTests : IAsyncDisposable
 {
+    // Only for a test that fails anyway: a run on the manual clock has nothing left to wait for in real time.
+    private static readonly TimeSpan SafetyNet = TimeSpan.FromSeconds(60);
+
     private readonly StunServer _a = new(new StunServerOptions { Port = 0 });
     private readonly StunServer _b = new(new StunServerOptions { Port = 0 });
 
     // Bound and never read: a server that does not answer, without ICMP errors to give it away.
     private readonly Socket _silent = BindSilent();
 
+    // Where every server answers: a budget no scheduling stall reaches, so each probe is one request
+    // and a slow answer is never counted twice or missed.
+    private static NetcheckOptions Patient => new() { Timeout = TimeSpan.FromSeconds(60), InitialRto = TimeSpan.FromSeconds(60), ProbePortMapping = false };
+
+    // Where a server is silent: its deadline passes on a clock the test moves, never on the machine's.
     private static NetcheckOptions Quick => new() { Timeout = TimeSpan.FromMilliseconds(800), InitialRto = TimeSpan.FromMilliseconds(200), ProbePortMapping = false };
 
     public async ValueTask DisposeAsync()
@@ -31,7 +39,7 @@ public sealed class NetcheckerTests : IAsyncDisposable
         await _b.StartAsync();
         var map = Map(Region(901, "a", Node("a", "127.0.0.1", "::1", _a.Port)), Region(902, "b", Node("b", "127.0.0.1", "::1", _b.Port)));
 
-        var report = await new Netchecker(Quick).RunAsync(map);
+        var report = await new Netchecker(Patient).RunAsync(map);
 
         Assert.True(report.UdpV4);
         Assert.True(report.UdpV6);
@@ -52,8 +60,14 @@ public sealed class NetcheckerTests : IAsyncDisposable
         await _a.StartAsync();
         var silentPort = ((IPEndPoint)_silent.LocalEndPoint!).Port;
         var map = Map(Region(900, "silent", Node("s", "127.0.0.1", null, silentPort)), Region(901, "a", Node("a", "127.0.0.1", null, _a.Port)));
+        var clock = new ManualClock();
+        var options = Quick with { TimeProvider = clock };
 
-        var report = await new Netchecker(Quick).RunAsync(map);
+        var run = new Netchecker(options).RunAsync(map);
+        // Probes to one server go one after another, so its third request means two answers are in.
+        await WaitUntilAsync(() => _a.Requests == options.LatencyProbes, "the answering server's last probe");
+        clock.Advance(options.Timeout);
+        var report = await run.WaitAsync(SafetyNet);
 
         Assert.True(report.UdpV4);
         Assert.False(report.UdpV6);
@@ -72,13 +86,17 @@ public sealed class NetcheckerTests : IAsyncDisposable
         var mutePort = ((IPEndPoint)muteGateway.LocalEndPoint!).Port;
         var silentPort = ((IPEndPoint)_silent.LocalEndPoint!).Port;
         var map = Map(Region(900, "x", Node("x1", "127.0.0.1", null, silentPort), Node("x2", "127.0.0.2", null, silentPort)));
-        var options = new NetcheckOptions { Gateway = IPAddress.Loopback, NatPmpPort = mutePort, SsdpEndpoint = new IPEndPoint(IPAddress.Loopback, mutePort) };
+        var clock = new ManualClock();
+        var options = new NetcheckOptions { Gateway = IPAddress.Loopback, NatPmpPort = mutePort, SsdpEndpoint = new IPEndPoint(IPAddress.Loopback, mutePort), TimeProvider = clock };
+        var almostDone = options.Timeout - TimeSpan.FromMilliseconds(100);
 
-        var started = TimeProvider.System.GetTimestamp();
-        var report = await new Netchecker(options).RunAsync(map);
-        var elapsed = TimeProvider.System.GetElapsedTime(started);
+        // Its own clock, not the machine's, is what bounds the run: whatever a busy machine does meanwhile.
+        var run = new Netchecker(options).RunAsync(map);
+        clock.Advance(almostDone);
+        Assert.False(run.IsCompleted, "finished before its timeout, with every server still silent");
+        clock.Advance(TimeSpan.FromSeconds(3) - almostDone);
+        var report = await run.WaitAsync(SafetyNet);
 
-        Assert.InRange(elapsed, options.Timeout - TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(3));
         Assert.False(report.UdpV4);
         Assert.Null(report.PreferredRegion);
         Assert.Equal("127.0.0.1", report.Gateway);
@@ -96,7 +114,7 @@ public sealed class NetcheckerTests : IAsyncDisposable
             new RelayNode { Name = "named", Host = "localhost", StunPort = _a.Port },
             new RelayNode { Name = "nowhere", Host = "does-not-resolve.invalid", StunPort = _a.Port }));
 
-        var report = await new Netchecker(Quick).RunAsync(map);
+        var report = await new Netchecker(Patient).RunAsync(map);
 
         Assert.True(report.UdpV4 || report.UdpV6);
         Assert.NotNull(report.Regions[0].LatencyMs);
@@ -107,7 +125,7 @@ public sealed class NetcheckerTests : IAsyncDisposable
     public async Task The_report_round_trips_through_its_JSON_in_camel_case()
     {
         await _a.StartAsync();
-        var report = await new Netchecker(Quick).RunAsync(Map(Region(901, "a", Node("a", "127.0.0.1", null, _a.Port))));
+        var report = await new Netchecker(Patient).RunAsync(Map(Region(901, "a", Node("a", "127.0.0.1", null, _a.Port))));
 
         var json = JsonSerializer.Serialize(report, NetcheckJsonContext.Default.NetcheckReport);
         var back = JsonSerializer.Deserialize(json, NetcheckJsonContext.Default.NetcheckReport)!;
@@ -117,6 +135,17 @@ public sealed class NetcheckerTests : IAsyncDisposable
         Assert.Equal(report.GlobalV4, back.GlobalV4);
         Assert.Equal(report.Regions, back.Regions);
         Assert.Equal(report with { Regions = back.Regions }, back);
+    }
+
+    /// <summary>Polls a server's counter (it has no event), with a deadline only a failing test reaches.</summary>
+    private static async Task WaitUntilAsync(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + SafetyNet;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}");
+            await Task.Delay(10);
+        }
     }
 
     private static Socket BindSilent()

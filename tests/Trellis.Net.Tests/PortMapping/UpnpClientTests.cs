@@ -32,7 +32,7 @@ public sealed class UpnpClientTests
             Type + "#DeletePortMapping" => (200, Response("DeletePortMapping", "")),
             _ => (404, ""),
         });
-        var client = new UpnpClient(IPAddress.Loopback) { SsdpPort = igd.SsdpPort };
+        var client = Patient(igd);
 
         var mapping = await client.MapUdpAsync(41641, TimeSpan.FromHours(1));
 
@@ -60,6 +60,13 @@ public sealed class UpnpClientTests
         Assert.Null(await client.MapUdpAsync(41641, TimeSpan.FromHours(1)));
         Assert.Contains("SSDP", client.LastError, StringComparison.Ordinal);
     }
+
+    /// <summary>
+    /// Waits for the fake gateway as long as a failing test can afford: its answers end each wait, and
+    /// with the 1 s and 2 s defaults a busy machine's stall would end the mapping with "no answer".
+    /// </summary>
+    internal static UpnpClient Patient(UpnpFakeIgd igd) =>
+        new(IPAddress.Loopback) { SsdpPort = igd.SsdpPort, DiscoveryTimeout = TimeSpan.FromSeconds(60), HttpTimeout = TimeSpan.FromSeconds(60) };
 
     private static string Response(string action, string arguments) =>
         $"""<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><u:{action}Response xmlns:u="{Type}">{arguments}</u:{action}Response></s:Body></s:Envelope>""";

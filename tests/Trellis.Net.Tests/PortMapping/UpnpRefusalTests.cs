@@ -21,7 +21,7 @@ public sealed class UpnpRefusalTests
         using var igd = new UpnpFakeIgd((action, _) => action == "GET /rootDesc.xml"
             ? (200, DescriptionWithControl($"http://{OtherHost}:{other.HttpPort}/ctl/IPConn"))
             : Anything(action, ""));
-        var client = new UpnpClient(IPAddress.Loopback) { SsdpPort = igd.SsdpPort };
+        var client = UpnpClientTests.Patient(igd);
 
         Assert.Null(await client.MapUdpAsync(41641, TimeSpan.FromHours(1)));
 
@@ -36,7 +36,7 @@ public sealed class UpnpRefusalTests
         using var igd = new UpnpFakeIgd((action, _) => action == "GET /rootDesc.xml"
             ? (200, DescriptionWithControl("/ctl/IPConn", urlBase: $"http://{OtherHost}:{other.HttpPort}/"))
             : Anything(action, ""));
-        var client = new UpnpClient(IPAddress.Loopback) { SsdpPort = igd.SsdpPort };
+        var client = UpnpClientTests.Patient(igd);
 
         Assert.Null(await client.MapUdpAsync(41641, TimeSpan.FromHours(1)));
 
@@ -49,7 +49,7 @@ public sealed class UpnpRefusalTests
     {
         using var other = new UpnpFakeIgd(Anything, OtherHost);
         using var igd = new UpnpFakeIgd(Anything) { Location = $"http://{OtherHost}:{other.HttpPort}/rootDesc.xml" };
-        var client = new UpnpClient(IPAddress.Loopback) { SsdpPort = igd.SsdpPort };
+        var client = UpnpClientTests.Patient(igd);
 
         Assert.Null(await client.MapUdpAsync(41641, TimeSpan.FromHours(1)));
 
@@ -70,7 +70,7 @@ public sealed class UpnpRefusalTests
             </service></serviceList></device></root>
             """;
         using var igd = new UpnpFakeIgd((action, _) => action == "GET /rootDesc.xml" ? (200, description) : Anything(action, ""));
-        var client = new UpnpClient(IPAddress.Loopback) { SsdpPort = igd.SsdpPort };
+        var client = UpnpClientTests.Patient(igd);
 
         Assert.Null(await client.MapUdpAsync(41641, TimeSpan.FromHours(1)));
 
@@ -83,7 +83,7 @@ public sealed class UpnpRefusalTests
     {
         var description = DescriptionWithControl("/ctl/IPConn").Replace("<device>", $"<device><!--{new string('x', UpnpXml.MaxLength)}-->", StringComparison.Ordinal);
         using var igd = new UpnpFakeIgd((action, _) => action == "GET /rootDesc.xml" ? (200, description) : Anything(action, ""));
-        var client = new UpnpClient(IPAddress.Loopback) { SsdpPort = igd.SsdpPort };
+        var client = UpnpClientTests.Patient(igd);
 
         Assert.Null(await client.MapUdpAsync(41641, TimeSpan.FromHours(1)));
 

@@ -36,7 +36,7 @@ public sealed class ControlClientTests : IAsyncLifetime
             PendingRecheckInterval = TimeSpan.FromMilliseconds(100),
             ReconnectBaseDelay = TimeSpan.FromMilliseconds(50),
             ReconnectMaxDelay = TimeSpan.FromMilliseconds(500),
-            ConnectTimeout = TimeSpan.FromSeconds(5),
+            ConnectTimeout = TimeSpan.FromSeconds(60), // the first handshake of a busy test run can take longer than 5 s
         });
         _clients.Add(client);
         return client;
@@ -213,9 +213,12 @@ public sealed class ControlClientTests : IAsyncLifetime
         var client = await RunningAsync("router");
         await client.AdvertiseRoutesAsync(["192.168.50.0/24"], CancellationToken.None);
         var id = client.Status.Self!.Id;
-        for (var i = 0; i < 200 && (await _server.Store.GetNodeByIdAsync(id))!.AdvertisedRoutes.Count == 0; i++)
+        // The server stores it without telling the node: nothing to wait on but the store, polled until
+        // a deadline only a failing test reaches (200 polls were 5 s, short of a busy machine's stall).
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while ((await _server.Store.GetNodeByIdAsync(id))!.AdvertisedRoutes.Count == 0 && DateTime.UtcNow < deadline)
         {
-            await Task.Delay(25); // the server stores it without telling the node: nothing to wait on but the store
+            await Task.Delay(25);
         }
 
         Assert.Equal(["192.168.50.0/24"], (await _server.Store.GetNodeByIdAsync(id))!.AdvertisedRoutes);

@@ -26,7 +26,7 @@ internal sealed class DaemonHarness : IDisposable
             PendingRecheckInterval = TimeSpan.FromMilliseconds(100),
             ReconnectBaseDelay = TimeSpan.FromMilliseconds(50),
             ReconnectMaxDelay = TimeSpan.FromMilliseconds(500),
-            ConnectTimeout = TimeSpan.FromSeconds(5),
+            ConnectTimeout = TimeSpan.FromSeconds(60), // the first handshake of a busy test run can take longer than 5 s
         },
     };
 
