@@ -13,7 +13,6 @@ public static class PolicyRules
     {
         CommentHandling = JsonCommentHandling.Skip,
         AllowTrailingCommas = true,
-        MaxDepth = 64,
     };
 
     /// <summary>The number of "acls" entries; null when the text has no such list it can read.</summary>

@@ -186,22 +186,39 @@ public sealed partial class MeshState
         var self = session.NodeId;
         var gained = new List<PeerInfo>();
         var lost = new List<long>();
-        foreach (var (id, peer) in _nodes)
+        if (previous is not null && next is not null)
         {
-            if (id == self)
+            // Both bounded by the policy: compare the sets, not the whole mesh.
+            foreach (var id in previous)
             {
-                continue;
+                if (!next.Contains(id))
+                {
+                    lost.Add(id);
+                }
             }
 
-            var before = previous is null || previous.Contains(id);
-            var after = next is null || next.Contains(id);
-            if (after && !before)
+            foreach (var id in next)
             {
-                gained.Add(peer);
+                if (!previous.Contains(id) && _nodes.TryGetValue(id, out var peer))
+                {
+                    gained.Add(peer);
+                }
             }
-            else if (before && !after)
+        }
+        else if (previous is not null || next is not null)
+        {
+            foreach (var (id, peer) in _nodes)
             {
-                lost.Add(id);
+                var before = previous is null || previous.Contains(id);
+                var after = next is null || next.Contains(id);
+                if (id != self && after && !before)
+                {
+                    gained.Add(peer);
+                }
+                else if (id != self && before && !after)
+                {
+                    lost.Add(id);
+                }
             }
         }
 

@@ -166,6 +166,11 @@ public sealed partial class ControlStore
             return StoreFailure.Invalid("a node is owned either by a user or by tags, not both");
         }
 
+        if (RefusedTag(null, normalizedTags) is { } refused)
+        {
+            return StoreFailure.Forbidden(refused);
+        }
+
         var ula = await GetUlaPrefixAsync(cancellationToken).ConfigureAwait(false);
         return await WriteAsync<Node>(
             async (db, ct) =>

@@ -52,4 +52,32 @@ public class PolicyStreamTests
         Assert.True(await server.Host.Policy.RemoveAsync("a test", CancellationToken.None));
         await SimulatedNode.WaitAsync(() => all.All(n => n.Peers.Count == 2 && n.Filter!.AllowsAll), "everyone to see everyone again");
     }
+
+    [Fact]
+    public async Task A_server_with_a_policy_file_enforces_it_from_the_start_and_follows_the_file_as_it_changes()
+    {
+        var file = Path.Combine(Directory.CreateTempSubdirectory("trellis-policy-file-").FullName, "policy.hujson");
+        await File.WriteAllTextAsync(file, GrantPolicyCompiler.Text(("alice", "bob")));
+        try
+        {
+            await using var server = await ControlServerFixture.StartAsync(o => o with { PolicyFile = file }, new GrantPolicyCompiler());
+            Assert.Equal(file, server.Host.Policy.Current.Path);
+            Assert.Equal(1, server.Host.Policy.Current.Rules);
+            await using var alice = await JoinAsync(server, "alice", 1);
+            await using var carol = await JoinAsync(server, "carol", 3);
+            Assert.Empty(alice.Peers);
+
+            var temporary = file + ".tmp";
+            await File.WriteAllTextAsync(temporary, GrantPolicyCompiler.Text(("alice", "bob"), ("alice", "carol")));
+            File.Move(temporary, file, overwrite: true);
+
+            // The watcher reacts at once; its periodic check (30 s) is the backstop this timeout leaves room for.
+            await SimulatedNode.WaitAsync(() => alice.Peers.Count == 1 && carol.Peers.Count == 1, "the changed file on both nodes", TimeSpan.FromSeconds(90));
+            Assert.Equal(2, server.Host.Policy.Current.Rules);
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(file)!, recursive: true);
+        }
+    }
 }

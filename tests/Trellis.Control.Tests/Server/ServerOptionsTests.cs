@@ -139,4 +139,19 @@ public sealed class ServerOptionsTests : IDisposable
         File.WriteAllText(Path.Combine(_dir, ServerKey.FileName), "garbage");
         Assert.Throws<ServerConfigurationException>(() => ServerKey.LoadOrCreate(_dir));
     }
+
+    [Fact]
+    public void A_policy_file_is_read_from_the_yaml_or_a_flag_and_must_exist()
+    {
+        var policy = Path.Combine(_dir, "policy.hujson");
+        File.WriteAllText(policy, "{}");
+
+        Assert.Equal(policy, ServerOptionsLoader.Load(Yaml($"policy-file: {policy}"), None, None).PolicyFile);
+        Assert.Equal(policy, ServerOptionsLoader.Load(null, new Dictionary<string, string?> { ["policy-file"] = policy }, None).PolicyFile);
+
+        var missing = Path.Combine(_dir, "nope.hujson");
+        var e = Assert.Throws<ServerConfigurationException>(() => ServerOptionsLoader.Load(null, new Dictionary<string, string?> { ["policy-file"] = missing }, None));
+        Assert.Contains(missing, e.Message, StringComparison.Ordinal);
+        Assert.Contains("does not exist", e.Message, StringComparison.Ordinal);
+    }
 }

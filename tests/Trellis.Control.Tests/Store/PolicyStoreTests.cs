@@ -87,6 +87,20 @@ public abstract class PolicyStoreTests(ITestDatabase database) : StoreTestBase(d
     }
 
     [Fact]
+    public async Task Approving_a_waiting_node_for_tags_needs_them_in_tag_owners()
+    {
+        var waiting = Assert.IsType<RegistrationResult.Pending>(await Store.RegisterNodeAsync(Request(null, "db"))).Node;
+        Store.AccessPolicy = Owning("tag:server", "alice");
+
+        var refused = await Store.ApproveNodeAsync(waiting.Id, tags: ["tag:db"]);
+        Assert.Equal(StoreError.Forbidden, refused.Error);
+        Assert.Contains("tag:db", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(NodeStatus.Pending, (await Store.GetNodeByIdAsync(waiting.Id))!.Status);
+
+        Assert.True((await Store.ApproveNodeAsync(waiting.Id, tags: ["tag:server"])).Succeeded);
+    }
+
+    [Fact]
     public async Task The_policys_auto_approvers_approve_advertised_routes_and_apply_again_after_a_policy_change()
     {
         var router = await RegisterForAsync("alice", "router", routes: ["10.1.0.0/16", "192.168.7.0/24"]);
