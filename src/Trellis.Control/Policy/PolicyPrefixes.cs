@@ -9,6 +9,8 @@ internal static class PolicyPrefixes
 {
     private const int IPv4Bits = 32;
     private const int IPv6Bits = 128;
+    private const int BitsPerByte = 8;
+    private const int AllBits = 0xFF;
 
     public static IPNetwork Host(IPAddress address) =>
         new(address, address.AddressFamily == AddressFamily.InterNetwork ? IPv4Bits : IPv6Bits);
@@ -80,8 +82,8 @@ internal static class PolicyPrefixes
         var bytes = address.GetAddressBytes();
         for (var i = 0; i < bytes.Length; i++)
         {
-            var keep = Math.Clamp(length - (i * 8), 0, 8);
-            bytes[i] &= (byte)(0xFF << (8 - keep));
+            var keep = Math.Clamp(length - (i * BitsPerByte), 0, BitsPerByte);
+            bytes[i] &= (byte)(AllBits << (BitsPerByte - keep));
         }
 
         return new IPAddress(bytes);

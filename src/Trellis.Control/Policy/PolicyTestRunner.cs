@@ -13,7 +13,7 @@ internal static class PolicyTestRunner
     private const long SourceId = 1;
     private const long DestinationId = 2;
 
-    // Addresses for hypothetical nodes, at the far end of the overlay ranges where no literal rule is likely.
+    // Addresses for hypothetical nodes, at the far end of the default overlay ranges where no literal rule is likely.
     private static readonly IPAddress SourceV4 = IPAddress.Parse("100.127.255.253");
     private static readonly IPAddress DestinationV4 = IPAddress.Parse("100.127.255.254");
     private static readonly IPAddress SourceV6 = IPAddress.Parse("fd7a:7472:6c6c:ffff::fd");
