@@ -104,7 +104,7 @@ public sealed partial class WireGuardEngine : IEngine
             }
 
             device = new Device(_tun, bind, options.Device, options.Time);
-            _filter = new StatefulPacketFilter(options.Time);
+            _filter = new StatefulPacketFilter(options.Time, options.LoggerFactory.CreateLogger<StatefulPacketFilter>());
             device.InboundFilter = _filter; // allows all until a map brings a policy, recording flows from the start
             device.SetPrivateKey(options.PrivateKey);
             device.SetListenPort(options.ListenPort);
@@ -158,7 +158,7 @@ public sealed partial class WireGuardEngine : IEngine
             }
 
             // Before peers: a peer the new policy brings in is filtered by it from its first packet.
-            ApplyFilter(map.PacketFilter);
+            _filter.Update(map.PacketFilter);
             var failures = new List<Exception>();
             ConfigureLink(failures);
             ApplyAddresses(plan.Addresses, failures);
@@ -219,28 +219,6 @@ public sealed partial class WireGuardEngine : IEngine
         }
     }
 
-    private void ApplyFilter(Core.Control.PacketFilter filter)
-    {
-        var wasAllowAll = _filter.AllowsAll;
-        var problems = _filter.Update(filter);
-        foreach (var problem in problems)
-        {
-            LogProblem(_logger, "packet filter: " + problem);
-        }
-
-        if (filter.AllowsAll != wasAllowAll)
-        {
-            if (filter.AllowsAll)
-            {
-                LogFilterOff(_logger);
-            }
-            else
-            {
-                LogFilterOn(_logger, filter.Rules.Count);
-            }
-        }
-    }
-
     private void OnDeviceFailed(Exception e)
     {
         LogDeviceFailed(_logger, _tun.Name, e.Message);
@@ -270,12 +248,6 @@ public sealed partial class WireGuardEngine : IEngine
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "map: {Problem}")]
     private static partial void LogProblem(ILogger logger, string problem);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "access policy in force: packets from peers pass only when one of {Rules} rule(s) grants them or they answer this node's own flows")]
-    private static partial void LogFilterOn(ILogger logger, int rules);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "no access policy: every packet from a peer is let in")]
-    private static partial void LogFilterOff(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "cleaning up: {Reason}")]
     private static partial void LogCleanupFailed(ILogger logger, string reason);

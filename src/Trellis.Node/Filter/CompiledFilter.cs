@@ -9,8 +9,12 @@ namespace Trellis.Node.Filter;
 /// </summary>
 internal sealed class CompiledFilter
 {
-    /// <summary>The most rules a filter may hold; what the server sends is bounded before it is compiled.</summary>
-    public const int MaxRules = 100_000;
+    /// <summary>
+    /// The most rules a node's filter may hold. The source index holds a bit per rule for each piece
+    /// of the address space, so its size grows with the square of the rules: 10,000 rules with
+    /// distinct sources cost about 25 MB, far more than any one node's share of a real policy.
+    /// </summary>
+    public const int MaxRules = 10_000;
 
     private CompiledFilter(bool allowsAll, FamilyRules v4, FamilyRules v6)
     {

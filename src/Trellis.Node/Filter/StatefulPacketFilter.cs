@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Trellis.Core.Control;
 using Trellis.WireGuard;
 
@@ -9,9 +11,10 @@ namespace Trellis.Node.Filter;
 /// behind it) opened. The compiled rules are swapped whole when the map brings a new filter; the
 /// flow table outlives the swap, so connections in progress keep their replies.
 /// </summary>
-public sealed class StatefulPacketFilter : IInboundFilter
+public sealed partial class StatefulPacketFilter : IInboundFilter
 {
     private readonly FlowTable _flows;
+    private readonly ILogger _logger;
 
     // replaced whole by Update; the packet threads read it once per packet
     private CompiledFilter _compiled = CompiledFilter.AllowAll;
@@ -19,9 +22,10 @@ public sealed class StatefulPacketFilter : IInboundFilter
     // touched only by Update's callers, one at a time (the engine's apply gate)
     private PacketFilter _applied = PacketFilter.AllowAll;
 
-    public StatefulPacketFilter(TimeProvider time, int flowCapacity = FlowTable.DefaultCapacity)
+    public StatefulPacketFilter(TimeProvider time, ILogger? logger = null, int flowCapacity = FlowTable.DefaultCapacity)
     {
         _flows = new FlowTable(time, flowCapacity);
+        _logger = logger ?? NullLogger.Instance;
     }
 
     /// <summary>Whether no policy is in force (every packet passes).</summary>
@@ -32,7 +36,7 @@ public sealed class StatefulPacketFilter : IInboundFilter
 
     /// <summary>
     /// Puts <paramref name="filter"/> in force from the next packet on (null: no policy, allow all)
-    /// and returns what could not be read in it. The same filter again costs nothing.
+    /// and returns (and logs) what could not be read in it. The same filter again costs nothing.
     /// </summary>
     public IReadOnlyList<string> Update(PacketFilter? filter)
     {
@@ -45,8 +49,26 @@ public sealed class StatefulPacketFilter : IInboundFilter
 
         var problems = new List<string>();
         var compiled = CompiledFilter.Compile(filter, problems);
+        var wasAllowAll = _applied.AllowsAll;
         Volatile.Write(ref _compiled, compiled);
         _applied = filter;
+        foreach (var problem in problems)
+        {
+            LogProblem(_logger, problem);
+        }
+
+        if (filter.AllowsAll != wasAllowAll)
+        {
+            if (filter.AllowsAll)
+            {
+                LogPolicyRemoved(_logger);
+            }
+            else
+            {
+                LogPolicyInForce(_logger, filter.Rules.Count);
+            }
+        }
+
         return problems;
     }
 
@@ -91,4 +113,13 @@ public sealed class StatefulPacketFilter : IInboundFilter
 
         return headers.TryReplyFlow(out var flow) && _flows.Contains(flow);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "packet filter from the control server: {Problem}")]
+    private static partial void LogProblem(ILogger logger, string problem);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "access policy in force: packets from peers pass only when one of {Rules} rule(s) grants them or they answer this node's own flows")]
+    private static partial void LogPolicyInForce(ILogger logger, int rules);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "no access policy: every packet from a peer is let in")]
+    private static partial void LogPolicyRemoved(ILogger logger);
 }

@@ -61,7 +61,7 @@ public class StatefulPacketFilterTests
 
     private StatefulPacketFilter Filter(PacketFilter? policy = null, int capacity = FlowTable.DefaultCapacity)
     {
-        var filter = new StatefulPacketFilter(_time, capacity);
+        var filter = new StatefulPacketFilter(_time, flowCapacity: capacity);
         Assert.Empty(filter.Update(policy ?? Policy));
         return filter;
     }

@@ -66,6 +66,32 @@ public sealed class StateDirectoryTests : IDisposable
     }
 
     [Fact]
+    public void The_cached_map_keeps_its_packet_filter_so_a_daemon_restarted_offline_still_enforces_the_policy()
+    {
+        var policy = new Trellis.Core.Control.PacketFilter
+        {
+            Rules =
+            [
+                new Trellis.Core.Control.FilterRule
+                {
+                    Sources = ["100.64.0.2/32"],
+                    Destinations = [new Trellis.Core.Control.FilterDestination { Prefix = "100.64.0.1/32", FirstPort = 22, LastPort = 22 }],
+                    Protocols = [Trellis.Core.Control.IpProtocols.Tcp],
+                },
+            ],
+        };
+        using var state = StateDirectory.Open(_dir);
+        state.SaveMap(SampleMaps.Map(SampleMaps.Peer(1, "self"), SampleMaps.Peer(2, "peer")) with { PacketFilter = policy }, Server, DateTimeOffset.UtcNow);
+
+        var filter = state.LoadMap(Server)!.PacketFilter;
+        Assert.False(filter.AllowsAll);
+        var rule = Assert.Single(filter.Rules);
+        Assert.Equal(["100.64.0.2/32"], rule.Sources);
+        Assert.Equal((22, 22), (rule.Destinations[0].FirstPort, rule.Destinations[0].LastPort));
+        Assert.Equal([Trellis.Core.Control.IpProtocols.Tcp], rule.Protocols);
+    }
+
+    [Fact]
     public void A_cached_map_of_another_server_or_an_old_node_key_is_not_used()
     {
         using var state = StateDirectory.Open(_dir);
