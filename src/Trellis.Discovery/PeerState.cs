@@ -52,6 +52,11 @@ internal sealed class PeerState
     /// <summary>Rounds the peer's call-me-maybes may still start.</summary>
     public RoundBudget CallMeMaybeBudget { get; } = new();
 
+    /// <summary>The prompt re-probe after a path change or a new candidate, and how many more may start.</summary>
+    public ReprobeSchedule Reprobe { get; } = new();
+
+    public RoundBudget ReprobeBudget { get; } = new();
+
     // Candidate sightings so far: orders the candidates by when they were last named.
     private long _sightings;
 
@@ -131,6 +136,36 @@ internal sealed class PeerState
         foreach (var e in endpoints)
         {
             if (Paths.TryGetValue(e, out var path) && !Planned(plan, start, e))
+            {
+                path.LastPingSent = now;
+                plan.Add((e, DiscoTxId.New()));
+            }
+        }
+    }
+
+    /// <summary>
+    /// A heartbeat: the chosen path and, while that is IPv4, every IPv6 candidate not proven now, so an
+    /// IPv6 path that opens later (a firewall rule lifted, a route back) is found at the next
+    /// heartbeat, not at the next full re-probe. Costs one ping per such candidate every 3 s while
+    /// traffic flows (usually one or two; at most <see cref="MaxPaths"/>).
+    /// </summary>
+    public void PlanHeartbeatLocked(DirectPath direct, long now, long trustTicks, List<(Endpoint Endpoint, DiscoTxId TxId)> plan)
+    {
+        var start = plan.Count;
+        if (Paths.TryGetValue(direct.Endpoint, out var chosen))
+        {
+            chosen.LastPingSent = now;
+            plan.Add((direct.Endpoint, DiscoTxId.New()));
+        }
+
+        if (!direct.Endpoint.IsIPv4)
+        {
+            return;
+        }
+
+        foreach (var (e, path) in Paths)
+        {
+            if (!e.IsIPv4 && now - path.LastPong >= trustTicks && !Planned(plan, start, e))
             {
                 path.LastPingSent = now;
                 plan.Add((e, DiscoTxId.New()));
