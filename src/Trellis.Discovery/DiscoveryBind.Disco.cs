@@ -234,7 +234,8 @@ public sealed partial class DiscoveryBind
             peer.LastRound = now;
             if (!full && peer.Direct is { } direct)
             {
-                peer.PlanHeartbeatLocked(direct, now, _trustTicks, plan);
+                peer.PlanPingsLocked([direct.Endpoint], now, plan);
+                peer.PlanUnprovenIPv6Locked(direct, now, _trustTicks, plan);
             }
             else
             {
@@ -314,6 +315,7 @@ public sealed partial class DiscoveryBind
         try
         {
             var now = _time.GetTimestamp();
+            var v6Probes = new List<(Endpoint, DiscoTxId)>();
             foreach (var peer in _table.ByNodeKey.Values)
             {
                 if (now - peer.LastActive > _idleTicks)
@@ -322,12 +324,26 @@ public sealed partial class DiscoveryBind
                 }
 
                 bool due, full;
+                Key disco;
+                v6Probes.Clear();
                 lock (peer.Sync)
                 {
+                    disco = peer.DiscoKey;
                     due = now - peer.LastRound >= Ticks(HeartbeatEvery);
                     var direct = peer.Direct;
+                    if (!due && direct is not null && now < direct.TrustedUntil && !peer.DiscoOff)
+                    {
+                        // Between heartbeats on IPv4: the unproven IPv6 candidates, every second.
+                        peer.PlanUnprovenIPv6Locked(direct, now, _trustTicks, v6Probes);
+                    }
+
                     full = direct is null || now >= direct.TrustedUntil
                         || (now - peer.LastFullRound >= Ticks(ReprobeEvery) && (direct.Latency > LanLatency || OnIPv4BesideIPv6Locked(peer, direct)));
+                }
+
+                foreach (var (e, tx) in v6Probes)
+                {
+                    SendPing(peer, disco, e, now, null, tx);
                 }
 
                 if (due)

@@ -7,10 +7,11 @@ public readonly record struct PathCandidate(Endpoint Endpoint, TimeSpan Latency,
 
 /// <summary>
 /// Picks among proven direct paths. IPv6 wins unless IPv4 is clearly and consistently faster: both
-/// judged on at least <see cref="MinSamples"/> pongs and IPv6's best over IPv4's * 1.5 + 5 ms. The
-/// current path is kept until another is clearly better: within a family for a fifth (and a
-/// millisecond) less; back from IPv4 to IPv6 as soon as IPv4 is no longer faster by the narrower
-/// line (* 1.2 + 2 ms), so a latency hovering between the two lines does not flip-flop.
+/// judged on at least <see cref="MinSamples"/> pongs and IPv6's best over IPv4's * 1.5 + 10 ms (a
+/// busy host delays pongs by tens of milliseconds; a real IPv6 detour costs more). The current path
+/// is kept until another is clearly better: within a family for a fifth (and a millisecond) less;
+/// back from IPv4 to IPv6 as soon as IPv4 is no longer faster by the narrower line (* 1.2 + 4 ms),
+/// so a latency hovering between the two lines does not flip-flop.
 /// </summary>
 public static class PathChooser
 {
@@ -18,9 +19,9 @@ public static class PathChooser
     public const int MinSamples = 4;
 
     private const double LeaveV6Factor = 1.5;
-    private static readonly TimeSpan LeaveV6Slack = TimeSpan.FromMilliseconds(5);
+    private static readonly TimeSpan LeaveV6Slack = TimeSpan.FromMilliseconds(10);
     private const double KeepV4Factor = 1.2;
-    private static readonly TimeSpan KeepV4Slack = TimeSpan.FromMilliseconds(2);
+    private static readonly TimeSpan KeepV4Slack = TimeSpan.FromMilliseconds(4);
     private const double SameFamilyGain = 0.8;
     private static readonly TimeSpan MinGain = TimeSpan.FromMilliseconds(1);
 

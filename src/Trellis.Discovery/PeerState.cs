@@ -144,25 +144,19 @@ internal sealed class PeerState
     }
 
     /// <summary>
-    /// A heartbeat: the chosen path and, while that is IPv4, every IPv6 candidate not proven now, so an
-    /// IPv6 path that opens later (a firewall rule lifted, a route back) is found at the next
-    /// heartbeat, not at the next full re-probe. Costs one ping per such candidate every 3 s while
-    /// traffic flows (usually one or two; at most <see cref="MaxPaths"/>).
+    /// While the chosen path is IPv4: a ping to every IPv6 candidate not proven now, so an IPv6 path
+    /// that opens later (a firewall rule lifted, a route back) is found within a second, not at the
+    /// next full re-probe. The bind asks every second while traffic flows: one ping per such
+    /// candidate per second (usually one or two; at most <see cref="MaxPaths"/>).
     /// </summary>
-    public void PlanHeartbeatLocked(DirectPath direct, long now, long trustTicks, List<(Endpoint Endpoint, DiscoTxId TxId)> plan)
+    public void PlanUnprovenIPv6Locked(DirectPath direct, long now, long trustTicks, List<(Endpoint Endpoint, DiscoTxId TxId)> plan)
     {
-        var start = plan.Count;
-        if (Paths.TryGetValue(direct.Endpoint, out var chosen))
-        {
-            chosen.LastPingSent = now;
-            plan.Add((direct.Endpoint, DiscoTxId.New()));
-        }
-
         if (!direct.Endpoint.IsIPv4)
         {
             return;
         }
 
+        var start = plan.Count;
         foreach (var (e, path) in Paths)
         {
             if (!e.IsIPv4 && now - path.LastPong >= trustTicks && !Planned(plan, start, e))
