@@ -130,6 +130,7 @@ public sealed partial class DiscoveryBind
             {
                 path.LastPong = now;
                 path.Latency = rtt;
+                path.Rtts.Add(rtt);
                 peer.LastPong = now;
                 _byEndpoint[pending.Endpoint] = peer;
                 ChoosePathLocked(peer, now);
@@ -161,12 +162,19 @@ public sealed partial class DiscoveryBind
             }
 
             disco = peer.DiscoKey;
+            var fresh = false;
             foreach (var e in message.Endpoints)
             {
-                AddPathLocked(peer, e, fromMap: false);
+                var known = peer.Paths.ContainsKey(e);
+                fresh |= AddPathLocked(peer, e, fromMap: false) is not null && !known;
             }
 
             peer.PlanPingsLocked(message.Endpoints, now, plan);
+            if (fresh)
+            {
+                // A candidate we did not know: one round may meet a NAT mapping not open yet.
+                ArmReprobeLocked(peer, now);
+            }
         }
 
         foreach (var (e, tx) in plan)
@@ -183,7 +191,7 @@ public sealed partial class DiscoveryBind
         {
             if (path.LastPong != 0 && now - path.LastPong < _trustTicks)
             {
-                candidates[n++] = new PathCandidate(e, path.Latency);
+                candidates[n++] = new PathCandidate(e, path.Rtts.Min, path.Rtts.Count);
             }
         }
 
@@ -199,14 +207,18 @@ public sealed partial class DiscoveryBind
         if (currentEndpoint != choice.Endpoint)
         {
             LogPathChanged(peer.NodeKey.ToString(), choice.Endpoint.ToString(), choice.Latency.TotalMilliseconds);
+
+            // The other candidates have had a pong or two at most: probe them all again promptly.
+            ArmReprobeLocked(peer, now);
         }
     }
 
     /// <summary>
     /// A full round pings every candidate directly and sends our candidates over the relay
     /// (CallMeMaybe) so the peer pings us at the same moment; a heartbeat pings only the chosen path.
+    /// <paramref name="reprobe"/> (a peer coming up) arms the prompt re-probe after it.
     /// </summary>
-    private void StartRound(PeerState peer, bool full)
+    private void StartRound(PeerState peer, bool full, bool reprobe = false)
     {
         var now = _time.GetTimestamp();
         var plan = new List<(Endpoint, DiscoTxId)>();
@@ -223,12 +235,18 @@ public sealed partial class DiscoveryBind
             if (!full && peer.Direct is { } direct)
             {
                 peer.PlanPingsLocked([direct.Endpoint], now, plan);
+                peer.PlanUnprovenIPv6Locked(direct, now, _trustTicks, plan);
             }
             else
             {
                 full = true;
                 peer.LastFullRound = now;
                 peer.PlanPingsLocked(peer.Paths.Keys, now, plan);
+            }
+
+            if (reprobe)
+            {
+                ArmReprobeLocked(peer, now);
             }
         }
 
@@ -242,6 +260,25 @@ public sealed partial class DiscoveryBind
         {
             SendDisco(disco, peer, null, DiscoMessage.CallMeMaybe(ours));
         }
+    }
+
+    /// <summary>On IPv4 while the peer has an IPv6 candidate: worth the periodic re-probe even on a fast path.</summary>
+    private static bool OnIPv4BesideIPv6Locked(PeerState peer, DirectPath direct)
+    {
+        if (!direct.Endpoint.IsIPv4)
+        {
+            return false;
+        }
+
+        foreach (var e in peer.Paths.Keys)
+        {
+            if (!e.IsIPv4)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private void SendPing(PeerState peer, Key disco, Endpoint? to, long now, TaskCompletionSource<PingResult>? waiter, DiscoTxId? txId = null)
@@ -278,6 +315,7 @@ public sealed partial class DiscoveryBind
         try
         {
             var now = _time.GetTimestamp();
+            var v6Probes = new List<(Endpoint, DiscoTxId)>();
             foreach (var peer in _table.ByNodeKey.Values)
             {
                 if (now - peer.LastActive > _idleTicks)
@@ -286,12 +324,26 @@ public sealed partial class DiscoveryBind
                 }
 
                 bool due, full;
+                Key disco;
+                v6Probes.Clear();
                 lock (peer.Sync)
                 {
+                    disco = peer.DiscoKey;
                     due = now - peer.LastRound >= Ticks(HeartbeatEvery);
                     var direct = peer.Direct;
+                    if (!due && direct is not null && now < direct.TrustedUntil && !peer.DiscoOff)
+                    {
+                        // Between heartbeats on IPv4: the unproven IPv6 candidates, every second.
+                        peer.PlanUnprovenIPv6Locked(direct, now, _trustTicks, v6Probes);
+                    }
+
                     full = direct is null || now >= direct.TrustedUntil
-                        || (now - peer.LastFullRound >= Ticks(ReprobeEvery) && direct.Latency > TimeSpan.FromMilliseconds(5));
+                        || (now - peer.LastFullRound >= Ticks(ReprobeEvery) && (direct.Latency > LanLatency || OnIPv4BesideIPv6Locked(peer, direct)));
+                }
+
+                foreach (var (e, tx) in v6Probes)
+                {
+                    SendPing(peer, disco, e, now, null, tx);
                 }
 
                 if (due)

@@ -76,7 +76,7 @@ public sealed partial class DiscoveryBind
 
         foreach (var state in rounds)
         {
-            StartRound(state, full: true);
+            StartRound(state, full: true, reprobe: true);
         }
     }
 

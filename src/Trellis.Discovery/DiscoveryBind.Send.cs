@@ -2,7 +2,10 @@ using Trellis.Core.Transport;
 
 namespace Trellis.Discovery;
 
-/// <summary>Outbound: each packet to a synthetic endpoint goes over its peer's best path.</summary>
+/// <summary>
+/// Outbound: each packet to a synthetic endpoint goes over its peer's trusted direct path, else the
+/// relay, and while a direct path's trust has just lapsed, over both.
+/// </summary>
 public sealed partial class DiscoveryBind
 {
     // Per sending thread: the packets of one batch that go out through the socket, and their
@@ -17,6 +20,7 @@ public sealed partial class DiscoveryBind
     private long _relaySent;
     private long _relaySendDrops;
     private long _noRoute;
+    private long _bothSent;
 
     /// <summary>Packets sent straight to a peer's proven endpoint.</summary>
     public long DirectSent => Interlocked.Read(ref _directSent);
@@ -26,6 +30,12 @@ public sealed partial class DiscoveryBind
 
     /// <summary>Packets the relay would not take (not connected, queue full).</summary>
     public long RelaySendDrops => Interlocked.Read(ref _relaySendDrops);
+
+    /// <summary>
+    /// Packets sent both over the relay and to a direct path whose trust just lapsed (its last pong
+    /// 6.5 to 13 s ago): while the path is in doubt, neither copy waits for the other.
+    /// </summary>
+    public long BothSent => Interlocked.Read(ref _bothSent);
 
     /// <summary>Packets to a synthetic endpoint of no current peer.</summary>
     public long NoRouteDrops => Interlocked.Read(ref _noRoute);
@@ -67,7 +77,7 @@ public sealed partial class DiscoveryBind
                 if (now - lastActive > _idleTicks)
                 {
                     // Traffic after a quiet spell: look for a direct path now, not at the next tick.
-                    StartRound(peer, full: true);
+                    StartRound(peer, full: true, reprobe: true);
                 }
             }
 
@@ -78,14 +88,26 @@ public sealed partial class DiscoveryBind
                 p.Endpoint = path.Endpoint;
                 direct[n++] = p;
                 viaPath++;
+                continue;
             }
-            else if (_relay is { } relay && relay.TrySend(peer.NodeKey, p.Packet))
+
+            if (_relay is { } relay && relay.TrySend(peer.NodeKey, p.Packet))
             {
                 Interlocked.Increment(ref _relaySent);
             }
             else
             {
                 Interlocked.Increment(ref _relaySendDrops);
+            }
+
+            if (path is not null && now < path.TrustedUntil + _trustTicks)
+            {
+                // Its pongs are late, not yet missing: the copy on the path arrives first if it still
+                // works, the relay's if not (the receiver's replay window drops the second).
+                saved[n] = p.Endpoint;
+                p.Endpoint = path.Endpoint;
+                direct[n++] = p;
+                Interlocked.Increment(ref _bothSent);
             }
         }
 

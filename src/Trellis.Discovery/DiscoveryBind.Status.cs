@@ -29,6 +29,23 @@ public sealed partial class DiscoveryBind
         }
     }
 
+    /// <summary>When a pong last proved one candidate of the peer, and how many round trips judge it (tests wait on it).</summary>
+    internal (DateTimeOffset? LastPong, int Samples) CandidateOf(Key nodeKey, Endpoint endpoint)
+    {
+        if (!_table.ByNodeKey.TryGetValue(nodeKey, out var peer))
+        {
+            return (null, 0);
+        }
+
+        var now = _time.GetTimestamp();
+        lock (peer.Sync)
+        {
+            return peer.Paths.TryGetValue(endpoint, out var path) && path.LastPong != 0
+                ? (_time.GetUtcNow() - _time.GetElapsedTime(path.LastPong, now), path.Rtts.Count)
+                : (null, 0);
+        }
+    }
+
     private int RelayRegionOf(PeerState peer) => peer.HomeRelay != 0 ? peer.HomeRelay : _relay?.RegionId ?? 0;
 
     /// <summary>

@@ -15,7 +15,7 @@ namespace Trellis.Discovery;
 /// peer at one stable <see cref="SyntheticEndpoint"/>; this bind carries the packet over the peer's
 /// best path: a direct UDP endpoint proven by a pong in the last 6.5 s, else the relay. It shares the
 /// socket with discovery (pings, pongs, call-me-maybe) and STUN, and folds relayed packets into
-/// <see cref="Receive"/>. It owns the inner bind. Files: Peers (the peer set), Send, Receive, Disco (pings and paths), Tunnel (no path through the tunnel itself), Status.
+/// <see cref="Receive"/>. It owns the inner bind. Files: Peers (the peer set), Send, Receive, Disco (pings and paths), Reprobe (prompt rounds after a change), Tunnel (no path through the tunnel itself), Status.
 /// </summary>
 public sealed partial class DiscoveryBind : IBind
 {
@@ -25,6 +25,9 @@ public sealed partial class DiscoveryBind : IBind
     private static readonly TimeSpan HeartbeatEvery = TimeSpan.FromSeconds(3);
     private static readonly TimeSpan IdleAfter = TimeSpan.FromSeconds(45);
     private static readonly TimeSpan ReprobeEvery = TimeSpan.FromSeconds(60);
+
+    /// <summary>A direct path this fast (a LAN) skips the periodic re-probe: nothing could beat it by much.</summary>
+    private static readonly TimeSpan LanLatency = TimeSpan.FromMilliseconds(5);
     private static readonly TimeSpan PingForgetAfter = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan PingBackAfter = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan TickEvery = TimeSpan.FromSeconds(1);
@@ -85,6 +88,7 @@ public sealed partial class DiscoveryBind : IBind
         _trustTicks = Ticks(TrustFor);
         _idleTicks = Ticks(IdleAfter);
         _callMeMaybeTicks = Ticks(CallMeMaybeEvery);
+        InitReprobe();
         WakeMagic.CopyTo(_wakePacket);
         RandomNumberGenerator.Fill(_wakePacket.AsSpan(WakeMagic.Length));
         _wakePacket.CopyTo(_wakeBatch[0].Data, 0);
@@ -111,6 +115,12 @@ public sealed partial class DiscoveryBind : IBind
             _closed = false;
             _relay?.SetReceiver(OnRelayPacket);
             _timer ??= _time.CreateTimer(static s => ((DiscoveryBind)s!).OnTick(), this, TickEvery, TickEvery);
+            lock (_reprobeLock)
+            {
+                _reprobeTimer ??= _time.CreateTimer(static s => ((DiscoveryBind)s!).OnReprobeTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+                _reprobeNextAt = long.MaxValue;
+            }
+
             return bound;
         }
     }
@@ -126,6 +136,11 @@ public sealed partial class DiscoveryBind : IBind
             _inner.Close();
             _timer?.Dispose();
             _timer = null;
+            lock (_reprobeLock)
+            {
+                _reprobeTimer?.Dispose();
+                _reprobeTimer = null;
+            }
         }
     }
 

@@ -10,7 +10,11 @@ internal sealed class PathInfo
     /// <summary>When a pong last proved the path; zero while it never has.</summary>
     public long LastPong { get; set; }
 
+    /// <summary>The round trip of the latest pong.</summary>
     public TimeSpan Latency { get; set; }
+
+    /// <summary>The latest round trips; the path is judged on their least.</summary>
+    public RttWindow Rtts { get; } = new();
 
     /// <summary>The peer's count of candidate sightings when this one was last named (map, ping, call-me-maybe).</summary>
     public long SeenOrder { get; set; }

@@ -52,6 +52,11 @@ internal sealed class PeerState
     /// <summary>Rounds the peer's call-me-maybes may still start.</summary>
     public RoundBudget CallMeMaybeBudget { get; } = new();
 
+    /// <summary>The prompt re-probe after a path change or a new candidate, and how many more may start.</summary>
+    public ReprobeSchedule Reprobe { get; } = new();
+
+    public RoundBudget ReprobeBudget { get; } = new();
+
     // Candidate sightings so far: orders the candidates by when they were last named.
     private long _sightings;
 
@@ -131,6 +136,30 @@ internal sealed class PeerState
         foreach (var e in endpoints)
         {
             if (Paths.TryGetValue(e, out var path) && !Planned(plan, start, e))
+            {
+                path.LastPingSent = now;
+                plan.Add((e, DiscoTxId.New()));
+            }
+        }
+    }
+
+    /// <summary>
+    /// While the chosen path is IPv4: a ping to every IPv6 candidate not proven now, so an IPv6 path
+    /// that opens later (a firewall rule lifted, a route back) is found within a second, not at the
+    /// next full re-probe. The bind asks every second while traffic flows: one ping per such
+    /// candidate per second (usually one or two; at most <see cref="MaxPaths"/>).
+    /// </summary>
+    public void PlanUnprovenIPv6Locked(DirectPath direct, long now, long trustTicks, List<(Endpoint Endpoint, DiscoTxId TxId)> plan)
+    {
+        if (!direct.Endpoint.IsIPv4)
+        {
+            return;
+        }
+
+        var start = plan.Count;
+        foreach (var (e, path) in Paths)
+        {
+            if (!e.IsIPv4 && now - path.LastPong >= trustTicks && !Planned(plan, start, e))
             {
                 path.LastPingSent = now;
                 plan.Add((e, DiscoTxId.New()));

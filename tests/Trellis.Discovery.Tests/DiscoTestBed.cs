@@ -10,7 +10,8 @@ namespace Trellis.Discovery.Tests;
 
 /// <summary>
 /// Nodes on one in-memory network and one fake relay, under one fake clock, with every disco ping
-/// on the wire counted per (source, destination) and stamped with the fake time it left at.
+/// on the wire counted per (source, destination) and stamped with the fake time it left at (the
+/// stamp only when <see cref="InMemoryNetwork.Drop"/> lets it through).
 /// </summary>
 internal sealed class DiscoTestBed : IDisposable
 {
@@ -18,6 +19,7 @@ internal sealed class DiscoTestBed : IDisposable
     private readonly ConcurrentDictionary<Endpoint, DiscoSealer> _openers = new();
     private readonly ConcurrentDictionary<(Endpoint, Endpoint), int> _pings = new();
     private readonly ConcurrentDictionary<(Endpoint, Endpoint), DateTimeOffset> _lastPingAt = new();
+    private readonly ConcurrentDictionary<Endpoint, DateTimeOffset> _lastPingTo = new();
 
     public DiscoTestBed()
     {
@@ -27,7 +29,11 @@ internal sealed class DiscoTestBed : IDisposable
                 && opener.TryOpen(packet, out _, out var message) && message.Type == DiscoMessageType.Ping)
             {
                 _pings.AddOrUpdate((source, destination), 1, (_, n) => n + 1);
-                _lastPingAt[(source, destination)] = Time.GetUtcNow();
+                if (Network.Drop?.Invoke(source, destination, packet) != true)
+                {
+                    _lastPingAt[(source, destination)] = Time.GetUtcNow();
+                    _lastPingTo[destination] = Time.GetUtcNow();
+                }
             }
         };
     }
@@ -46,6 +52,46 @@ internal sealed class DiscoTestBed : IDisposable
         Watch(node.Local, new DiscoSealer(node.DiscoPrivate));
         return node;
     }
+
+    /// <summary>A node on a dual-stack socket; its candidates are <see cref="DualStackBind.LocalV4"/> and <see cref="DualStackBind.LocalV6"/>.</summary>
+    public (TestNode Node, DualStackBind Socket) DualStackNode(string v4, string v6)
+    {
+        var key = X25519.GeneratePrivateKey();
+        var socket = new DualStackBind(Network, v4, v6);
+        var node = new TestNode(socket, Relay.Connect(X25519.PublicKey(key)), Time, key);
+        _owned.Add(node);
+        var opener = new DiscoSealer(node.DiscoPrivate);
+        Watch(socket.LocalV4, opener);
+        Watch(socket.LocalV6, opener);
+        return (node, socket);
+    }
+
+    /// <summary>
+    /// Waits until every ping that left for one of <paramref name="to"/>'s endpoints at the current fake
+    /// time (and was not dropped) has its pong handled by <paramref name="from"/>, so the clock moves on
+    /// only after the round trips it started (each then measured as taking no fake time).
+    /// </summary>
+    public async Task PongsHandledAsync(TestNode from, TestNode to, params Endpoint[] endpoints)
+    {
+        var now = Time.GetUtcNow();
+        foreach (var e in endpoints)
+        {
+            if (_lastPingTo.TryGetValue(e, out var sentAt) && sentAt == now)
+            {
+                await TestNode.WaitForAsync(() => from.Bind.CandidateOf(to.NodeKey, e).LastPong >= now, $"the pong from {e}");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Waits until every ping <paramref name="from"/> sent <paramref name="to"/> has its pong handled and
+    /// the relay holds nothing (no call-me-maybe left to start more), so no pong can land after the
+    /// clock moves. Every ping must get an answer: <paramref name="to"/> knew <paramref name="from"/> first.
+    /// </summary>
+    public Task AnsweredAsync(TestNode from, TestNode to) =>
+        TestNode.WaitForAsync(
+            () => Relay.Quiet && from.Bind.CandidateOf(to.NodeKey, to.Local).Samples == PingsSent(from.Local, to.Local),
+            "the pongs to every ping so far");
 
     /// <summary>Two nodes that know each other, each announcing its own socket as its candidate.</summary>
     public (TestNode A, TestNode B) Pair()

@@ -92,8 +92,30 @@ public sealed class DiscoveryBindTests : IDisposable
     [Fact]
     public async Task A_direct_path_not_refreshed_for_6_5_s_falls_back_to_the_relay()
     {
-        var (a, b) = Pair(directBlocked: false);
+        long pings = 0;
+        var a = Node("10.0.0.1");
+        var b = Node("10.0.0.2");
+        var opener = new DiscoSealer(b.DiscoPrivate);
+        _network.Tap = (src, dst, packet) =>
+        {
+            if (src == a.Local && dst == b.Local && opener.TryOpen(packet, out _, out var m) && m.Type == DiscoMessageType.Ping)
+            {
+                Interlocked.Increment(ref pings);
+            }
+        };
+        a.Bind.SetLocalEndpoints([a.Local]);
+        b.Bind.SetLocalEndpoints([b.Local]);
+
+        // B knows A first, so B answers every ping A sends.
+        b.Bind.SetPeers([a.AsPeer()]);
+        a.Bind.SetPeers([b.AsPeer()]);
         await TestNode.WaitForAsync(() => a.Bind.GetStatus(b.NodeKey)!.Path == "direct", "direct path");
+
+        // Every ping A sent B so far answered (also those a call-me-maybe still on the relay starts):
+        // a pong handled after the clock moves would prove the path anew.
+        await TestNode.WaitForAsync(
+            () => _relay.Quiet && a.Bind.CandidateOf(b.NodeKey, b.Local).Samples == Interlocked.Read(ref pings),
+            "the pongs to every ping so far");
 
         _network.Drop = (src, dst, _) => src.Address != dst.Address;
         _time.Advance(TimeSpan.FromSeconds(7));
@@ -107,22 +129,12 @@ public sealed class DiscoveryBindTests : IDisposable
     [Fact]
     public async Task Heartbeats_keep_the_direct_path_while_traffic_flows()
     {
-        var (a, b) = Pair(directBlocked: false);
+        using var bed = new DiscoTestBed();
+        var (a, b) = bed.Pair();
         await TestNode.WaitForAsync(() => a.Bind.GetStatus(b.NodeKey)!.Path == "direct", "direct path");
 
-        for (var s = 0; s < 20; s++)
-        {
-            a.SendWireGuard(b.NodeKey);
-            var before = a.Bind.DiscoReceived;
-            _time.Advance(TimeSpan.FromSeconds(1));
-            if (s % 3 == 2)
-            {
-                // A heartbeat went out on this tick: let its pong come back before time moves on.
-                await TestNode.WaitForAsync(() => a.Bind.DiscoReceived > before, "heartbeat pong");
-            }
-
-            Assert.Equal("direct", a.Bind.GetStatus(b.NodeKey)!.Path);
-        }
+        // Each second of fake time waits for the pong to the latest heartbeat (or re-probe) before moving on.
+        await bed.KeepTrafficAsync(a, b, 20, () => Assert.Equal("direct", a.Bind.GetStatus(b.NodeKey)!.Path));
 
         Assert.Equal(0, a.Bind.RelaySent);
     }

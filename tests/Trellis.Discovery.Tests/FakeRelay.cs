@@ -13,6 +13,14 @@ internal sealed class FakeRelay
 
     public long Forwarded;
 
+    // Packets accepted and not yet handed to their receiver.
+    private long _inFlight;
+
+    /// <summary>Nothing on its way: every packet forwarded so far has been handled by its receiver.</summary>
+    public bool Quiet => Interlocked.Read(ref _inFlight) == 0;
+
+    internal void Delivered() => Interlocked.Decrement(ref _inFlight);
+
     public FakeRelayTransport Connect(Key nodeKey, int region = 900)
     {
         var t = new FakeRelayTransport(this, nodeKey, region);
@@ -28,7 +36,14 @@ internal sealed class FakeRelay
         }
 
         Interlocked.Increment(ref Forwarded);
-        return to.Inbox.Writer.TryWrite((source, packet.ToArray()));
+        Interlocked.Increment(ref _inFlight);
+        if (to.Inbox.Writer.TryWrite((source, packet.ToArray())))
+        {
+            return true;
+        }
+
+        Delivered();
+        return false;
     }
 }
 
@@ -61,6 +76,7 @@ internal sealed class FakeRelayTransport : IRelayTransport
         await foreach (var (source, data) in Inbox.Reader.ReadAllAsync())
         {
             Volatile.Read(ref _receiver)?.Invoke(source, data);
+            _relay.Delivered();
         }
     }
 }

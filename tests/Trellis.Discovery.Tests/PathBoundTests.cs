@@ -44,7 +44,8 @@ public sealed class PathBoundTests : IDisposable
             DiscoTestBed.Send(_bed.Socket(address), to.Local, packet);
         }
 
-        await TestNode.WaitForAsync(() => to.Bind.DiscoReceived == before + sources, "the replayed pings handled");
+        // At least: the real peer's own messages may arrive meanwhile.
+        await TestNode.WaitForAsync(() => to.Bind.DiscoReceived >= before + sources, "the replayed pings handled");
     }
 
     public void Dispose() => _bed.Dispose();

@@ -13,21 +13,32 @@ internal sealed class TestNode : IDisposable
     private readonly Thread _receiver;
 
     public TestNode(InMemoryNetwork network, string address, IRelayTransport? relay, TimeProvider time, Key? nodePrivate = null)
+        : this(network.CreateBind(Endpoint.FromIPEndPoint(new IPEndPoint(IPAddress.Parse(address), 0))), IPAddress.Parse(address), relay, time, nodePrivate)
+    {
+    }
+
+    /// <summary>A node on a dual-stack socket (woken without a datagram).</summary>
+    public TestNode(DualStackBind inner, IRelayTransport? relay, TimeProvider time, Key nodePrivate)
+        : this(inner, IPAddress.Loopback, relay, time, nodePrivate)
+    {
+    }
+
+    private TestNode(IBind inner, IPAddress wakeAddress, IRelayTransport? relay, TimeProvider time, Key? nodePrivate)
     {
         NodePrivate = nodePrivate ?? X25519.GeneratePrivateKey();
         NodeKey = X25519.PublicKey(NodePrivate);
         DiscoPrivate = X25519.GeneratePrivateKey();
-        var ep = Endpoint.FromIPEndPoint(new IPEndPoint(IPAddress.Parse(address), 0));
-        Inner = network.CreateBind(ep);
+        Inner = inner;
         Bind = new DiscoveryBind(Inner, relay, new DiscoveryBindOptions
         {
             NodePublicKey = NodeKey,
             DiscoPrivateKey = DiscoPrivate,
-            WakeAddress = ep.Address,
+            WakeAddress = Endpoint.FromIPEndPoint(new IPEndPoint(wakeAddress, 0)).Address,
             Time = time,
         });
         Bind.Open(0);
-        _receiver = new Thread(ReceiveLoop) { IsBackground = true, Name = "receive " + address };
+        Local = inner is InMemoryBind bound ? bound.LocalEndpoint : default;
+        _receiver = new Thread(ReceiveLoop) { IsBackground = true, Name = "receive " + Local };
         _receiver.Start();
     }
 
@@ -37,11 +48,12 @@ internal sealed class TestNode : IDisposable
 
     public Key DiscoPrivate { get; }
 
-    public InMemoryBind Inner { get; }
+    public IBind Inner { get; }
 
     public DiscoveryBind Bind { get; }
 
-    public Endpoint Local => Inner.LocalEndpoint;
+    /// <summary>The socket's endpoint; default on a <see cref="DualStackBind"/>, which has one per family.</summary>
+    public Endpoint Local { get; }
 
     public ConcurrentQueue<(Endpoint Source, byte[] Data)> Received { get; } = new();
 

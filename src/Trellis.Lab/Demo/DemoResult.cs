@@ -4,7 +4,8 @@ using System.Text.Json;
 namespace Trellis.Lab.Demo;
 
 /// <summary>What the demo ends with: the 12 ordered pairs, the tunnels they make, and the subnet route.</summary>
-public sealed record DemoResult(IReadOnlyList<DemoPair> Pairs, DemoRoute Route)
+/// <param name="SettledAfter">From every device being up to the matrix round that found every pair on its final path; null when none did.</param>
+public sealed record DemoResult(IReadOnlyList<DemoPair> Pairs, DemoRoute Route, TimeSpan? SettledAfter = null)
 {
     public int Tunnels => CountTunnels(Pairs);
 
@@ -19,7 +20,7 @@ public sealed record DemoResult(IReadOnlyList<DemoPair> Pairs, DemoRoute Route)
             && pairs.Any(q => q.From == p.To && q.To == p.From && q.Works));
     }
 
-    /// <summary>{"pairs":[{"from","to","path","rttMs"}...],"tunnels":N,"route":{"prefix","approved","reachable"}}.</summary>
+    /// <summary>{"pairs":[{"from","to","path","rttMs"}...],"tunnels":N,"settledAfterSeconds":S|null,"route":{"prefix","approved","reachable"}}.</summary>
     public string ToJson()
     {
         using var buffer = new MemoryStream();
@@ -47,6 +48,15 @@ public sealed record DemoResult(IReadOnlyList<DemoPair> Pairs, DemoRoute Route)
 
             json.WriteEndArray();
             json.WriteNumber("tunnels", Tunnels);
+            if (SettledAfter is { } settled)
+            {
+                json.WriteNumber("settledAfterSeconds", Math.Round(settled.TotalSeconds, 1));
+            }
+            else
+            {
+                json.WriteNull("settledAfterSeconds");
+            }
+
             json.WriteStartObject("route");
             json.WriteString("prefix", Route.Prefix);
             json.WriteBoolean("approved", Route.Approved);

@@ -35,9 +35,9 @@ public static class DemoRun
         observer.Progress($"user '{DemoWorld.User}' and a reusable auth key created on the spot");
 
         await world.UpAllAsync(authKey, cancellationToken).ConfigureAwait(false);
-        var pairs = await WatchPathsAsync(world, observer, cancellationToken).ConfigureAwait(false);
+        var (pairs, settledAfter) = await WatchPathsAsync(world, observer, cancellationToken).ConfigureAwait(false);
         var route = await DemonstrateRouteAsync(world, observer, cancellationToken).ConfigureAwait(false);
-        var result = new DemoResult(pairs, route);
+        var result = new DemoResult(pairs, route, settledAfter);
         if (whileRunning is not null)
         {
             await whileRunning(world, result).ConfigureAwait(false);
@@ -72,7 +72,8 @@ public static class DemoRun
     private static int IndexOf(IReadOnlyList<DemoDevice> devices, DemoDevice device) =>
         devices.Select((d, i) => (d, i)).First(x => x.d == device).i;
 
-    private static async Task<IReadOnlyList<DemoPair>> WatchPathsAsync(DemoWorld world, IDemoObserver observer, CancellationToken cancellationToken)
+    /// <summary>Measures every <see cref="MatrixInterval"/> until every pair is final (returning when that round ended) or <see cref="PathTimeout"/>.</summary>
+    private static async Task<(IReadOnlyList<DemoPair> Pairs, TimeSpan? SettledAfter)> WatchPathsAsync(DemoWorld world, IDemoObserver observer, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         while (true)
@@ -82,15 +83,16 @@ public static class DemoRun
             observer.Matrix(pairs, clock.Elapsed);
             if (pairs.All(p => p.IsFinal))
             {
-                observer.Progress($"all 12 pairs on their final path after {clock.Elapsed.TotalSeconds:0} s");
-                return pairs;
+                var settled = clock.Elapsed;
+                observer.Progress($"all 12 pairs on their final path after {settled.TotalSeconds:0.0} s");
+                return (pairs, settled);
             }
 
             if (clock.Elapsed >= PathTimeout)
             {
                 var unsettled = pairs.Where(p => !p.IsFinal).Select(p => $"{p.From}->{p.To} ({p.Path}, expected {p.Expected})");
                 observer.Progress($"after {PathTimeout.TotalSeconds:0} s not every pair settled: {string.Join(", ", unsettled)}");
-                return pairs;
+                return (pairs, null);
             }
 
             var pause = MatrixInterval - round.Elapsed;

@@ -22,6 +22,9 @@ public sealed class DemoTests(ITestOutputHelper output)
         {
             var (pid, json) = await RunDemoAsync(run);
             AssertMesh(json);
+            var settled = json.GetProperty("settledAfterSeconds");
+            Assert.Equal(JsonValueKind.Number, settled.ValueKind);
+            output.WriteLine($"DEMO | run {run} | every pair on its final path {settled.GetDouble():0.0} s after all were up |");
             var left = (await HostCommand.RunAsync("ip", "netns", "list")).EnsureSuccess().StandardOutput
                 .Split('\n', StringSplitOptions.RemoveEmptyEntries)
                 .Where(line => line.StartsWith($"{NetNamespace.DefaultPrefix}{pid}-", StringComparison.Ordinal));

@@ -1,0 +1,136 @@
+using System.Net;
+using Trellis.Core.Transport;
+using Trellis.Core.Transport.InMemory;
+
+namespace Trellis.Discovery.Tests;
+
+/// <summary>
+/// A dual-stack socket on an <see cref="InMemoryNetwork"/>: an IPv4 and an IPv6 address on one port,
+/// each datagram sent from the address of its destination's family, both received through one
+/// <see cref="Receive"/> (a pump thread per address).
+/// </summary>
+internal sealed class DualStackBind : IWakeableBind
+{
+    private readonly InMemoryBind _v4;
+    private readonly InMemoryBind _v6;
+    private readonly Queue<(byte[] Data, Endpoint Source)> _queue = new();
+    private readonly List<Thread> _pumps = [];
+    private bool _open;
+    private bool _wake;
+
+    public DualStackBind(InMemoryNetwork network, string v4, string v6)
+    {
+        _v4 = network.CreateBind(Endpoint.FromIPEndPoint(new IPEndPoint(IPAddress.Parse(v4), 0)));
+        _v6 = network.CreateBind(Endpoint.FromIPEndPoint(new IPEndPoint(IPAddress.Parse(v6), 0)));
+    }
+
+    public Endpoint LocalV4 => _v4.LocalEndpoint;
+
+    public Endpoint LocalV6 => _v6.LocalEndpoint;
+
+    public int BatchSize => _v4.BatchSize;
+
+    public ushort Port => _v4.Port;
+
+    public ushort Open(ushort port)
+    {
+        var bound = _v4.Open(port);
+        _v6.Open(bound);
+        lock (_queue)
+        {
+            _open = true;
+        }
+
+        foreach (var inner in (InMemoryBind[])[_v4, _v6])
+        {
+            var pump = new Thread(() => Pump(inner)) { IsBackground = true, Name = "dual-stack pump" };
+            _pumps.Add(pump);
+            pump.Start();
+        }
+
+        return bound;
+    }
+
+    public void SetMark(uint mark)
+    {
+    }
+
+    public void Close()
+    {
+        lock (_queue)
+        {
+            _open = false;
+            Monitor.PulseAll(_queue);
+        }
+
+        _v4.Close();
+        _v6.Close();
+        foreach (var pump in _pumps)
+        {
+            pump.Join(TimeSpan.FromSeconds(5));
+        }
+
+        _pumps.Clear();
+    }
+
+    public int Receive(Span<PacketBuffer> packets)
+    {
+        lock (_queue)
+        {
+            while (_open && !_wake && _queue.Count == 0)
+            {
+                Monitor.Wait(_queue);
+            }
+
+            _wake = false;
+            var n = 0;
+            while (_open && n < packets.Length && _queue.TryDequeue(out var item))
+            {
+                item.Data.CopyTo(packets[n].Data, 0);
+                packets[n].Offset = 0;
+                packets[n].Length = item.Data.Length;
+                packets[n].Endpoint = item.Source;
+                n++;
+            }
+
+            return n;
+        }
+    }
+
+    public void Send(ReadOnlySpan<PacketBuffer> packets)
+    {
+        foreach (var p in packets)
+        {
+            (p.Endpoint.IsIPv4 ? _v4 : _v6).Send([p]);
+        }
+    }
+
+    public void WakeReceiver()
+    {
+        lock (_queue)
+        {
+            _wake = true;
+            Monitor.PulseAll(_queue);
+        }
+    }
+
+    public void Dispose() => Close();
+
+    private void Pump(InMemoryBind inner)
+    {
+        var batch = PacketBuffer.AllocateBatch(inner.BatchSize);
+        int n;
+        while ((n = inner.Receive(batch)) > 0)
+        {
+            lock (_queue)
+            {
+                for (var i = 0; i < n; i++)
+                {
+                    _queue.Enqueue((batch[i].Packet.ToArray(), batch[i].Endpoint));
+                }
+
+                Monitor.PulseAll(_queue);
+            }
+        }
+    }
+}
