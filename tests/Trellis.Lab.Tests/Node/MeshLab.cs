@@ -144,10 +144,13 @@ public sealed class LabNode(MeshLab mesh, NatHost host, string name, string stat
         Assert.False(Daemon.HasExited, $"the daemon of {Name} exited: {Daemon.Output}");
     }
 
-    public async Task UpAsync(params string[] extra)
+    public Task UpAsync(params string[] extra) => UpWithKeyAsync(mesh.AuthKey, extra);
+
+    /// <summary>`trellis up` with an auth key of its own (another user's, or one with tags).</summary>
+    public async Task UpWithKeyAsync(string authKey, params string[] extra)
     {
         var server = Host.IPv4 is null ? mesh.ServerUrlV6 : mesh.ServerUrl;
-        var result = await mesh.Run(Host, ["up", "--socket", Socket, "--server", server, "--authkey", mesh.AuthKey, "--hostname", Name, .. extra]);
+        var result = await mesh.Run(Host, ["up", "--socket", Socket, "--server", server, "--authkey", authKey, "--hostname", Name, .. extra]);
         result.EnsureSuccess();
     }
 
