@@ -31,7 +31,9 @@ public class DeviceTests
     [Fact]
     public void Transport_messages_are_padded_to_sixteen_bytes()
     {
-        using var pair = new DevicePair();
+        // A clock that stands still: on the real one, a stall past the new-handshake timeout would put
+        // a keepalive of the next session last on the wire.
+        using var pair = new DevicePair(new FakeTimeProvider());
         Assert.NotNull(DevicePair.Carry(pair.TunA, pair.TunB, Packets.Build("10.0.0.1", "10.0.0.2", 1)));
         var message = pair.LastOnWire(MessageType.Transport, pair.A)!;
         Assert.Equal(16 + 32 + 16, message.Length); // 21-byte packet padded to 32
