@@ -14,7 +14,8 @@ namespace Trellis.Node.Tests.Engine;
 /// </summary>
 internal sealed class MemoryNode : IAsyncDisposable
 {
-    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
+    // A safety net only (every wait on it expects something to arrive): a loaded 2-core machine can stall a thread for over 10 s.
+    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
     private InMemoryTun? _tun;
 

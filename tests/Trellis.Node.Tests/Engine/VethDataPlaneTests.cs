@@ -13,7 +13,8 @@ namespace Trellis.Node.Tests.Engine;
 public sealed class VethDataPlaneTests : IDisposable
 {
     private const int AppPort = 9000;
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
+    // A safety net only (every wait on it expects something to arrive): a loaded 2-core machine can stall a thread for over 10 s.
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
     private readonly PrivateNamespace _a = new();
     private readonly PrivateNamespace _b = new();
