@@ -174,6 +174,7 @@ public sealed partial class DiscoveryBind
             {
                 // A candidate we did not know: one round may meet a NAT mapping not open yet.
                 ArmReprobeLocked(peer, now);
+                OpenPunchWindowLocked(peer, now);
             }
         }
 
@@ -247,6 +248,7 @@ public sealed partial class DiscoveryBind
             if (reprobe)
             {
                 ArmReprobeLocked(peer, now);
+                OpenPunchWindowLocked(peer, now);
             }
         }
 
@@ -309,7 +311,10 @@ public sealed partial class DiscoveryBind
         }
     }
 
-    /// <summary>Every second: heartbeats for active peers, full rounds where no direct path holds, stale pings forgotten.</summary>
+    /// <summary>
+    /// Every second: heartbeats for active peers, full rounds where no direct path holds (for idle
+    /// peers only inside their punch window), stale pings forgotten.
+    /// </summary>
     private void OnTick()
     {
         try
@@ -320,6 +325,18 @@ public sealed partial class DiscoveryBind
             {
                 if (now - peer.LastActive > _idleTicks)
                 {
+                    bool punch;
+                    lock (peer.Sync)
+                    {
+                        punch = PunchDueLocked(peer, now);
+                    }
+
+                    if (punch)
+                    {
+                        Interlocked.Increment(ref _punchRounds);
+                        StartRound(peer, full: true);
+                    }
+
                     continue;
                 }
 
@@ -329,8 +346,10 @@ public sealed partial class DiscoveryBind
                 lock (peer.Sync)
                 {
                     disco = peer.DiscoKey;
-                    due = now - peer.LastRound >= Ticks(HeartbeatEvery);
                     var direct = peer.Direct;
+                    NoteLostPathLocked(peer, direct, now);
+                    // On the relay every round is full, so an active peer punches every 3 s already.
+                    due = now - peer.LastRound >= Ticks(HeartbeatEvery);
                     if (!due && direct is not null && now < direct.TrustedUntil && !peer.DiscoOff)
                     {
                         // Between heartbeats on IPv4: the unproven IPv6 candidates, every second.
