@@ -132,6 +132,7 @@ public sealed partial class DiscoveryBind
                 path.Latency = rtt;
                 path.Rtts.Add(rtt);
                 peer.LastPong = now;
+                NoteObserved(pong.Observed);
                 _byEndpoint[pending.Endpoint] = peer;
                 ChoosePathLocked(peer, now);
             }
@@ -257,8 +258,8 @@ public sealed partial class DiscoveryBind
             SendPing(peer, disco, e, now, null, tx);
         }
 
-        var ours = _localEndpoints;
-        if (full && ours.Length > 0)
+        var ours = full ? CallMeMaybeEndpoints() : [];
+        if (ours.Length > 0)
         {
             SendDisco(disco, peer, null, DiscoMessage.CallMeMaybe(ours));
         }
