@@ -132,6 +132,7 @@ public sealed partial class DiscoveryBind
                 path.Latency = rtt;
                 path.Rtts.Add(rtt);
                 peer.LastPong = now;
+                NoteObserved(pong.Observed);
                 _byEndpoint[pending.Endpoint] = peer;
                 ChoosePathLocked(peer, now);
             }
@@ -174,6 +175,7 @@ public sealed partial class DiscoveryBind
             {
                 // A candidate we did not know: one round may meet a NAT mapping not open yet.
                 ArmReprobeLocked(peer, now);
+                OpenPunchWindowLocked(peer, now);
             }
         }
 
@@ -247,6 +249,7 @@ public sealed partial class DiscoveryBind
             if (reprobe)
             {
                 ArmReprobeLocked(peer, now);
+                OpenPunchWindowLocked(peer, now);
             }
         }
 
@@ -255,8 +258,8 @@ public sealed partial class DiscoveryBind
             SendPing(peer, disco, e, now, null, tx);
         }
 
-        var ours = _localEndpoints;
-        if (full && ours.Length > 0)
+        var ours = full ? CallMeMaybeEndpoints() : [];
+        if (ours.Length > 0)
         {
             SendDisco(disco, peer, null, DiscoMessage.CallMeMaybe(ours));
         }
@@ -309,7 +312,10 @@ public sealed partial class DiscoveryBind
         }
     }
 
-    /// <summary>Every second: heartbeats for active peers, full rounds where no direct path holds, stale pings forgotten.</summary>
+    /// <summary>
+    /// Every second: heartbeats for active peers, full rounds where no direct path holds (for idle
+    /// peers only inside their punch window), stale pings forgotten.
+    /// </summary>
     private void OnTick()
     {
         try
@@ -320,6 +326,18 @@ public sealed partial class DiscoveryBind
             {
                 if (now - peer.LastActive > _idleTicks)
                 {
+                    bool punch;
+                    lock (peer.Sync)
+                    {
+                        punch = PunchDueLocked(peer, now);
+                    }
+
+                    if (punch)
+                    {
+                        Interlocked.Increment(ref _punchRounds);
+                        StartRound(peer, full: true);
+                    }
+
                     continue;
                 }
 
@@ -329,8 +347,10 @@ public sealed partial class DiscoveryBind
                 lock (peer.Sync)
                 {
                     disco = peer.DiscoKey;
-                    due = now - peer.LastRound >= Ticks(HeartbeatEvery);
                     var direct = peer.Direct;
+                    NoteLostPathLocked(peer, direct, now);
+                    // On the relay every round is full, so an active peer punches every 3 s already.
+                    due = now - peer.LastRound >= Ticks(HeartbeatEvery);
                     if (!due && direct is not null && now < direct.TrustedUntil && !peer.DiscoOff)
                     {
                         // Between heartbeats on IPv4: the unproven IPv6 candidates, every second.

@@ -42,6 +42,9 @@ internal sealed class PeerState
 
     public long LastFullRound { get; set; }
 
+    /// <summary>When the punch window last opened (zero: never); see DiscoveryBind.Punch.</summary>
+    public long PunchSince { get; set; }
+
     public TimeSpan? RelayLatency { get; set; }
 
     public long LastPong { get; set; }
