@@ -89,10 +89,7 @@ public sealed partial class ControlClient
             return SessionEnd.Final;
         }
 
-        var endpoints = _options.Endpoints();
-        _lastEndpoints = endpoints;
-        await channel.SendAsync(new MapRequest { Endpoints = endpoints }, token).ConfigureAwait(false);
-        _streaming = channel;
+        await OpenMapStreamAsync(channel, token).ConfigureAwait(false);
         try
         {
             return await StreamAsync(channel, token).ConfigureAwait(false);

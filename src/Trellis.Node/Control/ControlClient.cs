@@ -36,7 +36,6 @@ public sealed partial class ControlClient : IAsyncDisposable
     private volatile NoiseControlChannel? _streaming;
     private volatile NetMap? _current;
     private volatile IReadOnlyList<string> _routes;
-    private volatile IReadOnlyList<string>? _lastEndpoints;
     private string? _authKey;
     private int _started;
     private Key? _serverKey;
@@ -111,19 +110,6 @@ public sealed partial class ControlClient : IAsyncDisposable
         _loop = Task.Run(RunAsync);
     }
 
-    /// <summary>Reports the node's endpoints if they changed; remembered for the next map request either way.</summary>
-    public async Task UpdateEndpointsAsync(IReadOnlyList<string> endpoints, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(endpoints);
-        if (_lastEndpoints is { } last && last.SequenceEqual(endpoints))
-        {
-            return;
-        }
-
-        _lastEndpoints = endpoints;
-        await SendIfStreamingAsync(new EndpointUpdate { Endpoints = endpoints }, cancellationToken).ConfigureAwait(false);
-    }
-
     /// <summary>Replaces the advertised routes: sent now if connected, and with every later registration.</summary>
     public async Task AdvertiseRoutesAsync(IReadOnlyList<string> routes, CancellationToken cancellationToken)
     {
@@ -134,19 +120,25 @@ public sealed partial class ControlClient : IAsyncDisposable
 
     private async Task SendIfStreamingAsync(ControlMessage message, CancellationToken cancellationToken)
     {
-        if (_streaming is not { } channel)
+        if (_streaming is { } channel)
         {
-            return;
+            await TrySendAsync(channel, message, cancellationToken).ConfigureAwait(false);
         }
+    }
 
+    /// <summary>Sends on the stream; false when it is going away.</summary>
+    private async Task<bool> TrySendAsync(NoiseControlChannel channel, ControlMessage message, CancellationToken cancellationToken)
+    {
         try
         {
             await channel.SendAsync(message, cancellationToken).ConfigureAwait(false);
+            return true;
         }
         catch (Exception e) when (e is System.Net.WebSockets.WebSocketException or IOException or ObjectDisposedException)
         {
             // The connection is going away; the loop reconnects and the next map request carries the news.
             LogSendFailed(_logger, message.GetType().Name, e.Message);
+            return false;
         }
     }
 

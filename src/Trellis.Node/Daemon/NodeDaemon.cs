@@ -414,7 +414,7 @@ public sealed partial class NodeDaemon : ILocalApiBackend, IAsyncDisposable
     {
         if (_session is { } session && session.Client.Status.State == ControlState.Running)
         {
-            _ = session.Client.UpdateEndpointsAsync(GatherEndpoints(), CancellationToken.None);
+            _ = session.Client.RefreshEndpointsAsync(CancellationToken.None);
         }
     }
 

@@ -114,6 +114,48 @@ public sealed class ControlClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_endpoint_report_gathered_before_a_change_never_lands_after_the_report_gathered_after_it()
+    {
+        IReadOnlyList<string> current = ["198.51.100.1:41641"];
+        var stallNext = 0;
+        using var staleGathered = new ManualResetEventSlim();
+        using var releaseStale = new ManualResetEventSlim();
+        IReadOnlyList<string> Gather()
+        {
+            var seen = Volatile.Read(ref current);
+            if (Interlocked.Exchange(ref stallNext, 0) == 1)
+            {
+                // A refresh thread preempted between gathering and sending, as a timer and an address-change event can be.
+                staleGathered.Set();
+                Assert.True(releaseStale.Wait(Waiting.Timeout), "the stale report was never released");
+            }
+
+            return seen;
+        }
+
+        var b = Client("bravo", await _server.AuthKeyAsync(), endpoints: Gather);
+        b.Start();
+        await Waiting.ForStatusAsync(b, s => s.State == ControlState.Running, "bravo to run");
+        var bId = b.Status.Self!.Id;
+
+        Volatile.Write(ref stallNext, 1);
+        var stale = Task.Run(() => b.RefreshEndpointsAsync(CancellationToken.None));
+        Assert.True(staleGathered.Wait(Waiting.Timeout), "the first refresh did not gather");
+        Volatile.Write(ref current, ["203.0.113.9:41641"]);
+        var fresh = Task.Run(() => b.RefreshEndpointsAsync(CancellationToken.None));
+
+        // The fresh report must wait for the stale one; a second is ample for it to overtake if it could.
+        await Task.WhenAny(fresh, Task.Delay(TimeSpan.FromSeconds(1)));
+        releaseStale.Set();
+        await Task.WhenAll(stale, fresh).WaitAsync(Waiting.Timeout);
+
+        // The server handles a connection's messages in order: once it has the routes sent after both reports, it has both.
+        await b.AdvertiseRoutesAsync(["10.77.0.0/24"], CancellationToken.None);
+        var node = await Waiting.UntilAsync(async () => await _server.Store.GetNodeByIdAsync(bId) is { } n && n.AdvertisedRoutes.Count == 1 ? n : null, "the routes sent after the reports");
+        Assert.Equal(["203.0.113.9:41641"], node.Endpoints);
+    }
+
+    [Fact]
     public async Task After_a_server_restart_the_client_reconnects_and_gets_a_fresh_map()
     {
         var machine = X25519.GeneratePrivateKey();

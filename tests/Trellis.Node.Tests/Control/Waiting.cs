@@ -62,4 +62,21 @@ internal static class Waiting
             throw;
         }
     }
+
+    /// <summary>Polls <paramref name="probe"/> (a store read: no event says a write landed) until it yields a value.</summary>
+    public static async Task<T> UntilAsync<T>(Func<Task<T?>> probe, string what)
+        where T : class
+    {
+        var deadline = DateTime.UtcNow + Timeout;
+        while (true)
+        {
+            if (await probe() is { } value)
+            {
+                return value;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}");
+            await Task.Delay(TimeSpan.FromMilliseconds(50));
+        }
+    }
 }

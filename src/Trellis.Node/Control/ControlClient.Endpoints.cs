@@ -1,0 +1,74 @@
+using Trellis.Core.Control;
+using Trellis.Crypto.Noise;
+
+namespace Trellis.Node.Control;
+
+/// <summary>
+/// The node's endpoint reports. Gathering and sending happen under one lock, so a report gathered
+/// before an address change can never reach the server after the report gathered after it: the
+/// server would keep the stale list, and peers would punch towards it until the next change.
+/// </summary>
+public sealed partial class ControlClient
+{
+    private readonly SemaphoreSlim _endpointLock = new(1, 1);
+
+    // guarded by _endpointLock: the stream the server last heard our endpoints on, and what it heard
+    private NoiseControlChannel? _endpointsStream;
+    private IReadOnlyList<string> _endpointsSent = [];
+
+    /// <summary>Gathers the node's endpoints now (<see cref="ControlClientOptions.Endpoints"/>) and reports them if the server has not heard them.</summary>
+    public Task RefreshEndpointsAsync(CancellationToken cancellationToken) => ReportEndpointsAsync(null, cancellationToken);
+
+    /// <summary>Reports these endpoints if the server has not heard them; while no map stream is open the next map request gathers afresh.</summary>
+    public Task UpdateEndpointsAsync(IReadOnlyList<string> endpoints, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        return ReportEndpointsAsync(endpoints, cancellationToken);
+    }
+
+    private async Task ReportEndpointsAsync(IReadOnlyList<string>? given, CancellationToken cancellationToken)
+    {
+        await _endpointLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_streaming is not { } stream)
+            {
+                return;
+            }
+
+            var endpoints = given ?? _options.Endpoints();
+            if (ReferenceEquals(stream, _endpointsStream) && _endpointsSent.SequenceEqual(endpoints))
+            {
+                return;
+            }
+
+            if (await TrySendAsync(stream, new EndpointUpdate { Endpoints = endpoints }, cancellationToken).ConfigureAwait(false))
+            {
+                _endpointsStream = stream;
+                _endpointsSent = endpoints;
+            }
+        }
+        finally
+        {
+            _endpointLock.Release();
+        }
+    }
+
+    /// <summary>Asks for the map stream with the endpoints as of now; a report waiting meanwhile is compared with these once the stream is open.</summary>
+    private async Task OpenMapStreamAsync(NoiseControlChannel stream, CancellationToken cancellationToken)
+    {
+        await _endpointLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var endpoints = _options.Endpoints();
+            await stream.SendAsync(new MapRequest { Endpoints = endpoints }, cancellationToken).ConfigureAwait(false);
+            _endpointsStream = stream;
+            _endpointsSent = endpoints;
+            _streaming = stream;
+        }
+        finally
+        {
+            _endpointLock.Release();
+        }
+    }
+}
