@@ -81,9 +81,10 @@ public sealed class VethDataPlaneTests : IDisposable
                 ns.RunAsync(() => engine.ApplyAsync(maps[engine], new EngineSettings(), CancellationToken.None));
             }
 
-            Carry(initiator.Item1, waiter.Item1, $"100.64.0.{waiter.Item3}", "first");
-            Carry(waiter.Item1, initiator.Item1, $"100.64.0.{initiator.Item3}", "reply");
-            Carry(_a, _b, "fd7a:115c:a1e0::2", "over IPv6");
+            string State() => $"A: {Describe(_a, engineA)}\nB: {Describe(_b, engineB)}";
+            Carry(initiator.Item1, waiter.Item1, $"100.64.0.{waiter.Item3}", "first", State);
+            Carry(waiter.Item1, initiator.Item1, $"100.64.0.{initiator.Item3}", "reply", State);
+            Carry(_a, _b, "fd7a:115c:a1e0::2", "over IPv6", State);
 
             var status = Assert.Single(engineA.Status().Peers);
             Assert.Equal("direct", status.Path);
@@ -98,7 +99,7 @@ public sealed class VethDataPlaneTests : IDisposable
     }
 
     /// <summary>Sends a datagram from a socket in <paramref name="from"/> to a socket in <paramref name="to"/> at <paramref name="destination"/>.</summary>
-    private static void Carry(PrivateNamespace from, PrivateNamespace to, string destination, string text)
+    private static void Carry(PrivateNamespace from, PrivateNamespace to, string destination, string text, Func<string> state)
     {
         using var receiver = to.Run(() =>
         {
@@ -112,7 +113,28 @@ public sealed class VethDataPlaneTests : IDisposable
         sender.SendTo(Encoding.ASCII.GetBytes(text), new IPEndPoint(IPAddress.Parse(destination), AppPort));
 
         var buffer = new byte[100];
-        var n = receiver.Receive(buffer);
+        int n;
+        try
+        {
+            n = receiver.Receive(buffer);
+        }
+        catch (SocketException e)
+        {
+            Assert.Fail($"'{text}' did not arrive ({e.Message}); {state()}");
+            throw;
+        }
+
         Assert.Equal(text, Encoding.ASCII.GetString(buffer, 0, n));
     }
+
+    /// <summary>What a failed crossing leaves to look at: the engine's view of its peer and the kernel's neighbours, addresses and routes.</summary>
+    private static string Describe(PrivateNamespace ns, WireGuardEngine engine) =>
+        string.Join("\n", [
+            string.Join("; ", engine.Status().Peers.Select(p => $"{p.Path} {p.Endpoint} handshake {p.LastHandshake:O} rx {p.RxBytes} tx {p.TxBytes}")),
+            ns.TryExec("ip", "neigh").Stdout,
+            ns.TryExec("ip", "-6", "neigh").Stdout,
+            ns.TryExec("ip", "addr").Stdout,
+            ns.TryExec("ip", "route", "show", "table", "all").Stdout,
+            ns.TryExec("ss", "-uan").Stdout,
+            ns.TryExec("nstat", "-az").Stdout]);
 }
