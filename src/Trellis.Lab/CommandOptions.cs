@@ -3,7 +3,8 @@ namespace Trellis.Lab;
 /// <summary>How <see cref="HostCommand"/> runs one command.</summary>
 public sealed record CommandOptions
 {
-    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
+    // A safety net only: a CLI command costs about a CPU-second to start, and busy shared cores stretch that many times over.
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(60);
 
     public static CommandOptions Default { get; } = new();
 

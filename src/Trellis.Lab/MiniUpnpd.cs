@@ -13,7 +13,8 @@ internal static class MiniUpnpd
 {
     public const string Program = "miniupnpd";
 
-    public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(15);
+    // A safety net only (see LabControlServer.StartTimeout).
+    public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
 
     /// <summary>The UPnP HTTP port (descriptions and SOAP control); fixed so a test can look at it.</summary>
     public const int HttpPort = 5000;

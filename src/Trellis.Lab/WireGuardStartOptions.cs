@@ -6,7 +6,8 @@ public sealed record WireGuardStartOptions
     /// <summary>The hidden test-only variable that makes Trellis's protocol timers run N times faster.</summary>
     public const string ClockRateVariable = "TRELLIS_TEST_CLOCK_RATE";
 
-    public static readonly TimeSpan DefaultStartTimeout = TimeSpan.FromSeconds(30);
+    // A safety net only (see LabControlServer.StartTimeout).
+    public static readonly TimeSpan DefaultStartTimeout = TimeSpan.FromSeconds(120);
 
     /// <summary>The interface name (at most 15 bytes); a fresh unique name when null.</summary>
     public string? Name { get; init; }

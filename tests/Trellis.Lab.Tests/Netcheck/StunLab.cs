@@ -13,7 +13,8 @@ public sealed class StunLab : IAsyncDisposable
 {
     public const int StunPort = 3478;
 
-    public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(20);
+    // A safety net only (see LabControlServer.StartTimeout).
+    public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
 
     private static readonly Lazy<Task> LeftoversDeleted = new(() => NetNamespace.DeleteLeftoversAsync());
 

@@ -10,7 +10,8 @@ namespace Trellis.Lab.Tests.Node;
 /// </summary>
 public sealed class MeshLab : IAsyncDisposable
 {
-    public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
+    // A safety net only (see LabControlServer.StartTimeout).
+    public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(120);
 
     private static readonly Lazy<Task> LeftoversDeleted = new(() => NetNamespace.DeleteLeftoversAsync());
 
