@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs the NAT matrix lab tests N times and prints, per row, the median and the maximum of the
+# seconds from the first `trellis up` to the first packet both ways and to the final path, as
+# docs/NAT-MATRIX.md quotes them. Needs root and what .ci/run installs (nftables, miniupnpd, ...).
+# Usage: sudo bench/nat-matrix-times.sh [RUNS]   (default 10)
+set -euo pipefail
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+RUNS=${1:-10}
+[[ $RUNS =~ ^[1-9][0-9]*$ ]] || { echo "RUNS must be a positive integer" >&2; exit 2; }
+[[ $EUID -eq 0 ]] || { echo "run as root (the lab builds network namespaces)" >&2; exit 1; }
+WORK=$(mktemp -d /tmp/trellis-natmatrix.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+
+dotnet build -v quiet -nologo "$REPO/tests/Trellis.Lab.Tests" >/dev/null
+for i in $(seq 1 "$RUNS"); do
+  echo "[nat-matrix] run $i of $RUNS" >&2
+  # A failed run still prints the rows it proved; say so rather than drop it silently.
+  dotnet test "$REPO/tests/Trellis.Lab.Tests" --no-build --filter "FullyQualifiedName~NatTraversalTests" \
+    --logger "console;verbosity=detailed" >"$WORK/run$i.log" 2>&1 || echo "[nat-matrix] run $i had a failing test (log kept in the table's count)" >&2
+  grep -h "NAT-MATRIX |" "$WORK/run$i.log" | sed 's/^ *//' >>"$WORK/rows" || true
+done
+
+echo "| pair | path | runs | first packet median / max (s) | final path median / max (s) |"
+echo "|---|---|---|---|---|"
+# Rows look like: NAT-MATRIX | left / right | path | first packet 2.2 s | path 2.4 s |
+awk -F' *\\| *' '
+  { key = $2 " | " $3; n[key]++; split($4, f, " "); split($5, p, " ");
+    first[key, n[key]] = f[3]; final[key, n[key]] = p[2]; if (!(key in order)) { order[key] = ++rows; names[rows] = key } }
+  function stat(arr, key, count,   i, j, t, v, med) {
+    for (i = 1; i <= count; i++) v[i] = arr[key, i] + 0
+    for (i = 1; i <= count; i++) for (j = i + 1; j <= count; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
+    med = (count % 2) ? v[(count + 1) / 2] : (v[count / 2] + v[count / 2 + 1]) / 2
+    return sprintf("%.1f / %.1f", med, v[count])
+  }
+  END { for (r = 1; r <= rows; r++) { k = names[r]; printf "| %s | %d | %s | %s |\n", k, n[k], stat(first, k, n[k]), stat(final, k, n[k]) } }
+' "$WORK/rows"
