@@ -20,7 +20,7 @@ internal sealed class DaemonHarness : IDisposable
         SocketPath = socketPath ?? SocketPath,
         TunName = "trellis-test",
         EngineFactory = Engines.Create,
-        UpTimeout = TimeSpan.FromSeconds(15),
+        UpTimeout = TimeSpan.FromSeconds(60), // a safety net only: at a load of 60 on 2 cores a registration took over 15 s
         ConfigureControl = o => o with
         {
             PendingRecheckInterval = TimeSpan.FromMilliseconds(100),
