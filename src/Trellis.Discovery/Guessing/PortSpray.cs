@@ -50,8 +50,9 @@ internal sealed class PortSpray
             return;
         }
 
-        var elapsed = (double)(now - _startedAt) / _frequency;
-        var allowed = Math.Min(Budget, (int)(elapsed * PerSecond) + (PerSecond / DiscoveryBind.GuessStepsPerSecond));
+        // Whole ticks: a step of exactly a tenth of a second allows exactly a tenth of the rate.
+        var due = (now - _startedAt) * PerSecond / _frequency;
+        var allowed = (int)Math.Min(Budget, due + (PerSecond / DiscoveryBind.GuessStepsPerSecond));
         for (; Sent < allowed; Sent++)
         {
             var address = _addresses[Sent % _addresses.Length];
