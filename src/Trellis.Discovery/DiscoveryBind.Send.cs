@@ -3,8 +3,9 @@ using Trellis.Core.Transport;
 namespace Trellis.Discovery;
 
 /// <summary>
-/// Outbound: each packet to a synthetic endpoint goes over its peer's trusted direct path, else the
-/// relay, and while a direct path's trust has just lapsed, over both.
+/// Outbound: each packet to a synthetic endpoint goes over its peer's trusted direct path (through
+/// the guess socket that met the peer when port guessing found the path, else batched on the main
+/// socket), else the relay, and while a direct path's trust has just lapsed, over both.
 /// </summary>
 public sealed partial class DiscoveryBind
 {
