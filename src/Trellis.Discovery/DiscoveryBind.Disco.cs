@@ -16,7 +16,8 @@ public sealed partial class DiscoveryBind
     /// <summary>Call-me-maybes dropped because their peer sent more than <see cref="CallMeMaybeBurst"/> at once, then one per <see cref="CallMeMaybeEvery"/>.</summary>
     public long CallMeMaybeLimited => Interlocked.Read(ref _callMeMaybeLimited);
 
-    private void HandleDisco(ReadOnlySpan<byte> packet, Endpoint source, bool viaRelay, Key relaySource)
+    /// <param name="side">The guess socket it arrived on, if not the main socket or the relay.</param>
+    private void HandleDisco(ReadOnlySpan<byte> packet, Endpoint source, bool viaRelay, Key relaySource, (GuessSockets Session, IGuessSocket Socket)? side = null)
     {
         try
         {
@@ -32,6 +33,12 @@ public sealed partial class DiscoveryBind
                 return;
             }
 
+            if (side is var (session, socket) && !AdoptGuessSocket(session, socket, peer, source))
+            {
+                DropDisco("on a guess socket opened for another peer");
+                return;
+            }
+
             Interlocked.Increment(ref _discoReceived);
             switch (message.Type)
             {
@@ -43,6 +50,9 @@ public sealed partial class DiscoveryBind
                     break;
                 case DiscoMessageType.CallMeMaybe:
                     OnCallMeMaybe(peer, sender, message);
+                    break;
+                case DiscoMessageType.PortGuess:
+                    OnPortGuess(peer, sender, message);
                     break;
             }
         }
@@ -205,7 +215,7 @@ public sealed partial class DiscoveryBind
         }
 
         var chosen = peer.Paths[choice.Endpoint];
-        peer.Direct = new DirectPath(choice.Endpoint, chosen.LastPong + _trustTicks, chosen.Latency);
+        peer.Direct = new DirectPath(choice.Endpoint, chosen.LastPong + _trustTicks, chosen.Latency, _sideByEndpoint.GetValueOrDefault(choice.Endpoint));
         if (currentEndpoint != choice.Endpoint)
         {
             LogPathChanged(peer.NodeKey.ToString(), choice.Endpoint.ToString(), choice.Latency.TotalMilliseconds);
@@ -300,6 +310,12 @@ public sealed partial class DiscoveryBind
             var n = _sealer.Seal(disco, message, b.Data);
             if (to is { } endpoint)
             {
+                if (_sideByEndpoint.TryGetValue(endpoint, out var side))
+                {
+                    side.Send(endpoint, b.Data.AsSpan(0, n));
+                    return;
+                }
+
                 b.Offset = 0;
                 b.Length = n;
                 b.Endpoint = endpoint;
@@ -324,6 +340,7 @@ public sealed partial class DiscoveryBind
             var v6Probes = new List<(Endpoint, DiscoTxId)>();
             foreach (var peer in _table.ByNodeKey.Values)
             {
+                GuessTick(peer, now);
                 if (now - peer.LastActive > _idleTicks)
                 {
                     bool punch;

@@ -15,4 +15,19 @@ public sealed partial class DiscoveryBind
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "discovery tick failed")]
     private partial void LogTickFailed(Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "peer {Peer}: port guessing, {Sockets} sockets opened toward {Targets}; asked the peer to probe our address")]
+    private partial void LogGuessSocketsOpened(string peer, int sockets, string targets);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "peer {Peer}: port guessing, probing its public address (at most {Budget} pings, {PerSecond} a second)")]
+    private partial void LogGuessSpray(string peer, int budget, int perSecond);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "peer {Peer}: port guessing met {Endpoint} on one of {Sockets} sockets; it carries the peer's packets now")]
+    private partial void LogGuessMet(string peer, string endpoint, int sockets);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "peer {Peer}: port guessing gave up after {Probes} pings; the peer stays on the relay")]
+    private partial void LogGuessSprayGaveUp(string peer, int probes);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "peer {Peer}: port guessing gave up, no probe met any of {Sockets} sockets; the peer stays on the relay")]
+    private partial void LogGuessSocketsUnmet(string peer, int sockets);
 }

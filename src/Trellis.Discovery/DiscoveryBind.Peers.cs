@@ -184,6 +184,8 @@ public sealed partial class DiscoveryBind
             _sealer.Forget(state.DiscoKey);
             ForgetPathsLocked(state);
         }
+
+        StopGuessing(state, keepWinner: false);
     }
 
     private void ForgetPathsLocked(PeerState state)

@@ -149,18 +149,33 @@ public sealed partial class DiscoveryBind
             return;
         }
 
-        if (!IsWireGuard(packet) || !_table.ByNodeKey.TryGetValue(source, out var peer) || !_relayQueue.Enqueue(packet, peer.Synthetic))
+        if (!IsWireGuard(packet) || !_table.ByNodeKey.TryGetValue(source, out var peer) || !QueueForReceiver(peer, packet))
         {
             Interlocked.Increment(ref _relayDropped);
             return;
         }
 
         Interlocked.Increment(ref _relayReceived);
+    }
+
+    /// <summary>
+    /// A WireGuard packet that did not come through the main socket (the relay, a guess socket):
+    /// into a preallocated slot for the receive thread, woken if it waits on the socket.
+    /// </summary>
+    private bool QueueForReceiver(PeerState peer, ReadOnlySpan<byte> packet)
+    {
+        if (!_relayQueue.Enqueue(packet, peer.Synthetic))
+        {
+            return false;
+        }
+
         Interlocked.Increment(ref _relayPending);
         if (Volatile.Read(ref _receiverWaiting) == 1 && Interlocked.Exchange(ref _wakePending, 1) == 0)
         {
             Wake();
         }
+
+        return true;
     }
 
     /// <summary>

@@ -3,8 +3,9 @@ using Trellis.Core.Transport;
 namespace Trellis.Discovery;
 
 /// <summary>
-/// Outbound: each packet to a synthetic endpoint goes over its peer's trusted direct path, else the
-/// relay, and while a direct path's trust has just lapsed, over both.
+/// Outbound: each packet to a synthetic endpoint goes over its peer's trusted direct path (through
+/// the guess socket that met the peer when port guessing found the path, else batched on the main
+/// socket), else the relay, and while a direct path's trust has just lapsed, over both.
 /// </summary>
 public sealed partial class DiscoveryBind
 {
@@ -39,6 +40,18 @@ public sealed partial class DiscoveryBind
 
     /// <summary>Packets to a synthetic endpoint of no current peer.</summary>
     public long NoRouteDrops => Interlocked.Read(ref _noRoute);
+
+    private void SendViaRelay(PeerState peer, PacketBuffer p)
+    {
+        if (_relay is { } relay && relay.TrySend(peer.NodeKey, p.Packet))
+        {
+            Interlocked.Increment(ref _relaySent);
+        }
+        else
+        {
+            Interlocked.Increment(ref _relaySendDrops);
+        }
+    }
 
     public void Send(ReadOnlySpan<PacketBuffer> packets)
     {
@@ -82,6 +95,20 @@ public sealed partial class DiscoveryBind
             }
 
             var path = peer.Direct;
+            if (path?.Via is { } via && now < path.TrustedUntil + _trustTicks)
+            {
+                // Met by port guessing: only that socket's mapping reaches the peer (its trust lapsing, the relay as well).
+                via.Send(path.Endpoint, p.Packet);
+                viaPath++;
+                if (now >= path.TrustedUntil)
+                {
+                    SendViaRelay(peer, p);
+                    Interlocked.Increment(ref _bothSent);
+                }
+
+                continue;
+            }
+
             if (path is not null && now < path.TrustedUntil)
             {
                 saved[n] = p.Endpoint;
@@ -91,15 +118,7 @@ public sealed partial class DiscoveryBind
                 continue;
             }
 
-            if (_relay is { } relay && relay.TrySend(peer.NodeKey, p.Packet))
-            {
-                Interlocked.Increment(ref _relaySent);
-            }
-            else
-            {
-                Interlocked.Increment(ref _relaySendDrops);
-            }
-
+            SendViaRelay(peer, p);
             if (path is not null && now < path.TrustedUntil + _trustTicks)
             {
                 // Its pongs are late, not yet missing: the copy on the path arrives first if it still

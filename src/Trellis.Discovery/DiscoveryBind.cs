@@ -15,7 +15,7 @@ namespace Trellis.Discovery;
 /// peer at one stable <see cref="SyntheticEndpoint"/>; this bind carries the packet over the peer's
 /// best path: a direct UDP endpoint proven by a pong in the last 6.5 s, else the relay. It shares the
 /// socket with discovery (pings, pongs, call-me-maybe) and STUN, and folds relayed packets into
-/// <see cref="Receive"/>. It owns the inner bind. Files: Peers (the peer set), Send, Receive, Disco (pings and paths), Reprobe (prompt rounds after a change), Punch (rounds on while a peer has not answered), Observed (our endpoints as pongs report them), Tunnel (no path through the tunnel itself), Status.
+/// <see cref="Receive"/>. It owns the inner bind. Files: Peers (the peer set), Send, Receive, Disco (pings and paths), Reprobe (prompt rounds after a change), Punch (rounds on while a peer has not answered), Observed (our endpoints as pongs report them), Tunnel (no path through the tunnel itself), Guess (port guessing between an easy and a hard NAT), Status.
 /// </summary>
 public sealed partial class DiscoveryBind : IBind
 {
@@ -89,6 +89,7 @@ public sealed partial class DiscoveryBind : IBind
         _idleTicks = Ticks(IdleAfter);
         _callMeMaybeTicks = Ticks(CallMeMaybeEvery);
         InitReprobe();
+        InitGuessing();
         WakeMagic.CopyTo(_wakePacket);
         RandomNumberGenerator.Fill(_wakePacket.AsSpan(WakeMagic.Length));
         _wakePacket.CopyTo(_wakeBatch[0].Data, 0);
@@ -121,6 +122,12 @@ public sealed partial class DiscoveryBind : IBind
                 _reprobeNextAt = long.MaxValue;
             }
 
+            lock (_guessLock)
+            {
+                _guessTimer ??= _time.CreateTimer(static s => ((DiscoveryBind)s!).OnGuessStep(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+                _guessTimerArmed = false;
+            }
+
             return bound;
         }
     }
@@ -140,6 +147,17 @@ public sealed partial class DiscoveryBind : IBind
             {
                 _reprobeTimer?.Dispose();
                 _reprobeTimer = null;
+            }
+
+            lock (_guessLock)
+            {
+                _guessTimer?.Dispose();
+                _guessTimer = null;
+            }
+
+            foreach (var peer in _table.ByNodeKey.Values)
+            {
+                StopGuessing(peer, keepWinner: false);
             }
         }
     }

@@ -25,5 +25,11 @@ public sealed record DiscoveryBindOptions
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
+    /// <summary>Port guessing between an easy and a hard NAT (DiscoveryBind.Guess); changeable later through <see cref="DiscoveryBind.PortGuessing"/>.</summary>
+    public bool PortGuessing { get; init; } = true;
+
+    /// <summary>Where the hard side's extra sockets come from; null: this node never opens any (it may still spray).</summary>
+    public IGuessSocketFactory? GuessSockets { get; init; }
+
     public ILogger? Logger { get; init; }
 }

@@ -4,8 +4,11 @@ using Trellis.Discovery.Messages;
 
 namespace Trellis.Discovery;
 
-/// <summary>The direct path packets take now; replaced whole (never mutated) so Send reads it without a lock.</summary>
-internal sealed record DirectPath(Endpoint Endpoint, long TrustedUntil, TimeSpan Latency);
+/// <summary>
+/// The direct path packets take now; replaced whole (never mutated) so Send reads it without a lock.
+/// <paramref name="Via"/>: the guess socket that met the peer (see DiscoveryBind.Guess), else null for the main socket.
+/// </summary>
+internal sealed record DirectPath(Endpoint Endpoint, long TrustedUntil, TimeSpan Latency, IGuessSocket? Via = null);
 
 /// <summary>A ping in flight: for a path (or the relay), maybe awaited by <see cref="DiscoveryBind.PingAsync"/>.</summary>
 internal sealed record PendingPing(PeerState Peer, Endpoint Endpoint, bool ViaRelay, long SentAt, TaskCompletionSource<PingResult>? Waiter);
@@ -51,6 +54,26 @@ internal sealed class PeerState
 
     /// <summary>True while the map gives this peer's disco key to another peer too (or it is ours): no discovery, relay only.</summary>
     public bool DiscoOff { get; set; }
+
+    /// <summary>When we last offered port guessing to the peer (zero: never); see DiscoveryBind.Guess.</summary>
+    public long GuessOfferedAt { get; set; }
+
+    /// <summary>The punch window (its PunchSince) the attempts are counted in, and how many it has had.</summary>
+    public long GuessWindow { get; set; }
+
+    public int GuessAttempts { get; set; }
+
+    /// <summary>True once a go answered the latest offer (one spray per offer).</summary>
+    public bool GuessAnswered { get; set; }
+
+    /// <summary>When we last opened guess sockets toward the peer (zero: never).</summary>
+    public long LastGuessAt { get; set; }
+
+    /// <summary>Our spray toward the peer while it runs.</summary>
+    public PortSpray? Spray { get; set; }
+
+    /// <summary>Our guess sockets toward the peer: waiting, or the winner carrying its packets.</summary>
+    public GuessSockets? Sockets { get; set; }
 
     /// <summary>Rounds the peer's call-me-maybes may still start.</summary>
     public RoundBudget CallMeMaybeBudget { get; } = new();

@@ -44,10 +44,10 @@ internal sealed class DiscoTestBed : IDisposable
 
     public FakeTimeProvider Time { get; } = new();
 
-    public TestNode Node(string address)
+    public TestNode Node(string address, IGuessSocketFactory? guessSockets = null)
     {
         var key = X25519.GeneratePrivateKey();
-        var node = new TestNode(Network, address, Relay.Connect(X25519.PublicKey(key)), Time, key);
+        var node = new TestNode(Network, address, Relay.Connect(X25519.PublicKey(key)), Time, key, guessSockets);
         _owned.Add(node);
         Watch(node.Local, new DiscoSealer(node.DiscoPrivate));
         return node;

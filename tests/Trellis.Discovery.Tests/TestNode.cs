@@ -12,8 +12,8 @@ internal sealed class TestNode : IDisposable
 {
     private readonly Thread _receiver;
 
-    public TestNode(InMemoryNetwork network, string address, IRelayTransport? relay, TimeProvider time, Key? nodePrivate = null)
-        : this(network.CreateBind(Endpoint.FromIPEndPoint(new IPEndPoint(IPAddress.Parse(address), 0))), IPAddress.Parse(address), relay, time, nodePrivate)
+    public TestNode(InMemoryNetwork network, string address, IRelayTransport? relay, TimeProvider time, Key? nodePrivate = null, IGuessSocketFactory? guessSockets = null)
+        : this(network.CreateBind(Endpoint.FromIPEndPoint(new IPEndPoint(IPAddress.Parse(address), 0))), IPAddress.Parse(address), relay, time, nodePrivate, guessSockets)
     {
     }
 
@@ -23,7 +23,7 @@ internal sealed class TestNode : IDisposable
     {
     }
 
-    private TestNode(IBind inner, IPAddress wakeAddress, IRelayTransport? relay, TimeProvider time, Key? nodePrivate)
+    private TestNode(IBind inner, IPAddress wakeAddress, IRelayTransport? relay, TimeProvider time, Key? nodePrivate, IGuessSocketFactory? guessSockets = null)
     {
         NodePrivate = nodePrivate ?? X25519.GeneratePrivateKey();
         NodeKey = X25519.PublicKey(NodePrivate);
@@ -35,6 +35,7 @@ internal sealed class TestNode : IDisposable
             DiscoPrivateKey = DiscoPrivate,
             WakeAddress = Endpoint.FromIPEndPoint(new IPEndPoint(wakeAddress, 0)).Address,
             Time = time,
+            GuessSockets = guessSockets,
         });
         Bind.Open(0);
         Local = inner is InMemoryBind bound ? bound.LocalEndpoint : default;

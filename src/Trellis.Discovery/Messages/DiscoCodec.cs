@@ -49,6 +49,9 @@ public static class DiscoCodec
                 }
 
                 return 1 + (n * EndpointSize);
+            case DiscoMessageType.PortGuess:
+                destination[1] = (byte)message.GuessStep;
+                return 2;
             default:
                 throw new ArgumentException($"unknown disco message type {message.Type}", nameof(message));
         }
@@ -80,6 +83,9 @@ public static class DiscoCodec
                 }
 
                 message = DiscoMessage.CallMeMaybe(endpoints);
+                return true;
+            case DiscoMessageType.PortGuess when body.Length == 1 && (PortGuessStep)body[0] is PortGuessStep.Offer or PortGuessStep.Go:
+                message = DiscoMessage.PortGuess((PortGuessStep)body[0]);
                 return true;
             default:
                 return false;

@@ -8,17 +8,29 @@ public enum DiscoMessageType : byte
     Ping = 1,
     Pong = 2,
     CallMeMaybe = 3,
+    PortGuess = 4,
+}
+
+/// <summary>The two steps of port guessing (see DiscoveryBind.Guess): one byte after the type.</summary>
+public enum PortGuessStep : byte
+{
+    /// <summary>From a node whose NAT keeps one mapping for every destination: "if yours varies, open ports toward me".</summary>
+    Offer = 1,
+
+    /// <summary>From a node whose NAT maps per destination: "my ports toward you are open, spray my address now".</summary>
+    Go = 2,
 }
 
 /// <summary>
 /// One decoded discovery message. Ping: <see cref="TxId"/> and the sender's <see cref="NodeKey"/>;
 /// Pong: <see cref="TxId"/> and the <see cref="Observed"/> source the ping came from;
-/// CallMeMaybe: the sender's candidate <see cref="Endpoints"/>.
+/// CallMeMaybe: the sender's candidate <see cref="Endpoints"/>; PortGuess: its <see cref="GuessStep"/>.
 /// </summary>
 public readonly struct DiscoMessage
 {
-    private DiscoMessage(DiscoMessageType type, DiscoTxId txId, Key nodeKey, Endpoint observed, Endpoint[]? endpoints)
+    private DiscoMessage(DiscoMessageType type, DiscoTxId txId, Key nodeKey, Endpoint observed, Endpoint[]? endpoints, PortGuessStep step = default)
     {
+        GuessStep = step;
         Type = type;
         TxId = txId;
         NodeKey = nodeKey;
@@ -36,10 +48,14 @@ public readonly struct DiscoMessage
 
     public IReadOnlyList<Endpoint> Endpoints { get; }
 
+    public PortGuessStep GuessStep { get; }
+
     public static DiscoMessage Ping(DiscoTxId txId, Key nodeKey) => new(DiscoMessageType.Ping, txId, nodeKey, default, null);
 
     public static DiscoMessage Pong(DiscoTxId txId, Endpoint observed) => new(DiscoMessageType.Pong, txId, default, observed, null);
 
     public static DiscoMessage CallMeMaybe(IEnumerable<Endpoint> endpoints) =>
         new(DiscoMessageType.CallMeMaybe, default, default, default, endpoints.Take(DiscoCodec.MaxEndpoints).ToArray());
+
+    public static DiscoMessage PortGuess(PortGuessStep step) => new(DiscoMessageType.PortGuess, default, default, default, null, step);
 }

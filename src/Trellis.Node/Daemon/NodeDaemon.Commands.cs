@@ -45,6 +45,7 @@ public sealed partial class NodeDaemon
                 AdvertiseRoutes = routes,
                 AcceptRoutes = request.AcceptRoutes,
                 Masquerade = request.Masquerade,
+                PortGuessing = request.PortGuessing,
                 WantUp = true,
             };
             if (_session is { } current && current.Client.Status.State == ControlState.Running && request.AuthKey is null
@@ -104,7 +105,8 @@ public sealed partial class NodeDaemon
             await session.Client.AdvertiseRoutesAsync(prefs.AdvertiseRoutes, CancellationToken.None).ConfigureAwait(false);
         }
 
-        if ((old.AcceptRoutes != prefs.AcceptRoutes || old.Masquerade != prefs.Masquerade || !old.AdvertiseRoutes.SequenceEqual(prefs.AdvertiseRoutes)) && _applied is { } map)
+        if ((old.AcceptRoutes != prefs.AcceptRoutes || old.Masquerade != prefs.Masquerade || old.PortGuessing != prefs.PortGuessing
+                || !old.AdvertiseRoutes.SequenceEqual(prefs.AdvertiseRoutes)) && _applied is { } map)
         {
             await ApplyAsync(map, prefs, session).ConfigureAwait(false);
         }

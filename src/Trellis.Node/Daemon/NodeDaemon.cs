@@ -253,7 +253,7 @@ public sealed partial class NodeDaemon : ILocalApiBackend, IAsyncDisposable
     }
 
     private static EngineSettings Settings(NodePrefs prefs) =>
-        new() { AcceptRoutes = prefs.AcceptRoutes, AdvertisedRoutes = prefs.AdvertiseRoutes, Masquerade = prefs.Masquerade };
+        new() { AcceptRoutes = prefs.AcceptRoutes, AdvertisedRoutes = prefs.AdvertiseRoutes, Masquerade = prefs.Masquerade, PortGuessing = prefs.PortGuessing };
 
     private ControlSession StartSession(NodePrefs prefs, string? authKey)
     {

@@ -11,4 +11,7 @@ public sealed record EngineSettings
 
     /// <summary>Masquerade traffic from the mesh into advertised prefixes as this node's LAN address.</summary>
     public bool Masquerade { get; init; } = true;
+
+    /// <summary>Port guessing between an easy and a hard NAT (on unless `up --no-port-guessing`).</summary>
+    public bool PortGuessing { get; init; } = true;
 }

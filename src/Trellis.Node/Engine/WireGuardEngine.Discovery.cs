@@ -73,7 +73,7 @@ public sealed partial class WireGuardEngine
     /// LAN address behind an accepted subnet route) is reached through the tunnel itself and must
     /// never become a path. Called with _gate held.
     /// </summary>
-    private void ApplyDiscovery(NetMap map, IReadOnlyList<IPNetwork> tunnelRoutes)
+    private void ApplyDiscovery(NetMap map, IReadOnlyList<IPNetwork> tunnelRoutes, bool portGuessing)
     {
         if (_discovery is null)
         {
@@ -81,6 +81,7 @@ public sealed partial class WireGuardEngine
         }
 
         _discovery.SetTunnelRoutes(new TunnelRoutes(tunnelRoutes));
+        _discovery.PortGuessing = portGuessing;
 
         var peers = new List<DiscoPeer>(map.Peers.Count);
         foreach (var info in map.Peers.Values)
@@ -184,6 +185,7 @@ public sealed partial class WireGuardEngine
         while (!_stop.IsCancellationRequested)
         {
             var found = new List<string>();
+            var answersV4 = new List<(Endpoint Server, Endpoint Mapped)>();
             if (await RefreshPortMappingAsync().ConfigureAwait(false) is { } mapping)
             {
                 // First: a mapping is endpoint-independent even behind a NAT that maps per destination.
@@ -201,11 +203,23 @@ public sealed partial class WireGuardEngine
                     {
                         found.Add(mapped.ToString());
                     }
+
+                    if (answer.MappedEndpoint is { IsIPv4: true } mappedV4 && target.IsIPv4)
+                    {
+                        answersV4.Add((target, mappedV4));
+                    }
                 }
                 catch (OperationCanceledException) when (!_stop.IsCancellationRequested)
                 {
                     // this server did not answer; the others may
                 }
+            }
+
+            // Which half of port guessing this node may do; an empty round (no answer) keeps the last verdict.
+            if (answersV4.Count > 0 && NatMappingClassifier.Classify(answersV4, ListenPort) is var natMapping && natMapping != _discovery!.NatMapping)
+            {
+                _discovery.SetNatMapping(natMapping);
+                LogNatMapping(_logger, natMapping.ToString());
             }
 
             if (!found.SequenceEqual(_publicEndpoints))
@@ -358,4 +372,7 @@ public sealed partial class WireGuardEngine
 
     [LoggerMessage(Level = LogLevel.Information, Message = "public endpoints by STUN: {Endpoints}")]
     private static partial void LogPublicEndpoints(ILogger logger, string endpoints);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "NAT mapping by STUN: {Mapping}")]
+    private static partial void LogNatMapping(ILogger logger, string mapping);
 }

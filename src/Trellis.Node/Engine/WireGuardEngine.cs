@@ -89,6 +89,9 @@ public sealed partial class WireGuardEngine : IEngine
                     DiscoPrivateKey = discoKey,
                     Time = options.Time,
                     Logger = options.LoggerFactory.CreateLogger<DiscoveryBind>(),
+
+                    // Real sockets beside a real socket only: a test's in-memory network has no NAT to guess.
+                    GuessSockets = options.CreateBind is null ? new UdpGuessSocketFactory() : null,
                 });
                 bind = _discovery;
                 var discovery = _discovery;
@@ -165,7 +168,7 @@ public sealed partial class WireGuardEngine : IEngine
 
             // Peers before routes, so traffic the new routes bring in finds its peer; discovery before
             // peers, so each new peer already has its synthetic endpoint.
-            ApplyDiscovery(map, plan.Routes);
+            ApplyDiscovery(map, plan.Routes, settings.PortGuessing);
             ApplyPeers(plan.Peers);
             ApplyRoutes(plan.Routes, failures);
             _router.Apply(plan.SubnetRouter, failures);

@@ -21,6 +21,9 @@ public sealed record UpRequest
 
     /// <summary>Masquerade mesh traffic into advertised subnets (the default).</summary>
     public bool Masquerade { get; init; } = true;
+
+    /// <summary>Port guessing between an easy and a hard NAT (the default).</summary>
+    public bool PortGuessing { get; init; } = true;
 }
 
 /// <summary>What `up` achieved: "running" (registered, map applied) or "pending" (an admin must approve).</summary>

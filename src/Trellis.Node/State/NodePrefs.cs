@@ -25,6 +25,9 @@ public sealed record NodePrefs
     /// <summary>Masquerade mesh traffic into advertised subnets (off: the LAN must route the overlay back itself).</summary>
     public bool Masquerade { get; init; } = true;
 
+    /// <summary>Port guessing toward peers behind the other kind of NAT (off: `up --no-port-guessing`).</summary>
+    public bool PortGuessing { get; init; } = true;
+
     /// <summary>True after `up`, false after `down` or `logout`: whether a (re)started daemon connects.</summary>
     public bool WantUp { get; init; }
 }

@@ -60,6 +60,25 @@ public class DiscoCodecTests
         Assert.Equal(eps, m.Endpoints);
     }
 
+    [Theory]
+    [InlineData(PortGuessStep.Offer)]
+    [InlineData(PortGuessStep.Go)]
+    public void PortGuess_round_trips_its_step(PortGuessStep step)
+    {
+        var packet = Seal(_alice, _bob, DiscoMessage.PortGuess(step));
+
+        Assert.True(_bob.TryOpen(packet, out _, out var m));
+        Assert.Equal(DiscoMessageType.PortGuess, m.Type);
+        Assert.Equal(step, m.GuessStep);
+    }
+
+    [Theory]
+    [InlineData(new byte[] { (byte)DiscoMessageType.PortGuess })]
+    [InlineData(new byte[] { (byte)DiscoMessageType.PortGuess, 0 })]
+    [InlineData(new byte[] { (byte)DiscoMessageType.PortGuess, 3 })]
+    [InlineData(new byte[] { (byte)DiscoMessageType.PortGuess, 1, 1 })]
+    public void A_port_guess_without_exactly_one_known_step_is_refused(byte[] inner) => Assert.False(DiscoCodec.TryReadInner(inner, out _));
+
     [Fact]
     public void Every_flipped_bit_is_refused()
     {

@@ -49,6 +49,20 @@ public sealed class NodeDaemonTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Up_with_port_guessing_off_reaches_the_engine_and_a_restart_keeps_it_off()
+    {
+        var key = await _server.AuthKeyAsync();
+        await using (var daemon = await _harness.StartAsync())
+        {
+            await daemon.UpAsync(new UpRequest { Server = ServerUrl, AuthKey = key, Hostname = "desk", PortGuessing = false }, CancellationToken.None);
+            Assert.False(Assert.Single(_harness.Engines.Current.Applied).Settings.PortGuessing);
+        }
+
+        await using var restarted = await _harness.StartAsync();
+        Assert.False(_harness.Engines.Current.Applied.First().Settings.PortGuessing);
+    }
+
+    [Fact]
     public async Task Up_registers_applies_the_map_caches_it_and_a_restart_comes_back_with_it()
     {
         var key = await _server.AuthKeyAsync();
@@ -65,6 +79,7 @@ public sealed class NodeDaemonTests : IAsyncLifetime
             Assert.Equal("desk-top", applied.Map.Self.Name);
             Assert.Equal(["10.9.0.0/24"], applied.Settings.AdvertisedRoutes);
             Assert.True(applied.Settings.Masquerade); // the default
+            Assert.True(applied.Settings.PortGuessing); // the default
         }
 
         // The server is down now: the restarted daemon brings the tunnels back from the cache.

@@ -21,7 +21,11 @@ internal static class UpVerb
         var routes = new Option<string[]>("--advertise-routes") { Description = "Subnets to offer the mesh, comma-separated or repeated (e.g. 192.168.1.0/24)." };
         var acceptRoutes = new Option<bool>("--accept-routes") { Description = "Use the subnet routes other nodes advertise." };
         var noMasquerade = new Option<bool>("--no-masquerade") { Description = "Forward into advertised subnets without masquerading (their router must route the overlay back)." };
-        var command = new Command("up", "Connect this node to a Trellis network.") { server, serverKey, authKey, hostname, routes, acceptRoutes, noMasquerade };
+        var noPortGuessing = new Option<bool>("--no-port-guessing")
+        {
+            Description = "Never guess ports to reach a peer behind the other kind of NAT (an easy and a hard one); such a pair then stays on the relay. Guessing costs up to 1000 small pings or 256 short-lived sockets per attempt.",
+        };
+        var command = new Command("up", "Connect this node to a Trellis network.") { server, serverKey, authKey, hostname, routes, acceptRoutes, noMasquerade, noPortGuessing };
         command.SetNodeAction(NodeAction.SocketOption(), "up", async run =>
         {
             var url = run.Parse.GetValue(server);
@@ -40,6 +44,7 @@ internal static class UpVerb
                 AdvertiseRoutes = prefixes,
                 AcceptRoutes = run.Parse.GetValue(acceptRoutes),
                 Masquerade = !run.Parse.GetValue(noMasquerade),
+                PortGuessing = !run.Parse.GetValue(noPortGuessing),
             }, run.CancellationToken).ConfigureAwait(false);
             if (answer.State == NodeStates.Running)
             {
