@@ -45,7 +45,6 @@ done
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 WORK=$(mktemp -d /tmp/trellis-policy-bench.XXXXXX)
-chmod 755 "$WORK"
 NS_S="trlp-$$-s"
 NS_A="trlp-$$-a"
 NS_B="trlp-$$-b"
