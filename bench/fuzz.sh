@@ -16,7 +16,7 @@ WORK="$REPO/artifacts/fuzz"
 SHARPFUZZ_VERSION=2.3.0
 # Instrumented for coverage: our own assemblies (the framework's JSON and XML readers are not, so the
 # fuzzer is guided by our code around them).
-INSTRUMENT=(Trellis.Core Trellis.Net Trellis.Relay Trellis.Discovery Trellis.WireGuard)
+INSTRUMENT=(Trellis.Core Trellis.Net Trellis.Relay Trellis.Discovery Trellis.WireGuard Trellis.Node)
 mkdir -p "$WORK/out"
 
 if ! command -v afl-fuzz >/dev/null; then

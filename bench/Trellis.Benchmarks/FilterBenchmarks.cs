@@ -12,7 +12,9 @@ namespace Trellis.Benchmarks;
 /// The receive path's per-packet work on one core for a 1420-byte UDP packet: open it (as the
 /// device does, in place) and, with a policy, run the inbound filter of 100 rules on it. The
 /// packet is granted by the last rule, answers a flow this node opened (the flow table), or is
-/// refused. Recording a sent packet's flow is the send path's share.
+/// refused. Recording a sent packet's flow is the send path's share. The "Everyone" cases are
+/// bench/policy-throughput.sh's policy: 100 rules from every source, so each is a candidate for every
+/// packet and only the port tells them apart.
 /// Run: dotnet run -c Release --project bench/Trellis.Benchmarks -- --filter '*Filter*' --job short --inProcess
 /// (in process: on the shared 2-core machine BenchmarkDotNet's rebuild of Trellis.Node outlasts its
 /// 2-minute build timeout).
@@ -29,6 +31,7 @@ public class FilterBenchmarks
     private readonly byte[] _work = new byte[PacketSize];
     private ChaChaPolyContext _context = null!;
     private StatefulPacketFilter _filter = null!;
+    private StatefulPacketFilter _everyone = null!;
     private byte[] _granted = null!;
     private byte[] _reply = null!;
     private byte[] _refused = null!;
@@ -49,6 +52,9 @@ public class FilterBenchmarks
         _refused = Udp("100.64.0.9", 80, "100.64.0.1", 40002);
         _sent = Udp("100.64.0.1", 40001, "100.64.0.9", 80);
         _filter.RecordOutbound(_sent);
+        _everyone = new StatefulPacketFilter(TimeProvider.System);
+        _everyone.Update(HundredRulesFromEveryone());
+        _everyone.RecordOutbound(_sent);
 
         _sealedGranted = (byte[])_granted.Clone();
         _grantedTag = new byte[16];
@@ -72,6 +78,12 @@ public class FilterBenchmarks
 
     [Benchmark]
     public bool FilterOnlyRefused() => _filter.Allows(_refused);
+
+    [Benchmark]
+    public bool EveryoneGrantedByLastRule() => _everyone.Allows(_granted);
+
+    [Benchmark]
+    public bool EveryoneReplyToOwnFlow() => _everyone.Allows(_reply);
 
     [Benchmark]
     public void RecordOutboundFlow() => _filter.RecordOutbound(_sent);
@@ -98,6 +110,19 @@ public class FilterBenchmarks
                 Destinations = [new FilterDestination { Prefix = "100.64.0.1/32", FirstPort = GrantedPort, LastPort = GrantedPort }],
                 Protocols = [IpProtocols.Udp],
             },
+        ],
+    };
+
+    /// <summary>99 rules from the whole overlay for other ports, then the one for UDP 5432.</summary>
+    private static PacketFilter HundredRulesFromEveryone() => new()
+    {
+        Rules =
+        [
+            .. Enumerable.Range(0, 100).Select(i => new FilterRule
+            {
+                Sources = ["100.64.0.0/10", "fd7a:7472:6c6c::/48"],
+                Destinations = [new FilterDestination { Prefix = "100.64.0.1/32", FirstPort = i == 99 ? GrantedPort : 10001 + i, LastPort = i == 99 ? GrantedPort : 10001 + i }],
+            }),
         ],
     };
 

@@ -20,6 +20,7 @@ public static class FuzzTargets
         new("ssdp", "SsdpSearch.TryParseResponse", SsdpTarget.Run),
         new("upnp-description", "UpnpDescription.TryFindService", UpnpDescriptionTarget.Run),
         new("upnp-soap", "UpnpSoap.TryParseResponse", UpnpSoapTarget.Run),
+        new("packet-filter", "StatefulPacketFilter.Allows and RecordOutbound (IPv4/IPv6 headers, extension headers, transport headers; no allocation)", PacketFilterTarget.Run),
     ];
 
     /// <summary>The target named <paramref name="name"/>, or null.</summary>

@@ -36,6 +36,7 @@ public static class SeedWriter
         WriteUpnpSoap(Path.Combine(directory, "upnp-soap"));
         WriteUapi(Path.Combine(directory, "uapi"));
         WriteWireGuard(Path.Combine(directory, "wireguard"));
+        PacketFilterSeeds.Write(Path.Combine(directory, "packet-filter"));
     }
 
     private static void Write(string directory, string name, ReadOnlySpan<byte> bytes)

@@ -29,6 +29,11 @@ public sealed partial class PolicyService(ControlService service, IPolicyCompile
 
     public PolicyInForce Current => _current;
 
+    // When SayInForce speaks: the same line for every way a policy comes into force, so one search finds them all.
+    private const string AtStartUp = "at start-up";
+    private const string AfterApiChange = "after a change through the admin API";
+    private const string AfterFileChange = "after the policy file changed";
+
     /// <summary>Puts the configured policy in force at start-up, saying loudly when there is none.</summary>
     public async Task LoadAsync(CancellationToken cancellationToken)
     {
@@ -38,9 +43,17 @@ public sealed partial class PolicyService(ControlService service, IPolicyCompile
             PolicyInForce? loaded;
             if (PolicyFile is { } path)
             {
-                loaded = await ReadFileLockedAsync(cancellationToken).ConfigureAwait(false) is { } text
-                    ? CompileAtStart(text, new PolicyInForce(DenyAllPolicy.Instance, PolicyOrigin.File, text, Path: path))
-                    : new PolicyInForce(DenyAllPolicy.Instance, PolicyOrigin.File, Path: path);
+                var refused = new PolicyInForce(DenyAllPolicy.Instance, PolicyOrigin.File, Path: path);
+                var (text, problem) = await ReadFileLockedAsync(cancellationToken).ConfigureAwait(false);
+                if (text is null)
+                {
+                    LogRefusedAtStart(logger, refused.Describe(), problem!);
+                    loaded = refused;
+                }
+                else
+                {
+                    loaded = CompileAtStart(text, refused with { Text = text });
+                }
             }
             else if (await service.Store.GetPolicyAsync(cancellationToken).ConfigureAwait(false) is { } stored)
             {
@@ -55,7 +68,7 @@ public sealed partial class PolicyService(ControlService service, IPolicyCompile
 
             if (loaded.Policy is not DenyAllPolicy)
             {
-                LogInForce(logger, RulesText(loaded.Rules), loaded.Describe());
+                SayInForce(AtStartUp, loaded);
             }
 
             await ApplyLockedAsync(loaded).ConfigureAwait(false);
@@ -77,7 +90,7 @@ public sealed partial class PolicyService(ControlService service, IPolicyCompile
             var stored = await service.Store.SetPolicyAsync(text, setBy, cancellationToken).ConfigureAwait(false);
             var inForce = new PolicyInForce(policy, PolicyOrigin.Database, text, PolicyRules.Count(text), UpdatedBy: stored.UpdatedBy, UpdatedAt: stored.UpdatedAt);
             await ApplyLockedAsync(inForce).ConfigureAwait(false);
-            LogSet(logger, setBy, RulesText(inForce.Rules));
+            SayInForce(AfterApiChange, inForce);
             return inForce;
         }
         finally
@@ -121,10 +134,16 @@ public sealed partial class PolicyService(ControlService service, IPolicyCompile
         await _changes.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var text = await ReadFileLockedAsync(cancellationToken).ConfigureAwait(false);
-            if (text is null || text == _current.Text || text == _refusedFileText)
+            var (text, problem) = await ReadFileLockedAsync(cancellationToken).ConfigureAwait(false);
+            if (text is null)
             {
-                return false; // unreadable (logged), or no change in content
+                LogFileUnusable(logger, path, problem!);
+                return false;
+            }
+
+            if (text == _current.Text || text == _refusedFileText)
+            {
+                return false; // no change in content
             }
 
             IAccessPolicy policy;
@@ -142,7 +161,7 @@ public sealed partial class PolicyService(ControlService service, IPolicyCompile
             _refusedFileText = null;
             var inForce = new PolicyInForce(policy, PolicyOrigin.File, text, PolicyRules.Count(text), path);
             await ApplyLockedAsync(inForce).ConfigureAwait(false);
-            LogReloaded(logger, path, RulesText(inForce.Rules));
+            SayInForce(AfterFileChange, inForce);
             return true;
         }
         finally
@@ -164,8 +183,8 @@ public sealed partial class PolicyService(ControlService service, IPolicyCompile
         }
     }
 
-    /// <summary>The file's text, or null (logged) when it cannot be read or is too large.</summary>
-    private async Task<string?> ReadFileLockedAsync(CancellationToken cancellationToken)
+    /// <summary>The file's text, or null and what a person should fix when it cannot be read or is too large.</summary>
+    private async Task<(string? Text, string? Problem)> ReadFileLockedAsync(CancellationToken cancellationToken)
     {
         var path = PolicyFile!;
         try
@@ -173,17 +192,15 @@ public sealed partial class PolicyService(ControlService service, IPolicyCompile
             var length = new FileInfo(path).Length;
             if (length > MaxPolicyBytes)
             {
-                LogFileUnusable(logger, path, $"it holds {length} bytes, more than the {MaxPolicyBytes} a policy may have");
-                return null;
+                return (null, $"it holds {length} bytes, more than the {MaxPolicyBytes} a policy may have");
             }
 
             var bytes = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
-            return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes);
+            return (new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes), null);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or DecoderFallbackException)
         {
-            LogFileUnusable(logger, path, e is DecoderFallbackException ? "it is not UTF-8 text" : e.Message);
-            return null;
+            return (null, e is DecoderFallbackException ? "it is not UTF-8 text" : e.Message);
         }
     }
 
@@ -203,27 +220,35 @@ public sealed partial class PolicyService(ControlService service, IPolicyCompile
         }
     }
 
-    private static string RulesText(int? rules) => rules?.ToString(CultureInfo.InvariantCulture) ?? "an unknown number of";
+    /// <summary>Says what is in force and where it came from; a policy of no rules cuts every node off, so that is a warning.</summary>
+    private void SayInForce(string occasion, PolicyInForce inForce)
+    {
+        if (inForce.Rules == 0)
+        {
+            LogInForceGrantingNothing(logger, occasion, inForce.Describe());
+        }
+        else
+        {
+            LogInForce(logger, occasion, inForce.Rules?.ToString(CultureInfo.InvariantCulture) ?? "an unknown number of", inForce.Describe());
+        }
+    }
 
     private static bool IsFatal(Exception e) => e is OutOfMemoryException or OperationCanceledException;
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "no access policy: every node can reach every other (set one with `trellis policy set FILE`, or policy-file in the configuration)")]
     private static partial void LogNoPolicy(ILogger logger);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "access policy in force: {Rules} rules, from {Source}")]
-    private static partial void LogInForce(ILogger logger, string rules, string source);
+    [LoggerMessage(Level = LogLevel.Information, Message = "access policy in force {Occasion}: {Rules} rule(s), from {Source}")]
+    private static partial void LogInForce(ILogger logger, string occasion, string rules, string source);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "access policy in force {Occasion}: 0 rules, from {Source}; it grants nothing, so no node can reach another until a rule is added")]
+    private static partial void LogInForceGrantingNothing(ILogger logger, string occasion, string source);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "the access policy from {Source} was refused ({Reason}); until it is fixed no node can reach another")]
     private static partial void LogRefusedAtStart(ILogger logger, string source, string reason);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "access policy set by {Caller}: {Rules} rules")]
-    private static partial void LogSet(ILogger logger, string caller, string rules);
-
     [LoggerMessage(Level = LogLevel.Warning, Message = "access policy removed by {Caller}: every node can reach every other")]
     private static partial void LogRemoved(ILogger logger, string caller);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "access policy reloaded from {Path}: {Rules} rules")]
-    private static partial void LogReloaded(ILogger logger, string path, string rules);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "the changed policy file {Path} was refused ({Reason}); the previous policy stays in force")]
     private static partial void LogReloadRefused(ILogger logger, string path, string reason);

@@ -2,16 +2,22 @@ using System.Numerics;
 
 namespace Trellis.Node.Filter;
 
-/// <summary>The compiled rules of one address family: the source index, the rules, their destinations.</summary>
+/// <summary>
+/// The compiled rules of one address family: the source and port indexes, the rules, their
+/// destinations. A packet checks only the rules both indexes name (the port index only for
+/// protocols with ports).
+/// </summary>
 internal sealed class FamilyRules
 {
     private readonly SourceIndex _sources;
+    private readonly PortIndex? _ports;
     private readonly CompiledRule[] _rules;
     private readonly DestinationRange[] _destinations;
 
     public FamilyRules(SourceIndex sources, CompiledRule[] rules, DestinationRange[] destinations)
     {
         _sources = sources;
+        _ports = PortIndex.Build(rules, destinations);
         _rules = rules;
         _destinations = destinations;
     }
@@ -23,9 +29,10 @@ internal sealed class FamilyRules
     {
         var candidates = _sources.RulesFor(packet.Source);
         var hasPorts = PacketHeaders.HasPorts(packet.Protocol);
+        var ports = hasPorts && _ports is not null ? _ports.RulesFor(packet.DestinationPort) : default;
         for (var word = 0; word < candidates.Length; word++)
         {
-            var bits = candidates[word];
+            var bits = ports.IsEmpty ? candidates[word] : candidates[word] & ports[word];
             while (bits != 0)
             {
                 var index = (word << 6) + BitOperations.TrailingZeroCount(bits);

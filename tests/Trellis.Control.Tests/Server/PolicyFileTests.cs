@@ -13,7 +13,10 @@ using Trellis.Core.Control;
 
 namespace Trellis.Control.Tests.Server;
 
-/// <summary>The policy at start-up (none, from the database, from a file) and the file reloaded when it changes.</summary>
+/// <summary>
+/// The policy at start-up (none, from the database, from a file) and the file reloaded when it changes;
+/// each time a policy comes into force the log says how many rules it has and where it came from.
+/// </summary>
 public sealed class PolicyFileTests : IAsyncLifetime
 {
     // Short, so a change the file watcher missed is still picked up well within the wait's safety net.
@@ -70,7 +73,7 @@ public sealed class PolicyFileTests : IAsyncLifetime
         await NewPolicy(null).LoadAsync(CancellationToken.None);
 
         Assert.Contains(_log.Entries, e => e.Level == LogLevel.Information
-            && e.Message.StartsWith("access policy in force: 2 rules, from the database (set by API key abcd1234", StringComparison.Ordinal));
+            && e.Message.StartsWith("access policy in force at start-up: 2 rule(s), from the database (set by API key abcd1234", StringComparison.Ordinal));
         Assert.IsType<GrantPolicy>(_service.Mesh.Policy);
     }
 
@@ -80,14 +83,15 @@ public sealed class PolicyFileTests : IAsyncLifetime
         WritePolicyFile(GrantPolicyCompiler.Text(("alice", "bob")));
         var policy = NewPolicy(PolicyPath);
         await policy.LoadAsync(CancellationToken.None);
-        Assert.Contains(_log.Entries, e => e.Message == $"access policy in force: 1 rules, from the file {PolicyPath}");
+        Assert.Contains(_log.Entries, e => e.Message == $"access policy in force at start-up: 1 rule(s), from the file {PolicyPath}");
         using var watcher = new PolicyFileWatcher(policy, NullLogger<PolicyFileWatcher>.Instance, TestCheckInterval);
         await watcher.StartAsync(CancellationToken.None);
         try
         {
             var changed = GrantPolicyCompiler.Text(("alice", "bob"), ("carol", "bob"));
             WritePolicyFile(changed);
-            await _log.WaitForAsync((_, m) => m.StartsWith("access policy reloaded from", StringComparison.Ordinal) && m.EndsWith(": 2 rules", StringComparison.Ordinal));
+            await _log.WaitForAsync((level, m) => level == LogLevel.Information
+                && m == $"access policy in force after the policy file changed: 2 rule(s), from the file {PolicyPath}");
             var reloaded = _service.Mesh.Policy;
             Assert.Equal(2, Assert.IsType<GrantPolicy>(reloaded).Rules);
 
@@ -102,6 +106,43 @@ public sealed class PolicyFileTests : IAsyncLifetime
         {
             await watcher.StopAsync(CancellationToken.None);
         }
+    }
+
+    [Fact]
+    public async Task A_policy_set_through_the_api_is_logged_with_its_rule_count_and_that_it_lives_in_the_database()
+    {
+        var policy = NewPolicy(null);
+        await policy.LoadAsync(CancellationToken.None);
+
+        await policy.SetAsync(GrantPolicyCompiler.Text(("alice", "bob"), ("bob", "alice"), ("carol", "bob")), "API key abcd1234", CancellationToken.None);
+
+        var (level, message, _) = _log.Entries[^1];
+        Assert.Equal(LogLevel.Information, level);
+        Assert.StartsWith("access policy in force after a change through the admin API: 3 rule(s), from the database (set by API key abcd1234 at ", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_policy_of_no_rules_is_a_warning_that_no_node_can_reach_another()
+    {
+        WritePolicyFile("{\"acls\": []}");
+
+        await NewPolicy(PolicyPath).LoadAsync(CancellationToken.None);
+
+        var (level, message, _) = Assert.Single(_log.Entries);
+        Assert.Equal(LogLevel.Warning, level);
+        Assert.Equal($"access policy in force at start-up: 0 rules, from the file {PolicyPath}; it grants nothing, so no node can reach another until a rule is added", message);
+    }
+
+    [Fact]
+    public async Task A_policy_file_missing_at_start_up_is_logged_as_cutting_every_node_off_not_as_keeping_a_previous_policy()
+    {
+        await NewPolicy(PolicyPath).LoadAsync(CancellationToken.None);
+
+        var (level, message, _) = Assert.Single(_log.Entries);
+        Assert.Equal(LogLevel.Error, level);
+        Assert.StartsWith($"the access policy from the file {PolicyPath} was refused (", message, StringComparison.Ordinal);
+        Assert.EndsWith("until it is fixed no node can reach another", message, StringComparison.Ordinal);
+        Assert.Same(DenyAllPolicy.Instance, _service.Mesh.Policy);
     }
 
     [Fact]
