@@ -35,7 +35,7 @@ echo "| nodes | change | nodes it must reach | p50 / p99 / max (ms) | server CPU
 echo "|---|---|---|---|---|---|---|"
 sed -n 's/^P|/|/p' "$rows"
 echo
-echo "| nodes | join all (s) | server CPU for the joins (s) | last full map (KiB) | server RSS / peak after the joins (MiB) | server RSS / peak at the end (MiB) | peers a node sees under the policy (mean) |"
-echo "|---|---|---|---|---|---|---|"
+echo "| nodes | join all (s) | failed joins | server CPU for the joins (s) | largest full map (KiB) | server RSS / peak after the joins (MiB) | server RSS / peak at the end (MiB) | peers a node sees under the policy (mean) |"
+echo "|---|---|---|---|---|---|---|---|"
 sed -n 's/^M|/|/p' "$rows"
 exit $status

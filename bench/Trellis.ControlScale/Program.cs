@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 using Trellis.Control.Policy;
@@ -70,18 +71,26 @@ string KeyOf(int index) => BenchPolicy.OwnerOf(index) switch
     _ => throw new UnreachableException(),
 };
 
-var clients = Enumerable.Range(0, count).Select(i => new ScaleClient(server, serverKey, i)).ToList();
+var everyone = Enumerable.Range(0, count).Select(i => new ScaleClient(server, serverKey, i)).ToList();
 var joinWatch = Stopwatch.StartNew();
 var cpuBeforeJoin = process.CpuSeconds();
+var failedJoins = 0;
 using (var gate = new SemaphoreSlim(JoinConcurrency))
 {
-    await Task.WhenAll(clients.Select(async c =>
+    await Task.WhenAll(everyone.Select(async c =>
     {
         await gate.WaitAsync();
         try
         {
             await c.JoinAsync(KeyOf(c.Index), $"bench-{c.Index}", CancellationToken.None);
             await c.FullMapArrived.Task;
+        }
+        catch (Exception e) when (e is WebSocketException or InvalidDataException or InvalidOperationException or IOException or TimeoutException or OperationCanceledException)
+        {
+            // On a loaded machine a handshake can outlast the server's timeout: one lost node must
+            // not throw away a run of many minutes. It is counted, and left out of the measurements.
+            Interlocked.Increment(ref failedJoins);
+            Console.Error.WriteLine($"[bench] node {c.Index} failed to join: {e.Message}");
         }
         finally
         {
@@ -90,16 +99,22 @@ using (var gate = new SemaphoreSlim(JoinConcurrency))
     }));
 }
 
+// Measured: the nodes whose stream is up. Registered ones whose stream failed still count for the
+// server's policy (they are members, offline), so they stay in the expectations.
+var clients = everyone.Where(c => c.FullMapArrived.Task.IsCompletedSuccessfully).ToList();
+var registered = everyone.Where(c => c.Self is not null).ToList();
+
 var joinSeconds = joinWatch.Elapsed.TotalSeconds;
 var joinCpu = process.CpuSeconds() - cpuBeforeJoin;
-Console.Error.WriteLine($"[bench] {count} nodes joined in {joinSeconds:F1} s; last full map {clients[^1].FullMapBytes / 1024} KiB");
+Console.Error.WriteLine($"[bench] {clients.Count} of {count} nodes joined in {joinSeconds:F1} s ({failedJoins} failed); largest full map {clients.Max(c => c.FullMapBytes) / 1024} KiB");
 await PropagationMeter.WaitQuietAsync();
 var rssJoined = process.MemoryMiB();
 var peakJoined = process.PeakMemoryMiB();
 
+var lastFullMap = clients.Max(c => c.FullMapBytes);
 var meter = new PropagationMeter(clients, process);
 IAccessPolicy policy = AllowAllPolicy.Instance;
-List<PolicyNode> Members() => [.. clients.Select(c => PolicyExpectations.NodeOf(c.Self!))];
+List<PolicyNode> Members() => [.. registered.Select(c => PolicyExpectations.NodeOf(c.Self!))];
 var results = new List<Propagation>();
 var joiners = 0;
 
@@ -107,7 +122,7 @@ async Task EndpointChangeAsync(string name)
 {
     var mover = clients[0];
     var members = Members();
-    var expected = PolicyExpectations.SeenBy(policy, members[0], members);
+    var expected = PolicyExpectations.SeenBy(policy, PolicyExpectations.NodeOf(mover.Self!), members);
     var endpoint = $"203.0.113.77:{Random.Shared.Next(1024, 65535)}";
     results.Add(await meter.MeasureAsync(
         name,
@@ -133,6 +148,7 @@ async Task JoinAsync(string name)
     }));
     await joiner.FullMapArrived.Task;
     clients.Add(joiner);
+    registered.Add(joiner);
 }
 
 async Task SetPolicyAsync(string name, PolicyEdit edit)
@@ -172,6 +188,6 @@ foreach (var r in results)
 }
 
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"M| {count} | {joinSeconds:F1} | {joinCpu:F1} | {clients[count - 1].FullMapBytes / 1024} | {rssJoined:F0} / {peakJoined:F0} | {process.MemoryMiB():F0} / {process.PeakMemoryMiB():F0} | {averagePeers:F0} |"));
+    $"M| {count} | {joinSeconds:F1} | {failedJoins} | {joinCpu:F1} | {lastFullMap / 1024} | {rssJoined:F0} / {peakJoined:F0} | {process.MemoryMiB():F0} / {process.PeakMemoryMiB():F0} | {averagePeers:F0} |"));
 Directory.Delete(dir, recursive: true);
-return results.All(r => r.Missed == 0 && r.Unexpected == 0) ? 0 : 1;
+return failedJoins == 0 && results.All(r => r.Missed == 0 && r.Unexpected == 0) ? 0 : 1;

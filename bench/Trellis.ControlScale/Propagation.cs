@@ -17,7 +17,7 @@ internal sealed record Propagation(string Change, int Expected, int Reached, dou
 }
 
 /// <summary>Times a change from the moment it is made until every node it must reach has received a message.</summary>
-internal sealed class PropagationMeter(IReadOnlyList<ScaleClient> clients, ServerProcess server)
+internal sealed class PropagationMeter(List<ScaleClient> clients, ServerProcess server)
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(120);
     private static readonly TimeSpan Quiet = TimeSpan.FromSeconds(1);
