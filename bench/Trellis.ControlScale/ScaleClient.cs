@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net.WebSockets;
-using System.Text;
 using Trellis.Core.Control;
 using Trellis.Core.Keys;
 using Trellis.Crypto;
@@ -10,21 +9,31 @@ namespace Trellis.ControlScale;
 
 /// <summary>
 /// A node on the real protocol that keeps no map (5,000 full maps of 5,000 peers would not fit in
-/// one process): it only notes when a message carrying the current marker arrives.
+/// one process): it keeps its own entry and notes when the first message after <see cref="Arm"/> arrives.
 /// </summary>
 internal sealed class ScaleClient(Uri server, Key serverKey, int index)
 {
+    private static readonly byte[] KeepaliveType = "\"type\":\"keepalive\""u8.ToArray();
+    private static long s_lastMessageAt;
     private NoiseControlChannel? _channel;
+    private long _firstAfterArm;
 
-    public static byte[]? Marker { get; set; }
+    /// <summary>When any client last received anything but a keepalive (Stopwatch ticks).</summary>
+    public static long LastMessageAt => Volatile.Read(ref s_lastMessageAt);
 
-    public long MarkerSeenAt { get; set; }
+    /// <summary>When the first message since <see cref="Arm"/> arrived (Stopwatch ticks), 0 while none has.</summary>
+    public long FirstAfterArm => Volatile.Read(ref _firstAfterArm);
 
     public int Index { get; } = index;
+
+    /// <summary>This node's entry as the server registered it.</summary>
+    public PeerInfo? Self { get; private set; }
 
     public long FullMapBytes { get; private set; }
 
     public TaskCompletionSource FullMapArrived { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void Arm() => Volatile.Write(ref _firstAfterArm, 0);
 
     public async Task JoinAsync(string authKey, string hostname, CancellationToken ct)
     {
@@ -39,11 +48,12 @@ internal sealed class ScaleClient(Uri server, Key serverKey, int index)
             AuthKey = authKey,
         }, ct).ConfigureAwait(false);
         var reply = await _channel.ReceiveAsync(ct).ConfigureAwait(false);
-        if (reply is not RegisterResponse { Status: "active" })
+        if (reply is not RegisterResponse { Status: RegisterStatus.Active, Self: { } self })
         {
             throw new InvalidOperationException($"registration of {hostname} failed: {reply}");
         }
 
+        Self = self;
         await _channel.SendAsync(new MapRequest { Endpoints = [$"198.18.{Index / 250}.{Index % 250 + 1}:41641"] }, ct).ConfigureAwait(false);
         _ = Task.Run(() => ReadLoopAsync(ct), ct);
     }
@@ -63,10 +73,14 @@ internal sealed class ScaleClient(Uri server, Key serverKey, int index)
                     continue;
                 }
 
-                if (MarkerSeenAt == 0 && Marker is { } marker && json.AsSpan().IndexOf(marker) >= 0)
+                if (json.AsSpan().IndexOf(KeepaliveType) >= 0)
                 {
-                    MarkerSeenAt = Stopwatch.GetTimestamp();
+                    continue;
                 }
+
+                var now = Stopwatch.GetTimestamp();
+                Volatile.Write(ref s_lastMessageAt, now);
+                Interlocked.CompareExchange(ref _firstAfterArm, now, 0);
             }
         }
         catch (Exception e) when (e is WebSocketException or OperationCanceledException or InvalidDataException)
@@ -74,6 +88,4 @@ internal sealed class ScaleClient(Uri server, Key serverKey, int index)
             FullMapArrived.TrySetException(e);
         }
     }
-
-    public static void SetMarker(string text) => Marker = Encoding.UTF8.GetBytes(text);
 }

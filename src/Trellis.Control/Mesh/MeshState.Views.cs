@@ -37,7 +37,8 @@ public sealed partial class MeshState
 
     /// <summary>
     /// Puts a policy in force: every connected node gets the peers it may now see (and loses the ones
-    /// it may not) and its new filter, in one delta each, with only what changed.
+    /// it may not) and its new filter, in one delta each, with only what changed. Between two compiled
+    /// policies only the views of the nodes a changed rule names are recomputed (<see cref="PolicyChangeScope"/>).
     /// </summary>
     public void SetPolicy(IAccessPolicy policy)
     {
@@ -45,11 +46,12 @@ public sealed partial class MeshState
         _views.EnterWriteLock();
         try
         {
+            var scope = PolicyChangeScope.Between(_policy, policy);
             _policy = policy;
             _policyNodes = policy.AllowsAll ? null : new PolicyNodeSet(_members.Values);
             foreach (var (id, session) in _sessions)
             {
-                if (_members.TryGetValue(id, out var member))
+                if (_members.TryGetValue(id, out var member) && (scope is null || scope.Concerns(member)))
                 {
                     var (visible, filter) = ComputeViewLocked(member);
                     ApplyViewLocked(session, visible, filter);

@@ -38,6 +38,8 @@ public sealed class CompiledPolicy : IAccessPolicy
     /// <summary>The number of "acls" entries.</summary>
     public int RuleCount => _rules.Count;
 
+    internal IReadOnlyList<CompiledRule> Rules => _rules;
+
     /// <summary>The number of "tests" entries, all of which passed when the policy compiled.</summary>
     public int TestCount { get; internal set; }
 

@@ -1,0 +1,71 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Trellis.ControlScale;
+
+/// <summary>
+/// One change and how it spread: the nodes it had to reach, how many it did and how fast, the
+/// server's CPU for it, and the nodes it should not have reached that received something anyway.
+/// </summary>
+internal sealed record Propagation(string Change, int Expected, int Reached, double P50, double P99, double Max, double CpuSeconds, int Unexpected)
+{
+    public int Missed => Expected - Reached;
+
+    public string Row(int nodes) => string.Create(
+        CultureInfo.InvariantCulture,
+        $"| {nodes} | {Change} | {Expected} | {P50:F0} / {P99:F0} / {Max:F0} | {CpuSeconds:F2} | {Missed} | {Unexpected} |");
+}
+
+/// <summary>Times a change from the moment it is made until every node it must reach has received a message.</summary>
+internal sealed class PropagationMeter(List<ScaleClient> clients, ServerProcess server)
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(120);
+    private static readonly TimeSpan Quiet = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan MaxQuietWait = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>Waits until no client has received anything for a second, so one change's traffic is not counted for the next.</summary>
+    public static async Task WaitQuietAsync()
+    {
+        var waited = Stopwatch.StartNew();
+        while (waited.Elapsed < MaxQuietWait && Stopwatch.GetElapsedTime(ScaleClient.LastMessageAt) < Quiet)
+        {
+            await Task.Delay(Poll).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Makes the change and waits for the nodes in the set it returns (node ids; the change may
+    /// only know them once made, as a joiner's), then for quiet, and counts who else got something.
+    /// The node that makes the change (<paramref name="origin"/>) hears back about itself and is not counted.
+    /// </summary>
+    public async Task<Propagation> MeasureAsync(string name, Func<Task<IReadOnlySet<long>>> change, long? origin = null)
+    {
+        await WaitQuietAsync().ConfigureAwait(false);
+        var watched = clients.Where(c => c.Self!.Id != origin).ToList();
+        foreach (var c in watched)
+        {
+            c.Arm();
+        }
+
+        var cpu = server.CpuSeconds();
+        var t0 = Stopwatch.GetTimestamp();
+        var expectedIds = await change().ConfigureAwait(false);
+        var expected = watched.Where(c => expectedIds.Contains(c.Self!.Id)).ToList();
+        var waited = Stopwatch.StartNew();
+        while (expected.Any(c => c.FirstAfterArm == 0) && waited.Elapsed < Deadline)
+        {
+            await Task.Delay(Poll).ConfigureAwait(false);
+        }
+
+        var cpuUsed = server.CpuSeconds() - cpu;
+        await WaitQuietAsync().ConfigureAwait(false);
+        var latencies = expected.Where(c => c.FirstAfterArm != 0)
+            .Select(c => Stopwatch.GetElapsedTime(t0, c.FirstAfterArm).TotalMilliseconds).Order().ToList();
+        var unexpected = watched.Count(c => !expectedIds.Contains(c.Self!.Id) && c.FirstAfterArm != 0);
+        double At(double q) => latencies.Count == 0 ? double.NaN : latencies[Math.Min(latencies.Count - 1, (int)(q * latencies.Count))];
+        var result = new Propagation(name, expected.Count, latencies.Count, At(0.5), At(0.99), latencies.Count == 0 ? double.NaN : latencies[^1], cpuUsed, unexpected);
+        Console.Error.WriteLine($"[bench] {result.Row(clients.Count)}");
+        return result;
+    }
+}
