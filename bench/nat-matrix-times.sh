@@ -3,6 +3,8 @@
 # seconds from the first `trellis up` to the first packet both ways and to the final path, as
 # docs/NAT-MATRIX.md quotes them. Needs root and what .ci/run installs (nftables, miniupnpd, ...).
 # Usage: sudo bench/nat-matrix-times.sh [RUNS]   (default 10)
+#   ROWS=FILE  keep every run's rows in FILE (appended) and compute the table over all of them, so
+#              runs made in several sittings add up to one table
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 RUNS=${1:-10}
@@ -10,6 +12,7 @@ RUNS=${1:-10}
 [[ $EUID -eq 0 ]] || { echo "run as root (the lab builds network namespaces)" >&2; exit 1; }
 WORK=$(mktemp -d /tmp/trellis-natmatrix.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
+ROWS=${ROWS:-$WORK/rows}
 
 dotnet build -v quiet -nologo "$REPO/tests/Trellis.Lab.Tests" >/dev/null
 for i in $(seq 1 "$RUNS"); do
@@ -17,7 +20,7 @@ for i in $(seq 1 "$RUNS"); do
   # A failed run still prints the rows it proved; say so rather than drop it silently.
   dotnet test "$REPO/tests/Trellis.Lab.Tests" --no-build --filter "FullyQualifiedName~NatTraversalTests" \
     --logger "console;verbosity=detailed" >"$WORK/run$i.log" 2>&1 || echo "[nat-matrix] run $i had a failing test (log kept in the table's count)" >&2
-  grep -h "NAT-MATRIX |" "$WORK/run$i.log" | sed 's/^ *//' >>"$WORK/rows" || true
+  grep -h "NAT-MATRIX |" "$WORK/run$i.log" | sed 's/^ *//' >>"$ROWS" || true
 done
 
 echo "| pair | path | runs | first packet median / max (s) | final path median / max (s) |"
@@ -33,4 +36,4 @@ awk -F' *\\| *' '
     return sprintf("%.1f / %.1f", med, v[count])
   }
   END { for (r = 1; r <= rows; r++) { k = names[r]; printf "| %s | %d | %s | %s |\n", k, n[k], stat(first, k, n[k]), stat(final, k, n[k]) } }
-' "$WORK/rows"
+' "$ROWS"
