@@ -1,6 +1,5 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
+using Trellis.Control.Mesh;
 using Trellis.Control.Policy;
 using Trellis.Core.Control;
 
@@ -13,27 +12,8 @@ namespace Trellis.ControlScale;
 /// </summary>
 internal static class PolicyExpectations
 {
-    public static PolicyNode NodeOf(PeerInfo peer)
-    {
-        var ipv4 = IPAddress.Any;
-        var ipv6 = IPAddress.IPv6Any;
-        foreach (var text in peer.Addresses)
-        {
-            if (IPNetwork.TryParse(text, out var address))
-            {
-                if (address.BaseAddress.AddressFamily == AddressFamily.InterNetwork)
-                {
-                    ipv4 = address.BaseAddress;
-                }
-                else
-                {
-                    ipv6 = address.BaseAddress;
-                }
-            }
-        }
-
-        return new PolicyNode(peer.Id, peer.User, peer.Tags, ipv4, ipv6, []);
-    }
+    /// <summary>The node as the server's policy sees it (the same conversion the mesh uses).</summary>
+    public static PolicyNode NodeOf(PeerInfo peer) => PolicyNodes.From(peer);
 
     /// <summary>The ids of the nodes whose peer set or filter differs between the two policies.</summary>
     public static HashSet<long> Affected(IAccessPolicy before, IAccessPolicy after, IReadOnlyList<PolicyNode> nodes)

@@ -5,8 +5,8 @@ using Trellis.Core.Control;
 
 namespace Trellis.Control.Mesh;
 
-/// <summary>What the policy knows of a mesh entry: owner, tags, overlay addresses, served routes.</summary>
-internal static class PolicyNodes
+/// <summary>What the policy knows of a mesh entry: owner, tags, overlay addresses, served routes (public for the scale bench, which works out expectations as the server does).</summary>
+public static class PolicyNodes
 {
     public static PolicyNode From(PeerInfo peer)
     {
