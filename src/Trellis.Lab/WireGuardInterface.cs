@@ -83,7 +83,8 @@ public sealed class WireGuardInterface : IAsyncDisposable
         }
 
         // A daemon that exits at once is started once more: /var/run/wireguard is shared by everything on
-        // the machine, and another program removing it at the wrong moment makes wireguard-go fail to bind.
+        // the machine, and any wg(8) listing it deletes a socket that refuses connections, as wireguard-go's
+        // does between its bind and listen; wireguard-go then exits, unable to watch its socket.
         var earlierAttempts = "";
         for (var attempt = 1; ; attempt++)
         {
@@ -92,11 +93,15 @@ public sealed class WireGuardInterface : IAsyncDisposable
             var exitedEarly = false;
             try
             {
+                // Ready is checked with a connect of our own before `wg show`: wg deletes a socket file whose
+                // connect is refused, as it is between wireguard-go's bind and listen, and the daemon then fails.
                 await Poll.UntilAsync(
                     async ct =>
                     {
                         exitedEarly = process.HasExited;
-                        return !exitedEarly && (await device.WgAsync(ct, "show", name).ConfigureAwait(false)).Succeeded;
+                        return exitedEarly
+                            || (UnixSocketProbe.Accepts(device.SocketPath)
+                                && (await device.WgAsync(ct, "show", name).ConfigureAwait(false)).Succeeded);
                     },
                     options.StartTimeout,
                     $"`wg show {name}` to answer ({implementation})",

@@ -28,18 +28,22 @@ internal static class UapiSocket
         var endpoint = new UnixDomainSocketEndPoint(path);
         for (var attempt = 0; ; attempt++)
         {
+            // wg(8) deletes a socket file whose connect is refused, which it is between bind and listen:
+            // listening under a private name first means the public name only ever names a live server.
+            var staging = Path.Combine(directory, $".{interfaceName}.{Environment.ProcessId}.{Guid.NewGuid():N}.staging");
             var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            var listening = false;
+            var published = false;
             try
             {
                 RestrictBeforeBind(socket);
-                socket.Bind(endpoint);
-                File.SetUnixFileMode(path, SocketMode);
+                socket.Bind(new UnixDomainSocketEndPoint(staging));
+                File.SetUnixFileMode(staging, SocketMode);
                 socket.Listen(16);
-                listening = true;
+                File.Move(staging, path, overwrite: false);
+                published = true;
                 return socket;
             }
-            catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
+            catch (IOException e) when (File.Exists(path))
             {
                 if (IsServed(endpoint))
                 {
@@ -56,9 +60,10 @@ internal static class UapiSocket
             }
             finally
             {
-                if (!listening)
+                if (!published)
                 {
                     socket.Dispose();
+                    File.Delete(staging);
                 }
             }
         }

@@ -176,6 +176,18 @@ public sealed class UapiServerTests : IDisposable
     }
 
     [Fact]
+    public async Task The_socket_is_published_only_once_it_listens_and_nothing_else_is_left_in_the_directory()
+    {
+        // wg(8) unlinks a socket whose connect is refused; a name that appeared before listen() would be lost.
+        using var server = StartServer("wgtest3");
+        Assert.Equal([server.SocketPath], Directory.GetFileSystemEntries(_directory));
+        using var socket = await ConnectAsync(server.SocketPath);
+        await socket.SendAsync("get=1\n\n");
+        Assert.Equal("errno=0\n\n", await socket.ReceiveResponseAsync());
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(server.SocketPath));
+    }
+
+    [Fact]
     public async Task A_stale_socket_file_is_replaced()
     {
         Directory.CreateDirectory(_directory);
