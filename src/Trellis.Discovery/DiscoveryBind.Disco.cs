@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Trellis.Core.Keys;
 using Trellis.Core.Transport;
 using Trellis.Discovery.Messages;
@@ -108,6 +109,11 @@ public sealed partial class DiscoveryBind
             }
         }
 
+        if (_logger.IsEnabled(LogLevel.Debug))
+        {
+            LogPingReceived(peer.NodeKey.ToString(), viaRelay ? "the relay" : source.ToString());
+        }
+
         SendDisco(disco, peer, viaRelay ? null : source, DiscoMessage.Pong(ping.TxId, viaRelay ? default : source));
         if (pingBack)
         {
@@ -125,6 +131,11 @@ public sealed partial class DiscoveryBind
 
         var now = _time.GetTimestamp();
         var rtt = _time.GetElapsedTime(pending.SentAt, now);
+        if (_logger.IsEnabled(LogLevel.Debug))
+        {
+            LogPongReceived(peer.NodeKey.ToString(), pending.ViaRelay ? "the relay" : pending.Endpoint.ToString(), rtt.TotalMilliseconds);
+        }
+
         lock (peer.Sync)
         {
             if (peer.DiscoKey != sender)
@@ -187,6 +198,11 @@ public sealed partial class DiscoveryBind
                 ArmReprobeLocked(peer, now);
                 OpenPunchWindowLocked(peer, now);
             }
+        }
+
+        if (_logger.IsEnabled(LogLevel.Debug))
+        {
+            LogCallMeMaybeReceived(peer.NodeKey.ToString(), string.Join(", ", message.Endpoints));
         }
 
         foreach (var (e, tx) in plan)
@@ -269,6 +285,11 @@ public sealed partial class DiscoveryBind
         }
 
         var ours = full ? CallMeMaybeEndpoints() : [];
+        if (_logger.IsEnabled(LogLevel.Debug))
+        {
+            LogRound(peer.NodeKey.ToString(), full ? "full" : "heartbeat", string.Join(", ", plan.Select(p => p.Item1)), string.Join(", ", ours));
+        }
+
         if (ours.Length > 0)
         {
             SendDisco(disco, peer, null, DiscoMessage.CallMeMaybe(ours));

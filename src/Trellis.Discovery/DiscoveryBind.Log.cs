@@ -30,4 +30,16 @@ public sealed partial class DiscoveryBind
 
     [LoggerMessage(Level = LogLevel.Information, Message = "peer {Peer}: port guessing gave up, no probe met any of {Sockets} sockets; the peer stays on the relay")]
     private partial void LogGuessSocketsUnmet(string peer, int sockets);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "peer {Peer}: {Kind} round, pinging {Endpoints}; call-me-maybe naming {Ours}")]
+    private partial void LogRound(string peer, string kind, string endpoints, string ours);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "peer {Peer}: ping from {Source}")]
+    private partial void LogPingReceived(string peer, string source);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "peer {Peer}: pong from {Source} after {RttMs} ms")]
+    private partial void LogPongReceived(string peer, string source, double rttMs);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "peer {Peer}: call-me-maybe naming {Endpoints}")]
+    private partial void LogCallMeMaybeReceived(string peer, string endpoints);
 }

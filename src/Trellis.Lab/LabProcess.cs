@@ -87,7 +87,8 @@ public sealed class LabProcess : IAsyncDisposable
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new TimeoutException($"`{CommandLine}` did not exit within {timeout.TotalSeconds:0.#} s");
+            throw new TimeoutException(
+                $"`{CommandLine}` did not exit within {timeout.TotalSeconds:0.#} s; its threads:\n{ProcessThreads.Describe(Id)}\noutput:\n{Output}");
         }
 
         return _process.ExitCode;

@@ -197,7 +197,7 @@ internal static class RelayVerb
     {
         var privateKey = PrivateKeyFile.LoadOrCreate(Path.Combine(s.DataDir.FullName, "relay.key"));
         using var certificate = s.TlsCert is null ? null : X509Certificate2.CreateFromPemFile(s.TlsCert.FullName, s.TlsKey!.FullName);
-        using var loggers = LoggerFactory.Create(l => l.SetMinimumLevel(LogLevel.Warning).AddSimpleConsole());
+        using var loggers = LoggerFactory.Create(l => l.SetMinimumLevel(LogLevel.Warning).AddTrellisConsole());
         using var admission = new ControlServerAdmission(control, meshKey, logger: loggers.CreateLogger<ControlServerAdmission>());
         var options = new RelayServerOptions
         {
@@ -215,7 +215,7 @@ internal static class RelayVerb
             await stun.StartAsync(stop).ConfigureAwait(false);
         }
 
-        await using var relay = await RelayHost.StartAsync(options, s.Listen, certificate, logging: l => l.SetMinimumLevel(LogLevel.Warning).AddSimpleConsole(), cancellationToken: stop).ConfigureAwait(false);
+        await using var relay = await RelayHost.StartAsync(options, s.Listen, certificate, logging: l => l.SetMinimumLevel(LogLevel.Warning).AddTrellisConsole(), cancellationToken: stop).ConfigureAwait(false);
         output.WriteLine($"trellis relay: listening on {relay.RelayUrl}");
         output.WriteLine($"  relay key:        {X25519.PublicKey(privateKey).ToBase64()}");
         output.WriteLine($"  control server:   {control}");

@@ -89,7 +89,7 @@ internal static class ServerVerb
 
     private static async Task<int> RunAsync(ServerOptions options, TextWriter output, TextWriter error, CancellationToken stop)
     {
-        await using var host = await ControlServerHost.StartAsync(options, logging: l => l.SetMinimumLevel(LogLevel.Warning).AddSimpleConsole(), cancellationToken: stop).ConfigureAwait(false);
+        await using var host = await ControlServerHost.StartAsync(options, logging: l => l.SetMinimumLevel(LogLevel.Warning).AddTrellisConsole(), cancellationToken: stop).ConfigureAwait(false);
         var key = X25519.PublicKey(ServerKey.LoadOrCreate(options.DataDirectory));
         output.WriteLine($"trellis server: listening on {host.Url}");
         output.WriteLine($"  public URL:       {options.PublicUrl ?? host.Url.ToString().TrimEnd('/')} (node protocol at /control)");

@@ -20,9 +20,6 @@ namespace Trellis.Node.Engine;
 /// </summary>
 public sealed partial class WireGuardEngine
 {
-    /// <summary>Re-STUN about this often (jittered), to notice a NAT mapping that changed.</summary>
-    public static readonly TimeSpan StunInterval = TimeSpan.FromSeconds(20);
-
     private readonly DiscoveryBind? _discovery;
     private readonly SwitchableRelayTransport? _relay;
     private readonly Key _privateKey;
@@ -35,19 +32,6 @@ public sealed partial class WireGuardEngine
     private RelayClientTransport? _relayTransport;
     private RelayMap _relayMap = new();
     private Task? _stunLoop;
-
-    // touched only by the STUN loop
-    private PortMapping? _portMapping;
-    private DateTimeOffset _portMappingDue;
-
-    // written by the STUN loop, read by anyone
-    private volatile IReadOnlyList<string> _publicEndpoints = [];
-
-    /// <summary>Raised when STUN finds this node's public endpoints changed (push them to the control server).</summary>
-    public event Action? PublicEndpointsChanged;
-
-    /// <inheritdoc/>
-    public IReadOnlyList<string> PublicEndpoints => _publicEndpoints;
 
     /// <inheritdoc/>
     public async Task<EnginePing?> PingAsync(string nodeKey, CancellationToken cancellationToken)
@@ -180,153 +164,6 @@ public sealed partial class WireGuardEngine
         }
     }
 
-    private async Task StunLoopAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            var found = new List<string>();
-            var answersV4 = new List<(Endpoint Server, Endpoint Mapped)>();
-            if (await RefreshPortMappingAsync().ConfigureAwait(false) is { } mapping)
-            {
-                // First: a mapping is endpoint-independent even behind a NAT that maps per destination.
-                found.Add(Endpoint.FromIPEndPoint(mapping.External).ToString());
-            }
-
-            foreach (var target in StunTargets(_relayMap))
-            {
-                try
-                {
-                    using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-                    timeout.CancelAfter(TimeSpan.FromSeconds(3));
-                    var answer = await _stun!.QueryAsync(target, new StunQueryOptions { Timeout = TimeSpan.FromSeconds(3) }, timeout.Token).ConfigureAwait(false);
-                    if (answer.MappedEndpoint is { } mapped && !found.Contains(mapped.ToString()))
-                    {
-                        found.Add(mapped.ToString());
-                    }
-
-                    if (answer.MappedEndpoint is { IsIPv4: true } mappedV4 && target.IsIPv4)
-                    {
-                        answersV4.Add((target, mappedV4));
-                    }
-                }
-                catch (OperationCanceledException) when (!_stop.IsCancellationRequested)
-                {
-                    // this server did not answer; the others may
-                }
-            }
-
-            // Which half of port guessing this node may do; an empty round (no answer) keeps the last verdict.
-            if (answersV4.Count > 0 && NatMappingClassifier.Classify(answersV4, ListenPort) is var natMapping && natMapping != _discovery!.NatMapping)
-            {
-                _discovery.SetNatMapping(natMapping);
-                LogNatMapping(_logger, natMapping.ToString());
-            }
-
-            if (!found.SequenceEqual(_publicEndpoints))
-            {
-                _publicEndpoints = found;
-                LogPublicEndpoints(_logger, string.Join(", ", found));
-                PublicEndpointsChanged?.Invoke();
-            }
-
-            var jitter = TimeSpan.FromMilliseconds(Random.Shared.Next(0, 6000));
-            try
-            {
-                await Task.Delay(StunInterval + jitter, _time, _stop.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
-    }
-
-    /// <summary>
-    /// Asks the default gateway (NAT-PMP/PCP) to forward the WireGuard port, renews at half the
-    /// lifetime, and after a failure waits <see cref="PortMappingRetry"/> before asking again.
-    /// </summary>
-    private async Task<PortMapping?> RefreshPortMappingAsync()
-    {
-        var now = _time.GetUtcNow();
-        if (now < _portMappingDue)
-        {
-            return _portMapping;
-        }
-
-        var gateway = DefaultGateway.Read();
-        if (gateway is null)
-        {
-            _portMapping = null;
-            _portMappingDue = now + PortMappingRetry;
-            return null;
-        }
-
-        var mapper = new PortMapper(gateway, _time);
-        var mapping = _portMapping is { } current && current.Gateway.Equals(gateway)
-            ? await mapper.RenewAsync(current, cancellationToken: _stop.Token).ConfigureAwait(false)
-            : await mapper.MapUdpAsync(ListenPort, PortMapper.DefaultLifetime, _stop.Token).ConfigureAwait(false);
-        if (mapping is null)
-        {
-            _portMapping = null;
-            _portMappingDue = now + PortMappingRetry;
-            return null;
-        }
-
-        if (_portMapping?.External.Equals(mapping.External) != true)
-        {
-            LogPortMapping(_logger, mapping.Protocol.ToString(), mapping.External.ToString(), gateway.ToString());
-        }
-
-        _portMapping = mapping;
-        _portMappingDue = now + PortMapper.RenewalDue(mapping);
-        return mapping;
-    }
-
-    /// <summary>After a gateway offered no mapping, ask again this much later (gateways rarely change their mind sooner).</summary>
-    public static readonly TimeSpan PortMappingRetry = TimeSpan.FromMinutes(5);
-
-    /// <summary>One STUN server per region and family, by the addresses the map gives (host names resolved).</summary>
-    private static IEnumerable<Endpoint> StunTargets(RelayMap map)
-    {
-        foreach (var region in map.Regions)
-        {
-            var node = region.Nodes.FirstOrDefault(n => n.StunPort > 0);
-            if (node is null)
-            {
-                continue;
-            }
-
-            var addresses = new List<IPAddress>();
-            foreach (var text in new[] { node.IPv4, node.IPv6, node.Host })
-            {
-                if (text is not null && IPAddress.TryParse(text.Trim('[', ']'), out var address) && !addresses.Contains(address))
-                {
-                    addresses.Add(address);
-                }
-            }
-
-            if (addresses.Count == 0)
-            {
-                try
-                {
-                    addresses.AddRange(Dns.GetHostAddresses(node.Host).Where(a => a.AddressFamily is AddressFamily.InterNetwork or AddressFamily.InterNetworkV6));
-                }
-                catch (SocketException)
-                {
-                    continue; // unresolvable now; the next round tries again
-                }
-            }
-
-            foreach (var family in new[] { AddressFamily.InterNetworkV6, AddressFamily.InterNetwork })
-            {
-                if (addresses.FirstOrDefault(a => a.AddressFamily == family) is { } address)
-                {
-                    yield return Endpoint.FromIPEndPoint(new IPEndPoint(address, node.StunPort));
-                }
-            }
-        }
-    }
-
     private static List<Endpoint> ParseEndpoints(IReadOnlyList<string> texts)
     {
         var endpoints = new List<Endpoint>(texts.Count);
@@ -366,13 +203,4 @@ public sealed partial class WireGuardEngine
 
     [LoggerMessage(Level = LogLevel.Information, Message = "home relay {Region} at {Url}")]
     private static partial void LogHomeRelay(ILogger logger, string region, string url);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "port mapping ({Protocol}) {External} from gateway {Gateway}")]
-    private static partial void LogPortMapping(ILogger logger, string protocol, string external, string gateway);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "public endpoints by STUN: {Endpoints}")]
-    private static partial void LogPublicEndpoints(ILogger logger, string endpoints);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "NAT mapping by STUN: {Mapping}")]
-    private static partial void LogNatMapping(ILogger logger, string mapping);
 }

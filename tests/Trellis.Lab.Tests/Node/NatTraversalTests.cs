@@ -60,6 +60,7 @@ public sealed class NatTraversalTests(ITestOutputHelper output)
         var clock = Stopwatch.StartNew();
         await a.UpAsync();
         await b.UpAsync();
+        await using var watch = PathWatch.Start(a, b);
 
         await PingBothWaysAsync(a, b);
         var firstPacket = clock.Elapsed;
@@ -70,7 +71,8 @@ public sealed class NatTraversalTests(ITestOutputHelper output)
             PathTimeout,
             $"left's path to right to be {path}{(endpoint is null ? "" : " via " + endpoint)}");
         var onPath = clock.Elapsed;
-        output.WriteLine($"NAT-MATRIX | {left} / {right} | {path} | first packet {firstPacket.TotalSeconds:0.0} s | {path} {onPath.TotalSeconds:0.0} s |");
+        var settled = await watch.SettledAsync();
+        output.WriteLine($"NAT-MATRIX | {left} / {right} | {path} | first packet {firstPacket.TotalSeconds:0.0} s | {path} {onPath.TotalSeconds:0.0} s | settled {settled.TotalSeconds:0.0} s after both up | {watch.Describe()}");
 
         var peer = await PeerAsync(a, "right");
         if (endpoint is not null)
@@ -101,11 +103,14 @@ public sealed class NatTraversalTests(ITestOutputHelper output)
         var clock = Stopwatch.StartNew();
         await v4.UpAsync();
         await v6.UpAsync();
+        await using var watch = PathWatch.Start(v4, v6);
 
         await PingBothWaysAsync(v4, v6);
         var firstPacket = clock.Elapsed;
         await Poll.UntilAsync(async _ => (await PeerAsync(v4, "right")).GetProperty("path").GetString() == "relay", PathTimeout, "the relay path");
-        output.WriteLine($"NAT-MATRIX | IPv4-only / IPv6-only | relay | first packet {firstPacket.TotalSeconds:0.0} s | relay {clock.Elapsed.TotalSeconds:0.0} s |");
+        var onPath = clock.Elapsed;
+        var settled = await watch.SettledAsync();
+        output.WriteLine($"NAT-MATRIX | IPv4-only / IPv6-only | relay | first packet {firstPacket.TotalSeconds:0.0} s | relay {onPath.TotalSeconds:0.0} s | settled {settled.TotalSeconds:0.0} s after both up | {watch.Describe()}");
         Assert.Equal("relay", (await PeerAsync(v6, "left")).GetProperty("path").GetString());
         var v6Address = (await v6.AddressesAsync())[1];
         await Poll.UntilAsync(_ => v4.PingAsync(v6Address), PathTimeout, "the IPv4-only node to reach the IPv6-only one at its IPv6 overlay address");
@@ -148,11 +153,14 @@ public sealed class NatTraversalTests(ITestOutputHelper output)
         var clock = Stopwatch.StartNew();
         await a.UpAsync();
         await b.UpAsync();
+        await using var watch = PathWatch.Start(a, b);
 
         await PingBothWaysAsync(a, b);
         var firstPacket = clock.Elapsed;
         await Poll.UntilAsync(async _ => (await PeerAsync(a, "right")).GetProperty("path").GetString() == "direct", PathTimeout, "a direct path");
-        output.WriteLine($"NAT-MATRIX | same LAN | direct | first packet {firstPacket.TotalSeconds:0.0} s | direct {clock.Elapsed.TotalSeconds:0.0} s |");
+        var onPath = clock.Elapsed;
+        var settled = await watch.SettledAsync();
+        output.WriteLine($"NAT-MATRIX | same LAN | direct | first packet {firstPacket.TotalSeconds:0.0} s | direct {onPath.TotalSeconds:0.0} s | settled {settled.TotalSeconds:0.0} s after both up | {watch.Describe()}");
         var used = (await PeerAsync(a, "right")).GetProperty("endpoint").GetString();
         Assert.StartsWith(b.Host.IPv4!.Address + ":", used, StringComparison.Ordinal);
     }

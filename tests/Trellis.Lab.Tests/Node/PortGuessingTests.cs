@@ -33,11 +33,14 @@ public sealed class PortGuessingTests(ITestOutputHelper output)
         var clock = Stopwatch.StartNew();
         await easy.UpAsync();
         await hard.UpAsync();
+        await using var watch = PathWatch.Start(easy, hard);
         await PingBothWaysAsync(easy, hard);
         var firstPacket = clock.Elapsed;
 
         await Poll.UntilAsync(async _ => await PathAsync(easy, "hard") == "direct" && await PathAsync(hard, "easy") == "direct", DirectTimeout, "both sides direct");
-        output.WriteLine($"NAT-MATRIX | easy / hard (port guessing) | direct | first packet {firstPacket.TotalSeconds:0.0} s | direct {clock.Elapsed.TotalSeconds:0.0} s |");
+        var onPath = clock.Elapsed;
+        var settled = await watch.SettledAsync();
+        output.WriteLine($"NAT-MATRIX | easy / hard (port guessing) | direct | first packet {firstPacket.TotalSeconds:0.0} s | direct {onPath.TotalSeconds:0.0} s | settled {settled.TotalSeconds:0.0} s after both up | {watch.Describe()}");
 
         // The easy side reaches the hard NAT's public address at the guessed port; the hard side, the easy NAT's mapping.
         Assert.StartsWith("198.51.100.", (await PeerAsync(easy, "hard")).GetProperty("endpoint").GetString(), StringComparison.Ordinal);

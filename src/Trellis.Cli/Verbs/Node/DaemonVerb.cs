@@ -57,7 +57,7 @@ internal static class DaemonVerb
         using var logging = LoggerFactory.Create(l => l
             .SetMinimumLevel(LogLevel.Information)
             .AddFilter("Microsoft", LogLevel.Warning) // the local API's per-request lines are noise in a daemon's log
-            .AddSimpleConsole(o => o.SingleLine = true));
+            .AddTrellisConsole());
         string? failure = null;
         var options = new NodeDaemonOptions
         {
