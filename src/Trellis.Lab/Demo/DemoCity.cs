@@ -12,13 +12,14 @@ public sealed record DemoCity(string Name, NatKind? Kind, bool IPv6, string Netw
         new("singapore", NatKind.Easy, IPv6: true, "home NAT with IPv6"),
         new("amsterdam", null, IPv6: true, "public dual-stack"),
         new("london", NatKind.Cgnat, IPv6: false, "carrier NAT, IPv4 only"),
-        new("tokyo", NatKind.Hard, IPv6: true, "hard NAT with IPv6"),
+        new("tokyo", NatKind.IPv6Firewall, IPv6: true, "mobile network, IPv6 only"),
     ];
 
     /// <summary>
     /// The path two sites settle on: IPv6 (never translated, only firewalled) punches through whenever
-    /// both have it; over IPv4 a hard NAT's per-destination ports defeat any other NAT, so only a public
-    /// host can meet it; everything else punches through; what is left goes through the relay.
+    /// both have it; a site without IPv4 meets an IPv4-only one only through the relay (the relay
+    /// speaks both); over IPv4 two hard NATs never meet, a hard NAT and an easy one meet by port
+    /// guessing (seconds later than punching), and everything else punches through.
     /// </summary>
     public static string ExpectedPath(DemoCity from, DemoCity to)
     {
@@ -29,7 +30,8 @@ public sealed record DemoCity(string Name, NatKind? Kind, bool IPv6, string Netw
             return DemoPaths.DirectIPv6;
         }
 
-        var hardAgainstNat = (from.Kind == NatKind.Hard && to.Kind is not null) || (to.Kind == NatKind.Hard && from.Kind is not null);
-        return hardAgainstNat ? DemoPaths.Relay : DemoPaths.DirectIPv4;
+        var oneWithoutIPv4 = from.Kind == NatKind.IPv6Firewall || to.Kind == NatKind.IPv6Firewall;
+        var bothHard = from.Kind == NatKind.Hard && to.Kind == NatKind.Hard;
+        return oneWithoutIPv4 || bothHard ? DemoPaths.Relay : DemoPaths.DirectIPv4;
     }
 }
