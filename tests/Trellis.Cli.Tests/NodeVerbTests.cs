@@ -310,8 +310,12 @@ public sealed class NodeVerbTests : IDisposable
 
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
-#pragma warning disable CS0067 // never raised: this engine has no public endpoints to find
+        public int HomeRegion => 0;
+
+#pragma warning disable CS0067 // never raised: this engine has no public endpoints or relays to find
         public event Action? PublicEndpointsChanged;
+
+        public event Action? HomeRegionChanged;
 #pragma warning restore CS0067
     }
 }

@@ -24,16 +24,15 @@ public sealed partial class WireGuardEngine
     public static readonly TimeSpan StunInterval = TimeSpan.FromSeconds(20);
 
     private readonly DiscoveryBind? _discovery;
-    private readonly SwitchableRelayTransport? _relay;
+    private readonly RegionalRelays? _relay;
     private readonly Key _privateKey;
     private readonly StunClient? _stun;
     private readonly CancellationTokenSource _stop = new();
 
+    // written under _gate, read by anyone (the relays dial from it on a send)
+    private volatile RelayMap _relayMap = new();
+
     // guarded by _gate
-    private RelayNode? _homeRelay;
-    private RelayClient? _relayClient;
-    private RelayClientTransport? _relayTransport;
-    private RelayMap _relayMap = new();
     private Task? _stunLoop;
 
     // touched only by the STUN loop
@@ -84,11 +83,13 @@ public sealed partial class WireGuardEngine
         _discovery.PortGuessing = portGuessing;
 
         var peers = new List<DiscoPeer>(map.Peers.Count);
+        var peerRegions = new Dictionary<Key, int>(map.Peers.Count);
         foreach (var info in map.Peers.Values)
         {
             if (Key.TryParseBase64(info.NodeKey, out var nodeKey) && Key.TryParseBase64(info.DiscoKey, out var discoKey))
             {
                 peers.Add(new DiscoPeer(nodeKey, discoKey, ParseEndpoints(info.Endpoints), info.HomeRelay));
+                peerRegions[nodeKey] = info.HomeRelay;
             }
         }
 
@@ -96,7 +97,8 @@ public sealed partial class WireGuardEngine
         _discovery.SetRelayMap(map.RelayMap);
         _discovery.SetPeers(peers);
         _relayMap = map.RelayMap;
-        SwitchHomeRelay(map.RelayMap);
+        _relay!.SetPeerRegions(peerRegions);
+        _relay.SetRegions([.. map.RelayMap.Regions.Where(r => r.Nodes.Count > 0).Select(r => r.Id)]);
         _stunLoop ??= map.RelayMap.Regions.Count > 0 ? Task.Run(StunLoopAsync) : null;
     }
 
@@ -104,31 +106,25 @@ public sealed partial class WireGuardEngine
     private Endpoint? EndpointFor(Key nodeKey, Endpoint? planned) =>
         _discovery is null ? planned : _discovery.SyntheticEndpointOf(nodeKey) ?? planned;
 
-    /// <summary>The home relay: the first node of the lowest region id (netcheck's preferred region comes later).</summary>
-    private void SwitchHomeRelay(RelayMap map)
+    /// <summary>The home relay region (0 before a map with relays), as reported to the control server.</summary>
+    public int HomeRegion => _relay?.RegionId ?? 0;
+
+    /// <summary>Raised when the home relay region changed (report it to the control server).</summary>
+    public event Action? HomeRegionChanged;
+
+    /// <summary>A started connection to the first relay node of a region of the current map; null when it has none.</summary>
+    private RelayClientTransport? ConnectRegion(int regionId)
     {
-        var home = map.Regions.OrderBy(r => r.Id).FirstOrDefault(r => r.Nodes.Count > 0);
-        var node = home?.Nodes[0];
-        if (node == _homeRelay)
+        var region = _relayMap.Regions.FirstOrDefault(r => r.Id == regionId);
+        if (region is not { Nodes: [var node, ..] })
         {
-            return;
+            return null;
         }
 
-        _homeRelay = node;
-        var oldClient = _relayClient;
-        var oldTransport = _relayTransport;
-        _relayClient = null;
-        _relayTransport = null;
-        if (node is not null)
-        {
-            _relayClient = new RelayClient(new RelayClientOptions { Url = RelayUrlFor(node), PrivateKey = _privateKey }, _time, _logger);
-            _relayTransport = new RelayClientTransport(_relayClient, home!.Id);
-            _relayClient.Start();
-            LogHomeRelay(_logger, home.Code, node.RelayUri().ToString());
-        }
-
-        _relay!.Switch(_relayTransport);
-        _ = CloseRelayAsync(oldClient, oldTransport);
+        var client = new RelayClient(new RelayClientOptions { Url = RelayUrlFor(node), PrivateKey = _privateKey }, _time, _logger);
+        client.Start();
+        LogRelayConnecting(_logger, region.Code, node.RelayUri().ToString());
+        return new RelayClientTransport(client, region.Id);
     }
 
     /// <summary>
@@ -167,19 +163,6 @@ public sealed partial class WireGuardEngine
         return address.AddressFamily == AddressFamily.InterNetwork ? bytes[0] == 100 && (bytes[1] & 0xC0) == 64 : (bytes[0] & 0xFE) == 0xFC;
     }
 
-    private static async Task CloseRelayAsync(RelayClient? client, RelayClientTransport? transport)
-    {
-        if (transport is not null)
-        {
-            await transport.DisposeAsync().ConfigureAwait(false);
-        }
-
-        if (client is not null)
-        {
-            await client.DisposeAsync().ConfigureAwait(false);
-        }
-    }
-
     private async Task StunLoopAsync()
     {
         while (!_stop.IsCancellationRequested)
@@ -192,16 +175,24 @@ public sealed partial class WireGuardEngine
                 found.Add(Endpoint.FromIPEndPoint(mapping.External).ToString());
             }
 
-            foreach (var target in StunTargets(_relayMap))
+            // Each region's best round trip this round (null: no answer), for the choice of home.
+            var latencies = new Dictionary<int, double?>();
+            foreach (var (region, target) in StunTargets(_relayMap))
             {
+                latencies.TryAdd(region, null);
                 try
                 {
                     using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-                    timeout.CancelAfter(TimeSpan.FromSeconds(3));
-                    var answer = await _stun!.QueryAsync(target, new StunQueryOptions { Timeout = TimeSpan.FromSeconds(3) }, timeout.Token).ConfigureAwait(false);
+                    timeout.CancelAfter(StunTimeout);
+                    var answer = await _stun!.QueryAsync(target, new StunQueryOptions { Timeout = StunTimeout }, timeout.Token).ConfigureAwait(false);
                     if (answer.MappedEndpoint is { } mapped && !found.Contains(mapped.ToString()))
                     {
                         found.Add(mapped.ToString());
+                    }
+
+                    if (answer.Succeeded && answer.RoundTripTime is { } rtt && (latencies[region] is not { } best || rtt.TotalMilliseconds < best))
+                    {
+                        latencies[region] = rtt.TotalMilliseconds;
                     }
 
                     if (answer.MappedEndpoint is { IsIPv4: true } mappedV4 && target.IsIPv4)
@@ -214,6 +205,8 @@ public sealed partial class WireGuardEngine
                     // this server did not answer; the others may
                 }
             }
+
+            _relay!.ReportLatencies(latencies);
 
             // Which half of port guessing this node may do; an empty round (no answer) keeps the last verdict.
             if (answersV4.Count > 0 && NatMappingClassifier.Classify(answersV4, ListenPort) is var natMapping && natMapping != _discovery!.NatMapping)
@@ -285,8 +278,11 @@ public sealed partial class WireGuardEngine
     /// <summary>After a gateway offered no mapping, ask again this much later (gateways rarely change their mind sooner).</summary>
     public static readonly TimeSpan PortMappingRetry = TimeSpan.FromMinutes(5);
 
+    /// <summary>How long one STUN server may take to answer before its region counts as unanswered this round.</summary>
+    private static readonly TimeSpan StunTimeout = TimeSpan.FromSeconds(3);
+
     /// <summary>One STUN server per region and family, by the addresses the map gives (host names resolved).</summary>
-    private static IEnumerable<Endpoint> StunTargets(RelayMap map)
+    private static IEnumerable<(int Region, Endpoint Server)> StunTargets(RelayMap map)
     {
         foreach (var region in map.Regions)
         {
@@ -321,7 +317,7 @@ public sealed partial class WireGuardEngine
             {
                 if (addresses.FirstOrDefault(a => a.AddressFamily == family) is { } address)
                 {
-                    yield return Endpoint.FromIPEndPoint(new IPEndPoint(address, node.StunPort));
+                    yield return (region.Id, Endpoint.FromIPEndPoint(new IPEndPoint(address, node.StunPort)));
                 }
             }
         }
@@ -356,16 +352,18 @@ public sealed partial class WireGuardEngine
             await ((Task)new PortMapper(mapping.Gateway, _time).DeleteAsync(mapping, quick.Token)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
-        _relay?.Switch(null);
-        await CloseRelayAsync(_relayClient, _relayTransport).ConfigureAwait(false);
+        if (_relay is not null)
+        {
+            await _relay.DisposeAsync().ConfigureAwait(false);
+        }
         if (_stun is not null)
         {
             await _stun.DisposeAsync().ConfigureAwait(false);
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "home relay {Region} at {Url}")]
-    private static partial void LogHomeRelay(ILogger logger, string region, string url);
+    [LoggerMessage(Level = LogLevel.Information, Message = "relay region {Region}: connecting to {Url}")]
+    private static partial void LogRelayConnecting(ILogger logger, string region, string url);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "port mapping ({Protocol}) {External} from gateway {Gateway}")]
     private static partial void LogPortMapping(ILogger logger, string protocol, string external, string gateway);
