@@ -6,8 +6,9 @@ namespace Trellis.Discovery;
 /// (so relayed traffic flows from the first packet); the first answering round then picks at once.
 /// After that the home moves only when another region is clearly faster (x 1.2 + 10 ms) in
 /// <see cref="RoundsToMove"/> rounds in a row, when the home has not answered for
-/// <see cref="UnreachableRounds"/> rounds while others did, or when its relay connection stays down
-/// for <see cref="FailoverGrace"/>. A region failed away from is not chosen by latency again for
+/// <see cref="UnreachableRounds"/> rounds while others did, or when its relay connection, once up,
+/// stays down for <see cref="FailoverGrace"/> (one that never came up: <see cref="FirstConnectGrace"/>,
+/// since a first connection to a busy relay that asks the control server about us takes seconds). A region failed away from is not chosen by latency again for
 /// <see cref="FailedHoldDown"/>: a relay whose STUN answers while its TCP side is broken would
 /// otherwise pull the node back and drop it again, over and over.
 /// </summary>
@@ -26,6 +27,9 @@ public sealed class HomeRegionChooser(TimeProvider time)
     /// <summary>How long the home relay connection may be down before the node moves home: a relay restart comes back sooner.</summary>
     public static readonly TimeSpan FailoverGrace = TimeSpan.FromSeconds(3);
 
+    /// <summary>How long a new home connection may take to come up before the node moves home: the relay client's connect timeout.</summary>
+    public static readonly TimeSpan FirstConnectGrace = TimeSpan.FromSeconds(15);
+
     /// <summary>How long a region failed away from stays out of the latency rule.</summary>
     public static readonly TimeSpan FailedHoldDown = TimeSpan.FromMinutes(2);
 
@@ -39,6 +43,7 @@ public sealed class HomeRegionChooser(TimeProvider time)
     private int _fasterCandidate;
     private int _silentRounds;
     private long? _downSince;
+    private bool _homeWasUp;
 
     /// <summary>The home region; 0 while the map has no regions.</summary>
     public int Home { get; private set; }
@@ -127,12 +132,14 @@ public sealed class HomeRegionChooser(TimeProvider time)
         if (homeAvailable)
         {
             _downSince = null;
+            _homeWasUp = true;
             return false;
         }
 
         var now = time.GetTimestamp();
         _downSince ??= now;
-        if (time.GetElapsedTime(_downSince.Value, now) < FailoverGrace)
+        var grace = _homeWasUp ? FailoverGrace : FirstConnectGrace;
+        if (time.GetElapsedTime(_downSince.Value, now) < grace)
         {
             return false;
         }
@@ -145,7 +152,9 @@ public sealed class HomeRegionChooser(TimeProvider time)
 
         _regions[failed].FailedAt = now;
         _regions[failed].Clear();
-        return Move(next, $"the relay connection of region {failed} was down for {FailoverGrace.TotalSeconds:0} s");
+        return Move(next, _homeWasUp
+            ? $"the relay connection of region {failed} was down for {grace.TotalSeconds:0} s"
+            : $"region {failed}'s relay did not connect within {grace.TotalSeconds:0} s");
     }
 
     private bool Move(int next, string reason)
@@ -160,6 +169,7 @@ public sealed class HomeRegionChooser(TimeProvider time)
         _fasterRounds = 0;
         _silentRounds = 0;
         _downSince = null;
+        _homeWasUp = false;
         return true;
     }
 

@@ -101,6 +101,7 @@ public class HomeRegionChooserTests
     {
         var chooser = Chooser(901, 902);
         chooser.ReportLatencies(Round((901, 10), (902, 40)));
+        chooser.ReportConnection(true);
         Assert.False(chooser.ReportConnection(false));
         _time.Advance(HomeRegionChooser.FailoverGrace - TimeSpan.FromMilliseconds(1));
         Assert.False(chooser.ReportConnection(false));
@@ -115,10 +116,27 @@ public class HomeRegionChooserTests
     {
         var chooser = Chooser(901, 902, 903);
         chooser.ReportLatencies(Round((901, 10), (902, 40), (903, 30)));
+        chooser.ReportConnection(true);
         Assert.False(chooser.ReportConnection(false));
         _time.Advance(HomeRegionChooser.FailoverGrace);
         Assert.True(chooser.ReportConnection(false));
         Assert.Equal(903, chooser.Home);
+    }
+
+    [Fact]
+    public void A_first_connection_that_is_slow_to_come_up_is_waited_for_longer_than_a_lost_one()
+    {
+        var chooser = Chooser(901, 902);
+        chooser.ReportLatencies(Round((901, 10), (902, 40)));
+        Assert.False(chooser.ReportConnection(false));
+        _time.Advance(HomeRegionChooser.FirstConnectGrace - TimeSpan.FromMilliseconds(1));
+        Assert.False(chooser.ReportConnection(false));
+        Assert.Equal(901, chooser.Home);
+
+        // A relay that never answers at all is left behind.
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.True(chooser.ReportConnection(false));
+        Assert.Equal(902, chooser.Home);
     }
 
     [Fact]
@@ -127,6 +145,7 @@ public class HomeRegionChooserTests
         // UDP to 902 is blocked, but its relay (TCP) may still be reachable.
         var chooser = Chooser(901, 902);
         chooser.ReportLatencies(Round((901, 10), (902, null)));
+        chooser.ReportConnection(true);
         chooser.ReportConnection(false);
         _time.Advance(HomeRegionChooser.FailoverGrace);
         Assert.True(chooser.ReportConnection(false));
@@ -138,6 +157,7 @@ public class HomeRegionChooserTests
     {
         var chooser = Chooser(901, 902);
         chooser.ReportLatencies(Round((901, 5), (902, 60)));
+        chooser.ReportConnection(true);
         chooser.ReportConnection(false);
         _time.Advance(HomeRegionChooser.FailoverGrace);
         Assert.True(chooser.ReportConnection(false));
@@ -164,6 +184,7 @@ public class HomeRegionChooserTests
     public void A_single_region_never_fails_over_anywhere()
     {
         var chooser = Chooser(900);
+        chooser.ReportConnection(true);
         chooser.ReportConnection(false);
         _time.Advance(HomeRegionChooser.FailoverGrace * 10);
         Assert.False(chooser.ReportConnection(false));

@@ -89,6 +89,7 @@ public sealed class RegionalRelaysTests : IAsyncDisposable
         await NextAsync(a);
         b.HomeChanges.Clear();
 
+        Advance(RegionalRelays.CheckInterval); // b's home connection seen up
         _regions[West].Up = false;
         Advance(HomeRegionChooser.FailoverGrace - RegionalRelays.CheckInterval);
         Assert.Equal(West, b.Relays.RegionId);
