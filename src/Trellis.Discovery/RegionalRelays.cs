@@ -88,6 +88,38 @@ public sealed partial class RegionalRelays : IRelayTransport, IAsyncDisposable
         RaiseIf(moved);
     }
 
+    /// <summary>A region's relay node changed in the map: an open connection there is replaced by one to the new node.</summary>
+    public void Redial(int region)
+    {
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            if (_home is { } home && home.Region == region)
+            {
+                if (OpenLocked(region) is { } fresh)
+                {
+                    _home = fresh;
+                    Discard(home);
+                }
+
+                return;
+            }
+
+            var index = _onDemand.FindIndex(c => c.Region == region);
+            if (index >= 0 && OpenLocked(region) is { } replacement)
+            {
+                var old = _onDemand[index];
+                _onDemand[index] = replacement;
+                _onDemandSnapshot = [.. _onDemand];
+                Discard(old);
+            }
+        }
+    }
+
     /// <summary>Each peer's home region from the map (0: not known, send home).</summary>
     public void SetPeerRegions(IReadOnlyDictionary<Key, int> regions)
     {
@@ -247,8 +279,13 @@ public sealed partial class RegionalRelays : IRelayTransport, IAsyncDisposable
     {
         _onDemand.Remove(connection);
         _onDemandSnapshot = [.. _onDemand];
-        connection.Transport.SetReceiver(null);
         LogClosed(_logger, connection.Region);
+        Discard(connection);
+    }
+
+    private static void Discard(RegionConnection connection)
+    {
+        connection.Transport.SetReceiver(null);
         _ = CloseAsync(connection.Transport);
     }
 

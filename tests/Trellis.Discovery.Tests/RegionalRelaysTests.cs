@@ -21,14 +21,19 @@ public sealed class RegionalRelaysTests : IAsyncDisposable
     private readonly Dictionary<int, FakeRelay> _regions = new() { [East] = new FakeRelay(), [West] = new FakeRelay() };
     private readonly List<Side> _sides = [];
 
-    private sealed record Side(Key Key, RegionalRelays Relays, Channel<(Key Source, byte[] Packet)> Received, List<int> HomeChanges);
+    private sealed record Side(Key Key, RegionalRelays Relays, Channel<(Key Source, byte[] Packet)> Received, List<int> HomeChanges, List<int> Dials);
 
     /// <summary>A node whose STUN round found <paramref name="nearest"/> fastest.</summary>
     private Side Node(int nearest)
     {
         var key = X25519.PublicKey(X25519.GeneratePrivateKey());
+        var dials = new List<int>();
         var relays = new RegionalRelays(
-            region => _regions.TryGetValue(region, out var relay) ? relay.Connect(key, region) : null,
+            region =>
+            {
+                dials.Add(region);
+                return _regions.TryGetValue(region, out var relay) ? relay.Connect(key, region) : null;
+            },
             _time);
         var received = Channel.CreateUnbounded<(Key, byte[])>();
         relays.SetReceiver((source, packet) => received.Writer.TryWrite((source, packet.ToArray())));
@@ -36,7 +41,7 @@ public sealed class RegionalRelaysTests : IAsyncDisposable
         relays.HomeChanged += changes.Add;
         relays.SetRegions([.. _regions.Keys.Order()]);
         relays.ReportLatencies(_regions.Keys.ToDictionary(r => r, r => (double?)(r == nearest ? 5 : 80)));
-        var side = new Side(key, relays, received, changes);
+        var side = new Side(key, relays, received, changes, dials);
         _sides.Add(side);
         return side;
     }
@@ -158,6 +163,21 @@ public sealed class RegionalRelaysTests : IAsyncDisposable
         Assert.Equal(new byte[] { 7 }, (await NextAsync(b)).Packet);
         Assert.Equal(1, _regions[West].Forwarded);
         Assert.Equal(0, _regions[East].Forwarded);
+    }
+
+    [Fact]
+    public async Task A_region_whose_relay_node_changed_is_redialled_and_packets_arrive_over_the_new_connection()
+    {
+        var a = Node(nearest: East);
+        var b = Node(nearest: East);
+        b.Relays.SetPeerRegions(new Dictionary<Key, int> { [a.Key] = East });
+        Assert.Equal(new[] { East }, a.Dials);
+
+        a.Relays.Redial(East);
+        Assert.Equal(new[] { East, East }, a.Dials);
+        Assert.Equal(East, a.Relays.RegionId);
+        Assert.True(b.Relays.TrySend(a.Key, [9]));
+        Assert.Equal(new byte[] { 9 }, (await NextAsync(a)).Packet);
     }
 
     public async ValueTask DisposeAsync()

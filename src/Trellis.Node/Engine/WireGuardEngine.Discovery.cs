@@ -96,9 +96,18 @@ public sealed partial class WireGuardEngine
         _discovery.SetLocalEndpoints(ParseEndpoints(map.Self.Endpoints));
         _discovery.SetRelayMap(map.RelayMap);
         _discovery.SetPeers(peers);
+        var before = _relayMap;
         _relayMap = map.RelayMap;
         _relay!.SetPeerRegions(peerRegions);
         _relay.SetRegions([.. map.RelayMap.Regions.Where(r => r.Nodes.Count > 0).Select(r => r.Id)]);
+        foreach (var region in map.RelayMap.Regions)
+        {
+            // Connections go to a region's first node: when the map moves it, so does the connection.
+            if (before.Regions.FirstOrDefault(r => r.Id == region.Id) is { Nodes: [var was, ..] } && region.Nodes is [var now, ..] && was != now)
+            {
+                _relay.Redial(region.Id);
+            }
+        }
         _stunLoop ??= map.RelayMap.Regions.Count > 0 ? Task.Run(StunLoopAsync) : null;
     }
 
