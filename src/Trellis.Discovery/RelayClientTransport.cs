@@ -4,7 +4,7 @@ using Trellis.Relay.Protocol;
 
 namespace Trellis.Discovery;
 
-/// <summary>The thin adapter over one <see cref="RelayClient"/>: a pump hands its packets to the receiver.</summary>
+/// <summary>The thin adapter over one <see cref="RelayClient"/>, which it owns: a pump hands its packets to the receiver.</summary>
 public sealed class RelayClientTransport : IRelayTransport, IAsyncDisposable
 {
     private readonly RelayClient _client;
@@ -50,5 +50,6 @@ public sealed class RelayClientTransport : IRelayTransport, IAsyncDisposable
         await _stop.CancelAsync().ConfigureAwait(false);
         await _pump.ConfigureAwait(false);
         _stop.Dispose();
+        await _client.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -21,14 +21,15 @@ public static class LabControlServer
     public static string UrlV6(NatHost host) => $"http://{host.IPv6!.Endpoint(Port)}";
 
     /// <summary>Writes the configuration into <paramref name="dataDirectory"/>, starts the server and waits until it listens.</summary>
+    /// <param name="relays">Standalone relays (`trellis relay`) to list instead of the embedded one, one region each, and their mesh key.</param>
     /// <exception cref="InvalidOperationException">The server exited instead (its output says why).</exception>
-    public static async Task<LabProcess> StartAsync(TrellisExecutable trellis, NatHost host, string dataDirectory, CancellationToken cancellationToken = default)
+    public static async Task<LabProcess> StartAsync(TrellisExecutable trellis, NatHost host, string dataDirectory, CancellationToken cancellationToken = default, LabRelayRegions? relays = null)
     {
         ArgumentNullException.ThrowIfNull(trellis);
         ArgumentNullException.ThrowIfNull(host);
         Directory.CreateDirectory(dataDirectory);
         var config = Path.Combine(dataDirectory, "server.yaml");
-        await File.WriteAllTextAsync(config, string.Create(CultureInfo.InvariantCulture, $$"""
+        await File.WriteAllTextAsync(config, relays?.ServerConfig() ?? string.Create(CultureInfo.InvariantCulture, $$"""
             relay-regions:
               - id: 900
                 code: default

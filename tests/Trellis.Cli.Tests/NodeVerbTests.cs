@@ -119,6 +119,7 @@ public sealed class NodeVerbTests : IDisposable
         var handshake = new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero);
         Engine!.Paths = [new PeerStatus(2, direct.NodeKey, "direct", "192.0.2.2:41641", null, handshake, 1234, 5678, DroppedByPolicy: 3)];
         Engine.DroppedByPolicy = 12;
+        (Engine.HomeRelay, Engine.RelayRegions) = ("fra", ["nyc"]);
 
         var (code, output, error) = await RunAsync("status", "--json", "--socket", Socket);
         Assert.True(code == 0, error);
@@ -128,6 +129,8 @@ public sealed class NodeVerbTests : IDisposable
         Assert.Equal("me", me.GetProperty("hostname").GetString());
         Assert.Equal(["100.64.0.1/32", "fd7a:115c:a1e0::1/128"], me.GetProperty("addresses").EnumerateArray().Select(a => a.GetString()));
         Assert.False(me.GetProperty("online").GetBoolean());
+        Assert.Equal("fra", me.GetProperty("homeRelay").GetString());
+        Assert.Equal(["nyc"], me.GetProperty("relayRegions").EnumerateArray().Select(r => r.GetString()));
 
         var peers = root.GetProperty("peers").EnumerateArray().ToList();
         Assert.Equal(["laptop", "nas"], peers.Select(p => p.GetProperty("hostname").GetString()));
@@ -149,6 +152,7 @@ public sealed class NodeVerbTests : IDisposable
         Assert.Contains("this node: me  100.64.0.1, fd7a:115c:a1e0::1  not connected", output, StringComparison.Ordinal);
         Assert.Contains("HOSTNAME", output, StringComparison.Ordinal);
         Assert.Contains("dropped by policy: 12", output, StringComparison.Ordinal);
+        Assert.Contains("home relay: fra (also connected: nyc)", output, StringComparison.Ordinal);
         Assert.Matches(@"laptop\s+100\.64\.0\.2,fd7a:115c:a1e0::2\s+yes\s+direct\s+192\.0\.2\.2:41641\s+2026-01-02 03:04Z\s+1\.2 KiB\s+5\.5 KiB\s+3", output);
         Assert.Matches(@"nas\s+.*\s+none\s+-\s+-\s+0 B\s+0 B", output);
     }
@@ -306,12 +310,20 @@ public sealed class NodeVerbTests : IDisposable
 
         public long DroppedByPolicy { get; set; }
 
-        public EngineStatus Status() => new(Paths, DroppedByPolicy);
+        public string? HomeRelay { get; set; }
+
+        public IReadOnlyList<string> RelayRegions { get; set; } = [];
+
+        public EngineStatus Status() => new(Paths, DroppedByPolicy, HomeRelay, RelayRegions);
 
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
-#pragma warning disable CS0067 // never raised: this engine has no public endpoints to find
+        public int HomeRegion => 0;
+
+#pragma warning disable CS0067 // never raised: this engine has no public endpoints or relays to find
         public event Action? PublicEndpointsChanged;
+
+        public event Action? HomeRegionChanged;
 #pragma warning restore CS0067
     }
 }

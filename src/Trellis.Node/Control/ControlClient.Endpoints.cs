@@ -4,7 +4,7 @@ using Trellis.Crypto.Noise;
 namespace Trellis.Node.Control;
 
 /// <summary>
-/// The node's endpoint reports. Gathering and sending happen under one lock, so a report gathered
+/// The node's endpoint reports (with its home relay region). Gathering and sending happen under one lock, so a report gathered
 /// before an address change can never reach the server after the report gathered after it: the
 /// server would keep the stale list, and peers would punch towards it until the next change.
 /// </summary>
@@ -15,6 +15,7 @@ public sealed partial class ControlClient
     // guarded by _endpointLock: the stream the server last heard our endpoints on, and what it heard
     private NoiseControlChannel? _endpointsStream;
     private IReadOnlyList<string> _endpointsSent = [];
+    private int _homeRelaySent;
 
     /// <summary>Gathers the node's endpoints now (<see cref="ControlClientOptions.Endpoints"/>) and reports them if the server has not heard them.</summary>
     public Task RefreshEndpointsAsync(CancellationToken cancellationToken) => ReportEndpointsAsync(null, cancellationToken);
@@ -37,15 +38,17 @@ public sealed partial class ControlClient
             }
 
             var endpoints = given ?? _options.Endpoints();
-            if (ReferenceEquals(stream, _endpointsStream) && _endpointsSent.SequenceEqual(endpoints))
+            var homeRelay = _options.HomeRelay();
+            if (ReferenceEquals(stream, _endpointsStream) && _endpointsSent.SequenceEqual(endpoints) && _homeRelaySent == homeRelay)
             {
                 return;
             }
 
-            if (await TrySendAsync(stream, new EndpointUpdate { Endpoints = endpoints }, cancellationToken).ConfigureAwait(false))
+            if (await TrySendAsync(stream, new EndpointUpdate { Endpoints = endpoints, HomeRelay = homeRelay }, cancellationToken).ConfigureAwait(false))
             {
                 _endpointsStream = stream;
                 _endpointsSent = endpoints;
+                _homeRelaySent = homeRelay;
             }
         }
         finally
@@ -61,9 +64,11 @@ public sealed partial class ControlClient
         try
         {
             var endpoints = _options.Endpoints();
-            await stream.SendAsync(new MapRequest { Endpoints = endpoints }, cancellationToken).ConfigureAwait(false);
+            var homeRelay = _options.HomeRelay();
+            await stream.SendAsync(new MapRequest { Endpoints = endpoints, HomeRelay = homeRelay }, cancellationToken).ConfigureAwait(false);
             _endpointsStream = stream;
             _endpointsSent = endpoints;
+            _homeRelaySent = homeRelay;
             _streaming = stream;
         }
         finally

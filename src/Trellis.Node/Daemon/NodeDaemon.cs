@@ -185,6 +185,7 @@ public sealed partial class NodeDaemon : ILocalApiBackend, IAsyncDisposable
         var engine = _options.EngineFactory(new EngineFactoryArgs(
             _state.NodeKey, _state.DiscoKey, _options.TunName, _options.ListenPort, _options.LoggerFactory, _options.Time));
         engine.PublicEndpointsChanged += RefreshEndpoints;
+        engine.HomeRegionChanged += RefreshEndpoints;
         return engine;
     }
 
@@ -269,6 +270,7 @@ public sealed partial class NodeDaemon : ILocalApiBackend, IAsyncDisposable
             AuthKey = authKey,
             AdvertisedRoutes = prefs.AdvertiseRoutes,
             Endpoints = GatherEndpoints,
+            HomeRelay = () => _engine?.HomeRegion ?? 0,
         };
         var client = new ControlClient(_options.ConfigureControl?.Invoke(options) ?? options, _options.Time, _options.LoggerFactory.CreateLogger<ControlClient>());
         var session = new ControlSession(client, prefs);

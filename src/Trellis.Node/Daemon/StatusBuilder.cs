@@ -53,6 +53,8 @@ internal static class StatusBuilder
                 NodeKey = self.NodeKey,
                 User = self.User,
                 Tags = self.Tags,
+                HomeRelay = engine?.HomeRelay,
+                RelayRegions = engine?.RelayRegions ?? [],
             },
             Peers = peers,
             DroppedByPolicy = engine?.DroppedByPolicy ?? 0,

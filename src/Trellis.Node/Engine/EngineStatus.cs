@@ -2,7 +2,9 @@ namespace Trellis.Node.Engine;
 
 /// <summary>What the data plane knows of each peer.</summary>
 /// <param name="DroppedByPolicy">Packets from peers the access policy refused since the engine started (peers since removed included).</param>
-public sealed record EngineStatus(IReadOnlyList<PeerStatus> Peers, long DroppedByPolicy = 0);
+/// <param name="HomeRelay">The home relay region's code (peers reach this node through it), if any.</param>
+/// <param name="RelayRegions">The codes of the other relay regions connected to reach peers homed there.</param>
+public sealed record EngineStatus(IReadOnlyList<PeerStatus> Peers, long DroppedByPolicy = 0, string? HomeRelay = null, IReadOnlyList<string>? RelayRegions = null);
 
 /// <param name="Path">"direct", "relay" or "none".</param>
 /// <param name="Endpoint">The ip:port of the direct path in use, if any.</param>

@@ -26,4 +26,10 @@ public interface IEngine : IAsyncDisposable
 
     /// <summary>Raised when <see cref="PublicEndpoints"/> changed, so the node reports them to the control server.</summary>
     event Action? PublicEndpointsChanged;
+
+    /// <summary>The relay region peers reach this node through (0: none yet), reported to the control server.</summary>
+    int HomeRegion { get; }
+
+    /// <summary>Raised when <see cref="HomeRegion"/> changed, so the node reports it to the control server.</summary>
+    event Action? HomeRegionChanged;
 }

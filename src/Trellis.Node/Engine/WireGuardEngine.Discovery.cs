@@ -21,16 +21,15 @@ namespace Trellis.Node.Engine;
 public sealed partial class WireGuardEngine
 {
     private readonly DiscoveryBind? _discovery;
-    private readonly SwitchableRelayTransport? _relay;
+    private readonly RegionalRelays? _relay;
     private readonly Key _privateKey;
     private readonly StunClient? _stun;
     private readonly CancellationTokenSource _stop = new();
 
+    // written under _gate, read by anyone (the relays dial from it on a send)
+    private volatile RelayMap _relayMap = new();
+
     // guarded by _gate
-    private RelayNode? _homeRelay;
-    private RelayClient? _relayClient;
-    private RelayClientTransport? _relayTransport;
-    private RelayMap _relayMap = new();
     private Task? _stunLoop;
 
     /// <inheritdoc/>
@@ -68,19 +67,31 @@ public sealed partial class WireGuardEngine
         _discovery.PortGuessing = portGuessing;
 
         var peers = new List<DiscoPeer>(map.Peers.Count);
+        var peerRegions = new Dictionary<Key, int>(map.Peers.Count);
         foreach (var info in map.Peers.Values)
         {
             if (Key.TryParseBase64(info.NodeKey, out var nodeKey) && Key.TryParseBase64(info.DiscoKey, out var discoKey))
             {
                 peers.Add(new DiscoPeer(nodeKey, discoKey, ParseEndpoints(info.Endpoints), info.HomeRelay));
+                peerRegions[nodeKey] = info.HomeRelay;
             }
         }
 
         _discovery.SetLocalEndpoints(ParseEndpoints(map.Self.Endpoints));
         _discovery.SetRelayMap(map.RelayMap);
         _discovery.SetPeers(peers);
+        var before = _relayMap;
         _relayMap = map.RelayMap;
-        SwitchHomeRelay(map.RelayMap);
+        _relay!.SetPeerRegions(peerRegions);
+        _relay.SetRegions([.. map.RelayMap.Regions.Where(r => r.Nodes.Count > 0).Select(r => r.Id)]);
+        foreach (var region in map.RelayMap.Regions)
+        {
+            // Connections go to a region's first node: when the map moves it, so does the connection.
+            if (before.Regions.FirstOrDefault(r => r.Id == region.Id) is { Nodes: [var was, ..] } && region.Nodes is [var now, ..] && was != now)
+            {
+                _relay.Redial(region.Id);
+            }
+        }
         _stunLoop ??= map.RelayMap.Regions.Count > 0 ? Task.Run(StunLoopAsync) : null;
     }
 
@@ -88,31 +99,25 @@ public sealed partial class WireGuardEngine
     private Endpoint? EndpointFor(Key nodeKey, Endpoint? planned) =>
         _discovery is null ? planned : _discovery.SyntheticEndpointOf(nodeKey) ?? planned;
 
-    /// <summary>The home relay: the first node of the lowest region id (netcheck's preferred region comes later).</summary>
-    private void SwitchHomeRelay(RelayMap map)
+    /// <summary>The home relay region (0 before a map with relays), as reported to the control server.</summary>
+    public int HomeRegion => _relay?.RegionId ?? 0;
+
+    /// <summary>Raised when the home relay region changed (report it to the control server).</summary>
+    public event Action? HomeRegionChanged;
+
+    /// <summary>A started connection to the first relay node of a region of the current map; null when it has none.</summary>
+    private RelayClientTransport? ConnectRegion(int regionId)
     {
-        var home = map.Regions.OrderBy(r => r.Id).FirstOrDefault(r => r.Nodes.Count > 0);
-        var node = home?.Nodes[0];
-        if (node == _homeRelay)
+        var region = _relayMap.Regions.FirstOrDefault(r => r.Id == regionId);
+        if (region is not { Nodes: [var node, ..] })
         {
-            return;
+            return null;
         }
 
-        _homeRelay = node;
-        var oldClient = _relayClient;
-        var oldTransport = _relayTransport;
-        _relayClient = null;
-        _relayTransport = null;
-        if (node is not null)
-        {
-            _relayClient = new RelayClient(new RelayClientOptions { Url = RelayUrlFor(node), PrivateKey = _privateKey }, _time, _logger);
-            _relayTransport = new RelayClientTransport(_relayClient, home!.Id);
-            _relayClient.Start();
-            LogHomeRelay(_logger, home.Code, node.RelayUri().ToString());
-        }
-
-        _relay!.Switch(_relayTransport);
-        _ = CloseRelayAsync(oldClient, oldTransport);
+        var client = new RelayClient(new RelayClientOptions { Url = RelayUrlFor(node), PrivateKey = _privateKey }, _time, _logger);
+        client.Start();
+        LogRelayConnecting(_logger, region.Code, node.RelayUri().ToString());
+        return new RelayClientTransport(client, region.Id);
     }
 
     /// <summary>
@@ -151,19 +156,6 @@ public sealed partial class WireGuardEngine
         return address.AddressFamily == AddressFamily.InterNetwork ? bytes[0] == 100 && (bytes[1] & 0xC0) == 64 : (bytes[0] & 0xFE) == 0xFC;
     }
 
-    private static async Task CloseRelayAsync(RelayClient? client, RelayClientTransport? transport)
-    {
-        if (transport is not null)
-        {
-            await transport.DisposeAsync().ConfigureAwait(false);
-        }
-
-        if (client is not null)
-        {
-            await client.DisposeAsync().ConfigureAwait(false);
-        }
-    }
-
     private static List<Endpoint> ParseEndpoints(IReadOnlyList<string> texts)
     {
         var endpoints = new List<Endpoint>(texts.Count);
@@ -193,14 +185,16 @@ public sealed partial class WireGuardEngine
             await ((Task)new PortMapper(mapping.Gateway, _time).DeleteAsync(mapping, quick.Token)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
-        _relay?.Switch(null);
-        await CloseRelayAsync(_relayClient, _relayTransport).ConfigureAwait(false);
+        if (_relay is not null)
+        {
+            await _relay.DisposeAsync().ConfigureAwait(false);
+        }
         if (_stun is not null)
         {
             await _stun.DisposeAsync().ConfigureAwait(false);
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "home relay {Region} at {Url}")]
-    private static partial void LogHomeRelay(ILogger logger, string region, string url);
+    [LoggerMessage(Level = LogLevel.Information, Message = "relay region {Region}: connecting to {Url}")]
+    private static partial void LogRelayConnecting(ILogger logger, string region, string url);
 }

@@ -42,8 +42,16 @@ public sealed partial class WireGuardEngine
                 peer.DroppedByFilter);
         }
 
-        return new EngineStatus(result, Interlocked.Read(ref _device.Counters.DroppedByFilter));
+        return new EngineStatus(
+            result,
+            Interlocked.Read(ref _device.Counters.DroppedByFilter),
+            _relay is { RegionId: not 0 } regional ? RegionCode(regional.RegionId) : null,
+            _relay is null ? null : [.. _relay.OnDemandRegions.Select(RegionCode)]);
     }
+
+    /// <summary>A region's code from the current map, else its id.</summary>
+    private string RegionCode(int regionId) =>
+        _relayMap.Regions.FirstOrDefault(r => r.Id == regionId)?.Code ?? regionId.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>"direct" while a recent handshake and an endpoint say the UDP path works, else "none" (relays come later).</summary>
     internal static string PathOf(DateTimeOffset? lastHandshake, bool hasEndpoint, DateTimeOffset now) =>

@@ -21,7 +21,7 @@ public sealed partial class WireGuardEngine
     /// <summary>Re-STUN about this often (jittered), to notice a NAT mapping that changed.</summary>
     public static readonly TimeSpan StunInterval = TimeSpan.FromSeconds(20);
 
-    /// <summary>How long one STUN server may take to answer in a round.</summary>
+    /// <summary>How long one STUN server may take to answer before its region counts as unanswered this round.</summary>
     private static readonly TimeSpan StunTimeout = TimeSpan.FromSeconds(3);
 
     /// <summary>After a gateway offered no mapping, ask again this much later (gateways rarely change their mind sooner).</summary>
@@ -66,11 +66,11 @@ public sealed partial class WireGuardEngine
     {
         var mappingTask = RefreshPortMappingAsync();
         var targets = StunTargets(_relayMap).ToList();
-        var answers = new Endpoint?[targets.Count];
-        var queries = new Dictionary<Task<Endpoint?>, int>(targets.Count);
+        var answers = new StunQueryResult?[targets.Count];
+        var queries = new Dictionary<Task<StunQueryResult?>, int>(targets.Count);
         for (var i = 0; i < targets.Count; i++)
         {
-            queries[QueryStunAsync(targets[i])] = i;
+            queries[QueryStunAsync(targets[i].Server)] = i;
         }
 
         var pending = new List<Task>(queries.Keys) { mappingTask };
@@ -79,7 +79,7 @@ public sealed partial class WireGuardEngine
         {
             var done = await Task.WhenAny(pending).ConfigureAwait(false);
             pending.Remove(done);
-            if (done is Task<Endpoint?> query && queries.TryGetValue(query, out var index))
+            if (done is Task<StunQueryResult?> query && queries.TryGetValue(query, out var index))
             {
                 answers[index] = await query.ConfigureAwait(false);
             }
@@ -97,13 +97,26 @@ public sealed partial class WireGuardEngine
 
         PublishEndpoints(await mappingTask.ConfigureAwait(false), answers, partial: false);
 
+        // Each region's best round trip this round (null: no answer), for the choice of home.
+        var latencies = new Dictionary<int, double?>();
+        for (var i = 0; i < targets.Count; i++)
+        {
+            latencies.TryAdd(targets[i].Region, null);
+            if (answers[i] is { Succeeded: true, RoundTripTime: { } rtt } && (latencies[targets[i].Region] is not { } best || rtt.TotalMilliseconds < best))
+            {
+                latencies[targets[i].Region] = rtt.TotalMilliseconds;
+            }
+        }
+
+        _relay!.ReportLatencies(latencies);
+
         // Which half of port guessing this node may do; an empty round (no answer) keeps the last verdict.
         var answersV4 = new List<(Endpoint Server, Endpoint Mapped)>();
         for (var i = 0; i < targets.Count; i++)
         {
-            if (targets[i].IsIPv4 && answers[i] is { IsIPv4: true } mappedV4)
+            if (targets[i].Server.IsIPv4 && answers[i]?.MappedEndpoint is { IsIPv4: true } mappedV4)
             {
-                answersV4.Add((targets[i], mappedV4));
+                answersV4.Add((targets[i].Server, mappedV4));
             }
         }
 
@@ -119,7 +132,7 @@ public sealed partial class WireGuardEngine
     /// STUN's answers in the servers' order. A partial list (mid-round) is published only when it
     /// names something; the round's whole list always replaces the last, empty or not.
     /// </summary>
-    private void PublishEndpoints(PortMapping? mapping, Endpoint?[] answers, bool partial)
+    private void PublishEndpoints(PortMapping? mapping, StunQueryResult?[] answers, bool partial)
     {
         var found = new List<string>();
         if (mapping is not null)
@@ -129,7 +142,7 @@ public sealed partial class WireGuardEngine
 
         foreach (var answer in answers)
         {
-            if (answer is { } mapped && !found.Contains(mapped.ToString()))
+            if (answer?.MappedEndpoint is { } mapped && !found.Contains(mapped.ToString()))
             {
                 found.Add(mapped.ToString());
             }
@@ -146,14 +159,14 @@ public sealed partial class WireGuardEngine
     }
 
     /// <summary>What one STUN server sees of the WireGuard socket; null when it did not answer in time.</summary>
-    private async Task<Endpoint?> QueryStunAsync(Endpoint target)
+    private async Task<StunQueryResult?> QueryStunAsync(Endpoint target)
     {
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
             timeout.CancelAfter(StunTimeout);
             var answer = await _stun!.QueryAsync(target, new StunQueryOptions { Timeout = StunTimeout }, timeout.Token).ConfigureAwait(false);
-            return answer.MappedEndpoint;
+            return answer;
         }
         catch (OperationCanceledException) when (!_stop.IsCancellationRequested)
         {
@@ -201,7 +214,7 @@ public sealed partial class WireGuardEngine
 
 
     /// <summary>One STUN server per region and family, by the addresses the map gives (host names resolved).</summary>
-    private static IEnumerable<Endpoint> StunTargets(RelayMap map)
+    private static IEnumerable<(int Region, Endpoint Server)> StunTargets(RelayMap map)
     {
         foreach (var region in map.Regions)
         {
@@ -236,7 +249,7 @@ public sealed partial class WireGuardEngine
             {
                 if (addresses.FirstOrDefault(a => a.AddressFamily == family) is { } address)
                 {
-                    yield return Endpoint.FromIPEndPoint(new IPEndPoint(address, node.StunPort));
+                    yield return (region.Id, Endpoint.FromIPEndPoint(new IPEndPoint(address, node.StunPort)));
                 }
             }
         }

@@ -82,7 +82,8 @@ public sealed partial class WireGuardEngine : IEngine
             bind = options.CreateBind?.Invoke() ?? new UdpBind();
             if (options.DiscoPrivateKey is { } discoKey)
             {
-                _relay = new SwitchableRelayTransport();
+                _relay = new RegionalRelays(ConnectRegion, options.Time, options.LoggerFactory.CreateLogger<RegionalRelays>());
+                _relay.HomeChanged += _ => HomeRegionChanged?.Invoke();
                 _discovery = new DiscoveryBind(bind, _relay, new DiscoveryBindOptions
                 {
                     NodePublicKey = Crypto.X25519.PublicKey(options.PrivateKey),
@@ -116,6 +117,7 @@ public sealed partial class WireGuardEngine : IEngine
         }
         catch
         {
+            _ = _relay?.DisposeAsync();
             device?.Dispose();
             bind?.Dispose();
             _tun.Dispose();

@@ -75,6 +75,12 @@ public sealed record StatusSelf
     public string? User { get; init; }
 
     public IReadOnlyList<string> Tags { get; init; } = [];
+
+    /// <summary>The code of the relay region peers reach this node through (the fastest reachable one), if any.</summary>
+    public string? HomeRelay { get; init; }
+
+    /// <summary>Other relay regions connected now, to reach peers homed there.</summary>
+    public IReadOnlyList<string> RelayRegions { get; init; } = [];
 }
 
 public sealed record StatusPeer

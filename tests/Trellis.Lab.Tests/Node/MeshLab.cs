@@ -41,7 +41,14 @@ public sealed class MeshLab : IAsyncDisposable
 
     public string AuthKey { get; private set; } = "";
 
-    public static async Task<MeshLab> StartAsync(ITestOutputHelper output)
+    /// <summary>Standalone relays listed as the mesh's regions instead of the server's own (see <see cref="StartAsync"/>).</summary>
+    public LabRelayRegions? RelayRegions { get; private set; }
+
+    /// <summary>The running `trellis relay` of each region, by index; null once stopped.</summary>
+    public LabProcess?[] Relays { get; private set; } = [];
+
+    /// <param name="relayRegions">When above 0, that many standalone relays on public hosts of their own, one region each, replace the server's relay.</param>
+    public static async Task<MeshLab> StartAsync(ITestOutputHelper output, int relayRegions = 0)
     {
         LabRequirements.EnsureAvailable([.. NatLab.RequiredTools, "ping"]);
         await LeftoversDeleted.Value;
@@ -50,7 +57,24 @@ public sealed class MeshLab : IAsyncDisposable
         try
         {
             mesh.ServerHost = await lab.AddPublicHostAsync();
+            if (relayRegions > 0)
+            {
+                var hosts = new List<NatHost>();
+                for (var i = 0; i < relayRegions; i++)
+                {
+                    hosts.Add(await lab.AddPublicHostAsync());
+                }
+
+                mesh.RelayRegions = new LabRelayRegions(hosts);
+                mesh.Relays = new LabProcess?[relayRegions];
+            }
+
             await mesh.StartServerAsync();
+            for (var i = 0; i < relayRegions; i++)
+            {
+                await mesh.StartRelayAsync(i);
+            }
+
             await mesh.AdminAsync("users", "create", "lab");
             mesh.AuthKey = (await mesh.AdminAsync("authkeys", "create", "--user", "lab", "--reusable")).StandardOutput.Trim();
             return mesh;
@@ -64,11 +88,29 @@ public sealed class MeshLab : IAsyncDisposable
 
     public async Task StartServerAsync()
     {
-        Server = await LabControlServer.StartAsync(_trellis, ServerHost, ServerDataDirectory);
+        Server = await LabControlServer.StartAsync(_trellis, ServerHost, ServerDataDirectory, relays: RelayRegions);
         lock (_processes)
         {
             _processes.Add(Server);
         }
+    }
+
+    /// <summary>Starts the standalone relay of region <paramref name="index"/> (again).</summary>
+    public async Task StartRelayAsync(int index)
+    {
+        var relay = await RelayRegions!.StartAsync(_trellis, index, ServerUrl, Path.Combine(_directory, LabRelayRegions.Code(index)));
+        Relays[index] = relay;
+        lock (_processes)
+        {
+            _processes.Add(relay);
+        }
+    }
+
+    /// <summary>Cuts region <paramref name="index"/>: its relay process (and the STUN server in it) stops.</summary>
+    public async Task StopRelayAsync(int index)
+    {
+        await Relays[index]!.StopAsync();
+        Relays[index] = null;
     }
 
     /// <summary>An admin verb over the server's own admin socket (no API key), run on the server host.</summary>

@@ -21,7 +21,7 @@ public sealed class ControlClientTests : IAsyncLifetime
         await _server.DisposeAsync();
     }
 
-    private ControlClient Client(string hostname, string? authKey, Key? machineKey = null, Uri? server = null, Func<IReadOnlyList<string>>? endpoints = null, Key? serverKey = null)
+    private ControlClient Client(string hostname, string? authKey, Key? machineKey = null, Uri? server = null, Func<IReadOnlyList<string>>? endpoints = null, Key? serverKey = null, Func<int>? homeRelay = null)
     {
         var client = new ControlClient(new ControlClientOptions
         {
@@ -33,6 +33,7 @@ public sealed class ControlClientTests : IAsyncLifetime
             Hostname = hostname,
             AuthKey = authKey,
             Endpoints = endpoints ?? (() => ["198.51.100.1:41641"]),
+            HomeRelay = homeRelay ?? (() => 0),
             PendingRecheckInterval = TimeSpan.FromMilliseconds(100),
             ReconnectBaseDelay = TimeSpan.FromMilliseconds(50),
             ReconnectMaxDelay = TimeSpan.FromMilliseconds(500),
@@ -111,6 +112,23 @@ public sealed class ControlClientTests : IAsyncLifetime
         var ended = await Waiting.ForStatusAsync(b, s => s.IsFinal, "bravo's session to end");
         Assert.Equal(ControlState.Ended, ended.State);
         Assert.Contains("deleted by an admin", ended.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_nodes_home_relay_region_reaches_its_peers_and_so_does_a_move_with_endpoints_unchanged()
+    {
+        var home = 901;
+        var a = await RunningAsync("alpha");
+        var b = Client("bravo", await _server.AuthKeyAsync(), homeRelay: () => Volatile.Read(ref home));
+        b.Start();
+        await Waiting.ForStatusAsync(b, s => s.State == ControlState.Running, "bravo to run");
+        var bId = b.Status.Self!.Id;
+        await Waiting.ForMapAsync(a, m => m.Peers.TryGetValue(bId, out var p) && p.HomeRelay == 901, "bravo's home relay in alpha's map");
+
+        Volatile.Write(ref home, 902);
+        await b.RefreshEndpointsAsync(CancellationToken.None);
+        var moved = await Waiting.ForMapAsync(a, m => m.Peers[bId].HomeRelay == 902, "bravo's new home relay");
+        Assert.Equal(["198.51.100.1:41641"], moved.Peers[bId].Endpoints);
     }
 
     [Fact]

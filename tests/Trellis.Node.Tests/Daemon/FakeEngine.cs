@@ -31,6 +31,17 @@ internal sealed class FakeEngine : IEngine
         PublicEndpointsChanged?.Invoke();
     }
 
+    public int HomeRegion { get; private set; }
+
+    public event Action? HomeRegionChanged;
+
+    /// <summary>As the engine does when netcheck or a failed relay moves its home.</summary>
+    public void ChangeHomeRegion(int region)
+    {
+        HomeRegion = region;
+        HomeRegionChanged?.Invoke();
+    }
+
     public bool Disposed { get; private set; }
 
     public IReadOnlyList<PeerStatus> Paths { get; set; } = [];

@@ -120,6 +120,29 @@ public sealed class NodeDaemonTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task When_the_engine_moves_home_to_another_relay_region_peers_learn_it()
+    {
+        await using var daemon = await _harness.StartAsync();
+        await daemon.UpAsync(new UpRequest { Server = ServerUrl, AuthKey = await _server.AuthKeyAsync(), Hostname = "hub" }, CancellationToken.None);
+        var hubId = daemon.Status().Self!.Id;
+
+        await using var other = new Trellis.Node.Control.ControlClient(new Trellis.Node.Control.ControlClientOptions
+        {
+            Server = _server.Url,
+            MachineKey = X25519.GeneratePrivateKey(),
+            NodeKey = X25519.GeneratePrivateKey(),
+            DiscoKey = X25519.GeneratePrivateKey(),
+            Hostname = "spoke",
+            AuthKey = await _server.AuthKeyAsync(),
+        });
+        other.Start();
+        await Waiting.ForMapAsync(other, m => m.Peers.ContainsKey(hubId), "the hub in the spoke's map");
+
+        _harness.Engines.Current.ChangeHomeRegion(902);
+        await Waiting.ForMapAsync(other, m => m.Peers[hubId].HomeRelay == 902, "the hub's new home relay region in the spoke's map");
+    }
+
+    [Fact]
     public async Task Down_tears_the_tunnels_down_and_a_restarted_daemon_stays_down()
     {
         await using (var daemon = await _harness.StartAsync())

@@ -32,6 +32,10 @@ internal static class StatusVerb
         if (status.Self is { } self)
         {
             output.WriteLine($"this node: {self.Hostname}  {string.Join(", ", self.Addresses.Select(UpVerb.StripHostPrefix))}  {(self.Online ? "connected" : "not connected")}");
+            if (self.HomeRelay is { } home)
+            {
+                output.WriteLine(self.RelayRegions.Count == 0 ? $"home relay: {home}" : $"home relay: {home} (also connected: {string.Join(", ", self.RelayRegions)})");
+            }
         }
 
         if (status.ApproveHint is { } hint)

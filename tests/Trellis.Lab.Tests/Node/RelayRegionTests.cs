@@ -1,0 +1,92 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Xunit.Abstractions;
+
+namespace Trellis.Lab.Tests.Node;
+
+/// <summary>
+/// Issue 18: two relay regions, each a standalone `trellis relay` on a host of its own, not meshed.
+/// Two nodes behind hard NATs (no direct path) each reach only their own region's STUN server, so
+/// each is homed in a different region; they reach each other through the other's region, and when
+/// one region is cut its node moves home to the other and pings go on. The limits are safety nets
+/// for a busy machine; the times a user would see are written to the output.
+/// </summary>
+public sealed class RelayRegionTests(ITestOutputHelper output)
+{
+    private const string FilterTable = "trellis_regions";
+    private const int First = 0;
+    private const int Second = 1;
+
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    private static async Task<JsonElement> SelfAsync(LabNode node) => (await node.StatusAsync()).GetProperty("self");
+
+    private static async Task<string?> HomeAsync(LabNode node) => (await SelfAsync(node)).GetProperty("homeRelay").GetString();
+
+    private static async Task<JsonElement> PeerAsync(LabNode node, string peer) =>
+        (await node.StatusAsync()).GetProperty("peers").EnumerateArray().Single(p => p.GetProperty("hostname").GetString() == peer);
+
+    /// <summary>The router drops the site's UDP to a region's STUN server: that region never answers its netcheck (its relay, over TCP, still does).</summary>
+    private static async Task BlockStunAsync(NatRouter router, NatHost relayHost)
+    {
+        (await router.Namespace.ExecAsync("nft", ["add", "table", "inet", FilterTable], CommandOptions.Default)).EnsureSuccess();
+        (await router.Namespace.ExecAsync(
+            "nft",
+            [$"add chain inet {FilterTable} forward {{ type filter hook forward priority -10; ip daddr {relayHost.IPv4!.Address} udp dport {LabRelayRegions.StunPort} drop; }}"],
+            CommandOptions.Default)).EnsureSuccess();
+    }
+
+    private static async Task PingBothWaysAsync(LabNode a, LabNode b, string when)
+    {
+        var aAddress = (await a.AddressesAsync())[0];
+        var bAddress = (await b.AddressesAsync())[0];
+        await Poll.UntilAsync(_ => a.PingAsync(bAddress), Patience, $"{a.Name} to ping {b.Name} {when}");
+        await Poll.UntilAsync(_ => b.PingAsync(aAddress), Patience, $"{b.Name} to ping {a.Name} {when}");
+
+        // Not one lucky packet: a run of pings over the relay (ping fails only if none is answered, so a busy machine does not fail it).
+        var run = await a.Host.Namespace.ExecAsync("ping", ["-c", "10", "-i", "0.2", "-W", "2", bAddress], CommandOptions.Default);
+        Assert.True(run.Succeeded, $"pings {when}: {run}");
+    }
+
+    [Fact]
+    public async Task Nodes_homed_in_different_regions_reach_each_other_and_a_cut_region_moves_its_node_to_the_other()
+    {
+        await using var mesh = await MeshLab.StartAsync(output, relayRegions: 2);
+        var regions = mesh.RelayRegions!;
+        var leftRouter = await mesh.Lab.AddRouterAsync(NatKind.Hard);
+        var rightRouter = await mesh.Lab.AddRouterAsync(NatKind.Hard);
+        await BlockStunAsync(leftRouter, regions.Hosts[Second]);
+        await BlockStunAsync(rightRouter, regions.Hosts[First]);
+        var left = await mesh.AddNodeAsync("left", leftRouter);
+        var right = await mesh.AddNodeAsync("right", rightRouter);
+        await left.UpAsync("--no-port-guessing");
+        await right.UpAsync("--no-port-guessing");
+
+        // Homes by netcheck: right's is not the lowest region id.
+        var r1 = LabRelayRegions.Code(First);
+        var r2 = LabRelayRegions.Code(Second);
+        await Poll.UntilAsync(async _ => await HomeAsync(left) == r1, Patience, $"left's home relay to be {r1}");
+        await Poll.UntilAsync(async _ => await HomeAsync(right) == r2, Patience, $"right's home relay to be {r2}");
+
+        await PingBothWaysAsync(left, right, "across regions");
+        var toRight = await PeerAsync(left, "right");
+        Assert.Equal("relay", toRight.GetProperty("path").GetString());
+        Assert.Equal(r2, toRight.GetProperty("relay").GetString());
+        Assert.Equal(r1, (await PeerAsync(right, "left")).GetProperty("relay").GetString());
+        Assert.Contains(r2, (await SelfAsync(left)).GetProperty("relayRegions").EnumerateArray().Select(r => r.GetString()));
+        var ping = (await left.RunAsync("ping", "right", "-c", "3")).EnsureSuccess();
+        Assert.Contains($"via relay {r2}", ping.StandardOutput, StringComparison.Ordinal);
+
+        // Cut the second region: right moves home to the first, and traffic goes on.
+        var clock = Stopwatch.StartNew();
+        await mesh.StopRelayAsync(Second);
+        await Poll.UntilAsync(async _ => await HomeAsync(right) == r1, Patience, $"right's home relay to move to {r1}");
+        output.WriteLine($"right moved home to {r1} {clock.Elapsed.TotalSeconds:0.0} s after {r2} was cut");
+        await PingBothWaysAsync(left, right, $"after {r2} was cut");
+        output.WriteLine($"pings both ways {clock.Elapsed.TotalSeconds:0.0} s after the cut");
+        await Poll.UntilAsync(async _ => (await PeerAsync(left, "right")).GetProperty("relay").GetString() == r1, Patience, $"left to see right at {r1}");
+        Assert.Equal(r1, await HomeAsync(left));
+        Assert.Null(left.Daemon.ExitCode);
+        Assert.Null(right.Daemon.ExitCode);
+    }
+}
