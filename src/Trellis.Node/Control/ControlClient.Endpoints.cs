@@ -15,6 +15,7 @@ public sealed partial class ControlClient
     // guarded by _endpointLock: the stream the server last heard our endpoints on, and what it heard
     private NoiseControlChannel? _endpointsStream;
     private IReadOnlyList<string> _endpointsSent = [];
+    private bool _peerRelaySent;
 
     /// <summary>Gathers the node's endpoints now (<see cref="ControlClientOptions.Endpoints"/>) and reports them if the server has not heard them.</summary>
     public Task RefreshEndpointsAsync(CancellationToken cancellationToken) => ReportEndpointsAsync(null, cancellationToken);
@@ -37,15 +38,17 @@ public sealed partial class ControlClient
             }
 
             var endpoints = given ?? _options.Endpoints();
-            if (ReferenceEquals(stream, _endpointsStream) && _endpointsSent.SequenceEqual(endpoints))
+            var peerRelay = _options.OffersPeerRelay();
+            if (ReferenceEquals(stream, _endpointsStream) && _endpointsSent.SequenceEqual(endpoints) && _peerRelaySent == peerRelay)
             {
                 return;
             }
 
-            if (await TrySendAsync(stream, new EndpointUpdate { Endpoints = endpoints }, cancellationToken).ConfigureAwait(false))
+            if (await TrySendAsync(stream, new EndpointUpdate { Endpoints = endpoints, PeerRelay = peerRelay }, cancellationToken).ConfigureAwait(false))
             {
                 _endpointsStream = stream;
                 _endpointsSent = endpoints;
+                _peerRelaySent = peerRelay;
             }
         }
         finally
@@ -61,9 +64,11 @@ public sealed partial class ControlClient
         try
         {
             var endpoints = _options.Endpoints();
-            await stream.SendAsync(new MapRequest { Endpoints = endpoints }, cancellationToken).ConfigureAwait(false);
+            var peerRelay = _options.OffersPeerRelay();
+            await stream.SendAsync(new MapRequest { Endpoints = endpoints, PeerRelay = peerRelay }, cancellationToken).ConfigureAwait(false);
             _endpointsStream = stream;
             _endpointsSent = endpoints;
+            _peerRelaySent = peerRelay;
             _streaming = stream;
         }
         finally

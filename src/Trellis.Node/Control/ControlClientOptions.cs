@@ -36,6 +36,9 @@ public sealed record ControlClientOptions
     /// <summary>The node's endpoints ("ip:port") as of now, asked for each time the map stream opens.</summary>
     public Func<IReadOnlyList<string>> Endpoints { get; init; } = () => [];
 
+    /// <summary>Whether the node relays for its peers as of now, reported with the endpoints.</summary>
+    public Func<bool> OffersPeerRelay { get; init; } = () => false;
+
     /// <summary>How long fetching the server key, the WebSocket upgrade and the Noise handshake may take together.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(15);
 

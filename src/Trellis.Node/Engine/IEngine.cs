@@ -24,6 +24,9 @@ public interface IEngine : IAsyncDisposable
     /// <summary>This node's endpoints as seen from outside (STUN through its own socket), ip:port.</summary>
     IReadOnlyList<string> PublicEndpoints { get; }
 
-    /// <summary>Raised when <see cref="PublicEndpoints"/> changed, so the node reports them to the control server.</summary>
+    /// <summary>Raised when <see cref="PublicEndpoints"/> (or <see cref="PubliclyReachable"/>) changed, so the node reports them to the control server.</summary>
     event Action? PublicEndpointsChanged;
+
+    /// <summary>Whether peers anywhere can send to this node's UDP port unasked (a public address, or a port mapping): what a peer relay needs.</summary>
+    bool PubliclyReachable => false;
 }

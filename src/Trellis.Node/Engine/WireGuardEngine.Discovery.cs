@@ -42,12 +42,16 @@ public sealed partial class WireGuardEngine
 
     // written by the STUN loop, read by anyone
     private volatile IReadOnlyList<string> _publicEndpoints = [];
+    private volatile bool _publiclyReachable;
 
     /// <summary>Raised when STUN finds this node's public endpoints changed (push them to the control server).</summary>
     public event Action? PublicEndpointsChanged;
 
     /// <inheritdoc/>
     public IReadOnlyList<string> PublicEndpoints => _publicEndpoints;
+
+    /// <inheritdoc/>
+    public bool PubliclyReachable => _publiclyReachable;
 
     /// <inheritdoc/>
     public async Task<EnginePing?> PingAsync(string nodeKey, CancellationToken cancellationToken)
@@ -62,8 +66,8 @@ public sealed partial class WireGuardEngine
             ? null
             : new EnginePing(
                 answer.Path,
-                answer.Path == "direct" ? answer.Endpoint?.ToString() : null,
-                answer.Path == "relay" ? _relayMap.Regions.FirstOrDefault(r => r.Id == answer.RelayRegion)?.Code ?? answer.RelayRegion.ToString(System.Globalization.CultureInfo.InvariantCulture) : null,
+                answer.Path is PathKind.Direct or PathKind.PeerRelay ? answer.Endpoint?.ToString() : null,
+                answer.Path == PathKind.Relay ? _relayMap.Regions.FirstOrDefault(r => r.Id == answer.RelayRegion)?.Code ?? answer.RelayRegion.ToString(System.Globalization.CultureInfo.InvariantCulture) : null,
                 answer.RoundTrip);
     }
 
@@ -73,7 +77,7 @@ public sealed partial class WireGuardEngine
     /// LAN address behind an accepted subnet route) is reached through the tunnel itself and must
     /// never become a path. Called with _gate held.
     /// </summary>
-    private void ApplyDiscovery(NetMap map, IReadOnlyList<IPNetwork> tunnelRoutes, bool portGuessing)
+    private void ApplyDiscovery(NetMap map, IReadOnlyList<IPNetwork> tunnelRoutes, EngineSettings settings)
     {
         if (_discovery is null)
         {
@@ -81,14 +85,15 @@ public sealed partial class WireGuardEngine
         }
 
         _discovery.SetTunnelRoutes(new TunnelRoutes(tunnelRoutes));
-        _discovery.PortGuessing = portGuessing;
+        _discovery.PortGuessing = settings.PortGuessing;
+        _discovery.ServesPeerRelay = settings.PeerRelay;
 
         var peers = new List<DiscoPeer>(map.Peers.Count);
         foreach (var info in map.Peers.Values)
         {
             if (Key.TryParseBase64(info.NodeKey, out var nodeKey) && Key.TryParseBase64(info.DiscoKey, out var discoKey))
             {
-                peers.Add(new DiscoPeer(nodeKey, discoKey, ParseEndpoints(info.Endpoints), info.HomeRelay));
+                peers.Add(new DiscoPeer(nodeKey, discoKey, ParseEndpoints(info.Endpoints), info.HomeRelay, info.PeerRelay));
             }
         }
 
@@ -154,6 +159,11 @@ public sealed partial class WireGuardEngine
         return uri;
     }
 
+    private static bool IsLocalAddress(IPAddress address) =>
+        System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+            .SelectMany(i => i.GetIPProperties().UnicastAddresses)
+            .Any(a => a.Address.Equals(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address));
+
     private static bool HasGlobalAddress(AddressFamily family) =>
         System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
             .Where(i => i.OperationalStatus == System.Net.NetworkInformation.OperationalStatus.Up)
@@ -186,10 +196,12 @@ public sealed partial class WireGuardEngine
         {
             var found = new List<string>();
             var answersV4 = new List<(Endpoint Server, Endpoint Mapped)>();
+            var reachable = false;
             if (await RefreshPortMappingAsync().ConfigureAwait(false) is { } mapping)
             {
                 // First: a mapping is endpoint-independent even behind a NAT that maps per destination.
                 found.Add(Endpoint.FromIPEndPoint(mapping.External).ToString());
+                reachable = true;
             }
 
             foreach (var target in StunTargets(_relayMap))
@@ -203,6 +215,9 @@ public sealed partial class WireGuardEngine
                     {
                         found.Add(mapped.ToString());
                     }
+
+                    // Seen from outside as our own address and port: no NAT, anyone may send to us.
+                    reachable |= answer.MappedEndpoint is { } seen && seen.Port == ListenPort && IsLocalAddress(seen.ToIPAddress());
 
                     if (answer.MappedEndpoint is { IsIPv4: true } mappedV4 && target.IsIPv4)
                     {
@@ -222,10 +237,11 @@ public sealed partial class WireGuardEngine
                 LogNatMapping(_logger, natMapping.ToString());
             }
 
-            if (!found.SequenceEqual(_publicEndpoints))
+            if (!found.SequenceEqual(_publicEndpoints) || reachable != _publiclyReachable)
             {
                 _publicEndpoints = found;
-                LogPublicEndpoints(_logger, string.Join(", ", found));
+                _publiclyReachable = reachable;
+                LogPublicEndpoints(_logger, string.Join(", ", found), reachable);
                 PublicEndpointsChanged?.Invoke();
             }
 
@@ -370,8 +386,8 @@ public sealed partial class WireGuardEngine
     [LoggerMessage(Level = LogLevel.Information, Message = "port mapping ({Protocol}) {External} from gateway {Gateway}")]
     private static partial void LogPortMapping(ILogger logger, string protocol, string external, string gateway);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "public endpoints by STUN: {Endpoints}")]
-    private static partial void LogPublicEndpoints(ILogger logger, string endpoints);
+    [LoggerMessage(Level = LogLevel.Information, Message = "public endpoints by STUN: {Endpoints} (reachable unasked: {Reachable})")]
+    private static partial void LogPublicEndpoints(ILogger logger, string endpoints, bool reachable);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "NAT mapping by STUN: {Mapping}")]
     private static partial void LogNatMapping(ILogger logger, string mapping);
