@@ -197,12 +197,9 @@ public sealed partial class WireGuardEngine
             var found = new List<string>();
             var answersV4 = new List<(Endpoint Server, Endpoint Mapped)>();
             var reachable = false;
-            if (await RefreshPortMappingAsync().ConfigureAwait(false) is { } mapping)
-            {
-                // First: a mapping is endpoint-independent even behind a NAT that maps per destination.
-                found.Add(Endpoint.FromIPEndPoint(mapping.External).ToString());
-                reachable = true;
-            }
+
+            // Beside STUN, not before it: a gateway that never answers holds the mapping probes for a minute.
+            var mappingTask = RefreshPortMappingAsync();
 
             foreach (var target in StunTargets(_relayMap))
             {
@@ -237,12 +234,18 @@ public sealed partial class WireGuardEngine
                 LogNatMapping(_logger, natMapping.ToString());
             }
 
-            if (!found.SequenceEqual(_publicEndpoints) || reachable != _publiclyReachable)
+            // STUN's answers go out at once (a mapping already known with them); a port mapping, once the
+            // gateway answers, goes first: it is endpoint-independent even behind a NAT that maps per destination.
+            var mappingKnown = mappingTask.IsCompleted;
+            if (mappingKnown)
             {
-                _publicEndpoints = found;
-                _publiclyReachable = reachable;
-                LogPublicEndpoints(_logger, string.Join(", ", found), reachable);
-                PublicEndpointsChanged?.Invoke();
+                reachable |= WithPortMapping(found, await mappingTask.ConfigureAwait(false));
+            }
+
+            PublishPublicEndpoints(found, reachable);
+            if (!mappingKnown && WithPortMapping(found, await mappingTask.ConfigureAwait(false)))
+            {
+                PublishPublicEndpoints(found, reachable: true);
             }
 
             var jitter = TimeSpan.FromMilliseconds(Random.Shared.Next(0, 6000));
@@ -255,6 +258,34 @@ public sealed partial class WireGuardEngine
                 return;
             }
         }
+    }
+
+    /// <summary>Puts the port mapping's external endpoint first in <paramref name="found"/>; false when there is none.</summary>
+    private static bool WithPortMapping(List<string> found, PortMapping? mapping)
+    {
+        if (mapping is null)
+        {
+            return false;
+        }
+
+        var external = Endpoint.FromIPEndPoint(mapping.External).ToString();
+        found.Remove(external);
+        found.Insert(0, external);
+        return true;
+    }
+
+    /// <summary>Raises <see cref="PublicEndpointsChanged"/> when the endpoints or their reachability changed (the STUN loop only).</summary>
+    private void PublishPublicEndpoints(List<string> found, bool reachable)
+    {
+        if (found.SequenceEqual(_publicEndpoints) && reachable == _publiclyReachable)
+        {
+            return;
+        }
+
+        _publicEndpoints = [.. found];
+        _publiclyReachable = reachable;
+        LogPublicEndpoints(_logger, string.Join(", ", found), reachable);
+        PublicEndpointsChanged?.Invoke();
     }
 
     /// <summary>
