@@ -17,9 +17,10 @@ namespace Trellis.Discovery;
 /// (<see cref="PeerRelayWire"/>) -> a pong proves the leg, and WireGuard's packets to the peer are
 /// marked with the handle and sent to the relay, which rewrites them in place and passes them on.
 /// Each side asks again every <see cref="RefreshEvery"/> while it uses the leg; a direct path, once
-/// proven, takes over. The relay serves only pairs whose both nodes are in its map (the policy lets
-/// each reach it or be reached by it) and asked for each other (each reaches the other only if its
-/// own map has the other); it sees only WireGuard and disco ciphertext.
+/// proven, takes over. The relay serves only pairs whose both nodes are in its map, may reach it
+/// under the access policy (<see cref="SetPeerRelayClients"/>) and asked for each other (each asks
+/// only for a peer its own map has, so the policy lets the two see each other); it sees only WireGuard
+/// and disco ciphertext.
 /// </summary>
 public sealed partial class DiscoveryBind
 {
@@ -52,6 +53,9 @@ public sealed partial class DiscoveryBind
     private PacketBuffer[] _forward = [];
 
     private volatile bool _servesPeerRelay;
+
+    // Null: every peer in the map may use this node as a peer relay (no policy in force).
+    private volatile IReadOnlySet<Key>? _peerRelayClients;
     private long _peerRelaySent;
     private long _peerRelayReceived;
     private long _peerRelayForwarded;
@@ -85,6 +89,16 @@ public sealed partial class DiscoveryBind
 
     /// <summary>Pairs this node relays for now.</summary>
     public int PeerRelayPairs => _sessions.Count;
+
+    /// <summary>
+    /// The peers the access policy lets reach this node, the only ones it relays for (both nodes of a
+    /// pair must be); null: every peer (no policy). Pairs with a node no longer in it are dropped.
+    /// </summary>
+    public void SetPeerRelayClients(IReadOnlySet<Key>? allowed)
+    {
+        _peerRelayClients = allowed;
+        RetainPeerRelayPairs(_table);
+    }
 
     private void InitPeerRelay()
     {
@@ -191,6 +205,12 @@ public sealed partial class DiscoveryBind
         if (!_table.ByNodeKey.TryGetValue(request.NodeKey, out var target) || target == asker)
         {
             DropDisco("a peer relay request for a node not in this node's map");
+            return;
+        }
+
+        if (!MayUsePeerRelay(asker.NodeKey) || !MayUsePeerRelay(target.NodeKey))
+        {
+            DropDisco("a peer relay request for a pair the policy does not let both reach this node");
             return;
         }
 
@@ -400,5 +420,7 @@ public sealed partial class DiscoveryBind
     }
 
     /// <summary>After a map change: pairs with a node that left are no longer served.</summary>
-    private void RetainPeerRelayPairs(PeerTable table) => _sessions.Retain(table.ByNodeKey.ContainsKey);
+    private void RetainPeerRelayPairs(PeerTable table) => _sessions.Retain(k => table.ByNodeKey.ContainsKey(k) && MayUsePeerRelay(k));
+
+    private bool MayUsePeerRelay(Key node) => _peerRelayClients is not { } allowed || allowed.Contains(node);
 }

@@ -55,6 +55,18 @@ public sealed class PeerRelayTests : IDisposable
     }
 
     [Fact]
+    public async Task A_relay_serves_no_pair_the_policy_does_not_let_both_reach_it()
+    {
+        var (a, b, r) = Triangle(serves: true);
+        r.Bind.SetPeerRelayClients(new HashSet<Trellis.Core.Keys.Key> { a.NodeKey });
+
+        await RunUntilAsync(a, b, () => false, TimeSpan.FromSeconds(20), mustHold: false);
+        Assert.Equal(PathKind.Relay, a.Bind.GetStatus(b.NodeKey)!.Path);
+        Assert.Equal(0, r.Bind.PeerRelayPairs);
+        Assert.Equal(0, r.Bind.PeerRelayForwarded);
+    }
+
+    [Fact]
     public async Task A_direct_path_once_open_takes_over_from_the_peer_relay()
     {
         var blocked = true;

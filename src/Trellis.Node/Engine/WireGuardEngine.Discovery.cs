@@ -87,6 +87,7 @@ public sealed partial class WireGuardEngine
         _discovery.SetTunnelRoutes(new TunnelRoutes(tunnelRoutes));
         _discovery.PortGuessing = settings.PortGuessing;
         _discovery.ServesPeerRelay = settings.PeerRelay;
+        _discovery.SetPeerRelayClients(settings.PeerRelay ? PeerRelayClients.From(map) : null);
 
         var peers = new List<DiscoPeer>(map.Peers.Count);
         foreach (var info in map.Peers.Values)
