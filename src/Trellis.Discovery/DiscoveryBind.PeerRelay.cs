@@ -54,6 +54,9 @@ public sealed partial class DiscoveryBind
 
     private volatile bool _servesPeerRelay;
 
+    // Whether any peer in the map relays for others: without one, a tick skips asking (written by SetPeers).
+    private volatile bool _peerRelayOffered;
+
     // Null: every peer in the map may use this node as a peer relay (no policy in force).
     private volatile IReadOnlySet<Key>? _peerRelayClients;
     private long _peerRelaySent;
@@ -274,6 +277,11 @@ public sealed partial class DiscoveryBind
     /// </summary>
     private void PeerRelayTick(PeerState peer, long now)
     {
+        if (!_peerRelayOffered && peer.Leg is null)
+        {
+            return;
+        }
+
         PeerRelayLeg? leg;
         bool ask, ping;
         Key disco;
@@ -419,8 +427,12 @@ public sealed partial class DiscoveryBind
         return x.SequenceCompareTo(y) < 0;
     }
 
-    /// <summary>After a map change: pairs with a node that left are no longer served.</summary>
-    private void RetainPeerRelayPairs(PeerTable table) => _sessions.Retain(k => table.ByNodeKey.ContainsKey(k) && MayUsePeerRelay(k));
+    /// <summary>After a map or policy change: pairs with a node that left (or may no longer reach us) are no longer served; whether anyone offers to relay.</summary>
+    private void RetainPeerRelayPairs(PeerTable table)
+    {
+        _peerRelayOffered = table.ByNodeKey.Values.Any(p => p.OffersPeerRelay);
+        _sessions.Retain(k => table.ByNodeKey.ContainsKey(k) && MayUsePeerRelay(k));
+    }
 
     private bool MayUsePeerRelay(Key node) => _peerRelayClients is not { } allowed || allowed.Contains(node);
 }
