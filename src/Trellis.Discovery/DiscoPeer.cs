@@ -3,5 +3,8 @@ using Trellis.Core.Transport;
 
 namespace Trellis.Discovery;
 
-/// <summary>A peer as the node learns it from the map: keys, the endpoints it reported, its home relay.</summary>
-public sealed record DiscoPeer(Key NodeKey, Key DiscoKey, IReadOnlyList<Endpoint> Endpoints, int HomeRelay = 0);
+/// <summary>
+/// A peer as the node learns it from the map: keys, the endpoints it reported, its home relay, and
+/// whether it relays for its peers over UDP (<paramref name="PeerRelay"/>; see DiscoveryBind.PeerRelay).
+/// </summary>
+public sealed record DiscoPeer(Key NodeKey, Key DiscoKey, IReadOnlyList<Endpoint> Endpoints, int HomeRelay = 0, bool PeerRelay = false);

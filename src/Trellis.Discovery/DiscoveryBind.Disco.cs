@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Trellis.Core.Keys;
 using Trellis.Core.Transport;
+using Trellis.Core.Control;
 using Trellis.Discovery.Messages;
 
 namespace Trellis.Discovery;
@@ -18,7 +19,8 @@ public sealed partial class DiscoveryBind
     public long CallMeMaybeLimited => Interlocked.Read(ref _callMeMaybeLimited);
 
     /// <param name="side">The guess socket it arrived on, if not the main socket or the relay.</param>
-    private void HandleDisco(ReadOnlySpan<byte> packet, Endpoint source, bool viaRelay, Key relaySource, (GuessSockets Session, IGuessSocket Socket)? side = null)
+    /// <param name="legPeer">The peer whose peer relay leg it came through, if it did.</param>
+    private void HandleDisco(ReadOnlySpan<byte> packet, Endpoint source, bool viaRelay, Key relaySource, (GuessSockets Session, IGuessSocket Socket)? side = null, PeerState? legPeer = null)
     {
         try
         {
@@ -34,6 +36,19 @@ public sealed partial class DiscoveryBind
                 return;
             }
 
+            if (legPeer is not null && (peer != legPeer || message.Type is not (DiscoMessageType.Ping or DiscoMessageType.Pong)))
+            {
+                DropDisco("through a peer relay leg of another peer, or not a ping or pong");
+                return;
+            }
+
+            var direct = !viaRelay && side is null && legPeer is null;
+            if (message.Type is DiscoMessageType.PeerRelayRequest or DiscoMessageType.PeerRelayGrant && !direct)
+            {
+                DropDisco("a peer relay request or grant not sent directly");
+                return;
+            }
+
             if (side is var (session, socket) && !AdoptGuessSocket(session, socket, peer, source))
             {
                 DropDisco("on a guess socket opened for another peer");
@@ -43,6 +58,9 @@ public sealed partial class DiscoveryBind
             Interlocked.Increment(ref _discoReceived);
             switch (message.Type)
             {
+                case DiscoMessageType.Ping when legPeer is not null:
+                    OnPingViaLeg(peer, sender, message);
+                    break;
                 case DiscoMessageType.Ping:
                     OnPing(peer, sender, message, source, viaRelay);
                     break;
@@ -54,6 +72,12 @@ public sealed partial class DiscoveryBind
                     break;
                 case DiscoMessageType.PortGuess:
                     OnPortGuess(peer, sender, message);
+                    break;
+                case DiscoMessageType.PeerRelayRequest:
+                    OnPeerRelayRequest(peer, message, source);
+                    break;
+                case DiscoMessageType.PeerRelayGrant:
+                    OnPeerRelayGrant(peer, message, source);
                     break;
             }
         }
@@ -121,6 +145,34 @@ public sealed partial class DiscoveryBind
         }
     }
 
+    /// <summary>A ping through a peer relay: answered through our leg toward the peer (its source is the relay, never a path).</summary>
+    private void OnPingViaLeg(PeerState peer, Key sender, in DiscoMessage ping)
+    {
+        if (ping.NodeKey != peer.NodeKey)
+        {
+            DropDisco("ping names another node key");
+            return;
+        }
+
+        Key disco;
+        PeerRelayLeg? leg;
+        lock (peer.Sync)
+        {
+            if (peer.DiscoKey != sender)
+            {
+                return;
+            }
+
+            disco = peer.DiscoKey;
+            leg = peer.Leg;
+        }
+
+        if (leg is not null)
+        {
+            SendDiscoViaLeg(disco, leg, DiscoMessage.Pong(ping.TxId, default));
+        }
+    }
+
     private void OnPong(PeerState peer, Key sender, in DiscoMessage pong)
     {
         if (!_pending.TryRemove(pong.TxId, out var pending) || pending.Peer != peer)
@@ -147,6 +199,10 @@ public sealed partial class DiscoveryBind
             {
                 peer.RelayLatency = rtt;
             }
+            else if (pending.Leg is { } leg)
+            {
+                ProveLegLocked(peer, leg, now, rtt);
+            }
             else if (AddPathLocked(peer, pending.Endpoint, fromMap: false) is { } path)
             {
                 path.LastPong = now;
@@ -159,9 +215,10 @@ public sealed partial class DiscoveryBind
             }
         }
 
-        pending.Waiter?.TrySetResult(pending.ViaRelay
-            ? new PingResult("relay", null, RelayRegionOf(peer), rtt)
-            : new PingResult("direct", pending.Endpoint, 0, rtt));
+        pending.Waiter?.TrySetResult(
+            pending.ViaRelay ? new PingResult(PathKind.Relay, null, RelayRegionOf(peer), rtt)
+            : pending.Leg is { } via ? new PingResult(PathKind.PeerRelay, pending.Endpoint, 0, rtt, via.Relay)
+            : new PingResult(PathKind.Direct, pending.Endpoint, 0, rtt));
     }
 
     private void OnCallMeMaybe(PeerState peer, Key sender, in DiscoMessage message)
@@ -408,6 +465,8 @@ public sealed partial class DiscoveryBind
                 {
                     StartRound(peer, full);
                 }
+
+                PeerRelayTick(peer, now);
             }
 
             var forget = Ticks(PingForgetAfter);

@@ -13,6 +13,12 @@ public sealed partial class DiscoveryBind
     [LoggerMessage(Level = LogLevel.Debug, Message = "discovery message dropped: {Reason}")]
     private partial void LogDiscoDropped(string reason);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "peer {Peer}: through peer relay {Relay} ({LatencyMs} ms) while no direct path opens")]
+    private partial void LogPeerRelayPath(string peer, string relay, double latencyMs);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "relaying for peers {First} and {Second}: both asked")]
+    private partial void LogPeerRelayPair(string first, string second);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "discovery tick failed")]
     private partial void LogTickFailed(Exception exception);
 

@@ -72,6 +72,7 @@ public sealed partial class DiscoveryBind
             }
 
             _table = new PeerTable(byIndex, byNode, byDisco);
+            RetainPeerRelayPairs(_table);
         }
 
         foreach (var state in rounds)
@@ -113,6 +114,7 @@ public sealed partial class DiscoveryBind
 
             state.DiscoKey = p.DiscoKey;
             state.HomeRelay = p.HomeRelay;
+            state.OffersPeerRelay = p.PeerRelay;
             if (!ownsDiscoKey)
             {
                 if (!state.DiscoOff)
@@ -197,6 +199,7 @@ public sealed partial class DiscoveryBind
 
         state.Paths.Clear();
         state.Direct = null;
+        ForgetLegLocked(state);
         state.RelayLatency = null;
     }
 }

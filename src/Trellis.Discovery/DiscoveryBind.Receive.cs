@@ -1,6 +1,7 @@
 using Trellis.Core.Keys;
 using Trellis.Core.Transport;
 using Trellis.Discovery.Messages;
+using Trellis.Discovery.PeerRelay;
 using Trellis.Net.Stun;
 
 namespace Trellis.Discovery;
@@ -95,11 +96,13 @@ public sealed partial class DiscoveryBind
     private int Demultiplex(Span<PacketBuffer> packets)
     {
         var kept = 0;
+        var forwarded = 0;
+        long now = 0;
         for (var i = 0; i < packets.Length; i++)
         {
             var b = packets[i];
             var data = b.Packet;
-            if (IsWireGuard(data))
+            if (IsWireGuard(data) || (PeerRelayWire.IsFromRelay(data) && TakeFromPeerRelay(b)))
             {
                 if (_byEndpoint.TryGetValue(b.Endpoint, out var peer))
                 {
@@ -117,6 +120,14 @@ public sealed partial class DiscoveryBind
             {
                 HandleDisco(data, b.Endpoint, viaRelay: false, default);
             }
+            else if (PeerRelayWire.IsTowardRelay(data))
+            {
+                TryForwardForPeers(b, ref now, ref forwarded);
+            }
+            else if (PeerRelayWire.IsFromRelay(data))
+            {
+                // Discovery through a peer relay, handled by TakeFromPeerRelay above, or refused there.
+            }
             else if (StunPacket.IsStunPacket(data))
             {
                 Interlocked.Increment(ref _stunReceived);
@@ -128,6 +139,7 @@ public sealed partial class DiscoveryBind
             }
         }
 
+        SendForwarded(forwarded);
         return kept;
     }
 

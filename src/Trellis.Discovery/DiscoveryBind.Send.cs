@@ -1,11 +1,13 @@
 using Trellis.Core.Transport;
+using Trellis.Discovery.PeerRelay;
 
 namespace Trellis.Discovery;
 
 /// <summary>
 /// Outbound: each packet to a synthetic endpoint goes over its peer's trusted direct path (through
 /// the guess socket that met the peer when port guessing found the path, else batched on the main
-/// socket), else the relay, and while a direct path's trust has just lapsed, over both.
+/// socket), else a peer relay's proven leg (marked in place, restored once sent), else the relay,
+/// and while a direct path's trust has just lapsed, over both.
 /// </summary>
 public sealed partial class DiscoveryBind
 {
@@ -65,7 +67,7 @@ public sealed partial class DiscoveryBind
 
         var table = _table;
         var now = _time.GetTimestamp();
-        int n = 0, viaPath = 0;
+        int n = 0, viaPath = 0, viaLeg = 0;
         foreach (var p in packets)
         {
             if (!SyntheticEndpoint.TryGetIndex(p.Endpoint, out var index))
@@ -118,6 +120,15 @@ public sealed partial class DiscoveryBind
                 continue;
             }
 
+            var endpoint = p.Endpoint;
+            if (TryMarkForLeg(peer, p, now))
+            {
+                saved[n] = endpoint;
+                direct[n++] = p;
+                viaLeg++;
+                continue;
+            }
+
             SendViaRelay(peer, p);
             if (path is not null && now < path.TrustedUntil + _trustTicks)
             {
@@ -138,6 +149,11 @@ public sealed partial class DiscoveryBind
         _inner.Send(direct.AsSpan(0, n));
         for (var i = 0; i < n; i++)
         {
+            if (viaLeg > 0 && PeerRelayWire.IsMarkedWireGuard(direct[i].Packet))
+            {
+                PeerRelayWire.UnmarkWireGuard(direct[i].Packet);
+            }
+
             direct[i].Endpoint = saved[i];
             direct[i] = null!;
         }
@@ -145,6 +161,11 @@ public sealed partial class DiscoveryBind
         if (viaPath > 0)
         {
             Interlocked.Add(ref _directSent, viaPath);
+        }
+
+        if (viaLeg > 0)
+        {
+            Interlocked.Add(ref _peerRelaySent, viaLeg);
         }
     }
 }

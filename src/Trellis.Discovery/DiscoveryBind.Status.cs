@@ -1,3 +1,4 @@
+using Trellis.Core.Control;
 using Trellis.Core.Keys;
 using Trellis.Core.Transport;
 using Trellis.Discovery.Messages;
@@ -21,11 +22,16 @@ public sealed partial class DiscoveryBind
             DateTimeOffset? lastPong = peer.LastPong == 0 ? null : _time.GetUtcNow() - _time.GetElapsedTime(peer.LastPong, now);
             if (peer.Direct is { } d && now < d.TrustedUntil)
             {
-                return new PeerPathStatus(peer.NodeKey, peer.Synthetic, "direct", d.Endpoint, region, code, d.Latency, lastPong);
+                return new PeerPathStatus(peer.NodeKey, peer.Synthetic, PathKind.Direct, d.Endpoint, region, code, d.Latency, lastPong);
+            }
+
+            if (peer.Leg is { } leg && now < leg.TrustedUntil)
+            {
+                return new PeerPathStatus(peer.NodeKey, peer.Synthetic, PathKind.PeerRelay, leg.RelayEndpoint, region, code, leg.Latency, lastPong, leg.Relay);
             }
 
             var relayed = _relay is { IsAvailable: true };
-            return new PeerPathStatus(peer.NodeKey, peer.Synthetic, relayed ? "relay" : "none", null, region, code, relayed ? peer.RelayLatency : null, lastPong);
+            return new PeerPathStatus(peer.NodeKey, peer.Synthetic, relayed ? PathKind.Relay : PathKind.None, null, region, code, relayed ? peer.RelayLatency : null, lastPong);
         }
     }
 
@@ -63,6 +69,7 @@ public sealed partial class DiscoveryBind
         var now = _time.GetTimestamp();
         var plan = new List<(Endpoint, DiscoTxId)>();
         Key disco;
+        PeerRelayLeg? leg;
         lock (peer.Sync)
         {
             if (peer.DiscoOff)
@@ -71,10 +78,12 @@ public sealed partial class DiscoveryBind
             }
 
             disco = peer.DiscoKey;
+            leg = peer.Leg;
             peer.PlanPingsLocked(peer.Paths.Keys, now, plan);
         }
 
         var relayTx = DiscoTxId.New();
+        var legTx = DiscoTxId.New();
         try
         {
             foreach (var (e, tx) in plan)
@@ -83,6 +92,10 @@ public sealed partial class DiscoveryBind
             }
 
             SendPing(peer, disco, null, now, waiter, relayTx);
+            if (leg is not null)
+            {
+                SendPingViaLeg(peer, disco, leg, now, waiter, legTx);
+            }
             using var registration = cancellationToken.Register(() => waiter.TrySetCanceled(cancellationToken));
             return await waiter.Task.ConfigureAwait(false);
         }
@@ -94,6 +107,7 @@ public sealed partial class DiscoveryBind
             }
 
             _pending.TryRemove(relayTx, out _);
+            _pending.TryRemove(legTx, out _);
         }
     }
 }

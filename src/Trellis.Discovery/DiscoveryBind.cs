@@ -15,7 +15,7 @@ namespace Trellis.Discovery;
 /// peer at one stable <see cref="SyntheticEndpoint"/>; this bind carries the packet over the peer's
 /// best path: a direct UDP endpoint proven by a pong in the last 6.5 s, else the relay. It shares the
 /// socket with discovery (pings, pongs, call-me-maybe) and STUN, and folds relayed packets into
-/// <see cref="Receive"/>. It owns the inner bind. Files: Peers (the peer set), Send, Receive, Disco (pings and paths), Reprobe (prompt rounds after a change), Punch (rounds on while a peer has not answered), Observed (our endpoints as pongs report them), Tunnel (no path through the tunnel itself), Guess (port guessing between an easy and a hard NAT), Status.
+/// <see cref="Receive"/>. It owns the inner bind. Files: Peers (the peer set), Send, Receive, Disco (pings and paths), Reprobe (prompt rounds after a change), Punch (rounds on while a peer has not answered), Observed (our endpoints as pongs report them), Tunnel (no path through the tunnel itself), Guess (port guessing between an easy and a hard NAT), PeerRelay (UDP through a peer that relays for others, when no direct path opens), Status.
 /// </summary>
 public sealed partial class DiscoveryBind : IBind
 {
@@ -90,6 +90,7 @@ public sealed partial class DiscoveryBind : IBind
         _callMeMaybeTicks = Ticks(CallMeMaybeEvery);
         InitReprobe();
         InitGuessing();
+        InitPeerRelay();
         WakeMagic.CopyTo(_wakePacket);
         RandomNumberGenerator.Fill(_wakePacket.AsSpan(WakeMagic.Length));
         _wakePacket.CopyTo(_wakeBatch[0].Data, 0);

@@ -31,5 +31,8 @@ public sealed record DiscoveryBindOptions
     /// <summary>Where the hard side's extra sockets come from; null: this node never opens any (it may still spray).</summary>
     public IGuessSocketFactory? GuessSockets { get; init; }
 
+    /// <summary>Whether this node relays for its peers (DiscoveryBind.PeerRelay); changeable later through <see cref="DiscoveryBind.ServesPeerRelay"/>.</summary>
+    public bool ServesPeerRelay { get; init; }
+
     public ILogger? Logger { get; init; }
 }

@@ -3,7 +3,10 @@ using Trellis.Core.Transport;
 
 namespace Trellis.Discovery;
 
-/// <summary>How packets to a peer travel now, for status. <see cref="Path"/>: "direct", "relay" or "none".</summary>
+/// <summary>
+/// How packets to a peer travel now, for status. <see cref="Path"/>: a <see cref="Core.Control.PathKind"/>;
+/// through a peer relay, <see cref="DirectEndpoint"/> is the relay's endpoint and <see cref="PeerRelay"/> its node key.
+/// </summary>
 public sealed record PeerPathStatus(
     Key NodeKey,
     Endpoint Synthetic,
@@ -12,7 +15,8 @@ public sealed record PeerPathStatus(
     int RelayRegion,
     string? RelayCode,
     TimeSpan? Latency,
-    DateTimeOffset? LastPong);
+    DateTimeOffset? LastPong,
+    Key? PeerRelay = null);
 
-/// <summary>What <see cref="DiscoveryBind.PingAsync"/> found: the first path to answer and its round trip.</summary>
-public sealed record PingResult(string Path, Endpoint? Endpoint, int RelayRegion, TimeSpan RoundTrip);
+/// <summary>What <see cref="DiscoveryBind.PingAsync"/> found: the first path to answer and its round trip (through a peer relay: which).</summary>
+public sealed record PingResult(string Path, Endpoint? Endpoint, int RelayRegion, TimeSpan RoundTrip, Key? PeerRelay = null);

@@ -10,8 +10,21 @@ namespace Trellis.Discovery;
 /// </summary>
 internal sealed record DirectPath(Endpoint Endpoint, long TrustedUntil, TimeSpan Latency, IGuessSocket? Via = null);
 
-/// <summary>A ping in flight: for a path (or the relay), maybe awaited by <see cref="DiscoveryBind.PingAsync"/>.</summary>
-internal sealed record PendingPing(PeerState Peer, Endpoint Endpoint, bool ViaRelay, long SentAt, TaskCompletionSource<PingResult>? Waiter);
+/// <summary>
+/// A ping in flight: for a path (or the relay, or a peer relay's <paramref name="Leg"/>), maybe
+/// awaited by <see cref="DiscoveryBind.PingAsync"/>.
+/// </summary>
+internal sealed record PendingPing(PeerState Peer, Endpoint Endpoint, bool ViaRelay, long SentAt, TaskCompletionSource<PingResult>? Waiter, PeerRelayLeg? Leg = null);
+
+/// <summary>
+/// A peer relay's grant toward a peer: packets marked with <paramref name="Handle"/> and sent to
+/// <paramref name="RelayEndpoint"/> reach it. Trusted while a pong through it is recent; replaced
+/// whole (never mutated) so Send reads it without a lock.
+/// </summary>
+internal sealed record PeerRelayLeg(Key Relay, Endpoint RelayEndpoint, int Handle, long TrustedUntil = 0, TimeSpan Latency = default)
+{
+    public bool SameGrant(PeerRelayLeg other) => Relay == other.Relay && RelayEndpoint == other.RelayEndpoint && Handle == other.Handle;
+}
 
 /// <summary>One peer's discovery state.</summary>
 internal sealed class PeerState
@@ -75,6 +88,17 @@ internal sealed class PeerState
     /// <summary>Our guess sockets toward the peer: waiting, or the winner carrying its packets.</summary>
     public GuessSockets? Sockets { get; set; }
 
+    /// <summary>The map says this peer relays for others (see DiscoveryBind.PeerRelay).</summary>
+    public bool OffersPeerRelay { get; set; }
+
+    /// <summary>When we last asked a peer relay to carry this peer's packets, and which (zero: never).</summary>
+    public long PeerRelayAskedAt { get; set; }
+
+    public Key PeerRelayAskedOf { get; set; }
+
+    /// <summary>When we last pinged the peer through its peer relay leg.</summary>
+    public long LegPingedAt { get; set; }
+
     /// <summary>Rounds the peer's call-me-maybes may still start.</summary>
     public RoundBudget CallMeMaybeBudget { get; } = new();
 
@@ -88,12 +112,20 @@ internal sealed class PeerState
 
     // Read without a lock on the data path.
     private DirectPath? _direct;
+    private PeerRelayLeg? _leg;
     private long _lastActive;
 
     public DirectPath? Direct
     {
         get => Volatile.Read(ref _direct);
         set => Volatile.Write(ref _direct, value);
+    }
+
+    /// <summary>The peer relay leg granted toward this peer (written under Sync).</summary>
+    public PeerRelayLeg? Leg
+    {
+        get => Volatile.Read(ref _leg);
+        set => Volatile.Write(ref _leg, value);
     }
 
     public long LastActive

@@ -158,6 +158,31 @@ public sealed class NodeVerbTests : IDisposable
     }
 
     [Fact]
+    public async Task Status_names_the_peer_relay_a_peer_is_reached_through()
+    {
+        var (self, far, relay) = (Peer(1, "me"), Peer(2, "laptop"), Peer(3, "vps"));
+        var unreachable = $"http://127.0.0.1:{UnusedPort()}/";
+        using (var state = Trellis.Node.State.StateDirectory.Open(StateDirectory))
+        {
+            state.SavePrefs(new NodePrefs { ServerUrl = unreachable, WantUp = true });
+            state.SaveMap(new NetMap { Self = self, Peers = new[] { far, relay }.ToImmutableDictionary(p => p.Id) }, unreachable, DateTimeOffset.UtcNow);
+        }
+
+        await using var daemon = await StartDaemonAsync();
+        Engine!.Paths = [new PeerStatus(2, far.NodeKey, "peer-relay", "198.51.100.3:41641", null, null, 0, 0, PeerRelayKey: relay.NodeKey)];
+
+        var (code, output, error) = await RunAsync("status", "--socket", Socket);
+        Assert.True(code == 0, error);
+        Assert.Matches(@"laptop\s+\S+\s+yes\s+peer-relay via vps\s+198\.51\.100\.3:41641", output);
+
+        (code, output, _) = await RunAsync("status", "--json", "--socket", Socket);
+        Assert.Equal(0, code);
+        using var json = JsonDocument.Parse(output);
+        var laptop = json.RootElement.GetProperty("peers").EnumerateArray().First(p => p.GetProperty("hostname").GetString() == "laptop");
+        Assert.Equal(("peer-relay", "vps"), (laptop.GetProperty("path").GetString(), laptop.GetProperty("peerRelay").GetString()));
+    }
+
+    [Fact]
     public async Task Ping_names_the_path_that_answered_and_an_unknown_peer_is_a_usage_error()
     {
         var (self, peer) = (Peer(1, "me"), Peer(2, "laptop"));

@@ -125,6 +125,7 @@ public sealed partial class ControlService(ControlStore store, MeshState mesh, T
         }
 
         await store.SetOnlineAsync(node.Id, true, time.GetUtcNow()).ConfigureAwait(false);
+        NotePeerRelay(node.Id, request.PeerRelay);
 
         // The stream opens under the node's publish guard: a deletion racing it either comes
         // first (nothing to connect) or after (and ends the stream it finds).
@@ -158,6 +159,8 @@ public sealed partial class ControlService(ControlStore store, MeshState mesh, T
         {
             return stored.Error == StoreError.NotFound ? NotActive() : new ErrorMessage { Code = ControlErrorCodes.Invalid, Message = stored.Message };
         }
+
+        NotePeerRelay(node.Id, update.PeerRelay);
 
         return await PublishAsync(node.Id).ConfigureAwait(false) is null ? NotActive() : null;
     }
@@ -200,6 +203,7 @@ public sealed partial class ControlService(ControlStore store, MeshState mesh, T
             return;
         }
 
+        NotePeerRelay(session.NodeId, false);
         await store.SetOnlineAsync(session.NodeId, false, time.GetUtcNow()).ConfigureAwait(false);
         await PublishAsync(session.NodeId).ConfigureAwait(false);
     }
@@ -253,7 +257,7 @@ public sealed partial class ControlService(ControlStore store, MeshState mesh, T
         {
             if (!mesh.ReplaceIfPresent(ToPeerInfo(node)))
             {
-                mesh.Upsert(ToPeerInfo(node));
+                mesh.Upsert(WithLive(ToPeerInfo(node)));
             }
         }
         else
@@ -290,7 +294,7 @@ public sealed partial class ControlService(ControlStore store, MeshState mesh, T
         var node = await store.GetNodeByIdAsync(nodeId).ConfigureAwait(false);
         if (node is not null && IsInMesh(node, time.GetUtcNow()))
         {
-            mesh.Upsert(ToPeerInfo(node));
+            mesh.Upsert(WithLive(ToPeerInfo(node)));
             return node;
         }
 

@@ -54,6 +54,9 @@ public sealed record MapRequest : ControlMessage
     public IReadOnlyList<string> Endpoints { get; init; } = [];
 
     public int HomeRelay { get; init; }
+
+    /// <summary>This node relays for its peers now (see <see cref="PeerInfo.PeerRelay"/>).</summary>
+    public bool PeerRelay { get; init; }
 }
 
 public sealed record FullMap : ControlMessage
@@ -92,6 +95,9 @@ public sealed record EndpointUpdate : ControlMessage
     public IReadOnlyList<string> Endpoints { get; init; } = [];
 
     public int HomeRelay { get; init; }
+
+    /// <summary>This node relays for its peers now (see <see cref="PeerInfo.PeerRelay"/>).</summary>
+    public bool PeerRelay { get; init; }
 }
 
 public sealed record RouteAdvertisement : ControlMessage

@@ -25,6 +25,12 @@ public sealed record PeerInfo
 
     public bool Online { get; init; }
 
+    /// <summary>
+    /// The node relays over UDP for peers that cannot reach each other directly: it asked to
+    /// (`trellis up --peer-relay`) and has a public or port-mapped endpoint. Live, like <see cref="Online"/>.
+    /// </summary>
+    public bool PeerRelay { get; init; }
+
     public string? User { get; init; }
 
     public IReadOnlyList<string> Tags { get; init; } = [];

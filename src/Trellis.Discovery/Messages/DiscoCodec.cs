@@ -10,7 +10,8 @@ namespace Trellis.Discovery.Messages;
 /// Outer: "TRLDSC" (6) || sender disco public key (32) || nonce (24) || XChaCha20-Poly1305(inner),
 /// the first 38 bytes as associated data so the sender key cannot be swapped.
 /// Inner: type (1) || body. Ping: tx id (12) || node key (32). Pong: tx id (12) || address (16,
-/// IPv4 mapped) || port (2, big-endian). CallMeMaybe: n x (address (16) || port (2)).
+/// IPv4 mapped) || port (2, big-endian). CallMeMaybe: n x (address (16) || port (2)). PortGuess: step (1).
+/// PeerRelayRequest: node key (32). PeerRelayGrant: handle (4, big-endian, 1 to 2^24-1) || node key (32).
 /// Longer bodies than needed are accepted (later versions may append fields).
 /// </summary>
 public static class DiscoCodec
@@ -52,6 +53,13 @@ public static class DiscoCodec
             case DiscoMessageType.PortGuess:
                 destination[1] = (byte)message.GuessStep;
                 return 2;
+            case DiscoMessageType.PeerRelayRequest:
+                message.NodeKey.CopyTo(destination[1..]);
+                return 1 + Key.Size;
+            case DiscoMessageType.PeerRelayGrant:
+                BinaryPrimitives.WriteInt32BigEndian(destination[1..], message.Handle);
+                message.NodeKey.CopyTo(destination[(1 + sizeof(int))..]);
+                return 1 + sizeof(int) + Key.Size;
             default:
                 throw new ArgumentException($"unknown disco message type {message.Type}", nameof(message));
         }
@@ -86,6 +94,13 @@ public static class DiscoCodec
                 return true;
             case DiscoMessageType.PortGuess when body.Length == 1 && (PortGuessStep)body[0] is PortGuessStep.Offer or PortGuessStep.Go:
                 message = DiscoMessage.PortGuess((PortGuessStep)body[0]);
+                return true;
+            case DiscoMessageType.PeerRelayRequest when body.Length >= Key.Size:
+                message = DiscoMessage.PeerRelayRequest(new Key(body[..Key.Size]));
+                return true;
+            case DiscoMessageType.PeerRelayGrant when body.Length >= sizeof(int) + Key.Size
+                && BinaryPrimitives.ReadInt32BigEndian(body) is >= 1 and <= PeerRelay.PeerRelayWire.MaxHandle:
+                message = DiscoMessage.PeerRelayGrant(new Key(body.Slice(sizeof(int), Key.Size)), BinaryPrimitives.ReadInt32BigEndian(body));
                 return true;
             default:
                 return false;

@@ -16,6 +16,7 @@ public sealed partial class ControlClient
     private NoiseControlChannel? _endpointsStream;
     private IReadOnlyList<string> _endpointsSent = [];
     private int _homeRelaySent;
+    private bool _peerRelaySent;
 
     /// <summary>Gathers the node's endpoints now (<see cref="ControlClientOptions.Endpoints"/>) and reports them if the server has not heard them.</summary>
     public Task RefreshEndpointsAsync(CancellationToken cancellationToken) => ReportEndpointsAsync(null, cancellationToken);
@@ -39,16 +40,18 @@ public sealed partial class ControlClient
 
             var endpoints = given ?? _options.Endpoints();
             var homeRelay = _options.HomeRelay();
-            if (ReferenceEquals(stream, _endpointsStream) && _endpointsSent.SequenceEqual(endpoints) && _homeRelaySent == homeRelay)
+            var peerRelay = _options.OffersPeerRelay();
+            if (ReferenceEquals(stream, _endpointsStream) && _endpointsSent.SequenceEqual(endpoints) && _homeRelaySent == homeRelay && _peerRelaySent == peerRelay)
             {
                 return;
             }
 
-            if (await TrySendAsync(stream, new EndpointUpdate { Endpoints = endpoints, HomeRelay = homeRelay }, cancellationToken).ConfigureAwait(false))
+            if (await TrySendAsync(stream, new EndpointUpdate { Endpoints = endpoints, HomeRelay = homeRelay, PeerRelay = peerRelay }, cancellationToken).ConfigureAwait(false))
             {
                 _endpointsStream = stream;
                 _endpointsSent = endpoints;
                 _homeRelaySent = homeRelay;
+                _peerRelaySent = peerRelay;
             }
         }
         finally
@@ -65,10 +68,12 @@ public sealed partial class ControlClient
         {
             var endpoints = _options.Endpoints();
             var homeRelay = _options.HomeRelay();
-            await stream.SendAsync(new MapRequest { Endpoints = endpoints, HomeRelay = homeRelay }, cancellationToken).ConfigureAwait(false);
+            var peerRelay = _options.OffersPeerRelay();
+            await stream.SendAsync(new MapRequest { Endpoints = endpoints, HomeRelay = homeRelay, PeerRelay = peerRelay }, cancellationToken).ConfigureAwait(false);
             _endpointsStream = stream;
             _endpointsSent = endpoints;
             _homeRelaySent = homeRelay;
+            _peerRelaySent = peerRelay;
             _streaming = stream;
         }
         finally

@@ -39,6 +39,9 @@ public sealed record ControlClientOptions
     /// <summary>The node's home relay region as of now (0: none), reported with the endpoints.</summary>
     public Func<int> HomeRelay { get; init; } = () => 0;
 
+    /// <summary>Whether the node relays for its peers as of now, reported with the endpoints.</summary>
+    public Func<bool> OffersPeerRelay { get; init; } = () => false;
+
     /// <summary>How long fetching the server key, the WebSocket upgrade and the Noise handshake may take together.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(15);
 

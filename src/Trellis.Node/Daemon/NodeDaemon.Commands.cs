@@ -46,6 +46,7 @@ public sealed partial class NodeDaemon
                 AcceptRoutes = request.AcceptRoutes,
                 Masquerade = request.Masquerade,
                 PortGuessing = request.PortGuessing,
+                PeerRelay = request.PeerRelay,
                 WantUp = true,
             };
             if (_session is { } current && current.Client.Status.State == ControlState.Running && request.AuthKey is null
@@ -105,7 +106,7 @@ public sealed partial class NodeDaemon
             await session.Client.AdvertiseRoutesAsync(prefs.AdvertiseRoutes, CancellationToken.None).ConfigureAwait(false);
         }
 
-        if ((old.AcceptRoutes != prefs.AcceptRoutes || old.Masquerade != prefs.Masquerade || old.PortGuessing != prefs.PortGuessing
+        if ((old.AcceptRoutes != prefs.AcceptRoutes || old.Masquerade != prefs.Masquerade || old.PortGuessing != prefs.PortGuessing || old.PeerRelay != prefs.PeerRelay
                 || !old.AdvertiseRoutes.SequenceEqual(prefs.AdvertiseRoutes)) && _applied is { } map)
         {
             await ApplyAsync(map, prefs, session).ConfigureAwait(false);

@@ -254,7 +254,7 @@ public sealed partial class NodeDaemon : ILocalApiBackend, IAsyncDisposable
     }
 
     private static EngineSettings Settings(NodePrefs prefs) =>
-        new() { AcceptRoutes = prefs.AcceptRoutes, AdvertisedRoutes = prefs.AdvertiseRoutes, Masquerade = prefs.Masquerade, PortGuessing = prefs.PortGuessing };
+        new() { AcceptRoutes = prefs.AcceptRoutes, AdvertisedRoutes = prefs.AdvertiseRoutes, Masquerade = prefs.Masquerade, PortGuessing = prefs.PortGuessing, PeerRelay = prefs.PeerRelay };
 
     private ControlSession StartSession(NodePrefs prefs, string? authKey)
     {
@@ -271,6 +271,7 @@ public sealed partial class NodeDaemon : ILocalApiBackend, IAsyncDisposable
             AdvertisedRoutes = prefs.AdvertiseRoutes,
             Endpoints = GatherEndpoints,
             HomeRelay = () => _engine?.HomeRegion ?? 0,
+            OffersPeerRelay = () => _session?.Prefs.PeerRelay == true && _engine?.PubliclyReachable == true,
         };
         var client = new ControlClient(_options.ConfigureControl?.Invoke(options) ?? options, _options.Time, _options.LoggerFactory.CreateLogger<ControlClient>());
         var session = new ControlSession(client, prefs);

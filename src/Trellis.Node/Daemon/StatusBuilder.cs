@@ -15,6 +15,12 @@ internal static class StatusBuilder
             paths[peer.Id] = peer;
         }
 
+        var names = new Dictionary<string, string>();
+        foreach (var peer in map?.Peers.Values ?? [])
+        {
+            names[peer.NodeKey] = peer.Name;
+        }
+
         var peers = new List<StatusPeer>();
         foreach (var peer in map?.Peers.Values ?? [])
         {
@@ -29,6 +35,7 @@ internal static class StatusBuilder
                 Path = path?.Path ?? "none",
                 Endpoint = path?.Endpoint,
                 Relay = path?.Relay,
+                PeerRelay = path?.PeerRelayKey is { } relayKey ? names.GetValueOrDefault(relayKey, relayKey) : null,
                 LastHandshake = path?.LastHandshake,
                 RxBytes = path?.RxBytes ?? 0,
                 TxBytes = path?.TxBytes ?? 0,

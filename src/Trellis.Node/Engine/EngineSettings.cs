@@ -14,4 +14,7 @@ public sealed record EngineSettings
 
     /// <summary>Port guessing between an easy and a hard NAT (on unless `up --no-port-guessing`).</summary>
     public bool PortGuessing { get; init; } = true;
+
+    /// <summary>Relay over UDP for peers that cannot reach each other directly (`up --peer-relay`).</summary>
+    public bool PeerRelay { get; init; }
 }

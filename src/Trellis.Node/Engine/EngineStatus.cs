@@ -6,10 +6,11 @@ namespace Trellis.Node.Engine;
 /// <param name="RelayRegions">The codes of the other relay regions connected to reach peers homed there.</param>
 public sealed record EngineStatus(IReadOnlyList<PeerStatus> Peers, long DroppedByPolicy = 0, string? HomeRelay = null, IReadOnlyList<string>? RelayRegions = null);
 
-/// <param name="Path">"direct", "relay" or "none".</param>
-/// <param name="Endpoint">The ip:port of the direct path in use, if any.</param>
+/// <param name="Path">A <see cref="Core.Control.PathKind"/>.</param>
+/// <param name="Endpoint">The ip:port of the direct path in use, or of the peer relay, if any.</param>
 /// <param name="Relay">The relay region code in use, if the path is a relay.</param>
 /// <param name="DroppedByPolicy">Packets from this peer the access policy refused.</param>
+/// <param name="PeerRelayKey">The node key (base64) of the peer relaying for this peer, on a peer-relay path.</param>
 public sealed record PeerStatus(
     long Id,
     string NodeKey,
@@ -19,4 +20,5 @@ public sealed record PeerStatus(
     DateTimeOffset? LastHandshake,
     long RxBytes,
     long TxBytes,
-    long DroppedByPolicy = 0);
+    long DroppedByPolicy = 0,
+    string? PeerRelayKey = null);

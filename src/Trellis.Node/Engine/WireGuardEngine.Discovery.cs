@@ -45,8 +45,8 @@ public sealed partial class WireGuardEngine
             ? null
             : new EnginePing(
                 answer.Path,
-                answer.Path == "direct" ? answer.Endpoint?.ToString() : null,
-                answer.Path == "relay" ? _relayMap.Regions.FirstOrDefault(r => r.Id == answer.RelayRegion)?.Code ?? answer.RelayRegion.ToString(System.Globalization.CultureInfo.InvariantCulture) : null,
+                answer.Path is PathKind.Direct or PathKind.PeerRelay ? answer.Endpoint?.ToString() : null,
+                answer.Path == PathKind.Relay ? _relayMap.Regions.FirstOrDefault(r => r.Id == answer.RelayRegion)?.Code ?? answer.RelayRegion.ToString(System.Globalization.CultureInfo.InvariantCulture) : null,
                 answer.RoundTrip);
     }
 
@@ -56,7 +56,7 @@ public sealed partial class WireGuardEngine
     /// LAN address behind an accepted subnet route) is reached through the tunnel itself and must
     /// never become a path. Called with _gate held.
     /// </summary>
-    private void ApplyDiscovery(NetMap map, IReadOnlyList<IPNetwork> tunnelRoutes, bool portGuessing)
+    private void ApplyDiscovery(NetMap map, IReadOnlyList<IPNetwork> tunnelRoutes, EngineSettings settings)
     {
         if (_discovery is null)
         {
@@ -64,7 +64,9 @@ public sealed partial class WireGuardEngine
         }
 
         _discovery.SetTunnelRoutes(new TunnelRoutes(tunnelRoutes));
-        _discovery.PortGuessing = portGuessing;
+        _discovery.PortGuessing = settings.PortGuessing;
+        _discovery.ServesPeerRelay = settings.PeerRelay;
+        _discovery.SetPeerRelayClients(settings.PeerRelay ? PeerRelayClients.From(map) : null);
 
         var peers = new List<DiscoPeer>(map.Peers.Count);
         var peerRegions = new Dictionary<Key, int>(map.Peers.Count);
@@ -72,7 +74,7 @@ public sealed partial class WireGuardEngine
         {
             if (Key.TryParseBase64(info.NodeKey, out var nodeKey) && Key.TryParseBase64(info.DiscoKey, out var discoKey))
             {
-                peers.Add(new DiscoPeer(nodeKey, discoKey, ParseEndpoints(info.Endpoints), info.HomeRelay));
+                peers.Add(new DiscoPeer(nodeKey, discoKey, ParseEndpoints(info.Endpoints), info.HomeRelay, info.PeerRelay));
                 peerRegions[nodeKey] = info.HomeRelay;
             }
         }
@@ -142,6 +144,11 @@ public sealed partial class WireGuardEngine
 
         return uri;
     }
+
+    private static bool IsLocalAddress(IPAddress address) =>
+        System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+            .SelectMany(i => i.GetIPProperties().UnicastAddresses)
+            .Any(a => a.Address.Equals(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address));
 
     private static bool HasGlobalAddress(AddressFamily family) =>
         System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()

@@ -1,3 +1,5 @@
+using Trellis.Core.Control;
+
 namespace Trellis.Node.Engine;
 
 /// <summary>What `trellis status` shows per peer.</summary>
@@ -22,12 +24,14 @@ public sealed partial class WireGuardEngine
             var handshake = peer.LastHandshake;
             var path = PathOf(handshake, endpoint is not null, now);
             string? relay = null;
+            string? peerRelay = null;
             if (_discovery?.GetStatus(applied.Key) is { } discovered)
             {
                 // The tunnel's freshness from WireGuard, the way it travels from discovery.
-                path = path == "none" ? "none" : discovered.Path;
+                path = path == PathKind.None ? PathKind.None : discovered.Path;
                 endpoint = discovered.DirectEndpoint;
-                relay = discovered.Path == "relay" ? discovered.RelayCode : null;
+                relay = discovered.Path == PathKind.Relay ? discovered.RelayCode : null;
+                peerRelay = discovered.PeerRelay?.ToBase64();
             }
 
             result[i] = new PeerStatus(
@@ -39,7 +43,8 @@ public sealed partial class WireGuardEngine
                 handshake,
                 peer.RxBytes,
                 peer.TxBytes,
-                peer.DroppedByFilter);
+                peer.DroppedByFilter,
+                peerRelay);
         }
 
         return new EngineStatus(

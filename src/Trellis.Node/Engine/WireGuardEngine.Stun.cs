@@ -33,12 +33,16 @@ public sealed partial class WireGuardEngine
 
     // written by the STUN loop, read by anyone
     private volatile IReadOnlyList<string> _publicEndpoints = [];
+    private volatile bool _publiclyReachable;
 
     /// <summary>Raised when STUN finds this node's public endpoints changed (push them to the control server).</summary>
     public event Action? PublicEndpointsChanged;
 
     /// <inheritdoc/>
     public IReadOnlyList<string> PublicEndpoints => _publicEndpoints;
+
+    /// <inheritdoc/>
+    public bool PubliclyReachable => _publiclyReachable;
 
     private async Task StunLoopAsync()
     {
@@ -135,6 +139,9 @@ public sealed partial class WireGuardEngine
     private void PublishEndpoints(PortMapping? mapping, StunQueryResult?[] answers, bool partial)
     {
         var found = new List<string>();
+
+        // Reachable unasked (what a peer relay needs): a port mapping, or a server that saw our own address and port (no NAT).
+        var reachable = mapping is not null;
         if (mapping is not null)
         {
             found.Add(Endpoint.FromIPEndPoint(mapping.External).ToString());
@@ -142,19 +149,24 @@ public sealed partial class WireGuardEngine
 
         foreach (var answer in answers)
         {
-            if (answer?.MappedEndpoint is { } mapped && !found.Contains(mapped.ToString()))
+            if (answer?.MappedEndpoint is { } mapped)
             {
-                found.Add(mapped.ToString());
+                reachable |= mapped.Port == ListenPort && IsLocalAddress(mapped.ToIPAddress());
+                if (!found.Contains(mapped.ToString()))
+                {
+                    found.Add(mapped.ToString());
+                }
             }
         }
 
-        if ((partial && found.Count == 0) || found.SequenceEqual(_publicEndpoints))
+        if ((partial && found.Count == 0) || (found.SequenceEqual(_publicEndpoints) && reachable == _publiclyReachable))
         {
             return;
         }
 
         _publicEndpoints = found;
-        LogPublicEndpoints(_logger, string.Join(", ", found));
+        _publiclyReachable = reachable;
+        LogPublicEndpoints(_logger, string.Join(", ", found), reachable);
         PublicEndpointsChanged?.Invoke();
     }
 
@@ -258,8 +270,8 @@ public sealed partial class WireGuardEngine
     [LoggerMessage(Level = LogLevel.Information, Message = "port mapping ({Protocol}) {External} from gateway {Gateway}")]
     private static partial void LogPortMapping(ILogger logger, string protocol, string external, string gateway);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "public endpoints by STUN: {Endpoints}")]
-    private static partial void LogPublicEndpoints(ILogger logger, string endpoints);
+    [LoggerMessage(Level = LogLevel.Information, Message = "public endpoints by STUN: {Endpoints} (reachable unasked: {Reachable})")]
+    private static partial void LogPublicEndpoints(ILogger logger, string endpoints, bool reachable);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "NAT mapping by STUN: {Mapping}")]
     private static partial void LogNatMapping(ILogger logger, string mapping);

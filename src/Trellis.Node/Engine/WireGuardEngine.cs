@@ -170,7 +170,7 @@ public sealed partial class WireGuardEngine : IEngine
 
             // Peers before routes, so traffic the new routes bring in finds its peer; discovery before
             // peers, so each new peer already has its synthetic endpoint.
-            ApplyDiscovery(map, plan.Routes, settings.PortGuessing);
+            ApplyDiscovery(map, plan.Routes, settings);
             ApplyPeers(plan.Peers);
             ApplyRoutes(plan.Routes, failures);
             _router.Apply(plan.SubnetRouter, failures);

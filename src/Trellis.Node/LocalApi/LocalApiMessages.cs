@@ -24,6 +24,9 @@ public sealed record UpRequest
 
     /// <summary>Port guessing between an easy and a hard NAT (the default).</summary>
     public bool PortGuessing { get; init; } = true;
+
+    /// <summary>Relay over UDP for peers that cannot reach each other directly (off by default).</summary>
+    public bool PeerRelay { get; init; }
 }
 
 /// <summary>What `up` achieved: "running" (registered, map applied) or "pending" (an admin must approve).</summary>
@@ -96,14 +99,17 @@ public sealed record StatusPeer
     /// <summary>Whether the peer is connected to the control server (as the map says).</summary>
     public required bool Online { get; init; }
 
-    /// <summary>"direct", "relay" or "none", from the data plane.</summary>
+    /// <summary>A <see cref="Core.Control.PathKind"/>: "direct", "peer-relay", "relay" or "none", from the data plane.</summary>
     public required string Path { get; init; }
 
-    /// <summary>The direct path's ip:port, when direct.</summary>
+    /// <summary>The direct path's ip:port, when direct; the peer relay's, through one.</summary>
     public string? Endpoint { get; init; }
 
     /// <summary>The relay region in use, when relayed.</summary>
     public string? Relay { get; init; }
+
+    /// <summary>The name of the peer relaying for this peer, on a peer-relay path.</summary>
+    public string? PeerRelay { get; init; }
 
     public DateTimeOffset? LastHandshake { get; init; }
 
@@ -153,7 +159,7 @@ public sealed record PingResponse
 
     public required string Address { get; init; }
 
-    /// <summary>"direct" or "relay".</summary>
+    /// <summary>"direct", "peer-relay" (through a peer at <see cref="Endpoint"/>) or "relay".</summary>
     public required string Path { get; init; }
 
     public string? Endpoint { get; init; }

@@ -28,6 +28,9 @@ public sealed record NodePrefs
     /// <summary>Port guessing toward peers behind the other kind of NAT (off: `up --no-port-guessing`).</summary>
     public bool PortGuessing { get; init; } = true;
 
+    /// <summary>Relay over UDP for peers that cannot reach each other directly (`up --peer-relay`; offered only with a public or port-mapped endpoint).</summary>
+    public bool PeerRelay { get; init; }
+
     /// <summary>True after `up`, false after `down` or `logout`: whether a (re)started daemon connects.</summary>
     public bool WantUp { get; init; }
 }

@@ -60,6 +60,30 @@ public class DiscoCodecTests
         Assert.Equal(eps, m.Endpoints);
     }
 
+    [Fact]
+    public void Peer_relay_request_and_grant_round_trip_the_node_and_handle()
+    {
+        var node = X25519.PublicKey(X25519.GeneratePrivateKey());
+        Assert.True(_bob.TryOpen(Seal(_alice, _bob, DiscoMessage.PeerRelayRequest(node)), out _, out var request));
+        Assert.Equal(DiscoMessageType.PeerRelayRequest, request.Type);
+        Assert.Equal(node, request.NodeKey);
+
+        Assert.True(_alice.TryOpen(Seal(_bob, _alice, DiscoMessage.PeerRelayGrant(node, 0xABCDEF)), out _, out var grant));
+        Assert.Equal(DiscoMessageType.PeerRelayGrant, grant.Type);
+        Assert.Equal(node, grant.NodeKey);
+        Assert.Equal(0xABCDEF, grant.Handle);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(0x1000000)]
+    public void A_grant_with_a_handle_outside_24_bits_or_zero_is_refused(int handle)
+    {
+        Span<byte> inner = stackalloc byte[64];
+        var n = DiscoCodec.WriteInner(DiscoMessage.PeerRelayGrant(X25519.PublicKey(X25519.GeneratePrivateKey()), handle), inner);
+        Assert.False(DiscoCodec.TryReadInner(inner[..n], out _));
+    }
+
     [Theory]
     [InlineData(PortGuessStep.Offer)]
     [InlineData(PortGuessStep.Go)]

@@ -18,6 +18,8 @@ internal sealed class FakeEngine : IEngine
 
     public IReadOnlyList<string> PublicEndpoints { get; set; } = [];
 
+    public bool PubliclyReachable { get; set; }
+
     /// <summary>What a ping to any peer answers; null: no answer.</summary>
     public EnginePing? PingAnswer { get; set; }
 

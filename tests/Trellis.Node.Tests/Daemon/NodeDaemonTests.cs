@@ -63,6 +63,48 @@ public sealed class NodeDaemonTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Up_with_peer_relay_offers_it_in_the_mesh_only_while_the_node_is_publicly_reachable()
+    {
+        var key = await _server.AuthKeyAsync();
+        await using var daemon = await _harness.StartAsync();
+        _harness.Engines.Current.PubliclyReachable = true;
+        var up = await daemon.UpAsync(new UpRequest { Server = ServerUrl, AuthKey = key, Hostname = "relay", PeerRelay = true }, CancellationToken.None);
+        Assert.True(_harness.Engines.Current.Applied.Last().Settings.PeerRelay);
+        var id = up.Status.Self!.Id;
+        await WaitForAsync(() => _server.Host.Service.Mesh.Get(id)?.PeerRelay == true, "the mesh to say the node relays for peers");
+
+        // Behind a NAT now (no public endpoint): the offer is withdrawn with the next endpoint report.
+        _harness.Engines.Current.PubliclyReachable = false;
+        _harness.Engines.Current.ChangePublicEndpoints("203.0.113.5:41641");
+        await WaitForAsync(() => _server.Host.Service.Mesh.Get(id)?.PeerRelay == false, "the mesh to withdraw the offer");
+    }
+
+    [Fact]
+    public async Task Without_peer_relay_a_publicly_reachable_node_offers_nothing()
+    {
+        var key = await _server.AuthKeyAsync();
+        await using var daemon = await _harness.StartAsync();
+        _harness.Engines.Current.PubliclyReachable = true;
+        var up = await daemon.UpAsync(new UpRequest { Server = ServerUrl, AuthKey = key, Hostname = "desk" }, CancellationToken.None);
+        Assert.False(_harness.Engines.Current.Applied.Last().Settings.PeerRelay);
+        _harness.Engines.Current.ChangePublicEndpoints("198.51.100.9:41641");
+        var id = up.Status.Self!.Id;
+        await WaitForAsync(() => _server.Host.Service.Mesh.Get(id)?.Endpoints.Contains("198.51.100.9:41641") == true, "the endpoint report");
+        Assert.False(_server.Host.Service.Mesh.Get(id)!.PeerRelay);
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition, string what)
+    {
+        // A safety net for busy shared cores, never a measurement.
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "timed out waiting for " + what);
+            await Task.Delay(20);
+        }
+    }
+
+    [Fact]
     public async Task Up_registers_applies_the_map_caches_it_and_a_restart_comes_back_with_it()
     {
         var key = await _server.AuthKeyAsync();

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Trellis.Core.Control;
 using Trellis.Node.LocalApi;
 
 namespace Trellis.Cli.Verbs.Node;
@@ -43,9 +44,14 @@ internal static class PingVerb
                 }
 
                 answered++;
-                var via = pong.Path == "direct" ? pong.Endpoint : $"relay {pong.Relay}";
+                var via = pong.Path switch
+                {
+                    PathKind.Direct => pong.Endpoint,
+                    PathKind.PeerRelay => $"{PathKind.PeerRelay} {pong.Endpoint}",
+                    _ => $"relay {pong.Relay}",
+                };
                 run.Output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"pong from {pong.Hostname} ({pong.Address}) via {via} in {pong.LatencyMs:0.0} ms"));
-                if (pong.Path == "direct")
+                if (pong.Path == PathKind.Direct)
                 {
                     break;
                 }

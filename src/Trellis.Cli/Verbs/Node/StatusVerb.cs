@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Trellis.Cli.Verbs.Admin;
+using Trellis.Core.Control;
 using Trellis.Node.LocalApi;
 
 namespace Trellis.Cli.Verbs.Node;
@@ -66,7 +67,7 @@ internal static class StatusVerb
                 peer.Hostname,
                 string.Join(",", peer.Addresses.Select(UpVerb.StripHostPrefix)),
                 AdminText.YesNo(peer.Online),
-                peer.Path,
+                peer.PeerRelay is { } via ? $"{PathKind.PeerRelay} via {via}" : peer.Path,
                 peer.Endpoint ?? peer.Relay ?? AdminText.None,
                 AdminText.Time(peer.LastHandshake),
                 Bytes(peer.RxBytes),

@@ -1,0 +1,142 @@
+using Trellis.Core.Control;
+using Trellis.Core.Transport;
+
+namespace Trellis.Discovery.Tests;
+
+/// <summary>
+/// Two nodes that cannot reach each other directly (every datagram between them dropped, as
+/// between two NATs that map per destination) and a third that both reach: when the third relays
+/// for peers, the pair's WireGuard packets go over UDP through it, restored and attributed to the
+/// right peer on arrival; when it does not, the pair stays on the relay. On a fake clock.
+/// </summary>
+public sealed class PeerRelayTests : IDisposable
+{
+    private static readonly TimeSpan Step = TimeSpan.FromMilliseconds(250);
+
+    private readonly DiscoTestBed _bed = new();
+
+    [Fact]
+    public async Task A_pair_that_cannot_punch_talks_through_a_peer_relay_and_status_names_it()
+    {
+        var (a, b, r) = Triangle(serves: true);
+
+        await RunUntilAsync(a, b, () => OnPeerRelay(a, b, r) && OnPeerRelay(b, a, r), TimeSpan.FromSeconds(40));
+        var status = a.Bind.GetStatus(b.NodeKey)!;
+        Assert.Equal(PathKind.PeerRelay, status.Path);
+        Assert.Equal(r.NodeKey, status.PeerRelay);
+        Assert.Equal(r.Local, status.DirectEndpoint);
+        Assert.Equal(1, r.Bind.PeerRelayPairs);
+
+        // WireGuard's packets now cross the peer relay, arrive as sent and from the sender's synthetic endpoint.
+        var forwardedBefore = r.Bind.PeerRelayForwarded;
+        var relayedBefore = a.Bind.RelaySent;
+        var sentBefore = a.Bind.PeerRelaySent;
+        b.Received.Clear();
+        a.SendWireGuard(b.NodeKey, 3);
+        var fromA = b.Bind.SyntheticEndpointOf(a.NodeKey)!.Value;
+        await TestNode.WaitForAsync(() => b.Received.Count(p => p.Source == fromA) >= 3, "A's packets at B");
+        Assert.All(b.Received.Where(p => p.Source == fromA), p => Assert.Equal(new byte[] { 4, 0, 0, 0 }, p.Data[..4]));
+        Assert.Equal(sentBefore + 3, a.Bind.PeerRelaySent);
+        Assert.True(r.Bind.PeerRelayForwarded >= forwardedBefore + 3);
+        Assert.Equal(relayedBefore, a.Bind.RelaySent);
+        Assert.True(b.Bind.PeerRelayReceived >= 3);
+    }
+
+    [Fact]
+    public async Task A_node_that_does_not_relay_for_peers_forwards_nothing_and_the_pair_stays_on_the_relay()
+    {
+        var (a, b, r) = Triangle(serves: false);
+
+        await RunUntilAsync(a, b, () => false, TimeSpan.FromSeconds(20), mustHold: false);
+        Assert.Equal(PathKind.Relay, a.Bind.GetStatus(b.NodeKey)!.Path);
+        Assert.Equal(PathKind.Relay, b.Bind.GetStatus(a.NodeKey)!.Path);
+        Assert.Equal(0, r.Bind.PeerRelayForwarded);
+        Assert.Equal(0, r.Bind.PeerRelayPairs);
+    }
+
+    [Fact]
+    public async Task A_relay_serves_no_pair_the_policy_does_not_let_both_reach_it()
+    {
+        var (a, b, r) = Triangle(serves: true);
+        r.Bind.SetPeerRelayClients(new HashSet<Trellis.Core.Keys.Key> { a.NodeKey });
+
+        await RunUntilAsync(a, b, () => false, TimeSpan.FromSeconds(20), mustHold: false);
+        Assert.Equal(PathKind.Relay, a.Bind.GetStatus(b.NodeKey)!.Path);
+        Assert.Equal(0, r.Bind.PeerRelayPairs);
+        Assert.Equal(0, r.Bind.PeerRelayForwarded);
+    }
+
+    [Fact]
+    public async Task A_direct_path_once_open_takes_over_from_the_peer_relay()
+    {
+        var blocked = true;
+        var (a, b, r) = Triangle(serves: true, blocked: () => Volatile.Read(ref blocked));
+        await RunUntilAsync(a, b, () => OnPeerRelay(a, b, r) && OnPeerRelay(b, a, r), TimeSpan.FromSeconds(40));
+
+        Volatile.Write(ref blocked, false);
+        await RunUntilAsync(a, b, () => a.Bind.GetStatus(b.NodeKey)!.Path == PathKind.Direct && b.Bind.GetStatus(a.NodeKey)!.Path == PathKind.Direct, TimeSpan.FromSeconds(20));
+        Assert.Equal(b.Local, a.Bind.GetStatus(b.NodeKey)!.DirectEndpoint);
+    }
+
+    private static bool OnPeerRelay(TestNode from, TestNode to, TestNode relay) =>
+        from.Bind.GetStatus(to.NodeKey) is { Path: PathKind.PeerRelay } s && s.PeerRelay == relay.NodeKey;
+
+    /// <summary>A and B, every datagram between them dropped (while <paramref name="blocked"/> says so); R, reachable by both, relaying for peers if <paramref name="serves"/>.</summary>
+    private (TestNode A, TestNode B, TestNode R) Triangle(bool serves, Func<bool>? blocked = null)
+    {
+        var a = _bed.Node("10.0.0.1");
+        var b = _bed.Node("10.0.0.2");
+        var r = _bed.Node("10.0.0.3");
+        r.Bind.ServesPeerRelay = serves;
+        blocked ??= () => true;
+        _bed.Network.Drop = (source, destination, _) => blocked() && source != destination
+            && (source == a.Local || source == b.Local) && (destination == a.Local || destination == b.Local);
+        foreach (var n in new[] { a, b, r })
+        {
+            n.Bind.SetLocalEndpoints([n.Local]);
+        }
+
+        var relayPeer = r.AsPeer() with { PeerRelay = true };
+        a.Bind.SetPeers([b.AsPeer(), relayPeer]);
+        b.Bind.SetPeers([a.AsPeer(), relayPeer]);
+        r.Bind.SetPeers([a.AsPeer(), b.AsPeer()]);
+        return (a, b, r);
+    }
+
+    /// <summary>
+    /// Traffic both ways each fake second, the clock moved on in quarter seconds until
+    /// <paramref name="done"/> holds (at most <paramref name="limit"/>), each step's relayed messages
+    /// delivered and a moment given to the round trips it started before the next.
+    /// </summary>
+    private async Task RunUntilAsync(TestNode a, TestNode b, Func<bool> done, TimeSpan limit, bool mustHold = true)
+    {
+        for (var t = TimeSpan.Zero; t < limit && !done(); t += Step)
+        {
+            if (t.Milliseconds == 0)
+            {
+                a.SendWireGuard(b.NodeKey);
+                b.SendWireGuard(a.NodeKey);
+            }
+
+            _bed.Time.Advance(Step);
+            await TestNode.WaitForAsync(() => _bed.Relay.Quiet, "the relay to deliver");
+            await WaitBrieflyAsync(done);
+        }
+
+        if (mustHold)
+        {
+            await TestNode.WaitForAsync(done, "the expected paths");
+        }
+    }
+
+    /// <summary>Up to 100 ms of real time for datagrams in flight; returns early once <paramref name="done"/> holds.</summary>
+    private static async Task WaitBrieflyAsync(Func<bool> done)
+    {
+        for (var i = 0; i < 20 && !done(); i++)
+        {
+            await Task.Delay(5);
+        }
+    }
+
+    public void Dispose() => _bed.Dispose();
+}
