@@ -33,6 +33,8 @@ internal sealed class ServerProcess : IDisposable
         }
     }
 
+    public bool HasExited => _process.HasExited;
+
     /// <summary>User plus system CPU seconds so far.</summary>
     public double CpuSeconds()
     {
