@@ -32,7 +32,11 @@ var server = new Uri($"http://127.0.0.1:{port}");
 using var process = new ServerProcess(trellis, port, dir);
 using var http = new HttpClient();
 Key serverKey = default;
-for (var i = 0; ; i++)
+
+// A server start takes tens of seconds on two cores shared with other builds (migrations, JIT).
+var startDeadline = Stopwatch.StartNew();
+var serverStart = TimeSpan.FromSeconds(180);
+while (true)
 {
     try
     {
@@ -40,7 +44,7 @@ for (var i = 0; ; i++)
         serverKey = Key.FromBase64(doc.GetProperty("publicKey").GetString()!);
         break;
     }
-    catch (HttpRequestException) when (i < 100)
+    catch (HttpRequestException) when (startDeadline.Elapsed < serverStart && !process.HasExited)
     {
         await Task.Delay(100);
     }

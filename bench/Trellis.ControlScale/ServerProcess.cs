@@ -17,17 +17,23 @@ internal sealed class ServerProcess : IDisposable
         }
 
         _process = Process.Start(start) ?? throw new InvalidOperationException("could not start trellis server");
-        _process.OutputDataReceived += (_, _) => { };
-        _process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
-            {
-                Console.Error.WriteLine($"[server] {e.Data}");
-            }
-        };
+        // The server logs its warnings on stdout: both streams go to the bench's stderr, so a closed
+        // connection or a refused policy shows up beside the bench's own lines.
+        _process.OutputDataReceived += (_, e) => Forward(e.Data);
+        _process.ErrorDataReceived += (_, e) => Forward(e.Data);
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
     }
+
+    private static void Forward(string? line)
+    {
+        if (line is not null)
+        {
+            Console.Error.WriteLine($"[server] {line}");
+        }
+    }
+
+    public bool HasExited => _process.HasExited;
 
     /// <summary>User plus system CPU seconds so far.</summary>
     public double CpuSeconds()

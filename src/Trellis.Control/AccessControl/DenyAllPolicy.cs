@@ -18,6 +18,8 @@ public sealed class DenyAllPolicy : IAccessPolicy
 
     public bool AllowsAll => false;
 
+    public int? RuleCount => 0;
+
     public IReadOnlySet<long> VisiblePeers(PolicyNode node, PolicyNodeSet nodes) => new HashSet<long>();
 
     public PacketFilter InboundFilter(PolicyNode node, PolicyNodeSet nodes) => PacketFilter.DenyAll;

@@ -88,7 +88,7 @@ public sealed partial class PolicyService(ControlService service, IPolicyCompile
         {
             var policy = compiler.Compile(text);
             var stored = await service.Store.SetPolicyAsync(text, setBy, cancellationToken).ConfigureAwait(false);
-            var inForce = new PolicyInForce(policy, PolicyOrigin.Database, text, PolicyRules.Count(text), UpdatedBy: stored.UpdatedBy, UpdatedAt: stored.UpdatedAt);
+            var inForce = new PolicyInForce(policy, PolicyOrigin.Database, text, policy.RuleCount, UpdatedBy: stored.UpdatedBy, UpdatedAt: stored.UpdatedAt);
             await ApplyLockedAsync(inForce).ConfigureAwait(false);
             SayInForce(AfterApiChange, inForce);
             return inForce;
@@ -159,7 +159,7 @@ public sealed partial class PolicyService(ControlService service, IPolicyCompile
             }
 
             _refusedFileText = null;
-            var inForce = new PolicyInForce(policy, PolicyOrigin.File, text, PolicyRules.Count(text), path);
+            var inForce = new PolicyInForce(policy, PolicyOrigin.File, text, policy.RuleCount, path);
             await ApplyLockedAsync(inForce).ConfigureAwait(false);
             SayInForce(AfterFileChange, inForce);
             return true;
@@ -174,7 +174,8 @@ public sealed partial class PolicyService(ControlService service, IPolicyCompile
     {
         try
         {
-            return refused with { Policy = compiler.Compile(text), Rules = PolicyRules.Count(text) };
+            var policy = compiler.Compile(text);
+            return refused with { Policy = policy, Rules = policy.RuleCount };
         }
         catch (Exception e) when (e is PolicyException || !IsFatal(e))
         {

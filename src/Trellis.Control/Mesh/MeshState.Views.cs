@@ -49,12 +49,13 @@ public sealed partial class MeshState
             var scope = PolicyChangeScope.Between(_policy, policy);
             _policy = policy;
             _policyNodes = policy.AllowsAll ? null : new PolicyNodeSet(_members.Values);
+            MeshSnapshot? everyone = null;
             foreach (var (id, session) in _sessions)
             {
                 if (_members.TryGetValue(id, out var member) && (scope is null || scope.Concerns(member)))
                 {
                     var (visible, filter) = ComputeViewLocked(member);
-                    ApplyViewLocked(session, visible, filter);
+                    ApplyViewLocked(session, visible, filter, ref everyone);
                 }
             }
         }
@@ -99,7 +100,8 @@ public sealed partial class MeshState
                 {
                     session.Update(d => d.SelfChanged(info));
                     var (visible, filter) = ComputeViewLocked(member);
-                    ApplyViewLocked(session, visible, filter);
+                    MeshSnapshot? everyone = null;
+                    ApplyViewLocked(session, visible, filter, ref everyone);
                     continue;
                 }
 
@@ -175,19 +177,25 @@ public sealed partial class MeshState
         }
 
         var nodes = _policyNodes ??= new PolicyNodeSet(_members.Values);
-        var visible = new HashSet<long>(_policy.VisiblePeers(member, nodes));
+        var peers = _policy.VisiblePeers(member, nodes);
+        var visible = peers as HashSet<long> ?? [.. peers]; // a new set each time (IAccessPolicy), so it may be kept
         visible.Remove(member.Id);
         return (visible, _policy.InboundFilter(member, nodes));
     }
 
-    /// <summary>Moves a session to a new view, queueing the peers it gains and loses and its filter if it changed.</summary>
-    private void ApplyViewLocked(MeshSession session, HashSet<long>? next, PacketFilter filter)
+    /// <summary>
+    /// Moves a session to a new view, queueing the peers it gains and loses and its filter if it changed.
+    /// To or from seeing everything (a first policy, or none), the difference is "every peer but those
+    /// kept", queued as that against <paramref name="everyone"/> (taken once per change, on first need).
+    /// </summary>
+    private void ApplyViewLocked(MeshSession session, HashSet<long>? next, PacketFilter filter, ref MeshSnapshot? everyone)
     {
         var view = session.View;
         var previous = view.Visible;
         var self = session.NodeId;
         var gained = new List<PeerInfo>();
         var lost = new List<long>();
+        AllPeersExcept? allGained = null, allLost = null;
         if (previous is not null && next is not null)
         {
             // Both bounded by the policy: compare the sets, not the whole mesh.
@@ -207,33 +215,37 @@ public sealed partial class MeshState
                 }
             }
         }
-        else if (previous is not null || next is not null)
+        else if (previous is null && next is not null)
         {
-            foreach (var (id, peer) in _nodes)
-            {
-                var before = previous is null || previous.Contains(id);
-                var after = next is null || next.Contains(id);
-                if (id != self && after && !before)
-                {
-                    gained.Add(peer);
-                }
-                else if (id != self && before && !after)
-                {
-                    lost.Add(id);
-                }
-            }
+            everyone ??= new MeshSnapshot(_nodes.Values);
+            allLost = new AllPeersExcept(everyone, next, self);
+        }
+        else if (previous is not null)
+        {
+            everyone ??= new MeshSnapshot(_nodes.Values);
+            allGained = new AllPeersExcept(everyone, previous, self);
         }
 
         view.Visible = next;
         var filterChanged = !PacketFilterEquality.Same(filter, view.Filter);
         view.Filter = filter;
-        if (gained.Count == 0 && lost.Count == 0 && !filterChanged)
+        if (gained.Count == 0 && lost.Count == 0 && (allGained?.IsEmpty ?? true) && (allLost?.IsEmpty ?? true) && !filterChanged)
         {
             return;
         }
 
         session.Update(d =>
         {
+            if (allGained is { IsEmpty: false })
+            {
+                d.ChangedAll(allGained);
+            }
+
+            if (allLost is { IsEmpty: false })
+            {
+                d.RemovedAll(allLost);
+            }
+
             foreach (var peer in gained)
             {
                 d.Changed(peer);

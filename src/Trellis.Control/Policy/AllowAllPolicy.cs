@@ -14,6 +14,8 @@ public sealed class AllowAllPolicy : IAccessPolicy
 
     public bool AllowsAll => true;
 
+    public int? RuleCount => null;
+
     public IReadOnlySet<long> VisiblePeers(PolicyNode node, PolicyNodeSet nodes)
     {
         ArgumentNullException.ThrowIfNull(node);

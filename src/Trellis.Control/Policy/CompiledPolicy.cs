@@ -18,6 +18,9 @@ public sealed class CompiledPolicy : IAccessPolicy
     private readonly OwnerSet _exitNodeApprovers;
     private readonly ConditionalWeakTable<PolicyNodeSet, NodeSetView> _views = [];
 
+    // Overlapping rules make the sum of their sets overstate a node's peers; past this the set grows as usual.
+    private const int MaxPresize = 1 << 16;
+
     internal CompiledPolicy(
         IReadOnlyList<CompiledRule> rules,
         IReadOnlyDictionary<string, OwnerSet> tagOwners,
@@ -38,6 +41,8 @@ public sealed class CompiledPolicy : IAccessPolicy
     /// <summary>The number of "acls" entries.</summary>
     public int RuleCount => _rules.Count;
 
+    int? IAccessPolicy.RuleCount => RuleCount;
+
     internal IReadOnlyList<CompiledRule> Rules => _rules;
 
     /// <summary>The number of "tests" entries, all of which passed when the policy compiled.</summary>
@@ -56,6 +61,9 @@ public sealed class CompiledPolicy : IAccessPolicy
         var view = View(nodes);
         var peers = new HashSet<long>();
 
+        // Those the rules name as a whole (most peers), gathered first so the set is sized once.
+        var named = new List<HashSet<long>>();
+
         // Those that may reach this node.
         foreach (var at in _index.DestinationsFor(node))
         {
@@ -71,7 +79,7 @@ public sealed class CompiledPolicy : IAccessPolicy
             }
             else
             {
-                peers.UnionWith(view.Sources(at.Rule).Nodes);
+                named.Add(view.Sources(at.Rule).Nodes);
             }
         }
 
@@ -83,13 +91,14 @@ public sealed class CompiledPolicy : IAccessPolicy
                 continue;
             }
 
-            peers.UnionWith(view.DestinationNodes(rule));
+            named.Add(view.DestinationNodes(rule));
             if (_rules[rule].HasSelfDestination && !node.IsTagged && node.User is { } user)
             {
                 peers.UnionWith(nodes.OwnedBy(user).Select(n => n.Id));
             }
         }
 
+        AddAll(peers, named);
         peers.Remove(node.Id);
         return peers;
     }
@@ -162,6 +171,28 @@ public sealed class CompiledPolicy : IAccessPolicy
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// UnionWith of each set, but grown once (to at most the sum of their sizes) and without the interface
+    /// enumerator: this runs for every node when a policy is set.
+    /// </summary>
+    private static void AddAll(HashSet<long> into, List<HashSet<long>> sets)
+    {
+        var most = into.Count;
+        foreach (var set in sets)
+        {
+            most += set.Count;
+        }
+
+        into.EnsureCapacity(Math.Min(most, MaxPresize));
+        foreach (var set in sets)
+        {
+            foreach (var id in set)
+            {
+                into.Add(id);
+            }
+        }
     }
 
     private NodeSetView View(PolicyNodeSet nodes) => _views.GetValue(nodes, set => new NodeSetView(set, _rules));

@@ -13,7 +13,10 @@ public interface IAccessPolicy
     /// <summary>True when no policy is configured: everyone reaches everyone, as before policies.</summary>
     bool AllowsAll { get; }
 
-    /// <summary>The ids of the peers <paramref name="node"/> may see, never itself.</summary>
+    /// <summary>How many rules the policy holds, for the log and the API; null when it has no rules to count (no policy).</summary>
+    int? RuleCount { get; }
+
+    /// <summary>The ids of the peers <paramref name="node"/> may see, never itself: a new set, which the caller may keep and change.</summary>
     IReadOnlySet<long> VisiblePeers(PolicyNode node, PolicyNodeSet nodes);
 
     /// <summary>The filter <paramref name="node"/> enforces on packets from its peers.</summary>

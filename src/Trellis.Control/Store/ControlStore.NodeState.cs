@@ -68,9 +68,13 @@ public sealed partial class ControlStore
     private static StoreFailure InvalidHomeRelay(int relay) =>
         StoreFailure.Invalid($"invalid home relay {relay}: relay regions are positive, 0 for none");
 
-    private async Task<StoreResult> UpdateColumnsAsync(long nodeId, Func<TrellisDbContext, Task<int>> update, CancellationToken cancellationToken)
-    {
-        await using var db = await _contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-        return await update(db).ConfigureAwait(false) == 0 ? NoSuchNode(nodeId) : StoreResult.Ok;
-    }
+    /// <summary>One statement, retried like every other write: busy is no reason to drop what a node reported.</summary>
+    private Task<StoreResult> UpdateColumnsAsync(long nodeId, Func<TrellisDbContext, Task<int>> update, CancellationToken cancellationToken) =>
+        RetryingAsync(
+            async () =>
+            {
+                await using var db = await _contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+                return await update(db).ConfigureAwait(false) == 0 ? NoSuchNode(nodeId) : StoreResult.Ok;
+            },
+            cancellationToken);
 }

@@ -59,13 +59,22 @@ public sealed partial class ControlStore
     /// approves the result, and starts over in a fresh transaction when a unique constraint or a
     /// lost race interrupts it (the backstop behind allocation and claims).
     /// </summary>
-    private async Task<T> WriteAsync<T>(Func<TrellisDbContext, CancellationToken, Task<T>> body, Func<T, bool> commit, bool allocates, CancellationToken ct)
+    private Task<T> WriteAsync<T>(Func<TrellisDbContext, CancellationToken, Task<T>> body, Func<T, bool> commit, bool allocates, CancellationToken ct) =>
+        RetryingAsync(() => WriteOnceAsync(body, commit, allocates, ct), ct);
+
+    /// <summary>
+    /// Runs one write, and again when a unique constraint, a lost race or a busy database interrupts it,
+    /// up to <see cref="ControlStoreOptions.MaxWriteAttempts"/> times. SQLite lets one writer in at a time
+    /// and the others poll for their turn, so under a burst of writes (a join storm) one of them can
+    /// poll for its whole timeout and fail as busy; a fresh attempt then gets its turn.
+    /// </summary>
+    private async Task<T> RetryingAsync<T>(Func<Task<T>> once, CancellationToken ct)
     {
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                return await WriteOnceAsync(body, commit, allocates, ct).ConfigureAwait(false);
+                return await once().ConfigureAwait(false);
             }
             catch (Exception e) when (attempt < _options.MaxWriteAttempts && DatabaseErrors.IsRetryable(e))
             {

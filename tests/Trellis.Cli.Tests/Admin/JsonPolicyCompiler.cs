@@ -22,7 +22,8 @@ internal sealed class JsonPolicyCompiler : IPolicyCompiler
             var tags = document.RootElement.TryGetProperty("tagOwners", out var owners)
                 ? owners.EnumerateObject().Select(o => o.Name).ToHashSet(StringComparer.Ordinal)
                 : [];
-            return new IsolatingPolicy(tags);
+            var rules = document.RootElement.TryGetProperty("acls", out var acls) && acls.ValueKind == JsonValueKind.Array ? acls.GetArrayLength() : 0;
+            return new IsolatingPolicy(tags, rules);
         }
         catch (JsonException e)
         {
@@ -30,9 +31,11 @@ internal sealed class JsonPolicyCompiler : IPolicyCompiler
         }
     }
 
-    private sealed class IsolatingPolicy(IReadOnlySet<string> ownedTags) : IAccessPolicy
+    private sealed class IsolatingPolicy(IReadOnlySet<string> ownedTags, int rules) : IAccessPolicy
     {
         public bool AllowsAll => false;
+
+        public int? RuleCount => rules;
 
         public IReadOnlySet<long> VisiblePeers(PolicyNode node, PolicyNodeSet nodes) => new HashSet<long>();
 

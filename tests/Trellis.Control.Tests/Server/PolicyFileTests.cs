@@ -6,6 +6,7 @@ using Microsoft.Extensions.Time.Testing;
 using Trellis.Control.AccessControl;
 using Trellis.Control.Mesh;
 using Trellis.Control.NodeProtocol;
+using Trellis.Control.Policy;
 using Trellis.Control.Store;
 using Trellis.Control.Tests.Admin;
 using Trellis.Control.Tests.TestDoubles;
@@ -131,6 +132,28 @@ public sealed class PolicyFileTests : IAsyncLifetime
         var (level, message, _) = Assert.Single(_log.Entries);
         Assert.Equal(LogLevel.Warning, level);
         Assert.Equal($"access policy in force at start-up: 0 rules, from the file {PolicyPath}; it grants nothing, so no node can reach another until a rule is added", message);
+    }
+
+    [Fact]
+    public async Task The_rule_count_logged_is_that_of_the_compiled_policy_whatever_the_texts_format()
+    {
+        // A compiler of another language than JSON: the count comes from what it compiled, not from re-reading the text.
+        var policy = new PolicyService(_service, new ArrowPolicyCompiler(), null, _log);
+        await policy.LoadAsync(CancellationToken.None);
+
+        var inForce = await policy.SetAsync("alice -> bob\nbob -> alice\n", "API key abcd1234", CancellationToken.None);
+
+        Assert.Equal(2, inForce.Rules);
+        Assert.StartsWith("access policy in force after a change through the admin API: 2 rule(s), from the database", _log.Entries[^1].Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>One "from -> to" grant per line.</summary>
+    private sealed class ArrowPolicyCompiler : IPolicyCompiler
+    {
+        public IAccessPolicy Compile(string text) => new GrantPolicy(text
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => line.Split("->", StringSplitOptions.TrimEntries))
+            .Select(parts => (parts[0], parts[1])));
     }
 
     [Fact]

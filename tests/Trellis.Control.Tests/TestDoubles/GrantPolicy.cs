@@ -32,6 +32,8 @@ internal sealed class GrantPolicy : IAccessPolicy
 
     public int Rules => _grants.Count;
 
+    public int? RuleCount => Rules;
+
     public int VisibleCalls => Volatile.Read(ref _visibleCalls);
 
     public int FilterCalls => Volatile.Read(ref _filterCalls);

@@ -14,9 +14,10 @@ internal sealed class TestContexts : IDbContextFactory<TrellisDbContext>
 {
     private readonly DbContextOptions<SqliteTrellisDbContext> _options;
 
-    public TestContexts(string path)
+    /// <param name="busySeconds">How long a statement waits for SQLite's write lock before it fails as busy (the server's: 30).</param>
+    public TestContexts(string path, int busySeconds = 30)
     {
-        var connection = new SqliteConnectionStringBuilder { DataSource = path, Pooling = true, DefaultTimeout = 30 }.ConnectionString;
+        var connection = new SqliteConnectionStringBuilder { DataSource = path, Pooling = true, DefaultTimeout = busySeconds }.ConnectionString;
         _options = new DbContextOptionsBuilder<SqliteTrellisDbContext>().UseSqlite(connection).AddInterceptors(Hold).Options;
     }
 
