@@ -29,6 +29,7 @@ public sealed class ConvergenceTests : IDisposable
         b.Bind.SetPeers([new DiscoPeer(a.NodeKey, a.Bind.DiscoPublicKey, aEndpoints, 900)]);
 
         await TestNode.WaitForAsync(() => DirectEndpoint(a, b) == bSocket.LocalV4 && DirectEndpoint(b, a) == aSocket.LocalV4, "direct IPv4 both ways");
+        await _bed.SettledAsync();
 
         // 20 s on IPv4 with traffic: the prompt re-probe after coming up has long ended.
         await RunAsync(a, b, TimeSpan.FromSeconds(20), () =>
@@ -72,6 +73,7 @@ public sealed class ConvergenceTests : IDisposable
         a.Bind.SetPeers([b.AsPeer() with { Endpoints = [b.Local, dead] }]);
         b.Bind.SetPeers([a.AsPeer()]);
         await TestNode.WaitForAsync(() => DirectEndpoint(a, b) == b.Local, "A's direct path to B");
+        await _bed.SettledAsync();
         Assert.Equal(1, _bed.PingsSent(a.Local, dead));
 
         // Rounds at 0.25, 0.75, 1.75 and 3.75 s (no traffic, so no heartbeats or periodic rounds).
@@ -92,7 +94,7 @@ public sealed class ConvergenceTests : IDisposable
         b.Bind.SetPeers([a.AsPeer()]);
         a.Bind.SetPeers([b.AsPeer()]);
         await TestNode.WaitForAsync(() => DirectEndpoint(a, b) == b.Local, "A's direct path to B");
-        await _bed.AnsweredAsync(a, b);
+        await _bed.SettledAsync();
         long direct = 0;
 
         // B's pongs stop reaching A; WireGuard between them still flows directly (and B's wake-ups to itself).
@@ -106,6 +108,7 @@ public sealed class ConvergenceTests : IDisposable
             return source == b.Local && destination != b.Local && !DiscoveryBind.IsWireGuard(packet);
         };
         _bed.Time.Advance(TimeSpan.FromSeconds(7));
+        await _bed.SettledAsync();
         Assert.Equal("relay", a.Bind.GetStatus(b.NodeKey)!.Path);
 
         a.SendWireGuard(b.NodeKey);
@@ -116,6 +119,7 @@ public sealed class ConvergenceTests : IDisposable
 
         // Once the path has been silent twice as long, the relay alone carries it.
         _bed.Time.Advance(TimeSpan.FromSeconds(7));
+        await _bed.SettledAsync();
         a.SendWireGuard(b.NodeKey);
         await TestNode.WaitForAsync(() => b.Received.Count == 3, "the packet over the relay");
         Assert.Equal(1, Interlocked.Read(ref direct));
@@ -126,8 +130,8 @@ public sealed class ConvergenceTests : IDisposable
 
     /// <summary>
     /// Moves the fake clock on by <paramref name="duration"/> in quarter seconds, both nodes sending a
-    /// packet each second (unless not <paramref name="traffic"/>), each step's round trips finished
-    /// before the next; then runs <paramref name="check"/>.
+    /// packet each second (unless not <paramref name="traffic"/>), everything each step sent handled
+    /// before the next (so every round trip takes no fake time); then runs <paramref name="check"/>.
     /// </summary>
     private async Task RunAsync(TestNode a, TestNode b, TimeSpan duration, Action? check = null, bool traffic = true)
     {
@@ -140,15 +144,10 @@ public sealed class ConvergenceTests : IDisposable
             }
 
             _bed.Time.Advance(Step);
-            await _bed.PongsHandledAsync(a, b, Candidates(a, b));
-            await _bed.PongsHandledAsync(b, a, Candidates(b, a));
+            await _bed.SettledAsync();
             check?.Invoke();
         }
     }
-
-    /// <summary>The endpoints <paramref name="from"/> knows for <paramref name="to"/>: its socket, or both of a dual-stack one.</summary>
-    private static Endpoint[] Candidates(TestNode from, TestNode to) =>
-        to.Inner is DualStackBind dual ? [dual.LocalV4, dual.LocalV6] : [to.Local];
 
     public void Dispose() => _bed.Dispose();
 }

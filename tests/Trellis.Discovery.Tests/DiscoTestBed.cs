@@ -10,16 +10,15 @@ namespace Trellis.Discovery.Tests;
 
 /// <summary>
 /// Nodes on one in-memory network and one fake relay, under one fake clock, with every disco ping
-/// on the wire counted per (source, destination) and stamped with the fake time it left at (the
-/// stamp only when <see cref="InMemoryNetwork.Drop"/> lets it through).
+/// on the wire counted per (source, destination). A test moves the clock only once the nodes have
+/// settled (<see cref="SettledAsync"/>): nodes answer on their own threads, in real time.
 /// </summary>
 internal sealed class DiscoTestBed : IDisposable
 {
     private readonly List<IDisposable> _owned = [];
+    private readonly List<TestNode> _nodes = [];
     private readonly ConcurrentDictionary<Endpoint, DiscoSealer> _openers = new();
     private readonly ConcurrentDictionary<(Endpoint, Endpoint), int> _pings = new();
-    private readonly ConcurrentDictionary<(Endpoint, Endpoint), DateTimeOffset> _lastPingAt = new();
-    private readonly ConcurrentDictionary<Endpoint, DateTimeOffset> _lastPingTo = new();
 
     public DiscoTestBed()
     {
@@ -29,11 +28,6 @@ internal sealed class DiscoTestBed : IDisposable
                 && opener.TryOpen(packet, out _, out var message) && message.Type == DiscoMessageType.Ping)
             {
                 _pings.AddOrUpdate((source, destination), 1, (_, n) => n + 1);
-                if (Network.Drop?.Invoke(source, destination, packet) != true)
-                {
-                    _lastPingAt[(source, destination)] = Time.GetUtcNow();
-                    _lastPingTo[destination] = Time.GetUtcNow();
-                }
             }
         };
     }
@@ -49,6 +43,7 @@ internal sealed class DiscoTestBed : IDisposable
         var key = X25519.GeneratePrivateKey();
         var node = new TestNode(Network, address, Relay.Connect(X25519.PublicKey(key)), Time, key, guessSockets);
         _owned.Add(node);
+        _nodes.Add(node);
         Watch(node.Local, new DiscoSealer(node.DiscoPrivate));
         return node;
     }
@@ -60,6 +55,7 @@ internal sealed class DiscoTestBed : IDisposable
         var socket = new DualStackBind(Network, v4, v6);
         var node = new TestNode(socket, Relay.Connect(X25519.PublicKey(key)), Time, key);
         _owned.Add(node);
+        _nodes.Add(node);
         var opener = new DiscoSealer(node.DiscoPrivate);
         Watch(socket.LocalV4, opener);
         Watch(socket.LocalV6, opener);
@@ -67,31 +63,22 @@ internal sealed class DiscoTestBed : IDisposable
     }
 
     /// <summary>
-    /// Waits until every ping that left for one of <paramref name="to"/>'s endpoints at the current fake
-    /// time (and was not dropped) has its pong handled by <paramref name="from"/>, so the clock moves on
-    /// only after the round trips it started (each then measured as taking no fake time).
+    /// Waits until nothing is on its way between the nodes: the relay holds nothing and every node has
+    /// handled every datagram delivered to its socket, answers included. Call it before moving the
+    /// clock, so every round trip started at this fake time ends at it, and before a check of state
+    /// that a late answer would still change.
     /// </summary>
-    public async Task PongsHandledAsync(TestNode from, TestNode to, params Endpoint[] endpoints)
+    public Task SettledAsync() => TestNode.WaitForAsync(Settled, "the nodes to handle everything sent to them");
+
+    private bool Settled()
     {
-        var now = Time.GetUtcNow();
-        foreach (var e in endpoints)
-        {
-            if (_lastPingTo.TryGetValue(e, out var sentAt) && sentAt == now)
-            {
-                await TestNode.WaitForAsync(() => from.Bind.CandidateOf(to.NodeKey, e).LastPong >= now, $"the pong from {e}");
-            }
-        }
+        // Twice around: a node that sent while the others were looked at shows as a datagram delivered
+        // in between (the network queues synchronously, before the sender is idle again).
+        var before = DeliveredSoFar();
+        return Relay.Quiet && _nodes.TrueForAll(n => n.Socket.Idle) && Relay.Quiet && DeliveredSoFar() == before;
     }
 
-    /// <summary>
-    /// Waits until every ping <paramref name="from"/> sent <paramref name="to"/> has its pong handled and
-    /// the relay holds nothing (no call-me-maybe left to start more), so no pong can land after the
-    /// clock moves. Every ping must get an answer: <paramref name="to"/> knew <paramref name="from"/> first.
-    /// </summary>
-    public Task AnsweredAsync(TestNode from, TestNode to) =>
-        TestNode.WaitForAsync(
-            () => Relay.Quiet && from.Bind.CandidateOf(to.NodeKey, to.Local).Samples == PingsSent(from.Local, to.Local),
-            "the pongs to every ping so far");
+    private long DeliveredSoFar() => _nodes.Sum(n => n.Socket.Delivered) + Interlocked.Read(ref Relay.Forwarded);
 
     /// <summary>Two nodes that know each other, each announcing its own socket as its candidate.</summary>
     public (TestNode A, TestNode B) Pair()
@@ -129,20 +116,17 @@ internal sealed class DiscoTestBed : IDisposable
 
     /// <summary>
     /// Sends <paramref name="from"/>'s traffic to <paramref name="to"/> for <paramref name="seconds"/>
-    /// of fake time, one second at a time; after each second, waits until the latest ping to the
-    /// peer's socket has its pong handled, then runs <paramref name="check"/>.
+    /// of fake time, one second at a time; after each second, waits until everything it sent is
+    /// handled (<see cref="SettledAsync"/>), then runs <paramref name="check"/>.
     /// </summary>
     public async Task KeepTrafficAsync(TestNode from, TestNode to, int seconds, Action check)
     {
+        await SettledAsync();
         for (var s = 0; s < seconds; s++)
         {
             from.SendWireGuard(to.NodeKey);
             Time.Advance(TimeSpan.FromSeconds(1));
-            if (_lastPingAt.TryGetValue((from.Local, to.Local), out var sentAt))
-            {
-                await TestNode.WaitForAsync(() => from.Bind.GetStatus(to.NodeKey)?.LastPong >= sentAt, "the pong to the latest heartbeat");
-            }
-
+            await SettledAsync();
             check();
         }
     }

@@ -28,6 +28,9 @@ internal sealed class DualStackBind : IWakeableBind
 
     public Endpoint LocalV6 => _v6.LocalEndpoint;
 
+    /// <summary>Datagrams queued for either address so far.</summary>
+    public long Delivered => _v4.Delivered + _v6.Delivered;
+
     public int BatchSize => _v4.BatchSize;
 
     public ushort Port => _v4.Port;

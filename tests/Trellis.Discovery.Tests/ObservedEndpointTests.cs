@@ -47,9 +47,7 @@ public sealed class ObservedEndpointTests : IDisposable
         for (var t = TimeSpan.Zero; t < TimeSpan.FromSeconds(15) && !BothDirect(a, b); t += Step)
         {
             _bed.Time.Advance(Step);
-            await TestNode.WaitForAsync(() => _bed.Relay.Quiet, "the relay to deliver");
-            await _bed.PongsHandledAsync(a, helper, helper.Local);
-            await _bed.PongsHandledAsync(a, b, b.Local);
+            await _bed.SettledAsync();
         }
 
         await TestNode.WaitForAsync(() => BothDirect(a, b), "A and B direct both ways");

@@ -105,8 +105,8 @@ public sealed class PeerRelayTests : IDisposable
 
     /// <summary>
     /// Traffic both ways each fake second, the clock moved on in quarter seconds until
-    /// <paramref name="done"/> holds (at most <paramref name="limit"/>), each step's relayed messages
-    /// delivered and a moment given to the round trips it started before the next.
+    /// <paramref name="done"/> holds (at most <paramref name="limit"/>), everything each step sent
+    /// handled before the next.
     /// </summary>
     private async Task RunUntilAsync(TestNode a, TestNode b, Func<bool> done, TimeSpan limit, bool mustHold = true)
     {
@@ -119,22 +119,12 @@ public sealed class PeerRelayTests : IDisposable
             }
 
             _bed.Time.Advance(Step);
-            await TestNode.WaitForAsync(() => _bed.Relay.Quiet, "the relay to deliver");
-            await WaitBrieflyAsync(done);
+            await _bed.SettledAsync();
         }
 
         if (mustHold)
         {
             await TestNode.WaitForAsync(done, "the expected paths");
-        }
-    }
-
-    /// <summary>Up to 100 ms of real time for datagrams in flight; returns early once <paramref name="done"/> holds.</summary>
-    private static async Task WaitBrieflyAsync(Func<bool> done)
-    {
-        for (var i = 0; i < 20 && !done(); i++)
-        {
-            await Task.Delay(5);
         }
     }
 

@@ -221,13 +221,13 @@ public sealed class PortGuessingTests : IDisposable
 
     private static TimeSpan PunchWindowLeft() => DiscoveryBind.PunchWindow - TimeSpan.FromSeconds(1);
 
-    /// <summary>Moves the fake clock by <paramref name="duration"/> in <paramref name="step"/>s, letting the relay deliver after each.</summary>
+    /// <summary>Moves the fake clock by <paramref name="duration"/> in <paramref name="step"/>s, the nodes and the relay settled after each.</summary>
     private async Task AdvanceAsync(TimeSpan duration, TimeSpan step)
     {
         for (var t = TimeSpan.Zero; t < duration; t += step)
         {
             _bed.Time.Advance(step);
-            await TestNode.WaitForAsync(() => _bed.Relay.Quiet, "the relay to deliver");
+            await _bed.SettledAsync();
         }
     }
 

@@ -18,12 +18,12 @@ public sealed class RelayPunchTests : IDisposable
     {
         var blocked = true;
         var (a, b) = Blocked(() => Volatile.Read(ref blocked));
-        await RunAsync(a, b, TimeSpan.FromSeconds(10));
+        await RunAsync(TimeSpan.FromSeconds(10));
         Assert.Equal("relay", a.Bind.GetStatus(b.NodeKey)!.Path);
         Assert.Equal("relay", b.Bind.GetStatus(a.NodeKey)!.Path);
 
         Volatile.Write(ref blocked, false);
-        await RunAsync(a, b, TimeSpan.FromSeconds(5));
+        await RunAsync(TimeSpan.FromSeconds(5));
         Assert.Equal("direct", a.Bind.GetStatus(b.NodeKey)!.Path);
         Assert.Equal("direct", b.Bind.GetStatus(a.NodeKey)!.Path);
         Assert.Equal(b.Local, a.Bind.GetStatus(b.NodeKey)!.DirectEndpoint);
@@ -33,18 +33,18 @@ public sealed class RelayPunchTests : IDisposable
     public async Task A_pair_that_cannot_punch_keeps_trying_every_5_s_for_a_minute_then_stops()
     {
         var (a, b) = Blocked(() => true);
-        await RunAsync(a, b, TimeSpan.FromSeconds(10));
+        await RunAsync(TimeSpan.FromSeconds(10));
         var afterPromptRounds = _bed.PingsSent(a.Local, b.Local);
 
         // 10 s to 60 s: A's own rounds and those B's call-me-maybes ask for, each side every 5 s.
-        await RunAsync(a, b, TimeSpan.FromSeconds(50));
+        await RunAsync(TimeSpan.FromSeconds(50));
         var inWindow = _bed.PingsSent(a.Local, b.Local) - afterPromptRounds;
         Assert.InRange(inWindow, 2 * 8, 2 * 11);
         Assert.InRange(a.Bind.PunchRounds, 8, 12);
 
         // Bounded: once the minute is over nothing more, however long the pair stays on the relay.
         var atMinute = _bed.PingsSent(a.Local, b.Local);
-        await RunAsync(a, b, TimeSpan.FromSeconds(120));
+        await RunAsync(TimeSpan.FromSeconds(120));
         Assert.InRange(_bed.PingsSent(a.Local, b.Local) - atMinute, 0, 2);
         Assert.Equal("relay", a.Bind.GetStatus(b.NodeKey)!.Path);
     }
@@ -63,15 +63,13 @@ public sealed class RelayPunchTests : IDisposable
         return (a, b);
     }
 
-    /// <summary>Moves the fake clock on in quarter seconds, no traffic, each step's call-me-maybes and round trips finished before the next.</summary>
-    private async Task RunAsync(TestNode a, TestNode b, TimeSpan duration)
+    /// <summary>Moves the fake clock on in quarter seconds, no traffic, everything each step sent handled before the next.</summary>
+    private async Task RunAsync(TimeSpan duration)
     {
         for (var t = TimeSpan.Zero; t < duration; t += Step)
         {
             _bed.Time.Advance(Step);
-            await TestNode.WaitForAsync(() => _bed.Relay.Quiet, "the relay to deliver");
-            await _bed.PongsHandledAsync(a, b, b.Local);
-            await _bed.PongsHandledAsync(b, a, a.Local);
+            await _bed.SettledAsync();
         }
     }
 

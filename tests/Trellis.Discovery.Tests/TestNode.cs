@@ -17,19 +17,25 @@ internal sealed class TestNode : IDisposable
     {
     }
 
-    /// <summary>A node on a dual-stack socket (woken without a datagram).</summary>
-    public TestNode(DualStackBind inner, IRelayTransport? relay, TimeProvider time, Key nodePrivate)
-        : this(inner, IPAddress.Loopback, relay, time, nodePrivate)
+    private TestNode(InMemoryBind inner, IPAddress wakeAddress, IRelayTransport? relay, TimeProvider time, Key? nodePrivate, IGuessSocketFactory? guessSockets)
+        : this(inner, WatchedBind.Of(inner, () => inner.Delivered), wakeAddress, relay, time, nodePrivate, guessSockets)
     {
     }
 
-    private TestNode(IBind inner, IPAddress wakeAddress, IRelayTransport? relay, TimeProvider time, Key? nodePrivate, IGuessSocketFactory? guessSockets = null)
+    /// <summary>A node on a dual-stack socket (woken without a datagram).</summary>
+    public TestNode(DualStackBind inner, IRelayTransport? relay, TimeProvider time, Key nodePrivate)
+        : this(inner, WatchedBind.Of(inner, () => inner.Delivered), IPAddress.Loopback, relay, time, nodePrivate, null)
+    {
+    }
+
+    private TestNode(IBind inner, WatchedBind socket, IPAddress wakeAddress, IRelayTransport? relay, TimeProvider time, Key? nodePrivate, IGuessSocketFactory? guessSockets)
     {
         NodePrivate = nodePrivate ?? X25519.GeneratePrivateKey();
         NodeKey = X25519.PublicKey(NodePrivate);
         DiscoPrivate = X25519.GeneratePrivateKey();
         Inner = inner;
-        Bind = new DiscoveryBind(Inner, relay, new DiscoveryBindOptions
+        Socket = socket;
+        Bind = new DiscoveryBind(socket, relay, new DiscoveryBindOptions
         {
             NodePublicKey = NodeKey,
             DiscoPrivateKey = DiscoPrivate,
@@ -50,6 +56,9 @@ internal sealed class TestNode : IDisposable
     public Key DiscoPrivate { get; }
 
     public IBind Inner { get; }
+
+    /// <summary>The socket as the bind sees it, telling whether the node has handled all it was sent.</summary>
+    public WatchedBind Socket { get; }
 
     public DiscoveryBind Bind { get; }
 
