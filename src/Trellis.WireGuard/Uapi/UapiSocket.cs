@@ -30,7 +30,7 @@ internal static class UapiSocket
         {
             // wg(8) deletes a socket file whose connect is refused, which it is between bind and listen:
             // listening under a private name first means the public name only ever names a live server.
-            var staging = Path.Combine(directory, $".{interfaceName}.{Environment.ProcessId}.{Guid.NewGuid():N}.staging");
+            var staging = Path.Combine(directory, $".{Environment.ProcessId}-{Random.Shared.Next():x8}.staging");
             var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
             var published = false;
             try
