@@ -206,6 +206,13 @@ public sealed class LabNode(MeshLab mesh, NatHost host, string name, string stat
         return JsonDocument.Parse(result.StandardOutput).RootElement.Clone();
     }
 
+    /// <summary>This node's status entry for <paramref name="peer"/> (by hostname).</summary>
+    public async Task<JsonElement> PeerAsync(string peer) =>
+        (await StatusAsync()).GetProperty("peers").EnumerateArray().Single(p => p.GetProperty("hostname").GetString() == peer);
+
+    /// <summary>How this node reaches <paramref name="peer"/> now: "direct", "relay", "peer-relay" or "none".</summary>
+    public async Task<string?> PathAsync(string peer) => (await PeerAsync(peer)).GetProperty("path").GetString();
+
     /// <summary>This node's overlay addresses (IPv4 first), from its own status.</summary>
     public async Task<string[]> AddressesAsync()
     {

@@ -30,9 +30,6 @@ public sealed class NatTraversalTests(ITestOutputHelper output)
         return await mesh.AddNodeAsync(name, router);
     }
 
-    private static async Task<JsonElement> PeerAsync(LabNode node, string peer) =>
-        (await node.StatusAsync()).GetProperty("peers").EnumerateArray().Single(p => p.GetProperty("hostname").GetString() == peer);
-
     private static async Task PingBothWaysAsync(LabNode a, LabNode b)
     {
         var aAddress = (await a.AddressesAsync())[0];
@@ -66,7 +63,7 @@ public sealed class NatTraversalTests(ITestOutputHelper output)
         var firstPacket = clock.Elapsed;
         // The final path: a direct IPv4 path that answered first is replaced by IPv6 once proven.
         await Poll.UntilAsync(
-            async _ => await PeerAsync(a, "right") is var p && p.GetProperty("path").GetString() == path &&
+            async _ => await a.PeerAsync("right") is var p && p.GetProperty("path").GetString() == path &&
                        (endpoint is null || p.GetProperty("endpoint").GetString()?.StartsWith(endpoint, StringComparison.Ordinal) == true),
             PathTimeout,
             $"left's path to right to be {path}{(endpoint is null ? "" : " via " + endpoint)}");
@@ -74,7 +71,7 @@ public sealed class NatTraversalTests(ITestOutputHelper output)
         var settled = await watch.SettledAsync();
         output.WriteLine($"NAT-MATRIX | {left} / {right} | {path} | first packet {firstPacket.TotalSeconds:0.0} s | {path} {onPath.TotalSeconds:0.0} s | settled {settled.TotalSeconds:0.0} s after both up | {watch.Describe()}");
 
-        var peer = await PeerAsync(a, "right");
+        var peer = await a.PeerAsync("right");
         if (endpoint is not null)
         {
             Assert.StartsWith(endpoint, peer.GetProperty("endpoint").GetString(), StringComparison.Ordinal);
@@ -107,11 +104,11 @@ public sealed class NatTraversalTests(ITestOutputHelper output)
 
         await PingBothWaysAsync(v4, v6);
         var firstPacket = clock.Elapsed;
-        await Poll.UntilAsync(async _ => (await PeerAsync(v4, "right")).GetProperty("path").GetString() == "relay", PathTimeout, "the relay path");
+        await Poll.UntilAsync(async _ => (await v4.PeerAsync("right")).GetProperty("path").GetString() == "relay", PathTimeout, "the relay path");
         var onPath = clock.Elapsed;
         var settled = await watch.SettledAsync();
         output.WriteLine($"NAT-MATRIX | IPv4-only / IPv6-only | relay | first packet {firstPacket.TotalSeconds:0.0} s | relay {onPath.TotalSeconds:0.0} s | settled {settled.TotalSeconds:0.0} s after both up | {watch.Describe()}");
-        Assert.Equal("relay", (await PeerAsync(v6, "left")).GetProperty("path").GetString());
+        Assert.Equal("relay", (await v6.PeerAsync("left")).GetProperty("path").GetString());
         var v6Address = (await v6.AddressesAsync())[1];
         await Poll.UntilAsync(_ => v4.PingAsync(v6Address), PathTimeout, "the IPv4-only node to reach the IPv6-only one at its IPv6 overlay address");
     }
@@ -125,7 +122,7 @@ public sealed class NatTraversalTests(ITestOutputHelper output)
         await a.UpAsync();
         await b.UpAsync();
         await PingBothWaysAsync(a, b);
-        await Poll.UntilAsync(async _ => (await PeerAsync(a, "right")).GetProperty("path").GetString() == "direct", PathTimeout, "a direct path first");
+        await Poll.UntilAsync(async _ => (await a.PeerAsync("right")).GetProperty("path").GetString() == "direct", PathTimeout, "a direct path first");
 
         // The right node moves: new addresses on its interface, the old ones gone (new first, so its routes stay).
         var ns = b.Host.Namespace;
@@ -135,7 +132,7 @@ public sealed class NatTraversalTests(ITestOutputHelper output)
         await ns.IpAsync("-6", "addr", "del", b.Host.IPv6!.ToString(), "dev", NatHost.InterfaceName);
 
         await Poll.UntilAsync(
-            async _ => (await PeerAsync(a, "right")) is var p && p.GetProperty("path").GetString() == "direct" &&
+            async _ => (await a.PeerAsync("right")) is var p && p.GetProperty("path").GetString() == "direct" &&
                        p.GetProperty("endpoint").GetString() is { } e && (e.StartsWith("[2001:db8::200]:", StringComparison.Ordinal) || e.StartsWith("198.51.100.200:", StringComparison.Ordinal)),
             TimeSpan.FromSeconds(60),
             "left's direct path to follow right to its new address");
@@ -157,11 +154,11 @@ public sealed class NatTraversalTests(ITestOutputHelper output)
 
         await PingBothWaysAsync(a, b);
         var firstPacket = clock.Elapsed;
-        await Poll.UntilAsync(async _ => (await PeerAsync(a, "right")).GetProperty("path").GetString() == "direct", PathTimeout, "a direct path");
+        await Poll.UntilAsync(async _ => (await a.PeerAsync("right")).GetProperty("path").GetString() == "direct", PathTimeout, "a direct path");
         var onPath = clock.Elapsed;
         var settled = await watch.SettledAsync();
         output.WriteLine($"NAT-MATRIX | same LAN | direct | first packet {firstPacket.TotalSeconds:0.0} s | direct {onPath.TotalSeconds:0.0} s | settled {settled.TotalSeconds:0.0} s after both up | {watch.Describe()}");
-        var used = (await PeerAsync(a, "right")).GetProperty("endpoint").GetString();
+        var used = (await a.PeerAsync("right")).GetProperty("endpoint").GetString();
         Assert.StartsWith(b.Host.IPv4!.Address + ":", used, StringComparison.Ordinal);
     }
 
@@ -176,18 +173,18 @@ public sealed class NatTraversalTests(ITestOutputHelper output)
         await a.UpAsync();
         await b.UpAsync();
         await PingBothWaysAsync(a, b);
-        await Poll.UntilAsync(async _ => (await PeerAsync(a, "right")).GetProperty("path").GetString() == "direct", PathTimeout, "a direct path first");
+        await Poll.UntilAsync(async _ => (await a.PeerAsync("right")).GetProperty("path").GetString() == "direct", PathTimeout, "a direct path first");
 
         // Cut: the left router drops everything between the two public addresses (the relay stays reachable).
         var other = rightRouter.PublicIPv4!.ToString();
         await leftRouter.Namespace.ExecAsync("nft", ["add table inet trellis_cut"], CommandOptions.Default);
         (await leftRouter.Namespace.ExecAsync("nft", [$"add chain inet trellis_cut forward {{ type filter hook forward priority -10; ip daddr {other} drop; ip saddr {other} drop; }}"], CommandOptions.Default)).EnsureSuccess();
         var bAddress = (await b.AddressesAsync())[0];
-        await Poll.UntilAsync(async _ => (await PeerAsync(a, "right")).GetProperty("path").GetString() == "relay", PathTimeout, "the fall back to the relay");
+        await Poll.UntilAsync(async _ => (await a.PeerAsync("right")).GetProperty("path").GetString() == "relay", PathTimeout, "the fall back to the relay");
         await Poll.UntilAsync(_ => a.PingAsync(bAddress), PathTimeout, "traffic through the relay after the cut");
 
         (await leftRouter.Namespace.ExecAsync("nft", ["delete table inet trellis_cut"], CommandOptions.Default)).EnsureSuccess();
-        await Poll.UntilAsync(async _ => (await PeerAsync(a, "right")).GetProperty("path").GetString() == "direct", TimeSpan.FromSeconds(90), "the return to the direct path");
+        await Poll.UntilAsync(async _ => (await a.PeerAsync("right")).GetProperty("path").GetString() == "direct", TimeSpan.FromSeconds(90), "the return to the direct path");
         Assert.True(await a.PingAsync(bAddress));
     }
 }

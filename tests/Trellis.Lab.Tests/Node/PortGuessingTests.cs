@@ -37,14 +37,14 @@ public sealed class PortGuessingTests(ITestOutputHelper output)
         await PingBothWaysAsync(easy, hard);
         var firstPacket = clock.Elapsed;
 
-        await Poll.UntilAsync(async _ => await PathAsync(easy, "hard") == "direct" && await PathAsync(hard, "easy") == "direct", DirectTimeout, "both sides direct");
+        await Poll.UntilAsync(async _ => await easy.PathAsync("hard") == "direct" && await hard.PathAsync("easy") == "direct", DirectTimeout, "both sides direct");
         var onPath = clock.Elapsed;
         var settled = await watch.SettledAsync();
         output.WriteLine($"NAT-MATRIX | easy / hard (port guessing) | direct | first packet {firstPacket.TotalSeconds:0.0} s | direct {onPath.TotalSeconds:0.0} s | settled {settled.TotalSeconds:0.0} s after both up | {watch.Describe()}");
 
         // The easy side reaches the hard NAT's public address at the guessed port; the hard side, the easy NAT's mapping.
-        Assert.StartsWith("198.51.100.", (await PeerAsync(easy, "hard")).GetProperty("endpoint").GetString(), StringComparison.Ordinal);
-        Assert.StartsWith("198.51.100.", (await PeerAsync(hard, "easy")).GetProperty("endpoint").GetString(), StringComparison.Ordinal);
+        Assert.StartsWith("198.51.100.", (await easy.PeerAsync("hard")).GetProperty("endpoint").GetString(), StringComparison.Ordinal);
+        Assert.StartsWith("198.51.100.", (await hard.PeerAsync("easy")).GetProperty("endpoint").GetString(), StringComparison.Ordinal);
         Assert.Contains("port guessing met", hard.Daemon.Output, StringComparison.Ordinal);
 
         // Traffic flows over it both ways, and `trellis ping` answers over it.
@@ -65,8 +65,8 @@ public sealed class PortGuessingTests(ITestOutputHelper output)
         var watched = Stopwatch.StartNew();
         while (watched.Elapsed < WatchedOff)
         {
-            Assert.Equal("relay", await PathAsync(easy, "hard"));
-            Assert.Equal("relay", await PathAsync(hard, "easy"));
+            Assert.Equal("relay", await easy.PathAsync("hard"));
+            Assert.Equal("relay", await hard.PathAsync("easy"));
             await Task.Delay(TimeSpan.FromSeconds(2));
         }
 
@@ -81,11 +81,6 @@ public sealed class PortGuessingTests(ITestOutputHelper output)
         var hard = await mesh.AddNodeAsync("hard", await mesh.Lab.AddRouterAsync(NatKind.Hard));
         return (easy, hard);
     }
-
-    private static async Task<JsonElement> PeerAsync(LabNode node, string peer) =>
-        (await node.StatusAsync()).GetProperty("peers").EnumerateArray().Single(p => p.GetProperty("hostname").GetString() == peer);
-
-    private static async Task<string?> PathAsync(LabNode node, string peer) => (await PeerAsync(node, peer)).GetProperty("path").GetString();
 
     private static async Task PingBothWaysAsync(LabNode a, LabNode b)
     {

@@ -23,9 +23,6 @@ public sealed class RelayRegionTests(ITestOutputHelper output)
 
     private static async Task<string?> HomeAsync(LabNode node) => (await SelfAsync(node)).GetProperty("homeRelay").GetString();
 
-    private static async Task<JsonElement> PeerAsync(LabNode node, string peer) =>
-        (await node.StatusAsync()).GetProperty("peers").EnumerateArray().Single(p => p.GetProperty("hostname").GetString() == peer);
-
     /// <summary>The router drops the site's UDP to a region's STUN server: that region never answers its netcheck (its relay, over TCP, still does).</summary>
     private static async Task BlockStunAsync(NatRouter router, NatHost relayHost)
     {
@@ -69,10 +66,10 @@ public sealed class RelayRegionTests(ITestOutputHelper output)
         await Poll.UntilAsync(async _ => await HomeAsync(right) == r2, Patience, $"right's home relay to be {r2}");
 
         await PingBothWaysAsync(left, right, "across regions");
-        var toRight = await PeerAsync(left, "right");
+        var toRight = await left.PeerAsync("right");
         Assert.Equal("relay", toRight.GetProperty("path").GetString());
         Assert.Equal(r2, toRight.GetProperty("relay").GetString());
-        Assert.Equal(r1, (await PeerAsync(right, "left")).GetProperty("relay").GetString());
+        Assert.Equal(r1, (await right.PeerAsync("left")).GetProperty("relay").GetString());
         Assert.Contains(r2, (await SelfAsync(left)).GetProperty("relayRegions").EnumerateArray().Select(r => r.GetString()));
         var ping = (await left.RunAsync("ping", "right", "-c", "3")).EnsureSuccess();
         Assert.Contains($"via relay {r2}", ping.StandardOutput, StringComparison.Ordinal);
@@ -84,7 +81,7 @@ public sealed class RelayRegionTests(ITestOutputHelper output)
         output.WriteLine($"right moved home to {r1} {clock.Elapsed.TotalSeconds:0.0} s after {r2} was cut");
         await PingBothWaysAsync(left, right, $"after {r2} was cut");
         output.WriteLine($"pings both ways {clock.Elapsed.TotalSeconds:0.0} s after the cut");
-        await Poll.UntilAsync(async _ => (await PeerAsync(left, "right")).GetProperty("relay").GetString() == r1, Patience, $"left to see right at {r1}");
+        await Poll.UntilAsync(async _ => (await left.PeerAsync("right")).GetProperty("relay").GetString() == r1, Patience, $"left to see right at {r1}");
         Assert.Equal(r1, await HomeAsync(left));
         Assert.Null(left.Daemon.ExitCode);
         Assert.Null(right.Daemon.ExitCode);

@@ -12,16 +12,10 @@ namespace Trellis.Lab.Tests.Node;
 public sealed class UdpCutTests(ITestOutputHelper output)
 {
     private const string CutTable = "trellis_udp_cut";
-    private const int IperfPort = 5201;
     private const int IperfSeconds = 3;
 
     private static readonly TimeSpan RelayTimeout = TimeSpan.FromSeconds(45);
     private static readonly TimeSpan DirectTimeout = TimeSpan.FromSeconds(60);
-
-    private static async Task<JsonElement> PeerAsync(LabNode node, string peer) =>
-        (await node.StatusAsync()).GetProperty("peers").EnumerateArray().Single(p => p.GetProperty("hostname").GetString() == peer);
-
-    private static async Task<string?> PathAsync(LabNode node, string peer) => (await PeerAsync(node, peer)).GetProperty("path").GetString();
 
     /// <summary>Drops every UDP datagram of the node's namespace in the given hooks ("input", "output").</summary>
     private static async Task CutUdpAsync(LabNode node, params string[] hooks)
@@ -49,55 +43,21 @@ public sealed class UdpCutTests(ITestOutputHelper output)
 
     private static async Task DirectAgainAsync(LabNode a, LabNode b, string when)
     {
-        await Poll.UntilAsync(async _ => await PathAsync(a, b.Name) == "direct", DirectTimeout, $"{a.Name}'s direct path to {b.Name} {when}");
-        await Poll.UntilAsync(async _ => await PathAsync(b, a.Name) == "direct", DirectTimeout, $"{b.Name}'s direct path to {a.Name} {when}");
+        await Poll.UntilAsync(async _ => await a.PathAsync(b.Name) == "direct", DirectTimeout, $"{a.Name}'s direct path to {b.Name} {when}");
+        await Poll.UntilAsync(async _ => await b.PathAsync(a.Name) == "direct", DirectTimeout, $"{b.Name}'s direct path to {a.Name} {when}");
         await PingBothWaysAsync(a, b, RelayTimeout, when);
     }
 
     private static async Task OverTheRelayAsync(LabNode a, LabNode b, string when)
     {
-        await Poll.UntilAsync(async _ => await PathAsync(a, b.Name) == "relay", RelayTimeout, $"{a.Name} to show the relay to {b.Name} {when}");
+        await Poll.UntilAsync(async _ => await a.PathAsync(b.Name) == "relay", RelayTimeout, $"{a.Name} to show the relay to {b.Name} {when}");
         await PingBothWaysAsync(a, b, RelayTimeout, when);
 
         // Not one lucky packet: a run of pings, all answered, the path still the relay.
         var bAddress = (await b.AddressesAsync())[0];
         var result = await a.Host.Namespace.ExecAsync("ping", ["-c", "20", "-i", "0.2", "-W", "2", bAddress], CommandOptions.Default);
         Assert.True(result.Succeeded, $"pings over the relay {when}: {result}");
-        Assert.Equal("relay", await PathAsync(a, b.Name));
-    }
-
-    /// <summary>A short iperf3 TCP run from <paramref name="a"/> to <paramref name="b"/> completes and moves data.</summary>
-    private async Task IperfAsync(LabNode a, LabNode b, string when)
-    {
-        var portText = IperfPort.ToString(CultureInfo.InvariantCulture);
-        var server = b.Host.Namespace.StartProcess("iperf3", ["-s", "-1", "-p", portText]);
-        try
-        {
-            await Poll.UntilAsync(
-                async ct =>
-                {
-                    Assert.False(server.HasExited, $"iperf3 server exited: {server.Output}");
-                    var listening = await b.Host.Namespace.ExecAsync("ss", ["-Hltn", "sport", "=", $":{portText}"], CommandOptions.Default, ct);
-                    return listening.Succeeded && listening.StandardOutput.Trim().Length > 0;
-                },
-                TimeSpan.FromSeconds(10),
-                "the iperf3 server to listen");
-
-            var bAddress = (await b.AddressesAsync())[0];
-            var client = await a.Host.Namespace.ExecAsync(
-                "iperf3",
-                ["-c", bAddress, "-p", portText, "-t", IperfSeconds.ToString(CultureInfo.InvariantCulture), "-J"],
-                new CommandOptions { Timeout = TimeSpan.FromSeconds(IperfSeconds + 30) });
-            Assert.True(client.Succeeded, $"iperf3 {when} failed: {client}\nserver: {server.Output}");
-            using var report = JsonDocument.Parse(client.StandardOutput);
-            var received = report.RootElement.GetProperty("end").GetProperty("sum_received").GetProperty("bits_per_second").GetDouble();
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"iperf3 TCP {when}: {received / 1e6:0.0} Mbit/s received"));
-            Assert.True(received > 0, $"iperf3 {when} reported {received} bits/s received");
-        }
-        finally
-        {
-            await server.StopAsync();
-        }
+        Assert.Equal("relay", await a.PathAsync(b.Name));
     }
 
     [Fact]
@@ -113,8 +73,8 @@ public sealed class UdpCutTests(ITestOutputHelper output)
 
         await CutUdpAsync(a, "input", "output");
         await OverTheRelayAsync(a, b, "with UDP cut on one side");
-        await IperfAsync(a, b, "over the relay");
-        Assert.Equal("relay", await PathAsync(a, b.Name));
+        await MeshIperf.RunAsync(a, b, IperfSeconds, "over the relay", output);
+        Assert.Equal("relay", await a.PathAsync(b.Name));
         await RestoreUdpAsync(a);
         await DirectAgainAsync(a, b, "after UDP returns on one side");
 
