@@ -28,6 +28,7 @@ public static class CommandLine
         root.Subcommands.Add(RelayVerb.Build());
         root.Subcommands.Add(Verbs.Node.DaemonVerb.Build());
         root.Subcommands.Add(Verbs.Node.UpVerb.Build());
+        root.Subcommands.Add(Verbs.Node.SetVerb.Build());
         root.Subcommands.Add(Verbs.Node.DownVerb.BuildDown());
         root.Subcommands.Add(Verbs.Node.DownVerb.BuildLogout());
         root.Subcommands.Add(Verbs.Node.StatusVerb.Build());

@@ -9,6 +9,7 @@ using Trellis.Crypto;
 using Trellis.Node;
 using Trellis.Node.Daemon;
 using Trellis.Node.Engine;
+using Trellis.Node.LocalApi;
 using Trellis.Node.State;
 
 namespace Trellis.Cli.Tests;
@@ -47,6 +48,7 @@ public sealed class NodeVerbTests : IDisposable
     [Theory]
     [InlineData("daemon")]
     [InlineData("up")]
+    [InlineData("set")]
     [InlineData("down")]
     [InlineData("logout")]
     [InlineData("status")]
@@ -270,6 +272,75 @@ public sealed class NodeVerbTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task Up_refuses_to_drop_a_setting_it_does_not_mention_and_set_changes_one_setting()
+    {
+        var dir = Directory.CreateTempSubdirectory("trellis-node-cli-settings-").FullName;
+        var server = await ControlServerHost.StartAsync(
+            new ServerOptions { Listen = "http://127.0.0.1:0", DataDirectory = dir, StunPort = 0 }, logging: l => l.SetMinimumLevel(LogLevel.Warning));
+        try
+        {
+            await using var daemon = await StartDaemonAsync();
+            var url = server.Url.AbsoluteUri;
+            await server.Service.Store.CreateUserAsync("alice");
+            var key = (await server.Service.Store.CreateAuthKeyAsync("alice", null, false, false, null)).Value!.Plaintext;
+            string[] provision = ["up", "--server", url, "--authkey", key, "--hostname", "office", "--advertise-routes", "10.99.0.0/24", "--socket", Socket];
+            var (code, _, error) = await RunAsync(provision);
+            Assert.True(code == 0, error);
+
+            // The provisioning command again: the single-use key is not needed, and nothing fails.
+            (code, var output, error) = await RunAsync(provision);
+            Assert.True(code == 0, error);
+            Assert.Contains("the auth key was not needed", output, StringComparison.Ordinal);
+            Assert.DoesNotContain(key, output + error, StringComparison.Ordinal);
+
+            // On a router, `up --accept-routes` alone would drop its advertised route: refused, with the command that keeps it.
+            (code, output, error) = await RunAsync("up", "--accept-routes", "--socket", Socket);
+            Assert.Equal(2, code);
+            Assert.Contains("--hostname=office --advertise-routes=10.99.0.0/24", error, StringComparison.Ordinal);
+            Assert.Contains("to keep them:  trellis up --accept-routes --hostname=office --advertise-routes=10.99.0.0/24", error, StringComparison.Ordinal);
+            Assert.Contains("--reset", error, StringComparison.Ordinal);
+            Assert.False(daemon.Prefs().AcceptRoutes);
+
+            (code, _, error) = await RunAsync("up", "--accept-routes", "--hostname=office", "--advertise-routes=10.99.0.0/24", "--socket", Socket);
+            Assert.True(code == 0, error);
+            Assert.True(daemon.Prefs().AcceptRoutes);
+
+            // down, then up: every setting stays.
+            Assert.Equal(0, (await RunAsync("down", "--socket", Socket)).Code);
+            (code, _, error) = await RunAsync("up", "--socket", Socket);
+            Assert.True(code == 0, error);
+            Assert.Equal(["10.99.0.0/24"], daemon.Prefs().AdvertiseRoutes);
+            Assert.True(daemon.Prefs().AcceptRoutes);
+
+            // set: one setting, the rest kept; without flags it prints them.
+            (code, output, error) = await RunAsync("set", "--accept-routes=false", "--peer-relay", "--socket", Socket);
+            Assert.True(code == 0, error);
+            Assert.Equal("trellis set: settings: --hostname=office --advertise-routes=10.99.0.0/24 --peer-relay\n", output);
+            Assert.Equal(["10.99.0.0/24"], daemon.Prefs().AdvertiseRoutes);
+            Assert.Equal((false, true), (daemon.Prefs().AcceptRoutes, daemon.Prefs().PeerRelay));
+            Assert.Equal(NodeStates.Running, daemon.Status().State);
+            Assert.False(Engine!.LastSettings!.AcceptRoutes);
+
+            (code, _, error) = await RunAsync("set", "--advertise-routes", "10.0.0.1/8", "--socket", Socket);
+            Assert.Equal(2, code);
+            Assert.Contains("did you mean 10.0.0.0/8?", error, StringComparison.Ordinal);
+            Assert.Equal(["10.99.0.0/24"], daemon.Prefs().AdvertiseRoutes);
+
+            // --reset: what is not mentioned goes back to its default.
+            (code, _, error) = await RunAsync("up", "--reset", "--no-port-guessing", "--socket", Socket);
+            Assert.True(code == 0, error);
+            var prefs = daemon.Prefs();
+            Assert.Equal((0, false, false, null), (prefs.AdvertiseRoutes.Count, prefs.PeerRelay, prefs.PortGuessing, prefs.Hostname));
+            Assert.Equal("trellis set: settings: --no-port-guessing\n", (await RunAsync("set", "--socket", Socket)).Output);
+        }
+        finally
+        {
+            await server.DisposeAsync();
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     private static (int, string) Pick((int Code, string Output, string Error) result) => (result.Code, result.Output);
 
     private static async Task<long> WaitForPendingNodeAsync(ControlServerHost server)
@@ -327,8 +398,11 @@ public sealed class NodeVerbTests : IDisposable
 
         public IReadOnlyList<PeerStatus> Paths { get; set; } = [];
 
+        public EngineSettings? LastSettings { get; private set; }
+
         public Task ApplyAsync(NetMap map, EngineSettings settings, CancellationToken cancellationToken)
         {
+            LastSettings = settings;
             _last = map;
             return Task.CompletedTask;
         }

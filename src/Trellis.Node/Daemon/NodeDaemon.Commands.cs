@@ -21,7 +21,7 @@ public sealed partial class NodeDaemon
     {
         ArgumentNullException.ThrowIfNull(request);
         var server = ValidateServer(request.Server ?? _prefs.ServerUrl);
-        var routes = ValidateRoutes(request.AdvertiseRoutes);
+        var routes = request.Settings.AdvertiseRoutes is { } given ? ValidateRoutes(given) : null;
         var givenKey = ValidateServerKey(request.ServerKey);
         if (request.Hostname is { } name && string.IsNullOrWhiteSpace(name))
         {
@@ -35,29 +35,35 @@ public sealed partial class NodeDaemon
         {
             var previous = _prefs;
             var sameServer = previous.ServerUrl == server.AbsoluteUri;
-            var prefs = new NodePrefs
+            var basis = request.Reset ? new NodePrefs() : previous;
+            var prefs = WithSettings(basis, request.Settings, routes) with
             {
                 ServerUrl = server.AbsoluteUri,
 
                 // Another server is trusted on first use again, unless its key is given.
                 ServerKey = givenKey ?? (sameServer ? previous.ServerKey : null),
-                Hostname = request.Hostname?.Trim() ?? (sameServer ? previous.Hostname : null),
-                AdvertiseRoutes = routes,
-                AcceptRoutes = request.AcceptRoutes,
-                Masquerade = request.Masquerade,
-                PortGuessing = request.PortGuessing,
-                PeerRelay = request.PeerRelay,
+                Hostname = request.Hostname?.Trim() ?? (sameServer && !request.Reset ? previous.Hostname : null),
                 WantUp = true,
             };
-            if (_session is { } current && current.Client.Status.State == ControlState.Running && request.AuthKey is null
+            var authKey = string.IsNullOrWhiteSpace(request.AuthKey) ? null : request.AuthKey.Trim();
+
+            // Re-running a provisioning command on a connected node succeeds without the (often
+            // single-use, maybe expired) key; --force-reauth registers with it again.
+            if (_session is { } current && current.Client.Status.State == ControlState.Running && (authKey is null || !request.ForceReauth)
                 && current.ServerUrl == prefs.ServerUrl && current.Prefs.Hostname == prefs.Hostname
                 && (givenKey is null || current.Client.ServerKey?.ToBase64() == givenKey))
             {
-                return await UpdateInPlaceAsync(current, prefs).ConfigureAwait(false);
+                if (authKey is not null)
+                {
+                    LogAuthKeyIgnored(_logger);
+                }
+
+                await UpdateInPlaceAsync(current, prefs).ConfigureAwait(false);
+                return Answer(NodeStates.Running, approveHint: null) with { AuthKeyIgnored = authKey is not null };
             }
 
             await StopSessionAsync().ConfigureAwait(false);
-            var session = StartSession(prefs, string.IsNullOrWhiteSpace(request.AuthKey) ? null : request.AuthKey.Trim());
+            var session = StartSession(prefs, authKey);
             ControlStatus outcome;
             try
             {
@@ -95,8 +101,67 @@ public sealed partial class NodeDaemon
         }
     }
 
-    /// <summary>Already running against this server as this name: only routes and their acceptance change.</summary>
-    private async Task<UpResponse> UpdateInPlaceAsync(ControlSession session, NodePrefs prefs)
+    /// <summary>
+    /// `trellis set`: changes settings and keeps the node as it is, up or down. A connected node applies
+    /// them at once (routes are advertised again, the engine reconfigured); a down one uses them at its next `up`.
+    /// </summary>
+    public async Task<PrefsResponse> SetAsync(SetRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var routes = request.Settings.AdvertiseRoutes is { } given ? ValidateRoutes(given) : null;
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var prefs = WithSettings(_prefs, request.Settings, routes);
+            if (_session is { } session)
+            {
+                await UpdateInPlaceAsync(session, prefs).ConfigureAwait(false);
+            }
+            else
+            {
+                SavePrefs(prefs);
+            }
+
+            LogSet(_logger);
+            return Prefs();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>The saved preferences, without anything secret.</summary>
+    public PrefsResponse Prefs()
+    {
+        var prefs = _prefs;
+        return new PrefsResponse
+        {
+            Server = prefs.ServerUrl,
+            Hostname = prefs.Hostname,
+            AdvertiseRoutes = prefs.AdvertiseRoutes,
+            AcceptRoutes = prefs.AcceptRoutes,
+            Masquerade = prefs.Masquerade,
+            PortGuessing = prefs.PortGuessing,
+            PeerRelay = prefs.PeerRelay,
+            WantUp = prefs.WantUp,
+        };
+    }
+
+    private static NodePrefs WithSettings(NodePrefs basis, NodeSettings settings, List<string>? routes) => basis with
+    {
+        AdvertiseRoutes = routes ?? basis.AdvertiseRoutes,
+        AcceptRoutes = settings.AcceptRoutes ?? basis.AcceptRoutes,
+        Masquerade = settings.Masquerade ?? basis.Masquerade,
+        PortGuessing = settings.PortGuessing ?? basis.PortGuessing,
+        PeerRelay = settings.PeerRelay ?? basis.PeerRelay,
+    };
+
+    /// <summary>
+    /// Already running against this server as this name (or connecting, for `set`): only settings
+    /// change. Routes are advertised again and the engine reconfigured when the map is applied.
+    /// </summary>
+    private async Task UpdateInPlaceAsync(ControlSession session, NodePrefs prefs)
     {
         var old = session.Prefs;
         session.Prefs = prefs;
@@ -111,8 +176,6 @@ public sealed partial class NodeDaemon
         {
             await ApplyAsync(map, prefs, session).ConfigureAwait(false);
         }
-
-        return Answer(NodeStates.Running, approveHint: null);
     }
 
     /// <summary>Disconnects from the server and tears the tunnels down; keys and node registration stay.</summary>
@@ -281,6 +344,12 @@ public sealed partial class NodeDaemon
 
     [LoggerMessage(Level = LogLevel.Information, Message = "up: {Server} ({State})")]
     private static partial void LogUp(ILogger logger, string server, ControlState state);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "up: already connected; the auth key given was not used (--force-reauth registers with it again)")]
+    private static partial void LogAuthKeyIgnored(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "set: settings changed")]
+    private static partial void LogSet(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "down: disconnected from the control server; tunnels torn down")]
     private static partial void LogDown(ILogger logger);

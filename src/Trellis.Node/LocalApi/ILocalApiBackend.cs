@@ -7,6 +7,12 @@ public interface ILocalApiBackend
 
     Task<UpResponse> UpAsync(UpRequest request, CancellationToken cancellationToken);
 
+    /// <summary>Changes settings without connecting or disconnecting.</summary>
+    Task<PrefsResponse> SetAsync(SetRequest request, CancellationToken cancellationToken);
+
+    /// <summary>The saved preferences (what `up` and `set` asked for).</summary>
+    PrefsResponse Prefs();
+
     Task<StatusResponse> DownAsync(CancellationToken cancellationToken);
 
     Task<StatusResponse> LogoutAsync(CancellationToken cancellationToken);

@@ -53,6 +53,15 @@ public sealed class LocalApiClient : IDisposable
         return Parse(await SendAsync(HttpMethod.Post, "v1/up", body, cancellationToken).ConfigureAwait(false), LocalApiJsonContext.Default.UpResponse);
     }
 
+    public async Task<PrefsResponse> SetAsync(SetRequest request, CancellationToken cancellationToken)
+    {
+        var body = new StringContent(JsonSerializer.Serialize(request, LocalApiJsonContext.Default.SetRequest), Encoding.UTF8, "application/json");
+        return Parse(await SendAsync(HttpMethod.Post, "v1/set", body, cancellationToken).ConfigureAwait(false), LocalApiJsonContext.Default.PrefsResponse);
+    }
+
+    public async Task<PrefsResponse> PrefsAsync(CancellationToken cancellationToken) =>
+        Parse(await SendAsync(HttpMethod.Get, "v1/prefs", null, cancellationToken).ConfigureAwait(false), LocalApiJsonContext.Default.PrefsResponse);
+
     public async Task<StatusResponse> DownAsync(CancellationToken cancellationToken) =>
         Parse(await SendAsync(HttpMethod.Post, "v1/down", null, cancellationToken).ConfigureAwait(false), LocalApiJsonContext.Default.StatusResponse);
 

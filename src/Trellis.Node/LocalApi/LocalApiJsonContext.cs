@@ -11,6 +11,8 @@ namespace Trellis.Node.LocalApi;
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
 [JsonSerializable(typeof(UpRequest))]
 [JsonSerializable(typeof(UpResponse))]
+[JsonSerializable(typeof(SetRequest))]
+[JsonSerializable(typeof(PrefsResponse))]
 [JsonSerializable(typeof(StatusResponse))]
 [JsonSerializable(typeof(PingRequest))]
 [JsonSerializable(typeof(PingResponse))]

@@ -6,8 +6,11 @@ public sealed record UpRequest
     /// <summary>The control server's URL; null: the one saved by the last `up`.</summary>
     public string? Server { get; init; }
 
-    /// <summary>An auth key; without one, a new node waits for an admin's approval.</summary>
+    /// <summary>An auth key; without one, a new node waits for an admin's approval. Not used while already connected, unless <see cref="ForceReauth"/>.</summary>
     public string? AuthKey { get; init; }
+
+    /// <summary>Register again with <see cref="AuthKey"/> even when already connected (e.g. to move the node to the key's user or tags).</summary>
+    public bool ForceReauth { get; init; }
 
     /// <summary>The name to register under; null: the saved one, else the machine's host name.</summary>
     public string? Hostname { get; init; }
@@ -15,24 +18,67 @@ public sealed record UpRequest
     /// <summary>The server's public key (base64) given out of band, pinned instead of trusting the first answer; null: the pinned one, else trust on first use.</summary>
     public string? ServerKey { get; init; }
 
-    public IReadOnlyList<string> AdvertiseRoutes { get; init; } = [];
+    /// <summary>Settings given with this `up`; each one left null keeps its saved value, or with <see cref="Reset"/> its default.</summary>
+    public NodeSettings Settings { get; init; } = new();
+
+    /// <summary>Settings (and the hostname) not given go back to their defaults instead of keeping their saved values.</summary>
+    public bool Reset { get; init; }
+}
+
+/// <summary>
+/// The node's own settings as `up` and `set` change them; null leaves a setting as it is. Defaults:
+/// no routes advertised, routes of others not accepted, masquerade on, port guessing on, no peer relay.
+/// </summary>
+public sealed record NodeSettings
+{
+    public IReadOnlyList<string>? AdvertiseRoutes { get; init; }
+
+    public bool? AcceptRoutes { get; init; }
+
+    /// <summary>Masquerade mesh traffic into advertised subnets.</summary>
+    public bool? Masquerade { get; init; }
+
+    /// <summary>Port guessing between an easy and a hard NAT.</summary>
+    public bool? PortGuessing { get; init; }
+
+    /// <summary>Relay over UDP for peers that cannot reach each other directly.</summary>
+    public bool? PeerRelay { get; init; }
+}
+
+/// <summary>POST /v1/set: change settings without connecting or disconnecting.</summary>
+public sealed record SetRequest
+{
+    public NodeSettings Settings { get; init; } = new();
+}
+
+/// <summary>GET /v1/prefs: what the node was asked for, as saved (no secrets: the server key is public).</summary>
+public sealed record PrefsResponse
+{
+    public string? Server { get; init; }
+
+    public string? Hostname { get; init; }
+
+    public required IReadOnlyList<string> AdvertiseRoutes { get; init; }
 
     public bool AcceptRoutes { get; init; }
 
-    /// <summary>Masquerade mesh traffic into advertised subnets (the default).</summary>
-    public bool Masquerade { get; init; } = true;
+    public bool Masquerade { get; init; }
 
-    /// <summary>Port guessing between an easy and a hard NAT (the default).</summary>
-    public bool PortGuessing { get; init; } = true;
+    public bool PortGuessing { get; init; }
 
-    /// <summary>Relay over UDP for peers that cannot reach each other directly (off by default).</summary>
     public bool PeerRelay { get; init; }
+
+    /// <summary>Whether the node is wanted up (after `up`) or down (after `down` or `logout`).</summary>
+    public bool WantUp { get; init; }
 }
 
 /// <summary>What `up` achieved: "running" (registered, map applied) or "pending" (an admin must approve).</summary>
 public sealed record UpResponse
 {
     public required string State { get; init; }
+
+    /// <summary>True when the node was already connected and the auth key given was not used (see <see cref="UpRequest.ForceReauth"/>).</summary>
+    public bool AuthKeyIgnored { get; init; }
 
     /// <summary>While pending: the command an admin runs on the server.</summary>
     public string? ApproveHint { get; init; }

@@ -69,6 +69,12 @@ public sealed partial class LocalApiServer : IAsyncDisposable
             var request = await ReadAsync(context, LocalApiJsonContext.Default.UpRequest, "up").ConfigureAwait(false);
             await WriteAsync(context, await backend.UpAsync(request, context.RequestAborted).ConfigureAwait(false), json.UpResponse).ConfigureAwait(false);
         });
+        app.MapGet("/v1/prefs", context => WriteAsync(context, backend.Prefs(), json.PrefsResponse));
+        app.MapPost("/v1/set", async context =>
+        {
+            var request = await ReadAsync(context, LocalApiJsonContext.Default.SetRequest, "set").ConfigureAwait(false);
+            await WriteAsync(context, await backend.SetAsync(request, context.RequestAborted).ConfigureAwait(false), json.PrefsResponse).ConfigureAwait(false);
+        });
         app.MapPost("/v1/down", async context =>
             await WriteAsync(context, await backend.DownAsync(context.RequestAborted).ConfigureAwait(false), json.StatusResponse).ConfigureAwait(false));
         app.MapPost("/v1/ping", async context =>

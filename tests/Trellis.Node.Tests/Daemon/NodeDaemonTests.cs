@@ -54,7 +54,7 @@ public sealed class NodeDaemonTests : IAsyncLifetime
         var key = await _server.AuthKeyAsync();
         await using (var daemon = await _harness.StartAsync())
         {
-            await daemon.UpAsync(new UpRequest { Server = ServerUrl, AuthKey = key, Hostname = "desk", PortGuessing = false }, CancellationToken.None);
+            await daemon.UpAsync(new UpRequest { Server = ServerUrl, AuthKey = key, Hostname = "desk", Settings = new() { PortGuessing = false } }, CancellationToken.None);
             Assert.False(Assert.Single(_harness.Engines.Current.Applied).Settings.PortGuessing);
         }
 
@@ -68,7 +68,7 @@ public sealed class NodeDaemonTests : IAsyncLifetime
         var key = await _server.AuthKeyAsync();
         await using var daemon = await _harness.StartAsync();
         _harness.Engines.Current.PubliclyReachable = true;
-        var up = await daemon.UpAsync(new UpRequest { Server = ServerUrl, AuthKey = key, Hostname = "relay", PeerRelay = true }, CancellationToken.None);
+        var up = await daemon.UpAsync(new UpRequest { Server = ServerUrl, AuthKey = key, Hostname = "relay", Settings = new() { PeerRelay = true } }, CancellationToken.None);
         Assert.True(_harness.Engines.Current.Applied.Last().Settings.PeerRelay);
         var id = up.Status.Self!.Id;
         await WaitForAsync(() => _server.Host.Service.Mesh.Get(id)?.PeerRelay == true, "the mesh to say the node relays for peers");
@@ -113,7 +113,7 @@ public sealed class NodeDaemonTests : IAsyncLifetime
             Assert.Empty(_harness.Engines.Current.Applied);
             Assert.Equal(NodeStates.Stopped, daemon.Status().State);
 
-            var up = await daemon.UpAsync(new UpRequest { Server = ServerUrl, AuthKey = key, Hostname = "Desk Top", AdvertiseRoutes = ["10.9.0.0/24"] }, CancellationToken.None);
+            var up = await daemon.UpAsync(new UpRequest { Server = ServerUrl, AuthKey = key, Hostname = "Desk Top", Settings = new() { AdvertiseRoutes = ["10.9.0.0/24"] } }, CancellationToken.None);
             Assert.Equal(NodeStates.Running, up.State);
             Assert.Equal("desk-top", up.Status.Self!.Hostname);
             Assert.True(up.Status.Self.Online);
@@ -244,7 +244,7 @@ public sealed class NodeDaemonTests : IAsyncLifetime
 
         Assert.Equal(LocalApiErrors.Invalid, (await Refused(new UpRequest { Server = "ftp://example.com" })).Code);
         Assert.Equal(LocalApiErrors.Invalid, (await Refused(new UpRequest())).Code);
-        Assert.Equal(LocalApiErrors.Invalid, (await Refused(new UpRequest { Server = ServerUrl, AdvertiseRoutes = ["10.0.0.1/8"] })).Code);
+        Assert.Equal(LocalApiErrors.Invalid, (await Refused(new UpRequest { Server = ServerUrl, Settings = new() { AdvertiseRoutes = ["10.0.0.1/8"] } })).Code);
 
         Assert.Equal(NodeStates.Stopped, daemon.Status().State);
         Assert.Empty(_harness.Engines.Current.Applied);

@@ -32,11 +32,18 @@ public sealed class LocalApiTests : IDisposable
         using var client = new LocalApiClient(SocketPath);
 
         Assert.Equal("https://stub.example/", (await client.StatusAsync(CancellationToken.None)).Server);
-        var up = await client.UpAsync(new UpRequest { Server = "https://stub.example", AuthKey = "k", AdvertiseRoutes = ["10.0.0.0/24"], AcceptRoutes = true }, CancellationToken.None);
+        var up = await client.UpAsync(new UpRequest { Server = "https://stub.example", AuthKey = "k", Settings = new() { AdvertiseRoutes = ["10.0.0.0/24"], AcceptRoutes = true } }, CancellationToken.None);
         Assert.Equal(NodeStates.Pending, up.State);
         Assert.Equal("trellis nodes approve 7 --user USER", up.ApproveHint);
-        Assert.Equal(new UpRequest { Server = "https://stub.example", AuthKey = "k", AdvertiseRoutes = _backend.LastUp!.AdvertiseRoutes, AcceptRoutes = true }, _backend.LastUp);
-        Assert.Equal(["10.0.0.0/24"], _backend.LastUp.AdvertiseRoutes);
+        Assert.Equal(("https://stub.example", "k", true, null, null), (_backend.LastUp!.Server, _backend.LastUp.AuthKey, _backend.LastUp.Settings.AcceptRoutes, _backend.LastUp.Settings.PeerRelay, _backend.LastUp.Settings.Masquerade));
+        Assert.Equal(["10.0.0.0/24"], _backend.LastUp.Settings.AdvertiseRoutes);
+
+        var set = await client.SetAsync(new SetRequest { Settings = new() { AcceptRoutes = true } }, CancellationToken.None);
+        Assert.True(set.AcceptRoutes);
+        Assert.Equal((true, null), (_backend.LastSet!.Settings.AcceptRoutes, _backend.LastSet.Settings.AdvertiseRoutes));
+        var prefs = await client.PrefsAsync(CancellationToken.None);
+        Assert.Equal(["10.0.0.0/24"], prefs.AdvertiseRoutes);
+        Assert.True(prefs.WantUp);
 
         await client.DownAsync(CancellationToken.None);
         Assert.Equal(1, _backend.Downs);

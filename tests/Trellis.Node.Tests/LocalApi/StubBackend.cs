@@ -22,6 +22,16 @@ internal sealed class StubBackend : ILocalApiBackend
         return Task.FromResult(new UpResponse { State = NodeStates.Pending, ApproveHint = "trellis nodes approve 7 --user USER", Status = Status() });
     }
 
+    public SetRequest? LastSet { get; private set; }
+
+    public Task<PrefsResponse> SetAsync(SetRequest request, CancellationToken cancellationToken)
+    {
+        LastSet = request;
+        return Task.FromResult(Prefs() with { AcceptRoutes = request.Settings.AcceptRoutes ?? false });
+    }
+
+    public PrefsResponse Prefs() => new() { Server = "https://stub.example/", AdvertiseRoutes = ["10.0.0.0/24"], Masquerade = true, PortGuessing = true, WantUp = true };
+
     public Task<StatusResponse> DownAsync(CancellationToken cancellationToken)
     {
         Downs++;

@@ -17,19 +17,18 @@ internal static class UpVerb
         var server = new Option<string?>("--server") { Description = "The control server's URL, e.g. https://trellis.example.com (default: the one of the last `up`)." };
         var authKey = new Option<string?>("--authkey") { Description = "An auth key (default: $TRELLIS_AUTHKEY; without one an admin must approve the node)." };
         var serverKey = new Option<string?>("--server-key") { Description = "The server's public key as `trellis server` prints it: pinned instead of trusting the first answer (default: the pinned one, else trust on first use)." };
-        var hostname = new Option<string?>("--hostname") { Description = "The name to register under (default: the machine's host name)." };
-        var routes = new Option<string[]>("--advertise-routes") { Description = "Subnets to offer the mesh, comma-separated or repeated (e.g. 192.168.1.0/24)." };
-        var acceptRoutes = new Option<bool>("--accept-routes") { Description = "Use the subnet routes other nodes advertise." };
-        var noMasquerade = new Option<bool>("--no-masquerade") { Description = "Forward into advertised subnets without masquerading (their router must route the overlay back)." };
-        var noPortGuessing = new Option<bool>("--no-port-guessing")
+        var flags = new SettingFlags();
+        var reset = new Option<bool>("--reset") { Description = "Return every setting this command does not mention to its default (without it, `up` refuses to drop a setting made earlier)." };
+        var forceReauth = new Option<bool>("--force-reauth") { Description = "Register again with the auth key even if this node is already connected (e.g. to take the key's user or tags)." };
+        var command = new Command("up", "Connect this node to a Trellis network. With setting flags, `up` states every setting (unmentioned ones mean their defaults); `trellis set` changes one.")
         {
-            Description = "Never guess ports to reach a peer behind the other kind of NAT (an easy and a hard one); such a pair then stays on the relay. Guessing costs up to 1000 small pings or 256 short-lived sockets per attempt.",
+            server, serverKey, authKey, reset, forceReauth,
         };
-        var peerRelay = new Option<bool>("--peer-relay")
+        foreach (var option in flags.All(withHostname: true))
         {
-            Description = "Relay over UDP for peers that cannot reach each other directly (both behind NATs that map per destination), while this node has a public or port-mapped endpoint. Such a pair is then much faster than over the relay server; this node forwards their encrypted packets, at most 1 Gbit/s per side of 256 pairs.",
-        };
-        var command = new Command("up", "Connect this node to a Trellis network.") { server, serverKey, authKey, hostname, routes, acceptRoutes, noMasquerade, noPortGuessing, peerRelay };
+            command.Options.Add(option);
+        }
+
         command.SetNodeAction(NodeAction.SocketOption(), "up", async run =>
         {
             var url = run.Parse.GetValue(server);
@@ -38,19 +37,40 @@ internal static class UpVerb
                 throw new LocalApiException(LocalApiErrors.Invalid, $"--server must be an http:// or https:// URL, got '{url}'");
             }
 
-            var prefixes = Routes(run.Parse.GetValue(routes));
+            var settings = flags.Given(run.Parse);
+            var name = NonEmpty(run.Parse.GetValue(flags.Hostname));
+            var hostnameGiven = SettingFlags.IsGiven(run.Parse, flags.Hostname);
+            var resetting = run.Parse.GetValue(reset);
+            if ((SettingFlags.AnyGiven(settings) || hostnameGiven) && !resetting)
+            {
+                var lost = SettingFlags.WouldReset(await run.Client.PrefsAsync(run.CancellationToken).ConfigureAwait(false), settings, hostnameGiven);
+                if (lost.Count > 0)
+                {
+                    var keep = string.Join(' ', ["trellis up", .. SettingFlags.AsFlags(settings, name), .. lost]);
+                    throw new LocalApiException(
+                        LocalApiErrors.Invalid,
+                        $"this would reset settings made earlier that it does not mention: {string.Join(' ', lost)}\n"
+                        + $"  to keep them:  {keep}\n"
+                        + "  to drop them:  add --reset; to change one setting alone: trellis set");
+                }
+            }
+
+            var given = NonEmpty(run.Parse.GetValue(authKey)) ?? NonEmpty(Environment.GetEnvironmentVariable("TRELLIS_AUTHKEY"));
             var answer = await run.Client.UpAsync(new UpRequest
             {
                 Server = url,
-                AuthKey = NonEmpty(run.Parse.GetValue(authKey)) ?? NonEmpty(Environment.GetEnvironmentVariable("TRELLIS_AUTHKEY")),
-                Hostname = NonEmpty(run.Parse.GetValue(hostname)),
+                AuthKey = given,
+                ForceReauth = run.Parse.GetValue(forceReauth),
+                Hostname = name,
                 ServerKey = NonEmpty(run.Parse.GetValue(serverKey)),
-                AdvertiseRoutes = prefixes,
-                AcceptRoutes = run.Parse.GetValue(acceptRoutes),
-                Masquerade = !run.Parse.GetValue(noMasquerade),
-                PortGuessing = !run.Parse.GetValue(noPortGuessing),
-                PeerRelay = run.Parse.GetValue(peerRelay),
+                Settings = settings,
+                Reset = resetting,
             }, run.CancellationToken).ConfigureAwait(false);
+            if (answer.AuthKeyIgnored)
+            {
+                run.Output.WriteLine("trellis up: already connected; the auth key was not needed (--force-reauth registers with it again)");
+            }
+
             if (answer.State == NodeStates.Running)
             {
                 run.Output.WriteLine($"trellis up: connected to {answer.Status.Server} as {Describe(answer.Status)}");
@@ -95,9 +115,6 @@ internal static class UpVerb
             ? address[..slash]
             : address;
     }
-
-    private static List<string> Routes(string[]? values) =>
-        [.. (values ?? []).SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))];
 
     private static string? NonEmpty(string? text) => string.IsNullOrWhiteSpace(text) ? null : text.Trim();
 }

@@ -1,0 +1,132 @@
+using System.CommandLine;
+using Trellis.Node.LocalApi;
+
+namespace Trellis.Cli.Verbs.Node;
+
+/// <summary>
+/// The node's setting flags, shared by `up` and `set` so both spell them alike. `up` is declarative,
+/// as Tailscale users expect: flags it does not mention mean their defaults, so an `up` that would
+/// quietly turn off a setting made earlier is refused and names the command that keeps it.
+/// </summary>
+internal sealed class SettingFlags
+{
+    public Option<string?> Hostname { get; } = new("--hostname") { Description = "The name to register under (default: the machine's host name)." };
+
+    public Option<string[]> AdvertiseRoutes { get; } = new("--advertise-routes")
+    {
+        Description = "Subnets to offer the mesh, comma-separated or repeated (e.g. 192.168.1.0/24); --advertise-routes= offers none.",
+    };
+
+    public Option<bool> AcceptRoutes { get; } = new("--accept-routes") { Description = "Use the subnet routes other nodes advertise (--accept-routes=false: don't)." };
+
+    public Option<bool> NoMasquerade { get; } = new("--no-masquerade") { Description = "Forward into advertised subnets without masquerading (their router must route the overlay back)." };
+
+    public Option<bool> NoPortGuessing { get; } = new("--no-port-guessing")
+    {
+        Description = "Never guess ports to reach a peer behind the other kind of NAT (an easy and a hard one); such a pair then stays on the relay. Guessing costs up to 1000 small pings or 256 short-lived sockets per attempt.",
+    };
+
+    public Option<bool> PeerRelay { get; } = new("--peer-relay")
+    {
+        Description = "Relay over UDP for peers that cannot reach each other directly (both behind NATs that map per destination), while this node has a public or port-mapped endpoint. Such a pair is then much faster than over the relay server; this node forwards their encrypted packets, at most 1 Gbit/s per side of 256 pairs.",
+    };
+
+    public IEnumerable<Option> All(bool withHostname) =>
+        withHostname ? [Hostname, AdvertiseRoutes, AcceptRoutes, NoMasquerade, NoPortGuessing, PeerRelay] : [AdvertiseRoutes, AcceptRoutes, NoMasquerade, NoPortGuessing, PeerRelay];
+
+    /// <summary>Only the settings given on the command line; the rest null.</summary>
+    public NodeSettings Given(ParseResult parse) => new()
+    {
+        AdvertiseRoutes = IsGiven(parse, AdvertiseRoutes) ? Routes(parse.GetValue(AdvertiseRoutes)) : null,
+        AcceptRoutes = IsGiven(parse, AcceptRoutes) ? parse.GetValue(AcceptRoutes) : null,
+        Masquerade = IsGiven(parse, NoMasquerade) ? !parse.GetValue(NoMasquerade) : null,
+        PortGuessing = IsGiven(parse, NoPortGuessing) ? !parse.GetValue(NoPortGuessing) : null,
+        PeerRelay = IsGiven(parse, PeerRelay) ? parse.GetValue(PeerRelay) : null,
+    };
+
+    public static bool IsGiven(ParseResult parse, Option option) => parse.GetResult(option) is { Implicit: false };
+
+    public static bool AnyGiven(NodeSettings settings) =>
+        settings.AdvertiseRoutes is not null || settings.AcceptRoutes is not null || settings.Masquerade is not null
+        || settings.PortGuessing is not null || settings.PeerRelay is not null;
+
+    /// <summary>
+    /// The saved settings (and hostname) this `up` would return to their defaults because it does not
+    /// mention them, as the flags that keep them; empty when nothing would be lost.
+    /// </summary>
+    public static List<string> WouldReset(PrefsResponse saved, NodeSettings given, bool hostnameGiven)
+    {
+        var lost = new List<string>();
+        if (!hostnameGiven && saved.Hostname is { } name)
+        {
+            lost.Add($"--hostname={name}");
+        }
+
+        if (given.AdvertiseRoutes is null && saved.AdvertiseRoutes.Count > 0)
+        {
+            lost.Add($"--advertise-routes={string.Join(',', saved.AdvertiseRoutes)}");
+        }
+
+        if (given.AcceptRoutes is null && saved.AcceptRoutes)
+        {
+            lost.Add("--accept-routes");
+        }
+
+        if (given.Masquerade is null && !saved.Masquerade)
+        {
+            lost.Add("--no-masquerade");
+        }
+
+        if (given.PortGuessing is null && !saved.PortGuessing)
+        {
+            lost.Add("--no-port-guessing");
+        }
+
+        if (given.PeerRelay is null && saved.PeerRelay)
+        {
+            lost.Add("--peer-relay");
+        }
+
+        return lost;
+    }
+
+    /// <summary>The given settings as flags, in the order of <see cref="WouldReset"/>, for the command that keeps everything.</summary>
+    public static List<string> AsFlags(NodeSettings given, string? hostname)
+    {
+        var flags = new List<string>();
+        if (hostname is not null)
+        {
+            flags.Add($"--hostname={hostname}");
+        }
+
+        if (given.AdvertiseRoutes is { } routes)
+        {
+            flags.Add($"--advertise-routes={string.Join(',', routes)}");
+        }
+
+        if (given.AcceptRoutes is { } accept)
+        {
+            flags.Add(accept ? "--accept-routes" : "--accept-routes=false");
+        }
+
+        if (given.Masquerade is { } masquerade)
+        {
+            flags.Add(masquerade ? "--no-masquerade=false" : "--no-masquerade");
+        }
+
+        if (given.PortGuessing is { } guessing)
+        {
+            flags.Add(guessing ? "--no-port-guessing=false" : "--no-port-guessing");
+        }
+
+        if (given.PeerRelay is { } relay)
+        {
+            flags.Add(relay ? "--peer-relay" : "--peer-relay=false");
+        }
+
+        return flags;
+    }
+
+    private static List<string> Routes(string[]? values) =>
+        [.. (values ?? []).SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))];
+}
