@@ -34,6 +34,7 @@ public static class CommandLine
         root.Subcommands.Add(Verbs.Node.StatusVerb.Build());
         root.Subcommands.Add(Verbs.Node.PingVerb.Build());
         root.Subcommands.Add(DemoVerb.Build());
+        root.Subcommands.Add(VersionVerb.Build());
         return root;
     }
 
@@ -48,12 +49,7 @@ public static class CommandLine
         };
         if (parse.Errors.Count > 0)
         {
-            foreach (var e in parse.Errors)
-            {
-                config.Error.WriteLine($"trellis: {e.Message}");
-            }
-
-            config.Error.WriteLine("Try 'trellis --help'.");
+            UsageErrors.Write(parse, args, config.Error);
             return UsageError;
         }
 
