@@ -36,22 +36,23 @@ internal static class RelayVerb
         var tlsKey = new Option<FileInfo?>("--tls-key") { Description = "TLS private key (PEM)." };
         var stunPort = new Option<int>("--stun-port") { Description = "UDP port of the STUN server beside the relay (default 3478; 0 turns it off).", DefaultValueFactory = _ => StunServer.DefaultPort };
         var rate = new Option<long>("--rate-limit") { Description = "Bytes per second each client may send through the relay (default 0: unlimited)." };
+        var logFormat = ConsoleLogging.FormatOption();
         var command = new Command("relay", "Run a standalone relay (with STUN) for the nodes of a control server.")
         {
-            listen, control, meshKeyFile, meshPeers, dataDir, tlsCert, tlsKey, stunPort, rate, trustedProxies, insecure,
+            listen, control, meshKeyFile, meshPeers, dataDir, tlsCert, tlsKey, stunPort, rate, trustedProxies, insecure, logFormat,
         };
         command.SetAction(parse =>
         {
             var settings = new Settings(
                 parse.GetValue(listen)!, parse.GetValue(control), parse.GetValue(meshKeyFile), parse.GetValue(meshPeers) ?? [],
-                parse.GetValue(dataDir)!, parse.GetValue(tlsCert), parse.GetValue(tlsKey), parse.GetValue(stunPort), parse.GetValue(rate), parse.GetValue(trustedProxies) ?? [], parse.GetValue(insecure));
+                parse.GetValue(dataDir)!, parse.GetValue(tlsCert), parse.GetValue(tlsKey), parse.GetValue(stunPort), parse.GetValue(rate), parse.GetValue(trustedProxies) ?? [], parse.GetValue(insecure), parse.GetValue(logFormat)!);
             return Run(settings, parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
         });
         return command;
     }
 
     private sealed record Settings(
-        string Listen, string? Control, FileInfo? MeshKeyFile, string[] MeshPeers, DirectoryInfo DataDir, FileInfo? TlsCert, FileInfo? TlsKey, int StunPort, long RateLimit, string[] TrustedProxies, bool Insecure);
+        string Listen, string? Control, FileInfo? MeshKeyFile, string[] MeshPeers, DirectoryInfo DataDir, FileInfo? TlsCert, FileInfo? TlsKey, int StunPort, long RateLimit, string[] TrustedProxies, bool Insecure, string LogFormat);
 
     private static int Run(Settings settings, TextWriter output, TextWriter error)
     {
@@ -197,7 +198,7 @@ internal static class RelayVerb
     {
         var privateKey = PrivateKeyFile.LoadOrCreate(Path.Combine(s.DataDir.FullName, "relay.key"));
         using var certificate = s.TlsCert is null ? null : X509Certificate2.CreateFromPemFile(s.TlsCert.FullName, s.TlsKey!.FullName);
-        using var loggers = LoggerFactory.Create(l => l.SetMinimumLevel(LogLevel.Warning).AddTrellisConsole());
+        using var loggers = LoggerFactory.Create(l => l.SetMinimumLevel(LogLevel.Warning).AddTrellisConsole(s.LogFormat));
         using var admission = new ControlServerAdmission(control, meshKey, logger: loggers.CreateLogger<ControlServerAdmission>());
         var options = new RelayServerOptions
         {
@@ -215,7 +216,7 @@ internal static class RelayVerb
             await stun.StartAsync(stop).ConfigureAwait(false);
         }
 
-        await using var relay = await RelayHost.StartAsync(options, s.Listen, certificate, logging: l => l.SetMinimumLevel(LogLevel.Warning).AddTrellisConsole(), cancellationToken: stop).ConfigureAwait(false);
+        await using var relay = await RelayHost.StartAsync(options, s.Listen, certificate, logging: l => l.SetMinimumLevel(LogLevel.Warning).AddTrellisConsole(s.LogFormat), cancellationToken: stop).ConfigureAwait(false);
         output.WriteLine($"trellis relay: listening on {relay.RelayUrl}");
         output.WriteLine($"  relay key:        {X25519.PublicKey(privateKey).ToBase64()}");
         output.WriteLine($"  control server:   {control}");

@@ -14,8 +14,10 @@ internal static class ServerVerb
     {
         var config = new Option<string?>("--config") { Description = "A YAML configuration file (flags and TRELLIS_* variables override it)." };
         var options = ServerOptionsLoader.Keys.ToDictionary(k => k, k => new Option<string?>("--" + k) { Description = Describe(k) });
+        var logFormat = ConsoleLogging.FormatOption();
         var command = new Command("server", "Run the control server (node registration, maps, admin API).");
         command.Options.Add(config);
+        command.Options.Add(logFormat);
         foreach (var option in options.Values)
         {
             command.Options.Add(option);
@@ -24,6 +26,7 @@ internal static class ServerVerb
         command.SetAction(parse => Run(
             parse.GetValue(config),
             options.ToDictionary(kv => kv.Key, kv => parse.GetValue(kv.Value)),
+            parse.GetValue(logFormat)!,
             parse.InvocationConfiguration.Output,
             parse.InvocationConfiguration.Error));
         return command;
@@ -57,7 +60,7 @@ internal static class ServerVerb
         _ => key,
     };
 
-    private static int Run(string? configFile, Dictionary<string, string?> flags, TextWriter output, TextWriter error)
+    private static int Run(string? configFile, Dictionary<string, string?> flags, string logFormat, TextWriter output, TextWriter error)
     {
         ServerOptions options;
         try
@@ -77,7 +80,7 @@ internal static class ServerVerb
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
         try
         {
-            return RunAsync(options, output, error, stop.Token).GetAwaiter().GetResult();
+            return RunAsync(options, logFormat, output, error, stop.Token).GetAwaiter().GetResult();
         }
         catch (Exception e) when (e is ServerConfigurationException or DatabaseUnusableException or IOException or UnauthorizedAccessException
                                       or InvalidOperationException or System.Net.Sockets.SocketException)
@@ -87,9 +90,12 @@ internal static class ServerVerb
         }
     }
 
-    private static async Task<int> RunAsync(ServerOptions options, TextWriter output, TextWriter error, CancellationToken stop)
+    private static async Task<int> RunAsync(ServerOptions options, string logFormat, TextWriter output, TextWriter error, CancellationToken stop)
     {
-        await using var host = await ControlServerHost.StartAsync(options, logging: l => l.SetMinimumLevel(LogLevel.Warning).AddTrellisConsole(), cancellationToken: stop).ConfigureAwait(false);
+        await using var host = await ControlServerHost.StartAsync(options, logging: l => l
+            .SetMinimumLevel(LogLevel.Information) // registrations, deletions and admin actions with their actor: the audit trail
+            .AddFilter("Microsoft", LogLevel.Warning)
+            .AddTrellisConsole(logFormat), cancellationToken: stop).ConfigureAwait(false);
         var key = X25519.PublicKey(ServerKey.LoadOrCreate(options.DataDirectory));
         output.WriteLine($"trellis server: listening on {host.Url}");
         output.WriteLine($"  public URL:       {options.PublicUrl ?? host.Url.ToString().TrimEnd('/')} (node protocol at /control)");

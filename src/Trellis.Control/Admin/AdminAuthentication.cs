@@ -14,16 +14,16 @@ internal sealed partial class AdminAuthentication(ControlStore store, string adm
 {
     private const string CallerItem = "trellis.admin.caller";
 
-    /// <summary>Who made this request ("API key abcd1234", "the local admin socket"), for records such as the policy's author.</summary>
+    /// <summary>Who made this request ("API key abcd1234", "uid 0 on the local admin socket"), for records such as the policy's author.</summary>
     public static string CallerOf(HttpContext http) => http.Items[CallerItem] as string ?? "an admin";
 
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
         string caller;
-        if (LocalAdminSocket.IsTrusted(http, adminSocket))
+        if (LocalAdminSocket.TrustedUid(http, adminSocket) is { } uid)
         {
-            caller = "the local admin socket";
+            caller = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"uid {uid} on the local admin socket");
         }
         else
         {

@@ -13,14 +13,14 @@ namespace Trellis.Control.Admin;
 /// </summary>
 internal static class LocalAdminSocket
 {
-    /// <summary>Whether the request arrived on the admin socket at <paramref name="path"/> from root or the server's user.</summary>
-    public static bool IsTrusted(HttpContext context, string path)
+    /// <summary>The caller's uid when the request arrived on the admin socket at <paramref name="path"/> from root or the server's user; else null.</summary>
+    public static uint? TrustedUid(HttpContext context, string path)
     {
         // Kestrel exposes the accepted socket; with TCP it is an IP socket, so this is false.
         var socket = context.Features.Get<IConnectionSocketFeature>()?.Socket;
         if (socket is not { AddressFamily: AddressFamily.Unix })
         {
-            return false;
+            return null;
         }
 
         try
@@ -28,14 +28,14 @@ internal static class LocalAdminSocket
             // Only the admin socket: a Unix socket the host might also serve for a reverse proxy is not trusted.
             if (socket.LocalEndPoint is not UnixDomainSocketEndPoint local || !SamePath(local.ToString(), path))
             {
-                return false;
+                return null;
             }
 
-            return Trellis.Net.UnixPeer.Uid(socket) is { } uid && (uid == 0 || uid == Trellis.Net.UnixPeer.EffectiveUserId);
+            return Trellis.Net.UnixPeer.Uid(socket) is { } uid && (uid == 0 || uid == Trellis.Net.UnixPeer.EffectiveUserId) ? uid : null;
         }
         catch (Exception e) when (e is ObjectDisposedException or SocketException)
         {
-            return false;
+            return null;
         }
     }
 

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Trellis.Control.NodeProtocol;
+using Trellis.Core;
 
 namespace Trellis.Control.Server;
 
@@ -44,7 +45,7 @@ internal sealed partial class MaintenanceService(ControlService service, ServerO
 
         foreach (var node in await service.Store.DeleteStalePendingAsync(options.PendingNodeExpiry, cancellationToken).ConfigureAwait(false))
         {
-            LogPendingDeleted(logger, node.Name, options.PendingNodeExpiry);
+            LogPendingDeleted(logger, node.Name, Durations.Describe(options.PendingNodeExpiry));
         }
 
         var nodes = await service.Store.ListNodesAsync(null, cancellationToken).ConfigureAwait(false);
@@ -64,7 +65,7 @@ internal sealed partial class MaintenanceService(ControlService service, ServerO
     private static partial void LogEphemeralDeleted(ILogger logger, string name);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "node {Name} deleted: nobody approved it within {Expiry}")]
-    private static partial void LogPendingDeleted(ILogger logger, string name, TimeSpan expiry);
+    private static partial void LogPendingDeleted(ILogger logger, string name, string expiry);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "node {Name} ({Id}) left the mesh: its key expired")]
     private static partial void LogKeyExpired(ILogger logger, string name, long id);

@@ -1,4 +1,5 @@
 using System.Net.WebSockets;
+using Trellis.Core;
 using Trellis.Core.Control;
 using Trellis.Crypto;
 using Trellis.Crypto.Noise;
@@ -49,7 +50,7 @@ public sealed partial class ControlClient
                 }
 
                 var delay = _backoff.Delay(attempt++);
-                LogRetry(_logger, failure.Message, delay);
+                LogRetry(_logger, failure.Message, Durations.Describe(delay));
                 SetStatus(s => s with
                 {
                     State = ControlState.Reconnecting,

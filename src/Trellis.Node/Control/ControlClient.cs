@@ -213,7 +213,7 @@ public sealed partial class ControlClient : IAsyncDisposable
     private static partial void LogState(ILogger logger, ControlState state, string server);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "control: {Error}; retrying in {Delay}")]
-    private static partial void LogRetry(ILogger logger, string error, TimeSpan delay);
+    private static partial void LogRetry(ILogger logger, string error, string delay);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "control: waiting for an admin's approval: {Hint}")]
     private static partial void LogPending(ILogger logger, string hint);

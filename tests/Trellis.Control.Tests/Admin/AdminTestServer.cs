@@ -64,8 +64,9 @@ internal sealed class AdminTestServer : IAsyncDisposable
     /// <param name="contexts">Opens the migrated database file instead of the server's own factory (a test's levers).</param>
     /// <param name="compiler">The policy compiler (default: none, as a server without the policy language).</param>
     /// <param name="policyFile">A policy file the server reads instead of its database.</param>
+    /// <param name="logs">Where the server's own log lines go (default: nowhere).</param>
     public static async Task<AdminTestServer> StartAsync(
-        Func<string, IDbContextFactory<TrellisDbContext>>? contexts = null, IPolicyCompiler? compiler = null, string? policyFile = null)
+        Func<string, IDbContextFactory<TrellisDbContext>>? contexts = null, IPolicyCompiler? compiler = null, string? policyFile = null, ILoggerProvider? logs = null)
     {
         var directory = Path.Combine(Path.GetTempPath(), $"trellis-admin-{Guid.NewGuid():N}");
         Directory.CreateDirectory(directory);
@@ -83,6 +84,11 @@ internal sealed class AdminTestServer : IAsyncDisposable
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        if (logs is not null)
+        {
+            builder.Logging.AddProvider(logs);
+        }
+
         AdminApi.PrepareSocket(options.EffectiveAdminSocket);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {

@@ -21,18 +21,20 @@ internal static class DaemonVerb
         var socket = new Option<string?>("--socket") { Description = $"The local API socket (default: ${LocalApiSocket.EnvironmentVariable}, else {LocalApiSocket.DefaultPath})." };
         var tun = new Option<string?>("--tun") { Description = $"The TUN interface's name (default: $TRELLIS_TUN, else {NodeDaemonOptions.DefaultTunName})." };
         var port = new Option<int?>("--port") { Description = $"The WireGuard UDP port (default: $TRELLIS_PORT, else {NodeDaemonOptions.DefaultListenPort}; 0 picks a free one)." };
-        var command = new Command("daemon", "Run the node daemon: the data plane, the control connection and the local API.") { stateDir, socket, tun, port };
+        var logFormat = ConsoleLogging.FormatOption();
+        var command = new Command("daemon", "Run the node daemon: the data plane, the control connection and the local API.") { stateDir, socket, tun, port, logFormat };
         command.SetAction(parse => Run(
             Setting(parse.GetValue(stateDir), "TRELLIS_STATE_DIR") ?? StateDirectory.DefaultPath(),
             LocalApiSocket.Resolve(parse.GetValue(socket)),
             Setting(parse.GetValue(tun), "TRELLIS_TUN") ?? NodeDaemonOptions.DefaultTunName,
             parse.GetValue(port)?.ToString(CultureInfo.InvariantCulture) ?? Setting(null, "TRELLIS_PORT"),
+            parse.GetValue(logFormat)!,
             parse.InvocationConfiguration.Output,
             parse.InvocationConfiguration.Error));
         return command;
     }
 
-    private static int Run(string stateDir, string socket, string tun, string? portText, TextWriter output, TextWriter error)
+    private static int Run(string stateDir, string socket, string tun, string? portText, string logFormat, TextWriter output, TextWriter error)
     {
         try
         {
@@ -57,7 +59,7 @@ internal static class DaemonVerb
         using var logging = LoggerFactory.Create(l => l
             .SetMinimumLevel(LogLevel.Information)
             .AddFilter("Microsoft", LogLevel.Warning) // the local API's per-request lines are noise in a daemon's log
-            .AddTrellisConsole());
+            .AddTrellisConsole(logFormat));
         string? failure = null;
         var options = new NodeDaemonOptions
         {
