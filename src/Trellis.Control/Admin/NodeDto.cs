@@ -31,7 +31,15 @@ public sealed record NodeDto(
     public const string Active = "active";
     public const string Pending = "pending";
 
-    public static NodeDto From(Node node, DateTimeOffset now) => new(
+    /// <summary>An expired node is never shown online (its connection may not have closed yet); an online node was last seen now.</summary>
+    public static NodeDto From(Node node, DateTimeOffset now)
+    {
+        var expired = node.IsExpired(now);
+        var online = node.Online && !expired;
+        return From(node, online, online ? now : node.LastSeen, expired);
+    }
+
+    private static NodeDto From(Node node, bool online, DateTimeOffset? lastSeen, bool expired) => new(
         node.Id,
         node.Name,
         node.User?.Name,
@@ -41,10 +49,10 @@ public sealed record NodeDto(
         node.IPv6?.ToString(),
         node.MachineKey.ToBase64(),
         node.NodeKey.ToBase64(),
-        node.Online,
-        node.LastSeen,
+        online,
+        lastSeen,
         node.KeyExpiry,
-        node.IsExpired(now),
+        expired,
         node.Ephemeral,
         node.Endpoints,
         node.HomeRelay,

@@ -87,6 +87,24 @@ public sealed class NodesApiTests : AdminApiTestBase
     }
 
     [Fact]
+    public async Task An_online_node_was_last_seen_now_and_an_expired_one_is_never_listed_online()
+    {
+        var laptop = await Server.RegisterAsync("alice", "laptop");
+        var desktop = await Server.RegisterAsync("alice", "desktop");
+        var earlier = Server.Clock.GetUtcNow();
+        await Server.Store.SetOnlineAsync(laptop.Id, true, earlier);
+        await Server.Store.SetOnlineAsync(desktop.Id, true, earlier);
+        Server.Clock.Advance(TimeSpan.FromHours(3));
+        Expect(await PostAsync($"/api/v1/nodes/{desktop.Id}/expire"), HttpStatusCode.OK, Json.NodeDto);
+
+        var listed = Expect(await GetAsync("/api/v1/nodes"), HttpStatusCode.OK, Json.IReadOnlyListNodeDto);
+        var online = listed.Single(n => n.Id == laptop.Id);
+        Assert.Equal((true, Server.Clock.GetUtcNow()), (online.Online, online.LastSeen));
+        var expired = listed.Single(n => n.Id == desktop.Id);
+        Assert.Equal((false, true), (expired.Online, expired.Expired));
+    }
+
+    [Fact]
     public async Task Expiring_a_node_takes_it_out_of_the_mesh()
     {
         var laptop = await Server.RegisterAsync("alice", "laptop");
