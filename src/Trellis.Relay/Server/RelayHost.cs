@@ -1,7 +1,6 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -44,7 +43,7 @@ public sealed class RelayHost : IAsyncDisposable
         CancellationToken cancellationToken = default)
     {
         var builder = WebApplication.CreateSlimBuilder();
-        builder.Services.AddSingleton<IMemoryPoolFactory<byte>>(BurstMemoryPool.Instance);
+        builder.Services.AddRelayBuffers();
         builder.Logging.ClearProviders();
         if (logging is not null)
         {
