@@ -7,11 +7,15 @@ internal sealed class CountingPool(int largeFrom) : ArrayPool<byte>
 {
     private int _rents;
     private int _largeRents;
+    private int _returns;
 
     public int Rents => Volatile.Read(ref _rents);
 
     /// <summary>Rents of at least the size given at construction.</summary>
     public int LargeRents => Volatile.Read(ref _largeRents);
+
+    /// <summary>Arrays given back through this pool (holders of packet buffers give them to the shared pool directly).</summary>
+    public int Returns => Volatile.Read(ref _returns);
 
     public override byte[] Rent(int minimumLength)
     {
@@ -24,5 +28,9 @@ internal sealed class CountingPool(int largeFrom) : ArrayPool<byte>
         return Shared.Rent(minimumLength);
     }
 
-    public override void Return(byte[] array, bool clearArray = false) => Shared.Return(array, clearArray);
+    public override void Return(byte[] array, bool clearArray = false)
+    {
+        Interlocked.Increment(ref _returns);
+        Shared.Return(array, clearArray);
+    }
 }

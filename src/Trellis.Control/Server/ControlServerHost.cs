@@ -119,6 +119,7 @@ public sealed class ControlServerHost : IAsyncDisposable
         RelayMap? relayMap = null;
         RelayMap CurrentRelayMap() => Volatile.Read(ref relayMap) ?? options.RelayMap;
         var mesh = new MeshState(CurrentRelayMap, [options.IPv4Prefix, ula.ToString()]);
+        builder.Services.AddRelayBuffers();
         builder.Services.AddSingleton(time);
         builder.Services.AddSingleton(store);
         builder.Services.AddSingleton(mesh);

@@ -11,7 +11,8 @@ namespace Trellis.Relay.Client;
 /// <summary>Opens the byte stream to a relay: TCP (and TLS for https) with an HTTP/1.1 Upgrade, or a WebSocket.</summary>
 internal static class RelayDialer
 {
-    private const int ReadAhead = 16 * 1024;
+    /// <summary>A burst the relay wrote in one send (its batches reach 64 KiB) comes in one or two reads.</summary>
+    private const int ReadAhead = 64 * 1024;
 
     public static async Task<(Stream Stream, FrameReader Reader)> DialAsync(RelayClientOptions options, bool webSocket, CancellationToken cancellationToken) =>
         webSocket ? await DialWebSocketAsync(options, cancellationToken).ConfigureAwait(false) : await DialUpgradeAsync(options, cancellationToken).ConfigureAwait(false);

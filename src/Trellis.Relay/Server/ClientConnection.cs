@@ -15,6 +15,9 @@ namespace Trellis.Relay.Server;
 /// </summary>
 internal sealed partial class ClientConnection
 {
+    /// <summary>One read's worth of frames (a burst of small packets), held only while unread bytes remain.</summary>
+    private const int ReadAhead = 8 * 1024;
+
     private readonly RelayServer _server;
     private readonly FrameReader _reader;
     private readonly Action _abort;
@@ -31,7 +34,7 @@ internal sealed partial class ClientConnection
     public ClientConnection(RelayServer server, Stream stream, Action abort, IPAddress? remoteAddress)
     {
         _server = server;
-        _reader = new FrameReader(stream, readAhead: 0, server.Options.FramePool);
+        _reader = new FrameReader(stream, ReadAhead, server.Options.FramePool, rentReadAhead: true);
         _abort = abort;
         _logger = server.Logger;
         RemoteAddress = remoteAddress;

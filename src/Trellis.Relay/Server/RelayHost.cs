@@ -43,6 +43,7 @@ public sealed class RelayHost : IAsyncDisposable
         CancellationToken cancellationToken = default)
     {
         var builder = WebApplication.CreateSlimBuilder();
+        builder.Services.AddRelayBuffers();
         builder.Logging.ClearProviders();
         if (logging is not null)
         {

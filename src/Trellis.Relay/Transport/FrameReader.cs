@@ -26,25 +26,31 @@ internal readonly record struct InFrame(FrameType Type, byte[] Buffer, int Lengt
 }
 
 /// <summary>
-/// Reads frames from a stream. With a read-ahead buffer (clients: one syscall brings many small
-/// frames) or with none beyond the header (the server: Kestrel's pipe already buffers, and ten
-/// thousand idle connections should not each hold a buffer). A payload's buffer is rented only once
-/// its first bytes have arrived, so a peer that sends a header and stalls holds none. One reader at a time.
+/// Reads frames from a stream, parsing as many frames as one read brings. The client's reader owns
+/// its read-ahead buffer; the server's rents one only while it holds unread bytes (ten thousand idle
+/// connections should not each hold a buffer): it waits for data with a zero-byte read, then reads
+/// a burst, and returns the buffer once drained. A payload's buffer is rented only once its first
+/// bytes have arrived, so a peer that sends a header and stalls holds none. One reader at a time.
 /// </summary>
 internal sealed class FrameReader
 {
     private readonly Stream _stream;
     private readonly ArrayPool<byte> _pool;
-    private readonly byte[] _buffer;
+    private readonly int _readAhead;
+    private readonly bool _rentReadAhead;
+    private byte[]? _buffer;
     private int _start;
     private int _end;
 
-    /// <param name="pool">Where payload buffers are rented; its arrays must be <see cref="ArrayPool{T}.Shared"/>'s, which every holder returns them to (tests count rents through it).</param>
-    public FrameReader(Stream stream, int readAhead, ArrayPool<byte>? pool = null)
+    /// <param name="pool">Where payload buffers (and a rented read-ahead) are rented; its arrays must be <see cref="ArrayPool{T}.Shared"/>'s, which every holder returns them to (tests count rents through it).</param>
+    /// <param name="rentReadAhead">Hold the read-ahead buffer only while it has unread bytes (the server).</param>
+    public FrameReader(Stream stream, int readAhead, ArrayPool<byte>? pool = null, bool rentReadAhead = false)
     {
         _stream = stream;
         _pool = pool ?? ArrayPool<byte>.Shared;
-        _buffer = new byte[Math.Max(readAhead, RelayProtocol.HeaderSize)];
+        _readAhead = Math.Max(readAhead, RelayProtocol.HeaderSize);
+        _rentReadAhead = rentReadAhead;
+        _buffer = rentReadAhead ? null : new byte[_readAhead];
     }
 
     /// <summary>
@@ -79,13 +85,19 @@ internal sealed class FrameReader
         if (payloadLength > 0 && _start == _end)
         {
             // A zero-byte read waits for data without a buffer; the end of the stream shows in the read below.
+            ReleaseIfDrained();
             await _stream.ReadAsync(Memory<byte>.Empty).ConfigureAwait(false);
         }
 
         var buffer = _pool.Rent(RelayProtocol.PayloadOffset + payloadLength);
         var have = Math.Min(payloadLength, _end - _start);
-        _buffer.AsSpan(_start, have).CopyTo(buffer.AsSpan(RelayProtocol.PayloadOffset));
-        _start += have;
+        if (have > 0)
+        {
+            _buffer.AsSpan(_start, have).CopyTo(buffer.AsSpan(RelayProtocol.PayloadOffset));
+            _start += have;
+        }
+
+        ReleaseIfDrained();
         try
         {
             while (have < payloadLength)
@@ -116,7 +128,7 @@ internal sealed class FrameReader
         {
             var newline = _buffer.AsSpan(_start, _end - _start).IndexOf((byte)'\n');
             var take = newline < 0 ? _end - _start : newline;
-            line.Append(Encoding.ASCII.GetString(_buffer, _start, take));
+            line.Append(Encoding.ASCII.GetString(_buffer!, _start, take));
             if (newline >= 0)
             {
                 _start += newline + 1;
@@ -148,7 +160,7 @@ internal sealed class FrameReader
             }
 
             var take = Math.Min(count - text.Length, _end - _start);
-            text.Append(Encoding.UTF8.GetString(_buffer, _start, take));
+            text.Append(Encoding.UTF8.GetString(_buffer!, _start, take));
             _start += take;
         }
 
@@ -158,7 +170,13 @@ internal sealed class FrameReader
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> FillAsync(CancellationToken cancellationToken = default)
     {
-        if (_start > 0)
+        if (_buffer is null)
+        {
+            // Nothing unread: wait for data without a buffer, then take one for the burst.
+            await _stream.ReadAsync(Memory<byte>.Empty, cancellationToken).ConfigureAwait(false);
+            _buffer = _pool.Rent(_readAhead);
+        }
+        else if (_start > 0)
         {
             _buffer.AsSpan(_start, _end - _start).CopyTo(_buffer);
             _end -= _start;
@@ -167,6 +185,23 @@ internal sealed class FrameReader
 
         var read = await _stream.ReadAsync(_buffer.AsMemory(_end), cancellationToken).ConfigureAwait(false);
         _end += read;
+        if (read == 0)
+        {
+            ReleaseIfDrained();
+        }
+
         return read > 0;
+    }
+
+    /// <summary>A rented read-ahead goes back to the pool as soon as it holds nothing unread.</summary>
+    private void ReleaseIfDrained()
+    {
+        if (_rentReadAhead && _buffer is not null && _start == _end)
+        {
+            _pool.Return(_buffer);
+            _buffer = null;
+            _start = 0;
+            _end = 0;
+        }
     }
 }
