@@ -187,7 +187,7 @@ internal static class NetcheckVerb
 
         // A trailing slash keeps a path prefix (a server behind a proxy at /trellis/) when joining.
         var mapUrl = new Uri(new Uri(url.AbsoluteUri.EndsWith('/') ? url.AbsoluteUri : url.AbsoluteUri + "/"), "relay-map");
-        using var http = new HttpClient { Timeout = FetchTimeout };
+        using var http = new HttpClient(Trellis.Net.Http.AddressByAddressConnector.Handler(FetchTimeout)) { Timeout = FetchTimeout };
         try
         {
             using var response = await http.GetAsync(mapUrl, ct).ConfigureAwait(false);
@@ -201,7 +201,7 @@ internal static class NetcheckVerb
         }
         catch (HttpRequestException e)
         {
-            throw new NetcheckFailure($"cannot fetch {mapUrl}: {e.Message}");
+            throw new NetcheckFailure($"cannot fetch {mapUrl}: {Trellis.Net.Http.ConnectionFailures.Describe(e, mapUrl.Host)}");
         }
         catch (TaskCanceledException) when (!ct.IsCancellationRequested)
         {

@@ -1,9 +1,9 @@
 using System.Net;
 using System.Net.WebSockets;
-using System.Security.Authentication;
 using System.Text.Json;
 using Trellis.Core.Keys;
 using Trellis.Crypto.Noise;
+using Trellis.Net.Http;
 
 namespace Trellis.Node.Control;
 
@@ -17,10 +17,15 @@ namespace Trellis.Node.Control;
 /// </summary>
 internal static class ControlDialer
 {
-    private static readonly HttpClient Http = new(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(10) })
+    private static readonly SocketsHttpHandler Handler = AddressByAddressConnector.Handler(TimeSpan.FromSeconds(10));
+
+    private static readonly HttpClient Http = new(Handler, disposeHandler: false)
     {
         Timeout = Timeout.InfiniteTimeSpan, // each call has its own deadline
     };
+
+    // The WebSocket goes through the same connect, so its failures are described alike.
+    private static readonly HttpMessageInvoker WebSocketInvoker = new(Handler, disposeHandler: false);
 
     /// <summary>Connects; <paramref name="pinned"/> null trusts the key the server presents (the caller pins what it returns).</summary>
     public static async Task<(NoiseControlChannel Channel, Key ServerKey)> ConnectAsync(
@@ -82,7 +87,7 @@ internal static class ControlDialer
         }
         catch (HttpRequestException e)
         {
-            throw new ControlException(ControlErrorKind.Unreachable, $"cannot reach {Describe(server)}: {Reason(e)}", e);
+            throw new ControlException(ControlErrorKind.Unreachable, $"cannot reach {Describe(server)}: {ConnectionFailures.Describe(e, server.Host)}", e);
         }
 
         using (response)
@@ -110,7 +115,7 @@ internal static class ControlDialer
             }
             catch (HttpRequestException e)
             {
-                throw new ControlException(ControlErrorKind.Unreachable, $"the connection to {Describe(server)} broke: {Reason(e)}", e);
+                throw new ControlException(ControlErrorKind.Unreachable, $"the connection to {Describe(server)} broke: {ConnectionFailures.Describe(e, server.Host)}", e);
             }
 
             throw NotTrellis(server, "GET /key did not return a server key");
@@ -123,13 +128,13 @@ internal static class ControlDialer
         socket.Options.CollectHttpResponseDetails = true;
         try
         {
-            await socket.ConnectAsync(control, cancellationToken).ConfigureAwait(false);
+            await socket.ConnectAsync(control, WebSocketInvoker, cancellationToken).ConfigureAwait(false);
         }
         catch (WebSocketException e)
         {
             throw socket.HttpStatusCode is not 0 and not HttpStatusCode.SwitchingProtocols
                 ? NotTrellis(server, $"the WebSocket upgrade of /control answered {(int)socket.HttpStatusCode}")
-                : new ControlException(ControlErrorKind.Unreachable, $"cannot open the control channel to {Describe(server)}: {e.Message}", e);
+                : new ControlException(ControlErrorKind.Unreachable, $"cannot open the control channel to {Describe(server)}: {ConnectionFailures.Describe(e, server.Host)}", e);
         }
     }
 
@@ -144,11 +149,4 @@ internal static class ControlDialer
         new(ControlErrorKind.NotTrellisServer, $"{Describe(server)} is not a Trellis control server ({detail}); check the server URL");
 
     private static string Describe(Uri server) => server.AbsoluteUri.TrimEnd('/');
-
-    private static string Reason(HttpRequestException e) => e.InnerException switch
-    {
-        AuthenticationException tls => $"TLS failed ({tls.Message})",
-        { } inner => inner.Message,
-        null => e.Message,
-    };
 }

@@ -32,7 +32,7 @@ internal sealed class AdminClient : IDisposable
     {
         // A trailing slash keeps a path prefix (a server behind a proxy at /trellis/) when joining.
         var baseAddress = server.AbsoluteUri.EndsWith('/') ? server : new Uri(server.AbsoluteUri + "/");
-        var http = new HttpClient { BaseAddress = baseAddress, Timeout = Timeout };
+        var http = new HttpClient(Trellis.Net.Http.AddressByAddressConnector.Handler(Timeout)) { BaseAddress = baseAddress, Timeout = Timeout };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
         return new AdminClient(http, server.GetLeftPart(UriPartial.Authority), "check --server and that the server is running");
     }
@@ -95,7 +95,10 @@ internal sealed class AdminClient : IDisposable
         }
         catch (HttpRequestException e)
         {
-            throw new AdminCommandException($"cannot reach {_target}: {Reason(e)}; {_unreachableHint}");
+            var reason = Trellis.Net.Http.ConnectionFailures.Describe(e, _http.BaseAddress?.Host ?? _target);
+            throw new AdminCommandException(reason.Contains("TLS certificate", StringComparison.Ordinal)
+                ? $"cannot reach {_target}: {reason}"
+                : $"cannot reach {_target}: {reason}; {_unreachableHint}");
         }
         catch (TaskCanceledException) when (!ct.IsCancellationRequested)
         {
@@ -148,15 +151,5 @@ internal sealed class AdminClient : IDisposable
     }
 
     /// <summary>The innermost cause, which says what actually went wrong (refused, no such file, permission denied).</summary>
-    private static string Reason(Exception e)
-    {
-        while (e.InnerException is not null)
-        {
-            e = e.InnerException;
-        }
-
-        return e.Message;
-    }
-
     public void Dispose() => _http.Dispose();
 }

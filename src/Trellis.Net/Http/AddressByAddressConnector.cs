@@ -1,0 +1,76 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Trellis.Net.Http;
+
+/// <summary>
+/// The TCP connect of Trellis's HTTP clients (a <see cref="SocketsHttpHandler.ConnectCallback"/>):
+/// every address of the name in turn, as .NET's own connect does, but remembering why each failed, so
+/// "nothing listens on 192.0.2.1:443" is not hidden behind the IPv6 attempt's "network is
+/// unreachable", and a name that does not resolve says so.
+/// </summary>
+public static class AddressByAddressConnector
+{
+    public static SocketsHttpHandler Handler(TimeSpan connectTimeout) => new()
+    {
+        ConnectTimeout = connectTimeout,
+        ConnectCallback = (context, ct) => ConnectAsync(context.DnsEndPoint, ct),
+    };
+
+    public static ValueTask<Stream> ConnectAsync(DnsEndPoint target, CancellationToken cancellationToken) =>
+        ConnectAsync(target, Dns.GetHostAddressesAsync, cancellationToken);
+
+    /// <param name="resolve">The name lookup (tests give a name several addresses without DNS).</param>
+    internal static async ValueTask<Stream> ConnectAsync(
+        DnsEndPoint target, Func<string, CancellationToken, Task<IPAddress[]>> resolve, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        IPAddress[] addresses;
+        if (IPAddress.TryParse(target.Host.Trim('[', ']'), out var literal))
+        {
+            addresses = [literal];
+        }
+        else
+        {
+            try
+            {
+                addresses = await resolve(target.Host, cancellationToken).ConfigureAwait(false);
+            }
+            catch (SocketException e)
+            {
+                throw new ConnectFailure($"the name {target.Host} does not resolve ({e.Message})", e);
+            }
+
+            if (addresses.Length == 0)
+            {
+                throw new ConnectFailure($"the name {target.Host} has no addresses");
+            }
+        }
+
+        var failures = new List<string>();
+        SocketException? last = null;
+        foreach (var address in addresses)
+        {
+            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            try
+            {
+                await socket.ConnectAsync(new IPEndPoint(address, target.Port), cancellationToken).ConfigureAwait(false);
+                return new NetworkStream(socket, ownsSocket: true);
+            }
+            catch (SocketException e)
+            {
+                socket.Dispose();
+                last = e;
+                failures.Add(string.Create(CultureInfo.InvariantCulture, $"{new IPEndPoint(address, target.Port)}: {e.Message}"));
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        }
+
+        throw new ConnectFailure(failures.Count == 1 ? failures[0] : $"every address failed: {string.Join("; ", failures)}", last);
+    }
+}
