@@ -44,6 +44,7 @@ public sealed partial class NodeDaemon
                 Hostname = request.Hostname?.Trim() ?? (sameServer ? previous.Hostname : null),
                 AdvertiseRoutes = routes,
                 AcceptRoutes = request.AcceptRoutes,
+                AcceptDns = request.AcceptDns,
                 Masquerade = request.Masquerade,
                 PortGuessing = request.PortGuessing,
                 PeerRelay = request.PeerRelay,
@@ -106,7 +107,7 @@ public sealed partial class NodeDaemon
             await session.Client.AdvertiseRoutesAsync(prefs.AdvertiseRoutes, CancellationToken.None).ConfigureAwait(false);
         }
 
-        if ((old.AcceptRoutes != prefs.AcceptRoutes || old.Masquerade != prefs.Masquerade || old.PortGuessing != prefs.PortGuessing || old.PeerRelay != prefs.PeerRelay
+        if ((old.AcceptRoutes != prefs.AcceptRoutes || old.Masquerade != prefs.Masquerade || old.PortGuessing != prefs.PortGuessing || old.PeerRelay != prefs.PeerRelay || old.AcceptDns != prefs.AcceptDns
                 || !old.AdvertiseRoutes.SequenceEqual(prefs.AdvertiseRoutes)) && _applied is { } map)
         {
             await ApplyAsync(map, prefs, session).ConfigureAwait(false);

@@ -19,6 +19,9 @@ public sealed record UpRequest
 
     public bool AcceptRoutes { get; init; }
 
+    /// <summary>Point the host's resolver at the mesh's (the default).</summary>
+    public bool AcceptDns { get; init; } = true;
+
     /// <summary>Masquerade mesh traffic into advertised subnets (the default).</summary>
     public bool Masquerade { get; init; } = true;
 

@@ -20,6 +20,11 @@ internal static class UpVerb
         var hostname = new Option<string?>("--hostname") { Description = "The name to register under (default: the machine's host name)." };
         var routes = new Option<string[]>("--advertise-routes") { Description = "Subnets to offer the mesh, comma-separated or repeated (e.g. 192.168.1.0/24)." };
         var acceptRoutes = new Option<bool>("--accept-routes") { Description = "Use the subnet routes other nodes advertise." };
+        var acceptDns = new Option<bool>("--accept-dns")
+        {
+            Description = "Point this host's resolver at the mesh's, so peers resolve by name (default true; --accept-dns=false leaves the host's DNS alone).",
+            DefaultValueFactory = _ => true,
+        };
         var noMasquerade = new Option<bool>("--no-masquerade") { Description = "Forward into advertised subnets without masquerading (their router must route the overlay back)." };
         var noPortGuessing = new Option<bool>("--no-port-guessing")
         {
@@ -29,7 +34,7 @@ internal static class UpVerb
         {
             Description = "Relay over UDP for peers that cannot reach each other directly (both behind NATs that map per destination), while this node has a public or port-mapped endpoint. Such a pair is then much faster than over the relay server; this node forwards their encrypted packets, at most 1 Gbit/s per side of 256 pairs.",
         };
-        var command = new Command("up", "Connect this node to a Trellis network.") { server, serverKey, authKey, hostname, routes, acceptRoutes, noMasquerade, noPortGuessing, peerRelay };
+        var command = new Command("up", "Connect this node to a Trellis network.") { server, serverKey, authKey, hostname, routes, acceptRoutes, acceptDns, noMasquerade, noPortGuessing, peerRelay };
         command.SetNodeAction(NodeAction.SocketOption(), "up", async run =>
         {
             var url = run.Parse.GetValue(server);
@@ -47,6 +52,7 @@ internal static class UpVerb
                 ServerKey = NonEmpty(run.Parse.GetValue(serverKey)),
                 AdvertiseRoutes = prefixes,
                 AcceptRoutes = run.Parse.GetValue(acceptRoutes),
+                AcceptDns = run.Parse.GetValue(acceptDns),
                 Masquerade = !run.Parse.GetValue(noMasquerade),
                 PortGuessing = !run.Parse.GetValue(noPortGuessing),
                 PeerRelay = run.Parse.GetValue(peerRelay),
