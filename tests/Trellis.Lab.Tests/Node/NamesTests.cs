@@ -6,8 +6,8 @@ namespace Trellis.Lab.Tests.Node;
 /// <summary>
 /// Names, end to end: real daemons resolve each other through the mesh resolver with `dig`, `ping`
 /// finds peers through the namespace's resolv.conf, a split domain is answered by its own dnsmasq and
-/// other names by the host's original one, a rename answers under the new name, and `down` (and a
-/// stopping daemon) put the original resolv.conf back byte for byte.
+/// other names by the host's original one, a rename answers under the new name, `down` (and a
+/// stopping daemon) put the original resolv.conf back byte for byte, and --accept-dns=false never touches it.
 /// </summary>
 public sealed class NamesTests(ITestOutputHelper output)
 {
@@ -36,14 +36,16 @@ public sealed class NamesTests(ITestOutputHelper output)
 
         var alpha = await mesh.AddNodeAsync("alpha");
         var bravo = await mesh.AddNodeAsync("bravo");
+        var delta = await mesh.AddNodeAsync("delta");
         var original = System.Text.Encoding.ASCII.GetBytes($"# the lab's own\nnameserver {server.IPv4!.Address}\noptions timeout:2\n");
-        foreach (var node in new[] { alpha, bravo })
+        foreach (var node in new[] { alpha, bravo, delta })
         {
             await File.WriteAllBytesAsync(node.Host.Namespace.ResolvConfPath, original);
         }
 
         await alpha.UpAsync();
         await bravo.UpAsync();
+        await delta.UpAsync("--accept-dns=false");
         var bravoAddresses = await bravo.AddressesAsync();
 
         foreach (var resolver in new[] { MeshResolverAddress.IPv4.ToString(), MeshResolverAddress.IPv6.ToString() })
@@ -63,6 +65,10 @@ public sealed class NamesTests(ITestOutputHelper output)
         Assert.True(await alpha.PingAsync("bravo"), "ping bravo through resolv.conf");
         Assert.True((await alpha.Host.Namespace.ExecAsync("ping", "-6", "-c", "1", "-W", "2", "bravo")).Succeeded, "ping -6 bravo");
         Assert.True(await bravo.PingAsync("alpha.mesh.test"), "ping alpha.mesh.test from bravo");
+
+        // --accept-dns=false: the host's resolv.conf stays as it was, and the resolver still answers.
+        await Poll.UntilAsync(async _ => await DigAsync(delta, MeshResolverAddress.IPv4.ToString(), "alpha.mesh.test", "A") == (await alpha.AddressesAsync())[0], Timeout, "delta's resolver to know alpha");
+        Assert.Equal(original, await File.ReadAllBytesAsync(delta.Host.Namespace.ResolvConfPath));
 
         await mesh.AdminAsync("nodes", "rename", "bravo", "charlie");
         await Poll.UntilAsync(async _ => await DigAsync(alpha, MeshResolverAddress.IPv4.ToString(), "charlie.mesh.test", "A") == bravoAddresses[0], Timeout, "the renamed node to answer as charlie");
