@@ -20,6 +20,7 @@ public static class FuzzTargets
         new("ssdp", "SsdpSearch.TryParseResponse", SsdpTarget.Run),
         new("upnp-description", "UpnpDescription.TryFindService", UpnpDescriptionTarget.Run),
         new("upnp-soap", "UpnpSoap.TryParseResponse", UpnpSoapTarget.Run),
+        new("dns-query", "the DNS library's DnsMessage.Parse and the mesh resolver's MeshAnswers.TryAnswer", DnsQueryTarget.Run),
         new("packet-filter", "StatefulPacketFilter.Allows and RecordOutbound (IPv4/IPv6 headers, extension headers, transport headers; no allocation)", PacketFilterTarget.Run),
     ];
 

@@ -37,6 +37,7 @@ public static class SeedWriter
         WriteUapi(Path.Combine(directory, "uapi"));
         WriteWireGuard(Path.Combine(directory, "wireguard"));
         PacketFilterSeeds.Write(Path.Combine(directory, "packet-filter"));
+        WriteDnsQuery(Path.Combine(directory, "dns-query"));
     }
 
     private static void Write(string directory, string name, ReadOnlySpan<byte> bytes)
@@ -46,6 +47,21 @@ public static class SeedWriter
     }
 
     private static void WriteText(string directory, string name, string text) => Write(directory, name, Encoding.UTF8.GetBytes(text));
+
+    private static void WriteDnsQuery(string dir)
+    {
+        Write(dir, "a-full-name", DnsQueryTarget.Query("bravo.mesh.test", 1));
+        Write(dir, "aaaa-short-name", DnsQueryTarget.Query("bravo", 28));
+        Write(dir, "ptr", DnsQueryTarget.Query("2.0.64.100.in-addr.arpa", 12));
+        Write(dir, "a-foreign-name", DnsQueryTarget.Query("example.org", 1));
+        var query = DnsQueryTarget.Query("bravo.mesh.test", 1);
+        Write(dir, "cut-in-the-name", Cut(query, 18));
+        Write(dir, "cut-in-the-header", Cut(query, 7));
+        var loop = (byte[])query.Clone();
+        loop[12] = 0xc0; // a compression pointer to the header: the name never ends
+        loop[13] = 0x0c;
+        Write(dir, "pointer-loop", loop);
+    }
 
     private static byte[] Cut(ReadOnlySpan<byte> bytes, int length) => bytes[..Math.Min(length, bytes.Length)].ToArray();
 

@@ -22,14 +22,15 @@ public static class LabControlServer
 
     /// <summary>Writes the configuration into <paramref name="dataDirectory"/>, starts the server and waits until it listens.</summary>
     /// <param name="relays">Standalone relays (`trellis relay`) to list instead of the embedded one, one region each, and their mesh key.</param>
+    /// <param name="extraConfig">More top-level YAML for the server's configuration file (e.g. a dns: section).</param>
     /// <exception cref="InvalidOperationException">The server exited instead (its output says why).</exception>
-    public static async Task<LabProcess> StartAsync(TrellisExecutable trellis, NatHost host, string dataDirectory, CancellationToken cancellationToken = default, LabRelayRegions? relays = null)
+    public static async Task<LabProcess> StartAsync(TrellisExecutable trellis, NatHost host, string dataDirectory, CancellationToken cancellationToken = default, LabRelayRegions? relays = null, string? extraConfig = null)
     {
         ArgumentNullException.ThrowIfNull(trellis);
         ArgumentNullException.ThrowIfNull(host);
         Directory.CreateDirectory(dataDirectory);
         var config = Path.Combine(dataDirectory, "server.yaml");
-        await File.WriteAllTextAsync(config, relays?.ServerConfig() ?? string.Create(CultureInfo.InvariantCulture, $$"""
+        await File.WriteAllTextAsync(config, (relays?.ServerConfig() ?? string.Create(CultureInfo.InvariantCulture, $$"""
             relay-regions:
               - id: 900
                 code: default
@@ -41,7 +42,7 @@ public static class LabControlServer
                     stun-port: {{StunPort}}
                     ipv4: {{host.IPv4!.Address}}
                     ipv6: "{{host.IPv6!.Address}}"
-            """), cancellationToken).ConfigureAwait(false);
+            """)) + "\n" + extraConfig, cancellationToken).ConfigureAwait(false);
         var server = host.Namespace.StartProcess(
             trellis.FileName,
             [.. trellis.LeadingArguments, "server", "--listen", $"http://[::]:{Port}", "--public-url", Url(host), "--config", config, "--data-dir", dataDirectory]);

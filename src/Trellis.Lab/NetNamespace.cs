@@ -22,6 +22,12 @@ public sealed class NetNamespace : IAsyncDisposable, IDisposable
 
     public override string ToString() => Name;
 
+    /// <summary>/etc/netns/NAME: files here replace their /etc namesakes for programs run inside.</summary>
+    public string EtcDirectory => EtcDirectoryOf(Name);
+
+    /// <summary>What programs inside see as /etc/resolv.conf (a documentation-range nameserver until changed).</summary>
+    public string ResolvConfPath => Path.Combine(EtcDirectory, "resolv.conf");
+
     /// <summary>Creates a namespace with its loopback up.</summary>
     public static async Task<NetNamespace> CreateAsync(string prefix = DefaultPrefix, CancellationToken cancellationToken = default)
     {
@@ -33,6 +39,10 @@ public sealed class NetNamespace : IAsyncDisposable, IDisposable
         var ns = new NetNamespace(name);
         try
         {
+            // `ip netns exec` mounts this over /etc/resolv.conf, so a daemon that points the host's
+            // resolver at its mesh changes the namespace's copy, never the machine's.
+            Directory.CreateDirectory(ns.EtcDirectory);
+            await File.WriteAllTextAsync(ns.ResolvConfPath, $"# lab namespace {name}\nnameserver 192.0.2.53\n", cancellationToken).ConfigureAwait(false);
             await ns.IpAsync(cancellationToken, "link", "set", "lo", "up").ConfigureAwait(false);
         }
         catch
@@ -126,6 +136,7 @@ public sealed class NetNamespace : IAsyncDisposable, IDisposable
                     .ConfigureAwait(false);
                 if (result.Succeeded)
                 {
+                    DeleteEtc(name);
                     deleted.Add(name);
                 }
             }
@@ -152,6 +163,17 @@ public sealed class NetNamespace : IAsyncDisposable, IDisposable
         await Task.WhenAll(processes.Select(p => p.DisposeAsync().AsTask())).ConfigureAwait(false);
         await KillEverythingInsideAsync(Name).ConfigureAwait(false);
         await HostCommand.RunAsync("ip", ["netns", "delete", Name], CommandOptions.Default).ConfigureAwait(false);
+        DeleteEtc(Name);
+    }
+
+    private static string EtcDirectoryOf(string name) => Path.Combine("/etc/netns", name);
+
+    private static void DeleteEtc(string name)
+    {
+        if (Directory.Exists(EtcDirectoryOf(name)))
+        {
+            Directory.Delete(EtcDirectoryOf(name), recursive: true);
+        }
     }
 
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();

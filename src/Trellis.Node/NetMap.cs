@@ -19,4 +19,7 @@ public sealed record NetMap
 
     /// <summary>What this node lets in from peers; <see cref="PacketFilter.AllowAll"/> when the server has no policy.</summary>
     public PacketFilter PacketFilter { get; init; } = PacketFilter.AllowAll;
+
+    /// <summary>The mesh's names and resolvers as the server sent them (checked by the resolver); null: no names.</summary>
+    public DnsConfig? Dns { get; init; }
 }

@@ -57,6 +57,7 @@ internal static class ServerVerb
         "max-pending-nodes" => "Most nodes that may wait for approval at once; more registrations without an auth key are refused (default 100).",
         "pending-node-expiry" => "Delete nodes nobody approved within this (default 24h).",
         "policy-file" => "The access policy as a HuJSON file, reloaded when it changes (default: the policy set with `trellis policy set`, if any).",
+        "dns-base-domain" => "Nodes are NAME.BASE under this domain (default trellis.internal); the YAML's dns: section also sets search domains, nameservers, split-dns and extra-records.",
         _ => key,
     };
 

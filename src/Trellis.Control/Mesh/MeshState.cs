@@ -26,11 +26,13 @@ public sealed partial class MeshState
     private readonly ConcurrentDictionary<string, long> _byNodeKey = new(StringComparer.Ordinal);
     private readonly Func<RelayMap> _relayMap;
     private readonly IReadOnlyList<string> _overlayPrefixes;
+    private readonly DnsConfig? _dns;
 
-    public MeshState(Func<RelayMap> relayMap, IReadOnlyList<string> overlayPrefixes)
+    public MeshState(Func<RelayMap> relayMap, IReadOnlyList<string> overlayPrefixes, DnsConfig? dns = null)
     {
         _relayMap = relayMap;
         _overlayPrefixes = overlayPrefixes;
+        _dns = dns;
     }
 
     public int NodeCount => _nodes.Count;
@@ -204,6 +206,7 @@ public sealed partial class MeshState
             RelayMap = _relayMap(),
             OverlayPrefixes = _overlayPrefixes,
             PacketFilter = view.Filter,
+            Dns = _dns,
         };
     }
 

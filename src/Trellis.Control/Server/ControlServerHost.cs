@@ -118,7 +118,7 @@ public sealed class ControlServerHost : IAsyncDisposable
         // The embedded relay's entry names the bound port, known once Kestrel has started (port 0 in tests).
         RelayMap? relayMap = null;
         RelayMap CurrentRelayMap() => Volatile.Read(ref relayMap) ?? options.RelayMap;
-        var mesh = new MeshState(CurrentRelayMap, [options.IPv4Prefix, ula.ToString()]);
+        var mesh = new MeshState(CurrentRelayMap, [options.IPv4Prefix, ula.ToString()], options.Dns);
         builder.Services.AddRelayBuffers();
         builder.Services.AddSingleton(time);
         builder.Services.AddSingleton(store);

@@ -52,6 +52,8 @@ internal sealed class ServerConfigFile
 
     public List<RelayRegionFile>? RelayRegions { get; set; }
 
+    public DnsFile? Dns { get; set; }
+
     public Dictionary<string, List<string>>? AutoApprovers { get; set; }
 
     public IEnumerable<(string Key, string Value)> Scalars()
@@ -105,4 +107,27 @@ internal sealed class RelayNodeFile
     public string? Ipv4 { get; set; }
 
     public string? Ipv6 { get; set; }
+}
+
+/// <summary>The file's `dns:` section.</summary>
+internal sealed class DnsFile
+{
+    public string? BaseDomain { get; set; }
+
+    public List<string>? SearchDomains { get; set; }
+
+    public List<string>? Nameservers { get; set; }
+
+    public Dictionary<string, List<string>>? SplitDns { get; set; }
+
+    public Dictionary<string, string>? ExtraRecords { get; set; }
+
+    public DnsConfig ToConfig(DnsConfig current) => current with
+    {
+        BaseDomain = BaseDomain ?? current.BaseDomain,
+        SearchDomains = SearchDomains ?? current.SearchDomains,
+        Nameservers = Nameservers ?? current.Nameservers,
+        SplitDns = SplitDns?.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<string>)(kv.Value ?? [])) ?? current.SplitDns,
+        ExtraRecords = ExtraRecords?.Select(kv => new DnsExtraRecord(kv.Key, kv.Value)).ToList() ?? current.ExtraRecords,
+    };
 }

@@ -54,6 +54,9 @@ public sealed record ServerOptions
     /// </summary>
     public string? PolicyFile { get; init; }
 
+    /// <summary>The mesh's names and resolvers, handed to every node with its map (normalized by the loader).</summary>
+    public DnsConfig Dns { get; init; } = new() { BaseDomain = DnsConfig.DefaultBaseDomain };
+
     /// <summary>Ephemeral nodes are deleted after being offline this long.</summary>
     public TimeSpan EphemeralTimeout { get; init; } = TimeSpan.FromMinutes(5);
 

@@ -19,7 +19,7 @@ public static class ServerOptionsLoader
         "listen", "public-url", "data-dir", "tls-cert", "tls-key", "database", "ipv4-prefix", "ipv6-prefix",
         "ephemeral-timeout", "keepalive", "admin-socket", "relay", "stun-port", "relay-mesh-key",
         "max-connections", "max-connections-per-address", "handshake-timeout", "idle-timeout", "max-node-message",
-        "node-key-expiry", "max-pending-nodes", "pending-node-expiry", "policy-file",
+        "node-key-expiry", "max-pending-nodes", "pending-node-expiry", "policy-file", "dns-base-domain",
     ];
 
     /// <summary>Nodes ping every 25 s; an idle timeout below this would cut healthy ones.</summary>
@@ -54,7 +54,7 @@ public static class ServerOptionsLoader
         }
 
         Validate(options);
-        return options;
+        return options with { Dns = ValidDns(options.Dns) };
     }
 
     private static ServerOptions FromYaml(ServerOptions options, string path)
@@ -85,6 +85,11 @@ public static class ServerOptionsLoader
         if (file.RelayRegions is { } regions)
         {
             options = options with { RelayMap = new RelayMap { Regions = regions.Select(r => r.ToRegion()).ToList() } };
+        }
+
+        if (file.Dns is { } dns)
+        {
+            options = options with { Dns = dns.ToConfig(options.Dns) };
         }
 
         if (file.AutoApprovers is { } approvers)
@@ -120,6 +125,7 @@ public static class ServerOptionsLoader
         "max-pending-nodes" => options with { MaxPendingNodes = Count(value, source, min: 0) },
         "pending-node-expiry" => options with { PendingNodeExpiry = Duration(value, source) },
         "policy-file" => options with { PolicyFile = value },
+        "dns-base-domain" => options with { Dns = options.Dns with { BaseDomain = value } },
         _ => throw new ServerConfigurationException($"{source}: unknown setting '{key}'"),
     };
 
@@ -163,6 +169,11 @@ public static class ServerOptionsLoader
             _ => throw new ServerConfigurationException($"{source}: '{text}' has an unknown unit (use s, m, h or d)"),
         };
     }
+
+    private static DnsConfig ValidDns(DnsConfig dns) =>
+        DnsConfigRules.TryNormalize(dns, out var normalized, out var error)
+            ? normalized
+            : throw new ServerConfigurationException($"dns: {error}");
 
     private static void Validate(ServerOptions o)
     {

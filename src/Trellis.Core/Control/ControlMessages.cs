@@ -72,6 +72,9 @@ public sealed record FullMap : ControlMessage
 
     /// <summary>What this node lets in from peers; null (a server without policies) allows all.</summary>
     public PacketFilter? PacketFilter { get; init; }
+
+    /// <summary>The mesh's names and resolvers; null from a server that predates names.</summary>
+    public DnsConfig? Dns { get; init; }
 }
 
 /// <summary>What changed since the last map or delta; applied in the order added, changed, removed, patches.</summary>

@@ -27,6 +27,7 @@ public static class NetMapBuilder
 
             // A server without policies sends none: everything is allowed, as before policies existed.
             PacketFilter = full.PacketFilter ?? PacketFilter.AllowAll,
+            Dns = full.Dns,
         };
     }
 

@@ -141,6 +141,7 @@ public sealed partial class NodeDaemon
             Hostname = prefs.Hostname,
             AdvertiseRoutes = prefs.AdvertiseRoutes,
             AcceptRoutes = prefs.AcceptRoutes,
+            AcceptDns = prefs.AcceptDns,
             Masquerade = prefs.Masquerade,
             PortGuessing = prefs.PortGuessing,
             PeerRelay = prefs.PeerRelay,
@@ -152,6 +153,7 @@ public sealed partial class NodeDaemon
     {
         AdvertiseRoutes = routes ?? basis.AdvertiseRoutes,
         AcceptRoutes = settings.AcceptRoutes ?? basis.AcceptRoutes,
+        AcceptDns = settings.AcceptDns ?? basis.AcceptDns,
         Masquerade = settings.Masquerade ?? basis.Masquerade,
         PortGuessing = settings.PortGuessing ?? basis.PortGuessing,
         PeerRelay = settings.PeerRelay ?? basis.PeerRelay,
@@ -171,7 +173,7 @@ public sealed partial class NodeDaemon
             await session.Client.AdvertiseRoutesAsync(prefs.AdvertiseRoutes, CancellationToken.None).ConfigureAwait(false);
         }
 
-        if ((old.AcceptRoutes != prefs.AcceptRoutes || old.Masquerade != prefs.Masquerade || old.PortGuessing != prefs.PortGuessing || old.PeerRelay != prefs.PeerRelay
+        if ((old.AcceptRoutes != prefs.AcceptRoutes || old.Masquerade != prefs.Masquerade || old.PortGuessing != prefs.PortGuessing || old.PeerRelay != prefs.PeerRelay || old.AcceptDns != prefs.AcceptDns
                 || !old.AdvertiseRoutes.SequenceEqual(prefs.AdvertiseRoutes)) && _applied is { } map)
         {
             await ApplyAsync(map, prefs, session).ConfigureAwait(false);

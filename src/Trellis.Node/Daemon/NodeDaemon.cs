@@ -31,6 +31,7 @@ public sealed partial class NodeDaemon : ILocalApiBackend, IAsyncDisposable
     private volatile IEngine? _engine;
     private volatile NetMap? _applied;
     private volatile string? _engineError;
+    private Dns.NodeDns? _dns;
 
     private LocalApiServer? _api;
     private ITimer? _endpointTimer;
@@ -63,6 +64,7 @@ public sealed partial class NodeDaemon : ILocalApiBackend, IAsyncDisposable
             LocalApiSocket.Prepare(Path.GetFullPath(options.SocketPath)); // before the TUN exists: a second daemon fails cleanly
             daemon = new NodeDaemon(options, state, logger);
             daemon._engine = daemon.CreateEngine();
+            daemon._dns = options.Dns is { } dns ? new Dns.NodeDns(dns, state.Path, options.TunName, options.LoggerFactory) : null;
             await daemon.RestoreCachedMapAsync().ConfigureAwait(false);
             daemon._api = await LocalApiServer.StartAsync(options.SocketPath, daemon, options.LoggerFactory, options.AllowedUid, cancellationToken).ConfigureAwait(false);
             daemon.WatchEndpoints();
@@ -155,7 +157,7 @@ public sealed partial class NodeDaemon : ILocalApiBackend, IAsyncDisposable
             ControlState.Stopped => NodeStates.Stopped,
             _ => control.MapStreams > 0 || applied is not null ? NodeStates.Reconnecting : NodeStates.Starting,
         };
-        string?[] errors = [control?.Error ?? _lastError, _engineError];
+        string?[] errors = [control?.Error ?? _lastError, _engineError, _dns?.Error];
         var error = string.Join("; ", errors.Where(e => e is not null));
         return StatusBuilder.Build(
             state,
@@ -218,6 +220,9 @@ public sealed partial class NodeDaemon : ILocalApiBackend, IAsyncDisposable
             await engine.ApplyAsync(map, Settings(prefs), CancellationToken.None).ConfigureAwait(false);
             _applied = map;
             _engineError = null;
+
+            // After the engine: the resolver's addresses are on the TUN now.
+            _dns?.Apply(map, prefs.AcceptDns);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -239,6 +244,7 @@ public sealed partial class NodeDaemon : ILocalApiBackend, IAsyncDisposable
             if (_applied is { } map && _engine is { } engine)
             {
                 _applied = null;
+                _dns?.Down();
                 await engine.ApplyAsync(DownMap.From(map), Settings(_prefs), CancellationToken.None).ConfigureAwait(false);
             }
         }
@@ -443,6 +449,8 @@ public sealed partial class NodeDaemon : ILocalApiBackend, IAsyncDisposable
         await _applyLock.WaitAsync().ConfigureAwait(false);
         try
         {
+            _dns?.Dispose();
+            _dns = null;
             if (_engine is { } engine)
             {
                 _engine = null;

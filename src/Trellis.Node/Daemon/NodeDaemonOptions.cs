@@ -38,6 +38,9 @@ public sealed record NodeDaemonOptions
     /// <summary>How often the node's endpoints are gathered again (address changes are also noticed at once).</summary>
     public TimeSpan EndpointRefreshInterval { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>The mesh resolver and host DNS; null (in-process tests) runs no resolver and leaves the host's DNS alone.</summary>
+    public Dns.NodeDnsOptions? Dns { get; init; }
+
     /// <summary>Who may use the local API; default root and the daemon's own user.</summary>
     public Func<uint, bool>? AllowedUid { get; init; }
 }

@@ -16,6 +16,12 @@ internal static class EnginePlanner
         var problems = new List<string>();
         var overlay = ParseOverlay(map.OverlayPrefixes, problems);
         var addresses = ParseAddresses(map.Self.Addresses, overlay, problems);
+        if (map.Dns is not null && addresses.Count > 0)
+        {
+            // The resolver's own addresses: local to this host, so queries to them never enter the tunnel.
+            addresses.AddRange(MeshResolverAddress.All.Select(a => new InterfaceAddress(a, a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128)));
+        }
+
         var ownAddressNetworks = addresses.Select(a => a.Network).ToHashSet();
         var advertised = ParseNetworks(settings.AdvertisedRoutes, "advertised route", problems);
         var selfAllowed = ParseNetworks(map.Self.AllowedIps, "own allowed IP", problems);

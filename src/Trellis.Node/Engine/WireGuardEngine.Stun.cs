@@ -249,7 +249,7 @@ public sealed partial class WireGuardEngine
             {
                 try
                 {
-                    addresses.AddRange(Dns.GetHostAddresses(node.Host).Where(a => a.AddressFamily is AddressFamily.InterNetwork or AddressFamily.InterNetworkV6));
+                    addresses.AddRange(System.Net.Dns.GetHostAddresses(node.Host).Where(a => a.AddressFamily is AddressFamily.InterNetwork or AddressFamily.InterNetworkV6));
                 }
                 catch (SocketException)
                 {

@@ -27,13 +27,17 @@ public sealed record UpRequest
 
 /// <summary>
 /// The node's own settings as `up` and `set` change them; null leaves a setting as it is. Defaults:
-/// no routes advertised, routes of others not accepted, masquerade on, port guessing on, no peer relay.
+/// no routes advertised, routes of others not accepted, the mesh's DNS accepted, masquerade on, port
+/// guessing on, no peer relay.
 /// </summary>
 public sealed record NodeSettings
 {
     public IReadOnlyList<string>? AdvertiseRoutes { get; init; }
 
     public bool? AcceptRoutes { get; init; }
+
+    /// <summary>Point the host's resolver at the mesh's (default on).</summary>
+    public bool? AcceptDns { get; init; }
 
     /// <summary>Masquerade mesh traffic into advertised subnets.</summary>
     public bool? Masquerade { get; init; }
@@ -61,6 +65,8 @@ public sealed record PrefsResponse
     public required IReadOnlyList<string> AdvertiseRoutes { get; init; }
 
     public bool AcceptRoutes { get; init; }
+
+    public bool AcceptDns { get; init; }
 
     public bool Masquerade { get; init; }
 

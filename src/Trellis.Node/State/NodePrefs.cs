@@ -22,6 +22,9 @@ public sealed record NodePrefs
 
     public bool AcceptRoutes { get; init; }
 
+    /// <summary>Point the host's resolver at the mesh's (off: `up --accept-dns=false`; the mesh resolver still answers at its address).</summary>
+    public bool AcceptDns { get; init; } = true;
+
     /// <summary>Masquerade mesh traffic into advertised subnets (off: the LAN must route the overlay back itself).</summary>
     public bool Masquerade { get; init; } = true;
 

@@ -19,6 +19,7 @@ public sealed class MeshLab : IAsyncDisposable
     private readonly List<LabProcess> _processes = [];
     private readonly string _directory = Directory.CreateTempSubdirectory("trellis-meshlab-").FullName;
     private readonly TrellisExecutable _trellis = TrellisExecutable.Locate();
+    private string? _serverConfig;
 
     private MeshLab(NatLab lab, ITestOutputHelper output)
     {
@@ -48,7 +49,8 @@ public sealed class MeshLab : IAsyncDisposable
     public LabProcess?[] Relays { get; private set; } = [];
 
     /// <param name="relayRegions">When above 0, that many standalone relays on public hosts of their own, one region each, replace the server's relay.</param>
-    public static async Task<MeshLab> StartAsync(ITestOutputHelper output, int relayRegions = 0)
+    /// <param name="serverConfig">More YAML for the server's configuration, given the server's host (e.g. a dns: section naming a nameserver there).</param>
+    public static async Task<MeshLab> StartAsync(ITestOutputHelper output, int relayRegions = 0, Func<NatHost, string>? serverConfig = null)
     {
         LabRequirements.EnsureAvailable([.. NatLab.RequiredTools, "ping"]);
         await LeftoversDeleted.Value;
@@ -57,6 +59,7 @@ public sealed class MeshLab : IAsyncDisposable
         try
         {
             mesh.ServerHost = await lab.AddPublicHostAsync();
+            mesh._serverConfig = serverConfig?.Invoke(mesh.ServerHost);
             if (relayRegions > 0)
             {
                 var hosts = new List<NatHost>();
@@ -88,7 +91,7 @@ public sealed class MeshLab : IAsyncDisposable
 
     public async Task StartServerAsync()
     {
-        Server = await LabControlServer.StartAsync(_trellis, ServerHost, ServerDataDirectory, relays: RelayRegions);
+        Server = await LabControlServer.StartAsync(_trellis, ServerHost, ServerDataDirectory, relays: RelayRegions, extraConfig: _serverConfig);
         lock (_processes)
         {
             _processes.Add(Server);

@@ -68,6 +68,7 @@ internal static class DaemonVerb
             TunName = tun,
             ListenPort = port,
             LoggerFactory = logging,
+            Dns = new Trellis.Node.Dns.NodeDnsOptions(),
             EngineFactory = args => DaemonEngine.Create(args, e =>
             {
                 failure = e.Message;

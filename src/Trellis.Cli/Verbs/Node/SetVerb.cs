@@ -29,6 +29,7 @@ internal static class SetVerb
                 {
                     AdvertiseRoutes = prefs.AdvertiseRoutes.Count > 0 ? prefs.AdvertiseRoutes : null,
                     AcceptRoutes = prefs.AcceptRoutes ? true : null,
+                    AcceptDns = prefs.AcceptDns ? null : false,
                     Masquerade = prefs.Masquerade ? null : false,
                     PortGuessing = prefs.PortGuessing ? null : false,
                     PeerRelay = prefs.PeerRelay ? true : null,

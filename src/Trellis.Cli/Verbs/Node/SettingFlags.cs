@@ -19,6 +19,12 @@ internal sealed class SettingFlags
 
     public Option<bool> AcceptRoutes { get; } = new("--accept-routes") { Description = "Use the subnet routes other nodes advertise (--accept-routes=false: don't)." };
 
+    public Option<bool> AcceptDns { get; } = new("--accept-dns")
+    {
+        Description = "Point this host's resolver at the mesh's, so peers resolve by name (default true; --accept-dns=false leaves the host's DNS alone).",
+        DefaultValueFactory = _ => true,
+    };
+
     public Option<bool> NoMasquerade { get; } = new("--no-masquerade") { Description = "Forward into advertised subnets without masquerading (their router must route the overlay back)." };
 
     public Option<bool> NoPortGuessing { get; } = new("--no-port-guessing")
@@ -32,13 +38,14 @@ internal sealed class SettingFlags
     };
 
     public IEnumerable<Option> All(bool withHostname) =>
-        withHostname ? [Hostname, AdvertiseRoutes, AcceptRoutes, NoMasquerade, NoPortGuessing, PeerRelay] : [AdvertiseRoutes, AcceptRoutes, NoMasquerade, NoPortGuessing, PeerRelay];
+        withHostname ? [Hostname, AdvertiseRoutes, AcceptRoutes, AcceptDns, NoMasquerade, NoPortGuessing, PeerRelay] : [AdvertiseRoutes, AcceptRoutes, AcceptDns, NoMasquerade, NoPortGuessing, PeerRelay];
 
     /// <summary>Only the settings given on the command line; the rest null.</summary>
     public NodeSettings Given(ParseResult parse) => new()
     {
         AdvertiseRoutes = IsGiven(parse, AdvertiseRoutes) ? Routes(parse.GetValue(AdvertiseRoutes)) : null,
         AcceptRoutes = IsGiven(parse, AcceptRoutes) ? parse.GetValue(AcceptRoutes) : null,
+        AcceptDns = IsGiven(parse, AcceptDns) ? parse.GetValue(AcceptDns) : null,
         Masquerade = IsGiven(parse, NoMasquerade) ? !parse.GetValue(NoMasquerade) : null,
         PortGuessing = IsGiven(parse, NoPortGuessing) ? !parse.GetValue(NoPortGuessing) : null,
         PeerRelay = IsGiven(parse, PeerRelay) ? parse.GetValue(PeerRelay) : null,
@@ -47,7 +54,7 @@ internal sealed class SettingFlags
     public static bool IsGiven(ParseResult parse, Option option) => parse.GetResult(option) is { Implicit: false };
 
     public static bool AnyGiven(NodeSettings settings) =>
-        settings.AdvertiseRoutes is not null || settings.AcceptRoutes is not null || settings.Masquerade is not null
+        settings.AdvertiseRoutes is not null || settings.AcceptRoutes is not null || settings.AcceptDns is not null || settings.Masquerade is not null
         || settings.PortGuessing is not null || settings.PeerRelay is not null;
 
     /// <summary>
@@ -70,6 +77,11 @@ internal sealed class SettingFlags
         if (given.AcceptRoutes is null && saved.AcceptRoutes)
         {
             lost.Add("--accept-routes");
+        }
+
+        if (given.AcceptDns is null && !saved.AcceptDns)
+        {
+            lost.Add("--accept-dns=false");
         }
 
         if (given.Masquerade is null && !saved.Masquerade)
@@ -107,6 +119,11 @@ internal sealed class SettingFlags
         if (given.AcceptRoutes is { } accept)
         {
             flags.Add(accept ? "--accept-routes" : "--accept-routes=false");
+        }
+
+        if (given.AcceptDns is { } dns)
+        {
+            flags.Add(dns ? "--accept-dns" : "--accept-dns=false");
         }
 
         if (given.Masquerade is { } masquerade)

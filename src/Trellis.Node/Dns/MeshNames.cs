@@ -1,0 +1,131 @@
+using System.Collections.Frozen;
+using System.Net;
+using System.Net.Sockets;
+using ARSoft.Tools.Net;
+using ARSoft.Tools.Net.Dns;
+using Trellis.Core.Control;
+
+namespace Trellis.Node.Dns;
+
+/// <summary>
+/// What the resolver knows at one moment, built once per map and then only read: every node's
+/// addresses by full name ("alpha.trellis.internal") and short name ("alpha"), the names of overlay
+/// addresses for reverse lookups, the extra records, and where the rest goes (split domains, upstreams).
+/// </summary>
+internal sealed class MeshNames
+{
+    private readonly FrozenDictionary<string, IPAddress[]> _forward;
+    private readonly FrozenDictionary<string, string> _reverse;
+    private readonly KeyValuePair<string, IPEndPoint[]>[] _split;
+
+    private MeshNames(
+        DnsConfig config,
+        FrozenDictionary<string, IPAddress[]> forward,
+        FrozenDictionary<string, string> reverse,
+        KeyValuePair<string, IPEndPoint[]>[] split,
+        IReadOnlyList<IPEndPoint> upstreams)
+    {
+        Config = config;
+        _forward = forward;
+        _reverse = reverse;
+        _split = split;
+        Upstreams = upstreams;
+    }
+
+    public DnsConfig Config { get; }
+
+    public string BaseDomain => Config.BaseDomain;
+
+    /// <summary>Where names outside the base and split domains go: the map's nameservers, else the host's original ones.</summary>
+    public IReadOnlyList<IPEndPoint> Upstreams { get; }
+
+    /// <summary>
+    /// From a map whose <see cref="NetMap.Dns"/> <see cref="DnsConfigRules"/> has already normalized.
+    /// Names that are not DNS labels are skipped (the server only hands out labels; a cached map may predate that).
+    /// </summary>
+    public static MeshNames Build(NetMap map, DnsConfig config, IReadOnlyList<IPEndPoint> hostNameservers)
+    {
+        var forward = new Dictionary<string, List<IPAddress>>(StringComparer.Ordinal);
+        var reverse = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var node in map.Peers.Values.Prepend(map.Self))
+        {
+            if (!DomainNames.TryNormalize(node.Name, out var label, out _) || label.Contains('.', StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var full = label + "." + config.BaseDomain;
+            foreach (var text in node.Addresses)
+            {
+                if (IPAddress.TryParse(text.Split('/')[0], out var address))
+                {
+                    Add(forward, full, address);
+                    Add(forward, label, address);
+                    reverse.TryAdd(ReverseName(address), full);
+                }
+            }
+        }
+
+        foreach (var record in config.ExtraRecords)
+        {
+            Add(forward, record.Name, IPAddress.Parse(record.Address));
+        }
+
+        // The longest split domain wins, so "a.corp.example" can go elsewhere than "corp.example".
+        var split = config.SplitDns
+            .Select(kv => KeyValuePair.Create(kv.Key, kv.Value.Select(Nameserver).ToArray()))
+            .OrderByDescending(kv => kv.Key.Length)
+            .ToArray();
+        var upstreams = config.Nameservers.Count > 0 ? config.Nameservers.Select(Nameserver).ToList() : hostNameservers.ToList();
+        return new MeshNames(
+            config,
+            forward.ToFrozenDictionary(kv => kv.Key, kv => kv.Value.ToArray(), StringComparer.Ordinal),
+            reverse.ToFrozenDictionary(StringComparer.Ordinal),
+            split,
+            upstreams);
+    }
+
+    /// <summary>A mesh name's addresses (both families); null when the name is not the mesh's.</summary>
+    public IPAddress[]? Addresses(string name) => _forward.GetValueOrDefault(name);
+
+    /// <summary>The full name of an overlay address, by its reverse name ("5.0.64.100.in-addr.arpa").</summary>
+    public string? NameOf(string reverseName) => _reverse.GetValueOrDefault(reverseName);
+
+    /// <summary>Whether the mesh answers for this name alone (the base domain and below).</summary>
+    public bool IsAuthoritativeFor(string name) => DomainNames.IsWithin(name, BaseDomain);
+
+    /// <summary>The nameservers of the split domain holding <paramref name="name"/>; null when none does.</summary>
+    public IPEndPoint[]? SplitFor(string name)
+    {
+        foreach (var (domain, servers) in _split)
+        {
+            if (DomainNames.IsWithin(name, domain))
+            {
+                return servers;
+            }
+        }
+
+        return null;
+    }
+
+    public static string ReverseName(IPAddress address) =>
+        address.GetReverseLookupDomain().ToString().TrimEnd('.').ToLowerInvariant();
+
+    public static bool IsIPv4(IPAddress address) => address.AddressFamily == AddressFamily.InterNetwork;
+
+    private static IPEndPoint Nameserver(string text) =>
+        DomainNames.TryParseNameserver(text, out var endpoint, out var error) ? endpoint : throw new ArgumentException(error, nameof(text));
+
+    private static void Add(Dictionary<string, List<IPAddress>> forward, string name, IPAddress address)
+    {
+        if (!forward.TryGetValue(name, out var list))
+        {
+            forward[name] = list = [];
+        }
+
+        if (!list.Contains(address))
+        {
+            list.Add(address);
+        }
+    }
+}

@@ -1,0 +1,129 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Trellis.Core.Control;
+
+namespace Trellis.Node.Dns;
+
+/// <summary>
+/// Names on the node: each map (after the engine has put the resolver addresses on the TUN) checks
+/// the map's DNS configuration, rebuilds <see cref="MeshNames"/>, starts or updates the
+/// <see cref="MeshResolver"/> and, with accept-dns, points the host at it (<see cref="IHostDns"/>).
+/// <see cref="Down"/> stops the resolver and restores the host. Called only under the daemon's apply lock.
+/// </summary>
+public sealed partial class NodeDns : IDisposable
+{
+    private readonly NodeDnsOptions _options;
+    private readonly IHostDns _host;
+    private readonly ILogger _logger;
+    private MeshResolver? _resolver;
+
+    public NodeDns(NodeDnsOptions options, string stateDirectory, string interfaceName, ILoggerFactory loggerFactory)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        _options = options;
+        _logger = loggerFactory.CreateLogger<NodeDns>();
+        _host = ResolvedHost.IsInUse(options.ResolvConfPath)
+            ? new ResolvedHost(interfaceName, _logger)
+            : new ResolvConfHost(options.ResolvConfPath, Path.Combine(stateDirectory, ResolvConfHost.BackupName), _logger);
+
+        // A daemon that died with the host pointed at its resolver: put the original back first.
+        RestoreHost();
+    }
+
+    /// <summary>What went wrong with names at the last map, for the status; null when all is well.</summary>
+    public string? Error { get; private set; }
+
+    public void Apply(NetMap map, bool acceptDns)
+    {
+        ArgumentNullException.ThrowIfNull(map);
+        if (map.Dns is null || map.Self.Addresses.Count == 0)
+        {
+            Down();
+            return;
+        }
+
+        if (!DnsConfigRules.TryNormalize(map.Dns, out var config, out var problem))
+        {
+            Error = $"the server's DNS configuration is unusable, so names are off: {problem}";
+            LogBadConfig(_logger, problem);
+            Down();
+            return;
+        }
+
+        var names = MeshNames.Build(map, config, _host.OriginalNameservers());
+        var own = map.Self.Addresses.Select(a => IPAddress.TryParse(a.Split('/')[0], out var ip) ? ip : null).OfType<IPAddress>().ToList();
+        try
+        {
+            if (_resolver is null)
+            {
+                _resolver = MeshResolver.Start([.. _options.ListenAddresses.Select(a => new IPEndPoint(a, _options.Port))], names, own, _logger);
+                LogListening(_logger, string.Join(", ", _options.ListenAddresses), _options.Port);
+            }
+            else
+            {
+                _resolver.Update(names, own);
+            }
+        }
+        catch (SocketException e)
+        {
+            Error = $"the mesh resolver cannot listen on {string.Join(", ", _options.ListenAddresses)} port {_options.Port}: {e.Message} (tried again with the next map)";
+            LogResolverFailed(_logger, e.Message);
+            return;
+        }
+
+        if (!acceptDns)
+        {
+            RestoreHost();
+            Error = null;
+            return;
+        }
+
+        try
+        {
+            _host.Apply(config);
+            Error = null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Error = $"the host's resolver could not be pointed at the mesh's: {e.Message}";
+            LogHostFailed(_logger, e.Message);
+        }
+    }
+
+    /// <summary>Stops answering and puts the host's resolver configuration back.</summary>
+    public void Down()
+    {
+        _resolver?.Dispose();
+        _resolver = null;
+        RestoreHost();
+    }
+
+    public void Dispose() => Down();
+
+    private void RestoreHost()
+    {
+        try
+        {
+            _host.Restore();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Error = $"the host's resolver configuration could not be restored: {e.Message}";
+            LogHostFailed(_logger, e.Message);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "the mesh resolver listens on {Addresses} port {Port}")]
+    private static partial void LogListening(ILogger logger, string addresses, int port);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "the server's DNS configuration is unusable, so names are off: {Problem}")]
+    private static partial void LogBadConfig(ILogger logger, string problem);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "the mesh resolver cannot listen: {Reason}")]
+    private static partial void LogResolverFailed(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "host DNS: {Reason}")]
+    private static partial void LogHostFailed(ILogger logger, string reason);
+}
