@@ -64,22 +64,24 @@ public static class ServerOptionsLoader
             throw new ServerConfigurationException($"configuration file {path} does not exist");
         }
 
+        var text = File.ReadAllText(path);
+        var positions = ServerConfigShape.Check(path, text);
         ServerConfigFile file;
         try
         {
             file = new DeserializerBuilder()
                 .WithNamingConvention(HyphenatedNamingConvention.Instance)
                 .Build()
-                .Deserialize<ServerConfigFile?>(File.ReadAllText(path)) ?? new ServerConfigFile();
+                .Deserialize<ServerConfigFile?>(text) ?? new ServerConfigFile();
         }
         catch (YamlException e)
         {
-            throw new ServerConfigurationException($"{path}: line {e.Start.Line}: {e.InnerException?.Message ?? e.Message}");
+            throw ServerConfigShape.Unbindable(path, e);
         }
 
         foreach (var (key, value) in file.Scalars())
         {
-            options = Apply(options, key, value, $"{path}: {key}");
+            options = Apply(options, key, value, positions.TryGetValue(key, out var at) ? $"{path}: {at}: {key}" : $"{path}: {key}");
         }
 
         if (file.RelayRegions is { } regions)

@@ -1,0 +1,249 @@
+using System.Globalization;
+using System.Text;
+using Trellis.Core;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Trellis.Control.Server;
+
+/// <summary>
+/// Checks a server YAML file's keys and the kind of each value (single value, list, map, number,
+/// true/false) before it is bound, so every mistake is reported by key, line and column in words,
+/// never as the binder's .NET type names.
+/// </summary>
+internal static class ServerConfigShape
+{
+    public const string RelayRegions = "relay-regions";
+
+    public const string AutoApprovers = "auto-approvers";
+
+    private const string Example = "dist/server.example.yaml";
+
+    public static readonly string[] RegionKeys = ["id", "code", "name", "nodes"];
+
+    public static readonly string[] NodeKeys = ["name", "host", "port", "tls", "stun-port", "ipv4", "ipv6"];
+
+    /// <summary>Every top-level key a file may hold.</summary>
+    public static IEnumerable<string> TopLevelKeys => ServerOptionsLoader.Keys.Append(RelayRegions).Append(AutoApprovers);
+
+    /// <summary>Checks the file's text; returns where each top-level key's value stands ("line 3, column 8").</summary>
+    public static Dictionary<string, string> Check(string path, string text)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(text));
+        }
+        catch (YamlException e)
+        {
+            throw new ServerConfigurationException($"{path}: {At(e.Start)}: not valid YAML: {Plain(e)}");
+        }
+
+        var positions = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (stream.Documents.Count == 0 || IsEmpty(stream.Documents[0].RootNode))
+        {
+            return positions;
+        }
+
+        if (stream.Documents.Count > 1)
+        {
+            throw new ServerConfigurationException($"{path}: {At(stream.Documents[1].RootNode.Start)}: the file holds more than one YAML document (---); keep all settings in one");
+        }
+
+        var root = Map(path, stream.Documents[0].RootNode, "the file", "settings, one 'key: value' per line");
+        foreach (var (keyNode, value) in root.Children)
+        {
+            var key = Key(path, keyNode, TopLevelKeys, "setting");
+            positions[key] = At(value.Start);
+            switch (key)
+            {
+                case RelayRegions:
+                    CheckRegions(path, value);
+                    break;
+                case AutoApprovers:
+                    CheckApprovers(path, value);
+                    break;
+                default:
+                    Scalar(path, value, key);
+                    break;
+            }
+        }
+
+        return positions;
+    }
+
+    /// <summary>A binder error that got past <see cref="Check"/>, told without type names.</summary>
+    public static ServerConfigurationException Unbindable(string path, YamlException e) =>
+        new($"{path}: {At(e.Start)}: this value does not fit here; see {Example} for the form of each setting");
+
+    private static void CheckRegions(string path, YamlNode node)
+    {
+        if (IsEmpty(node))
+        {
+            return;
+        }
+
+        var regions = List(path, node, RelayRegions, "regions, each starting with '- id: 901'");
+        for (var i = 0; i < regions.Children.Count; i++)
+        {
+            var where = $"{RelayRegions}[{i}]";
+            var region = Map(path, regions.Children[i], where, "a region with id, code, name and nodes");
+            foreach (var (keyNode, value) in region.Children)
+            {
+                var key = Key(path, keyNode, RegionKeys, "region setting");
+                var name = $"{where}.{key}";
+                if (key == "id")
+                {
+                    WholeNumber(path, value, name);
+                }
+                else if (key == "nodes")
+                {
+                    CheckNodes(path, value, name);
+                }
+                else
+                {
+                    Scalar(path, value, name);
+                }
+            }
+        }
+    }
+
+    private static void CheckNodes(string path, YamlNode node, string where)
+    {
+        var nodes = List(path, node, where, "relay nodes, each starting with '- name: 901a'");
+        for (var i = 0; i < nodes.Children.Count; i++)
+        {
+            var at = $"{where}[{i}]";
+            var relay = Map(path, nodes.Children[i], at, "a relay node with name, host, port, tls and stun-port");
+            foreach (var (keyNode, value) in relay.Children)
+            {
+                var key = Key(path, keyNode, NodeKeys, "relay node setting");
+                var name = $"{at}.{key}";
+                switch (key)
+                {
+                    case "port" or "stun-port":
+                        WholeNumber(path, value, name);
+                        break;
+                    case "tls":
+                        TrueOrFalse(path, value, name);
+                        break;
+                    default:
+                        Scalar(path, value, name);
+                        break;
+                }
+            }
+        }
+    }
+
+    private static void CheckApprovers(string path, YamlNode node)
+    {
+        if (IsEmpty(node))
+        {
+            return;
+        }
+
+        var approvers = Map(path, node, AutoApprovers, "route prefixes, each with the list of users and tags that may approve it, e.g. '10.0.0.0/8: [alice, tag:router]'");
+        foreach (var (prefix, who) in approvers.Children)
+        {
+            var name = $"{AutoApprovers} '{Scalar(path, prefix, AutoApprovers)}'";
+            var list = List(path, who, name, "users and tags, e.g. [alice, tag:router]");
+            foreach (var item in list.Children)
+            {
+                Scalar(path, item, name);
+            }
+        }
+    }
+
+    private static string Key(string path, YamlNode node, IEnumerable<string> valid, string what)
+    {
+        var key = node is YamlScalarNode { Value: { } text } ? text : throw Error(path, node, $"a {what} name must be a single word, not a list or map");
+        if (valid.Contains(key, StringComparer.Ordinal))
+        {
+            return key;
+        }
+
+        var hyphenated = Hyphenated(key);
+        var suggestion = valid.Contains(hyphenated, StringComparer.Ordinal) ? hyphenated : NearestName.Find(hyphenated, valid);
+        throw Error(path, node, suggestion is null
+            ? $"unknown {what} '{key}'; see {Example} for every setting"
+            : $"unknown {what} '{key}'; did you mean '{suggestion}'?");
+    }
+
+    /// <summary>public_url and publicUrl both become public-url: the file's keys are kebab-case.</summary>
+    private static string Hyphenated(string key)
+    {
+        var text = new StringBuilder(key.Length + 4);
+        for (var i = 0; i < key.Length; i++)
+        {
+            var c = key[i];
+            if (c is '_' or ' ')
+            {
+                text.Append('-');
+            }
+            else if (char.IsUpper(c))
+            {
+                if (i > 0 && key[i - 1] is not ('_' or '-' or ' ') && !char.IsUpper(key[i - 1]))
+                {
+                    text.Append('-');
+                }
+
+                text.Append(char.ToLowerInvariant(c));
+            }
+            else
+            {
+                text.Append(c);
+            }
+        }
+
+        return text.ToString();
+    }
+
+    private static YamlMappingNode Map(string path, YamlNode node, string name, string expected) =>
+        node as YamlMappingNode ?? throw Error(path, node, $"{name} must be a map of {expected}, not {Kind(node)}");
+
+    private static YamlSequenceNode List(string path, YamlNode node, string name, string expected) =>
+        node as YamlSequenceNode ?? throw Error(path, node, $"{name} must be a list of {expected}, not {Kind(node)}");
+
+    private static string Scalar(string path, YamlNode node, string name) =>
+        node is YamlScalarNode scalar ? scalar.Value ?? "" : throw Error(path, node, $"{name} must be a single value, not {Kind(node)}");
+
+    private static void WholeNumber(string path, YamlNode node, string name)
+    {
+        var text = Scalar(path, node, name);
+        if (!int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _))
+        {
+            throw Error(path, node, $"{name}: '{text}' is not a whole number");
+        }
+    }
+
+    private static void TrueOrFalse(string path, YamlNode node, string name)
+    {
+        var text = Scalar(path, node, name);
+        if (text.ToLowerInvariant() is not ("true" or "false" or "yes" or "no" or "on" or "off" or "y" or "n"))
+        {
+            throw Error(path, node, $"{name}: '{text}' is not true or false");
+        }
+    }
+
+    private static bool IsEmpty(YamlNode node) => node is YamlScalarNode { Style: ScalarStyle.Plain, Value: "" or "~" or "null" or null };
+
+    private static string Kind(YamlNode node) => node switch
+    {
+        YamlSequenceNode => "a list",
+        YamlMappingNode => "a map",
+        YamlScalarNode { Value: var v } => $"the single value '{v}'",
+        _ => "this",
+    };
+
+    private static ServerConfigurationException Error(string path, YamlNode node, string message) => new($"{path}: {At(node.Start)}: {message}");
+
+    private static string At(Mark mark) => $"line {mark.Line}, column {mark.Column}";
+
+    /// <summary>The parser's own words (they describe YAML, not .NET), without its repeated position.</summary>
+    private static string Plain(YamlException e)
+    {
+        var message = e.Message;
+        var close = message.IndexOf("): ", StringComparison.Ordinal);
+        return message.StartsWith("(Line", StringComparison.Ordinal) && close > 0 ? message[(close + 3)..] : message;
+    }
+}
