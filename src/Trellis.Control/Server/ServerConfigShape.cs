@@ -24,7 +24,13 @@ internal static class ServerConfigShape
     public static readonly string[] NodeKeys = ["name", "host", "port", "tls", "stun-port", "ipv4", "ipv6"];
 
     /// <summary>Every top-level key a file may hold.</summary>
-    public static IEnumerable<string> TopLevelKeys => ServerOptionsLoader.Keys.Append(RelayRegions).Append(AutoApprovers);
+    public const string Dns = "dns";
+
+    public static readonly string[] DnsKeys = ["base-domain", "search-domains", "nameservers", "split-dns", "extra-records"];
+
+    /// <summary>Every flag's key (but dns-base-domain, which the file says inside dns:) and the structured sections.</summary>
+    public static IEnumerable<string> TopLevelKeys =>
+        ServerOptionsLoader.Keys.Where(k => k != "dns-base-domain").Append(RelayRegions).Append(AutoApprovers).Append(Dns);
 
     /// <summary>Checks the file's text; returns where each top-level key's value stands ("line 3, column 8").</summary>
     public static Dictionary<string, string> Check(string path, string text)
@@ -62,6 +68,9 @@ internal static class ServerConfigShape
                     break;
                 case AutoApprovers:
                     CheckApprovers(path, value);
+                    break;
+                case Dns:
+                    CheckDns(path, value);
                     break;
                 default:
                     Scalar(path, value, key);
@@ -150,6 +159,52 @@ internal static class ServerConfigShape
             foreach (var item in list.Children)
             {
                 Scalar(path, item, name);
+            }
+        }
+    }
+
+    private static void CheckDns(string path, YamlNode node)
+    {
+        if (IsEmpty(node))
+        {
+            return;
+        }
+
+        var dns = Map(path, node, Dns, "DNS settings (base-domain, search-domains, nameservers, split-dns, extra-records)");
+        foreach (var (keyNode, value) in dns.Children)
+        {
+            var key = Key(path, keyNode, DnsKeys, "dns setting");
+            var name = $"{Dns}.{key}";
+            switch (key)
+            {
+                case "base-domain":
+                    Scalar(path, value, name);
+                    break;
+                case "search-domains" or "nameservers":
+                    foreach (var item in List(path, value, name, "names or addresses, e.g. [9.9.9.9]").Children)
+                    {
+                        Scalar(path, item, name);
+                    }
+
+                    break;
+                case "split-dns":
+                    foreach (var (domain, servers) in Map(path, value, name, "domains, each with its nameservers, e.g. 'corp.example.com: [10.0.0.53]'").Children)
+                    {
+                        var at = $"{name} '{Scalar(path, domain, name)}'";
+                        foreach (var item in List(path, servers, at, "nameservers, e.g. [10.0.0.53]").Children)
+                        {
+                            Scalar(path, item, at);
+                        }
+                    }
+
+                    break;
+                default:
+                    foreach (var (record, address) in Map(path, value, name, "names, each with its address, e.g. 'printer.mesh.example.com: 100.64.9.9'").Children)
+                    {
+                        Scalar(path, address, $"{name} '{Scalar(path, record, name)}'");
+                    }
+
+                    break;
             }
         }
     }

@@ -36,7 +36,7 @@ public sealed class ServerExampleConfigTests
     {
         var text = File.ReadAllText(ExampleFile());
         var missing = ServerConfigShape.TopLevelKeys.Where(key => !Regex.IsMatch(text, $@"^(# )?{Regex.Escape(key)}:", RegexOptions.Multiline))
-            .Concat(ServerConfigShape.RegionKeys.Concat(ServerConfigShape.NodeKeys)
+            .Concat(ServerConfigShape.RegionKeys.Concat(ServerConfigShape.NodeKeys).Concat(ServerConfigShape.DnsKeys)
                 .Where(key => !Regex.IsMatch(text, $@"^\s+(- )?{Regex.Escape(key)}:", RegexOptions.Multiline)));
 
         Assert.Empty(missing);
