@@ -5,7 +5,9 @@
 # through the admin API, from one change the time until every node it must reach has it (p50 / p99 /
 # max ms), the server's CPU seconds for it, the nodes it missed and the nodes it reached that it
 # should not have; and the server's memory.
-# Usage: bench/control-scale.sh [N ...]   (default: 1000 5000)
+# ANNOUNCE=all|half|none: which simulated nodes announce the kept-ids form of a delta (default all,
+# as current nodes do; half also splits the first policy's row by the form each node was sent).
+# Usage: [ANNOUNCE=half] bench/control-scale.sh [N ...]   (default: 1000 5000)
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SIZES=("$@")
@@ -23,13 +25,13 @@ trap 'rm -f "$rows"' EXIT
 status=0
 port=18443
 for n in "${SIZES[@]}"; do
-  "$SCALE" "$TRELLIS" "$n" "$port" >>"$rows" || status=1
+  "$SCALE" "$TRELLIS" "$n" "$port" "${ANNOUNCE:-all}" >>"$rows" || status=1
   port=$((port + 1))
 done
 
 echo "## Control-plane scale"
 echo
-echo "- dotnet $(dotnet --version), kernel $(uname -r), $(nproc) cores; server and all simulated nodes on this machine"
+echo "- dotnet $(dotnet --version), kernel $(uname -r), $(nproc) cores; server and all simulated nodes on this machine; nodes announcing kept ids: ${ANNOUNCE:-all}"
 echo
 echo "| nodes | change | nodes it must reach | p50 / p99 / max (ms) | server CPU (s) | missed | reached, not affected |"
 echo "|---|---|---|---|---|---|---|"

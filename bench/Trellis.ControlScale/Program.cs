@@ -11,15 +11,18 @@ using Trellis.ControlScale;
 using Trellis.Core.Control;
 using Trellis.Core.Keys;
 
-// Usage: Trellis.ControlScale TRELLIS_BINARY NODES [PORT]
+// Usage: Trellis.ControlScale TRELLIS_BINARY NODES [PORT [ANNOUNCE]]
 // Starts `trellis server`, joins NODES simulated nodes (owned by users in groups, one in five tagged)
 // over the real protocol, and measures how long one change takes to reach every node it must reach:
 // first with no policy (an endpoint change, a node joining), then after a 200-rule policy is set
 // through the admin API (the policy set, two one-rule edits, an endpoint change, a node joining).
+// ANNOUNCE says which simulated nodes announce ControlProtocol.PeersKept (and are told a first
+// policy as the peers they keep, not the ones they lose): all, half (every other one; the first
+// policy's row is then also split by form) or none (as nodes before it). Default: all.
 // Prints table rows on stdout: "P|" propagation rows, "M|" the run's join and memory row.
-if (args.Length < 2)
+if (args.Length < 2 || (args.Length > 3 && args[3] is not ("all" or "half" or "none")))
 {
-    Console.Error.WriteLine("usage: Trellis.ControlScale TRELLIS_BINARY NODES [PORT]");
+    Console.Error.WriteLine("usage: Trellis.ControlScale TRELLIS_BINARY NODES [PORT [all|half|none]]");
     return 2;
 }
 
@@ -27,6 +30,13 @@ const int JoinConcurrency = 32;
 var trellis = args[0];
 var count = int.Parse(args[1], CultureInfo.InvariantCulture);
 var port = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 18443;
+var announce = args.Length > 3 ? args[3] : "all";
+int ProtocolOf(int index) => announce switch
+{
+    "all" => ControlProtocol.Current,
+    "half" when index % 2 == 0 => ControlProtocol.Current,
+    _ => ControlProtocol.Initial,
+};
 var dir = Directory.CreateTempSubdirectory("trellis-scale-").FullName;
 var server = new Uri($"http://127.0.0.1:{port}");
 using var process = new ServerProcess(trellis, port, dir);
@@ -75,7 +85,7 @@ string KeyOf(int index) => BenchPolicy.OwnerOf(index) switch
     _ => throw new UnreachableException(),
 };
 
-var everyone = Enumerable.Range(0, count).Select(i => new ScaleClient(server, serverKey, i)).ToList();
+var everyone = Enumerable.Range(0, count).Select(i => new ScaleClient(server, serverKey, i, ProtocolOf(i))).ToList();
 var joinWatch = Stopwatch.StartNew();
 var cpuBeforeJoin = process.CpuSeconds();
 var failedJoins = 0;
@@ -128,7 +138,7 @@ async Task EndpointChangeAsync(string name)
     var members = Members();
     var expected = PolicyExpectations.SeenBy(policy, PolicyExpectations.NodeOf(mover.Self!), members);
     var endpoint = $"203.0.113.77:{Random.Shared.Next(1024, 65535)}";
-    results.Add(await meter.MeasureAsync(
+    results.AddRange(await meter.MeasureAsync(
         name,
         async () =>
         {
@@ -141,8 +151,9 @@ async Task EndpointChangeAsync(string name)
 async Task JoinAsync(string name)
 {
     // A user node, in the first group: sees what that group's rules give it.
-    var joiner = new ScaleClient(server, serverKey, count + joiners++);
-    results.Add(await meter.MeasureAsync(name, async () =>
+    var joiner = new ScaleClient(server, serverKey, count + joiners, ProtocolOf(count + joiners));
+    joiners++;
+    results.AddRange(await meter.MeasureAsync(name, async () =>
     {
         await joiner.JoinAsync(userKeys[0], $"joiner-{joiner.Index}", CancellationToken.None);
         var members = Members();
@@ -155,12 +166,21 @@ async Task JoinAsync(string name)
     registered.Add(joiner);
 }
 
-async Task SetPolicyAsync(string name, PolicyEdit edit)
+// With half the nodes announcing, the first policy's row is also given for each form, from the same change.
+NodeGroup[] byForm = announce == "half"
+    ?
+    [
+        new("nodes sent the peers kept", c => c.Protocol >= ControlProtocol.PeersKept),
+        new("nodes sent the peers removed (older protocol)", c => c.Protocol < ControlProtocol.PeersKept),
+    ]
+    : [];
+
+async Task SetPolicyAsync(string name, PolicyEdit edit, IReadOnlyList<NodeGroup>? groups = null)
 {
     var text = BenchPolicy.Text(edit);
     var next = new HuJsonPolicyCompiler().Compile(text);
     var expected = PolicyExpectations.Affected(policy, next, Members());
-    results.Add(await meter.MeasureAsync(name, async () =>
+    results.AddRange(await meter.MeasureAsync(name, async () =>
     {
         using var body = new StringContent(text, Encoding.UTF8, "application/hujson");
         using var response = await http.PutAsync(new Uri(server, "/api/v1/policy"), body);
@@ -170,13 +190,13 @@ async Task SetPolicyAsync(string name, PolicyEdit edit)
         }
 
         return expected;
-    }));
+    }, groups: groups));
     policy = next;
 }
 
 await EndpointChangeAsync("endpoint change, no policy");
 await JoinAsync("node join, no policy");
-await SetPolicyAsync($"policy set ({BenchPolicy.Rules} rules)", PolicyEdit.Base);
+await SetPolicyAsync($"policy set ({BenchPolicy.Rules} rules, from none; {announce} nodes announce kept ids)", PolicyEdit.Base, byForm);
 await SetPolicyAsync("policy edit: a port added to one rule's dst", PolicyEdit.PortAdded);
 await SetPolicyAsync("policy edit: a group added to one rule's dst", PolicyEdit.GroupAdded);
 await EndpointChangeAsync("endpoint change, with policy");

@@ -13,8 +13,11 @@ internal sealed record Propagation(string Change, int Expected, int Reached, dou
 
     public string Row(int nodes) => string.Create(
         CultureInfo.InvariantCulture,
-        $"| {nodes} | {Change} | {Expected} | {P50:F0} / {P99:F0} / {Max:F0} | {CpuSeconds:F2} | {Missed} | {Unexpected} |");
+        $"| {nodes} | {Change} | {Expected} | {P50:F0} / {P99:F0} / {Max:F0} | {(double.IsNaN(CpuSeconds) ? "(the same change)" : CpuSeconds.ToString("F2", CultureInfo.InvariantCulture))} | {Missed} | {Unexpected} |");
 }
+
+/// <summary>Some of the nodes a change reaches, reported on their own row as well (e.g. those sent the old form).</summary>
+internal sealed record NodeGroup(string Name, Func<ScaleClient, bool> Contains);
 
 /// <summary>Times a change from the moment it is made until every node it must reach has received a message.</summary>
 internal sealed class PropagationMeter(List<ScaleClient> clients, ServerProcess server)
@@ -39,7 +42,7 @@ internal sealed class PropagationMeter(List<ScaleClient> clients, ServerProcess 
     /// only know them once made, as a joiner's), then for quiet, and counts who else got something.
     /// The node that makes the change (<paramref name="origin"/>) hears back about itself and is not counted.
     /// </summary>
-    public async Task<Propagation> MeasureAsync(string name, Func<Task<IReadOnlySet<long>>> change, long? origin = null)
+    public async Task<List<Propagation>> MeasureAsync(string name, Func<Task<IReadOnlySet<long>>> change, long? origin = null, IReadOnlyList<NodeGroup>? groups = null)
     {
         await WaitQuietAsync().ConfigureAwait(false);
         var watched = clients.Where(c => c.Self!.Id != origin).ToList();
@@ -60,12 +63,23 @@ internal sealed class PropagationMeter(List<ScaleClient> clients, ServerProcess 
 
         var cpuUsed = server.CpuSeconds() - cpu;
         await WaitQuietAsync().ConfigureAwait(false);
-        var latencies = expected.Where(c => c.FirstAfterArm != 0)
-            .Select(c => Stopwatch.GetElapsedTime(t0, c.FirstAfterArm).TotalMilliseconds).Order().ToList();
-        var unexpected = watched.Count(c => !expectedIds.Contains(c.Self!.Id) && c.FirstAfterArm != 0);
-        double At(double q) => latencies.Count == 0 ? double.NaN : latencies[Math.Min(latencies.Count - 1, (int)(q * latencies.Count))];
-        var result = new Propagation(name, expected.Count, latencies.Count, At(0.5), At(0.99), latencies.Count == 0 ? double.NaN : latencies[^1], cpuUsed, unexpected);
-        Console.Error.WriteLine($"[bench] {result.Row(clients.Count)}");
-        return result;
+        Propagation Of(string row, Func<ScaleClient, bool> included, double cpuSeconds)
+        {
+            var latencies = expected.Where(c => included(c) && c.FirstAfterArm != 0)
+                .Select(c => Stopwatch.GetElapsedTime(t0, c.FirstAfterArm).TotalMilliseconds).Order().ToList();
+            var unexpected = watched.Count(c => included(c) && !expectedIds.Contains(c.Self!.Id) && c.FirstAfterArm != 0);
+            double At(double q) => latencies.Count == 0 ? double.NaN : latencies[Math.Min(latencies.Count - 1, (int)(q * latencies.Count))];
+            var result = new Propagation(row, expected.Count(included), latencies.Count, At(0.5), At(0.99), latencies.Count == 0 ? double.NaN : latencies[^1], cpuSeconds, unexpected);
+            Console.Error.WriteLine($"[bench] {result.Row(clients.Count)}");
+            return result;
+        }
+
+        List<Propagation> results = [Of(name, _ => true, cpuUsed)];
+        foreach (var group in groups ?? [])
+        {
+            results.Add(Of($"{name}: {group.Name}", group.Contains, double.NaN));
+        }
+
+        return results;
     }
 }

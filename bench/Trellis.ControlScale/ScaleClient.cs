@@ -11,7 +11,7 @@ namespace Trellis.ControlScale;
 /// A node on the real protocol that keeps no map (5,000 full maps of 5,000 peers would not fit in
 /// one process): it keeps its own entry and notes when the first message after <see cref="Arm"/> arrives.
 /// </summary>
-internal sealed class ScaleClient(Uri server, Key serverKey, int index)
+internal sealed class ScaleClient(Uri server, Key serverKey, int index, int protocol)
 {
     private static readonly byte[] KeepaliveType = "\"type\":\"keepalive\""u8.ToArray();
     private static long s_lastMessageAt;
@@ -25,6 +25,9 @@ internal sealed class ScaleClient(Uri server, Key serverKey, int index)
     public long FirstAfterArm => Volatile.Read(ref _firstAfterArm);
 
     public int Index { get; } = index;
+
+    /// <summary>The <see cref="ControlProtocol"/> level this node announces: whether it is sent <see cref="MapDelta.PeersKept"/>.</summary>
+    public int Protocol { get; } = protocol;
 
     /// <summary>This node's entry as the server registered it.</summary>
     public PeerInfo? Self { get; private set; }
@@ -54,7 +57,7 @@ internal sealed class ScaleClient(Uri server, Key serverKey, int index)
         }
 
         Self = self;
-        await _channel.SendAsync(new MapRequest { Endpoints = [$"198.18.{Index / 250}.{Index % 250 + 1}:41641"] }, ct).ConfigureAwait(false);
+        await _channel.SendAsync(new MapRequest { Endpoints = [$"198.18.{Index / 250}.{Index % 250 + 1}:41641"], Protocol = Protocol }, ct).ConfigureAwait(false);
         _ = Task.Run(() => ReadLoopAsync(ct), ct);
     }
 

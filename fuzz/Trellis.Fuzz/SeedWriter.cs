@@ -173,7 +173,7 @@ public static class SeedWriter
         [
             new RegisterRequest { NodeKey = peer.NodeKey, DiscoKey = peer.DiscoKey, Hostname = "berlin", AuthKey = "tskey-fuzz", AdvertisedRoutes = ["10.20.0.0/16"] },
             new RegisterResponse { Status = "active", Self = peer },
-            new MapRequest { Endpoints = ["198.51.100.7:41641"], HomeRelay = 900 },
+            new MapRequest { Endpoints = ["198.51.100.7:41641"], HomeRelay = 900, Protocol = ControlProtocol.Current },
             new FullMap
             {
                 Self = peer,
@@ -181,7 +181,7 @@ public static class SeedWriter
                 RelayMap = SampleRelayMap(),
                 OverlayPrefixes = ["100.64.0.0/10", "fd7a:7472:6c6c::/48"],
             },
-            new MapDelta { PeersChanged = [peer], PeersRemoved = [9], Patches = [new PeerPatch { Id = 8, Online = false, HomeRelay = 901 }] },
+            new MapDelta { PeersChanged = [peer], PeersKept = [8, 10], PeersRemoved = [9], Patches = [new PeerPatch { Id = 8, Online = false, HomeRelay = 901 }] },
             new EndpointUpdate { Endpoints = ["198.51.100.7:41641"], HomeRelay = 900 },
             new RouteAdvertisement { Routes = ["10.20.0.0/16"] },
             new LogoutRequest(),

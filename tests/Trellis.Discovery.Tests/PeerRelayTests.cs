@@ -67,6 +67,20 @@ public sealed class PeerRelayTests : IDisposable
     }
 
     [Fact]
+    public async Task A_relay_serves_no_pair_with_a_node_outside_its_own_map()
+    {
+        // Under a policy, a relay's map holds only the peers it may reach or be reached by: here not B.
+        var (a, b, r) = Triangle(serves: true);
+        r.Bind.SetPeers([a.AsPeer()]);
+
+        await RunUntilAsync(a, b, () => false, TimeSpan.FromSeconds(20), mustHold: false);
+        Assert.Equal(PathKind.Relay, a.Bind.GetStatus(b.NodeKey)!.Path);
+        Assert.Equal(PathKind.Relay, b.Bind.GetStatus(a.NodeKey)!.Path);
+        Assert.Equal(0, r.Bind.PeerRelayPairs);
+        Assert.Equal(0, r.Bind.PeerRelayForwarded);
+    }
+
+    [Fact]
     public async Task A_direct_path_once_open_takes_over_from_the_peer_relay()
     {
         var blocked = true;

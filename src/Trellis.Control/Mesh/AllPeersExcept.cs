@@ -23,6 +23,15 @@ internal sealed class AllPeersExcept
         _self = self;
     }
 
+    /// <summary>The peers kept, in no particular order (the node itself is not among them).</summary>
+    public IReadOnlyCollection<long> Kept => _kept;
+
+    /// <summary>
+    /// Whether naming the peers kept takes fewer ids than listing the others (<see cref="MapDelta.PeersKept"/>
+    /// against <see cref="MapDelta.PeersRemoved"/>); judged from the counts alone, without a walk.
+    /// </summary>
+    public bool KeptIsShorter => _kept.Length < _everyone.Ids.Length - 1 - _kept.Length;
+
     /// <summary>
     /// True when no peer is left over. The mesh holds more entries than the node and its kept peers
     /// together in every case that matters (a policy over a large mesh), and then needs no walk.

@@ -13,19 +13,23 @@ public sealed class MeshSession : IDisposable
     private readonly SemaphoreSlim _signal = new(0);
 
     // guarded by _lock
-    private readonly PendingDelta _pending = new();
+    private readonly PendingDelta _pending;
     private FullMap? _full;
     private bool _closed;
     private string? _closeReason;
     private string _closeCode = ControlErrorCodes.StreamEnded;
 
-    internal MeshSession(long nodeId, NodeView view)
+    internal MeshSession(long nodeId, NodeView view, int protocol = ControlProtocol.Initial)
     {
         NodeId = nodeId;
         View = view;
+        _pending = new PendingDelta(appliesKept: protocol >= ControlProtocol.PeersKept);
     }
 
     public long NodeId { get; }
+
+    /// <summary>The node applies <see cref="MapDelta.PeersKept"/> (it announced <see cref="ControlProtocol.PeersKept"/>); fixed for the session.</summary>
+    internal bool AppliesKept => _pending.AppliesKept;
 
     /// <summary>What this node may see; guarded by the mesh's view lock (read under it, written under its write side).</summary>
     internal NodeView View { get; }

@@ -251,9 +251,16 @@ public sealed partial class MeshState
                 d.Changed(peer);
             }
 
-            foreach (var id in lost)
+            if (d.AppliesKept && next is not null && lost.Count > next.Count)
             {
-                d.Removed(id);
+                d.KeepOnly(next); // an edit that takes most of a node's peers: name the few left instead
+            }
+            else
+            {
+                foreach (var id in lost)
+                {
+                    d.Removed(id);
+                }
             }
 
             if (filterChanged)

@@ -152,8 +152,11 @@ public sealed partial class MeshState
         }
     }
 
-    /// <summary>Opens a map stream for an active node; its first message is the full map of what it may see.</summary>
-    public MeshSession Connect(long id)
+    /// <summary>
+    /// Opens a map stream for an active node; its first message is the full map of what it may see.
+    /// <paramref name="protocol"/> is the <see cref="ControlProtocol"/> level the node announced.
+    /// </summary>
+    public MeshSession Connect(long id, int protocol = ControlProtocol.Initial)
     {
         lock (StripeOf(id))
         {
@@ -165,7 +168,7 @@ public sealed partial class MeshState
                     throw new InvalidOperationException($"node {id} is not active");
                 }
 
-                var session = new MeshSession(id, ViewOfLocked(id));
+                var session = new MeshSession(id, ViewOfLocked(id), protocol);
                 if (_sessions.TryRemove(id, out var previous))
                 {
                     previous.Close("replaced by a newer connection");

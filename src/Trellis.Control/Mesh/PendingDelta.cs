@@ -7,22 +7,28 @@ namespace Trellis.Control.Mesh;
 /// to one peer merge, a removal cancels what was pending for that peer, and only the latest packet
 /// filter is sent. A policy change's "every peer but these" (<see cref="AllPeersExcept"/>) stays a
 /// description until a change of one peer must be merged with it or the writer takes the delta.
+/// For a node that applies <see cref="MapDelta.PeersKept"/>, a loss of most peers is queued as the few
+/// kept instead, which later single-peer changes merge with directly (the node keeps those changed too).
 /// Guarded by its session's lock.
 /// </summary>
-internal sealed class PendingDelta
+internal sealed class PendingDelta(bool appliesKept = false)
 {
     private readonly Dictionary<long, PeerInfo> _changed = [];
     private readonly HashSet<long> _removed = [];
     private readonly Dictionary<long, PeerPatch> _patches = [];
     private AllPeersExcept? _allChanged; // set only while no other peer change is pending
     private AllPeersExcept? _allRemoved; // likewise
+    private HashSet<long>? _kept; // non-null: the node keeps only these and those in _changed, then removes _removed
     private PeerInfo? _self;
     private PacketFilter? _filter;
+
+    /// <summary>The node announced <see cref="ControlProtocol.PeersKept"/>.</summary>
+    public bool AppliesKept => appliesKept;
 
     public bool IsEmpty => NoPeerPending && _self is null && _filter is null;
 
     private bool NoPeerPending =>
-        _changed.Count == 0 && _removed.Count == 0 && _patches.Count == 0 && _allChanged is null && _allRemoved is null;
+        _changed.Count == 0 && _removed.Count == 0 && _patches.Count == 0 && _allChanged is null && _allRemoved is null && _kept is null;
 
     /// <summary>Every peer of the set changed (sent in full), e.g. a policy was removed.</summary>
     public void ChangedAll(AllPeersExcept peers)
@@ -42,6 +48,12 @@ internal sealed class PendingDelta
     /// <summary>Every peer of the set is gone from this node's view, e.g. a first policy narrowed it.</summary>
     public void RemovedAll(AllPeersExcept peers)
     {
+        if (appliesKept && (_kept is not null || peers.KeptIsShorter))
+        {
+            KeepOnly(peers.Kept);
+            return;
+        }
+
         if (NoPeerPending)
         {
             _allRemoved = peers;
@@ -51,6 +63,48 @@ internal sealed class PendingDelta
         foreach (var id in peers.Ids())
         {
             Removed(id);
+        }
+    }
+
+    /// <summary>
+    /// The node's peers are now only <paramref name="kept"/> (copied): every other one it has is gone.
+    /// Only for a node that <see cref="AppliesKept"/>. Pending removals stay (they apply after the kept
+    /// set); pending changes and patches of peers not kept are dropped, as their peers will be.
+    /// </summary>
+    public void KeepOnly(IEnumerable<long> kept)
+    {
+        if (!appliesKept)
+        {
+            throw new InvalidOperationException("this node does not apply a kept set");
+        }
+
+        Expand();
+        HashSet<long> now = [.. kept];
+        if (_kept is { } earlier)
+        {
+            earlier.IntersectWith(now); // of the peers the node had, those kept then and now
+        }
+        else
+        {
+            _kept = now;
+        }
+
+        // Peers changed since the earlier kept set stay if kept now. (Removing while enumerating is
+        // allowed for Dictionary since .NET Core 3.0.)
+        foreach (var id in _changed.Keys)
+        {
+            if (!now.Contains(id))
+            {
+                _changed.Remove(id);
+            }
+        }
+
+        foreach (var id in _patches.Keys)
+        {
+            if (!now.Contains(id))
+            {
+                _patches.Remove(id);
+            }
         }
     }
 
@@ -67,6 +121,13 @@ internal sealed class PendingDelta
         Expand();
         _changed.Remove(id);
         _patches.Remove(id);
+        if (_kept is not null)
+        {
+            // Neither kept nor changed, the node drops it anyway.
+            _kept.Remove(id);
+            return;
+        }
+
         _removed.Add(id);
     }
 
@@ -77,6 +138,11 @@ internal sealed class PendingDelta
         {
             _changed[patch.Id] = current;
             return;
+        }
+
+        if (_kept is { } kept && !kept.Contains(patch.Id))
+        {
+            return; // a peer the node drops: nothing to patch
         }
 
         _patches[patch.Id] = _patches.TryGetValue(patch.Id, out var earlier)
@@ -99,6 +165,7 @@ internal sealed class PendingDelta
         var delta = new MapDelta
         {
             PeersChanged = _allChanged is { } changed ? changed.Peers() : [.. _changed.Values],
+            PeersKept = _kept is { } kept ? [.. kept] : null,
             PeersRemoved = _allRemoved is { } removed ? removed.Ids() : [.. _removed],
             Patches = [.. _patches.Values],
             Self = _self,
@@ -106,6 +173,7 @@ internal sealed class PendingDelta
         };
         _allChanged = null;
         _allRemoved = null;
+        _kept = null;
         _changed.Clear();
         _removed.Clear();
         _patches.Clear();

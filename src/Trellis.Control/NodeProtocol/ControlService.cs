@@ -134,7 +134,7 @@ public sealed partial class ControlService(ControlStore store, MeshState mesh, T
         try
         {
             var fresh = await PublishLockedAsync(node.Id, null).ConfigureAwait(false);
-            return fresh is null ? (null, NotActive()) : (mesh.Connect(node.Id), null);
+            return fresh is null ? (null, NotActive()) : (mesh.Connect(node.Id, request.Protocol), null);
         }
         finally
         {

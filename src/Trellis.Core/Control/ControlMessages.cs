@@ -57,6 +57,9 @@ public sealed record MapRequest : ControlMessage
 
     /// <summary>This node relays for its peers now (see <see cref="PeerInfo.PeerRelay"/>).</summary>
     public bool PeerRelay { get; init; }
+
+    /// <summary>The newest <see cref="ControlProtocol"/> level this node applies; absent (0) from older nodes.</summary>
+    public int Protocol { get; init; }
 }
 
 public sealed record FullMap : ControlMessage
@@ -77,10 +80,21 @@ public sealed record FullMap : ControlMessage
     public DnsConfig? Dns { get; init; }
 }
 
-/// <summary>What changed since the last map or delta; applied in the order added, changed, removed, patches.</summary>
+/// <summary>
+/// What changed since the last map or delta, applied in this order: <see cref="PeersChanged"/> (added or
+/// replaced), then <see cref="PeersKept"/> if set, then <see cref="PeersRemoved"/>, then <see cref="Patches"/>.
+/// </summary>
 public sealed record MapDelta : ControlMessage
 {
     public IReadOnlyList<PeerInfo> PeersChanged { get; init; } = [];
+
+    /// <summary>
+    /// Null: not used. Set: after <see cref="PeersChanged"/> is applied, the node drops every peer whose
+    /// id is neither here nor in <see cref="PeersChanged"/>; ids of peers it does not have add nothing.
+    /// Sent instead of a long <see cref="PeersRemoved"/> when a first policy narrows a node's view to a
+    /// few of many peers, and only to a node that announced <see cref="ControlProtocol.PeersKept"/>.
+    /// </summary>
+    public IReadOnlyList<long>? PeersKept { get; init; }
 
     public IReadOnlyList<long> PeersRemoved { get; init; } = [];
 

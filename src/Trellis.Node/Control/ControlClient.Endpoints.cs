@@ -69,7 +69,7 @@ public sealed partial class ControlClient
             var endpoints = _options.Endpoints();
             var homeRelay = _options.HomeRelay();
             var peerRelay = _options.OffersPeerRelay();
-            await stream.SendAsync(new MapRequest { Endpoints = endpoints, HomeRelay = homeRelay, PeerRelay = peerRelay }, cancellationToken).ConfigureAwait(false);
+            await stream.SendAsync(new MapRequest { Endpoints = endpoints, HomeRelay = homeRelay, PeerRelay = peerRelay, Protocol = ControlProtocol.Current }, cancellationToken).ConfigureAwait(false);
             _endpointsStream = stream;
             _endpointsSent = endpoints;
             _homeRelaySent = homeRelay;

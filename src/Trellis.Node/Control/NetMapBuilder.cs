@@ -31,7 +31,7 @@ public static class NetMapBuilder
         };
     }
 
-    /// <summary>Applies <paramref name="delta"/> in the protocol's order: changed, removed, patches, self, filter (null: unchanged).</summary>
+    /// <summary>Applies <paramref name="delta"/> in the protocol's order: changed, kept, removed, patches, self, filter (null: unchanged).</summary>
     public static NetMap Apply(NetMap map, MapDelta delta)
     {
         ArgumentNullException.ThrowIfNull(map);
@@ -40,6 +40,11 @@ public static class NetMapBuilder
         foreach (var peer in delta.PeersChanged)
         {
             peers[peer.Id] = peer;
+        }
+
+        if (delta.PeersKept is { } kept)
+        {
+            peers = Keep(peers, kept, delta.PeersChanged);
         }
 
         foreach (var id in delta.PeersRemoved)
@@ -67,5 +72,26 @@ public static class NetMapBuilder
             Peers = peers.ToImmutable(),
             PacketFilter = delta.PacketFilter ?? map.PacketFilter,
         };
+    }
+
+    /// <summary>Only the peers named kept or changed, built afresh: O(peers kept), however many are dropped.</summary>
+    private static ImmutableDictionary<long, PeerInfo>.Builder Keep(
+        ImmutableDictionary<long, PeerInfo>.Builder peers, IReadOnlyList<long> kept, IReadOnlyList<PeerInfo> changed)
+    {
+        var left = ImmutableDictionary.CreateBuilder<long, PeerInfo>();
+        foreach (var id in kept)
+        {
+            if (peers.TryGetValue(id, out var peer))
+            {
+                left[id] = peer;
+            }
+        }
+
+        foreach (var peer in changed)
+        {
+            left[peer.Id] = peer;
+        }
+
+        return left;
     }
 }

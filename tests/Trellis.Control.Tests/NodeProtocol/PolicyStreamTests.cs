@@ -6,7 +6,7 @@ namespace Trellis.Control.Tests.NodeProtocol;
 /// <summary>A policy set on a running server reaches connected nodes over the real protocol, as deltas, without restarts.</summary>
 public class PolicyStreamTests
 {
-    private static async Task<SimulatedNode> JoinAsync(ControlServerFixture server, string user, int index)
+    private static async Task<SimulatedNode> JoinAsync(ControlServerFixture server, string user, int index, int protocol = ControlProtocol.Initial)
     {
         if (await server.Store.GetUserAsync(user) is null)
         {
@@ -14,7 +14,7 @@ public class PolicyStreamTests
         }
 
         var key = (await server.Store.CreateAuthKeyAsync(user, null, reusable: false, ephemeral: false, null)).Value!.Plaintext;
-        var node = new SimulatedNode(server.Url, $"{user}-laptop");
+        var node = new SimulatedNode(server.Url, $"{user}-laptop") { Protocol = protocol };
         await node.ConnectAsync();
         Assert.Equal(RegisterStatus.Active, (await node.RegisterAsync(key)).Status);
         await node.StartMapAsync($"198.51.100.{index}:41641");
@@ -51,6 +51,35 @@ public class PolicyStreamTests
 
         Assert.True(await server.Host.Policy.RemoveAsync("a test", CancellationToken.None));
         await SimulatedNode.WaitAsync(() => all.All(n => n.Peers.Count == 2 && n.Filter!.AllowsAll), "everyone to see everyone again");
+    }
+
+    [Fact]
+    public async Task A_first_policy_reaches_new_nodes_as_the_peers_kept_and_old_ones_as_the_peers_lost_and_both_end_alike()
+    {
+        await using var server = await ControlServerFixture.StartAsync(policyCompiler: new GrantPolicyCompiler());
+        await using var alice = await JoinAsync(server, "alice", 1, ControlProtocol.Current);
+        await using var bob = await JoinAsync(server, "bob", 2);
+        await using var carol = await JoinAsync(server, "carol", 3, ControlProtocol.Current);
+        await using var dave = await JoinAsync(server, "dave", 4);
+        SimulatedNode[] all = [alice, bob, carol, dave];
+        await SimulatedNode.WaitAsync(() => all.All(n => n.Peers.Count == 3), "everyone to see everyone");
+
+        await server.Host.Policy.SetAsync(GrantPolicyCompiler.Text(("alice", "bob")), "a test", CancellationToken.None);
+
+        await SimulatedNode.WaitAsync(
+            () => alice.Peers.Keys.SequenceEqual([bob.Self!.Id]) && bob.Peers.Keys.SequenceEqual([alice.Self!.Id])
+                && carol.Peers.Count == 0 && dave.Peers.Count == 0,
+            "the policy on every node");
+        Assert.Contains(alice.ReceivedSoFar().OfType<MapDelta>(), d => d.PeersKept is [var kept] && kept == bob.Self!.Id);
+        Assert.Contains(carol.ReceivedSoFar().OfType<MapDelta>(), d => d.PeersKept is []);
+        foreach (var old in new[] { bob, dave })
+        {
+            Assert.DoesNotContain(old.ReceivedSoFar().OfType<MapDelta>(), d => d.PeersKept is not null);
+        }
+
+        // A peer joining afterwards reaches a node that was sent its kept peers as usual.
+        await using var alice2 = await JoinAsync(server, "alice", 5, ControlProtocol.Current);
+        await SimulatedNode.WaitAsync(() => bob.Peers.Count == 2 && alice.Peers.Count == 1, "alice's second node at bob only");
     }
 
     [Fact]

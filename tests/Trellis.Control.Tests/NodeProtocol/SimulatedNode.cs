@@ -118,10 +118,13 @@ internal sealed class SimulatedNode : IAsyncDisposable
         return Assert.IsType<RegisterResponse>(reply);
     }
 
+    /// <summary>The <see cref="ControlProtocol"/> level announced in the map request; an older node's by default.</summary>
+    public int Protocol { get; init; } = ControlProtocol.Initial;
+
     /// <summary>Asks for the map and keeps applying what arrives, in the background.</summary>
     public async Task StartMapAsync(params string[] endpoints)
     {
-        await _channel!.SendAsync(new MapRequest { Endpoints = endpoints }, CancellationToken.None);
+        await _channel!.SendAsync(new MapRequest { Endpoints = endpoints, Protocol = Protocol }, CancellationToken.None);
         _reader = Task.Run(ReadLoopAsync);
     }
 
@@ -180,6 +183,15 @@ internal sealed class SimulatedNode : IAsyncDisposable
                 foreach (var p in delta.PeersChanged)
                 {
                     _peers[p.Id] = p;
+                }
+
+                if (delta.PeersKept is { } kept)
+                {
+                    var keep = kept.Concat(delta.PeersChanged.Select(p => p.Id)).ToHashSet();
+                    foreach (var id in _peers.Keys.Where(id => !keep.Contains(id)).ToList())
+                    {
+                        _peers.Remove(id);
+                    }
                 }
 
                 foreach (var id in delta.PeersRemoved)

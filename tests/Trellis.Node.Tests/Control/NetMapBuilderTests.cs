@@ -54,6 +54,35 @@ public class NetMapBuilderTests
     }
 
     [Fact]
+    public void A_delta_with_peers_kept_leaves_only_those_and_the_changed_ones_before_removals_and_patches_apply()
+    {
+        var before = NetMapBuilder.FromFull(new FullMap
+        {
+            Self = SampleMaps.Peer(1, "self"),
+            Peers = [.. Enumerable.Range(2, 9).Select(i => SampleMaps.Peer(i, $"p{i}"))], // peers 2-10
+        });
+
+        var after = NetMapBuilder.Apply(before, new MapDelta
+        {
+            PeersChanged = [SampleMaps.Peer(11, "new"), before.Peers[5] with { Name = "p5-renamed" }],
+            PeersKept = [3, 4, 42], // 42: a peer this node never had adds nothing
+            PeersRemoved = [4],
+            Patches = [new PeerPatch { Id = 3, Online = false }, new PeerPatch { Id = 6, Online = false }],
+        });
+
+        Assert.Equal([3L, 5, 11], after.Peers.Keys.Order());
+        Assert.Equal("p5-renamed", after.Peers[5].Name);
+        Assert.False(after.Peers[3].Online);
+        Assert.Equal(9, before.Peers.Count);
+
+        // Without it (null), nothing is dropped but what is listed.
+        Assert.Equal(9, NetMapBuilder.Apply(before, new MapDelta { PeersRemoved = [42] }).Peers.Count);
+
+        // An empty kept set leaves only the changed peers.
+        Assert.Equal([11L], NetMapBuilder.Apply(before, new MapDelta { PeersChanged = [SampleMaps.Peer(11, "new")], PeersKept = [] }).Peers.Keys);
+    }
+
+    [Fact]
     public void The_packet_filter_comes_with_the_full_map_and_a_delta_changes_it_only_when_it_carries_one()
     {
         var policy = new PacketFilter { Rules = [new FilterRule { Sources = ["100.64.0.2/32"], Destinations = [new FilterDestination { Prefix = "100.64.0.1/32" }] }] };
