@@ -82,7 +82,10 @@ public sealed partial class ControlService(ControlStore store, MeshState mesh, T
                 return new RegisterResponse
                 {
                     Status = RegisterStatus.Pending,
-                    ApproveHint = $"an admin approves this node with: trellis nodes approve {pending.Node.Id} --user USER",
+                    // A node that had an owner (or tags) keeps it on approval: asking for --user would mislead.
+                    ApproveHint = pending.Node.UserId is null && pending.Node.Tags.Count == 0
+                        ? $"an admin approves this node with: trellis nodes approve {pending.Node.Id} --user USER"
+                        : $"an admin approves this node with: trellis nodes approve {pending.Node.Id}",
                     Self = ToPeerInfo(pending.Node),
                 };
             case RegistrationResult.InvalidKey e:

@@ -64,7 +64,7 @@ public class RegistrationTests
         await node.ConnectAsync();
         var reply = await node.RegisterAsync(null);
         Assert.Equal("pending", reply.Status);
-        Assert.Contains("trellis nodes approve", reply.ApproveHint, StringComparison.Ordinal);
+        Assert.EndsWith($"trellis nodes approve {reply.Self!.Id} --user USER", reply.ApproveHint, StringComparison.Ordinal);
         Assert.Empty(reply.Self!.Addresses);
 
         await node.StartMapAsync();
@@ -122,6 +122,12 @@ public class RegistrationTests
         var sameKey = await node.RegisterAsync(key);
         Assert.Equal("rejected", sameKey.Status);
         Assert.Contains("generate a new node key", sameKey.Error, StringComparison.Ordinal);
+
+        // Without a key it waits for an admin, whose command keeps the owner it had (no --user to give).
+        node.RotateNodeKey();
+        var pending = await node.RegisterAsync(null);
+        Assert.Equal("pending", pending.Status);
+        Assert.EndsWith($"trellis nodes approve {first.Id}", pending.ApproveHint, StringComparison.Ordinal);
 
         node.RotateNodeKey();
         var back = await node.RegisterAsync(key);
