@@ -201,6 +201,15 @@ public sealed class NodeVerbTests : IDisposable
         Assert.Contains("pong from laptop", output, StringComparison.Ordinal);
         Assert.Contains("via relay default in 3.0 ms", output, StringComparison.Ordinal);
 
+        (code, output, error) = await RunAsync("ping", "laptop", "-c", "2", "--json", "--socket", Socket);
+        Assert.True(code == 0, error);
+        var lines = output.TrimEnd('\n').Split('\n');
+        Assert.Equal(2, lines.Length);
+        using (var pong = JsonDocument.Parse(lines[0]))
+        {
+            Assert.Equal(("laptop", "relay", "default"), (pong.RootElement.GetProperty("hostname").GetString(), pong.RootElement.GetProperty("path").GetString(), pong.RootElement.GetProperty("relay").GetString()));
+        }
+
         (code, _, error) = await RunAsync("ping", "nobody", "-c", "1", "--socket", Socket);
         Assert.Equal(2, code);
         Assert.Contains("no peer is called or has the address 'nobody'", error, StringComparison.Ordinal);
@@ -293,6 +302,13 @@ public sealed class NodeVerbTests : IDisposable
             Assert.True(code == 0, error);
             Assert.Contains("the auth key was not needed", output, StringComparison.Ordinal);
             Assert.DoesNotContain(key, output + error, StringComparison.Ordinal);
+            (code, output, error) = await RunAsync([.. provision, "--json"]);
+            Assert.True(code == 0, error);
+            using (var json = JsonDocument.Parse(output))
+            {
+                Assert.Equal(("running", true), (json.RootElement.GetProperty("state").GetString(), json.RootElement.GetProperty("authKeyIgnored").GetBoolean()));
+                Assert.Equal("office", json.RootElement.GetProperty("status").GetProperty("self").GetProperty("hostname").GetString());
+            }
 
             // On a router, `up --accept-routes` alone would drop its advertised route: refused, with the command that keeps it.
             (code, output, error) = await RunAsync("up", "--accept-routes", "--socket", Socket);

@@ -15,7 +15,8 @@ internal static class PingVerb
     {
         var peer = new Argument<string>("PEER") { Description = "A peer's hostname, overlay address or node key." };
         var count = new Option<int>("-c", "--count") { Description = "Most pings to send (default 10; stops early once a direct path answers).", DefaultValueFactory = _ => 10 };
-        var command = new Command("ping", "Ping a peer through Trellis and say which path answered.") { peer, count };
+        var json = new Option<bool>("--json") { Description = "Print each answer (or timeout) as one JSON object per line." };
+        var command = new Command("ping", "Ping a peer through Trellis and say which path answered.") { peer, count, json };
         command.SetNodeAction(NodeAction.SocketOption(), "ping", async run =>
         {
             var n = run.Parse.GetValue(count);
@@ -39,11 +40,30 @@ internal static class PingVerb
                 }
                 catch (LocalApiException e) when (e.Code == LocalApiErrors.Timeout)
                 {
-                    run.Output.WriteLine($"trellis ping: {e.Message}");
+                    if (run.Parse.GetValue(json))
+                    {
+                        JsonLines.Write(run.Output, new ErrorResponse { Code = e.Code, Error = e.Message }, LocalApiJsonContext.Relaxed.ErrorResponse);
+                    }
+                    else
+                    {
+                        run.Output.WriteLine($"trellis ping: {e.Message}");
+                    }
+
                     continue;
                 }
 
                 answered++;
+                if (run.Parse.GetValue(json))
+                {
+                    JsonLines.Write(run.Output, pong, LocalApiJsonContext.Relaxed.PingResponse);
+                    if (pong.Path == PathKind.Direct)
+                    {
+                        break;
+                    }
+
+                    continue;
+                }
+
                 var via = pong.Path switch
                 {
                     PathKind.Direct => pong.Endpoint,

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Net;
+using System.Text.Json;
 using Trellis.Node.LocalApi;
 
 namespace Trellis.Cli.Verbs.Node;
@@ -19,10 +20,11 @@ internal static class UpVerb
         var serverKey = new Option<string?>("--server-key") { Description = "The server's public key as `trellis server` prints it: pinned instead of trusting the first answer (default: the pinned one, else trust on first use)." };
         var flags = new SettingFlags();
         var reset = new Option<bool>("--reset") { Description = "Return every setting this command does not mention to its default (without it, `up` refuses to drop a setting made earlier)." };
+        var json = new Option<bool>("--json") { Description = "Print the daemon's answer as JSON and return at once, also while the node waits for an admin (then poll `trellis status --json`)." };
         var forceReauth = new Option<bool>("--force-reauth") { Description = "Register again with the auth key even if this node is already connected (e.g. to take the key's user or tags)." };
         var command = new Command("up", "Connect this node to a Trellis network. With setting flags, `up` states every setting (unmentioned ones mean their defaults); `trellis set` changes one.")
         {
-            server, serverKey, authKey, reset, forceReauth,
+            server, serverKey, authKey, reset, forceReauth, json,
         };
         foreach (var option in flags.All(withHostname: true))
         {
@@ -66,6 +68,12 @@ internal static class UpVerb
                 Settings = settings,
                 Reset = resetting,
             }, run.CancellationToken).ConfigureAwait(false);
+            if (run.Parse.GetValue(json))
+            {
+                run.Output.WriteLine(JsonSerializer.Serialize(answer, LocalApiJsonContext.Relaxed.UpResponse));
+                return CommandLine.Success;
+            }
+
             if (answer.AuthKeyIgnored)
             {
                 run.Output.WriteLine("trellis up: already connected; the auth key was not needed (--force-reauth registers with it again)");
