@@ -2,13 +2,7 @@ namespace Trellis.Cli.Tests;
 
 public class CommandLineTests
 {
-    private static (int Code, string Output, string Error) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var code = CommandLine.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
+    private static (int Code, string Output, string Error) Run(params string[] args) => Cli.Run(args);
 
     [Theory]
     [InlineData]

@@ -45,8 +45,8 @@ public class LogFormatTests
     [InlineData("relay")]
     public void An_unknown_log_format_is_a_usage_error(string verb)
     {
-        var error = new StringWriter();
-        Assert.Equal(2, CommandLine.Run([verb, "--log-format", "yaml"], new StringWriter(), error));
-        Assert.Contains("--log-format must be text or json, got 'yaml'", error.ToString(), StringComparison.Ordinal);
+        var (code, _, error) = Cli.Run(verb, "--log-format", "yaml");
+        Assert.Equal(2, code);
+        Assert.Contains("--log-format must be text or json, got 'yaml'", error, StringComparison.Ordinal);
     }
 }

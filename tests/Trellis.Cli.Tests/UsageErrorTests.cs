@@ -3,13 +3,7 @@ namespace Trellis.Cli.Tests;
 /// <summary>What a user sees after a mistyped command line: the nearest valid word, no secret echoed, the verb's help named.</summary>
 public class UsageErrorTests
 {
-    private static (int Code, string Output, string Error) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var code = CommandLine.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
+    private static (int Code, string Output, string Error) Run(params string[] args) => Cli.Run(args);
 
     [Theory]
     [InlineData("up", "--auth-key", "trellis-auth-0123-SECRETVALUE")]
