@@ -24,17 +24,7 @@ internal static class SetVerb
             var prefs = SettingFlags.AnyGiven(settings)
                 ? await run.Client.SetAsync(new SetRequest { Settings = settings }, run.CancellationToken).ConfigureAwait(false)
                 : await run.Client.PrefsAsync(run.CancellationToken).ConfigureAwait(false);
-            var current = SettingFlags.AsFlags(
-                new NodeSettings
-                {
-                    AdvertiseRoutes = prefs.AdvertiseRoutes.Count > 0 ? prefs.AdvertiseRoutes : null,
-                    AcceptRoutes = prefs.AcceptRoutes ? true : null,
-                    AcceptDns = prefs.AcceptDns ? null : false,
-                    Masquerade = prefs.Masquerade ? null : false,
-                    PortGuessing = prefs.PortGuessing ? null : false,
-                    PeerRelay = prefs.PeerRelay ? true : null,
-                },
-                prefs.Hostname);
+            var current = SettingFlags.NonDefault(prefs);
             run.Output.WriteLine(current.Count == 0
                 ? "trellis set: every setting has its default"
                 : $"trellis set: settings: {string.Join(' ', current)}");

@@ -102,6 +102,9 @@ internal sealed class SettingFlags
         return lost;
     }
 
+    /// <summary>The saved settings (and hostname) that differ from their defaults, as the flags that set them.</summary>
+    public static List<string> NonDefault(PrefsResponse saved) => WouldReset(saved, new NodeSettings(), hostnameGiven: false);
+
     /// <summary>The given settings as flags, in the order of <see cref="WouldReset"/>, for the command that keeps everything.</summary>
     public static List<string> AsFlags(NodeSettings given, string? hostname)
     {
