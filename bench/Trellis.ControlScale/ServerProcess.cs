@@ -9,9 +9,15 @@ internal sealed class ServerProcess : IDisposable
     private readonly Process _process;
 
     public ServerProcess(string trellis, int port, string dataDirectory)
+        : this(trellis, "127.0.0.1", port, dataDirectory)
+    {
+    }
+
+    /// <summary>A server listening on <paramref name="host"/> (an IPv4 literal), e.g. a veth end a namespace can reach.</summary>
+    public ServerProcess(string trellis, string host, int port, string dataDirectory)
     {
         var start = new ProcessStartInfo(trellis) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { "server", "--listen", $"http://127.0.0.1:{port}", "--data-dir", dataDirectory, "--keepalive", "120s" })
+        foreach (var a in new[] { "server", "--listen", $"http://{host}:{port}", "--data-dir", dataDirectory, "--keepalive", "120s" })
         {
             start.ArgumentList.Add(a);
         }

@@ -1,0 +1,27 @@
+namespace Trellis.Footprint;
+
+/// <summary>One way of running the daemon: runtime settings given as DOTNET_ environment variables.</summary>
+internal sealed record RuntimeVariant(string Name, IReadOnlyDictionary<string, string> Environment)
+{
+    /// <summary>
+    /// Today's daemon first, then each knob alone, then the knobs together, so every row reads against the first.
+    /// Workstation GC is already the default for the executable; these change what it keeps and what the JIT makes.
+    /// </summary>
+    public static IReadOnlyList<RuntimeVariant> All { get; } =
+    [
+        new("today", new Dictionary<string, string>()),
+        new("GC: not concurrent", new Dictionary<string, string> { ["DOTNET_gcConcurrent"] = "0" }),
+        new("GC: conserve memory", new Dictionary<string, string> { ["DOTNET_GCConserveMemory"] = "7" }),
+        new("GC: 4 MiB gen0 budget", new Dictionary<string, string> { ["DOTNET_GCgen0size"] = "0x400000" }),
+        new("JIT: no tiered PGO", new Dictionary<string, string> { ["DOTNET_TieredPGO"] = "0" }),
+        new("JIT: no W^X double mapping", new Dictionary<string, string> { ["DOTNET_EnableWriteXorExecute"] = "0" }),
+        new("all of the above", new Dictionary<string, string>
+        {
+            ["DOTNET_gcConcurrent"] = "0",
+            ["DOTNET_GCConserveMemory"] = "7",
+            ["DOTNET_GCgen0size"] = "0x400000",
+            ["DOTNET_TieredPGO"] = "0",
+            ["DOTNET_EnableWriteXorExecute"] = "0",
+        }),
+    ];
+}
