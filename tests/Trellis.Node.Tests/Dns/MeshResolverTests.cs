@@ -112,6 +112,26 @@ public sealed class MeshResolverTests : IDisposable
         Assert.Equal("100.64.0.3", FirstAddress(await AskAsync(endpoint, "charlie.mesh.test", RecordType.A, tcp: true)));
     }
 
+    [Fact]
+    public void Only_this_host_may_ask_never_a_peer_through_the_tunnel()
+    {
+        var map = MeshNamesFixture.Map();
+        var own = map.Self.Addresses.Select(a => IPNetwork.Parse(a).BaseAddress).ToHashSet();
+        var peers = map.Peers.Values.SelectMany(p => p.Addresses).Select(a => IPNetwork.Parse(a).BaseAddress).ToList();
+        Assert.NotEmpty(peers);
+        foreach (var peer in peers)
+        {
+            Assert.False(MeshResolver.MayAsk(peer, own), $"the peer at {peer} may ask");
+            Assert.False(MeshResolver.MayAsk(peer.MapToIPv6(), own), $"the peer at {peer} (v4-mapped) may ask");
+        }
+
+        Assert.False(MeshResolver.MayAsk(IPAddress.Parse("192.0.2.1"), own));
+        Assert.All(own, address => Assert.True(MeshResolver.MayAsk(address, own)));
+        Assert.True(MeshResolver.MayAsk(IPAddress.Loopback, own));
+        Assert.True(MeshResolver.MayAsk(IPAddress.IPv6Loopback, own));
+        Assert.True(MeshResolver.MayAsk(Trellis.Core.Control.MeshResolverAddress.IPv4, own));
+    }
+
     /// <summary>Another resolver's names (a stand-in nameserver): the fixture's mesh under <paramref name="baseDomain"/>, plus <paramref name="record"/> and <paramref name="more"/>.</summary>
     private static MeshNames Names(DnsExtraRecord record, DnsExtraRecord? more = null, string baseDomain = "mesh.test")
     {
