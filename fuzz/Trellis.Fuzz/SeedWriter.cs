@@ -5,10 +5,12 @@ using Trellis.Core.Control;
 using Trellis.Core.Transport;
 using Trellis.Core.Transport.InMemory;
 using Trellis.Discovery.Messages;
+using ARSoft.Tools.Net.Dns;
 using Trellis.Fuzz.Targets;
 using Trellis.Net.PortMapping;
 using Trellis.Net.Stun;
 using Trellis.Relay.Protocol;
+using Trellis.Testing;
 using Trellis.WireGuard;
 
 namespace Trellis.Fuzz;
@@ -50,11 +52,11 @@ public static class SeedWriter
 
     private static void WriteDnsQuery(string dir)
     {
-        Write(dir, "a-full-name", DnsQueryTarget.Query("bravo.mesh.test", 1));
-        Write(dir, "aaaa-short-name", DnsQueryTarget.Query("bravo", 28));
-        Write(dir, "ptr", DnsQueryTarget.Query("2.0.64.100.in-addr.arpa", 12));
-        Write(dir, "a-foreign-name", DnsQueryTarget.Query("example.org", 1));
-        var query = DnsQueryTarget.Query("bravo.mesh.test", 1);
+        Write(dir, "a-full-name", DnsQueryWire.Query("bravo.mesh.test", RecordType.A));
+        Write(dir, "aaaa-short-name", DnsQueryWire.Query("bravo", RecordType.Aaaa));
+        Write(dir, "ptr", DnsQueryWire.Query("2.0.64.100.in-addr.arpa", RecordType.Ptr));
+        Write(dir, "a-foreign-name", DnsQueryWire.Query("example.org", RecordType.A));
+        var query = DnsQueryWire.Query("bravo.mesh.test", RecordType.A);
         Write(dir, "cut-in-the-name", Cut(query, 18));
         Write(dir, "cut-in-the-header", Cut(query, 7));
         var loop = (byte[])query.Clone();

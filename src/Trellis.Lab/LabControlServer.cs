@@ -16,15 +16,18 @@ public static class LabControlServer
     // A safety net only: the server's start costs about 4 CPU-seconds (Debug build), which took 51 s on 2 cores shared with a load of 49.
     public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(120);
 
-    public static string Url(NatHost host) => $"http://{host.IPv4!.Endpoint(Port)}";
+    public static string Url(NatHost host, LabTls? tls = null) => $"{Scheme(tls)}://{host.IPv4!.Endpoint(Port)}";
 
-    public static string UrlV6(NatHost host) => $"http://{host.IPv6!.Endpoint(Port)}";
+    public static string UrlV6(NatHost host, LabTls? tls = null) => $"{Scheme(tls)}://{host.IPv6!.Endpoint(Port)}";
+
+    private static string Scheme(LabTls? tls) => tls is null ? "http" : "https";
 
     /// <summary>Writes the configuration into <paramref name="dataDirectory"/>, starts the server and waits until it listens.</summary>
     /// <param name="relays">Standalone relays (`trellis relay`) to list instead of the embedded one, one region each, and their mesh key.</param>
     /// <param name="extraConfig">More top-level YAML for the server's configuration file (e.g. a dns: section).</param>
+    /// <param name="tls">Serve HTTPS (control, admin API and the embedded relay) with this certificate instead of HTTP.</param>
     /// <exception cref="InvalidOperationException">The server exited instead (its output says why).</exception>
-    public static async Task<LabProcess> StartAsync(TrellisExecutable trellis, NatHost host, string dataDirectory, CancellationToken cancellationToken = default, LabRelayRegions? relays = null, string? extraConfig = null)
+    public static async Task<LabProcess> StartAsync(TrellisExecutable trellis, NatHost host, string dataDirectory, CancellationToken cancellationToken = default, LabRelayRegions? relays = null, string? extraConfig = null, LabTls? tls = null)
     {
         ArgumentNullException.ThrowIfNull(trellis);
         ArgumentNullException.ThrowIfNull(host);
@@ -38,14 +41,17 @@ public static class LabControlServer
                   - name: 900a
                     host: {{host.IPv4!.Address}}
                     port: {{Port}}
-                    tls: false
+                    tls: {{(tls is null ? "false" : "true")}}
                     stun-port: {{StunPort}}
                     ipv4: {{host.IPv4!.Address}}
                     ipv6: "{{host.IPv6!.Address}}"
             """)) + "\n" + extraConfig, cancellationToken).ConfigureAwait(false);
         var server = host.Namespace.StartProcess(
             trellis.FileName,
-            [.. trellis.LeadingArguments, "server", "--listen", $"http://[::]:{Port}", "--public-url", Url(host), "--config", config, "--data-dir", dataDirectory]);
+            [
+                .. trellis.LeadingArguments, "server", "--listen", $"{Scheme(tls)}://[::]:{Port}", "--public-url", Url(host, tls), "--config", config, "--data-dir", dataDirectory,
+                .. tls is null ? Array.Empty<string>() : ["--tls-cert", tls.CertificatePath, "--tls-key", tls.KeyPath],
+            ]);
         try
         {
             await Poll.UntilAsync(() => server.Output.Contains("listening on", StringComparison.Ordinal) || server.HasExited, StartTimeout, "trellis server", cancellationToken)

@@ -19,6 +19,12 @@ public sealed class LabRelayRegions(IReadOnlyList<NatHost> hosts)
 
     public IReadOnlyList<NatHost> Hosts { get; } = hosts;
 
+    /// <summary>Each relay's TLS certificate for its host (it then listens on https:// and the map says tls: true); null: plain HTTP.</summary>
+    public Func<NatHost, LabTls>? Tls { get; init; }
+
+    /// <summary>A private CA file the relays trust (--ca-cert) for the control server's certificate; null: the system's roots.</summary>
+    public string? CaCertificate { get; init; }
+
     public string MeshKey { get; } = Convert.ToHexString(RandomNumberGenerator.GetBytes(32)).ToLowerInvariant();
 
     public static int RegionId(int index) => FirstRegionId + index;
@@ -40,7 +46,7 @@ public sealed class LabRelayRegions(IReadOnlyList<NatHost> hosts)
                       - name: {Code(i)}a
                         host: {address}
                         port: {Port}
-                        tls: false
+                        tls: {(Tls is null ? "false" : "true")}
                         stun-port: {StunPort}
                         ipv4: {address}
 
@@ -57,10 +63,15 @@ public sealed class LabRelayRegions(IReadOnlyList<NatHost> hosts)
         Directory.CreateDirectory(dataDirectory);
         var keyFile = Path.Combine(dataDirectory, "mesh.key");
         await File.WriteAllTextAsync(keyFile, MeshKey, cancellationToken).ConfigureAwait(false);
+        var tls = Tls?.Invoke(Hosts[index]);
         var relay = Hosts[index].Namespace.StartProcess(
             trellis.FileName,
-            [.. trellis.LeadingArguments, "relay", "--listen", $"http://0.0.0.0:{Port}", "--control-url", controlUrl, "--insecure",
-             "--mesh-key-file", keyFile, "--data-dir", dataDirectory, "--stun-port", StunPort.ToString(CultureInfo.InvariantCulture)]);
+            [
+                .. trellis.LeadingArguments, "relay", "--listen", $"{(tls is null ? "http" : "https")}://0.0.0.0:{Port}", "--control-url", controlUrl, "--insecure",
+                "--mesh-key-file", keyFile, "--data-dir", dataDirectory, "--stun-port", StunPort.ToString(CultureInfo.InvariantCulture),
+                .. tls is null ? Array.Empty<string>() : ["--tls-cert", tls.CertificatePath, "--tls-key", tls.KeyPath],
+                .. CaCertificate is null ? Array.Empty<string>() : ["--ca-cert", CaCertificate],
+            ]);
         try
         {
             await Poll.UntilAsync(() => relay.Output.Contains("listening on", StringComparison.Ordinal) || relay.HasExited, LabControlServer.StartTimeout, $"trellis relay {Code(index)}", cancellationToken)

@@ -38,20 +38,6 @@ public static class DnsQueryTarget
         return true;
     }
 
-    /// <summary>A query's wire form (id 0x1234, recursion desired, one question of class IN), for the seeds.</summary>
-    public static byte[] Query(string name, ushort type)
-    {
-        var bytes = new List<byte> { 0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0 };
-        foreach (var label in name.Split('.'))
-        {
-            bytes.Add((byte)label.Length);
-            bytes.AddRange(System.Text.Encoding.ASCII.GetBytes(label));
-        }
-
-        bytes.AddRange([0, (byte)(type >> 8), (byte)type, 0, 1]);
-        return [.. bytes];
-    }
-
     private static MeshNames BuildNames()
     {
         static PeerInfo Peer(long id, string name) => new()

@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Text.Json;
 using Trellis.Cli.Verbs.Admin;
 using Trellis.Core.Control;
+using Trellis.Core.Tls;
 using Trellis.Net.Netcheck;
 using Trellis.Net.Stun;
 using Trellis.Node.LocalApi;
@@ -31,11 +32,12 @@ internal static class NetcheckVerb
             Description = $"A STUN server, HOST[:PORT] (port {StunServer.DefaultPort} when left out); repeatable, each its own region from {FirstAdHocRegion} up.",
         };
         var json = new Option<bool>("--json") { Description = "Print the report as JSON." };
+        var caCert = CaCertOption.Create("--server's certificate");
         var socket = Node.NodeAction.SocketOption();
         socket.Description = "With no --relay-map, --server or --stun: the daemon to ask, which measures against its network's relays. " + socket.Description;
         var command = new Command("netcheck", "Measure this host's connectivity: UDP, public addresses, NAT mapping, port mapping, relay latency.")
         {
-            relayMap, server, stun, json, socket,
+            relayMap, server, stun, json, caCert, socket,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -48,7 +50,7 @@ internal static class NetcheckVerb
                     return await FromDaemonAsync(parse.GetValue(socket), parse.GetValue(json), output, ct).ConfigureAwait(false);
                 }
 
-                var map = await LoadMapAsync(parse.GetValue(relayMap), parse.GetValue(server), parse.GetValue(stun) ?? [], ct).ConfigureAwait(false);
+                var map = await LoadMapAsync(parse.GetValue(relayMap), parse.GetValue(server), parse.GetValue(caCert), parse.GetValue(stun) ?? [], ct).ConfigureAwait(false);
                 var report = await new Netchecker().RunAsync(map, ct).ConfigureAwait(false);
                 if (parse.GetValue(json))
                 {
@@ -70,7 +72,7 @@ internal static class NetcheckVerb
         return command;
     }
 
-    private static async Task<RelayMap> LoadMapAsync(string? file, string? server, string[] stun, CancellationToken ct)
+    private static async Task<RelayMap> LoadMapAsync(string? file, string? server, string? caCert, string[] stun, CancellationToken ct)
     {
         if (file is null && server is null && stun.Length == 0)
         {
@@ -85,7 +87,7 @@ internal static class NetcheckVerb
         // Parse the ad-hoc servers first, so a typo is a usage error before any network traffic.
         var adHoc = stun.Select(ParseStunServer).ToList();
         var map = file is not null ? ReadMapFile(file)
-            : server is not null ? await FetchMapAsync(server, ct).ConfigureAwait(false)
+            : server is not null ? await FetchMapAsync(server, caCert, ct).ConfigureAwait(false)
             : new RelayMap();
 
         var regions = map.Regions.ToList();
@@ -178,8 +180,18 @@ internal static class NetcheckVerb
         }
     }
 
-    private static async Task<RelayMap> FetchMapAsync(string server, CancellationToken ct)
+    private static async Task<RelayMap> FetchMapAsync(string server, string? caCert, CancellationToken ct)
     {
+        PrivateCa? ca;
+        try
+        {
+            ca = PrivateCa.FromFlagOrEnvironment(caCert);
+        }
+        catch (InvalidDataException e)
+        {
+            throw NetcheckFailure.Usage(e.Message);
+        }
+
         if (!Uri.TryCreate(server, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
         {
             throw NetcheckFailure.Usage($"--server must be an http:// or https:// URL, got '{server}'");
@@ -187,7 +199,7 @@ internal static class NetcheckVerb
 
         // A trailing slash keeps a path prefix (a server behind a proxy at /trellis/) when joining.
         var mapUrl = new Uri(new Uri(url.AbsoluteUri.EndsWith('/') ? url.AbsoluteUri : url.AbsoluteUri + "/"), "relay-map");
-        using var http = new HttpClient(Trellis.Net.Http.AddressByAddressConnector.Handler(FetchTimeout)) { Timeout = FetchTimeout };
+        using var http = new HttpClient(Trellis.Net.Http.AddressByAddressConnector.Handler(FetchTimeout, ca)) { Timeout = FetchTimeout };
         try
         {
             using var response = await http.GetAsync(mapUrl, ct).ConfigureAwait(false);

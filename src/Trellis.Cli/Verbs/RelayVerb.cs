@@ -5,7 +5,9 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
+using Trellis.Core.Tls;
 using Trellis.Crypto;
+using Trellis.Net.Http;
 using Trellis.Net.Stun;
 using Trellis.Relay.Server;
 
@@ -23,6 +25,8 @@ internal static class RelayVerb
     /// <summary>In the data directory: the relay keys of mesh peers given without #KEY, as first seen.</summary>
     public const string MeshPeerKeysFileName = "mesh-peer-keys";
 
+    private static readonly TimeSpan AdmissionConnectTimeout = TimeSpan.FromSeconds(5); // the admission query's own deadline
+
     public static Command Build()
     {
         var listen = new Option<string>("--listen") { Description = "Listen URL (https needs --tls-cert/--tls-key).", DefaultValueFactory = _ => "http://0.0.0.0:8443" };
@@ -36,28 +40,30 @@ internal static class RelayVerb
         var tlsKey = new Option<FileInfo?>("--tls-key") { Description = "TLS private key (PEM)." };
         var stunPort = new Option<int>("--stun-port") { Description = "UDP port of the STUN server beside the relay (default 3478; 0 turns it off).", DefaultValueFactory = _ => StunServer.DefaultPort };
         var rate = new Option<long>("--rate-limit") { Description = "Bytes per second each client may send through the relay (default 0: unlimited)." };
+        var caCert = CaCertOption.Create("the control server's and the mesh peers' certificates");
         var logFormat = ConsoleLogging.FormatOption();
         var command = new Command("relay", "Run a standalone relay (with STUN) for the nodes of a control server.")
         {
-            listen, control, meshKeyFile, meshPeers, dataDir, tlsCert, tlsKey, stunPort, rate, trustedProxies, insecure, logFormat,
+            listen, control, meshKeyFile, meshPeers, dataDir, tlsCert, tlsKey, stunPort, rate, trustedProxies, insecure, caCert, logFormat,
         };
         command.SetAction(parse =>
         {
             var settings = new Settings(
                 parse.GetValue(listen)!, parse.GetValue(control), parse.GetValue(meshKeyFile), parse.GetValue(meshPeers) ?? [],
-                parse.GetValue(dataDir)!, parse.GetValue(tlsCert), parse.GetValue(tlsKey), parse.GetValue(stunPort), parse.GetValue(rate), parse.GetValue(trustedProxies) ?? [], parse.GetValue(insecure), parse.GetValue(logFormat)!);
+                parse.GetValue(dataDir)!, parse.GetValue(tlsCert), parse.GetValue(tlsKey), parse.GetValue(stunPort), parse.GetValue(rate), parse.GetValue(trustedProxies) ?? [], parse.GetValue(insecure), parse.GetValue(caCert), parse.GetValue(logFormat)!);
             return Run(settings, parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
         });
         return command;
     }
 
     private sealed record Settings(
-        string Listen, string? Control, FileInfo? MeshKeyFile, string[] MeshPeers, DirectoryInfo DataDir, FileInfo? TlsCert, FileInfo? TlsKey, int StunPort, long RateLimit, string[] TrustedProxies, bool Insecure, string LogFormat);
+        string Listen, string? Control, FileInfo? MeshKeyFile, string[] MeshPeers, DirectoryInfo DataDir, FileInfo? TlsCert, FileInfo? TlsKey, int StunPort, long RateLimit, string[] TrustedProxies, bool Insecure, string? CaCert, string LogFormat);
 
     private static int Run(Settings settings, TextWriter output, TextWriter error)
     {
         IPNetwork[] proxies = [];
-        if ((Validate(settings, out var meshKey, out var control, out var peers) ?? ParseProxies(settings.TrustedProxies, out proxies)) is { } problem)
+        PrivateCa? ca = null;
+        if ((Validate(settings, out var meshKey, out var control, out var peers) ?? ParseProxies(settings.TrustedProxies, out proxies) ?? LoadCa(settings.CaCert, out ca)) is { } problem)
         {
             error.WriteLine($"trellis relay: {problem}");
             return CommandLine.UsageError;
@@ -68,7 +74,7 @@ internal static class RelayVerb
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
         try
         {
-            return RunAsync(settings, meshKey!, control!, peers, proxies, output, stop.Token).GetAwaiter().GetResult();
+            return RunAsync(settings, meshKey!, control!, peers, proxies, ca, output, stop.Token).GetAwaiter().GetResult();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or System.Net.Sockets.SocketException or System.Security.Cryptography.CryptographicException)
         {
@@ -194,12 +200,27 @@ internal static class RelayVerb
         return new IPAddress(bytes);
     }
 
-    private static async Task<int> RunAsync(Settings s, string meshKey, Uri control, Uri[] peers, IPNetwork[] proxies, TextWriter output, CancellationToken stop)
+    private static string? LoadCa(string? flag, out PrivateCa? ca)
+    {
+        ca = null;
+        try
+        {
+            ca = PrivateCa.FromFlagOrEnvironment(flag);
+            return null;
+        }
+        catch (InvalidDataException e)
+        {
+            return e.Message;
+        }
+    }
+
+    private static async Task<int> RunAsync(Settings s, string meshKey, Uri control, Uri[] peers, IPNetwork[] proxies, PrivateCa? ca, TextWriter output, CancellationToken stop)
     {
         var privateKey = PrivateKeyFile.LoadOrCreate(Path.Combine(s.DataDir.FullName, "relay.key"));
         using var certificate = s.TlsCert is null ? null : X509Certificate2.CreateFromPemFile(s.TlsCert.FullName, s.TlsKey!.FullName);
         using var loggers = LoggerFactory.Create(l => l.SetMinimumLevel(LogLevel.Warning).AddTrellisConsole(s.LogFormat));
-        using var admission = new ControlServerAdmission(control, meshKey, logger: loggers.CreateLogger<ControlServerAdmission>());
+        using var admission = new ControlServerAdmission(
+            control, meshKey, logger: loggers.CreateLogger<ControlServerAdmission>(), handler: AddressByAddressConnector.Handler(AdmissionConnectTimeout, ca));
         var options = new RelayServerOptions
         {
             PrivateKey = privateKey,
@@ -207,6 +228,7 @@ internal static class RelayVerb
             MeshKey = meshKey,
             MeshPeers = peers,
             MeshPeerKeyFile = Path.Combine(s.DataDir.FullName, MeshPeerKeysFileName),
+            PrivateCa = ca,
             TrustedProxies = proxies,
             RateLimitBytesPerSecond = s.RateLimit,
         };

@@ -75,7 +75,15 @@ public sealed partial class ControlService(ControlStore store, MeshState mesh, T
         {
             case RegistrationResult.Registered registered:
                 var published = await PublishAsync(registered.Node.Id).ConfigureAwait(false);
-                LogRegistered(logger, registered.Node.Name, registered.Node.Id);
+                if (registered.AuthKeyPrefix is { } keyPrefix)
+                {
+                    LogRegisteredWithKey(logger, registered.Node.Name, registered.Node.Id, keyPrefix);
+                }
+                else
+                {
+                    LogRegistered(logger, registered.Node.Name, registered.Node.Id);
+                }
+
                 return new RegisterResponse { Status = RegisterStatus.Active, Self = published is null ? ToPeerInfo(registered.Node) : ToPeerInfo(published) };
             case RegistrationResult.Pending pending:
                 await PublishAsync(pending.Node.Id).ConfigureAwait(false);
@@ -342,7 +350,10 @@ public sealed partial class ControlService(ControlStore store, MeshState mesh, T
         Message = "this node's key expired; generate a new node key and register again with it (and an auth key, or wait for an admin's approval)",
     };
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "node {Name} ({Id}) registered")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "node {Name} ({Id}) registered with auth key {AuthKey}")]
+    private static partial void LogRegisteredWithKey(ILogger logger, string name, long id, string authKey);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "node {Name} ({Id}) registered again by its machine key, without an auth key")]
     private static partial void LogRegistered(ILogger logger, string name, long id);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "could not read node {Id} back to publish it; its next change will")]

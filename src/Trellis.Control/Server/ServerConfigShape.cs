@@ -92,54 +92,55 @@ internal static class ServerConfigShape
             return;
         }
 
-        var regions = List(path, node, RelayRegions, "regions, each starting with '- id: 901'");
-        for (var i = 0; i < regions.Children.Count; i++)
+        EachEntry(path, node, RelayRegions, "regions, each starting with '- id: 901'", "a region with id, code, name and nodes", RegionKeys, "region setting", (key, value, name) =>
         {
-            var where = $"{RelayRegions}[{i}]";
-            var region = Map(path, regions.Children[i], where, "a region with id, code, name and nodes");
-            foreach (var (keyNode, value) in region.Children)
+            switch (key)
             {
-                var key = Key(path, keyNode, RegionKeys, "region setting");
-                var name = $"{where}.{key}";
-                if (key == "id")
-                {
+                case "id":
                     WholeNumber(path, value, name);
-                }
-                else if (key == "nodes")
-                {
-                    CheckNodes(path, value, name);
-                }
-                else
-                {
+                    break;
+                case "nodes":
+                    EachEntry(path, value, name, "relay nodes, each starting with '- name: 901a'", "a relay node with name, host, port, tls and stun-port", NodeKeys, "relay node setting", CheckNodeSetting);
+                    break;
+                default:
                     Scalar(path, value, name);
-                }
+                    break;
+            }
+        });
+
+        void CheckNodeSetting(string key, YamlNode value, string name)
+        {
+            switch (key)
+            {
+                case "port" or "stun-port":
+                    WholeNumber(path, value, name);
+                    break;
+                case "tls":
+                    TrueOrFalse(path, value, name);
+                    break;
+                default:
+                    Scalar(path, value, name);
+                    break;
             }
         }
     }
 
-    private static void CheckNodes(string path, YamlNode node, string where)
+    /// <summary>
+    /// A list of maps (regions, a region's relay nodes): each entry must be a map of known keys, and
+    /// each value is checked by <paramref name="checkValue"/> with its full name ("relay-regions[0].nodes[1].port").
+    /// </summary>
+    private static void EachEntry(
+        string path, YamlNode node, string where, string listExpected, string entryExpected,
+        string[] keys, string what, Action<string, YamlNode, string> checkValue)
     {
-        var nodes = List(path, node, where, "relay nodes, each starting with '- name: 901a'");
-        for (var i = 0; i < nodes.Children.Count; i++)
+        var entries = List(path, node, where, listExpected);
+        for (var i = 0; i < entries.Children.Count; i++)
         {
             var at = $"{where}[{i}]";
-            var relay = Map(path, nodes.Children[i], at, "a relay node with name, host, port, tls and stun-port");
-            foreach (var (keyNode, value) in relay.Children)
+            foreach (var (keyNode, value) in Map(path, entries.Children[i], at, entryExpected).Children)
             {
-                var key = Key(path, keyNode, NodeKeys, "relay node setting");
-                var name = $"{at}.{key}";
-                switch (key)
-                {
-                    case "port" or "stun-port":
-                        WholeNumber(path, value, name);
-                        break;
-                    case "tls":
-                        TrueOrFalse(path, value, name);
-                        break;
-                    default:
-                        Scalar(path, value, name);
-                        break;
-                }
+                var key = Key(path, keyNode, keys, what);
+                checkValue(key, value, $"{at}.{key}");
             }
         }
     }

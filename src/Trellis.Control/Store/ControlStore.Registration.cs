@@ -129,7 +129,7 @@ public sealed partial class ControlStore
 
         await db.SaveChangesAsync(ct).ConfigureAwait(false);
         return node.Status == NodeStatus.Active
-            ? new RegistrationResult.Registered(node)
+            ? new RegistrationResult.Registered(node, key?.Prefix)
             : new RegistrationResult.Pending(node);
     }
 

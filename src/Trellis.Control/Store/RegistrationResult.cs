@@ -8,7 +8,8 @@ public abstract record RegistrationResult
     }
 
     /// <summary>The node is active (new, re-authenticated, or its node key rotated).</summary>
-    public sealed record Registered(Node Node) : RegistrationResult;
+    /// <param name="AuthKeyPrefix">The public prefix of the auth key it used (never the secret); null when its machine key alone let it back in.</param>
+    public sealed record Registered(Node Node, string? AuthKeyPrefix) : RegistrationResult;
 
     /// <summary>No auth key: the node is stored and waits for an admin to approve it.</summary>
     public sealed record Pending(Node Node) : RegistrationResult;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using Trellis.Core.Tls;
 
 namespace Trellis.Net.Http;
 
@@ -12,11 +13,17 @@ namespace Trellis.Net.Http;
 /// </summary>
 public static class AddressByAddressConnector
 {
-    public static SocketsHttpHandler Handler(TimeSpan connectTimeout) => new()
+    /// <param name="ca">A private CA (--ca-cert) to trust beside the system's roots; null: the system's alone.</param>
+    public static SocketsHttpHandler Handler(TimeSpan connectTimeout, PrivateCa? ca = null)
     {
-        ConnectTimeout = connectTimeout,
-        ConnectCallback = (context, ct) => ConnectAsync(context.DnsEndPoint, ct),
-    };
+        var handler = new SocketsHttpHandler
+        {
+            ConnectTimeout = connectTimeout,
+            ConnectCallback = (context, ct) => ConnectAsync(context.DnsEndPoint, ct),
+        };
+        ca?.ApplyTo(handler.SslOptions);
+        return handler;
+    }
 
     public static ValueTask<Stream> ConnectAsync(DnsEndPoint target, CancellationToken cancellationToken) =>
         ConnectAsync(target, Dns.GetHostAddressesAsync, cancellationToken);

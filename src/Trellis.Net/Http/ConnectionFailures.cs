@@ -10,7 +10,7 @@ namespace Trellis.Net.Http;
 public static class ConnectionFailures
 {
     public const string TrustHint =
-        "install the CA that issued it on this machine (/usr/local/share/ca-certificates, then update-ca-certificates) or point SSL_CERT_FILE at it";
+        "give the CA that issued it with --ca-cert FILE (on a node: trellis daemon --ca-cert) or $TRELLIS_CA_CERT, or install it on this machine (/usr/local/share/ca-certificates, then update-ca-certificates)";
 
     public static string Describe(Exception failure, string host)
     {
@@ -47,7 +47,9 @@ public static class ConnectionFailures
             return "the server's TLS certificate has expired or is not valid yet";
         }
 
-        if (message.Contains("chain", StringComparison.OrdinalIgnoreCase) || message.Contains("RemoteCertificateChainErrors", StringComparison.Ordinal))
+        // RemoteCertificateValidationCallback: a client that checks with PrivateCa.Validate refused it.
+        if (message.Contains("chain", StringComparison.OrdinalIgnoreCase) || message.Contains("RemoteCertificateChainErrors", StringComparison.Ordinal)
+            || message.Contains("RemoteCertificateValidationCallback", StringComparison.Ordinal))
         {
             var detail = message[(message.LastIndexOf(':') + 1)..].Trim();
             return $"the server's TLS certificate is not trusted by this machine ({detail}); {TrustHint}";

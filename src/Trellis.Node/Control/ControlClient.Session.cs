@@ -79,7 +79,7 @@ public sealed partial class ControlClient
     private async Task<SessionEnd> RunSessionAsync(CancellationToken token)
     {
         SetStatus(s => s with { State = ControlState.Connecting });
-        var (channel, serverKey) = await ControlDialer.ConnectAsync(_options.Server, _options.MachineKey, ServerKey, _options.ConnectTimeout, token).ConfigureAwait(false);
+        var (channel, serverKey) = await ControlDialer.ConnectAsync(_options.Server, _options.MachineKey, ServerKey, _options.PrivateCa, _options.ConnectTimeout, token).ConfigureAwait(false);
         using var owned = channel;
 
         // Trust on first use: from the first completed handshake on, this client accepts only this key.

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Trellis.Core.Control;
 using Trellis.Core.Keys;
+using Trellis.Core.Tls;
 using Trellis.Crypto.Noise;
 
 namespace Trellis.Node.Control;
@@ -146,10 +147,10 @@ public sealed partial class ControlClient : IAsyncDisposable
     /// Logs the machine out on the server (a one-off connection): the node leaves every map and its
     /// key is expired. Throws <see cref="ControlException"/> when the server cannot be reached.
     /// </summary>
-    public static async Task LogoutAsync(Uri server, Key machineKey, Key? serverKey, TimeSpan timeout, CancellationToken cancellationToken)
+    public static async Task LogoutAsync(Uri server, Key machineKey, Key? serverKey, PrivateCa? ca, TimeSpan timeout, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(server);
-        var (channel, _) = await ControlDialer.ConnectAsync(server, machineKey, serverKey, timeout, cancellationToken).ConfigureAwait(false);
+        var (channel, _) = await ControlDialer.ConnectAsync(server, machineKey, serverKey, ca, timeout, cancellationToken).ConfigureAwait(false);
         using var owned = channel;
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);

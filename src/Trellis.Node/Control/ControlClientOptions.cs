@@ -1,4 +1,5 @@
 using Trellis.Core.Keys;
+using Trellis.Core.Tls;
 
 namespace Trellis.Node.Control;
 
@@ -10,6 +11,9 @@ public sealed record ControlClientOptions
 
     /// <summary>The server's pinned public key; null: trust the key the server first presents, then keep it (see <see cref="ControlClient.ServerKey"/>).</summary>
     public Key? ServerKey { get; init; }
+
+    /// <summary>A private CA trusted beside the system's roots for the server's TLS certificate (--ca-cert), or null.</summary>
+    public PrivateCa? PrivateCa { get; init; }
 
     /// <summary>Private machine key: the Noise initiator's static key.</summary>
     public required Key MachineKey { get; init; }

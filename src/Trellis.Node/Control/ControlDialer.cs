@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.WebSockets;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Trellis.Core.Keys;
+using Trellis.Core.Tls;
 using Trellis.Crypto.Noise;
 using Trellis.Net.Http;
 
@@ -17,25 +19,22 @@ namespace Trellis.Node.Control;
 /// </summary>
 internal static class ControlDialer
 {
-    private static readonly SocketsHttpHandler Handler = AddressByAddressConnector.Handler(TimeSpan.FromSeconds(10));
+    private static readonly Clients SystemTrust = new(null);
 
-    private static readonly HttpClient Http = new(Handler, disposeHandler: false)
-    {
-        Timeout = Timeout.InfiniteTimeSpan, // each call has its own deadline
-    };
-
-    // The WebSocket goes through the same connect, so its failures are described alike.
-    private static readonly HttpMessageInvoker WebSocketInvoker = new(Handler, disposeHandler: false);
+    // One pair of clients per private CA (a daemon has one for its life), so connections are pooled as before.
+    private static readonly ConditionalWeakTable<PrivateCa, Clients> PrivateTrust = [];
 
     /// <summary>Connects; <paramref name="pinned"/> null trusts the key the server presents (the caller pins what it returns).</summary>
+    /// <param name="ca">A private CA to trust beside the system's roots (--ca-cert), or null.</param>
     public static async Task<(NoiseControlChannel Channel, Key ServerKey)> ConnectAsync(
-        Uri server, Key machineKey, Key? pinned, TimeSpan timeout, CancellationToken cancellationToken)
+        Uri server, Key machineKey, Key? pinned, PrivateCa? ca, TimeSpan timeout, CancellationToken cancellationToken)
     {
+        var clients = ca is null ? SystemTrust : PrivateTrust.GetValue(ca, c => new Clients(c));
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
         try
         {
-            var presented = await FetchServerKeyAsync(server, deadline.Token).ConfigureAwait(false);
+            var presented = await FetchServerKeyAsync(clients.Http, server, deadline.Token).ConfigureAwait(false);
             if (pinned is { } trusted && !trusted.Equals(presented))
             {
                 throw KeyChanged(server, trusted, presented);
@@ -47,7 +46,7 @@ internal static class ControlDialer
             socket.Options.KeepAliveTimeout = TimeSpan.FromSeconds(20); // a half-open connection is noticed within ~45 s
             try
             {
-                await ConnectWebSocketAsync(socket, server, deadline.Token).ConfigureAwait(false);
+                await ConnectWebSocketAsync(socket, clients.WebSocket, server, deadline.Token).ConfigureAwait(false);
                 return (await NoiseControlChannel.ConnectAsync(socket, machineKey, serverKey, deadline.Token).ConfigureAwait(false), serverKey);
             }
             catch
@@ -78,12 +77,12 @@ internal static class ControlDialer
         return scheme is null ? target : new UriBuilder(target) { Scheme = scheme, Port = target.Port }.Uri;
     }
 
-    private static async Task<Key> FetchServerKeyAsync(Uri server, CancellationToken cancellationToken)
+    private static async Task<Key> FetchServerKeyAsync(HttpClient http, Uri server, CancellationToken cancellationToken)
     {
         HttpResponseMessage response;
         try
         {
-            response = await Http.GetAsync(Resolve(server, "key"), cancellationToken).ConfigureAwait(false);
+            response = await http.GetAsync(Resolve(server, "key"), cancellationToken).ConfigureAwait(false);
         }
         catch (HttpRequestException e)
         {
@@ -122,13 +121,13 @@ internal static class ControlDialer
         }
     }
 
-    private static async Task ConnectWebSocketAsync(ClientWebSocket socket, Uri server, CancellationToken cancellationToken)
+    private static async Task ConnectWebSocketAsync(ClientWebSocket socket, HttpMessageInvoker invoker, Uri server, CancellationToken cancellationToken)
     {
         var control = Resolve(server, "control", server.Scheme == Uri.UriSchemeHttps ? "wss" : "ws");
         socket.Options.CollectHttpResponseDetails = true;
         try
         {
-            await socket.ConnectAsync(control, WebSocketInvoker, cancellationToken).ConfigureAwait(false);
+            await socket.ConnectAsync(control, invoker, cancellationToken).ConfigureAwait(false);
         }
         catch (WebSocketException e)
         {
@@ -149,4 +148,19 @@ internal static class ControlDialer
         new(ControlErrorKind.NotTrellisServer, $"{Describe(server)} is not a Trellis control server ({detail}); check the server URL");
 
     private static string Describe(Uri server) => server.AbsoluteUri.TrimEnd('/');
+
+    /// <summary>GET /key and the WebSocket over one handler: the same connect and trust, so their failures are described alike.</summary>
+    private sealed class Clients
+    {
+        public Clients(PrivateCa? ca)
+        {
+            var handler = AddressByAddressConnector.Handler(TimeSpan.FromSeconds(10), ca);
+            Http = new HttpClient(handler, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan }; // each call has its own deadline
+            WebSocket = new HttpMessageInvoker(handler, disposeHandler: false);
+        }
+
+        public HttpClient Http { get; }
+
+        public HttpMessageInvoker WebSocket { get; }
+    }
 }

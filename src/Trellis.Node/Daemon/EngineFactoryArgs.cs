@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Trellis.Core.Keys;
+using Trellis.Core.Tls;
 
 namespace Trellis.Node.Daemon;
 
@@ -8,10 +9,12 @@ namespace Trellis.Node.Daemon;
 /// <param name="DiscoPrivateKey">The key that seals discovery messages.</param>
 /// <param name="TunName">The TUN interface to create.</param>
 /// <param name="ListenPort">The UDP port to listen on (0: any free port).</param>
+/// <param name="PrivateCa">A private CA the relay clients trust beside the system's roots (--ca-cert), or null.</param>
 public sealed record EngineFactoryArgs(
     Key NodePrivateKey,
     Key DiscoPrivateKey,
     string TunName,
     int ListenPort,
     ILoggerFactory LoggerFactory,
-    TimeProvider Time);
+    TimeProvider Time,
+    PrivateCa? PrivateCa = null);

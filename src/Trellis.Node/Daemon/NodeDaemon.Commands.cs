@@ -215,7 +215,7 @@ public sealed partial class NodeDaemon
             {
                 try
                 {
-                    await ControlClient.LogoutAsync(new Uri(server), _state.MachineKey, PinnedKey(prefs), LogoutTimeout, CancellationToken.None).ConfigureAwait(false);
+                    await ControlClient.LogoutAsync(new Uri(server), _state.MachineKey, PinnedKey(prefs), _options.PrivateCa, LogoutTimeout, CancellationToken.None).ConfigureAwait(false);
                 }
                 catch (ControlException e)
                 {

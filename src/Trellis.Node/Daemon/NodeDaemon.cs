@@ -185,7 +185,7 @@ public sealed partial class NodeDaemon : ILocalApiBackend, IAsyncDisposable
     private IEngine CreateEngine()
     {
         var engine = _options.EngineFactory(new EngineFactoryArgs(
-            _state.NodeKey, _state.DiscoKey, _options.TunName, _options.ListenPort, _options.LoggerFactory, _options.Time));
+            _state.NodeKey, _state.DiscoKey, _options.TunName, _options.ListenPort, _options.LoggerFactory, _options.Time, _options.PrivateCa));
         engine.PublicEndpointsChanged += RefreshEndpoints;
         engine.HomeRegionChanged += RefreshEndpoints;
         return engine;
@@ -268,6 +268,7 @@ public sealed partial class NodeDaemon : ILocalApiBackend, IAsyncDisposable
         {
             Server = new Uri(prefs.ServerUrl!),
             ServerKey = PinnedKey(prefs),
+            PrivateCa = _options.PrivateCa,
             RenewNodeKeyAsync = RenewNodeKeyAsync,
             MachineKey = _state.MachineKey,
             NodeKey = _state.NodeKey,

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Trellis.Core.Tls;
 using Trellis.Node.Control;
 using Trellis.Node.Engine;
 using Trellis.Node.LocalApi;
@@ -24,6 +25,9 @@ public sealed record NodeDaemonOptions
     public string TunName { get; init; } = DefaultTunName;
 
     public int ListenPort { get; init; } = DefaultListenPort;
+
+    /// <summary>A private CA (--ca-cert) trusted beside the system's roots by the control connection and the relay clients.</summary>
+    public PrivateCa? PrivateCa { get; init; }
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
 

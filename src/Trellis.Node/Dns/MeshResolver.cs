@@ -80,15 +80,16 @@ internal sealed partial class MeshResolver : IDisposable
         _stopping.Dispose();
     }
 
+    /// <summary>Whether a client at <paramref name="client"/> may ask: this host only (loopback, its own overlay addresses, the resolver addresses), never a peer.</summary>
+    internal static bool MayAsk(IPAddress client, IReadOnlySet<IPAddress> ownAddresses)
+    {
+        var address = client.IsIPv4MappedToIPv6 ? client.MapToIPv4() : client;
+        return IPAddress.IsLoopback(address) || ownAddresses.Contains(address) || Core.Control.MeshResolverAddress.All.Contains(address);
+    }
+
     private Task OnClientConnectedAsync(object sender, ClientConnectedEventArgs e)
     {
-        var address = e.RemoteEndpoint.Address;
-        if (address.IsIPv4MappedToIPv6)
-        {
-            address = address.MapToIPv4();
-        }
-
-        e.RefuseConnect = !IPAddress.IsLoopback(address) && !_ownAddresses.Contains(address) && !Core.Control.MeshResolverAddress.All.Contains(address);
+        e.RefuseConnect = !MayAsk(e.RemoteEndpoint.Address, _ownAddresses);
         return Task.CompletedTask;
     }
 

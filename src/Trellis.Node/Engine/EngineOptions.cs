@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Trellis.Core.Keys;
+using Trellis.Core.Tls;
 using Trellis.Core.Transport;
 using Trellis.WireGuard;
 
@@ -39,6 +40,9 @@ public sealed record EngineOptions
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
     public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
+
+    /// <summary>A private CA the relay clients trust beside the system's roots (--ca-cert), or null.</summary>
+    public PrivateCa? PrivateCa { get; init; }
 
     /// <summary>Tuning of the WireGuard device (crypto workers, batches in flight).</summary>
     public DeviceOptions Device { get; init; } = new();

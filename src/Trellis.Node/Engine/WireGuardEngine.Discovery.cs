@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Trellis.Core.Control;
 using Trellis.Core.Keys;
+using Trellis.Core.Tls;
 using Trellis.Core.Transport;
 using Trellis.Discovery;
 using Trellis.Net.Netcheck;
@@ -23,6 +24,7 @@ public sealed partial class WireGuardEngine
     private readonly DiscoveryBind? _discovery;
     private readonly RegionalRelays? _relay;
     private readonly Key _privateKey;
+    private readonly PrivateCa? _privateCa;
     private readonly StunClient? _stun;
     private readonly CancellationTokenSource _stop = new();
 
@@ -116,7 +118,7 @@ public sealed partial class WireGuardEngine
             return null;
         }
 
-        var client = new RelayClient(new RelayClientOptions { Url = RelayUrlFor(node), PrivateKey = _privateKey }, _time, _logger);
+        var client = new RelayClient(new RelayClientOptions { Url = RelayUrlFor(node), PrivateKey = _privateKey, PrivateCa = _privateCa }, _time, _logger);
         client.Start();
         LogRelayConnecting(_logger, region.Code, node.RelayUri().ToString());
         return new RelayClientTransport(client, region.Id);

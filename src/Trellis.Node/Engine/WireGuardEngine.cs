@@ -71,6 +71,7 @@ public sealed partial class WireGuardEngine : IEngine
 
         _os = os;
         _privateKey = options.PrivateKey;
+        _privateCa = options.PrivateCa;
         _logger = options.LoggerFactory.CreateLogger<WireGuardEngine>();
         _time = options.Time;
         _mtu = options.Mtu;

@@ -1,5 +1,6 @@
 using System.Net.Security;
 using Trellis.Core.Keys;
+using Trellis.Core.Tls;
 using Trellis.Relay.Server;
 
 namespace Trellis.Relay.Client;
@@ -44,8 +45,11 @@ public sealed record RelayClientOptions
     /// <summary>Nothing heard from the relay this long (it sends keepalives every minute): reconnect.</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(150);
 
-    /// <summary>For TLS to relays with private certificates; null: the system's validation.</summary>
+    /// <summary>Decides on the relay's TLS certificate instead of the system (tests); null: the system's validation.</summary>
     public RemoteCertificateValidationCallback? CertificateValidation { get; init; }
+
+    /// <summary>A private CA (--ca-cert) trusted beside the system's roots for the relay's TLS certificate, or null.</summary>
+    public PrivateCa? PrivateCa { get; init; }
 
     /// <summary>Mesh mode (relays only): the region's mesh key.</summary>
     internal string? MeshKey { get; init; }

@@ -38,12 +38,14 @@ internal static class RelayDialer
             {
                 var tls = new SslStream(stream, leaveInnerStreamOpen: false);
                 stream = tls;
-                await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+                var authentication = new SslClientAuthenticationOptions
                 {
                     TargetHost = url.IdnHost,
                     RemoteCertificateValidationCallback = options.CertificateValidation,
                     ApplicationProtocols = [SslApplicationProtocol.Http11],
-                }, cancellationToken).ConfigureAwait(false);
+                };
+                options.PrivateCa?.ApplyTo(authentication);
+                await tls.AuthenticateAsClientAsync(authentication, cancellationToken).ConfigureAwait(false);
             }
 
             var request = $"GET {url.PathAndQuery} HTTP/1.1\r\nHost: {url.Authority}\r\nConnection: Upgrade\r\nUpgrade: {RelayProtocol.UpgradeToken}\r\nUser-Agent: trellis-relay/{RelayProtocol.Version}\r\n\r\n";
@@ -105,6 +107,10 @@ internal static class RelayDialer
         if (options.CertificateValidation is not null)
         {
             socket.Options.RemoteCertificateValidationCallback = options.CertificateValidation;
+        }
+        else if (options.PrivateCa is { } ca)
+        {
+            socket.Options.RemoteCertificateValidationCallback = ca.Validate;
         }
 
         var url = new UriBuilder(options.Url) { Scheme = options.Url.Scheme == Uri.UriSchemeHttps ? "wss" : "ws" }.Uri;

@@ -26,6 +26,7 @@ internal sealed class MeshPeerLink : IAsyncDisposable
             Url = url,
             ServerKeyCheck = presented => keys.Check(url, pinnedKey, presented),
             PrivateKey = options.PrivateKey,
+            PrivateCa = options.PrivateCa,
             MeshKey = options.MeshKey,
             WatchConnections = true,
             SelfKey = server.PublicKey,

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net;
 using Trellis.Core.Keys;
+using Trellis.Core.Tls;
 
 namespace Trellis.Relay.Server;
 
@@ -28,6 +29,9 @@ public sealed record RelayServerOptions
     /// "URL KEY" each); null: remembered until the process exits.
     /// </summary>
     public string? MeshPeerKeyFile { get; init; }
+
+    /// <summary>A private CA (--ca-cert) trusted beside the system's roots for mesh peers' TLS certificates, or null.</summary>
+    public PrivateCa? PrivateCa { get; init; }
 
     /// <summary>
     /// Reverse proxies whose X-Forwarded-For names the client (the rightmost address not itself a

@@ -77,7 +77,8 @@ internal sealed class AdminTestServer : IAsyncDisposable
         var store = new ControlStore(contexts?.Invoke(database) ?? migrated, clock);
         await store.InitializeAsync();
         var mesh = new MeshState(() => new RelayMap(), ["100.64.0.0/10"]);
-        var service = new ControlService(store, mesh, clock, NullLogger<ControlService>.Instance);
+        ILogger<ControlService> serviceLog = logs is null ? NullLogger<ControlService>.Instance : new Logger<ControlService>(new LoggerFactory([logs]));
+        var service = new ControlService(store, mesh, clock, serviceLog);
         var options = new ServerOptions { DataDirectory = directory, PolicyFile = policyFile };
         var policy = new PolicyService(service, compiler ?? new HuJsonPolicyCompiler(), policyFile, NullLogger<PolicyService>.Instance);
         await policy.LoadAsync(CancellationToken.None);

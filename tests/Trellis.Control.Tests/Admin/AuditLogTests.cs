@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Trellis.Control.Store;
+using Trellis.Core.Control;
 using Trellis.Control.Tests.TestDoubles;
 
 namespace Trellis.Control.Tests.Admin;
@@ -38,5 +39,25 @@ public sealed class AuditLogTests : IAsyncLifetime
         Assert.Contains($"admin POST /api/v1/nodes/{first.Id}/approve by API key {prefix}: 200", audit);
         Assert.Contains($"admin POST /api/v1/nodes/{second.Id}/approve by uid {Trellis.Net.UnixPeer.EffectiveUserId} on the local admin socket: 200", audit);
         Assert.DoesNotContain(_logs.Entries, e => e.Message.Contains(_server.ApiKey, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_registration_is_logged_with_the_public_prefix_of_its_auth_key_never_the_secret()
+    {
+        await _server.CreateUserAsync("alice");
+        var key = (await _server.Store.CreateAuthKeyAsync("alice", null, reusable: false, ephemeral: false, _server.Clock.GetUtcNow().AddHours(1))).Value!;
+        var reply = await _server.Service.RegisterAsync(AdminTestServer.NewKey(), new RegisterRequest
+        {
+            NodeKey = AdminTestServer.NewKey().ToBase64(),
+            DiscoKey = AdminTestServer.NewKey().ToBase64(),
+            Hostname = "laptop",
+            AuthKey = key.Plaintext,
+        });
+        Assert.Equal(RegisterStatus.Active, reply.Status);
+
+        var registered = Assert.Single(_logs.Entries, e => e.Message.Contains(" registered", StringComparison.Ordinal));
+        Assert.Equal(LogLevel.Information, registered.Level);
+        Assert.Equal($"node laptop ({reply.Self!.Id}) registered with auth key {key.Key.Prefix}", registered.Message);
+        Assert.DoesNotContain(_logs.Entries, e => e.Message.Contains(key.Plaintext, StringComparison.Ordinal));
     }
 }

@@ -20,6 +20,7 @@ public sealed class MeshLab : IAsyncDisposable
     private readonly string _directory = Directory.CreateTempSubdirectory("trellis-meshlab-").FullName;
     private readonly TrellisExecutable _trellis = TrellisExecutable.Locate();
     private string? _serverConfig;
+    private LabTls? _tls;
 
     private MeshLab(NatLab lab, ITestOutputHelper output)
     {
@@ -33,10 +34,10 @@ public sealed class MeshLab : IAsyncDisposable
 
     public LabProcess Server { get; private set; } = null!;
 
-    public string ServerUrl => LabControlServer.Url(ServerHost);
+    public string ServerUrl => LabControlServer.Url(ServerHost, _tls);
 
     /// <summary>The same server for IPv6-only sites.</summary>
-    public string ServerUrlV6 => LabControlServer.UrlV6(ServerHost);
+    public string ServerUrlV6 => LabControlServer.UrlV6(ServerHost, _tls);
 
     public string ServerDataDirectory => Path.Combine(_directory, "server");
 
@@ -50,7 +51,10 @@ public sealed class MeshLab : IAsyncDisposable
 
     /// <param name="relayRegions">When above 0, that many standalone relays on public hosts of their own, one region each, replace the server's relay.</param>
     /// <param name="serverConfig">More YAML for the server's configuration, given the server's host (e.g. a dns: section naming a nameserver there).</param>
-    public static async Task<MeshLab> StartAsync(ITestOutputHelper output, int relayRegions = 0, Func<NatHost, string>? serverConfig = null)
+    /// <param name="tls">The TLS certificate of the server and of each standalone relay, for its host (URLs are then https://); null: plain HTTP.</param>
+    /// <param name="caCertificate">A private CA file the standalone relays trust for the server's certificate (--ca-cert).</param>
+    public static async Task<MeshLab> StartAsync(
+        ITestOutputHelper output, int relayRegions = 0, Func<NatHost, string>? serverConfig = null, Func<NatHost, LabTls>? tls = null, string? caCertificate = null)
     {
         LabRequirements.EnsureAvailable([.. NatLab.RequiredTools, "ping"]);
         await LeftoversDeleted.Value;
@@ -60,6 +64,7 @@ public sealed class MeshLab : IAsyncDisposable
         {
             mesh.ServerHost = await lab.AddPublicHostAsync();
             mesh._serverConfig = serverConfig?.Invoke(mesh.ServerHost);
+            mesh._tls = tls?.Invoke(mesh.ServerHost);
             if (relayRegions > 0)
             {
                 var hosts = new List<NatHost>();
@@ -68,7 +73,7 @@ public sealed class MeshLab : IAsyncDisposable
                     hosts.Add(await lab.AddPublicHostAsync());
                 }
 
-                mesh.RelayRegions = new LabRelayRegions(hosts);
+                mesh.RelayRegions = new LabRelayRegions(hosts) { Tls = tls, CaCertificate = caCertificate };
                 mesh.Relays = new LabProcess?[relayRegions];
             }
 
@@ -91,7 +96,7 @@ public sealed class MeshLab : IAsyncDisposable
 
     public async Task StartServerAsync()
     {
-        Server = await LabControlServer.StartAsync(_trellis, ServerHost, ServerDataDirectory, relays: RelayRegions, extraConfig: _serverConfig);
+        Server = await LabControlServer.StartAsync(_trellis, ServerHost, ServerDataDirectory, relays: RelayRegions, extraConfig: _serverConfig, tls: _tls);
         lock (_processes)
         {
             _processes.Add(Server);
@@ -124,12 +129,13 @@ public sealed class MeshLab : IAsyncDisposable
     }
 
     /// <summary>A host running `trellis daemon`, not yet up: on the shared segment, or behind <paramref name="router"/>.</summary>
-    public async Task<LabNode> AddNodeAsync(string name, NatRouter? router = null)
+    /// <param name="daemonArguments">More flags for `trellis daemon` (e.g. --ca-cert FILE).</param>
+    public async Task<LabNode> AddNodeAsync(string name, NatRouter? router = null, params string[] daemonArguments)
     {
         var host = router is null ? await Lab.AddPublicHostAsync() : await router.AddHostAsync();
         var node = new LabNode(this, host, name, Path.Combine(_directory, name));
         Directory.CreateDirectory(node.StateDirectory);
-        await node.StartDaemonAsync();
+        await node.StartDaemonAsync(daemonArguments);
         return node;
     }
 
@@ -183,9 +189,9 @@ public sealed class LabNode(MeshLab mesh, NatHost host, string name, string stat
 
     public LabProcess Daemon { get; private set; } = null!;
 
-    public async Task StartDaemonAsync()
+    public async Task StartDaemonAsync(params string[] extra)
     {
-        Daemon = mesh.Start(Host, "daemon", "--state-dir", StateDirectory, "--socket", Socket);
+        Daemon = mesh.Start(Host, ["daemon", "--state-dir", StateDirectory, "--socket", Socket, .. extra]);
         await Poll.UntilAsync(() => File.Exists(Socket) || Daemon.HasExited, MeshLab.StartTimeout, $"the daemon of {Name}");
         Assert.False(Daemon.HasExited, $"the daemon of {Name} exited: {Daemon.Output}");
     }

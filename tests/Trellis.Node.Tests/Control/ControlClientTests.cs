@@ -262,7 +262,7 @@ public sealed class ControlClientTests : IAsyncLifetime
         await Waiting.ForMapAsync(staying, m => m.Peers.ContainsKey(id), "the mesh");
 
         await leaving.StopAsync();
-        await ControlClient.LogoutAsync(_server.Url, machine, _server.PublicKey, TimeSpan.FromSeconds(10), CancellationToken.None);
+        await ControlClient.LogoutAsync(_server.Url, machine, _server.PublicKey, ca: null, TimeSpan.FromSeconds(10), CancellationToken.None);
         await Waiting.ForMapAsync(staying, m => !m.Peers.ContainsKey(id), "the logout at the peer");
         Assert.True((await _server.Store.GetNodeByIdAsync(id))!.IsExpired(_server.Clock.GetUtcNow()));
     }

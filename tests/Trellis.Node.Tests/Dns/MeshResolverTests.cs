@@ -5,6 +5,7 @@ using ARSoft.Tools.Net.Dns;
 using Microsoft.Extensions.Logging.Abstractions;
 using Trellis.Core.Control;
 using Trellis.Node.Dns;
+using Trellis.Testing;
 
 namespace Trellis.Node.Tests.Dns;
 
@@ -47,7 +48,7 @@ public sealed class MeshResolverTests : IDisposable
         var many = Enumerable.Range(1, 200).Select(i => new DnsExtraRecord("many.mesh.test", $"100.65.{i / 250}.{(i % 250) + 1}")).ToList();
         var endpoint = Start(MeshNamesFixture.Names(map with { Dns = map.Dns! with { ExtraRecords = many } }));
 
-        var udp = await RawUdpAsync(endpoint, Encode("many.mesh.test", 1));
+        var udp = await RawUdpAsync(endpoint, DnsQueryWire.Query("many.mesh.test", RecordType.A));
         var truncated = DnsMessage.Parse(new ArraySegment<byte>(udp));
         Assert.True(truncated.IsTruncated);
         Assert.True(udp.Length <= 512);
@@ -81,7 +82,7 @@ public sealed class MeshResolverTests : IDisposable
     public async Task Garbage_and_truncated_packets_are_dropped_and_the_next_query_is_answered()
     {
         var endpoint = Start(MeshNamesFixture.Names());
-        var valid = Encode("charlie.mesh.test", 1);
+        var valid = DnsQueryWire.Query("charlie.mesh.test", RecordType.A);
         byte[][] bad =
         [
             [],
@@ -109,6 +110,26 @@ public sealed class MeshResolverTests : IDisposable
 
         Assert.Equal("100.64.0.3", FirstAddress(await AskAsync(endpoint, "charlie.mesh.test", RecordType.A)));
         Assert.Equal("100.64.0.3", FirstAddress(await AskAsync(endpoint, "charlie.mesh.test", RecordType.A, tcp: true)));
+    }
+
+    [Fact]
+    public void Only_this_host_may_ask_never_a_peer_through_the_tunnel()
+    {
+        var map = MeshNamesFixture.Map();
+        var own = map.Self.Addresses.Select(a => IPNetwork.Parse(a).BaseAddress).ToHashSet();
+        var peers = map.Peers.Values.SelectMany(p => p.Addresses).Select(a => IPNetwork.Parse(a).BaseAddress).ToList();
+        Assert.NotEmpty(peers);
+        foreach (var peer in peers)
+        {
+            Assert.False(MeshResolver.MayAsk(peer, own), $"the peer at {peer} may ask");
+            Assert.False(MeshResolver.MayAsk(peer.MapToIPv6(), own), $"the peer at {peer} (v4-mapped) may ask");
+        }
+
+        Assert.False(MeshResolver.MayAsk(IPAddress.Parse("192.0.2.1"), own));
+        Assert.All(own, address => Assert.True(MeshResolver.MayAsk(address, own)));
+        Assert.True(MeshResolver.MayAsk(IPAddress.Loopback, own));
+        Assert.True(MeshResolver.MayAsk(IPAddress.IPv6Loopback, own));
+        Assert.True(MeshResolver.MayAsk(Trellis.Core.Control.MeshResolverAddress.IPv4, own));
     }
 
     /// <summary>Another resolver's names (a stand-in nameserver): the fixture's mesh under <paramref name="baseDomain"/>, plus <paramref name="record"/> and <paramref name="more"/>.</summary>
@@ -141,20 +162,6 @@ public sealed class MeshResolverTests : IDisposable
             {
             }
         }
-    }
-
-    /// <summary>A query's wire form, written out here so the bad packets below can be cut from it.</summary>
-    private static byte[] Encode(string name, ushort type)
-    {
-        var bytes = new List<byte> { 0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0 };
-        foreach (var label in name.Split('.'))
-        {
-            bytes.Add((byte)label.Length);
-            bytes.AddRange(System.Text.Encoding.ASCII.GetBytes(label));
-        }
-
-        bytes.AddRange([0, (byte)(type >> 8), (byte)type, 0, 1]);
-        return [.. bytes];
     }
 
     private static async Task<DnsMessage> AskAsync(IPEndPoint server, string name, RecordType type, bool tcp = false)

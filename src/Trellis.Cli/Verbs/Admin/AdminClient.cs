@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Trellis.Control.Admin;
+using Trellis.Core.Tls;
 
 namespace Trellis.Cli.Verbs.Admin;
 
@@ -28,11 +29,12 @@ internal sealed class AdminClient : IDisposable
         _unreachableHint = unreachableHint;
     }
 
-    public static AdminClient ForServer(Uri server, string apiKey)
+    /// <param name="ca">A private CA (--ca-cert) trusted beside the system's roots, or null.</param>
+    public static AdminClient ForServer(Uri server, string apiKey, PrivateCa? ca = null)
     {
         // A trailing slash keeps a path prefix (a server behind a proxy at /trellis/) when joining.
         var baseAddress = server.AbsoluteUri.EndsWith('/') ? server : new Uri(server.AbsoluteUri + "/");
-        var http = new HttpClient(Trellis.Net.Http.AddressByAddressConnector.Handler(Timeout)) { BaseAddress = baseAddress, Timeout = Timeout };
+        var http = new HttpClient(Trellis.Net.Http.AddressByAddressConnector.Handler(Timeout, ca)) { BaseAddress = baseAddress, Timeout = Timeout };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
         return new AdminClient(http, server.GetLeftPart(UriPartial.Authority), "check --server and that the server is running");
     }

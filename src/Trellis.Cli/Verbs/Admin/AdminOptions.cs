@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Trellis.Control.Server;
+using Trellis.Core.Tls;
 
 namespace Trellis.Cli.Verbs.Admin;
 
@@ -29,6 +30,8 @@ internal sealed class AdminOptions
         Recursive = true,
     };
 
+    public Option<string?> CaCert { get; } = CaCertOption.Create("--server's certificate", recursive: true);
+
     public Option<bool> Json { get; } = new("--json")
     {
         Description = "Print the API's JSON instead of a table.",
@@ -40,6 +43,7 @@ internal sealed class AdminOptions
         group.Options.Add(Server);
         group.Options.Add(ApiKey);
         group.Options.Add(AdminSocket);
+        group.Options.Add(CaCert);
         group.Options.Add(Json);
     }
 
@@ -66,7 +70,17 @@ internal sealed class AdminOptions
 
         var key = NonEmpty(parse.GetValue(ApiKey)) ?? Environment("TRELLIS_API_KEY")
             ?? throw AdminCommandException.Usage("--server needs an API key: give --api-key or set TRELLIS_API_KEY (create one on the server host with `trellis apikeys create`)");
-        return AdminClient.ForServer(url, key);
+        PrivateCa? ca;
+        try
+        {
+            ca = PrivateCa.FromFlagOrEnvironment(parse.GetValue(CaCert));
+        }
+        catch (InvalidDataException e)
+        {
+            throw AdminCommandException.Usage(e.Message);
+        }
+
+        return AdminClient.ForServer(url, key, ca);
     }
 
     /// <summary>Where the server puts its socket when not told otherwise, by the same environment it reads.</summary>

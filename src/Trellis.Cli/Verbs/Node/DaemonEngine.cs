@@ -23,6 +23,7 @@ internal static class DaemonEngine
                 DiscoPrivateKey = args.DiscoPrivateKey,
                 Time = args.Time,
                 LoggerFactory = args.LoggerFactory,
+                PrivateCa = args.PrivateCa,
             },
             os);
         engine.Failed += failed;

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
+using Trellis.Core.Tls;
 using Trellis.Net;
 using Trellis.Node.Daemon;
 using Trellis.Node.LocalApi;
@@ -21,21 +22,34 @@ internal static class DaemonVerb
         var socket = new Option<string?>("--socket") { Description = $"The local API socket (default: ${LocalApiSocket.EnvironmentVariable}, else {LocalApiSocket.DefaultPath})." };
         var tun = new Option<string?>("--tun") { Description = $"The TUN interface's name (default: $TRELLIS_TUN, else {NodeDaemonOptions.DefaultTunName})." };
         var port = new Option<int?>("--port") { Description = $"The WireGuard UDP port (default: $TRELLIS_PORT, else {NodeDaemonOptions.DefaultListenPort}; 0 picks a free one)." };
+        var caCert = CaCertOption.Create("the control server's and the relays' certificates");
         var logFormat = ConsoleLogging.FormatOption();
-        var command = new Command("daemon", "Run the node daemon: the data plane, the control connection and the local API.") { stateDir, socket, tun, port, logFormat };
+        var command = new Command("daemon", "Run the node daemon: the data plane, the control connection and the local API.") { stateDir, socket, tun, port, caCert, logFormat };
         command.SetAction(parse => Run(
             Setting(parse.GetValue(stateDir), "TRELLIS_STATE_DIR") ?? StateDirectory.DefaultPath(),
             LocalApiSocket.Resolve(parse.GetValue(socket)),
             Setting(parse.GetValue(tun), "TRELLIS_TUN") ?? NodeDaemonOptions.DefaultTunName,
             parse.GetValue(port)?.ToString(CultureInfo.InvariantCulture) ?? Setting(null, "TRELLIS_PORT"),
+            parse.GetValue(caCert),
             parse.GetValue(logFormat)!,
             parse.InvocationConfiguration.Output,
             parse.InvocationConfiguration.Error));
         return command;
     }
 
-    private static int Run(string stateDir, string socket, string tun, string? portText, string logFormat, TextWriter output, TextWriter error)
+    private static int Run(string stateDir, string socket, string tun, string? portText, string? caCert, string logFormat, TextWriter output, TextWriter error)
     {
+        PrivateCa? ca;
+        try
+        {
+            ca = PrivateCa.FromFlagOrEnvironment(caCert);
+        }
+        catch (InvalidDataException e)
+        {
+            error.WriteLine($"trellis daemon: {e.Message}");
+            return CommandLine.UsageError;
+        }
+
         try
         {
             InterfaceName.Validate(tun, "--tun");
@@ -67,6 +81,7 @@ internal static class DaemonVerb
             SocketPath = socket,
             TunName = tun,
             ListenPort = port,
+            PrivateCa = ca,
             LoggerFactory = logging,
             Dns = new Trellis.Node.Dns.NodeDnsOptions(),
             EngineFactory = args => DaemonEngine.Create(args, e =>
