@@ -17,6 +17,7 @@ namespace Trellis.Node.Engine;
 public sealed class LinuxNetworkConfig : IOsNetworkConfig
 {
     // errno values rtnetlink answers with (the Net room keeps its own table internal)
+    private const int ENOENT = 2;
     private const int ESRCH = 3;
     private const int EEXIST = 17;
     private const int ENODEV = 19;
@@ -74,6 +75,42 @@ public sealed class LinuxNetworkConfig : IOsNetworkConfig
             _netlink.DeleteRoute(interfaceName, destination);
         }
         catch (ErrnoException e) when (e.Errno is ESRCH or ENODEV)
+        {
+        }
+    }
+
+    public void AddTableRoute(string interfaceName, IPNetwork destination, uint table, IPAddress? source) =>
+        _netlink.ReplaceRoute(interfaceName, destination, table: table, source: source);
+
+    public void RemoveTableRoute(string interfaceName, IPNetwork destination, uint table)
+    {
+        try
+        {
+            _netlink.DeleteRoute(interfaceName, destination, table: table);
+        }
+        catch (ErrnoException e) when (e.Errno is ESRCH or ENODEV)
+        {
+        }
+    }
+
+    public void AddRule(RoutingRule rule)
+    {
+        try
+        {
+            _netlink.AddRule(rule);
+        }
+        catch (ErrnoException e) when (e.Errno == EEXIST)
+        {
+        }
+    }
+
+    public void RemoveRule(RoutingRule rule)
+    {
+        try
+        {
+            _netlink.DeleteRule(rule);
+        }
+        catch (ErrnoException e) when (e.Errno == ENOENT)
         {
         }
     }

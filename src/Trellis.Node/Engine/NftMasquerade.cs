@@ -42,8 +42,20 @@ internal static class NftMasquerade
         foreach (var rule in rules)
         {
             var family = Prefixes.IsIPv6(rule.Source) ? "ip6" : "ip";
-            script.Append("\t\t").Append(family).Append(" saddr ").Append(rule.Source)
-                .Append(' ').Append(family).Append(" daddr ").Append(rule.Destination).Append(" masquerade\n");
+            script.Append("\t\t").Append(family).Append(" saddr ").Append(rule.Source).Append(' ').Append(family);
+
+            // An exit node's default route: everywhere but back into the overlay, whose own packets
+            // (this node's, leaving through the TUN) must keep their addresses.
+            if (rule.Destination.PrefixLength == 0)
+            {
+                script.Append(" daddr != ").Append(rule.Source);
+            }
+            else
+            {
+                script.Append(" daddr ").Append(rule.Destination);
+            }
+
+            script.Append(" masquerade\n");
         }
 
         script.Append("\t}\n}\n");

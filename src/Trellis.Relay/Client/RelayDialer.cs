@@ -3,6 +3,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Text;
+using Trellis.Core.Transport;
 using Trellis.Relay.Protocol;
 using Trellis.Relay.Transport;
 
@@ -23,6 +24,7 @@ internal static class RelayDialer
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
+            UnderlayMark.Apply(socket);
             await socket.ConnectAsync(url.IdnHost, url.Port, cancellationToken).ConfigureAwait(false);
         }
         catch
@@ -102,7 +104,8 @@ internal static class RelayDialer
     {
         var socket = new ClientWebSocket();
         socket.Options.CollectHttpResponseDetails = true;
-        if (options.CertificateValidation is not null)
+        var marked = UnderlayMark.Current != 0 ? MarkedInvoker(options) : null;
+        if (options.CertificateValidation is not null && marked is null)
         {
             socket.Options.RemoteCertificateValidationCallback = options.CertificateValidation;
         }
@@ -110,7 +113,7 @@ internal static class RelayDialer
         var url = new UriBuilder(options.Url) { Scheme = options.Url.Scheme == Uri.UriSchemeHttps ? "wss" : "ws" }.Uri;
         try
         {
-            await socket.ConnectAsync(url, cancellationToken).ConfigureAwait(false);
+            await (marked is null ? socket.ConnectAsync(url, cancellationToken) : socket.ConnectAsync(url, marked, cancellationToken)).ConfigureAwait(false);
         }
         catch (WebSocketException e)
         {
@@ -121,5 +124,37 @@ internal static class RelayDialer
 
         var stream = new WebSocketByteStream(socket);
         return (stream, new FrameReader(stream, ReadAhead));
+    }
+
+    /// <summary>
+    /// A WebSocket connect whose TCP socket carries the underlay mark (ClientWebSocket's own connect
+    /// offers no hook for it). The handler lives as long as the WebSocket it made, so it is not disposed here.
+    /// </summary>
+    private static HttpMessageInvoker MarkedInvoker(RelayClientOptions options)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            ConnectCallback = async (context, ct) =>
+            {
+                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                try
+                {
+                    UnderlayMark.Apply(socket);
+                    await socket.ConnectAsync(context.DnsEndPoint, ct).ConfigureAwait(false);
+                    return new NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            },
+        };
+        if (options.CertificateValidation is { } validation)
+        {
+            handler.SslOptions.RemoteCertificateValidationCallback = validation;
+        }
+
+        return new HttpMessageInvoker(handler, disposeHandler: true);
     }
 }
