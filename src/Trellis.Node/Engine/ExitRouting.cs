@@ -17,6 +17,8 @@ namespace Trellis.Node.Engine;
 /// </summary>
 internal sealed class ExitRouting(IOsNetworkConfig os, string interfaceName)
 {
+    private readonly string _markTable = NftMasquerade.TableName(interfaceName) + "_exit";
+
     /// <summary>The routing table: "tr" in ASCII, like the mark, clear of tables others commonly use (52, 51820).</summary>
     public const uint Table = 7472;
 
@@ -30,6 +32,8 @@ internal sealed class ExitRouting(IOsNetworkConfig os, string interfaceName)
     private IReadOnlyList<RoutingRule> _rules = [];
     private bool _routes;
     private IReadOnlyList<IPAddress> _sources = [];
+    private bool _markRestore;
+    private bool _changedSrcValidMark;
 
     /// <summary>The rules and routes <paramref name="plan"/> needs (none when it is null).</summary>
     public static IReadOnlyList<RoutingRule> Rules(ExitNodePlan? plan, uint mark)
@@ -58,8 +62,15 @@ internal sealed class ExitRouting(IOsNetworkConfig os, string interfaceName)
     {
         var wanted = Rules(plan, UnderlayMark.Current == 0 ? UnderlayMark.Default : UnderlayMark.Current);
 
+
         // Routes first and rules last when turning on, the reverse when turning off, so no moment
         // sends traffic to an empty table (which would fall through to the main table's default).
+        var mark = UnderlayMark.Current == 0 ? UnderlayMark.Default : UnderlayMark.Current;
+        if (wanted.Count > 0)
+        {
+            ApplyMarkRestore(true, mark, failures);
+        }
+
         var sources = plan?.Sources ?? [];
         if (wanted.Count > 0 && (!_routes || !_sources.SequenceEqual(sources)))
         {
@@ -97,6 +108,37 @@ internal sealed class ExitRouting(IOsNetworkConfig os, string interfaceName)
                 os.RemoveTableRoute(interfaceName, Trellis.Core.Control.ExitRoutes.IPv4, Table);
                 os.RemoveTableRoute(interfaceName, Trellis.Core.Control.ExitRoutes.IPv6, Table);
             });
+        }
+
+        if (wanted.Count == 0 && _rules.Count == 0)
+        {
+            ApplyMarkRestore(false, mark, failures);
+        }
+    }
+
+    /// <summary>
+    /// Strict reverse-path filtering would drop the underlay's replies (their source routes into the
+    /// tunnel for unmarked packets): they get their connection's mark back, and rp_filter looks at it.
+    /// src_valid_mark is put back only if this class turned it on.
+    /// </summary>
+    private void ApplyMarkRestore(bool wanted, uint mark, List<Exception> failures)
+    {
+        if (wanted && !_markRestore)
+        {
+            _markRestore = Try(failures, () => os.SetMarkRestore(_markTable, mark));
+            var enabled = true;
+            if (Try(failures, () => enabled = os.IsSrcValidMarkEnabled()) && !enabled)
+            {
+                _changedSrcValidMark = Try(failures, () => os.SetSrcValidMark(true));
+            }
+        }
+        else if (!wanted && _markRestore)
+        {
+            _markRestore = !Try(failures, () => os.RemoveMarkRestore(_markTable));
+            if (_changedSrcValidMark)
+            {
+                _changedSrcValidMark = !Try(failures, () => os.SetSrcValidMark(false));
+            }
         }
     }
 

@@ -34,6 +34,19 @@ public interface IOsNetworkConfig : IDisposable
 
     void RemoveRule(RoutingRule rule);
 
+    /// <summary>
+    /// Keeps replies to marked connections marked (conntrack mark restored on the way in, in firewall
+    /// table <paramref name="table"/>) and lets reverse-path filtering see that mark (src_valid_mark),
+    /// so strict rp_filter does not drop the underlay's replies while an exit node is in use.
+    /// </summary>
+    void SetMarkRestore(string table, uint mark);
+
+    void RemoveMarkRestore(string table);
+
+    bool IsSrcValidMarkEnabled();
+
+    void SetSrcValidMark(bool enabled);
+
     bool IsForwardingEnabled(AddressFamily family);
 
     void SetForwarding(AddressFamily family, bool enabled);

@@ -23,6 +23,8 @@ public sealed class LinuxNetworkConfig : IOsNetworkConfig
     private const int ENODEV = 19;
     private const int EADDRNOTAVAIL = 99;
 
+    private const string SrcValidMark = "net.ipv4.conf.all.src_valid_mark";
+
     private readonly RtNetlink _netlink = new();
 
     public void ConfigureLink(string interfaceName, int mtu)
@@ -114,6 +116,14 @@ public sealed class LinuxNetworkConfig : IOsNetworkConfig
         {
         }
     }
+
+    public void SetMarkRestore(string table, uint mark) => NftMasquerade.Run(NftMasquerade.MarkRestoreScript(table, mark));
+
+    public void RemoveMarkRestore(string table) => NftMasquerade.Run(NftMasquerade.RemoveScript(table));
+
+    public bool IsSrcValidMarkEnabled() => Sysctl.Read(SrcValidMark) != "0";
+
+    public void SetSrcValidMark(bool enabled) => Sysctl.Write(SrcValidMark, enabled ? "1" : "0");
 
     public bool IsForwardingEnabled(AddressFamily family) => Sysctl.IsForwardingEnabled(family);
 

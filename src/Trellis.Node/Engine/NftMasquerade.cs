@@ -62,6 +62,19 @@ internal static class NftMasquerade
         return script.ToString();
     }
 
+    /// <summary>
+    /// wg-quick's connmark pair: a marked packet going out saves its mark in its connection, and the
+    /// connection's packets coming in get it back before routing, where reverse-path filtering looks.
+    /// Only connections carrying our mark are touched, so marks others set stay theirs.
+    /// </summary>
+    public static string MarkRestoreScript(string table, uint mark)
+    {
+        var hex = $"0x{mark:x}";
+        return $"add table inet {table}\ndelete table inet {table}\ntable inet {table} {{\n"
+            + $"\tchain premangle {{\n\t\ttype filter hook prerouting priority mangle; policy accept;\n\t\tct mark {hex} meta mark set ct mark\n\t}}\n"
+            + $"\tchain postmangle {{\n\t\ttype filter hook postrouting priority mangle; policy accept;\n\t\tmeta mark {hex} ct mark set meta mark\n\t}}\n}}\n";
+    }
+
     public static string RemoveScript(string table) => $"add table inet {table}\ndelete table inet {table}\n";
 
     /// <summary>Runs <c>nft -f -</c> with <paramref name="script"/> on standard input.</summary>

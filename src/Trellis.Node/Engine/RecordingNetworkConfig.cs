@@ -19,6 +19,7 @@ public sealed class RecordingNetworkConfig : IOsNetworkConfig
     private readonly Dictionary<string, IReadOnlyList<MasqueradeRule>> _masquerade = [];
     private readonly List<string> _log = [];
     private readonly HashSet<RoutingRule> _rules = [];
+    private bool _srcValidMark;
     private readonly HashSet<(uint Table, IPNetwork Destination)> _tableRoutes = [];
 
     /// <param name="ipv4Forwarding">Forwarding as found before the engine starts.</param>
@@ -129,6 +130,20 @@ public sealed class RecordingNetworkConfig : IOsNetworkConfig
             return [.. _tableRoutes.Select(r => $"{r.Table}: {r.Destination}").Order(StringComparer.Ordinal)];
         }
     }
+
+    public void SetMarkRestore(string table, uint mark) => Change($"mark restore set {table}: 0x{mark:x}", () => { });
+
+    public void RemoveMarkRestore(string table) => Change($"mark restore remove {table}", () => { });
+
+    public bool IsSrcValidMarkEnabled()
+    {
+        lock (_gate)
+        {
+            return _srcValidMark;
+        }
+    }
+
+    public void SetSrcValidMark(bool enabled) => Change($"src_valid_mark {(enabled ? 1 : 0)}", () => _srcValidMark = enabled);
 
     public bool IsForwardingEnabled(AddressFamily family)
     {

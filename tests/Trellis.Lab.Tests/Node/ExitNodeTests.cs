@@ -24,6 +24,8 @@ public sealed class ExitNodeTests(ITestOutputHelper output)
         var webIPv4 = internet.IPv4!.Address;
         var webIPv6 = internet.IPv6!.Address;
 
+        // Strict reverse-path filtering (RHEL's default): the underlay's replies must still come in.
+        (await client.Host.Namespace.ExecAsync("sysctl", ["-qw", "net.ipv4.conf.all.rp_filter=1"], CommandOptions.Default)).EnsureSuccess();
         var beforeUp = await RoutingAsync(client);
         await exit.UpAsync("--advertise-exit-node");
         await client.UpAsync();
@@ -82,10 +84,12 @@ public sealed class ExitNodeTests(ITestOutputHelper output)
     private static string WithoutTunLinkRoutes(string routing) =>
         string.Join('\n', routing.Split('\n').Where(line => !line.Contains("dev trellis0", StringComparison.Ordinal) || line.Contains("table 7472", StringComparison.Ordinal)));
 
-    /// <summary>`ip rule` and `ip route show table all` of both families: what the exit node must leave as it found.</summary>
+    /// <summary>`ip rule` and `ip route show table all` of both families, the nftables tables and src_valid_mark: what the exit node must leave as it found.</summary>
     private static async Task<string> RoutingAsync(LabNode node)
     {
         var text = new System.Text.StringBuilder();
+        text.AppendLine((await node.Host.Namespace.ExecAsync("nft", ["list", "tables"], CommandOptions.Default)).EnsureSuccess().StandardOutput);
+        text.AppendLine((await node.Host.Namespace.ExecAsync("sysctl", ["net.ipv4.conf.all.src_valid_mark"], CommandOptions.Default)).EnsureSuccess().StandardOutput);
         string[][] commands = [["-4", "rule"], ["-6", "rule"], ["-4", "route", "show", "table", "all"], ["-6", "route", "show", "table", "all"]];
         foreach (var command in commands)
         {
