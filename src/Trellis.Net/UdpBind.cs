@@ -88,9 +88,11 @@ public sealed unsafe class UdpBind : IWakeableBind
             var socket = UdpSocket.Open(port, _dualStack);
             try
             {
-                if (_mark != 0)
+                // A mark given over UAPI wins; the daemon's underlay mark otherwise.
+                var mark = _mark != 0 ? _mark : UnderlayMark.Current;
+                if (mark != 0)
                 {
-                    socket.SetMark(_mark);
+                    socket.SetMark(mark);
                 }
             }
             catch

@@ -8,7 +8,7 @@ internal static class DestinationCoverage
         SelectorKind.All => true,
         SelectorKind.Prefix => PolicyPrefixes.Touches(selector.Prefix, node),
         SelectorKind.Self => !node.IsTagged && node.User is not null,
-        SelectorKind.Internet => false,
+        SelectorKind.Internet => InternetAccess.IsExitNode(node),
         _ => selector.NamesNode(node),
     };
 
@@ -49,6 +49,11 @@ internal static class DestinationCoverage
 
                 break;
             case SelectorKind.Internet:
+                if (InternetAccess.IsExitNode(node))
+                {
+                    into.AddRange(InternetAccess.Prefixes);
+                }
+
                 break;
             default:
                 if (Any(selector, node))

@@ -26,11 +26,6 @@ public sealed class HuJsonPolicyCompiler : IPolicyCompiler
             warnings.Add(PolicyWarnings.DeniesEverything);
         }
 
-        if (scope.NamesInternet)
-        {
-            warnings.Add(PolicyWarnings.InternetGrantsNothing);
-        }
-
         var policy = new CompiledPolicy(rules, scope.TagOwners, routeApprovers, exitNodeApprovers, warnings);
         PolicyTestRunner.Run(policy, scope, document.Tests);
         policy.TestCount = document.Tests.Count;

@@ -89,6 +89,7 @@ internal sealed class NodeSetView
         SelectorKind.Members => _kinds.Value.Members,
         SelectorKind.Tagged => _kinds.Value.Tagged,
         SelectorKind.Prefix => _set.All.Where(node => PolicyPrefixes.Touches(selector.Prefix, node)),
+        SelectorKind.Internet => _set.All.Where(InternetAccess.IsExitNode),
         _ => [],
     };
 }

@@ -21,7 +21,7 @@ internal sealed class PolicyScope
 
     public IReadOnlyDictionary<string, OwnerSet> TagOwners => _tagOwners;
 
-    /// <summary>Set when a rule names autogroup:internet, which grants nothing until exit nodes exist.</summary>
+    /// <summary>Set when a rule names autogroup:internet.</summary>
     public bool NamesInternet { get; private set; }
 
     public static PolicyScope Build(PolicyDocument document)

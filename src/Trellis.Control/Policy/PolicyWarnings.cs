@@ -5,7 +5,4 @@ public static class PolicyWarnings
 {
     public const string DeniesEverything =
         "this policy denies everything: its \"acls\" list is empty (or missing), so no node may reach any other";
-
-    public const string InternetGrantsNothing =
-        "autogroup:internet grants nothing yet: Trellis has no exit nodes, so those rules open no traffic";
 }

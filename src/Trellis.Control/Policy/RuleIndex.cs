@@ -88,8 +88,11 @@ internal sealed class RuleIndex
                     }
 
                     break;
+                case SelectorKind.Internet:
+                    _everyone.Add(item); // any node may be an exit node; DestinationCoverage tells which is
+                    break;
                 default:
-                    break; // autogroup:internet names no node
+                    break;
             }
         }
 

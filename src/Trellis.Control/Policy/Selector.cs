@@ -22,8 +22,7 @@ internal enum SelectorKind
     Self,
 
     /// <summary>
-    /// autogroup:internet (destinations only): accepted so moved policies compile, but it grants nothing
-    /// until Trellis has exit nodes to carry traffic to the internet.
+    /// autogroup:internet (destinations only): the public internet through exit nodes (see <see cref="InternetAccess"/>).
     /// </summary>
     Internet,
 

@@ -75,6 +75,14 @@ public static class RoutePrefixes
     public static string? OverlayConflict(IPNetwork route, IReadOnlyList<IPNetwork> overlays)
     {
         ArgumentNullException.ThrowIfNull(overlays);
+
+        // A default route is an exit node's offer, not a subnet route: clients route to it by policy
+        // routing, beside the overlay's own routes, never in their place.
+        if (Trellis.Core.Control.ExitRoutes.IsExitRoute(route))
+        {
+            return null;
+        }
+
         foreach (var overlay in overlays)
         {
             if (Covers(overlay, route))
@@ -85,9 +93,8 @@ public static class RoutePrefixes
 
             if (Covers(route, overlay))
             {
-                var defaultRoute = route.PrefixLength == 0 ? " (default routes, i.e. exit nodes, are not supported)" : "";
                 return $"the route '{route}' contains {overlay}, the overlay prefix node addresses are assigned from, "
-                       + $"so it would capture traffic meant for nodes{defaultRoute}; advertise narrower prefixes that leave {overlay} out";
+                       + $"so it would capture traffic meant for nodes; advertise narrower prefixes that leave {overlay} out (or offer an exit node with 0.0.0.0/0 and ::/0)";
             }
         }
 

@@ -39,6 +39,7 @@ public sealed class UdpGuessSocket : IGuessSocket
         try
         {
             socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            UnderlayMark.Apply(socket);
             socket.Bind(new IPEndPoint(IPAddress.Any, 0));
             var guess = new UdpGuessSocket(socket, onDatagram);
             _ = guess.ReceiveLoopAsync();

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Trellis.Core.Tls;
+using Trellis.Core.Transport;
 
 namespace Trellis.Net.Http;
 
@@ -62,6 +63,7 @@ public static class AddressByAddressConnector
             var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
             try
             {
+                UnderlayMark.Apply(socket);
                 await socket.ConnectAsync(new IPEndPoint(address, target.Port), cancellationToken).ConfigureAwait(false);
                 return new NetworkStream(socket, ownsSocket: true);
             }

@@ -50,3 +50,18 @@ internal struct RtMsg
     public byte Type;
     public uint Flags;
 }
+
+/// <summary>struct fib_rule_hdr, the header of a routing policy rule (RTM_NEWRULE, RTM_DELRULE).</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct FibRuleHdr
+{
+    public byte Family;
+    public byte DestinationLength;
+    public byte SourceLength;
+    public byte Tos;
+    public byte Table;
+    public byte Reserved1;
+    public byte Reserved2;
+    public byte Action;
+    public uint Flags;
+}

@@ -17,8 +17,9 @@ public sealed partial class RtNetlink
         ModifyRoute(RouteChange.Add, interfaceName, destination, gateway, metric, table);
 
     /// <summary>Adds the route, or replaces the one to the same prefix (and metric, for IPv6) in the table.</summary>
-    public void ReplaceRoute(string interfaceName, IPNetwork destination, IPAddress? gateway = null, uint? metric = null, uint table = RouteTable.Main) =>
-        ModifyRoute(RouteChange.Replace, interfaceName, destination, gateway, metric, table);
+    /// <param name="source">RTA_PREFSRC: the source address for traffic the route carries, when the socket chose none.</param>
+    public void ReplaceRoute(string interfaceName, IPNetwork destination, IPAddress? gateway = null, uint? metric = null, uint table = RouteTable.Main, IPAddress? source = null) =>
+        ModifyRoute(RouteChange.Replace, interfaceName, destination, gateway, metric, table, source);
 
     /// <summary>
     /// Deletes the route to <paramref name="destination"/> through the interface; a null gateway or
@@ -77,7 +78,7 @@ public sealed partial class RtNetlink
         return found;
     }
 
-    private void ModifyRoute(RouteChange change, string interfaceName, IPNetwork destination, IPAddress? gateway, uint? metric, uint table)
+    private void ModifyRoute(RouteChange change, string interfaceName, IPNetwork destination, IPAddress? gateway, uint? metric, uint table, IPAddress? source = null)
     {
         InterfaceName.Validate(interfaceName, nameof(interfaceName));
         var family = IPPrefix.Family(destination.BaseAddress, nameof(destination));
@@ -128,6 +129,11 @@ public sealed partial class RtNetlink
             if (metric is { } m)
             {
                 request.UInt32(Rtnl.RTA_PRIORITY, m);
+            }
+
+            if (source is not null)
+            {
+                request.Address(Rtnl.RTA_PREFSRC, source);
             }
 
             request.UInt32(Rtnl.RTA_TABLE, table);

@@ -56,6 +56,7 @@ internal static class Rtnl
     public const ushort RTA_OIF = 4;
     public const ushort RTA_GATEWAY = 5;
     public const ushort RTA_PRIORITY = 6;
+    public const ushort RTA_PREFSRC = 7;
     public const ushort RTA_TABLE = 15;
 
     public const byte RTPROT_STATIC = 4;
@@ -63,4 +64,14 @@ internal static class Rtnl
     public const byte RT_SCOPE_LINK = 253;
     public const byte RT_SCOPE_NOWHERE = 255; // in a delete request: any scope
     public const byte RTN_UNICAST = 1;
+
+    public const ushort RTM_NEWRULE = 32;
+    public const ushort RTM_DELRULE = 33;
+    public const ushort FRA_PRIORITY = 6;
+    public const ushort FRA_FWMARK = 10;
+    public const ushort FRA_SUPPRESS_PREFIXLEN = 14;
+    public const ushort FRA_TABLE = 15;
+    public const ushort FRA_FWMASK = 16;
+    public const byte FR_ACT_TO_TBL = 1;
+    public const uint FIB_RULE_INVERT = 0x2;
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using Trellis.Core.Transport;
 using System.Security.Cryptography;
 
 namespace Trellis.Net.PortMapping;
@@ -326,6 +327,7 @@ public sealed class PortMapper
         var socket = new Socket(_server.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         try
         {
+            UnderlayMark.Apply(socket);
             // Connected: replies are taken from the gateway alone (RFC 6886 §3.1) and ICMP errors are seen.
             socket.Connect(_server);
             return socket;

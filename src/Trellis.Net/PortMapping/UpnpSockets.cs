@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using Trellis.Core.Transport;
 
 namespace Trellis.Net.PortMapping;
 
@@ -19,7 +20,7 @@ internal sealed class UpnpSockets : IDisposable
         LocalAddress = local;
         for (var i = 0; i < tcpCount; i++)
         {
-            _tcp.Enqueue(new Socket(local.AddressFamily, SocketType.Stream, ProtocolType.Tcp));
+            _tcp.Enqueue(Marked(new Socket(local.AddressFamily, SocketType.Stream, ProtocolType.Tcp)));
         }
     }
 
@@ -36,13 +37,13 @@ internal sealed class UpnpSockets : IDisposable
         try
         {
             IPAddress local;
-            using (var probe = new Socket(gateway.AddressFamily, SocketType.Dgram, ProtocolType.Udp))
+            using (var probe = Marked(new Socket(gateway.AddressFamily, SocketType.Dgram, ProtocolType.Udp)))
             {
                 probe.Connect(new IPEndPoint(gateway, SsdpSearch.Port)); // no datagram: just picks the route
                 local = ((IPEndPoint)probe.LocalEndPoint!).Address;
             }
 
-            ssdp = new Socket(gateway.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+            ssdp = Marked(new Socket(gateway.AddressFamily, SocketType.Dgram, ProtocolType.Udp));
             ssdp.Bind(new IPEndPoint(local, 0));
 
             // The M-SEARCH goes out the interface toward the gateway, whatever the multicast routes say.
@@ -60,7 +61,7 @@ internal sealed class UpnpSockets : IDisposable
     /// <summary>For <see cref="SocketsHttpHandler.ConnectCallback"/>: a prepared socket while there are any.</summary>
     public async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
     {
-        var socket = _tcp.TryDequeue(out var prepared) ? prepared : new Socket(LocalAddress.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        var socket = _tcp.TryDequeue(out var prepared) ? prepared : Marked(new Socket(LocalAddress.AddressFamily, SocketType.Stream, ProtocolType.Tcp));
         try
         {
             await socket.ConnectAsync(context.DnsEndPoint, cancellationToken).ConfigureAwait(false);
@@ -80,5 +81,12 @@ internal sealed class UpnpSockets : IDisposable
         {
             socket.Dispose();
         }
+    }
+
+    /// <summary>The gateway is on the LAN, which an exit node without LAN access would route into the tunnel.</summary>
+    private static Socket Marked(Socket socket)
+    {
+        UnderlayMark.Apply(socket);
+        return socket;
     }
 }

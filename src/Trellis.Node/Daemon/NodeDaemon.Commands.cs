@@ -22,6 +22,7 @@ public sealed partial class NodeDaemon
         ArgumentNullException.ThrowIfNull(request);
         var server = ValidateServer(request.Server ?? _prefs.ServerUrl);
         var routes = request.Settings.AdvertiseRoutes is { } given ? ValidateRoutes(given) : null;
+        ValidateExitNode(request.Settings);
         var givenKey = ValidateServerKey(request.ServerKey);
         if (request.Hostname is { } name && string.IsNullOrWhiteSpace(name))
         {
@@ -109,6 +110,7 @@ public sealed partial class NodeDaemon
     {
         ArgumentNullException.ThrowIfNull(request);
         var routes = request.Settings.AdvertiseRoutes is { } given ? ValidateRoutes(given) : null;
+        ValidateExitNode(request.Settings);
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -145,6 +147,9 @@ public sealed partial class NodeDaemon
             Masquerade = prefs.Masquerade,
             PortGuessing = prefs.PortGuessing,
             PeerRelay = prefs.PeerRelay,
+            AdvertiseExitNode = prefs.AdvertiseExitNode,
+            ExitNode = prefs.ExitNode,
+            ExitNodeAllowLanAccess = prefs.ExitNodeAllowLanAccess,
             WantUp = prefs.WantUp,
         };
     }
@@ -157,7 +162,29 @@ public sealed partial class NodeDaemon
         Masquerade = settings.Masquerade ?? basis.Masquerade,
         PortGuessing = settings.PortGuessing ?? basis.PortGuessing,
         PeerRelay = settings.PeerRelay ?? basis.PeerRelay,
+        AdvertiseExitNode = settings.AdvertiseExitNode ?? basis.AdvertiseExitNode,
+        ExitNode = settings.ExitNode is { } exit ? (string.IsNullOrWhiteSpace(exit) ? null : exit.Trim()) : basis.ExitNode,
+        ExitNodeAllowLanAccess = settings.ExitNodeAllowLanAccess ?? basis.ExitNodeAllowLanAccess,
     };
+
+    /// <summary>
+    /// Refuses an exit node the current map does not offer (unknown, or not an approved exit node),
+    /// before anything is saved. Without a map yet (the first `up`) the choice is kept and checked on
+    /// every map: until it is usable, internet traffic is dropped and `trellis status` says why.
+    /// </summary>
+    private void ValidateExitNode(NodeSettings settings)
+    {
+        if (settings.ExitNode is { } given && !string.IsNullOrWhiteSpace(given) && _applied is { } map
+            && Engine.ExitNodeChoice.Resolve(map, given, out var error) is null)
+        {
+            throw new LocalApiException(LocalApiErrors.Invalid, $"--exit-node: {error}; nothing was changed");
+        }
+
+        if (settings.ExitNodeAllowLanAccess == true && settings.ExitNode is null && _prefs.ExitNode is null)
+        {
+            throw new LocalApiException(LocalApiErrors.Invalid, "--exit-node-allow-lan-access needs an exit node: add --exit-node NAME");
+        }
+    }
 
     /// <summary>
     /// Already running against this server as this name (or connecting, for `set`): only settings
@@ -168,13 +195,13 @@ public sealed partial class NodeDaemon
         var old = session.Prefs;
         session.Prefs = prefs;
         SavePrefs(prefs);
-        if (!old.AdvertiseRoutes.SequenceEqual(prefs.AdvertiseRoutes))
+        if (!old.AdvertisedToServer().SequenceEqual(prefs.AdvertisedToServer()))
         {
-            await session.Client.AdvertiseRoutesAsync(prefs.AdvertiseRoutes, CancellationToken.None).ConfigureAwait(false);
+            await session.Client.AdvertiseRoutesAsync(prefs.AdvertisedToServer(), CancellationToken.None).ConfigureAwait(false);
         }
 
         if ((old.AcceptRoutes != prefs.AcceptRoutes || old.Masquerade != prefs.Masquerade || old.PortGuessing != prefs.PortGuessing || old.PeerRelay != prefs.PeerRelay || old.AcceptDns != prefs.AcceptDns
-                || !old.AdvertiseRoutes.SequenceEqual(prefs.AdvertiseRoutes)) && _applied is { } map)
+                || !old.AdvertisedToServer().SequenceEqual(prefs.AdvertisedToServer()) || old.ExitNode != prefs.ExitNode || old.ExitNodeAllowLanAccess != prefs.ExitNodeAllowLanAccess) && _applied is { } map)
         {
             await ApplyAsync(map, prefs, session).ConfigureAwait(false);
         }

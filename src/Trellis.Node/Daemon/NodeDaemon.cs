@@ -245,7 +245,8 @@ public sealed partial class NodeDaemon : ILocalApiBackend, IAsyncDisposable
             {
                 _applied = null;
                 _dns?.Down();
-                await engine.ApplyAsync(DownMap.From(map), Settings(_prefs), CancellationToken.None).ConfigureAwait(false);
+                // Down means the host's own routes again: no exit node's rules stay behind (the choice stays saved for the next up).
+                await engine.ApplyAsync(DownMap.From(map), Settings(_prefs) with { ExitNode = null }, CancellationToken.None).ConfigureAwait(false);
             }
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -260,7 +261,16 @@ public sealed partial class NodeDaemon : ILocalApiBackend, IAsyncDisposable
     }
 
     private static EngineSettings Settings(NodePrefs prefs) =>
-        new() { AcceptRoutes = prefs.AcceptRoutes, AdvertisedRoutes = prefs.AdvertiseRoutes, Masquerade = prefs.Masquerade, PortGuessing = prefs.PortGuessing, PeerRelay = prefs.PeerRelay };
+        new()
+        {
+            AcceptRoutes = prefs.AcceptRoutes,
+            AdvertisedRoutes = prefs.AdvertisedToServer(),
+            Masquerade = prefs.Masquerade,
+            PortGuessing = prefs.PortGuessing,
+            PeerRelay = prefs.PeerRelay,
+            ExitNode = prefs.ExitNode,
+            ExitNodeAllowLanAccess = prefs.ExitNodeAllowLanAccess,
+        };
 
     private ControlSession StartSession(NodePrefs prefs, string? authKey)
     {
@@ -275,7 +285,7 @@ public sealed partial class NodeDaemon : ILocalApiBackend, IAsyncDisposable
             DiscoKey = _state.DiscoKey,
             Hostname = prefs.Hostname ?? System.Net.Dns.GetHostName(),
             AuthKey = authKey,
-            AdvertisedRoutes = prefs.AdvertiseRoutes,
+            AdvertisedRoutes = prefs.AdvertisedToServer(),
             Endpoints = GatherEndpoints,
             HomeRelay = () => _engine?.HomeRegion ?? 0,
             OffersPeerRelay = () => _session?.Prefs.PeerRelay == true && _engine?.PubliclyReachable == true,

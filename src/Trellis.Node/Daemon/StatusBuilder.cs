@@ -62,9 +62,28 @@ internal static class StatusBuilder
                 Tags = self.Tags,
                 HomeRelay = engine?.HomeRelay,
                 RelayRegions = engine?.RelayRegions ?? [],
+                ExitNode = DescribeExit(engine?.ExitNode, map),
             },
             Peers = peers,
             DroppedByPolicy = engine?.DroppedByPolicy ?? 0,
+        };
+    }
+
+    private static StatusExitNode? DescribeExit(ExitNodePlan? plan, NetMap? map)
+    {
+        if (plan is null)
+        {
+            return null;
+        }
+
+        var peer = plan.PeerId is { } id ? map?.Peers.GetValueOrDefault(id) : null;
+        return new StatusExitNode
+        {
+            Given = plan.Given,
+            Hostname = peer?.Name ?? plan.PeerName,
+            Online = peer?.Online == true,
+            AllowLanAccess = plan.AllowLanAccess,
+            Problem = plan.Problem ?? (peer is { Online: false } ? $"{peer.Name} is offline: internet traffic is dropped until it is back" : null),
         };
     }
 }

@@ -14,7 +14,23 @@ internal sealed record EnginePlan(
     IReadOnlyList<IPNetwork> Routes,
     IReadOnlyList<PlannedPeer> Peers,
     SubnetRouterPlan? SubnetRouter,
-    IReadOnlyList<string> Problems);
+    IReadOnlyList<string> Problems)
+{
+    /// <summary>Set while the node sends its internet traffic through an exit node (whether or not that node is usable now).</summary>
+    public ExitNodePlan? ExitNode { get; init; }
+}
+
+/// <summary>
+/// Internet traffic goes into the tunnel by policy routing. The routing stays while the setting does,
+/// even when the exit node is gone from the map or not approved: traffic is then dropped, never sent around it.
+/// </summary>
+/// <param name="Given">The exit node as the user named it.</param>
+/// <param name="PeerId">The peer that now holds the default routes, or null when none does.</param>
+/// <param name="Sources">This node's own overlay addresses (IPv4, IPv6): the source of what it sends through the exit node, never a LAN address the exit node would drop as spoofed.</param>
+public sealed record ExitNodePlan(string Given, bool AllowLanAccess, long? PeerId, string? PeerName, string? Problem)
+{
+    public IReadOnlyList<System.Net.IPAddress> Sources { get; init; } = [];
+}
 
 /// <summary>One WireGuard peer. Each prefix in <paramref name="AllowedIps"/> belongs to no other planned peer.</summary>
 /// <param name="Endpoint">Where to send, or null when the peer reported nothing usable.</param>

@@ -28,7 +28,16 @@ internal static class EnginePlanner
 
         // This node's own prefixes: what it advertises and what the server routes to it beyond its
         // addresses. A route into the mesh for any of them would send its own LAN's traffic in a loop.
-        var ownPrefixes = advertised.Concat(selfAllowed.Where(n => !ownAddressNetworks.Contains(n))).Distinct().ToList();
+        // Default routes are left out: an exit node's own 0.0.0.0/0 overlaps everything and loops nothing.
+        var ownPrefixes = advertised.Concat(selfAllowed.Where(n => !ownAddressNetworks.Contains(n)))
+            .Where(n => !ExitRoutes.IsExitRoute(n)).Distinct().ToList();
+
+        string? exitProblem = null;
+        var exit = string.IsNullOrWhiteSpace(settings.ExitNode) ? null : ExitNodeChoice.Resolve(map, settings.ExitNode, out exitProblem);
+        if (exitProblem is not null)
+        {
+            problems.Add($"exit node: {exitProblem}; internet traffic is dropped until it is usable (trellis set --exit-node= sends it directly again)");
+        }
 
         var routes = new OrderedSet(overlay);
         var claimed = new Dictionary<IPNetwork, long>();
@@ -49,11 +58,19 @@ internal static class EnginePlanner
                 Claim(address, info, claimed, allowed, problems);
             }
 
+            if (exit?.Id == info.Id)
+            {
+                // The chosen exit node's default routes go to it as allowed IPs only; policy routing, not
+                // the main table, sends traffic to the tunnel (see ExitRouting).
+                Claim(ExitRoutes.IPv4, info, claimed, allowed, problems);
+                Claim(ExitRoutes.IPv6, info, claimed, allowed, problems);
+            }
+
             if (settings.AcceptRoutes)
             {
                 foreach (var route in ParseNetworks(info.AllowedIps, $"allowed IP of peer {Describe(info)}", problems))
                 {
-                    if (!peerAddresses.Contains(route) && Acceptable(route, info, ownPrefixes, overlay, problems) && Claim(route, info, claimed, allowed, problems))
+                    if (!peerAddresses.Contains(route) && !ExitRoutes.IsExitRoute(route) && Acceptable(route, info, ownPrefixes, overlay, problems) && Claim(route, info, claimed, allowed, problems))
                     {
                         routes.Add(route);
                     }
@@ -63,7 +80,13 @@ internal static class EnginePlanner
             peers.Add(new PlannedPeer(info.Id, key, allowed, EndpointChooser.Choose(info.Endpoints, preferIPv6)));
         }
 
-        return new EnginePlan(addresses, routes.Items, peers, PlanSubnetRouter(settings, advertised, selfAllowed, overlay), problems);
+        return new EnginePlan(addresses, routes.Items, peers, PlanSubnetRouter(settings, advertised, selfAllowed, overlay), problems)
+        {
+            ExitNode = string.IsNullOrWhiteSpace(settings.ExitNode) ? null : new ExitNodePlan(settings.ExitNode.Trim(), settings.ExitNodeAllowLanAccess, exit?.Id, exit?.Name, exitProblem)
+            {
+                Sources = [.. ParseAddresses(map.Self.Addresses, overlay, []).Select(a => a.Address)],
+            },
+        };
     }
 
     /// <summary>Forwarding for the advertised prefixes the server approved (they appear in this node's allowed IPs).</summary>
@@ -119,14 +142,6 @@ internal static class EnginePlanner
     /// <summary>Whether a peer's subnet route may be routed into the mesh.</summary>
     private static bool Acceptable(IPNetwork route, PeerInfo info, List<IPNetwork> ownPrefixes, List<IPNetwork> overlay, List<string> problems)
     {
-        if (route.PrefixLength == 0)
-        {
-            // Routing everything into the TUN would capture WireGuard's own UDP packets too; exit
-            // nodes need policy routing, which the engine does not do yet.
-            problems.Add($"route {route} of peer {Describe(info)}: default routes (exit nodes) are not supported; skipped");
-            return false;
-        }
-
         if (OverlayRules.OverlappedOverlay(route, overlay) is { } inside)
         {
             // The overlay's own addresses go to the peers that hold them, never to a subnet router.

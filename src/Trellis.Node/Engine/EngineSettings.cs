@@ -15,6 +15,12 @@ public sealed record EngineSettings
     /// <summary>Port guessing between an easy and a hard NAT (on unless `up --no-port-guessing`).</summary>
     public bool PortGuessing { get; init; } = true;
 
+    /// <summary>The exit node (name, full name or overlay address) all internet traffic goes through; null: none.</summary>
+    public string? ExitNode { get; init; }
+
+    /// <summary>With an exit node, the LAN's directly connected prefixes stay local instead of going through it.</summary>
+    public bool ExitNodeAllowLanAccess { get; init; }
+
     /// <summary>Relay over UDP for peers that cannot reach each other directly (`up --peer-relay`).</summary>
     public bool PeerRelay { get; init; }
 }

@@ -4,7 +4,8 @@ namespace Trellis.Node.Engine;
 /// <param name="DroppedByPolicy">Packets from peers the access policy refused since the engine started (peers since removed included).</param>
 /// <param name="HomeRelay">The home relay region's code (peers reach this node through it), if any.</param>
 /// <param name="RelayRegions">The codes of the other relay regions connected to reach peers homed there.</param>
-public sealed record EngineStatus(IReadOnlyList<PeerStatus> Peers, long DroppedByPolicy = 0, string? HomeRelay = null, IReadOnlyList<string>? RelayRegions = null);
+/// <param name="ExitNode">The exit node in use (set even while it is unusable), or null.</param>
+public sealed record EngineStatus(IReadOnlyList<PeerStatus> Peers, long DroppedByPolicy = 0, string? HomeRelay = null, IReadOnlyList<string>? RelayRegions = null, ExitNodePlan? ExitNode = null);
 
 /// <param name="Path">A <see cref="Core.Control.PathKind"/>.</param>
 /// <param name="Endpoint">The ip:port of the direct path in use, or of the peer relay, if any.</param>

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Trellis.Net.Netlink;
 
 namespace Trellis.Node.Engine;
 
@@ -22,6 +23,29 @@ public interface IOsNetworkConfig : IDisposable
     void AddRoute(string interfaceName, IPNetwork destination);
 
     void RemoveRoute(string interfaceName, IPNetwork destination);
+
+    /// <summary>Routes <paramref name="destination"/> out of the interface in routing table <paramref name="table"/>, from <paramref name="source"/> (replacing a route to it there).</summary>
+    void AddTableRoute(string interfaceName, IPNetwork destination, uint table, IPAddress? source);
+
+    void RemoveTableRoute(string interfaceName, IPNetwork destination, uint table);
+
+    /// <summary>Adds a routing policy rule (exit nodes: see <see cref="ExitRouting"/>).</summary>
+    void AddRule(RoutingRule rule);
+
+    void RemoveRule(RoutingRule rule);
+
+    /// <summary>
+    /// Keeps replies to marked connections marked (conntrack mark restored on the way in, in firewall
+    /// table <paramref name="table"/>) and lets reverse-path filtering see that mark (src_valid_mark),
+    /// so strict rp_filter does not drop the underlay's replies while an exit node is in use.
+    /// </summary>
+    void SetMarkRestore(string table, uint mark);
+
+    void RemoveMarkRestore(string table);
+
+    bool IsSrcValidMarkEnabled();
+
+    void SetSrcValidMark(bool enabled);
 
     bool IsForwardingEnabled(AddressFamily family);
 

@@ -17,10 +17,13 @@ namespace Trellis.Node.Engine;
 public sealed class LinuxNetworkConfig : IOsNetworkConfig
 {
     // errno values rtnetlink answers with (the Net room keeps its own table internal)
+    private const int ENOENT = 2;
     private const int ESRCH = 3;
     private const int EEXIST = 17;
     private const int ENODEV = 19;
     private const int EADDRNOTAVAIL = 99;
+
+    private const string SrcValidMark = "net.ipv4.conf.all.src_valid_mark";
 
     private readonly RtNetlink _netlink = new();
 
@@ -77,6 +80,50 @@ public sealed class LinuxNetworkConfig : IOsNetworkConfig
         {
         }
     }
+
+    public void AddTableRoute(string interfaceName, IPNetwork destination, uint table, IPAddress? source) =>
+        _netlink.ReplaceRoute(interfaceName, destination, table: table, source: source);
+
+    public void RemoveTableRoute(string interfaceName, IPNetwork destination, uint table)
+    {
+        try
+        {
+            _netlink.DeleteRoute(interfaceName, destination, table: table);
+        }
+        catch (ErrnoException e) when (e.Errno is ESRCH or ENODEV)
+        {
+        }
+    }
+
+    public void AddRule(RoutingRule rule)
+    {
+        try
+        {
+            _netlink.AddRule(rule);
+        }
+        catch (ErrnoException e) when (e.Errno == EEXIST)
+        {
+        }
+    }
+
+    public void RemoveRule(RoutingRule rule)
+    {
+        try
+        {
+            _netlink.DeleteRule(rule);
+        }
+        catch (ErrnoException e) when (e.Errno == ENOENT)
+        {
+        }
+    }
+
+    public void SetMarkRestore(string table, uint mark) => NftMasquerade.Run(NftMasquerade.MarkRestoreScript(table, mark));
+
+    public void RemoveMarkRestore(string table) => NftMasquerade.Run(NftMasquerade.RemoveScript(table));
+
+    public bool IsSrcValidMarkEnabled() => Sysctl.Read(SrcValidMark) != "0";
+
+    public void SetSrcValidMark(bool enabled) => Sysctl.Write(SrcValidMark, enabled ? "1" : "0");
 
     public bool IsForwardingEnabled(AddressFamily family) => Sysctl.IsForwardingEnabled(family);
 

@@ -42,12 +42,37 @@ internal static class NftMasquerade
         foreach (var rule in rules)
         {
             var family = Prefixes.IsIPv6(rule.Source) ? "ip6" : "ip";
-            script.Append("\t\t").Append(family).Append(" saddr ").Append(rule.Source)
-                .Append(' ').Append(family).Append(" daddr ").Append(rule.Destination).Append(" masquerade\n");
+            script.Append("\t\t").Append(family).Append(" saddr ").Append(rule.Source).Append(' ').Append(family);
+
+            // An exit node's default route: everywhere but back into the overlay, whose own packets
+            // (this node's, leaving through the TUN) must keep their addresses.
+            if (rule.Destination.PrefixLength == 0)
+            {
+                script.Append(" daddr != ").Append(rule.Source);
+            }
+            else
+            {
+                script.Append(" daddr ").Append(rule.Destination);
+            }
+
+            script.Append(" masquerade\n");
         }
 
         script.Append("\t}\n}\n");
         return script.ToString();
+    }
+
+    /// <summary>
+    /// wg-quick's connmark pair: a marked packet going out saves its mark in its connection, and the
+    /// connection's packets coming in get it back before routing, where reverse-path filtering looks.
+    /// Only connections carrying our mark are touched, so marks others set stay theirs.
+    /// </summary>
+    public static string MarkRestoreScript(string table, uint mark)
+    {
+        var hex = $"0x{mark:x}";
+        return $"add table inet {table}\ndelete table inet {table}\ntable inet {table} {{\n"
+            + $"\tchain premangle {{\n\t\ttype filter hook prerouting priority mangle; policy accept;\n\t\tct mark {hex} meta mark set ct mark\n\t}}\n"
+            + $"\tchain postmangle {{\n\t\ttype filter hook postrouting priority mangle; policy accept;\n\t\tmeta mark {hex} ct mark set meta mark\n\t}}\n}}\n";
     }
 
     public static string RemoveScript(string table) => $"add table inet {table}\ndelete table inet {table}\n";

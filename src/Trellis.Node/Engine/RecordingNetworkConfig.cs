@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Trellis.Net.Netlink;
 
 namespace Trellis.Node.Engine;
 
@@ -17,6 +18,9 @@ public sealed class RecordingNetworkConfig : IOsNetworkConfig
     private readonly Dictionary<AddressFamily, bool> _forwarding = [];
     private readonly Dictionary<string, IReadOnlyList<MasqueradeRule>> _masquerade = [];
     private readonly List<string> _log = [];
+    private readonly HashSet<RoutingRule> _rules = [];
+    private bool _srcValidMark;
+    private readonly HashSet<(uint Table, IPNetwork Destination)> _tableRoutes = [];
 
     /// <param name="ipv4Forwarding">Forwarding as found before the engine starts.</param>
     public RecordingNetworkConfig(bool ipv4Forwarding = false, bool ipv6Forwarding = false)
@@ -98,6 +102,48 @@ public sealed class RecordingNetworkConfig : IOsNetworkConfig
 
     public void RemoveRoute(string interfaceName, IPNetwork destination) =>
         Change($"route del {destination} dev {interfaceName}", () => SetOf(_routes, interfaceName).Remove(destination));
+
+    public void AddTableRoute(string interfaceName, IPNetwork destination, uint table, IPAddress? source) =>
+        Change($"route replace {destination} dev {interfaceName} table {table}{(source is null ? "" : $" src {source}")}", () => _tableRoutes.Add((table, destination)));
+
+    public void RemoveTableRoute(string interfaceName, IPNetwork destination, uint table) =>
+        Change($"route del {destination} dev {interfaceName} table {table}", () => _tableRoutes.Remove((table, destination)));
+
+    public void AddRule(RoutingRule rule) => Change($"rule add {rule}", () => _rules.Add(rule));
+
+    public void RemoveRule(RoutingRule rule) => Change($"rule del {rule}", () => _rules.Remove(rule));
+
+    /// <summary>Routing policy rules in place, as <c>ip rule</c> words, sorted.</summary>
+    public IReadOnlyList<string> Rules()
+    {
+        lock (_gate)
+        {
+            return [.. _rules.Select(r => r.ToString()).Order(StringComparer.Ordinal)];
+        }
+    }
+
+    /// <summary>Routes in tables other than main, as "table: prefix", sorted.</summary>
+    public IReadOnlyList<string> TableRoutes()
+    {
+        lock (_gate)
+        {
+            return [.. _tableRoutes.Select(r => $"{r.Table}: {r.Destination}").Order(StringComparer.Ordinal)];
+        }
+    }
+
+    public void SetMarkRestore(string table, uint mark) => Change($"mark restore set {table}: 0x{mark:x}", () => { });
+
+    public void RemoveMarkRestore(string table) => Change($"mark restore remove {table}", () => { });
+
+    public bool IsSrcValidMarkEnabled()
+    {
+        lock (_gate)
+        {
+            return _srcValidMark;
+        }
+    }
+
+    public void SetSrcValidMark(bool enabled) => Change($"src_valid_mark {(enabled ? 1 : 0)}", () => _srcValidMark = enabled);
 
     public bool IsForwardingEnabled(AddressFamily family)
     {

@@ -51,7 +51,8 @@ public sealed partial class WireGuardEngine
             result,
             Interlocked.Read(ref _device.Counters.DroppedByFilter),
             _relay is { RegionId: not 0 } regional ? RegionCode(regional.RegionId) : null,
-            _relay is null ? null : [.. _relay.OnDemandRegions.Select(RegionCode)]);
+            _relay is null ? null : [.. _relay.OnDemandRegions.Select(RegionCode)],
+            Volatile.Read(ref _exitNode));
     }
 
     /// <summary>A region's code from the current map, else its id.</summary>

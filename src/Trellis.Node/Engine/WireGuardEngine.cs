@@ -44,6 +44,10 @@ public sealed partial class WireGuardEngine : IEngine
     private readonly Device _device;
     private readonly Key _publicKey;
     private readonly SubnetRouter _router;
+    private readonly ExitRouting _exit;
+
+    // written under _gate by ApplyAsync, read by Status
+    private ExitNodePlan? _exitNode;
     private readonly StatefulPacketFilter _filter;
 
     // guarded by _gate: what has been applied (a change that failed is not recorded, so it is retried)
@@ -129,6 +133,7 @@ public sealed partial class WireGuardEngine : IEngine
         _device = device;
         _publicKey = device.PublicKey!.Value;
         _router = new SubnetRouter(os, NftMasquerade.TableName(_tun.Name));
+        _exit = new ExitRouting(os, _tun.Name);
         LogStarted(_logger, _tun.Name, device.ListenPort, _publicKey.ToBase64());
     }
 
@@ -175,6 +180,8 @@ public sealed partial class WireGuardEngine : IEngine
             ApplyPeers(plan.Peers);
             ApplyRoutes(plan.Routes, failures);
             _router.Apply(plan.SubnetRouter, failures);
+            _exit.Apply(plan.ExitNode, failures);
+            Volatile.Write(ref _exitNode, plan.ExitNode);
             if (failures.Count > 0)
             {
                 throw new AggregateException($"{failures.Count} change(s) to {_tun.Name} failed and will be retried with the next map", failures);
@@ -199,6 +206,8 @@ public sealed partial class WireGuardEngine : IEngine
 
             _disposed = true;
             var failures = new List<Exception>();
+            // Rules first: once the TUN is gone they would point at an empty table, and lookups fall through to the host's routes.
+            _exit.Withdraw(failures);
             _router.Withdraw(failures);
             foreach (var failure in failures)
             {

@@ -47,6 +47,15 @@ public sealed record NodeSettings
 
     /// <summary>Relay over UDP for peers that cannot reach each other directly.</summary>
     public bool? PeerRelay { get; init; }
+
+    /// <summary>Offer this node as an exit node (advertises 0.0.0.0/0 and ::/0 for an admin to approve).</summary>
+    public bool? AdvertiseExitNode { get; init; }
+
+    /// <summary>Send all internet traffic through this peer (name, full name or overlay address); "" stops using one.</summary>
+    public string? ExitNode { get; init; }
+
+    /// <summary>With an exit node, keep the directly connected LAN local.</summary>
+    public bool? ExitNodeAllowLanAccess { get; init; }
 }
 
 /// <summary>POST /v1/set: change settings without connecting or disconnecting.</summary>
@@ -73,6 +82,13 @@ public sealed record PrefsResponse
     public bool PortGuessing { get; init; }
 
     public bool PeerRelay { get; init; }
+
+    public bool AdvertiseExitNode { get; init; }
+
+    /// <summary>The exit node as given, or null for none.</summary>
+    public string? ExitNode { get; init; }
+
+    public bool ExitNodeAllowLanAccess { get; init; }
 
     /// <summary>Whether the node is wanted up (after `up`) or down (after `down` or `logout`).</summary>
     public bool WantUp { get; init; }
@@ -136,6 +152,27 @@ public sealed record StatusSelf
 
     /// <summary>Other relay regions connected now, to reach peers homed there.</summary>
     public IReadOnlyList<string> RelayRegions { get; init; } = [];
+
+    /// <summary>The exit node internet traffic goes through, if one is set.</summary>
+    public StatusExitNode? ExitNode { get; init; }
+}
+
+/// <summary>The exit node in use. While it is unusable (offline, gone, not approved) internet traffic is dropped, never sent around it.</summary>
+public sealed record StatusExitNode
+{
+    /// <summary>As given with --exit-node.</summary>
+    public required string Given { get; init; }
+
+    /// <summary>The peer's name, when the map holds it as an exit node.</summary>
+    public string? Hostname { get; init; }
+
+    /// <summary>Whether that peer is connected to the control server (as the map says).</summary>
+    public bool Online { get; init; }
+
+    public bool AllowLanAccess { get; init; }
+
+    /// <summary>Why it cannot be used now, if it cannot.</summary>
+    public string? Problem { get; init; }
 }
 
 public sealed record StatusPeer

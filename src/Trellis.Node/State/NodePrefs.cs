@@ -34,6 +34,19 @@ public sealed record NodePrefs
     /// <summary>Relay over UDP for peers that cannot reach each other directly (`up --peer-relay`; offered only with a public or port-mapped endpoint).</summary>
     public bool PeerRelay { get; init; }
 
+    /// <summary>Offer this node as an exit node (`up --advertise-exit-node`): 0.0.0.0/0 and ::/0 are advertised beside <see cref="AdvertiseRoutes"/>.</summary>
+    public bool AdvertiseExitNode { get; init; }
+
+    /// <summary>The peer all internet traffic goes through (`up --exit-node NAME|IP`), as given; null: none.</summary>
+    public string? ExitNode { get; init; }
+
+    /// <summary>With an exit node, keep the directly connected LAN local (`--exit-node-allow-lan-access`).</summary>
+    public bool ExitNodeAllowLanAccess { get; init; }
+
+    /// <summary>What this node advertises to the server: its subnet routes, and the default routes when it offers to be an exit node.</summary>
+    public IReadOnlyList<string> AdvertisedToServer() =>
+        AdvertiseExitNode ? [.. AdvertiseRoutes, .. Trellis.Core.Control.ExitRoutes.Texts.Where(r => !AdvertiseRoutes.Contains(r))] : AdvertiseRoutes;
+
     /// <summary>True after `up`, false after `down` or `logout`: whether a (re)started daemon connects.</summary>
     public bool WantUp { get; init; }
 }

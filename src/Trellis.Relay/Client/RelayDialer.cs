@@ -3,6 +3,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Text;
+using Trellis.Core.Transport;
 using Trellis.Relay.Protocol;
 using Trellis.Relay.Transport;
 
@@ -23,6 +24,7 @@ internal static class RelayDialer
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
+            UnderlayMark.Apply(socket);
             await socket.ConnectAsync(url.IdnHost, url.Port, cancellationToken).ConfigureAwait(false);
         }
         catch
@@ -104,11 +106,13 @@ internal static class RelayDialer
     {
         var socket = new ClientWebSocket();
         socket.Options.CollectHttpResponseDetails = true;
-        if (options.CertificateValidation is not null)
+        // A custom invoker takes the TLS settings itself; ClientWebSocket refuses its own beside one.
+        var marked = UnderlayMark.Current != 0 ? MarkedInvoker(options) : null;
+        if (marked is null && options.CertificateValidation is not null)
         {
             socket.Options.RemoteCertificateValidationCallback = options.CertificateValidation;
         }
-        else if (options.PrivateCa is { } ca)
+        else if (marked is null && options.PrivateCa is { } ca)
         {
             socket.Options.RemoteCertificateValidationCallback = ca.Validate;
         }
@@ -116,7 +120,7 @@ internal static class RelayDialer
         var url = new UriBuilder(options.Url) { Scheme = options.Url.Scheme == Uri.UriSchemeHttps ? "wss" : "ws" }.Uri;
         try
         {
-            await socket.ConnectAsync(url, cancellationToken).ConfigureAwait(false);
+            await (marked is null ? socket.ConnectAsync(url, cancellationToken) : socket.ConnectAsync(url, marked, cancellationToken)).ConfigureAwait(false);
         }
         catch (WebSocketException e)
         {
@@ -127,5 +131,41 @@ internal static class RelayDialer
 
         var stream = new WebSocketByteStream(socket);
         return (stream, new FrameReader(stream, ReadAhead));
+    }
+
+    /// <summary>
+    /// A WebSocket connect whose TCP socket carries the underlay mark (ClientWebSocket's own connect
+    /// offers no hook for it). The handler lives as long as the WebSocket it made, so it is not disposed here.
+    /// </summary>
+    private static HttpMessageInvoker MarkedInvoker(RelayClientOptions options)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            ConnectCallback = async (context, ct) =>
+            {
+                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                try
+                {
+                    UnderlayMark.Apply(socket);
+                    await socket.ConnectAsync(context.DnsEndPoint, ct).ConfigureAwait(false);
+                    return new NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            },
+        };
+        if (options.CertificateValidation is { } validation)
+        {
+            handler.SslOptions.RemoteCertificateValidationCallback = validation;
+        }
+        else
+        {
+            options.PrivateCa?.ApplyTo(handler.SslOptions);
+        }
+
+        return new HttpMessageInvoker(handler, disposeHandler: true);
     }
 }

@@ -129,13 +129,30 @@ public class PolicyTargetTests
     }
 
     [Fact]
-    public void Autogroup_internet_is_accepted_grants_nothing_and_says_so()
+    public void Autogroup_internet_grants_nothing_where_there_is_no_exit_node()
     {
         var policy = Rule("*", "autogroup:internet:*");
 
-        Assert.Contains(PolicyWarnings.InternetGrantsNothing, policy.Warnings);
         Assert.All(Everyone.All, n => Assert.Empty(policy.InboundFilter(n, Everyone).Rules));
         Assert.Empty(policy.VisiblePeers(Alice, Everyone));
+    }
+
+    [Fact]
+    public void Autogroup_internet_lets_its_sources_through_an_exit_node_to_public_addresses_only()
+    {
+        var exit = Node(20, "carol", null, "0.0.0.0/0", "::/0");
+        var set = Set(Alice, Bob, exit);
+        var policy = Rule("alice@", "autogroup:internet:*");
+
+        var filter = policy.InboundFilter(exit, set);
+        Assert.True(Allows(filter, Alice.IPv4, IPAddress.Parse("198.51.100.7"), 443));
+        Assert.True(Allows(filter, Alice.IPv6, IPAddress.Parse("2001:db8::7"), 443));
+        Assert.False(Allows(filter, Bob.IPv4, IPAddress.Parse("198.51.100.7"), 443));
+        Assert.False(Allows(filter, Alice.IPv4, IPAddress.Parse("192.168.1.1"), 443));
+        Assert.False(Allows(filter, Alice.IPv4, exit.IPv4, 22));
+        Assert.False(Allows(filter, Alice.IPv6, exit.IPv6, 22));
+        Assert.Contains(exit.Id, policy.VisiblePeers(Alice, set));
+        Assert.DoesNotContain(exit.Id, policy.VisiblePeers(Bob, set));
     }
 
     [Fact]

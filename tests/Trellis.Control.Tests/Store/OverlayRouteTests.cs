@@ -15,7 +15,6 @@ public abstract class OverlayRouteTests(ITestDatabase database) : StoreTestBase(
     [Theory]
     [InlineData("100.64.3.0/24", "lies inside 100.64.0.0/10")]
     [InlineData("0.0.0.0/1", "contains 100.64.0.0/10")]
-    [InlineData("0.0.0.0/0", "exit nodes")]
     public async Task An_advertisement_overlapping_the_IPv4_overlay_is_refused_with_the_reason(string route, string reason)
     {
         var node = await RegisterForAsync("alice", routes: ["192.168.1.0/24"]);
@@ -27,6 +26,17 @@ public abstract class OverlayRouteTests(ITestDatabase database) : StoreTestBase(
         var stored = (await Store.GetNodeByIdAsync(node.Id))!;
         Assert.Equal(["192.168.1.0/24"], stored.AdvertisedRoutes);
         Assert.Equal(["192.168.1.0/24"], stored.ApprovedRoutes);
+    }
+
+    [Fact]
+    public async Task The_default_routes_of_an_exit_node_are_not_subnet_routes_and_may_be_advertised_and_approved()
+    {
+        var node = await RegisterForAsync("alice");
+
+        var offered = await Store.SetAdvertisedRoutesAsync(node.Id, ["0.0.0.0/0", "::/0"]);
+
+        Assert.True(offered.Succeeded, offered.ToString());
+        Assert.Equal(["0.0.0.0/0", "::/0"], (await Store.GetNodeByIdAsync(node.Id))!.ServedRoutes());
     }
 
     [Fact]

@@ -118,13 +118,60 @@ public class EnginePlannerTests
     }
 
     [Fact]
-    public void Default_routes_are_skipped_because_they_would_capture_the_tunnels_own_packets()
+    public void An_exit_nodes_default_routes_are_not_used_unless_it_is_chosen()
     {
         var peer = TestMaps.Peer(2, TestMaps.NewPrivateKey(), routes: ["0.0.0.0/0", "::/0"]);
         var plan = Plan(TestMaps.Map(TestMaps.Peer(1, Own), peer), new EngineSettings { AcceptRoutes = true });
 
         Assert.Equal([TestMaps.OverlayV4, TestMaps.OverlayV6], Text(plan.Routes));
-        Assert.Equal(2, plan.Problems.Count(p => p.Contains("exit nodes", StringComparison.Ordinal)));
+        Assert.Equal(["100.64.0.2/32", "fd7a:115c:a1e0::2/128"], Text(Assert.Single(plan.Peers).AllowedIps));
+        Assert.Null(plan.ExitNode);
+        Assert.Empty(plan.Problems);
+    }
+
+    [Theory]
+    [InlineData("node2")]
+    [InlineData("NODE2")]
+    [InlineData("100.64.0.2")]
+    [InlineData("fd7a:115c:a1e0::2")]
+    public void The_chosen_exit_node_gets_the_default_routes_as_allowed_IPs_and_the_main_table_none(string given)
+    {
+        var exit = TestMaps.Peer(2, TestMaps.NewPrivateKey(), routes: ["0.0.0.0/0", "::/0"]);
+        var other = TestMaps.Peer(3, TestMaps.NewPrivateKey(), routes: ["0.0.0.0/0", "::/0"]);
+        var plan = Plan(TestMaps.Map(TestMaps.Peer(1, Own), exit, other), new EngineSettings { ExitNode = given });
+
+        Assert.Equal([TestMaps.OverlayV4, TestMaps.OverlayV6], Text(plan.Routes));
+        Assert.Equal(["100.64.0.2/32", "fd7a:115c:a1e0::2/128", "0.0.0.0/0", "::/0"], Text(plan.Peers[0].AllowedIps));
+        Assert.Equal(["100.64.0.3/32", "fd7a:115c:a1e0::3/128"], Text(plan.Peers[1].AllowedIps));
+        Assert.Equal(2, plan.ExitNode?.PeerId);
+        Assert.Equal(["100.64.0.1", "fd7a:115c:a1e0::1"], plan.ExitNode!.Sources.Select(a => a.ToString()));
+        Assert.Empty(plan.Problems);
+    }
+
+    [Fact]
+    public void An_exit_node_not_approved_keeps_the_exit_routing_but_gets_no_default_route_so_nothing_leaks()
+    {
+        var notApproved = TestMaps.Peer(2, TestMaps.NewPrivateKey());
+        var plan = Plan(TestMaps.Map(TestMaps.Peer(1, Own), notApproved), new EngineSettings { ExitNode = "node2" });
+
+        Assert.NotNull(plan.ExitNode);
+        Assert.Null(plan.ExitNode.PeerId);
+        Assert.Contains("node2 is not an exit node", plan.ExitNode.Problem, StringComparison.Ordinal);
+        Assert.Equal(["100.64.0.2/32", "fd7a:115c:a1e0::2/128"], Text(Assert.Single(plan.Peers).AllowedIps));
+        Assert.Contains(plan.Problems, p => p.Contains("internet traffic is dropped", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void An_exit_node_forwards_and_masquerades_the_overlay_to_everywhere_but_does_not_treat_its_default_routes_as_its_own_LAN()
+    {
+        var self = TestMaps.Peer(1, Own, routes: ["0.0.0.0/0", "::/0"]);
+        var router = TestMaps.Peer(2, TestMaps.NewPrivateKey(), routes: ["192.168.50.0/24"]);
+        var plan = Plan(TestMaps.Map(self, router), new EngineSettings { AdvertisedRoutes = ["0.0.0.0/0", "::/0"], AcceptRoutes = true });
+
+        Assert.NotNull(plan.SubnetRouter);
+        Assert.True(plan.SubnetRouter.ForwardIPv4 && plan.SubnetRouter.ForwardIPv6);
+        Assert.Equal([$"{TestMaps.OverlayV4} -> 0.0.0.0/0", $"{TestMaps.OverlayV6} -> ::/0"], plan.SubnetRouter.Masquerade.Select(m => m.ToString()));
+        Assert.Contains(IPNetwork.Parse("192.168.50.0/24"), plan.Routes);
     }
 
     [Fact]

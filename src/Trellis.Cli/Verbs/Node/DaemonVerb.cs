@@ -75,6 +75,10 @@ internal static class DaemonVerb
             .AddFilter("Microsoft", LogLevel.Warning) // the local API's per-request lines are noise in a daemon's log
             .AddTrellisConsole(logFormat));
         string? failure = null;
+
+        // Before any socket opens: the control connection made now must already keep the host's
+        // routes when an exit node is chosen later (see ExitRouting).
+        Trellis.Core.Transport.UnderlayMark.Enable(Trellis.Core.Transport.UnderlayMark.Default);
         var options = new NodeDaemonOptions
         {
             StateDirectory = stateDir,

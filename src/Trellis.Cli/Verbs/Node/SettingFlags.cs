@@ -37,8 +37,27 @@ internal sealed class SettingFlags
         Description = "Relay over UDP for peers that cannot reach each other directly (both behind NATs that map per destination), while this node has a public or port-mapped endpoint. Such a pair is then much faster than over the relay server; this node forwards their encrypted packets, at most 1 Gbit/s per side of 256 pairs.",
     };
 
+    public Option<bool> AdvertiseExitNode { get; } = new("--advertise-exit-node")
+    {
+        Description = "Offer this node as an exit node: other nodes may send all their internet traffic through it, once an admin approves (trellis routes approve NODE 0.0.0.0/0 ::/0). It then sees that traffic.",
+    };
+
+    public Option<string?> ExitNode { get; } = new("--exit-node")
+    {
+        // ZeroOrOne so that "--exit-node=" (no exit node) parses instead of asking for a value.
+        Arity = ArgumentArity.ZeroOrOne,
+        Description = "Send all internet traffic, IPv4 and IPv6, through this exit node (a peer's name or overlay address); --exit-node= sends it directly again. While the exit node is unreachable that traffic is dropped, not sent around it.",
+    };
+
+    public Option<bool> ExitNodeAllowLanAccess { get; } = new("--exit-node-allow-lan-access")
+    {
+        Description = "With --exit-node, keep the directly connected LAN (printers, the router) local instead of sending it through the exit node.",
+    };
+
     public IEnumerable<Option> All(bool withHostname) =>
-        withHostname ? [Hostname, AdvertiseRoutes, AcceptRoutes, AcceptDns, NoMasquerade, NoPortGuessing, PeerRelay] : [AdvertiseRoutes, AcceptRoutes, AcceptDns, NoMasquerade, NoPortGuessing, PeerRelay];
+        withHostname
+            ? [Hostname, AdvertiseRoutes, AcceptRoutes, AcceptDns, NoMasquerade, NoPortGuessing, PeerRelay, AdvertiseExitNode, ExitNode, ExitNodeAllowLanAccess]
+            : [AdvertiseRoutes, AcceptRoutes, AcceptDns, NoMasquerade, NoPortGuessing, PeerRelay, AdvertiseExitNode, ExitNode, ExitNodeAllowLanAccess];
 
     /// <summary>Only the settings given on the command line; the rest null.</summary>
     public NodeSettings Given(ParseResult parse) => new()
@@ -49,13 +68,17 @@ internal sealed class SettingFlags
         Masquerade = IsGiven(parse, NoMasquerade) ? !parse.GetValue(NoMasquerade) : null,
         PortGuessing = IsGiven(parse, NoPortGuessing) ? !parse.GetValue(NoPortGuessing) : null,
         PeerRelay = IsGiven(parse, PeerRelay) ? parse.GetValue(PeerRelay) : null,
+        AdvertiseExitNode = IsGiven(parse, AdvertiseExitNode) ? parse.GetValue(AdvertiseExitNode) : null,
+        ExitNode = IsGiven(parse, ExitNode) ? parse.GetValue(ExitNode) ?? "" : null,
+        ExitNodeAllowLanAccess = IsGiven(parse, ExitNodeAllowLanAccess) ? parse.GetValue(ExitNodeAllowLanAccess) : null,
     };
 
     public static bool IsGiven(ParseResult parse, Option option) => parse.GetResult(option) is { Implicit: false };
 
     public static bool AnyGiven(NodeSettings settings) =>
         settings.AdvertiseRoutes is not null || settings.AcceptRoutes is not null || settings.AcceptDns is not null || settings.Masquerade is not null
-        || settings.PortGuessing is not null || settings.PeerRelay is not null;
+        || settings.PortGuessing is not null || settings.PeerRelay is not null
+        || settings.AdvertiseExitNode is not null || settings.ExitNode is not null || settings.ExitNodeAllowLanAccess is not null;
 
     /// <summary>
     /// The saved settings (and hostname) this `up` would return to their defaults because it does not
@@ -97,6 +120,21 @@ internal sealed class SettingFlags
         if (given.PeerRelay is null && saved.PeerRelay)
         {
             lost.Add("--peer-relay");
+        }
+
+        if (given.AdvertiseExitNode is null && saved.AdvertiseExitNode)
+        {
+            lost.Add("--advertise-exit-node");
+        }
+
+        if (given.ExitNode is null && saved.ExitNode is { } exit)
+        {
+            lost.Add($"--exit-node={exit}");
+        }
+
+        if (given.ExitNodeAllowLanAccess is null && saved.ExitNodeAllowLanAccess)
+        {
+            lost.Add("--exit-node-allow-lan-access");
         }
 
         return lost;
@@ -142,6 +180,21 @@ internal sealed class SettingFlags
         if (given.PeerRelay is { } relay)
         {
             flags.Add(relay ? "--peer-relay" : "--peer-relay=false");
+        }
+
+        if (given.AdvertiseExitNode is { } offer)
+        {
+            flags.Add(offer ? "--advertise-exit-node" : "--advertise-exit-node=false");
+        }
+
+        if (given.ExitNode is { } exit)
+        {
+            flags.Add($"--exit-node={exit}");
+        }
+
+        if (given.ExitNodeAllowLanAccess is { } lan)
+        {
+            flags.Add(lan ? "--exit-node-allow-lan-access" : "--exit-node-allow-lan-access=false");
         }
 
         return flags;

@@ -37,6 +37,14 @@ internal static class StatusVerb
             {
                 output.WriteLine(self.RelayRegions.Count == 0 ? $"home relay: {home}" : $"home relay: {home} (also connected: {string.Join(", ", self.RelayRegions)})");
             }
+
+            if (self.ExitNode is { } exit)
+            {
+                var lan = exit.AllowLanAccess ? ", LAN stays local" : "";
+                output.WriteLine(exit.Problem is { } problem
+                    ? $"exit node: {exit.Given} (unusable{lan}): {problem}"
+                    : $"exit node: {exit.Hostname} ({(exit.Online ? "online" : "offline")}{lan})");
+            }
         }
 
         if (status.ApproveHint is { } hint)
