@@ -1,3 +1,4 @@
+using System.Text;
 using QRCoder;
 
 namespace Trellis.Cli.Verbs.Admin;
@@ -18,22 +19,36 @@ internal static class ConfigQrCode
         return generator.CreateQrCode(text, QRCodeGenerator.ECCLevel.L);
     }
 
-    /// <summary>Two modules per character cell (half blocks), quiet zone included.</summary>
+    /// <summary>
+    /// Two modules per character cell, one above the other, quiet zone included: the light modules
+    /// are drawn (half or full blocks in bright white), the dark ones left as the black background.
+    /// </summary>
     public static string ForTerminal(string text)
     {
         using var data = Encode(text);
-        using var ascii = new AsciiQRCode(data);
+        var rows = data.ModuleMatrix;
+        var result = new StringBuilder();
+        for (var y = 0; y < rows.Count; y += 2)
+        {
+            result.Append(Colours);
+            for (var x = 0; x < rows[y].Length; x++)
+            {
+                var top = !rows[y][x];
 
-        // Inverted: the light modules are the drawn blocks, in the bright foreground over the black background.
-        var lines = ascii.GetGraphicSmall(drawQuietZones: true, invert: true, endOfLine: "\n").Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        return string.Concat(lines.Select(l => Colours + l + Reset + "\n"));
-    }
+                // An odd last row sits above the terminal's own background: quiet zone, light.
+                var bottom = y + 1 >= rows.Count || !rows[y + 1][x];
+                result.Append((top, bottom) switch
+                {
+                    (true, true) => '\u2588',
+                    (true, false) => '\u2580',
+                    (false, true) => '\u2584',
+                    _ => ' ',
+                });
+            }
 
-    /// <summary>A PNG image, 8 pixels a module.</summary>
-    public static byte[] Png(string text)
-    {
-        using var data = Encode(text);
-        using var png = new PngByteQRCode(data);
-        return png.GetGraphic(8);
+            result.Append(Reset).Append('\n');
+        }
+
+        return result.ToString();
     }
 }
