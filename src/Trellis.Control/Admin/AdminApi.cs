@@ -50,6 +50,7 @@ public static class AdminApi
         UserEndpoints.Map(api, service);
         AuthKeyEndpoints.Map(api, service, time);
         NodeEndpoints.Map(api, service, time);
+        PlainPeerEndpoints.Map(api, service, time);
         RouteEndpoints.Map(api, service);
         ApiKeyEndpoints.Map(api, service, time);
         PolicyEndpoints.Map(api, policy ?? new PolicyService(

@@ -29,6 +29,9 @@ namespace Trellis.Control.Admin;
 [JsonSerializable(typeof(RenameNodeRequest))]
 [JsonSerializable(typeof(ApproveNodeRequest))]
 [JsonSerializable(typeof(RoutePrefixesRequest))]
+[JsonSerializable(typeof(AddWireGuardPeerRequest))]
+[JsonSerializable(typeof(SetGatewayRequest))]
+[JsonSerializable(typeof(WireGuardConfigDto))]
 public sealed partial class AdminJsonContext : JsonSerializerContext
 {
     /// <summary>

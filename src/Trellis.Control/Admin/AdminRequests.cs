@@ -60,3 +60,27 @@ public sealed record SetNodeTagsRequest
 {
     public required IReadOnlyList<string> Tags { get; init; }
 }
+
+/// <summary>Registering a plain WireGuard peer; without a public key the server generates the pair and returns the private key once.</summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+public sealed record AddWireGuardPeerRequest
+{
+    public required string Name { get; init; }
+
+    public required string User { get; init; }
+
+    public string? PublicKey { get; init; }
+
+    /// <summary>The gateway's id or name; absent for the only gateway there is.</summary>
+    public string? Gateway { get; init; }
+}
+
+/// <summary>Letting a node serve plain WireGuard peers, or stopping it.</summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+public sealed record SetGatewayRequest
+{
+    public required bool Enabled { get; init; }
+
+    /// <summary>host:port plain peers dial; absent: the first public endpoint the node reports.</summary>
+    public string? Endpoint { get; init; }
+}

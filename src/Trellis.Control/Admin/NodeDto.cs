@@ -26,7 +26,9 @@ public sealed record NodeDto(
     int HomeRelay,
     IReadOnlyList<string> AdvertisedRoutes,
     IReadOnlyList<string> ApprovedRoutes,
-    DateTimeOffset CreatedAt)
+    DateTimeOffset CreatedAt,
+    bool WireGuardGateway = false,
+    long? Gateway = null)
 {
     public const string Active = "active";
     public const string Pending = "pending";
@@ -58,5 +60,7 @@ public sealed record NodeDto(
         node.HomeRelay,
         node.AdvertisedRoutes,
         node.ApprovedRoutes,
-        node.CreatedAt);
+        node.CreatedAt,
+        node.WireGuardGateway,
+        node.GatewayId);
 }

@@ -74,7 +74,8 @@ public sealed partial class MeshState
             _nodes[info.Id] = info;
             var member = PolicyNodes.From(info);
             _members[info.Id] = member;
-            if (_policy.AllowsAll || (old is not null && !PolicyNodes.MattersToPolicy(old, info)))
+            var plainPeers = TrackPlainPeerLocked(old, info, info.Id);
+            if (_policy.AllowsAll || plainPeers || (old is not null && !PolicyNodes.MattersToPolicy(old, info)))
             {
                 // Nobody's view changes (a rename, a new node key): the entry goes to those who see it.
                 foreach (var (id, session) in _sessions)
@@ -87,6 +88,11 @@ public sealed partial class MeshState
                     {
                         session.Update(d => d.Changed(info));
                     }
+                }
+
+                if (plainPeers)
+                {
+                    RecomputeAllViewsLocked();
                 }
 
                 return;
@@ -135,6 +141,7 @@ public sealed partial class MeshState
     private void RemoveMemberLocked(long removed)
     {
         _members.Remove(removed);
+        var plainPeers = TrackPlainPeerLocked(null, null, removed);
         if (!_policy.AllowsAll)
         {
             _policyNodes = new PolicyNodeSet(_members.Values);
@@ -154,6 +161,11 @@ public sealed partial class MeshState
             {
                 RefreshFilterLocked(session);
             }
+        }
+
+        if (plainPeers)
+        {
+            RecomputeAllViewsLocked();
         }
     }
 
@@ -180,7 +192,7 @@ public sealed partial class MeshState
         var peers = _policy.VisiblePeers(member, nodes);
         var visible = peers as HashSet<long> ?? [.. peers]; // a new set each time (IAccessPolicy), so it may be kept
         visible.Remove(member.Id);
-        return (visible, _policy.InboundFilter(member, nodes));
+        return (visible, WithPlainPeersLocked(member.Id, visible, _policy.InboundFilter(member, nodes)));
     }
 
     /// <summary>
@@ -277,7 +289,7 @@ public sealed partial class MeshState
             return;
         }
 
-        var filter = _policy.InboundFilter(member, _policyNodes);
+        var filter = WithPlainPeersLocked(member.Id, [], _policy.InboundFilter(member, _policyNodes));
         if (!PacketFilterEquality.Same(filter, session.View.Filter))
         {
             session.View.Filter = filter;

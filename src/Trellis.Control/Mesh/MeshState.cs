@@ -35,6 +35,12 @@ public sealed partial class MeshState
         _dns = dns;
     }
 
+    /// <summary>The overlay prefixes every map carries.</summary>
+    public IReadOnlyList<string> OverlayPrefixes => _overlayPrefixes;
+
+    /// <summary>The names settings every full map carries; null when names are off.</summary>
+    public DnsConfig? Dns => _dns;
+
     public int NodeCount => _nodes.Count;
 
     public int SessionCount => _sessions.Count;

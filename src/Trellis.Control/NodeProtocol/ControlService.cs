@@ -51,12 +51,15 @@ public sealed partial class ControlService(ControlStore store, MeshState mesh, T
             Id = node.Id,
             Name = node.Name,
             NodeKey = node.NodeKey.ToBase64(),
-            DiscoKey = node.DiscoKey.ToBase64(),
+
+            // A plain peer speaks no discovery: without a disco key no peer pings it.
+            DiscoKey = node.IsPlainPeer ? "" : node.DiscoKey.ToBase64(),
             Addresses = addresses,
             AllowedIps = node.HasAddresses ? [.. addresses, .. node.ServedRoutes()] : [],
             Endpoints = node.Endpoints,
             HomeRelay = node.HomeRelay,
             Online = node.Online,
+            Gateway = node.GatewayId,
             User = node.User?.Name,
             Tags = node.Tags,
         };

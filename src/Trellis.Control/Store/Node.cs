@@ -72,6 +72,24 @@ public sealed class Node
 
     public long? AuthKeyId { get; set; }
 
+    /// <summary>
+    /// An admin let this node serve plain WireGuard peers: it holds them as WireGuard peers and
+    /// forwards between them and the mesh. Needs a UDP endpoint they can reach unasked.
+    /// </summary>
+    public bool WireGuardGateway { get; set; }
+
+    /// <summary>"host:port" an admin gave for plain peers to dial; null to use the first public endpoint the node reports.</summary>
+    public string? GatewayEndpoint { get; set; }
+
+    /// <summary>
+    /// Set on a plain WireGuard peer (a device with a stock WireGuard client and no Trellis): the
+    /// gateway node it enters the mesh through. Its node key is its WireGuard public key; its machine
+    /// and disco keys are random keys nobody holds, so it can never open a control connection.
+    /// </summary>
+    public long? GatewayId { get; set; }
+
+    public bool IsPlainPeer => GatewayId is not null;
+
     /// <summary>Whether the node has overlay addresses (every node an admin or an auth key ever let in).</summary>
     [MemberNotNullWhen(true, nameof(IPv4), nameof(IPv6))]
     public bool HasAddresses => IPv4 is not null && IPv6 is not null;

@@ -59,6 +59,10 @@ public abstract class TrellisDbContext(DbContextOptions options) : DbContext(opt
             node.HasIndex(n => n.Name).IsUnique();
             node.HasIndex(n => n.IPv4).IsUnique();
             node.HasIndex(n => n.IPv6).IsUnique();
+            node.Property(n => n.GatewayEndpoint).HasMaxLength(260);
+
+            // A gateway's plain peers are found by it (its map, its deletion).
+            node.HasIndex(n => n.GatewayId);
 
             // The store refuses to delete a user who owns nodes; the restriction is the backstop.
             node.HasOne(n => n.User).WithMany().HasForeignKey(n => n.UserId).OnDelete(DeleteBehavior.Restrict);

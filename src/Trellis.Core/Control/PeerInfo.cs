@@ -31,6 +31,13 @@ public sealed record PeerInfo
     /// </summary>
     public bool PeerRelay { get; init; }
 
+    /// <summary>
+    /// Set for a plain WireGuard peer (a device with only a stock WireGuard client): the id of the
+    /// gateway node that holds it as a WireGuard peer. Every other node reaches its addresses through
+    /// that gateway, as through a route the gateway owns; it has no disco key and no endpoints.
+    /// </summary>
+    public long? Gateway { get; init; }
+
     public string? User { get; init; }
 
     public IReadOnlyList<string> Tags { get; init; } = [];

@@ -57,7 +57,7 @@ internal sealed partial class MeshResolver : IDisposable
         return resolver;
     }
 
-    /// <summary>A new map's names; <paramref name="ownAddresses"/> are this node's overlay addresses, which may ask.</summary>
+    /// <summary>A new map's names; <paramref name="ownAddresses"/> are this node's overlay addresses and its plain WireGuard peers', which may ask.</summary>
     public void Update(MeshNames names, IEnumerable<IPAddress> ownAddresses)
     {
         _ownAddresses = [.. ownAddresses];

@@ -53,7 +53,9 @@ public sealed partial class NodeDns : IDisposable
         }
 
         var names = MeshNames.Build(map, config, _host.OriginalNameservers());
-        var own = map.Self.Addresses.Select(a => IPAddress.TryParse(a.Split('/')[0], out var ip) ? ip : null).OfType<IPAddress>().ToList();
+        // Who may ask: this node, and the plain WireGuard peers it is the gateway of (their DNS= line names this resolver).
+        var plainPeers = map.Peers.Values.Where(p => p.Gateway == map.Self.Id).SelectMany(p => p.Addresses);
+        var own = map.Self.Addresses.Concat(plainPeers).Select(a => IPAddress.TryParse(a.Split('/')[0], out var ip) ? ip : null).OfType<IPAddress>().ToList();
         try
         {
             if (_resolver is null)

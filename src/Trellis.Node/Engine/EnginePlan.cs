@@ -34,7 +34,8 @@ public sealed record ExitNodePlan(string Given, bool AllowLanAccess, long? PeerI
 
 /// <summary>One WireGuard peer. Each prefix in <paramref name="AllowedIps"/> belongs to no other planned peer.</summary>
 /// <param name="Endpoint">Where to send, or null when the peer reported nothing usable.</param>
-internal sealed record PlannedPeer(long Id, Key Key, IReadOnlyList<IPNetwork> AllowedIps, Endpoint? Endpoint);
+/// <param name="Plain">A plain WireGuard peer this node is the gateway of: no discovery, no keepalives of ours (it keeps its NAT open itself).</param>
+internal sealed record PlannedPeer(long Id, Key Key, IReadOnlyList<IPNetwork> AllowedIps, Endpoint? Endpoint, bool Plain = false);
 
 /// <summary>This node forwards between the mesh and its approved advertised prefixes.</summary>
 internal sealed record SubnetRouterPlan(

@@ -44,8 +44,17 @@ internal static class EnginePlanner
         var keys = new HashSet<Key>();
         var preferIPv6 = EndpointChooser.HasIPv6(map.Self.Endpoints);
         var peers = new List<PlannedPeer>(map.Peers.Count);
-        foreach (var info in map.Peers.Values.OrderBy(p => p.Id))
+        var allowedById = new Dictionary<long, List<IPNetwork>>();
+
+        // Plain WireGuard peers last: those of another gateway join that gateway's allowed IPs.
+        foreach (var info in map.Peers.Values.OrderBy(p => p.Gateway is null ? 0 : 1).ThenBy(p => p.Id))
         {
+            if (info.Gateway is { } gateway && gateway != map.Self.Id)
+            {
+                PlanBehindGateway(info, gateway, overlay, allowedById, claimed, problems);
+                continue;
+            }
+
             if (!TryPeerKey(info, ownKey, keys, problems, out var key))
             {
                 continue;
@@ -77,16 +86,55 @@ internal static class EnginePlanner
                 }
             }
 
-            peers.Add(new PlannedPeer(info.Id, key, allowed, EndpointChooser.Choose(info.Endpoints, preferIPv6)));
+            allowedById[info.Id] = allowed;
+
+            // A plain peer served here has no endpoint until its first handshake, which WireGuard roams to.
+            peers.Add(info.Gateway is null
+                ? new PlannedPeer(info.Id, key, allowed, EndpointChooser.Choose(info.Endpoints, preferIPv6))
+                : new PlannedPeer(info.Id, key, allowed, null, Plain: true));
         }
 
-        return new EnginePlan(addresses, routes.Items, peers, PlanSubnetRouter(settings, advertised, selfAllowed, overlay), problems)
+        var router = PlanSubnetRouter(settings, advertised, selfAllowed, overlay);
+        if (peers.Any(p => p.Plain))
+        {
+            // A gateway forwards between its plain peers and the mesh through its own TUN, both families.
+            router = router is null
+                ? new SubnetRouterPlan([], ForwardIPv4: true, ForwardIPv6: true, [])
+                : router with { ForwardIPv4 = true, ForwardIPv6 = true };
+        }
+
+        return new EnginePlan(addresses, routes.Items, peers, router, problems)
         {
             ExitNode = string.IsNullOrWhiteSpace(settings.ExitNode) ? null : new ExitNodePlan(settings.ExitNode.Trim(), settings.ExitNodeAllowLanAccess, exit?.Id, exit?.Name, exitProblem)
             {
                 Sources = [.. ParseAddresses(map.Self.Addresses, overlay, []).Select(a => a.Address)],
             },
         };
+    }
+
+    /// <summary>
+    /// A plain WireGuard peer of another gateway: no WireGuard peer of its own (it speaks only to its
+    /// gateway), its addresses routed to the gateway as if they were the gateway's.
+    /// </summary>
+    private static void PlanBehindGateway(PeerInfo info, long gateway, List<IPNetwork> overlay, Dictionary<long, List<IPNetwork>> allowedById, Dictionary<IPNetwork, long> claimed, List<string> problems)
+    {
+        if (!allowedById.TryGetValue(gateway, out var allowed))
+        {
+            problems.Add($"plain WireGuard peer {Describe(info)}: its gateway {gateway} is not among this node's peers; unreachable");
+            return;
+        }
+
+        foreach (var address in ParsePeerAddresses(info, overlay, problems))
+        {
+            if (claimed.TryGetValue(address, out var owner))
+            {
+                problems.Add($"{address} of plain WireGuard peer {Describe(info)} goes to peer {owner}, which also has it");
+                continue;
+            }
+
+            claimed.Add(address, gateway);
+            allowed.Add(address);
+        }
     }
 
     /// <summary>Forwarding for the advertised prefixes the server approved (they appear in this node's allowed IPs).</summary>

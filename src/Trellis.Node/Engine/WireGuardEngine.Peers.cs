@@ -39,7 +39,11 @@ public sealed partial class WireGuardEngine
             {
                 applied = new AppliedPeer(p.Key, _device.AddPeer(p.Key));
                 _peers.Add(p.Key, applied);
-                added.Add(applied);
+                if (!p.Plain)
+                {
+                    added.Add(applied);
+                }
+
                 LogPeerAdded(_logger, p.Id, p.Key.ToBase64(), p.Endpoint?.ToString() ?? "none");
             }
 

@@ -4,7 +4,7 @@ using Trellis.Control.Admin;
 
 namespace Trellis.Cli.Verbs.Admin;
 
-/// <summary>`trellis nodes list|delete|expire|rename|approve|tag`. NODE is an id or a name.</summary>
+/// <summary>`trellis nodes list|delete|expire|rename|approve|tag|add-wireguard|wireguard-config|gateway`. NODE is an id or a name.</summary>
 internal static class NodesVerb
 {
     public static Command Build()
@@ -18,6 +18,9 @@ internal static class NodesVerb
         nodes.Subcommands.Add(Rename(options));
         nodes.Subcommands.Add(Approve(options));
         nodes.Subcommands.Add(Tag(options));
+        nodes.Subcommands.Add(PlainPeerCommands.AddWireGuard(options));
+        nodes.Subcommands.Add(PlainPeerCommands.WireGuardConfig(options));
+        nodes.Subcommands.Add(PlainPeerCommands.Gateway(options));
         return nodes;
     }
 

@@ -165,6 +165,13 @@ namespace Trellis.Control.Store.Migrations.Postgres
                     b.Property<bool>("Ephemeral")
                         .HasColumnType("boolean");
 
+                    b.Property<string>("GatewayEndpoint")
+                        .HasMaxLength(260)
+                        .HasColumnType("character varying(260)");
+
+                    b.Property<long?>("GatewayId")
+                        .HasColumnType("bigint");
+
                     b.Property<int>("HomeRelay")
                         .HasColumnType("integer");
 
@@ -212,11 +219,16 @@ namespace Trellis.Control.Store.Migrations.Postgres
                     b.Property<long?>("UserId")
                         .HasColumnType("bigint");
 
+                    b.Property<bool>("WireGuardGateway")
+                        .HasColumnType("boolean");
+
                     b.HasKey("Id");
 
                     b.HasIndex("AuthKeyId");
 
                     b.HasIndex("DiscoKey");
+
+                    b.HasIndex("GatewayId");
 
                     b.HasIndex("IPv4")
                         .IsUnique();

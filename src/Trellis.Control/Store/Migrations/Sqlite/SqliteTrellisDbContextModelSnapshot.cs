@@ -156,6 +156,13 @@ namespace Trellis.Control.Store.Migrations.Sqlite
                     b.Property<bool>("Ephemeral")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("GatewayEndpoint")
+                        .HasMaxLength(260)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("GatewayId")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int>("HomeRelay")
                         .HasColumnType("INTEGER");
 
@@ -203,11 +210,16 @@ namespace Trellis.Control.Store.Migrations.Sqlite
                     b.Property<long?>("UserId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<bool>("WireGuardGateway")
+                        .HasColumnType("INTEGER");
+
                     b.HasKey("Id");
 
                     b.HasIndex("AuthKeyId");
 
                     b.HasIndex("DiscoKey");
+
+                    b.HasIndex("GatewayId");
 
                     b.HasIndex("IPv4")
                         .IsUnique();
