@@ -79,7 +79,7 @@ internal sealed class PendingDelta(bool appliesKept = false)
         }
 
         Expand();
-        HashSet<long> now = [.. kept];
+        var now = new HashSet<long>(kept); // sized once from a collection, not grown through each add
         if (_kept is { } earlier)
         {
             earlier.IntersectWith(now); // of the peers the node had, those kept then and now

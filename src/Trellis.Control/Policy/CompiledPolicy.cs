@@ -17,6 +17,7 @@ public sealed class CompiledPolicy : IAccessPolicy
     private readonly IReadOnlyList<(IPNetwork Prefix, OwnerSet Owners)> _routeApprovers;
     private readonly OwnerSet _exitNodeApprovers;
     private readonly ConditionalWeakTable<PolicyNodeSet, NodeSetView> _views = [];
+    private readonly IReadOnlyList<IPNetwork> _prefixes; // every address prefix a rule names: part of a node's ViewClass
 
     // Overlapping rules make the sum of their sets overstate a node's peers; past this the set grows as usual.
     private const int MaxPresize = 1 << 16;
@@ -30,6 +31,11 @@ public sealed class CompiledPolicy : IAccessPolicy
     {
         _rules = rules;
         _index = new RuleIndex(rules);
+        _prefixes = [.. rules
+            .SelectMany(rule => rule.Sources.Concat(rule.Destinations.Select(d => d.Selector)))
+            .Where(selector => selector.Kind == SelectorKind.Prefix)
+            .Select(selector => selector.Prefix)
+            .Distinct()];
         _tagOwners = tagOwners;
         _routeApprovers = routeApprovers;
         _exitNodeApprovers = exitNodeApprovers;
@@ -59,6 +65,16 @@ public sealed class CompiledPolicy : IAccessPolicy
         ArgumentNullException.ThrowIfNull(node);
         ArgumentNullException.ThrowIfNull(nodes);
         var view = View(nodes);
+        var shared = view.VisibleToClass(ViewClass.Of(node, _prefixes), static (state) => state.Policy.ClassPeers(state.Node, state.View), (Policy: this, Node: node, View: view));
+        var peers = new HashSet<long>(shared); // the class's set is shared: the caller gets its own copy
+        peers.Remove(node.Id);
+        return peers;
+    }
+
+    /// <summary>The peers every node of <paramref name="node"/>'s <see cref="ViewClass"/> sees, perhaps the node itself among them.</summary>
+    private HashSet<long> ClassPeers(PolicyNode node, NodeSetView view)
+    {
+        var nodes = view.Set;
         var peers = new HashSet<long>();
 
         // Those the rules name as a whole (most peers), gathered first so the set is sized once.
@@ -99,7 +115,6 @@ public sealed class CompiledPolicy : IAccessPolicy
         }
 
         AddAll(peers, named);
-        peers.Remove(node.Id);
         return peers;
     }
 

@@ -17,6 +17,7 @@ internal sealed class NodeSetView
     // (the policy's own tests build a small set per test). Expanding is pure: a lost race only repeats work.
     private readonly ConcurrentDictionary<int, RuleSources> _sources = new();
     private readonly ConcurrentDictionary<int, HashSet<long>> _destinations = new();
+    private readonly ConcurrentDictionary<ViewClass, HashSet<long>> _visible = new();
     private readonly Lazy<(List<PolicyNode> Members, List<PolicyNode> Tagged)> _kinds;
 
     public NodeSetView(PolicyNodeSet set, IReadOnlyList<CompiledRule> rules)
@@ -34,6 +35,10 @@ internal sealed class NodeSetView
 
     /// <summary>The nodes a rule's destinations name, autogroup:self aside (it depends on who sends).</summary>
     public HashSet<long> DestinationNodes(int rule) => _destinations.GetOrAdd(rule, static (index, view) => view.ExpandDestinations(view._rules[index]), this);
+
+    /// <summary>The peers the nodes of one <see cref="ViewClass"/> see, computed by the first of them to ask; never to be changed by a caller.</summary>
+    public HashSet<long> VisibleToClass<TState>(ViewClass key, Func<TState, HashSet<long>> compute, TState state) =>
+        _visible.GetOrAdd(key, static (_, s) => s.Compute(s.State), (Compute: compute, State: state));
 
     /// <summary>The nodes of <paramref name="user"/> that a rule lets in through autogroup:self.</summary>
     public IEnumerable<PolicyNode> SelfSources(int rule, PolicyNode destination) =>
@@ -64,6 +69,7 @@ internal sealed class NodeSetView
             }
         }
 
+        sources.Seal();
         return sources;
     }
 

@@ -1,3 +1,5 @@
+using Trellis.Core.Control;
+
 namespace Trellis.Control.Policy;
 
 /// <summary>A rule's sources over one node set: the prefixes a filter lists, and the nodes that count as peers.</summary>
@@ -6,7 +8,8 @@ internal sealed class RuleSources
     private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
     private readonly List<string> _prefixes = [];
 
-    public IReadOnlyList<string> Prefixes => _prefixes;
+    /// <summary>The prefixes a filter lists, once <see cref="Seal"/>ed: one encoded list that every node's filter shares.</summary>
+    public IReadOnlyList<string> Prefixes { get; private set; } = [];
 
     public HashSet<long> Nodes { get; } = [];
 
@@ -17,6 +20,9 @@ internal sealed class RuleSources
             _prefixes.Add(prefix);
         }
     }
+
+    /// <summary>Done adding: the prefixes become the shared, encoded list.</summary>
+    public void Seal() => Prefixes = new EncodedStringList(_prefixes);
 
     public void AddNode(PolicyNode node, bool addAddresses)
     {

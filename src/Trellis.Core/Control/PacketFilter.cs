@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Trellis.Core.Control;
 
 /// <summary>
@@ -22,7 +24,8 @@ public sealed record PacketFilter
 /// <summary>One grant: packets from any of <see cref="Sources"/> to any of <see cref="Destinations"/>.</summary>
 public sealed record FilterRule
 {
-    /// <summary>Source prefixes in CIDR text (a single host as /32 or /128).</summary>
+    /// <summary>Source prefixes in CIDR text (a single host as /32 or /128); often one <see cref="EncodedStringList"/> shared by many nodes' filters.</summary>
+    [JsonConverter(typeof(StringListConverter))]
     public required IReadOnlyList<string> Sources { get; init; }
 
     public required IReadOnlyList<FilterDestination> Destinations { get; init; }
