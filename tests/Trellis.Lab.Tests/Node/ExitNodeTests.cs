@@ -26,6 +26,13 @@ public sealed class ExitNodeTests(ITestOutputHelper output)
 
         // Strict reverse-path filtering (RHEL's default): the underlay's replies must still come in.
         (await client.Host.Namespace.ExecAsync("sysctl", ["-qw", "net.ipv4.conf.all.rp_filter=1"], CommandOptions.Default)).EnsureSuccess();
+        // A new interface's IPv6 addresses get their local routes only once duplicate address detection
+        // ends, which on a busy machine can be after the first snapshot: wait for it, or the comparison
+        // after `down` would see a route that merely arrived late.
+        await Poll.UntilAsync(
+            async _ => string.IsNullOrWhiteSpace((await client.Host.Namespace.IpAsync("-6", "addr", "show", "tentative")).StandardOutput),
+            MeshTimeout,
+            "the client's IPv6 addresses to finish duplicate address detection");
         var beforeUp = await RoutingAsync(client);
         await exit.UpAsync("--advertise-exit-node");
         await client.UpAsync();
