@@ -13,11 +13,11 @@ internal sealed class ServerProcess : IDisposable
     {
     }
 
-    /// <summary>A server listening on <paramref name="host"/> (an IPv4 literal), e.g. a veth end a namespace can reach.</summary>
-    public ServerProcess(string trellis, string host, int port, string dataDirectory)
+    /// <summary>A server listening on <paramref name="host"/> (an IPv4 literal), e.g. a veth end a namespace can reach, with <paramref name="extra"/> server flags.</summary>
+    public ServerProcess(string trellis, string host, int port, string dataDirectory, params string[] extra)
     {
         var start = new ProcessStartInfo(trellis) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { "server", "--listen", $"http://{host}:{port}", "--data-dir", dataDirectory, "--keepalive", "120s" })
+        foreach (var a in (string[])["server", "--listen", $"http://{host}:{port}", "--data-dir", dataDirectory, "--keepalive", "120s", .. extra])
         {
             start.ArgumentList.Add(a);
         }

@@ -43,7 +43,8 @@ try
     var port = 18600 + subnet;
     var server = new Uri($"http://{hostAddress}:{port}");
     var dir = Directory.CreateTempSubdirectory("trellis-footprint-").FullName;
-    using var process = new ServerProcess(trellis, hostAddress, port, dir);
+    // Every simulated peer connects from the one host address: lift the per-address limit.
+    using var process = new ServerProcess(trellis, hostAddress, port, dir, "--max-connections-per-address", "0");
     using var http = new HttpClient();
     var serverKey = await WaitForServerAsync(http, server, process);
     var serverAtStart = process.MemoryMiB();
