@@ -6,7 +6,7 @@ namespace Trellis.Lab.Tests.Node;
 /// <summary>
 /// A server and a standalone relay whose certificates come from a private CA made here (control,
 /// admin API and relay all over HTTPS): the relay given the CA with --ca-cert asks the server which
-/// nodes it may admit, daemons given it join, connect to the relay and reach each other, the admin CLI
+/// nodes it may admit, daemons given it join and reach each other through that relay, the admin CLI
 /// with it lists them, and without it `up` and the admin CLI say the certificate is not trusted and how to trust it.
 /// </summary>
 public sealed class PrivateCaTests(ITestOutputHelper output) : IDisposable
@@ -30,12 +30,16 @@ public sealed class PrivateCaTests(ITestOutputHelper output) : IDisposable
         });
         Assert.StartsWith("https://", mesh.ServerUrl, StringComparison.Ordinal);
 
-        var alpha = await mesh.AddNodeAsync("alpha", daemonArguments: ["--ca-cert", caFile]);
-        var bravo = await mesh.AddNodeAsync("bravo", daemonArguments: ["--ca-cert", caFile]);
-        await alpha.UpAsync();
-        await bravo.UpAsync();
+        // Both behind symmetric NATs without port guessing: their traffic has no way but the relay.
+        var alpha = await mesh.AddNodeAsync("alpha", await mesh.Lab.AddRouterAsync(NatKind.Hard), "--ca-cert", caFile);
+        var bravo = await mesh.AddNodeAsync("bravo", await mesh.Lab.AddRouterAsync(NatKind.Hard), "--ca-cert", caFile);
+        await alpha.UpAsync("--no-port-guessing");
+        await bravo.UpAsync("--no-port-guessing");
         var bravoAddress = (await bravo.AddressesAsync())[0];
         await Poll.UntilAsync(async _ => await alpha.PingAsync(bravoAddress), MeshLab.StartTimeout, "alpha to reach bravo");
+        Assert.Equal("relay", (await alpha.PeerAsync("bravo")).GetProperty("path").GetString());
+        var run = await alpha.Host.Namespace.ExecAsync("ping", ["-c", "5", "-i", "0.2", "-W", "2", bravoAddress], CommandOptions.Default);
+        Assert.True(run.Succeeded, $"pings through the relay: {run}");
 
         // Each daemon's relay connection is TLS to the standalone relay, which admitted it after asking the server over TLS.
         var relayUrl = $"https://{mesh.RelayRegions!.Hosts[0].IPv4!.Endpoint(LabRelayRegions.Port)}/relay";
