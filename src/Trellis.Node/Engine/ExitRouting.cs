@@ -74,7 +74,7 @@ internal sealed class ExitRouting(IOsNetworkConfig os, string interfaceName)
         var sources = plan?.Sources ?? [];
         if (wanted.Count > 0 && (!_routes || !_sources.SequenceEqual(sources)))
         {
-            _routes = Try(failures, () =>
+            _routes = OsChange.Try(failures, () =>
             {
                 os.AddTableRoute(interfaceName, Trellis.Core.Control.ExitRoutes.IPv4, Table, sources.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork));
                 os.AddTableRoute(interfaceName, Trellis.Core.Control.ExitRoutes.IPv6, Table, sources.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetworkV6));
@@ -84,7 +84,7 @@ internal sealed class ExitRouting(IOsNetworkConfig os, string interfaceName)
 
         foreach (var rule in _rules.Where(r => !wanted.Contains(r)).ToList())
         {
-            if (Try(failures, () => os.RemoveRule(rule)))
+            if (OsChange.Try(failures, () => os.RemoveRule(rule)))
             {
                 _rules = [.. _rules.Where(r => r != rule)];
             }
@@ -94,7 +94,7 @@ internal sealed class ExitRouting(IOsNetworkConfig os, string interfaceName)
         {
             foreach (var rule in wanted.Where(r => !_rules.Contains(r)).ToList())
             {
-                if (Try(failures, () => os.AddRule(rule)))
+                if (OsChange.Try(failures, () => os.AddRule(rule)))
                 {
                     _rules = [.. _rules, rule];
                 }
@@ -103,7 +103,7 @@ internal sealed class ExitRouting(IOsNetworkConfig os, string interfaceName)
 
         if (wanted.Count == 0 && _routes && _rules.Count == 0)
         {
-            _routes = !Try(failures, () =>
+            _routes = !OsChange.Try(failures, () =>
             {
                 os.RemoveTableRoute(interfaceName, Trellis.Core.Control.ExitRoutes.IPv4, Table);
                 os.RemoveTableRoute(interfaceName, Trellis.Core.Control.ExitRoutes.IPv6, Table);
@@ -125,37 +125,23 @@ internal sealed class ExitRouting(IOsNetworkConfig os, string interfaceName)
     {
         if (wanted && !_markRestore)
         {
-            _markRestore = Try(failures, () => os.SetMarkRestore(_markTable, mark));
+            _markRestore = OsChange.Try(failures, () => os.SetMarkRestore(_markTable, mark));
             var enabled = true;
-            if (Try(failures, () => enabled = os.IsSrcValidMarkEnabled()) && !enabled)
+            if (OsChange.Try(failures, () => enabled = os.IsSrcValidMarkEnabled()) && !enabled)
             {
-                _changedSrcValidMark = Try(failures, () => os.SetSrcValidMark(true));
+                _changedSrcValidMark = OsChange.Try(failures, () => os.SetSrcValidMark(true));
             }
         }
         else if (!wanted && _markRestore)
         {
-            _markRestore = !Try(failures, () => os.RemoveMarkRestore(_markTable));
+            _markRestore = !OsChange.Try(failures, () => os.RemoveMarkRestore(_markTable));
             if (_changedSrcValidMark)
             {
-                _changedSrcValidMark = !Try(failures, () => os.SetSrcValidMark(false));
+                _changedSrcValidMark = !OsChange.Try(failures, () => os.SetSrcValidMark(false));
             }
         }
     }
 
     /// <summary>Removes the rules and the table's routes (on shutdown).</summary>
     public void Withdraw(List<Exception> failures) => Apply(null, failures);
-
-    private static bool Try(List<Exception> failures, Action change)
-    {
-        try
-        {
-            change();
-            return true;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            failures.Add(e);
-            return false;
-        }
-    }
 }

@@ -20,7 +20,7 @@ internal sealed class SubnetRouter(IOsNetworkConfig os, string table)
         Forward(AddressFamily.InterNetwork, plan?.ForwardIPv4 == true, ref _changedIPv4, failures);
         Forward(AddressFamily.InterNetworkV6, plan?.ForwardIPv6 == true, ref _changedIPv6, failures);
         var rules = plan?.Masquerade ?? [];
-        Try(failures, () =>
+        OsChange.Try(failures, () =>
         {
             if (rules.Count == 0)
             {
@@ -55,18 +55,6 @@ internal sealed class SubnetRouter(IOsNetworkConfig os, string table)
                 os.SetForwarding(family, false);
                 changed = false;
             }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            failures.Add(e);
-        }
-    }
-
-    private static void Try(List<Exception> failures, Action change)
-    {
-        try
-        {
-            change();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

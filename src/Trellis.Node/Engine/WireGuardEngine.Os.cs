@@ -9,7 +9,7 @@ public sealed partial class WireGuardEngine
     {
         if (!_linkConfigured)
         {
-            _linkConfigured = Try(failures, () => _os.ConfigureLink(_tun.Name, _mtu));
+            _linkConfigured = OsChange.Try(failures, () => _os.ConfigureLink(_tun.Name, _mtu));
         }
     }
 
@@ -17,7 +17,7 @@ public sealed partial class WireGuardEngine
     {
         foreach (var address in _addresses.Where(a => !wanted.Contains(a)).ToList())
         {
-            if (Try(failures, () => _os.RemoveAddress(_tun.Name, address)))
+            if (OsChange.Try(failures, () => _os.RemoveAddress(_tun.Name, address)))
             {
                 _addresses.Remove(address);
             }
@@ -25,7 +25,7 @@ public sealed partial class WireGuardEngine
 
         foreach (var address in wanted)
         {
-            if (!_addresses.Contains(address) && Try(failures, () => _os.AddAddress(_tun.Name, address)))
+            if (!_addresses.Contains(address) && OsChange.Try(failures, () => _os.AddAddress(_tun.Name, address)))
             {
                 _addresses.Add(address);
             }
@@ -36,7 +36,7 @@ public sealed partial class WireGuardEngine
     {
         foreach (var route in _routes.Where(r => !wanted.Contains(r)).ToList())
         {
-            if (Try(failures, () => _os.RemoveRoute(_tun.Name, route)))
+            if (OsChange.Try(failures, () => _os.RemoveRoute(_tun.Name, route)))
             {
                 _routes.Remove(route);
             }
@@ -44,7 +44,7 @@ public sealed partial class WireGuardEngine
 
         foreach (var route in wanted)
         {
-            if (!_routes.Contains(route) && Try(failures, () => _os.AddRoute(_tun.Name, route)))
+            if (!_routes.Contains(route) && OsChange.Try(failures, () => _os.AddRoute(_tun.Name, route)))
             {
                 _routes.Add(route);
             }

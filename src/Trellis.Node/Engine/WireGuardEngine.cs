@@ -240,21 +240,6 @@ public sealed partial class WireGuardEngine : IEngine
         Failed?.Invoke(e);
     }
 
-    /// <summary>Runs one OS change; a failure is collected (and the change not recorded) so the rest still happens.</summary>
-    private static bool Try(List<Exception> failures, Action change)
-    {
-        try
-        {
-            change();
-            return true;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            failures.Add(e);
-            return false;
-        }
-    }
-
     [LoggerMessage(Level = LogLevel.Information, Message = "engine up: {Interface}, WireGuard on UDP {Port}, node key {NodeKey}")]
     private static partial void LogStarted(ILogger logger, string @interface, ushort port, string nodeKey);
 
