@@ -1,8 +1,11 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Logging;
+using Trellis.Crypto;
 using Trellis.Relay.Client;
 using Trellis.Relay.Server;
+using Trellis.Testing;
 
 namespace Trellis.Relay.Tests;
 
@@ -34,6 +37,28 @@ public class TlsTests
         await PacketExchange.BothWaysAsync(a, b, 200);
 
         await using var untrusting = TestRelay.Client(relay, configure: o => o with { Transport = RelayTransport.Upgrade });
-        await Assert.ThrowsAsync<RelayConnectException>(() => untrusting.ConnectAsync());
+        var refused = await Assert.ThrowsAsync<RelayConnectException>(() => untrusting.ConnectAsync());
+        AssertSaysNotTrusted(refused.Message);
+    }
+
+    [Fact]
+    public async Task A_standalone_relay_that_does_not_trust_the_control_server_says_so()
+    {
+        // The control server here is any HTTPS server with a certificate this machine does not trust.
+        using var certificate = SelfSigned();
+        await using var untrusted = await RelayHost.StartAsync(TestRelay.Options(), "https://127.0.0.1:0", certificate);
+        var logger = new CapturingLogger();
+        using var admission = new ControlServerAdmission(untrusted.RelayUrl, "mesh-key", logger: logger);
+
+        Assert.False(await admission.IsAllowedAsync(X25519.PublicKey(X25519.GeneratePrivateKey()), CancellationToken.None));
+        var warning = Assert.Single(logger.Entries, e => e.Level == LogLevel.Warning);
+        AssertSaysNotTrusted(warning.Message);
+    }
+
+    private static void AssertSaysNotTrusted(string message)
+    {
+        Assert.Contains("TLS certificate is not trusted", message, StringComparison.Ordinal);
+        Assert.Contains("--ca-cert", message, StringComparison.Ordinal);
+        Assert.DoesNotContain("inner exception", message, StringComparison.Ordinal);
     }
 }

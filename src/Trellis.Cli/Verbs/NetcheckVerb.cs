@@ -213,7 +213,7 @@ internal static class NetcheckVerb
         }
         catch (HttpRequestException e)
         {
-            throw new NetcheckFailure($"cannot fetch {mapUrl}: {Trellis.Net.Http.ConnectionFailures.Describe(e, mapUrl.Host)}");
+            throw new NetcheckFailure($"cannot fetch {mapUrl}: {Trellis.Core.Transport.ConnectionFailures.Describe(e, mapUrl.Host)}");
         }
         catch (TaskCanceledException) when (!ct.IsCancellationRequested)
         {

@@ -4,6 +4,7 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Trellis.Core.Keys;
 using Trellis.Core.Tls;
+using Trellis.Core.Transport;
 using Trellis.Crypto.Noise;
 using Trellis.Net.Http;
 

@@ -1,4 +1,5 @@
 using Trellis.Core.Keys;
+using Trellis.Core.Transport;
 using Trellis.Relay.Protocol;
 using Trellis.Relay.Server;
 using Trellis.Relay.Transport;
@@ -131,7 +132,7 @@ internal sealed class RelayConnection : IAsyncDisposable
                 throw;
             }
 
-            throw new RelayConnectException($"could not connect to {options.Url}: {e.Message}", e);
+            throw new RelayConnectException($"could not connect to {options.Url}: {ConnectionFailures.Describe(e, options.Url.Host)}", e);
         }
     }
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using Microsoft.Extensions.Logging;
 using Trellis.Core.Keys;
+using Trellis.Core.Transport;
 
 namespace Trellis.Relay.Server;
 
@@ -79,7 +80,7 @@ public sealed partial class ControlServerAdmission : IRelayAdmission, IDisposabl
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
         {
-            LogControlUnreachable(_logger, e.Message);
+            LogControlUnreachable(_logger, ConnectionFailures.Describe(e, _controlUrl.Host));
         }
 
         return cached && entry.Allowed && now - entry.At < StaleGrace;

@@ -3,6 +3,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Trellis.Core.Transport;
 using Trellis.Net.Http;
 
 namespace Trellis.Net.Tests.Http;

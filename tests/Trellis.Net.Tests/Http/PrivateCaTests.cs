@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Trellis.Core.Tls;
+using Trellis.Core.Transport;
 using Trellis.Net.Http;
 using Trellis.Testing;
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Trellis.Crypto;
 using Trellis.Node.State;
+using Trellis.Testing;
 
 namespace Trellis.Node.Tests.State;
 

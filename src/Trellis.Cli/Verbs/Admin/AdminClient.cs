@@ -97,7 +97,7 @@ internal sealed class AdminClient : IDisposable
         }
         catch (HttpRequestException e)
         {
-            var reason = Trellis.Net.Http.ConnectionFailures.Describe(e, _http.BaseAddress?.Host ?? _target);
+            var reason = Trellis.Core.Transport.ConnectionFailures.Describe(e, _http.BaseAddress?.Host ?? _target);
             throw new AdminCommandException(reason.Contains("TLS certificate", StringComparison.Ordinal)
                 ? $"cannot reach {_target}: {reason}"
                 : $"cannot reach {_target}: {reason}; {_unreachableHint}");

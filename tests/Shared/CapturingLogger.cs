@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace Trellis.Node.Tests.State;
+namespace Trellis.Testing;
 
 /// <summary>Keeps what was logged, to check that a problem was reported (and not thrown).</summary>
 internal sealed class CapturingLogger : ILogger

@@ -1,6 +1,6 @@
 using System.Security.Authentication;
 
-namespace Trellis.Net.Http;
+namespace Trellis.Core.Transport;
 
 /// <summary>
 /// Why an HTTPS or WebSocket call to a server failed, in words an operator can act on: the name does
