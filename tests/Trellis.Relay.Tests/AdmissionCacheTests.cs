@@ -52,7 +52,9 @@ public sealed class AdmissionCacheTests
         control.Down = true;
         time.Advance(admission.AllowedFor + TimeSpan.FromSeconds(1));
         Assert.True(await admission.IsAllowedAsync(node, CancellationToken.None));
-        Assert.False(await admission.IsAllowedAsync(X25519.PublicKey(X25519.GeneratePrivateKey()), CancellationToken.None));
+        var stranger = await Assert.ThrowsAsync<AdmissionUnavailableException>(
+            async () => await admission.IsAllowedAsync(X25519.PublicKey(X25519.GeneratePrivateKey()), CancellationToken.None));
+        Assert.Contains("connection refused", stranger.Message, StringComparison.Ordinal);
     }
 
     [Fact]

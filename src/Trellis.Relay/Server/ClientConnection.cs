@@ -208,7 +208,7 @@ internal sealed partial class ClientConnection
         catch (Exception e) when (e is not OperationCanceledException)
         {
             LogAdmissionFailed(_logger, NodeKey.ToBase64(), e.Message);
-            return "the relay could not check this node key; try again later";
+            return "the relay could not check this node key with its control server (its log says why); try again later";
         }
     }
 

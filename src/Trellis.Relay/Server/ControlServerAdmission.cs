@@ -10,7 +10,8 @@ namespace Trellis.Relay.Server;
 /// A standalone relay's admission: it asks the control server whether a node key belongs to an
 /// active node, presenting the region's mesh key. Answers are cached briefly (a yes longer than a no,
 /// so a node just registered is not kept out for long); when the control server cannot be reached,
-/// keys it admitted recently stay admitted for <see cref="StaleGrace"/>, new ones are refused. At
+/// keys it admitted recently stay admitted for <see cref="StaleGrace"/>; for others it throws
+/// <see cref="AdmissionUnavailableException"/> with the reason, so the node hears "try again". At
 /// most <see cref="MaxCachedKeys"/> answers are kept, refusals evicted first.
 /// </summary>
 public sealed partial class ControlServerAdmission : IRelayAdmission, IDisposable
@@ -61,6 +62,7 @@ public sealed partial class ControlServerAdmission : IRelayAdmission, IDisposabl
             return entry.Allowed;
         }
 
+        string reason;
         try
         {
             using var response = await _http.GetAsync(new Uri(_controlUrl, PathPrefix + nodeKey.ToHex()), cancellationToken).ConfigureAwait(false);
@@ -76,21 +78,26 @@ public sealed partial class ControlServerAdmission : IRelayAdmission, IDisposabl
                 return answer;
             }
 
-            LogControlRefused(_logger, (int)response.StatusCode);
+            reason = response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden
+                ? $"the control server refused this relay's query with HTTP {(int)response.StatusCode}: is the mesh key the server's?"
+                : $"the control server answered this relay's query with HTTP {(int)response.StatusCode}";
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
-            LogControlUnreachable(_logger, ConnectionFailures.Describe(e, _controlUrl.Host));
+            reason = $"cannot ask the control server {_controlUrl.Host}: {ConnectionFailures.Describe(e, _controlUrl.Host)}";
         }
 
-        return cached && entry.Allowed && now - entry.At < StaleGrace;
+        if (cached && entry.Allowed && now - entry.At < StaleGrace)
+        {
+            LogServedStale(_logger, reason);
+            return true;
+        }
+
+        throw new AdmissionUnavailableException(reason);
     }
 
     public void Dispose() => _http.Dispose();
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "the control server refused this relay's admission query with HTTP {Status}: is the mesh key the server's?")]
-    private static partial void LogControlRefused(ILogger logger, int status);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "cannot ask the control server about a node key: {Reason}")]
-    private static partial void LogControlUnreachable(ILogger logger, string reason);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "admitting a node the control server admitted recently, without asking again: {Reason}")]
+    private static partial void LogServedStale(ILogger logger, string reason);
 }

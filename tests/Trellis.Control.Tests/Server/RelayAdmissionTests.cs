@@ -100,7 +100,9 @@ public class RelayAdmissionTests
         await using var server = await ControlServerFixture.StartAsync(o => o with { RelayMeshKey = MeshKey });
         await using var a = await RegisteredAsync(server, "a");
         using var admission = new ControlServerAdmission(server.Url, MeshKey + "-wrong");
-        Assert.False(await admission.IsAllowedAsync(X25519.PublicKey(a.NodeKey), CancellationToken.None));
+        var failure = await Assert.ThrowsAsync<AdmissionUnavailableException>(
+            async () => await admission.IsAllowedAsync(X25519.PublicKey(a.NodeKey), CancellationToken.None));
+        Assert.Contains("is the mesh key the server's?", failure.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -121,9 +123,10 @@ public class RelayAdmissionTests
         {
             clock.Advance(admission.AllowedFor + TimeSpan.FromSeconds(1));
             Assert.True(await admission.IsAllowedAsync(nodeKey, CancellationToken.None));
-            Assert.False(await admission.IsAllowedAsync(X25519.PublicKey(X25519.GeneratePrivateKey()), CancellationToken.None));
+            await Assert.ThrowsAsync<AdmissionUnavailableException>(
+                async () => await admission.IsAllowedAsync(X25519.PublicKey(X25519.GeneratePrivateKey()), CancellationToken.None));
             clock.Advance(admission.StaleGrace);
-            Assert.False(await admission.IsAllowedAsync(nodeKey, CancellationToken.None));
+            await Assert.ThrowsAsync<AdmissionUnavailableException>(async () => await admission.IsAllowedAsync(nodeKey, CancellationToken.None));
         }
     }
 }
