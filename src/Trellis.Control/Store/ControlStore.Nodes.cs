@@ -58,6 +58,12 @@ public sealed partial class ControlStore
                     return NoSuchNode(nodeId);
                 }
 
+                // Its plain WireGuard peers would be left pointing at a gateway that no longer exists.
+                if (await db.Nodes.AnyAsync(n => n.GatewayId == nodeId, ct).ConfigureAwait(false))
+                {
+                    return StoreFailure.InUse($"{node.Name} still serves plain WireGuard peers; delete them or move them first (trellis nodes list)");
+                }
+
                 db.Nodes.Remove(node);
                 await db.SaveChangesAsync(ct).ConfigureAwait(false);
                 return StoreResult<Node>.Ok(node);

@@ -88,12 +88,15 @@ public sealed class PlainPeersApiTests : AdminApiTestBase
     }
 
     [Fact]
-    public async Task A_gateway_serving_plain_peers_cannot_be_switched_off_until_they_are_gone()
+    public async Task A_gateway_serving_plain_peers_cannot_be_switched_off_or_deleted_until_they_are_gone()
     {
         var gatewayId = await GatewayAsync();
         var phone = Expect(await PostAsync("/api/v1/nodes/wireguard", """{"name":"phone","user":"alice"}"""), HttpStatusCode.Created, Json.WireGuardConfigDto);
 
         ExpectError(await PostAsync($"/api/v1/nodes/{gatewayId}/gateway", """{"enabled":false}"""), HttpStatusCode.Conflict);
+        var deleting = await DeleteAsync($"/api/v1/nodes/{gatewayId}");
+        Assert.Equal(HttpStatusCode.Conflict, deleting.Status);
+        Assert.Contains("still serves plain WireGuard peers", deleting.Body, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.NoContent, (await DeleteAsync($"/api/v1/nodes/{phone.Node.Id}")).Status);
         var off = Expect(await PostAsync($"/api/v1/nodes/{gatewayId}/gateway", """{"enabled":false}"""), HttpStatusCode.OK, Json.NodeDto);
         Assert.False(off.WireGuardGateway);
