@@ -7,7 +7,8 @@
 # should not have; and the server's memory.
 # ANNOUNCE=all|half|none: which simulated nodes announce the kept-ids form of a delta (default all,
 # as current nodes do; half also splits the first policy's row by the form each node was sent).
-# Usage: [ANNOUNCE=half] bench/control-scale.sh [N ...]   (default: 1000 5000)
+# PORT=first listen port (default 18443; one more per size); the server runs without STUN.
+# Usage: [ANNOUNCE=half] [PORT=P] bench/control-scale.sh [N ...]   (default: 1000 5000)
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SIZES=("$@")
@@ -23,7 +24,7 @@ SCALE="$REPO/bench/Trellis.ControlScale/bin/Release/net10.0/Trellis.ControlScale
 rows=$(mktemp)
 trap 'rm -f "$rows"' EXIT
 status=0
-port=18443
+port=${PORT:-18443}
 for n in "${SIZES[@]}"; do
   "$SCALE" "$TRELLIS" "$n" "$port" "${ANNOUNCE:-all}" >>"$rows" || status=1
   port=$((port + 1))

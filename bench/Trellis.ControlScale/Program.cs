@@ -39,7 +39,8 @@ int ProtocolOf(int index) => announce switch
 };
 var dir = Directory.CreateTempSubdirectory("trellis-scale-").FullName;
 var server = new Uri($"http://127.0.0.1:{port}");
-using var process = new ServerProcess(trellis, port, dir);
+// No STUN: the bench does not use it, and two runs (or another engineer's server) can then share the machine.
+using var process = new ServerProcess(trellis, "127.0.0.1", port, dir, "--stun-port", "0");
 using var http = new HttpClient();
 Key serverKey = default;
 

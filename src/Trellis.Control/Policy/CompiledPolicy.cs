@@ -18,6 +18,7 @@ public sealed class CompiledPolicy : IAccessPolicy
     private readonly OwnerSet _exitNodeApprovers;
     private readonly ConditionalWeakTable<PolicyNodeSet, NodeSetView> _views = [];
     private readonly IReadOnlyList<IPNetwork> _prefixes; // every address prefix a rule names: part of a node's ViewClass
+    private readonly int[] _sameSources; // per rule, the first rule with the same sources: they expand once and share a filter rule
 
     // Overlapping rules make the sum of their sets overstate a node's peers; past this the set grows as usual.
     private const int MaxPresize = 1 << 16;
@@ -31,6 +32,7 @@ public sealed class CompiledPolicy : IAccessPolicy
     {
         _rules = rules;
         _index = new RuleIndex(rules);
+        _sameSources = SameSources(rules);
         _prefixes = [.. rules
             .SelectMany(rule => rule.Sources.Concat(rule.Destinations.Select(d => d.Selector)))
             .Where(selector => selector.Kind == SelectorKind.Prefix)
@@ -124,7 +126,7 @@ public sealed class CompiledPolicy : IAccessPolicy
         ArgumentNullException.ThrowIfNull(nodes);
         var view = View(nodes);
         var refs = _index.DestinationsFor(node);
-        var rules = new List<FilterRule>();
+        var rules = new FilterRules();
         var start = 0;
         while (start < refs.Count)
         {
@@ -138,7 +140,7 @@ public sealed class CompiledPolicy : IAccessPolicy
             start = end;
         }
 
-        return rules.Count == 0 ? PacketFilter.DenyAll : new PacketFilter { Rules = rules };
+        return rules.Count == 0 ? PacketFilter.DenyAll : new PacketFilter { Rules = rules.Build() };
     }
 
     /// <summary>
@@ -210,10 +212,28 @@ public sealed class CompiledPolicy : IAccessPolicy
         }
     }
 
-    private NodeSetView View(PolicyNodeSet nodes) => _views.GetValue(nodes, set => new NodeSetView(set, _rules));
+    /// <summary>
+    /// For each rule, the first rule whose sources are the same selectors in the same order. Policies
+    /// repeat a group as the source of many rules; a node those rules reach then gets one filter rule
+    /// with all their destinations, and its source list once instead of once per rule.
+    /// </summary>
+    private static int[] SameSources(IReadOnlyList<CompiledRule> rules)
+    {
+        var first = new Dictionary<string, int>(StringComparer.Ordinal);
+        var same = new int[rules.Count];
+        foreach (var rule in rules)
+        {
+            var key = string.Join('\n', rule.Sources.Select(s => $"{(int)s.Kind} {s.Text}"));
+            same[rule.Index] = first.TryAdd(key, rule.Index) ? rule.Index : first[key];
+        }
+
+        return same;
+    }
+
+    private NodeSetView View(PolicyNodeSet nodes) => _views.GetValue(nodes, set => new NodeSetView(set, _rules, _sameSources));
 
     /// <summary>The filter rules of one policy rule for this node: one for its ordinary destinations, one for autogroup:self, whose sources differ.</summary>
-    private void AddRules(List<FilterRule> into, NodeSetView view, PolicyNode node, List<RuleRef> refs, int start, int end)
+    private void AddRules(FilterRules into, NodeSetView view, PolicyNode node, List<RuleRef> refs, int start, int end)
     {
         var rule = _rules[refs[start].Rule];
         List<FilterDestination>? ordinary = null, self = null;
@@ -240,7 +260,7 @@ public sealed class CompiledPolicy : IAccessPolicy
 
         if (ordinary is not null && view.Sources(rule.Index).Prefixes is { Count: > 0 } sources)
         {
-            into.Add(new FilterRule { Sources = sources, Destinations = ordinary, Protocols = rule.Protocols });
+            into.Add(sources, ordinary, rule.Protocols);
         }
 
         if (self is not null)
@@ -250,7 +270,7 @@ public sealed class CompiledPolicy : IAccessPolicy
                 .ToList();
             if (selfSources.Count > 0)
             {
-                into.Add(new FilterRule { Sources = selfSources, Destinations = self, Protocols = rule.Protocols });
+                into.Add(selfSources, self, rule.Protocols);
             }
         }
     }

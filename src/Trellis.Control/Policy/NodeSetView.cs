@@ -13,6 +13,7 @@ internal sealed class NodeSetView
 
     private readonly PolicyNodeSet _set;
     private readonly IReadOnlyList<CompiledRule> _rules;
+    private readonly int[] _sameSources;
     // Filled on demand, so a view costs what the nodes asked about touch, not the size of the policy
     // (the policy's own tests build a small set per test). Expanding is pure: a lost race only repeats work.
     private readonly ConcurrentDictionary<int, RuleSources> _sources = new();
@@ -20,10 +21,12 @@ internal sealed class NodeSetView
     private readonly ConcurrentDictionary<ViewClass, HashSet<long>> _visible = new();
     private readonly Lazy<(List<PolicyNode> Members, List<PolicyNode> Tagged)> _kinds;
 
-    public NodeSetView(PolicyNodeSet set, IReadOnlyList<CompiledRule> rules)
+    /// <param name="sameSources">Per rule, the first rule with the same sources, whose expansion it shares.</param>
+    public NodeSetView(PolicyNodeSet set, IReadOnlyList<CompiledRule> rules, int[] sameSources)
     {
         _set = set;
         _rules = rules;
+        _sameSources = sameSources;
         _kinds = new(() => (
             set.All.Where(n => !n.IsTagged && n.User is not null).ToList(),
             set.All.Where(n => n.IsTagged).ToList()));
@@ -31,7 +34,8 @@ internal sealed class NodeSetView
 
     public PolicyNodeSet Set => _set;
 
-    public RuleSources Sources(int rule) => _sources.GetOrAdd(rule, static (index, view) => view.ExpandSources(view._rules[index]), this);
+    /// <summary>A rule's sources, the same object for every rule with the same source selectors.</summary>
+    public RuleSources Sources(int rule) => _sources.GetOrAdd(_sameSources[rule], static (index, view) => view.ExpandSources(view._rules[index]), this);
 
     /// <summary>The nodes a rule's destinations name, autogroup:self aside (it depends on who sends).</summary>
     public HashSet<long> DestinationNodes(int rule) => _destinations.GetOrAdd(rule, static (index, view) => view.ExpandDestinations(view._rules[index]), this);
