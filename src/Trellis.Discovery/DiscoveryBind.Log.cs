@@ -16,6 +16,9 @@ public sealed partial class DiscoveryBind
     [LoggerMessage(Level = LogLevel.Information, Message = "peer {Peer}: through peer relay {Relay} ({LatencyMs} ms) while no direct path opens")]
     private partial void LogPeerRelayPath(string peer, string relay, double latencyMs);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "peer relay {Relay} granted nothing toward {Peer} for {Seconds} s; trying another")]
+    private partial void LogPeerRelayGivenUp(string peer, string relay, double seconds);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "relaying for peers {First} and {Second}: both asked")]
     private partial void LogPeerRelayPair(string first, string second);
 

@@ -36,6 +36,16 @@ public sealed partial class DiscoveryBind
     /// <summary>A grant answers a request this recent; an unasked grant starts nothing.</summary>
     internal static readonly TimeSpan GrantValidFor = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// A chosen peer relay that grants nothing this long (about three requests; a dead relay, one the
+    /// other side cannot reach, or one that refuses the pair) is given up for that peer: both sides see
+    /// the same silence, since a relay grants only when both asked, so both move to the next one alike.
+    /// </summary>
+    internal static readonly TimeSpan GiveUpAfter = TimeSpan.FromSeconds(9);
+
+    /// <summary>How long a peer relay given up for a peer is skipped before it is tried again.</summary>
+    internal static readonly TimeSpan FailedHoldDown = TimeSpan.FromSeconds(60);
+
     /// <summary>A request counts only from an endpoint of the asker this node proved this recently.</summary>
     internal static readonly TimeSpan ProvenWithin = TimeSpan.FromSeconds(60);
 
@@ -256,6 +266,7 @@ public sealed partial class DiscoveryBind
                 return;
             }
 
+            target.PeerRelayUnansweredSince = 0;
             if (target.Leg is { } current && current.SameGrant(leg))
             {
                 return; // a refresh: the proven leg stays as it is
@@ -319,20 +330,12 @@ public sealed partial class DiscoveryBind
     /// <summary>
     /// Asks a peer relay for a leg to <paramref name="peer"/>. Both sides of the pair must ask the
     /// same relay, so both choose alike: the relay-offering peer with the lowest node key, by a proven
-    /// direct path (else that path is probed now and the request waits for the next tick).
+    /// direct path (else that path is probed now and the request waits for the next tick), leaving out
+    /// those given up for this peer (<see cref="GiveUpAfter"/>); with none left the pair stays on the relay.
     /// </summary>
     private void AskPeerRelay(PeerState peer, long now)
     {
-        PeerState? relay = null;
-        foreach (var r in _table.ByNodeKey.Values)
-        {
-            if (r.OffersPeerRelay && r != peer && !r.DiscoOff && (relay is null || SortsBefore(r.NodeKey, relay.NodeKey)))
-            {
-                relay = r;
-            }
-        }
-
-        if (relay is null)
+        if (ChoosePeerRelay(peer, now) is not { } relay)
         {
             return;
         }
@@ -368,6 +371,74 @@ public sealed partial class DiscoveryBind
         }
 
         SendDisco(disco, relay, to, DiscoMessage.PeerRelayRequest(peer.NodeKey));
+    }
+
+    /// <summary>The peer relay to ask for <paramref name="peer"/>; gives up on the current one when it stayed silent too long.</summary>
+    private PeerState? ChoosePeerRelay(PeerState peer, long now)
+    {
+        Dictionary<Key, long>? failed;
+        lock (peer.Sync)
+        {
+            failed = peer.PeerRelaysFailed;
+            failed = failed is null ? null : new Dictionary<Key, long>(failed);
+        }
+
+        PeerState? relay = null;
+        PeerState? failedLongestAgo = null;
+        var oldestFailure = long.MaxValue;
+        foreach (var r in _table.ByNodeKey.Values)
+        {
+            if (!r.OffersPeerRelay || r == peer || r.DiscoOff)
+            {
+                continue;
+            }
+
+            if (failed is not null && failed.TryGetValue(r.NodeKey, out var at) && now - at < Ticks(FailedHoldDown))
+            {
+                if (at < oldestFailure)
+                {
+                    (failedLongestAgo, oldestFailure) = (r, at);
+                }
+            }
+            else if (relay is null || SortsBefore(r.NodeKey, relay.NodeKey))
+            {
+                relay = r;
+            }
+        }
+
+        // Every offering relay failed lately: the one failed longest ago is tried again rather than none
+        // (a lone relay the other side was not yet asking when it was given up must not stay lost a minute).
+        relay ??= failedLongestAgo;
+        if (relay is null)
+        {
+            return null;
+        }
+
+        lock (peer.Sync)
+        {
+            if (peer.PeerRelayAskedOf != relay.NodeKey || peer.PeerRelayUnansweredSince == 0)
+            {
+                // A new choice, or the first request since the last grant: its silence starts now.
+                peer.PeerRelayAskedOf = relay.NodeKey;
+                peer.PeerRelayUnansweredSince = now;
+                return relay;
+            }
+
+            if (now - peer.PeerRelayUnansweredSince < Ticks(GiveUpAfter))
+            {
+                return relay;
+            }
+
+            (peer.PeerRelaysFailed ??= [])[relay.NodeKey] = now;
+            peer.PeerRelayUnansweredSince = 0;
+            if (peer.Leg is { } leg && leg.Relay == relay.NodeKey)
+            {
+                ForgetLegLocked(peer);
+            }
+        }
+
+        LogPeerRelayGivenUp(peer.NodeKey.ToString(), relay.NodeKey.ToString(), GiveUpAfter.TotalSeconds);
+        return ChoosePeerRelay(peer, now);
     }
 
     private void SendPingViaLeg(PeerState peer, Key disco, PeerRelayLeg leg, long now, TaskCompletionSource<PingResult>? waiter, DiscoTxId? txId = null)

@@ -22,4 +22,9 @@ public interface IRelayTransport
 
     /// <summary>Sets who receives; called from the transport's own thread, one packet at a time.</summary>
     void SetReceiver(RelayReceiver? receiver);
+
+    /// <summary>A reply to a packet sent through another relay is expected here: a relay that stays silent is checked as if the packet had gone through it.</summary>
+    void ExpectReply()
+    {
+    }
 }

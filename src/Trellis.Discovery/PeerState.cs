@@ -96,6 +96,12 @@ internal sealed class PeerState
 
     public Key PeerRelayAskedOf { get; set; }
 
+    /// <summary>Since when <see cref="PeerRelayAskedOf"/> has been asked without a grant (zero: it answered, or not asked yet).</summary>
+    public long PeerRelayUnansweredSince { get; set; }
+
+    /// <summary>Peer relays that stopped answering for this peer, and when: skipped for a while (null until one fails).</summary>
+    public Dictionary<Key, long>? PeerRelaysFailed { get; set; }
+
     /// <summary>When we last pinged the peer through its peer relay leg.</summary>
     public long LegPingedAt { get; set; }
 

@@ -155,6 +155,8 @@ public sealed partial class RegionalRelays : IRelayTransport, IAsyncDisposable
             return home.TrySend(nodeKey, packet, _time);
         }
 
+        // The peer answers through our home region: a home relay that stopped forwarding shows there.
+        home?.Transport.ExpectReply();
         if ((Find(region) ?? Dial(region)) is { } theirs && theirs.Transport.IsAvailable)
         {
             return theirs.TrySend(nodeKey, packet, _time);

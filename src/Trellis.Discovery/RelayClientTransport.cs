@@ -28,6 +28,8 @@ public sealed class RelayClientTransport : IRelayTransport, IAsyncDisposable
 
     public void SetReceiver(RelayReceiver? receiver) => _receiver = receiver;
 
+    public void ExpectReply() => _client.ExpectReply();
+
     private async Task PumpAsync()
     {
         try

@@ -21,6 +21,9 @@ internal sealed class FakeRelay
 
     internal void Delivered() => Interlocked.Decrement(ref _inFlight);
 
+    /// <summary>The connection <paramref name="nodeKey"/> holds here, if any.</summary>
+    public FakeRelayTransport? ClientOf(Key nodeKey) => _clients.GetValueOrDefault(nodeKey);
+
     public FakeRelayTransport Connect(Key nodeKey, int region = 900)
     {
         var t = new FakeRelayTransport(this, nodeKey, region);
@@ -70,6 +73,11 @@ internal sealed class FakeRelayTransport : IRelayTransport
     public bool TrySend(Key nodeKey, ReadOnlySpan<byte> packet) => _relay.Forward(_self, nodeKey, packet);
 
     public void SetReceiver(RelayReceiver? receiver) => Volatile.Write(ref _receiver, receiver);
+
+    /// <summary>How often a reply was said to be expected here.</summary>
+    public int RepliesExpected;
+
+    public void ExpectReply() => Interlocked.Increment(ref RepliesExpected);
 
     private async Task PumpAsync()
     {

@@ -92,6 +92,51 @@ public sealed class PeerRelayTests : IDisposable
         Assert.Equal(b.Local, a.Bind.GetStatus(b.NodeKey)!.DirectEndpoint);
     }
 
+    [Fact]
+    public async Task When_the_chosen_peer_relay_stops_answering_the_pair_moves_to_another()
+    {
+        var a = _bed.Node("10.0.0.1");
+        var b = _bed.Node("10.0.0.2");
+        var r1 = _bed.Node("10.0.0.3");
+        var r2 = _bed.Node("10.0.0.4");
+        Endpoint? dead = null;
+        _bed.Network.Drop = (source, destination, _) =>
+            (source != destination && (source == a.Local || source == b.Local) && (destination == a.Local || destination == b.Local))
+            || (dead is { } d && (source == d || destination == d));
+        foreach (var n in new[] { a, b, r1, r2 })
+        {
+            n.Bind.SetLocalEndpoints([n.Local]);
+        }
+
+        r1.Bind.ServesPeerRelay = true;
+        r2.Bind.ServesPeerRelay = true;
+        var relays = new[] { r1.AsPeer() with { PeerRelay = true }, r2.AsPeer() with { PeerRelay = true } };
+        a.Bind.SetPeers([b.AsPeer(), .. relays]);
+        b.Bind.SetPeers([a.AsPeer(), .. relays]);
+        r1.Bind.SetPeers([a.AsPeer(), b.AsPeer(), r2.AsPeer()]);
+        r2.Bind.SetPeers([a.AsPeer(), b.AsPeer(), r1.AsPeer()]);
+
+        await RunUntilAsync(a, b, () => OnAnyPeerRelay(a, b) && OnAnyPeerRelay(b, a), TimeSpan.FromSeconds(40));
+        var chosen = a.Bind.GetStatus(b.NodeKey)!.PeerRelay == r1.NodeKey ? r1 : r2;
+        var other = chosen == r1 ? r2 : r1;
+        Assert.Equal(chosen.NodeKey, b.Bind.GetStatus(a.NodeKey)!.PeerRelay);
+
+        // The chosen relay goes silent (every datagram to or from it lost): both ends move to the other one.
+        dead = chosen.Local;
+        await RunUntilAsync(a, b, () => OnPeerRelay(a, b, other) && OnPeerRelay(b, a, other), TimeSpan.FromSeconds(90));
+
+        // And the pair's packets cross it.
+        var forwardedBefore = other.Bind.PeerRelayForwarded;
+        var fromA = b.Bind.SyntheticEndpointOf(a.NodeKey)!.Value;
+        b.Received.Clear();
+        a.SendWireGuard(b.NodeKey, 3);
+        await TestNode.WaitForAsync(() => b.Received.Count(p => p.Source == fromA) >= 3, "A's packets at B through the other peer relay");
+        Assert.True(other.Bind.PeerRelayForwarded >= forwardedBefore + 3);
+    }
+
+    private static bool OnAnyPeerRelay(TestNode from, TestNode to) =>
+        from.Bind.GetStatus(to.NodeKey) is { Path: PathKind.PeerRelay };
+
     private static bool OnPeerRelay(TestNode from, TestNode to, TestNode relay) =>
         from.Bind.GetStatus(to.NodeKey) is { Path: PathKind.PeerRelay } s && s.PeerRelay == relay.NodeKey;
 

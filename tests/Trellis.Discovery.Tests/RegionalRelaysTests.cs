@@ -115,6 +115,25 @@ public sealed class RegionalRelaysTests : IAsyncDisposable
     }
 
     [Fact]
+    public void A_packet_sent_through_a_peers_region_expects_the_reply_at_home()
+    {
+        var a = Node(nearest: East);
+        var b = Node(nearest: West);
+        var c = Node(nearest: East);
+        a.Relays.SetPeerRegions(new Dictionary<Key, int> { [b.Key] = West, [c.Key] = East });
+        var home = _regions[East].ClientOf(a.Key)!;
+
+        // A peer at home answers on the connection the packet went out on: nothing more to watch.
+        Assert.True(a.Relays.TrySend(c.Key, [1]));
+        Assert.Equal(0, home.RepliesExpected);
+
+        // b answers through a's home region, so a silent home relay must show even though a sent elsewhere.
+        Assert.True(a.Relays.TrySend(b.Key, [2]));
+        Assert.Equal(1, home.RepliesExpected);
+        Assert.Equal(0, _regions[West].ClientOf(a.Key)!.RepliesExpected);
+    }
+
+    [Fact]
     public void A_connection_to_another_region_closes_after_it_idles()
     {
         var a = Node(nearest: East);

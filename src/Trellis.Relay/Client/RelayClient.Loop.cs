@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Trellis.Core;
 using Trellis.Core.Keys;
 using Trellis.Relay.Protocol;
 using Trellis.Relay.Transport;
@@ -9,6 +10,7 @@ namespace Trellis.Relay.Client;
 public sealed partial class RelayClient
 {
     private bool _useWebSocket;
+    private string? _abortedBecause;
     private long _lastReceived;
     private long _restartUntil;
     private TimeSpan _restartDelay;
@@ -102,6 +104,7 @@ public sealed partial class RelayClient
     private async Task ServeAsync(RelayConnection connection)
     {
         Volatile.Write(ref _lastReceived, _time.GetTimestamp());
+        Volatile.Write(ref _abortedBecause, null);
         _current = connection;
         LastError = null;
         LogConnected(_logger, _options.Url, connection.ServerKey.ToBase64(), connection.IsWebSocket ? "WebSocket" : "Upgrade");
@@ -120,11 +123,12 @@ public sealed partial class RelayClient
         try
         {
             await ReceiveAsync(connection).ConfigureAwait(false);
-            LastError ??= "the relay closed the connection";
+            LastError ??= Interlocked.Exchange(ref _abortedBecause, null) ?? "the relay closed the connection";
         }
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException || FrameSender.IsConnectionError(e))
         {
-            LastError = e.Message;
+            // Our own abort surfaces as a read error: say why we aborted, not what the socket said.
+            LastError = Interlocked.Exchange(ref _abortedBecause, null) ?? e.Message;
         }
         finally
         {
@@ -154,6 +158,7 @@ public sealed partial class RelayClient
             }
 
             Volatile.Write(ref _lastReceived, _time.GetTimestamp());
+            NoteReceived();
             if (frame.Type == FrameType.ReceivePacket)
             {
                 if (frame.Length < Key.Size || frame.Length - Key.Size > RelayProtocol.MaxPacketSize)
@@ -219,6 +224,10 @@ public sealed partial class RelayClient
                 {
                     ping.Result.TrySetResult(_time.GetElapsedTime(ping.Started));
                 }
+                else
+                {
+                    NoteProbePong(data);
+                }
 
                 break;
             case FrameType.Health when FrameCodec.TryParseHealth(payload, out var problem):
@@ -241,12 +250,19 @@ public sealed partial class RelayClient
         return true;
     }
 
+    /// <summary>Drops a connection that is up but useless; <paramref name="reason"/> becomes <see cref="LastError"/>.</summary>
+    private void Abort(RelayConnection connection, string reason)
+    {
+        Volatile.Write(ref _abortedBecause, reason);
+        connection.Abort();
+    }
+
     private void CheckIdle()
     {
         if (_current is { } connection && _time.GetElapsedTime(Volatile.Read(ref _lastReceived)) > _options.IdleTimeout)
         {
             LogIdle(_logger, _options.Url);
-            connection.Abort();
+            Abort(connection, $"nothing heard from the relay for {Durations.Describe(_options.IdleTimeout)}");
         }
     }
 

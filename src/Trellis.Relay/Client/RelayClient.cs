@@ -191,6 +191,7 @@ public sealed partial class RelayClient : IAsyncDisposable
         connection = current;
         var buffer = OutFrame.Rent(RelayProtocol.HeaderSize + Key.Size + packet.Length);
         frame = new OutFrame(buffer, 0, FrameCodec.WritePacket(buffer, FrameType.SendPacket, destination, packet));
+        NoteSent(connection);
         return true;
     }
 
@@ -280,6 +281,11 @@ public sealed partial class RelayClient : IAsyncDisposable
         }
 
         await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (Interlocked.Exchange(ref _livenessTimer, null) is { } liveness)
+        {
+            await liveness.DisposeAsync().ConfigureAwait(false);
+        }
+
         if (_idleTimer is not null)
         {
             await _idleTimer.DisposeAsync().ConfigureAwait(false);

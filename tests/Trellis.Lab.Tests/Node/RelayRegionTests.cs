@@ -33,6 +33,24 @@ public sealed class RelayRegionTests(ITestOutputHelper output)
             CommandOptions.Default)).EnsureSuccess();
     }
 
+    /// <summary>
+    /// The relay host drops every TCP segment of its relay port, both ways: each connection stays
+    /// established at both ends (they only retransmit) but nothing is forwarded, and new ones cannot
+    /// open; its STUN server (UDP) keeps answering, so netcheck sees nothing wrong.
+    /// </summary>
+    private static async Task StallRelayAsync(NatHost relayHost)
+    {
+        (await relayHost.Namespace.ExecAsync("nft", ["add", "table", "inet", FilterTable], CommandOptions.Default)).EnsureSuccess();
+        (await relayHost.Namespace.ExecAsync(
+            "nft",
+            [$"add chain inet {FilterTable} stall_in {{ type filter hook input priority -10; tcp dport {LabRelayRegions.Port} drop; }}"],
+            CommandOptions.Default)).EnsureSuccess();
+        (await relayHost.Namespace.ExecAsync(
+            "nft",
+            [$"add chain inet {FilterTable} stall_out {{ type filter hook output priority -10; tcp sport {LabRelayRegions.Port} drop; }}"],
+            CommandOptions.Default)).EnsureSuccess();
+    }
+
     private static async Task PingBothWaysAsync(LabNode a, LabNode b, string when)
     {
         var aAddress = (await a.AddressesAsync())[0];
@@ -83,6 +101,38 @@ public sealed class RelayRegionTests(ITestOutputHelper output)
         output.WriteLine($"pings both ways {clock.Elapsed.TotalSeconds:0.0} s after the cut");
         await Poll.UntilAsync(async _ => (await left.PeerAsync("right")).GetProperty("relay").GetString() == r1, Patience, $"left to see right at {r1}");
         Assert.Equal(r1, await HomeAsync(left));
+        Assert.Null(left.Daemon.ExitCode);
+        Assert.Null(right.Daemon.ExitCode);
+    }
+
+    [Fact]
+    public async Task A_relay_that_stays_connected_but_stops_forwarding_is_left_within_seconds_and_pings_go_on_through_the_other_region()
+    {
+        await using var mesh = await MeshLab.StartAsync(output, relayRegions: 2);
+        var regions = mesh.RelayRegions!;
+        var leftRouter = await mesh.Lab.AddRouterAsync(NatKind.Hard);
+        var rightRouter = await mesh.Lab.AddRouterAsync(NatKind.Hard);
+        await BlockStunAsync(leftRouter, regions.Hosts[Second]);
+        await BlockStunAsync(rightRouter, regions.Hosts[First]);
+        var left = await mesh.AddNodeAsync("left", leftRouter);
+        var right = await mesh.AddNodeAsync("right", rightRouter);
+        await left.UpAsync("--no-port-guessing");
+        await right.UpAsync("--no-port-guessing");
+        var r1 = LabRelayRegions.Code(First);
+        var r2 = LabRelayRegions.Code(Second);
+        await Poll.UntilAsync(async _ => await HomeAsync(left) == r1, Patience, $"left's home relay to be {r1}");
+        await Poll.UntilAsync(async _ => await HomeAsync(right) == r2, Patience, $"right's home relay to be {r2}");
+        await PingBothWaysAsync(left, right, "across regions");
+
+        // r2 black-holes its relay connections while its STUN server answers: only the relays' own
+        // liveness check can see it (STUN never will, and TCP would call it connected for minutes).
+        var clock = Stopwatch.StartNew();
+        await StallRelayAsync(regions.Hosts[Second]);
+        await PingBothWaysAsync(left, right, $"after {r2} stopped forwarding");
+        output.WriteLine($"pings both ways {clock.Elapsed.TotalSeconds:0.0} s after {r2} stopped forwarding");
+        await Poll.UntilAsync(async _ => await HomeAsync(right) == r1, Patience, $"right's home relay to move to {r1}");
+        output.WriteLine($"right moved home to {r1} {clock.Elapsed.TotalSeconds:0.0} s after {r2} stopped forwarding");
+        await Poll.UntilAsync(async _ => (await left.PeerAsync("right")).GetProperty("relay").GetString() == r1, Patience, $"left to see right at {r1}");
         Assert.Null(left.Daemon.ExitCode);
         Assert.Null(right.Daemon.ExitCode);
     }
