@@ -25,6 +25,9 @@ public sealed class LabRelayRegions(IReadOnlyList<NatHost> hosts)
     /// <summary>A private CA file the relays trust (--ca-cert) for the control server's certificate; null: the system's roots.</summary>
     public string? CaCertificate { get; init; }
 
+    /// <summary>More flags for every relay (e.g. --metrics-listen ADDRESS:PORT).</summary>
+    public IReadOnlyList<string> ExtraArguments { get; init; } = [];
+
     public string MeshKey { get; } = Convert.ToHexString(RandomNumberGenerator.GetBytes(32)).ToLowerInvariant();
 
     public static int RegionId(int index) => FirstRegionId + index;
@@ -71,6 +74,7 @@ public sealed class LabRelayRegions(IReadOnlyList<NatHost> hosts)
                 "--mesh-key-file", keyFile, "--data-dir", dataDirectory, "--stun-port", StunPort.ToString(CultureInfo.InvariantCulture),
                 .. tls is null ? Array.Empty<string>() : ["--tls-cert", tls.CertificatePath, "--tls-key", tls.KeyPath],
                 .. CaCertificate is null ? Array.Empty<string>() : ["--ca-cert", CaCertificate],
+                .. ExtraArguments,
             ]);
         try
         {

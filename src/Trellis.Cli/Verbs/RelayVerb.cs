@@ -5,6 +5,8 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
+using Trellis.Cli.Metrics;
+using Trellis.Core.Metrics;
 using Trellis.Core.Tls;
 using Trellis.Crypto;
 using Trellis.Net.Http;
@@ -40,24 +42,25 @@ internal static class RelayVerb
         var tlsKey = new Option<FileInfo?>("--tls-key") { Description = "TLS private key (PEM)." };
         var stunPort = new Option<int>("--stun-port") { Description = "UDP port of the STUN server beside the relay (default 3478; 0 turns it off).", DefaultValueFactory = _ => StunServer.DefaultPort };
         var rate = new Option<long>("--rate-limit") { Description = "Bytes per second each client may send through the relay (default 0: unlimited)." };
+        var metrics = new Option<string?>("--metrics-listen") { Description = "Serve Prometheus metrics at http://ADDRESS:PORT/metrics, on a listener of its own, e.g. 127.0.0.1:9091 (default off)." };
         var caCert = CaCertOption.Create("the control server's and the mesh peers' certificates");
         var logFormat = ConsoleLogging.FormatOption();
         var command = new Command("relay", "Run a standalone relay (with STUN) for the nodes of a control server.")
         {
-            listen, control, meshKeyFile, meshPeers, dataDir, tlsCert, tlsKey, stunPort, rate, trustedProxies, insecure, caCert, logFormat,
+            listen, control, meshKeyFile, meshPeers, dataDir, tlsCert, tlsKey, stunPort, rate, trustedProxies, insecure, metrics, caCert, logFormat,
         };
         command.SetAction(parse =>
         {
             var settings = new Settings(
                 parse.GetValue(listen)!, parse.GetValue(control), parse.GetValue(meshKeyFile), parse.GetValue(meshPeers) ?? [],
-                parse.GetValue(dataDir)!, parse.GetValue(tlsCert), parse.GetValue(tlsKey), parse.GetValue(stunPort), parse.GetValue(rate), parse.GetValue(trustedProxies) ?? [], parse.GetValue(insecure), parse.GetValue(caCert), parse.GetValue(logFormat)!);
+                parse.GetValue(dataDir)!, parse.GetValue(tlsCert), parse.GetValue(tlsKey), parse.GetValue(stunPort), parse.GetValue(rate), parse.GetValue(trustedProxies) ?? [], parse.GetValue(insecure), parse.GetValue(metrics), parse.GetValue(caCert), parse.GetValue(logFormat)!);
             return Run(settings, parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
         });
         return command;
     }
 
     private sealed record Settings(
-        string Listen, string? Control, FileInfo? MeshKeyFile, string[] MeshPeers, DirectoryInfo DataDir, FileInfo? TlsCert, FileInfo? TlsKey, int StunPort, long RateLimit, string[] TrustedProxies, bool Insecure, string? CaCert, string LogFormat);
+        string Listen, string? Control, FileInfo? MeshKeyFile, string[] MeshPeers, DirectoryInfo DataDir, FileInfo? TlsCert, FileInfo? TlsKey, int StunPort, long RateLimit, string[] TrustedProxies, bool Insecure, string? MetricsListen, string? CaCert, string LogFormat);
 
     private static int Run(Settings settings, TextWriter output, TextWriter error)
     {
@@ -141,6 +144,11 @@ internal static class RelayVerb
         if (meshKey is not { Length: >= 32 })
         {
             return $"a mesh key of 32+ characters is required (--mesh-key-file or {MeshKeyVariable}); it is the control server's relay-mesh-key";
+        }
+
+        if (s.MetricsListen is not null && MetricsAddress.TryParse(s.MetricsListen, out var metricsError) is null)
+        {
+            return $"--metrics-listen {metricsError}";
         }
 
         if (s.StunPort is < 0 or > 65535)
@@ -239,12 +247,14 @@ internal static class RelayVerb
         }
 
         await using var relay = await RelayHost.StartAsync(options, s.Listen, certificate, logging: l => l.SetMinimumLevel(LogLevel.Warning).AddTrellisConsole(s.LogFormat), cancellationToken: stop).ConfigureAwait(false);
+        await using var metrics = s.MetricsListen is null ? null : await MetricsListener.StartAsync(MetricsAddress.Parse(s.MetricsListen, "--metrics-listen"), stop).ConfigureAwait(false);
         output.WriteLine($"trellis relay: listening on {relay.RelayUrl}");
         output.WriteLine($"  relay key:        {X25519.PublicKey(privateKey).ToBase64()}");
         output.WriteLine($"  control server:   {control}");
         output.WriteLine($"  mesh peers:       {(peers.Length == 0 ? "none" : string.Join(", ", peers.Select(p => p.OriginalString)))}");
         output.WriteLine($"  trusted proxies:  {(proxies.Length == 0 ? "none" : string.Join(", ", proxies))}");
         output.WriteLine($"  STUN:             {(stun is null ? "off" : $"UDP {stun.Port}")}");
+        output.WriteLine($"  metrics:          {metrics?.Url.ToString() ?? "off"}");
         await output.FlushAsync(stop).ConfigureAwait(false);
         try
         {

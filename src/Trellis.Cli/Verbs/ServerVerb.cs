@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
+using Trellis.Cli.Metrics;
 using Trellis.Control.Server;
 using Trellis.Control.Store;
 using Trellis.Crypto;
@@ -58,6 +59,7 @@ internal static class ServerVerb
         "pending-node-expiry" => "Delete nodes nobody approved within this (default 24h).",
         "policy-file" => "The access policy as a HuJSON file, reloaded when it changes (default: the policy set with `trellis policy set`, if any).",
         "dns-base-domain" => "Nodes are NAME.BASE under this domain (default trellis.internal); the YAML's dns: section also sets search domains, nameservers, split-dns and extra-records.",
+        "metrics-listen" => "Serve Prometheus metrics at http://ADDRESS:PORT/metrics, on a listener of its own, e.g. 127.0.0.1:9090 (default off).",
         _ => key,
     };
 
@@ -97,6 +99,7 @@ internal static class ServerVerb
             .SetMinimumLevel(LogLevel.Information) // registrations, deletions and admin actions with their actor: the audit trail
             .AddFilter("Microsoft", LogLevel.Warning)
             .AddTrellisConsole(logFormat), cancellationToken: stop).ConfigureAwait(false);
+        await using var metrics = options.MetricsListen is null ? null : await MetricsListener.StartAsync(options.MetricsListen, stop).ConfigureAwait(false);
         var key = X25519.PublicKey(ServerKey.LoadOrCreate(options.DataDirectory));
         output.WriteLine($"trellis server: listening on {host.Url}");
         output.WriteLine($"  public URL:       {options.PublicUrl ?? host.Url.ToString().TrimEnd('/')} (node protocol at /control)");
@@ -105,6 +108,7 @@ internal static class ServerVerb
         output.WriteLine(options.Relay
             ? $"  relay:            /relay, key {X25519.PublicKey(ServerKey.LoadOrCreate(options.DataDirectory, ServerKey.RelayFileName)).ToBase64()}; STUN {(options.StunPort == 0 ? "off" : $"on UDP {options.StunPort}")}"
             : "  relay:            off");
+        output.WriteLine($"  metrics:          {metrics?.Url.ToString() ?? "off (metrics-listen)"}");
         var policy = host.Policy.Current;
         output.WriteLine(policy switch
         {

@@ -1,3 +1,5 @@
+using Trellis.Core.Control;
+
 namespace Trellis.Control.NodeProtocol;
 
 /// <summary>What happened to node connections since the server started; updated from any connection's thread.</summary>
@@ -9,6 +11,15 @@ public sealed class ConnectionCounters
     private long _handshakeTimeouts;
     private long _idleClosed;
     private long _oversizedMessages;
+    private long _registeredActive;
+    private long _registeredPending;
+    private long _registeredRejected;
+    private long _fullMaps;
+    private long _fullMapBytes;
+    private long _deltas;
+    private long _deltaBytes;
+    private long _keepalives;
+    private long _keepaliveBytes;
 
     /// <summary>Connections admitted and not yet ended.</summary>
     public long Open => Interlocked.Read(ref _open);
@@ -27,6 +38,51 @@ public sealed class ConnectionCounters
     /// <summary>Closed for a control message longer than the cap (counted before any of its body was buffered).</summary>
     public long OversizedMessages => Interlocked.Read(ref _oversizedMessages);
 
+    /// <summary>Registration answers by <see cref="RegisterStatus"/>: active, pending, rejected.</summary>
+    public (long Active, long Pending, long Rejected) Registrations =>
+        (Interlocked.Read(ref _registeredActive), Interlocked.Read(ref _registeredPending), Interlocked.Read(ref _registeredRejected));
+
+    /// <summary>Map stream messages sent and their bytes (sealed, as on the WebSocket), by kind.</summary>
+    public MapTraffic MapSent => new(
+        Interlocked.Read(ref _fullMaps), Interlocked.Read(ref _fullMapBytes),
+        Interlocked.Read(ref _deltas), Interlocked.Read(ref _deltaBytes),
+        Interlocked.Read(ref _keepalives), Interlocked.Read(ref _keepaliveBytes));
+
+    internal void Registered(string status)
+    {
+        switch (status)
+        {
+            case RegisterStatus.Active:
+                Interlocked.Increment(ref _registeredActive);
+                break;
+            case RegisterStatus.Pending:
+                Interlocked.Increment(ref _registeredPending);
+                break;
+            default:
+                Interlocked.Increment(ref _registeredRejected);
+                break;
+        }
+    }
+
+    internal void Sent(ControlMessage message, long bytes)
+    {
+        switch (message)
+        {
+            case FullMap:
+                Interlocked.Increment(ref _fullMaps);
+                Interlocked.Add(ref _fullMapBytes, bytes);
+                break;
+            case MapDelta:
+                Interlocked.Increment(ref _deltas);
+                Interlocked.Add(ref _deltaBytes, bytes);
+                break;
+            default:
+                Interlocked.Increment(ref _keepalives);
+                Interlocked.Add(ref _keepaliveBytes, bytes);
+                break;
+        }
+    }
+
     internal void Opened() => Interlocked.Increment(ref _open);
 
     internal void Closed() => Interlocked.Decrement(ref _open);
@@ -41,3 +97,6 @@ public sealed class ConnectionCounters
 
     internal void Oversized() => Interlocked.Increment(ref _oversizedMessages);
 }
+
+/// <summary>What the map streams have sent since the server started (the last kind: keepalives and closing errors).</summary>
+public readonly record struct MapTraffic(long FullMaps, long FullMapBytes, long Deltas, long DeltaBytes, long Keepalives, long KeepaliveBytes);

@@ -55,7 +55,9 @@ public sealed partial class NodeConnection(
                     switch (message)
                     {
                         case RegisterRequest register:
-                            await channel.SendAsync(await service.RegisterAsync(machineKey, register).ConfigureAwait(false), stop.Token).ConfigureAwait(false);
+                            var registered = await service.RegisterAsync(machineKey, register).ConfigureAwait(false);
+                            counters.Registered(registered.Status);
+                            await channel.SendAsync(registered, stop.Token).ConfigureAwait(false);
                             break;
                         case MapRequest map when session is null:
                             if (!EndpointLists.TryNormalize(map.Endpoints, out var mapEndpoints, out var mapError))
@@ -149,7 +151,9 @@ public sealed partial class NodeConnection(
         {
             while (await session.NextAsync(limits.Keepalive, cancellationToken).ConfigureAwait(false) is { } message)
             {
+                var before = channel.BytesSent;
                 await channel.SendAsync(message, cancellationToken).ConfigureAwait(false);
+                counters.Sent(message, channel.BytesSent - before);
             }
 
             await channel.SendAsync(new ErrorMessage { Code = session.CloseCode, Message = session.CloseReason ?? "ended" }, cancellationToken).ConfigureAwait(false);

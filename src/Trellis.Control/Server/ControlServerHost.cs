@@ -3,6 +3,8 @@ using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -28,6 +30,7 @@ public sealed class ControlServerHost : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly StunServer? _stun;
     private readonly RelayServer? _relay;
+    private readonly ServerMetrics _metrics;
 
     /// <summary>Where nodes open their control WebSocket.</summary>
     public const string ControlPath = "/control";
@@ -38,9 +41,11 @@ public sealed class ControlServerHost : IAsyncDisposable
     /// <summary>What a refused node is asked to wait before it tries again.</summary>
     private static readonly TimeSpan RetryRefusedAfter = TimeSpan.FromSeconds(30);
 
-    private ControlServerHost(WebApplication app, StunServer? stun, RelayServer? relay, ControlService service, PolicyService policy, ConnectionCounters connections, Uri url)
+    private ControlServerHost(
+        WebApplication app, StunServer? stun, RelayServer? relay, ServerMetrics metrics, ControlService service, PolicyService policy, ConnectionCounters connections, Uri url)
     {
         _app = app;
+        _metrics = metrics;
         _stun = stun;
         _relay = relay;
         Service = service;
@@ -119,13 +124,15 @@ public sealed class ControlServerHost : IAsyncDisposable
         RelayMap? relayMap = null;
         RelayMap CurrentRelayMap() => Volatile.Read(ref relayMap) ?? options.RelayMap;
         var mesh = new MeshState(CurrentRelayMap, [options.IPv4Prefix, ula.ToString()], options.Dns);
+        var counters = new ConnectionCounters();
+        var metrics = new ServerMetrics(mesh, counters);
         builder.Services.AddRelayBuffers();
         builder.Services.AddSingleton(time);
         builder.Services.AddSingleton(store);
         builder.Services.AddSingleton(mesh);
         builder.Services.AddSingleton<ControlService>();
         builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton(policyCompiler ?? new HuJsonPolicyCompiler());
+        builder.Services.AddSingleton<IPolicyCompiler>(new TimedPolicyCompiler(policyCompiler ?? new HuJsonPolicyCompiler(), metrics, networkTime));
         builder.Services.AddSingleton(s => new PolicyService(
             s.GetRequiredService<ControlService>(), s.GetRequiredService<IPolicyCompiler>(), options.PolicyFile, s.GetRequiredService<ILogger<PolicyService>>()));
         builder.Services.AddHostedService<MaintenanceService>();
@@ -136,6 +143,26 @@ public sealed class ControlServerHost : IAsyncDisposable
 
         AdminApi.AddServices(builder.Services);
         var app = builder.Build();
+        app.Use(async (context, next) =>
+        {
+            // Streams (the control WebSocket, the relay's upgrade) would record their lifetime, not a latency.
+            if (context.WebSockets.IsWebSocketRequest || context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true })
+            {
+                await next(context).ConfigureAwait(false);
+                return;
+            }
+
+            var started = networkTime.GetTimestamp();
+            try
+            {
+                await next(context).ConfigureAwait(false);
+            }
+            finally
+            {
+                var route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "unmatched";
+                metrics.RequestServed(route, networkTime.GetElapsedTime(started));
+            }
+        });
         app.Use((context, next) =>
         {
             if (context.Request.Path == ControlPath)
@@ -154,7 +181,6 @@ public sealed class ControlServerHost : IAsyncDisposable
         var serverPublic = X25519.PublicKey(serverKey);
         var loggers = app.Services.GetRequiredService<ILoggerFactory>();
         var connectionLogger = loggers.CreateLogger<NodeConnection>();
-        var counters = new ConnectionCounters();
         var limiter = new ControlConnectionLimiter(
             options.MaxConnections, options.MaxConnectionsPerAddress, counters, networkTime, loggers.CreateLogger<ControlConnectionLimiter>());
         var limits = new NodeConnectionLimits
@@ -237,6 +263,7 @@ public sealed class ControlServerHost : IAsyncDisposable
                 await relay.DisposeAsync().ConfigureAwait(false);
             }
 
+            metrics.Dispose();
             throw;
         }
 
@@ -244,7 +271,7 @@ public sealed class ControlServerHost : IAsyncDisposable
         var bound = new Uri(app.Urls.First(u => !u.StartsWith("http://unix:", StringComparison.Ordinal)));
         Volatile.Write(ref relayMap, options.EffectiveRelayMap(options.PublicUrlFor(bound)));
 
-        return new ControlServerHost(app, stun, relay, service, policy, counters, bound);
+        return new ControlServerHost(app, stun, relay, metrics, service, policy, counters, bound);
     }
 
     /// <summary>Refuses a node connection over a limit before the upgrade, saying which limit and when to retry.</summary>
@@ -293,6 +320,7 @@ public sealed class ControlServerHost : IAsyncDisposable
         }
 
         await _app.DisposeAsync().ConfigureAwait(false);
+        _metrics.Dispose();
         if (_stun is not null)
         {
             await _stun.DisposeAsync().ConfigureAwait(false);

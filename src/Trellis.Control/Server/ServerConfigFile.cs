@@ -50,6 +50,8 @@ internal sealed class ServerConfigFile
 
     public string? PolicyFile { get; set; }
 
+    public string? MetricsListen { get; set; }
+
     public List<RelayRegionFile>? RelayRegions { get; set; }
 
     public DnsFile? Dns { get; set; }
@@ -67,7 +69,7 @@ internal sealed class ServerConfigFile
             ("max-connections", MaxConnections), ("max-connections-per-address", MaxConnectionsPerAddress),
             ("handshake-timeout", HandshakeTimeout), ("idle-timeout", IdleTimeout), ("max-node-message", MaxNodeMessage),
             ("node-key-expiry", NodeKeyExpiry), ("max-pending-nodes", MaxPendingNodes), ("pending-node-expiry", PendingNodeExpiry),
-            ("policy-file", PolicyFile),
+            ("policy-file", PolicyFile), ("metrics-listen", MetricsListen),
         ];
         return all.Where(kv => kv.Item2 is not null).Select(kv => (kv.Item1, kv.Item2!));
     }

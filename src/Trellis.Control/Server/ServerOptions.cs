@@ -45,6 +45,12 @@ public sealed record ServerOptions
     /// </summary>
     public string? RelayMeshKey { get; init; }
 
+    /// <summary>
+    /// Where Prometheus scrapes /metrics (a listener of its own, e.g. 127.0.0.1:9090); null: no metrics
+    /// listener. Separate from <see cref="Listen"/> so the numbers are not public by default.
+    /// </summary>
+    public System.Net.IPEndPoint? MetricsListen { get; init; }
+
     /// <summary>Route auto-approval: prefix -> users and tags ("tag:...") whose advertisements within it are approved.</summary>
     public IReadOnlyDictionary<string, IReadOnlyList<string>> AutoApprovers { get; init; } = new Dictionary<string, IReadOnlyList<string>>();
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using Trellis.Core.Control;
+using Trellis.Core.Metrics;
 using YamlDotNet.Core;
 using YamlDotNet.Serialization;
 using YamlDotNet.Serialization.NamingConventions;
@@ -19,7 +20,7 @@ public static class ServerOptionsLoader
         "listen", "public-url", "data-dir", "tls-cert", "tls-key", "database", "ipv4-prefix", "ipv6-prefix",
         "ephemeral-timeout", "keepalive", "admin-socket", "relay", "stun-port", "relay-mesh-key",
         "max-connections", "max-connections-per-address", "handshake-timeout", "idle-timeout", "max-node-message",
-        "node-key-expiry", "max-pending-nodes", "pending-node-expiry", "policy-file", "dns-base-domain",
+        "node-key-expiry", "max-pending-nodes", "pending-node-expiry", "policy-file", "dns-base-domain", "metrics-listen",
     ];
 
     /// <summary>Nodes ping every 25 s; an idle timeout below this would cut healthy ones.</summary>
@@ -127,9 +128,13 @@ public static class ServerOptionsLoader
         "max-pending-nodes" => options with { MaxPendingNodes = Count(value, source, min: 0) },
         "pending-node-expiry" => options with { PendingNodeExpiry = Duration(value, source) },
         "policy-file" => options with { PolicyFile = value },
+        "metrics-listen" => options with { MetricsListen = MetricsEndpoint(value, source) },
         "dns-base-domain" => options with { Dns = options.Dns with { BaseDomain = value } },
         _ => throw new ServerConfigurationException($"{source}: unknown setting '{key}'"),
     };
+
+    private static IPEndPoint? MetricsEndpoint(string text, string source) =>
+        IsOff(text) ? null : MetricsAddress.TryParse(text, out var error) ?? throw new ServerConfigurationException($"{source}: {error}");
 
     private static bool Boolean(string text, string source) => text.Trim().ToLowerInvariant() switch
     {

@@ -29,6 +29,7 @@ public sealed class NoiseControlChannel : IDisposable
     private readonly NoiseTransport _transport;
     private readonly MessageFramer _framer;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
+    private long _bytesSent;
     private readonly Queue<byte[]> _received = new();
 
     private NoiseControlChannel(WebSocket socket, NoiseTransport transport, Key remoteStatic, int maxMessage)
@@ -89,6 +90,9 @@ public sealed class NoiseControlChannel : IDisposable
         }
     }
 
+    /// <summary>Bytes sent on the WebSocket after the handshake (sealed chunks, before WebSocket framing).</summary>
+    public long BytesSent => Interlocked.Read(ref _bytesSent);
+
     public async Task SendAsync(ControlMessage message, CancellationToken cancellationToken)
     {
         using var framed = FramedMessageWriter.Write(message);
@@ -109,6 +113,7 @@ public sealed class NoiseControlChannel : IDisposable
             {
                 var length = _transport.Encrypt(chunk.Span, sealedChunk);
                 await _socket.SendAsync(sealedChunk.AsMemory(0, length), WebSocketMessageType.Binary, true, cancellationToken).ConfigureAwait(false);
+                Interlocked.Add(ref _bytesSent, length);
             }
         }
         finally

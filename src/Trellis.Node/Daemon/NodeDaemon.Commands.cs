@@ -21,6 +21,7 @@ public sealed partial class NodeDaemon
     {
         ArgumentNullException.ThrowIfNull(request);
         var server = ValidateServer(request.Server ?? _prefs.ServerUrl);
+        request = request with { Settings = request.Settings with { MetricsListen = ValidateMetricsListen(request.Settings.MetricsListen) } };
         var routes = request.Settings.AdvertiseRoutes is { } given ? ValidateRoutes(given) : null;
         ValidateExitNode(request.Settings);
         var givenKey = ValidateServerKey(request.ServerKey);
@@ -46,6 +47,7 @@ public sealed partial class NodeDaemon
                 Hostname = request.Hostname?.Trim() ?? (sameServer && !request.Reset ? previous.Hostname : null),
                 WantUp = true,
             };
+            await ServeMetricsAsync(prefs.MetricsListen).ConfigureAwait(false);
             var authKey = string.IsNullOrWhiteSpace(request.AuthKey) ? null : request.AuthKey.Trim();
 
             // Re-running a provisioning command on a connected node succeeds without the (often
@@ -94,6 +96,8 @@ public sealed partial class NodeDaemon
                 StartSession(previous, authKey: null);
             }
 
+            await ServeMetricsQuietlyAsync(previous.MetricsListen).ConfigureAwait(false);
+
             throw new LocalApiException(ErrorCode(outcome), outcome.Error ?? "the node could not connect");
         }
         finally
@@ -109,12 +113,14 @@ public sealed partial class NodeDaemon
     public async Task<PrefsResponse> SetAsync(SetRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        request = request with { Settings = request.Settings with { MetricsListen = ValidateMetricsListen(request.Settings.MetricsListen) } };
         var routes = request.Settings.AdvertiseRoutes is { } given ? ValidateRoutes(given) : null;
         ValidateExitNode(request.Settings);
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             var prefs = WithSettings(_prefs, request.Settings, routes);
+            await ServeMetricsAsync(prefs.MetricsListen).ConfigureAwait(false);
             if (_session is { } session)
             {
                 await UpdateInPlaceAsync(session, prefs).ConfigureAwait(false);
@@ -150,6 +156,7 @@ public sealed partial class NodeDaemon
             AdvertiseExitNode = prefs.AdvertiseExitNode,
             ExitNode = prefs.ExitNode,
             ExitNodeAllowLanAccess = prefs.ExitNodeAllowLanAccess,
+            MetricsListen = prefs.MetricsListen,
             WantUp = prefs.WantUp,
         };
     }
@@ -165,6 +172,7 @@ public sealed partial class NodeDaemon
         AdvertiseExitNode = settings.AdvertiseExitNode ?? basis.AdvertiseExitNode,
         ExitNode = settings.ExitNode is { } exit ? (string.IsNullOrWhiteSpace(exit) ? null : exit.Trim()) : basis.ExitNode,
         ExitNodeAllowLanAccess = settings.ExitNodeAllowLanAccess ?? basis.ExitNodeAllowLanAccess,
+        MetricsListen = settings.MetricsListen is { } metrics ? (metrics.Length == 0 ? null : metrics) : basis.MetricsListen,
     };
 
     /// <summary>

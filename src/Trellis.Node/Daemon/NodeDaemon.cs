@@ -66,6 +66,7 @@ public sealed partial class NodeDaemon : ILocalApiBackend, IAsyncDisposable
             daemon._engine = daemon.CreateEngine();
             daemon._dns = options.Dns is { } dns ? new Dns.NodeDns(dns, state.Path, options.TunName, options.LoggerFactory) : null;
             await daemon.RestoreCachedMapAsync().ConfigureAwait(false);
+            await daemon.ServeMetricsQuietlyAsync(daemon._prefs.MetricsListen).ConfigureAwait(false);
             daemon._api = await LocalApiServer.StartAsync(options.SocketPath, daemon, options.LoggerFactory, options.AllowedUid, cancellationToken).ConfigureAwait(false);
             daemon.WatchEndpoints();
             if (daemon._prefs is { WantUp: true, ServerUrl: not null } prefs)
@@ -451,6 +452,7 @@ public sealed partial class NodeDaemon : ILocalApiBackend, IAsyncDisposable
         try
         {
             await StopSessionAsync().ConfigureAwait(false);
+            await StopMetricsAsync().ConfigureAwait(false);
         }
         finally
         {

@@ -45,6 +45,12 @@ public sealed record NodeDaemonOptions
     /// <summary>The mesh resolver and host DNS; null (in-process tests) runs no resolver and leaves the host's DNS alone.</summary>
     public Dns.NodeDnsOptions? Dns { get; init; }
 
+    /// <summary>
+    /// Starts a Prometheus /metrics listener at an address (the host's exporter; the daemon's library
+    /// takes no exporter dependency) and stops it when disposed. Null: the metrics-listen setting is refused.
+    /// </summary>
+    public Func<System.Net.IPEndPoint, CancellationToken, Task<IAsyncDisposable>>? MetricsListener { get; init; }
+
     /// <summary>Who may use the local API; default root and the daemon's own user.</summary>
     public Func<uint, bool>? AllowedUid { get; init; }
 }

@@ -42,6 +42,7 @@ public sealed partial class WireGuardEngine : IEngine
     private readonly ITun _tun;
     private readonly IBind _bind;
     private readonly Device _device;
+    private readonly EngineMetrics _metrics;
     private readonly Key _publicKey;
     private readonly SubnetRouter _router;
     private readonly ExitRouting _exit;
@@ -134,6 +135,7 @@ public sealed partial class WireGuardEngine : IEngine
         _publicKey = device.PublicKey!.Value;
         _router = new SubnetRouter(os, NftMasquerade.TableName(_tun.Name));
         _exit = new ExitRouting(os, _tun.Name);
+        _metrics = new EngineMetrics(Status, device.Counters);
         LogStarted(_logger, _tun.Name, device.ListenPort, _publicKey.ToBase64());
     }
 
@@ -205,6 +207,7 @@ public sealed partial class WireGuardEngine : IEngine
             }
 
             _disposed = true;
+            _metrics.Dispose();
             var failures = new List<Exception>();
             // Rules first: once the TUN is gone they would point at an empty table, and lookups fall through to the host's routes.
             _exit.Withdraw(failures);

@@ -56,6 +56,9 @@ public sealed record NodeSettings
 
     /// <summary>With an exit node, keep the directly connected LAN local.</summary>
     public bool? ExitNodeAllowLanAccess { get; init; }
+
+    /// <summary>Serve Prometheus metrics at this ADDRESS:PORT (an IP address); "" stops serving them.</summary>
+    public string? MetricsListen { get; init; }
 }
 
 /// <summary>POST /v1/set: change settings without connecting or disconnecting.</summary>
@@ -89,6 +92,9 @@ public sealed record PrefsResponse
     public string? ExitNode { get; init; }
 
     public bool ExitNodeAllowLanAccess { get; init; }
+
+    /// <summary>Where the node serves Prometheus metrics (ADDRESS:PORT), or null for nowhere.</summary>
+    public string? MetricsListen { get; init; }
 
     /// <summary>Whether the node is wanted up (after `up`) or down (after `down` or `logout`).</summary>
     public bool WantUp { get; init; }

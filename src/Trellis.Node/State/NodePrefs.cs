@@ -43,6 +43,9 @@ public sealed record NodePrefs
     /// <summary>With an exit node, keep the directly connected LAN local (`--exit-node-allow-lan-access`).</summary>
     public bool ExitNodeAllowLanAccess { get; init; }
 
+    /// <summary>Where the daemon serves Prometheus metrics (`--metrics-listen ADDRESS:PORT`); null: nowhere (the default).</summary>
+    public string? MetricsListen { get; init; }
+
     /// <summary>What this node advertises to the server: its subnet routes, and the default routes when it offers to be an exit node.</summary>
     public IReadOnlyList<string> AdvertisedToServer() =>
         AdvertiseExitNode ? [.. AdvertiseRoutes, .. Trellis.Core.Control.ExitRoutes.Texts.Where(r => !AdvertiseRoutes.Contains(r))] : AdvertiseRoutes;

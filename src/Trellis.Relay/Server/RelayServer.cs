@@ -30,6 +30,7 @@ public sealed partial class RelayServer : IAsyncDisposable
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _logger;
     private readonly RelayCounters _retired = new();
+    private readonly RelayMetrics _metrics;
     private int _started;
     private int _shuttingDown;
     private string _health = "";
@@ -47,6 +48,7 @@ public sealed partial class RelayServer : IAsyncDisposable
         _meshPeerKeys = new MeshPeerKeys(options.MeshPeerKeyFile);
         _meshKeyHash = options.MeshKey is null ? null : SHA256.HashData(Encoding.UTF8.GetBytes(options.MeshKey));
         _housekeeping = Time.CreateTimer(static s => ((RelayServer)s!).Housekeep(), this, options.HousekeepingInterval, options.HousekeepingInterval);
+        _metrics = new RelayMetrics(this);
     }
 
     public RelayServerOptions Options { get; }
@@ -279,6 +281,7 @@ public sealed partial class RelayServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         BeginShutdown();
+        _metrics.Dispose();
         await _housekeeping.DisposeAsync().ConfigureAwait(false);
         MeshPeerLink[] links;
         lock (_links)

@@ -47,6 +47,9 @@ public sealed class ServerConfigFileErrorTests : IDisposable
     [InlineData("relay-regions:\n  - id: 901\n    nodes:\n      - host: r\n        stun_port: 3478", "line 5, column 9: unknown relay node setting 'stun_port'; did you mean 'stun-port'?")]
     [InlineData("relay-regions:\n  - id: 901\n    nodess: []", "line 3, column 5: unknown region setting 'nodess'; did you mean 'nodes'?")]
     [InlineData("idle-timeout: soon", "line 1, column 15: idle-timeout: 'soon' is not a duration (use 30s, 5m, 2h, 7d)")]
+    [InlineData("metrics-listen: localhost:9090", "line 1, column 17: metrics-listen: 'localhost' is not an IP address; a metrics listener binds an address, e.g. 127.0.0.1:9090")]
+    [InlineData("metrics-listen: 127.0.0.1", "line 1, column 17: metrics-listen: '127.0.0.1' is not ADDRESS:PORT; e.g. 127.0.0.1:9090, or [::1]:9090 for IPv6")]
+    [InlineData("metrics-listen: 127.0.0.1:99999", "line 1, column 17: metrics-listen: '99999' is not a port (1-65535)")]
     public void A_wrong_kind_of_value_says_what_was_expected(string yaml, string expected) => Assert.Equal(expected, Error(yaml));
 
     [Theory]

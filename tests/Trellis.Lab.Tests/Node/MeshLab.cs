@@ -53,8 +53,10 @@ public sealed class MeshLab : IAsyncDisposable
     /// <param name="serverConfig">More YAML for the server's configuration, given the server's host (e.g. a dns: section naming a nameserver there).</param>
     /// <param name="tls">The TLS certificate of the server and of each standalone relay, for its host (URLs are then https://); null: plain HTTP.</param>
     /// <param name="caCertificate">A private CA file the standalone relays trust for the server's certificate (--ca-cert).</param>
+    /// <param name="relayArguments">More flags for each standalone relay.</param>
     public static async Task<MeshLab> StartAsync(
-        ITestOutputHelper output, int relayRegions = 0, Func<NatHost, string>? serverConfig = null, Func<NatHost, LabTls>? tls = null, string? caCertificate = null)
+        ITestOutputHelper output, int relayRegions = 0, Func<NatHost, string>? serverConfig = null, Func<NatHost, LabTls>? tls = null, string? caCertificate = null,
+        IReadOnlyList<string>? relayArguments = null)
     {
         LabRequirements.EnsureAvailable([.. NatLab.RequiredTools, "ping"]);
         await LeftoversDeleted.Value;
@@ -73,7 +75,7 @@ public sealed class MeshLab : IAsyncDisposable
                     hosts.Add(await lab.AddPublicHostAsync());
                 }
 
-                mesh.RelayRegions = new LabRelayRegions(hosts) { Tls = tls, CaCertificate = caCertificate };
+                mesh.RelayRegions = new LabRelayRegions(hosts) { Tls = tls, CaCertificate = caCertificate, ExtraArguments = relayArguments ?? [] };
                 mesh.Relays = new LabProcess?[relayRegions];
             }
 

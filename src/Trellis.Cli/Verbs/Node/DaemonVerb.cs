@@ -88,6 +88,7 @@ internal static class DaemonVerb
             PrivateCa = ca,
             LoggerFactory = logging,
             Dns = new Trellis.Node.Dns.NodeDnsOptions(),
+            MetricsListener = async (address, cancellationToken) => await Metrics.MetricsListener.StartAsync(address, cancellationToken).ConfigureAwait(false),
             EngineFactory = args => DaemonEngine.Create(args, e =>
             {
                 failure = e.Message;

@@ -54,10 +54,16 @@ internal sealed class SettingFlags
         Description = "With --exit-node, keep the directly connected LAN (printers, the router) local instead of sending it through the exit node.",
     };
 
+    public Option<string?> MetricsListen { get; } = new("--metrics-listen")
+    {
+        Arity = ArgumentArity.ZeroOrOne,
+        Description = "Serve this node's Prometheus metrics at http://ADDRESS:PORT/metrics, e.g. 127.0.0.1:9092 (an IP address and a port); --metrics-listen= stops serving them.",
+    };
+
     public IEnumerable<Option> All(bool withHostname) =>
         withHostname
-            ? [Hostname, AdvertiseRoutes, AcceptRoutes, AcceptDns, NoMasquerade, NoPortGuessing, PeerRelay, AdvertiseExitNode, ExitNode, ExitNodeAllowLanAccess]
-            : [AdvertiseRoutes, AcceptRoutes, AcceptDns, NoMasquerade, NoPortGuessing, PeerRelay, AdvertiseExitNode, ExitNode, ExitNodeAllowLanAccess];
+            ? [Hostname, AdvertiseRoutes, AcceptRoutes, AcceptDns, NoMasquerade, NoPortGuessing, PeerRelay, AdvertiseExitNode, ExitNode, ExitNodeAllowLanAccess, MetricsListen]
+            : [AdvertiseRoutes, AcceptRoutes, AcceptDns, NoMasquerade, NoPortGuessing, PeerRelay, AdvertiseExitNode, ExitNode, ExitNodeAllowLanAccess, MetricsListen];
 
     /// <summary>Only the settings given on the command line; the rest null.</summary>
     public NodeSettings Given(ParseResult parse) => new()
@@ -71,6 +77,7 @@ internal sealed class SettingFlags
         AdvertiseExitNode = IsGiven(parse, AdvertiseExitNode) ? parse.GetValue(AdvertiseExitNode) : null,
         ExitNode = IsGiven(parse, ExitNode) ? parse.GetValue(ExitNode) ?? "" : null,
         ExitNodeAllowLanAccess = IsGiven(parse, ExitNodeAllowLanAccess) ? parse.GetValue(ExitNodeAllowLanAccess) : null,
+        MetricsListen = IsGiven(parse, MetricsListen) ? parse.GetValue(MetricsListen) ?? "" : null,
     };
 
     public static bool IsGiven(ParseResult parse, Option option) => parse.GetResult(option) is { Implicit: false };
@@ -78,7 +85,8 @@ internal sealed class SettingFlags
     public static bool AnyGiven(NodeSettings settings) =>
         settings.AdvertiseRoutes is not null || settings.AcceptRoutes is not null || settings.AcceptDns is not null || settings.Masquerade is not null
         || settings.PortGuessing is not null || settings.PeerRelay is not null
-        || settings.AdvertiseExitNode is not null || settings.ExitNode is not null || settings.ExitNodeAllowLanAccess is not null;
+        || settings.AdvertiseExitNode is not null || settings.ExitNode is not null || settings.ExitNodeAllowLanAccess is not null
+        || settings.MetricsListen is not null;
 
     /// <summary>
     /// The saved settings (and hostname) this `up` would return to their defaults because it does not
@@ -135,6 +143,11 @@ internal sealed class SettingFlags
         if (given.ExitNodeAllowLanAccess is null && saved.ExitNodeAllowLanAccess)
         {
             lost.Add("--exit-node-allow-lan-access");
+        }
+
+        if (given.MetricsListen is null && saved.MetricsListen is { } metrics)
+        {
+            lost.Add($"--metrics-listen={metrics}");
         }
 
         return lost;
@@ -195,6 +208,11 @@ internal sealed class SettingFlags
         if (given.ExitNodeAllowLanAccess is { } lan)
         {
             flags.Add(lan ? "--exit-node-allow-lan-access" : "--exit-node-allow-lan-access=false");
+        }
+
+        if (given.MetricsListen is { } metrics)
+        {
+            flags.Add($"--metrics-listen={metrics}");
         }
 
         return flags;
