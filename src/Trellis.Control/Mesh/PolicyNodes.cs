@@ -36,13 +36,14 @@ public static class PolicyNodes
             }
         }
 
-        return new PolicyNode(peer.Id, peer.User, peer.Tags, ipv4, ipv6, routes);
+        return new PolicyNode(peer.Id, peer.User, peer.Tags, ipv4, ipv6, routes) { Groups = peer.UserGroups };
     }
 
-    /// <summary>Whether the change can move the node in or out of a policy's sight: owner, tags, addresses or routes.</summary>
+    /// <summary>Whether the change can move the node in or out of a policy's sight: owner, the owner's groups, tags, addresses or routes.</summary>
     public static bool MattersToPolicy(PeerInfo old, PeerInfo now) =>
         !string.Equals(old.User, now.User, StringComparison.Ordinal)
         || !old.Tags.SequenceEqual(now.Tags, StringComparer.Ordinal)
+        || !old.UserGroups.SequenceEqual(now.UserGroups, StringComparer.Ordinal)
         || !old.Addresses.SequenceEqual(now.Addresses, StringComparer.Ordinal)
         || !old.AllowedIps.SequenceEqual(now.AllowedIps, StringComparer.Ordinal);
 }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Trellis.Control.Mesh;
+using Trellis.Control.Sso;
 using Trellis.Control.Store;
 using Trellis.Core.Control;
 using Trellis.Core.Keys;
@@ -13,7 +14,8 @@ namespace Trellis.Control.NodeProtocol;
 /// ends: a change that lost a race to a deletion finds the node gone and publishes nothing.
 /// The node protocol and the admin API both go through here.
 /// </summary>
-public sealed partial class ControlService(ControlStore store, MeshState mesh, TimeProvider time, ILogger<ControlService> logger)
+/// <param name="sso">Sign-ins in progress, when the server has single sign-on: a node registering without an auth key is given a link.</param>
+public sealed partial class ControlService(ControlStore store, MeshState mesh, TimeProvider time, ILogger<ControlService> logger, SsoLogins? sso = null)
 {
     // Guards each node's read-back-and-publish; striped so the set is bounded and never cleaned up.
     private readonly SemaphoreSlim[] _publishStripes = [.. Enumerable.Range(0, PublishStripeCount).Select(_ => new SemaphoreSlim(1, 1))];
@@ -62,8 +64,13 @@ public sealed partial class ControlService(ControlStore store, MeshState mesh, T
             Gateway = node.GatewayId,
             User = node.User?.Name,
             Tags = node.Tags,
+            UserGroups = PolicyGroupsOf(node.User),
         };
     }
+
+    /// <summary>The policy's names for the groups the user's identity provider gave (eng becomes group:eng).</summary>
+    private static string[] PolicyGroupsOf(User? user) =>
+        user is null || user.IdentityGroups.Count == 0 ? [] : [.. user.IdentityGroups.Select(g => Policy.PolicyNames.GroupPrefix + g)];
 
     public async Task<RegisterResponse> RegisterAsync(Key machineKey, RegisterRequest request)
     {
@@ -90,13 +97,17 @@ public sealed partial class ControlService(ControlStore store, MeshState mesh, T
                 return new RegisterResponse { Status = RegisterStatus.Active, Self = published is null ? ToPeerInfo(registered.Node) : ToPeerInfo(published) };
             case RegistrationResult.Pending pending:
                 await PublishAsync(pending.Node.Id).ConfigureAwait(false);
+
+                // A node that had an owner (or tags) keeps it on approval: asking for --user would mislead.
+                var approve = pending.Node.UserId is null && pending.Node.Tags.Count == 0
+                    ? $"an admin approves this node with: trellis nodes approve {pending.Node.Id} --user USER"
+                    : $"an admin approves this node with: trellis nodes approve {pending.Node.Id}";
+                var signIn = sso?.UrlFor(pending.Node.Id, pending.Node.NodeKey);
                 return new RegisterResponse
                 {
                     Status = RegisterStatus.Pending,
-                    // A node that had an owner (or tags) keeps it on approval: asking for --user would mislead.
-                    ApproveHint = pending.Node.UserId is null && pending.Node.Tags.Count == 0
-                        ? $"an admin approves this node with: trellis nodes approve {pending.Node.Id} --user USER"
-                        : $"an admin approves this node with: trellis nodes approve {pending.Node.Id}",
+                    ApproveHint = signIn is null ? approve : $"sign in at {signIn} to register this node (or {approve})",
+                    AuthUrl = signIn,
                     Self = ToPeerInfo(pending.Node),
                 };
             case RegistrationResult.InvalidKey e:

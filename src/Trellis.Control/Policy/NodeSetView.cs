@@ -94,7 +94,9 @@ internal sealed class NodeSetView
     private IEnumerable<PolicyNode> Named(Selector selector) => selector.Kind switch
     {
         SelectorKind.All => _set.All,
-        SelectorKind.Users => selector.Users.SelectMany(_set.OwnedBy),
+        SelectorKind.Users => selector.Group is { } group
+            ? selector.Users.SelectMany(_set.OwnedBy).Concat(_set.InGroup(group)).DistinctBy(node => node.Id)
+            : selector.Users.SelectMany(_set.OwnedBy),
         SelectorKind.Tag => _set.Tagged(selector.Tag),
         SelectorKind.Members => _kinds.Value.Members,
         SelectorKind.Tagged => _kinds.Value.Tagged,

@@ -16,4 +16,7 @@ public sealed record PolicyNode(
     IReadOnlyList<IPNetwork> Routes)
 {
     public bool IsTagged => Tags.Count > 0;
+
+    /// <summary>The policy groups ("group:eng") the owner's identity provider puts them in: members as if listed in "groups".</summary>
+    public IReadOnlyList<string> Groups { get; init; } = [];
 }

@@ -10,6 +10,7 @@ public sealed class PolicyNodeSet
     private readonly Dictionary<long, PolicyNode> _byId;
     private readonly Dictionary<string, List<PolicyNode>> _byUser;
     private readonly Dictionary<string, List<PolicyNode>> _byTag;
+    private readonly Dictionary<string, List<PolicyNode>> _byGroup;
 
     public PolicyNodeSet(IEnumerable<PolicyNode> nodes)
     {
@@ -17,6 +18,7 @@ public sealed class PolicyNodeSet
         _byId = [];
         _byUser = new(StringComparer.OrdinalIgnoreCase);
         _byTag = new(StringComparer.OrdinalIgnoreCase);
+        _byGroup = new(StringComparer.Ordinal);
         foreach (var node in nodes)
         {
             _byId[node.Id] = node;
@@ -30,6 +32,10 @@ public sealed class PolicyNodeSet
             else if (node.User is { } user)
             {
                 Add(_byUser, user, node);
+                foreach (var group in node.Groups)
+                {
+                    Add(_byGroup, group, node);
+                }
             }
         }
     }
@@ -44,6 +50,9 @@ public sealed class PolicyNodeSet
 
     /// <summary>The untagged nodes a user owns (a tagged node is owned by its tags, not its user).</summary>
     public IReadOnlyList<PolicyNode> OwnedBy(string user) => _byUser.TryGetValue(user, out var list) ? list : None;
+
+    /// <summary>The untagged nodes whose owners the identity provider puts in the group ("group:eng").</summary>
+    public IReadOnlyList<PolicyNode> InGroup(string group) => _byGroup.TryGetValue(group, out var list) ? list : None;
 
     public IReadOnlyList<PolicyNode> Tagged(string tag) => _byTag.TryGetValue(tag, out var list) ? list : None;
 

@@ -187,7 +187,7 @@ internal sealed class PolicyScope
 
         if (PolicyNames.IsGroup(value))
         {
-            return new Selector(SelectorKind.Users, value) { Users = GroupMembers(text) };
+            return new Selector(SelectorKind.Users, value) { Users = GroupMembers(text), Group = value };
         }
 
         if (PolicyNames.IsTag(value))

@@ -36,6 +36,18 @@ internal sealed class RuleIndex
     {
         var refs = _destinations.For(node);
         refs.Sort();
+
+        // A user both listed in a group and put in it by the identity provider finds its rules twice.
+        var unique = 0;
+        for (var i = 0; i < refs.Count; i++)
+        {
+            if (i == 0 || refs[i] != refs[i - 1])
+            {
+                refs[unique++] = refs[i];
+            }
+        }
+
+        refs.RemoveRange(unique, refs.Count - unique);
         return refs;
     }
 
@@ -64,6 +76,7 @@ internal sealed class RuleIndex
         private readonly List<T> _tagged = [];
         private readonly Dictionary<string, List<T>> _byUser = new(StringComparer.Ordinal);
         private readonly Dictionary<string, List<T>> _byTag = new(StringComparer.OrdinalIgnoreCase);
+        private readonly Dictionary<string, List<T>> _byGroup = new(StringComparer.Ordinal);
 
         public void Add(Selector selector, T item)
         {
@@ -85,6 +98,11 @@ internal sealed class RuleIndex
                     foreach (var user in selector.Users)
                     {
                         Under(_byUser, user).Add(item);
+                    }
+
+                    if (selector.Group is { } group)
+                    {
+                        Under(_byGroup, group).Add(item);
                     }
 
                     break;
@@ -116,6 +134,14 @@ internal sealed class RuleIndex
                 if (_byUser.TryGetValue(user, out var list))
                 {
                     found.AddRange(list);
+                }
+
+                foreach (var group in node.Groups)
+                {
+                    if (_byGroup.TryGetValue(group, out var members))
+                    {
+                        found.AddRange(members);
+                    }
                 }
             }
 

@@ -35,6 +35,9 @@ internal sealed record Selector(SelectorKind Kind, string Text)
 {
     public IReadOnlySet<string> Users { get; init; } = new HashSet<string>();
 
+    /// <summary>For a group: its name, which also takes in the users the identity provider puts in it (<see cref="PolicyNode.Groups"/>).</summary>
+    public string? Group { get; init; }
+
     public string Tag { get; init; } = string.Empty;
 
     public IPNetwork Prefix { get; init; }
@@ -43,7 +46,7 @@ internal sealed record Selector(SelectorKind Kind, string Text)
     public bool NamesNode(PolicyNode node) => Kind switch
     {
         SelectorKind.All => true,
-        SelectorKind.Users => !node.IsTagged && node.User is { } user && Users.Contains(user),
+        SelectorKind.Users => !node.IsTagged && node.User is { } user && (Users.Contains(user) || (Group is { } group && node.Groups.Contains(group, StringComparer.Ordinal))),
         SelectorKind.Tag => node.Tags.Contains(Tag, StringComparer.OrdinalIgnoreCase),
         SelectorKind.Members => !node.IsTagged && node.User is not null,
         SelectorKind.Tagged => node.IsTagged,

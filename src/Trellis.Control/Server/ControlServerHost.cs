@@ -13,6 +13,7 @@ using Trellis.Control.Admin;
 using Trellis.Control.Mesh;
 using Trellis.Control.NodeProtocol;
 using Trellis.Control.Policy;
+using Trellis.Control.Sso;
 using Trellis.Control.Store;
 using Trellis.Core.Control;
 using Trellis.Crypto;
@@ -37,6 +38,9 @@ public sealed class ControlServerHost : IAsyncDisposable
 
     /// <summary>How often the server pings each node's WebSocket.</summary>
     private static readonly TimeSpan ServerPingInterval = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a request to the identity provider (discovery, keys, code redemption) may take.</summary>
+    private static readonly TimeSpan ProviderTimeout = TimeSpan.FromSeconds(30);
 
     /// <summary>What a refused node is asked to wait before it tries again.</summary>
     private static readonly TimeSpan RetryRefusedAfter = TimeSpan.FromSeconds(30);
@@ -130,6 +134,12 @@ public sealed class ControlServerHost : IAsyncDisposable
         builder.Services.AddSingleton(time);
         builder.Services.AddSingleton(store);
         builder.Services.AddSingleton(mesh);
+        SsoLogins? logins = options.Sso is { } sso ? new SsoLogins(new Uri(options.PublicUrl!), networkTime, sso.LoginTimeout) : null;
+        if (logins is not null)
+        {
+            builder.Services.AddSingleton(logins);
+        }
+
         builder.Services.AddSingleton<ControlService>();
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton<IPolicyCompiler>(new TimedPolicyCompiler(policyCompiler ?? new HuJsonPolicyCompiler(), metrics, networkTime));
@@ -229,6 +239,12 @@ public sealed class ControlServerHost : IAsyncDisposable
         });
 
         AdminApi.Map(app, service, options, policy);
+        if (options.Sso is { } ssoOptions && logins is not null)
+        {
+            var providerClient = new HttpClient { Timeout = ProviderTimeout };
+            SsoEndpoints.Map(app, logins, new SsoProvider(ssoOptions, providerClient), ssoOptions, service, loggers.CreateLogger(typeof(SsoEndpoints)));
+        }
+
         RelayServer? relay = null;
         if (options.Relay)
         {

@@ -58,6 +58,8 @@ internal sealed class ServerConfigFile
 
     public Dictionary<string, List<string>>? AutoApprovers { get; set; }
 
+    public OidcFile? Oidc { get; set; }
+
     public IEnumerable<(string Key, string Value)> Scalars()
     {
         (string, string?)[] all =
@@ -132,4 +134,28 @@ internal sealed class DnsFile
         SplitDns = SplitDns?.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<string>)(kv.Value ?? [])) ?? current.SplitDns,
         ExtraRecords = ExtraRecords?.Select(kv => new DnsExtraRecord(kv.Key, kv.Value)).ToList() ?? current.ExtraRecords,
     };
+}
+
+/// <summary>The file's `oidc:` section; the client secret is read from <see cref="ClientSecretFile"/> or the environment.</summary>
+internal sealed class OidcFile
+{
+    public string? Issuer { get; set; }
+
+    public string? ClientId { get; set; }
+
+    public string? ClientSecretFile { get; set; }
+
+    public List<string>? Scopes { get; set; }
+
+    public List<string>? AllowedDomains { get; set; }
+
+    public List<string>? AllowedUsers { get; set; }
+
+    public List<string>? AllowedGroups { get; set; }
+
+    public string? GroupsClaim { get; set; }
+
+    public string? NodeKeyExpiry { get; set; }
+
+    public string? LoginTimeout { get; set; }
 }

@@ -28,9 +28,19 @@ internal static class ServerConfigShape
 
     public static readonly string[] DnsKeys = ["base-domain", "search-domains", "nameservers", "split-dns", "extra-records"];
 
+    public const string Oidc = "oidc";
+
+    public static readonly string[] OidcKeys =
+    [
+        "issuer", "client-id", "client-secret-file", "scopes", "allowed-domains", "allowed-users", "allowed-groups",
+        "groups-claim", "node-key-expiry", "login-timeout",
+    ];
+
+    private static readonly string[] OidcLists = ["scopes", "allowed-domains", "allowed-users", "allowed-groups"];
+
     /// <summary>Every flag's key (but dns-base-domain, which the file says inside dns:) and the structured sections.</summary>
     public static IEnumerable<string> TopLevelKeys =>
-        ServerOptionsLoader.Keys.Where(k => k != "dns-base-domain").Append(RelayRegions).Append(AutoApprovers).Append(Dns);
+        ServerOptionsLoader.Keys.Where(k => k != "dns-base-domain").Append(RelayRegions).Append(AutoApprovers).Append(Dns).Append(Oidc);
 
     /// <summary>Checks the file's text; returns where each top-level key's value stands ("line 3, column 8").</summary>
     public static Dictionary<string, string> Check(string path, string text)
@@ -71,6 +81,9 @@ internal static class ServerConfigShape
                     break;
                 case Dns:
                     CheckDns(path, value);
+                    break;
+                case Oidc:
+                    CheckOidc(path, value);
                     break;
                 default:
                     Scalar(path, value, key);
@@ -160,6 +173,37 @@ internal static class ServerConfigShape
             foreach (var item in list.Children)
             {
                 Scalar(path, item, name);
+            }
+        }
+    }
+
+    private static void CheckOidc(string path, YamlNode node)
+    {
+        if (IsEmpty(node))
+        {
+            return;
+        }
+
+        foreach (var (keyNode, value) in Map(path, node, Oidc, "single sign-on settings (issuer, client-id, client-secret-file, ...)").Children)
+        {
+            // The secret itself never sits in a file that is copied, backed up and shown around.
+            if (keyNode is YamlScalarNode { Value: "client-secret" or "client_secret" or "clientSecret" })
+            {
+                throw Error(path, keyNode, $"{Oidc}.client-secret: the client secret does not go in this file; put it in a file of its own named by {Oidc}.client-secret-file (mode 0600), or in the environment as TRELLIS_OIDC_CLIENT_SECRET");
+            }
+
+            var key = Key(path, keyNode, OidcKeys, "oidc setting");
+            var name = $"{Oidc}.{key}";
+            if (OidcLists.Contains(key))
+            {
+                foreach (var item in List(path, value, name, "values, e.g. [openid, profile, email]").Children)
+                {
+                    Scalar(path, item, name);
+                }
+            }
+            else
+            {
+                Scalar(path, value, name);
             }
         }
     }

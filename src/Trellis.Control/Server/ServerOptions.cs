@@ -100,6 +100,9 @@ public sealed record ServerOptions
     /// <summary>Largest control message a node may send, in bytes; a longer one closes its connection unread.</summary>
     public int MaxNodeMessage { get; init; } = MessageFramer.MaxNodeMessage;
 
+    /// <summary>Single sign-on for node registration; null when the server has none.</summary>
+    public Sso.SsoOptions? Sso { get; init; }
+
     /// <summary>The local admin socket: the CLI on the server host needs no API key there.</summary>
     public string? AdminSocket { get; init; }
 

@@ -12,7 +12,7 @@ namespace Trellis.Control.Server;
 /// Builds <see cref="ServerOptions"/> from a YAML file, then TRELLIS_* environment variables, then
 /// flags (each overriding the one before), and validates the result with errors a person can act on.
 /// </summary>
-public static class ServerOptionsLoader
+public static partial class ServerOptionsLoader
 {
     /// <summary>The keys a file, the environment (TRELLIS_ + upper case, '-' as '_') and flags (--key) share.</summary>
     public static readonly string[] Keys =
@@ -34,7 +34,7 @@ public static class ServerOptionsLoader
         var options = new ServerOptions();
         if (yamlPath is not null)
         {
-            options = FromYaml(options, yamlPath);
+            options = FromYaml(options, yamlPath, environment);
         }
 
         foreach (var key in Keys)
@@ -58,7 +58,7 @@ public static class ServerOptionsLoader
         return options with { Dns = ValidDns(options.Dns) };
     }
 
-    private static ServerOptions FromYaml(ServerOptions options, string path)
+    private static ServerOptions FromYaml(ServerOptions options, string path, IReadOnlyDictionary<string, string?> environment)
     {
         if (!File.Exists(path))
         {
@@ -93,6 +93,11 @@ public static class ServerOptionsLoader
         if (file.Dns is { } dns)
         {
             options = options with { Dns = dns.ToConfig(options.Dns) };
+        }
+
+        if (file.Oidc is { } oidc)
+        {
+            options = options with { Sso = SsoFromFile(oidc, path, positions.GetValueOrDefault(ServerConfigShape.Oidc), environment) };
         }
 
         if (file.AutoApprovers is { } approvers)
@@ -240,6 +245,12 @@ public static class ServerOptionsLoader
         if (o.PolicyFile is not null && !File.Exists(o.PolicyFile))
         {
             throw new ServerConfigurationException($"policy file {o.PolicyFile} does not exist (policy-file); create it, or leave policy-file out to keep the policy in the database");
+        }
+
+        if (o.Sso is not null && o.PublicUrl is null)
+        {
+            throw new ServerConfigurationException(
+                $"oidc needs public-url: the identity provider sends browsers back to PUBLIC-URL{Sso.SsoLogins.CallbackPath}, which must be registered there as the redirect URI");
         }
 
         if (o.IdleTimeout < MinIdleTimeout)

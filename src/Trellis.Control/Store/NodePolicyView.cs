@@ -15,7 +15,8 @@ internal static class NodePolicyView
         }
 
         var routes = node.ServedRoutes().Select(r => IPNetwork.Parse(r)).ToList();
-        return new PolicyNode(node.Id, node.IsTagged() ? null : node.User?.Name, node.Tags, node.IPv4, node.IPv6, routes);
+        var groups = node.User is { IdentityGroups.Count: > 0 } user ? user.IdentityGroups.Select(g => PolicyNames.GroupPrefix + g).ToList() : [];
+        return new PolicyNode(node.Id, node.IsTagged() ? null : node.User?.Name, node.Tags, node.IPv4, node.IPv6, routes) { Groups = groups };
     }
 
     private static bool IsTagged(this Node node) => node.Tags.Count > 0;

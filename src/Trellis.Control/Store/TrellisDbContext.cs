@@ -36,6 +36,12 @@ public abstract class TrellisDbContext(DbContextOptions options) : DbContext(opt
         {
             user.Property(u => u.Name).HasMaxLength(DnsNames.MaxLabelLength);
             user.HasIndex(u => u.Name).IsUnique();
+            user.Property(u => u.IdentityIssuer).HasMaxLength(User.MaxIdentityLength);
+            user.Property(u => u.IdentitySubject).HasMaxLength(User.MaxIdentityLength);
+            user.Property(u => u.Email).HasMaxLength(User.MaxIdentityLength);
+
+            // One user per person at one provider, whatever their email says.
+            user.HasIndex(u => new { u.IdentityIssuer, u.IdentitySubject }).IsUnique();
         });
 
         modelBuilder.Entity<AuthKey>(key =>

@@ -45,6 +45,9 @@ public sealed record RegisterResponse : ControlMessage
 
     public string? ApproveHint { get; init; }
 
+    /// <summary>While pending on a server with single sign-on: where a person signs in to register this node (a secret link, valid for minutes).</summary>
+    public string? AuthUrl { get; init; }
+
     public PeerInfo? Self { get; init; }
 }
 

@@ -41,4 +41,11 @@ public sealed record PeerInfo
     public string? User { get; init; }
 
     public IReadOnlyList<string> Tags { get; init; } = [];
+
+    /// <summary>
+    /// The server's own knowledge, never sent: the policy groups ("group:eng") the owner's identity
+    /// provider put them in at their last sign-in.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public IReadOnlyList<string> UserGroups { get; init; } = [];
 }

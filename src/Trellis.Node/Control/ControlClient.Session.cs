@@ -120,7 +120,7 @@ public sealed partial class ControlClient
             {
                 case RegisterStatus.Active:
                     _authKey = null; // spent: the machine key proves who we are from now on
-                    SetStatus(s => s with { Self = reply.Self, ApproveHint = null });
+                    SetStatus(s => s with { Self = reply.Self, ApproveHint = null, AuthUrl = null });
                     return true;
                 case RegisterStatus.Pending:
                     _authKey = null;
@@ -135,7 +135,7 @@ public sealed partial class ControlClient
                         LogPending(_logger, hint);
                     }
 
-                    SetStatus(s => s with { State = ControlState.Pending, ApproveHint = hint, Self = reply.Self, Error = null, ErrorKind = ControlErrorKind.None });
+                    SetStatus(s => s with { State = ControlState.Pending, ApproveHint = hint, AuthUrl = reply.AuthUrl, Self = reply.Self, Error = null, ErrorKind = ControlErrorKind.None });
                     await Task.Delay(_options.PendingRecheckInterval, _time, token).ConfigureAwait(false);
                     break;
                 case RegisterStatus.Rejected when reply.Code == ControlErrorCodes.NodeKeyExpired && !renewed && _options.RenewNodeKeyAsync is { } renew:
@@ -147,7 +147,7 @@ public sealed partial class ControlClient
                 case RegisterStatus.Rejected:
                     var error = $"the server refused the registration: {reply.Error ?? "no reason given"}";
                     LogFinal(_logger, error);
-                    SetStatus(s => s with { State = ControlState.Rejected, Error = error, ErrorKind = ControlErrorKind.Rejected, ApproveHint = null });
+                    SetStatus(s => s with { State = ControlState.Rejected, Error = error, ErrorKind = ControlErrorKind.Rejected, ApproveHint = null, AuthUrl = null });
                     return false;
                 default:
                     throw new ControlException(ControlErrorKind.Protocol, $"the server answered the registration with an unknown status '{reply.Status}'");

@@ -59,6 +59,9 @@ public sealed record ControlStatus
     /// <summary>The server's instruction for an admin, while pending.</summary>
     public string? ApproveHint { get; init; }
 
+    /// <summary>While pending on a server with single sign-on: where a person signs in to register this node.</summary>
+    public string? AuthUrl { get; init; }
+
     /// <summary>This node as the server last described it.</summary>
     public PeerInfo? Self { get; init; }
 

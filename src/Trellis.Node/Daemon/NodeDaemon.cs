@@ -168,7 +168,7 @@ public sealed partial class NodeDaemon : ILocalApiBackend, IAsyncDisposable
             control?.Self ?? applied?.Self,
             control?.State == ControlState.Running,
             applied,
-            EngineStatus());
+            EngineStatus()) with { AuthUrl = control?.State == ControlState.Pending ? control.AuthUrl : null };
     }
 
     private EngineStatus? EngineStatus()

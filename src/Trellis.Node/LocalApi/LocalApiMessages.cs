@@ -127,6 +127,9 @@ public sealed record StatusResponse
 
     public string? ApproveHint { get; init; }
 
+    /// <summary>While pending on a server with single sign-on: where a person signs in to register this node.</summary>
+    public string? AuthUrl { get; init; }
+
     public StatusSelf? Self { get; init; }
 
     public IReadOnlyList<StatusPeer> Peers { get; init; } = [];

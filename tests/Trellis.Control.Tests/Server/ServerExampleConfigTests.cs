@@ -20,15 +20,18 @@ public sealed class ServerExampleConfigTests
     }
 
     [Fact]
-    public void The_example_loads_with_its_relay_regions_and_auto_approvers()
+    public void The_example_loads_with_its_relay_regions_auto_approvers_and_sign_in()
     {
-        var options = ServerOptionsLoader.Load(ExampleFile(), None, None);
+        // The example names a secret file that exists only on a real server: the environment stands in.
+        var options = ServerOptionsLoader.Load(ExampleFile(), None, new Dictionary<string, string?> { [ServerOptionsLoader.ClientSecretVariable] = "example" });
 
         Assert.Equal("https://vpn.example.com", options.PublicUrl);
         Assert.Equal([900, 901], options.RelayMap.Regions.Select(r => r.Id));
         Assert.Equal("relay-fra.example.com", options.RelayMap.Regions[1].Nodes[0].Host);
         Assert.Equal(["tag:router", "bob"], options.AutoApprovers["10.20.0.0/16"]);
         Assert.True(options.UsesPostgres);
+        Assert.Equal("https://accounts.example.com", options.Sso!.Issuer);
+        Assert.Equal(["vpn-users"], options.Sso.AllowedGroups);
     }
 
     [Fact]
@@ -36,7 +39,7 @@ public sealed class ServerExampleConfigTests
     {
         var text = File.ReadAllText(ExampleFile());
         var missing = ServerConfigShape.TopLevelKeys.Where(key => !Regex.IsMatch(text, $@"^(# )?{Regex.Escape(key)}:", RegexOptions.Multiline))
-            .Concat(ServerConfigShape.RegionKeys.Concat(ServerConfigShape.NodeKeys).Concat(ServerConfigShape.DnsKeys)
+            .Concat(ServerConfigShape.RegionKeys.Concat(ServerConfigShape.NodeKeys).Concat(ServerConfigShape.DnsKeys).Concat(ServerConfigShape.OidcKeys)
                 .Where(key => !Regex.IsMatch(text, $@"^\s+(- )?{Regex.Escape(key)}:", RegexOptions.Multiline)));
 
         Assert.Empty(missing);

@@ -47,7 +47,11 @@ internal static class StatusVerb
             }
         }
 
-        if (status.ApproveHint is { } hint)
+        if (status.AuthUrl is { } signIn)
+        {
+            output.WriteLine($"waiting for a sign-in at: {signIn}");
+        }
+        else if (status.ApproveHint is { } hint)
         {
             output.WriteLine($"waiting for approval: {hint}");
         }

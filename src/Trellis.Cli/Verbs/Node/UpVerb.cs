@@ -7,7 +7,8 @@ namespace Trellis.Cli.Verbs.Node;
 
 /// <summary>
 /// `trellis up`: connect this node to a control server through the daemon. Prints what happened;
-/// while an admin has to approve the node it prints the command for them and waits.
+/// while an admin has to approve the node it prints the command for them and waits; on a server
+/// with single sign-on it prints the sign-in link (and its QR code) and waits for the sign-in.
 /// </summary>
 internal static class UpVerb
 {
@@ -83,6 +84,18 @@ internal static class UpVerb
             {
                 run.Output.WriteLine($"trellis up: connected to {answer.Status.Server} as {Describe(answer.Status)}");
                 return CommandLine.Success;
+            }
+
+            if (answer.Status.AuthUrl is { } signIn)
+            {
+                run.Output.WriteLine("trellis up: to register this node, sign in at:");
+                run.Output.WriteLine();
+                run.Output.WriteLine($"  {signIn}");
+                run.Output.WriteLine();
+                run.Output.Write(Admin.ConfigQrCode.ForTerminal(signIn));
+                run.Output.WriteLine("  waiting for the sign-in (Ctrl-C stops waiting; the daemon keeps asking)...");
+                await run.Output.FlushAsync(run.CancellationToken).ConfigureAwait(false);
+                return await WaitForApprovalAsync(run).ConfigureAwait(false);
             }
 
             run.Output.WriteLine("trellis up: this node waits for an admin's approval");

@@ -1,0 +1,47 @@
+using Microsoft.Extensions.Logging;
+using Trellis.Control.Sso;
+using Trellis.Control.Store;
+using Trellis.Core.Keys;
+
+namespace Trellis.Control.NodeProtocol;
+
+// Single sign-on: a person's sign-in lets in the node that waits for it.
+public sealed partial class ControlService
+{
+    /// <summary>
+    /// Records the signed-in user (by issuer and subject; email and groups refreshed) and lets in the
+    /// node that waited with <paramref name="nodeKey"/>, owned by that user.
+    /// </summary>
+    public async Task<StoreResult<(Node Node, User User)>> CompleteSignInAsync(long nodeId, Key nodeKey, SsoIdentity identity, TimeSpan? keyLifetime)
+    {
+        var user = await store.SignInUserAsync(identity.Issuer, identity.Subject, identity.Email, identity.PreferredName, identity.Groups).ConfigureAwait(false);
+        if (!user.Succeeded)
+        {
+            return new StoreFailure(user.Error, user.Message);
+        }
+
+        var node = await store.CompleteSignInAsync(nodeId, nodeKey, user.Value.Id, keyLifetime).ConfigureAwait(false);
+        if (!node.Succeeded)
+        {
+            return new StoreFailure(node.Error, node.Message);
+        }
+
+        await PublishAsync(nodeId).ConfigureAwait(false);
+
+        // The groups may have changed: the user's other nodes are seen by the policy anew (a group taken away ends its access now).
+        var owned = await store.ListNodesAsync(user.Value.Name).ConfigureAwait(false);
+        foreach (var other in owned.Value ?? [])
+        {
+            if (other.Id != nodeId)
+            {
+                await PublishAsync(other.Id).ConfigureAwait(false);
+            }
+        }
+
+        LogSignedIn(logger, node.Value.Name, nodeId, user.Value.Name, identity.Issuer);
+        return StoreResult<(Node, User)>.Ok((node.Value, user.Value));
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "node {Name} ({Id}) registered by single sign-on for user {User} of {Issuer}")]
+    private static partial void LogSignedIn(ILogger logger, string name, long id, string user, string issuer);
+}
