@@ -15,6 +15,8 @@ internal sealed class EngineMetrics : IDisposable
     private static readonly string[] PathKinds = [PathKind.Direct, PathKind.PeerRelay, PathKind.Relay, PathKind.None];
 
     private readonly Meter _meter = new(MeterNames.Node);
+    private readonly PeerByteTotal _received = new();
+    private readonly PeerByteTotal _sent = new();
 
     /// <summary>This engine's meter (tests listen to it alone).</summary>
     internal Meter Meter => _meter;
@@ -22,8 +24,8 @@ internal sealed class EngineMetrics : IDisposable
     public EngineMetrics(Func<EngineStatus> status, DeviceCounters counters)
     {
         _meter.CreateObservableGauge("peers", () => PeersByPath(status()), "{peer}", "Peers by how packets reach them now.");
-        _meter.CreateObservableCounter("received_bytes_total", () => status().Peers.Sum(p => p.RxBytes), "By", "Bytes received from the current peers.");
-        _meter.CreateObservableCounter("sent_bytes_total", () => status().Peers.Sum(p => p.TxBytes), "By", "Bytes sent to the current peers.");
+        _meter.CreateObservableCounter("received_bytes_total", () => _received.Total(status().Peers, p => p.RxBytes), "By", "Bytes received from peers, those since removed included.");
+        _meter.CreateObservableCounter("sent_bytes_total", () => _sent.Total(status().Peers, p => p.TxBytes), "By", "Bytes sent to peers, those since removed included.");
         _meter.CreateObservableCounter("handshakes_total", () => Interlocked.Read(ref counters.HandshakesCompleted), "{handshake}", "WireGuard handshakes completed.");
         _meter.CreateObservableCounter("dropped_packets_total", () => Drops(counters), "{packet}", "Packets dropped, by reason.");
     }

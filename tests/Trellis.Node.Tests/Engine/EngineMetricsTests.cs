@@ -52,4 +52,21 @@ public sealed class EngineMetricsTests
         Assert.Contains("dropped_packets_total{reason=replayed} 2", seen);
         Assert.Contains("dropped_packets_total{reason=no_peer} 0", seen);
     }
+
+    [Fact]
+    public void Byte_totals_never_fall_when_a_peer_leaves_or_counts_again_from_zero()
+    {
+        var status = new EngineStatus([Peer(1, PathKind.Direct, 100, 10), Peer(2, PathKind.Relay, 50, 5)]);
+        using var metrics = new EngineMetrics(() => status, new DeviceCounters());
+        Assert.Contains("received_bytes_total 150", Observe(metrics));
+
+        // Peer 2 is removed; peer 1 is re-keyed (a new device peer counting from zero) and moves 7 more bytes.
+        status = new EngineStatus([Peer(1, PathKind.Direct, 7, 1)]);
+        var seen = Observe(metrics);
+        Assert.Contains("received_bytes_total 157", seen);
+        Assert.Contains("sent_bytes_total 16", seen);
+
+        status = new EngineStatus([Peer(1, PathKind.Direct, 20, 1), Peer(3, PathKind.Direct, 5, 0)]);
+        Assert.Contains("received_bytes_total 175", Observe(metrics));
+    }
 }
