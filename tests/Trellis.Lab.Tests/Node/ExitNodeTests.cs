@@ -78,6 +78,23 @@ public sealed class ExitNodeTests(ITestOutputHelper output)
         // On, then down: nothing of Trellis's is left.
         (await client.RunAsync("set", "--exit-node", "exit")).EnsureSuccess();
         await Poll.UntilAsync(async _ => await echo.SeenFromAsync(client.Host.Namespace, webIPv4) == exitIPv4, MeshTimeout, "the exit node in use again");
+
+        // The exit node goes away (its daemon killed, as by a crash or power loss of the process): status
+        // says so, and internet traffic is dropped rather than leaking out with the client's own addresses.
+        await exit.Daemon.StopAsync(UnixSignal.Kill);
+        await Poll.UntilAsync(
+            async _ => (await client.StatusAsync()).GetProperty("self").GetProperty("exitNode") is var e && !e.GetProperty("online").GetBoolean(),
+            MeshTimeout,
+            "the client's status to show the exit node offline");
+        var offline = (await client.StatusAsync()).GetProperty("self").GetProperty("exitNode");
+        Assert.Contains("exit is offline", offline.GetProperty("problem").GetString(), StringComparison.Ordinal);
+        Assert.Null(await echo.SeenFromAsync(client.Host.Namespace, webIPv4));
+        Assert.Null(await echo.SeenFromAsync(client.Host.Namespace, webIPv6));
+
+        // Back (a restarted daemon picks up where it was, after the crash left its routes and rules): used again.
+        await exit.StartDaemonAsync();
+        await Poll.UntilAsync(async _ => await echo.SeenFromAsync(client.Host.Namespace, webIPv4) == exitIPv4, MeshTimeout, "the exit node in use after it came back");
+        await Poll.UntilAsync(async _ => await echo.SeenFromAsync(client.Host.Namespace, webIPv6) == exitIPv6, MeshTimeout, "the exit node in use over IPv6 after it came back");
         (await client.RunAsync("down")).EnsureSuccess();
         Assert.Equal(WithoutTunLinkRoutes(beforeUp), WithoutTunLinkRoutes(await RoutingAsync(client)));
         Assert.Equal(router.PublicIPv4!.ToString(), await echo.SeenFromAsync(client.Host.Namespace, webIPv4));
