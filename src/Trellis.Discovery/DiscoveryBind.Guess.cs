@@ -16,11 +16,12 @@ namespace Trellis.Discovery;
 /// one meets a mapping (a 98% chance) and the sealed pong proves the path. The socket that met
 /// carries the peer's packets from then on; the others close.
 /// Bound: only when this node's mapping (<see cref="SetNatMapping"/>) fits its role, only when no
-/// direct path holds <see cref="GuessOfferAfter"/> into a punch window, at most
+/// direct path holds <see cref="GuessOfferAfter"/> into a punch window (<see cref="GuessOfferAfterKnownHard"/>
+/// when the map says the peer's mapping varies), at most
 /// <see cref="MaxAttemptsPerWindow"/> attempts per window <see cref="GuessRetryAfter"/> apart (H
 /// takes one per <see cref="GuessSockets.HoldFor"/> and peer), one waiting socket set and
 /// <see cref="MaxSprays"/> sprays at once. Per attempt E sends one offer and at most 1000 pings
-/// (10 s at 100/s, given up after 12 s); H opens 256 sockets for at most 20 s and sends 256 pings
+/// (2.5 s at 400/s, given up after 5 s); H opens 256 sockets for at most 10 s and sends 256 pings
 /// per target (at most <see cref="MaxTargets"/>) and one go. <see cref="PortGuessing"/> turns it off.
 /// </summary>
 public sealed partial class DiscoveryBind
@@ -29,13 +30,19 @@ public sealed partial class DiscoveryBind
     internal static readonly TimeSpan GuessOfferAfter = TimeSpan.FromSeconds(5);
 
     /// <summary>
+    /// When the map says the peer's NAT maps per destination, punching over IPv4 cannot meet it: only
+    /// a second for a path that needs no guessing (IPv6, a shared LAN, a port mapping) to answer first.
+    /// </summary>
+    internal static readonly TimeSpan GuessOfferAfterKnownHard = TimeSpan.FromSeconds(1);
+
+    /// <summary>
     /// Attempts per punch window: one meets with a probability of 98%, two with 99.96%. Another
     /// window opens only on a new cause (the peer back, new candidates, a lost path).
     /// </summary>
     internal const int MaxAttemptsPerWindow = 2;
 
     /// <summary>Between two offers to one peer: after the first attempt's spray and sockets are over.</summary>
-    internal static readonly TimeSpan GuessRetryAfter = TimeSpan.FromSeconds(25);
+    internal static readonly TimeSpan GuessRetryAfter = TimeSpan.FromSeconds(12);
 
     /// <summary>How long an offer stands: a go after that starts nothing.</summary>
     internal static readonly TimeSpan GuessOfferValidFor = TimeSpan.FromSeconds(30);
@@ -149,7 +156,7 @@ public sealed partial class DiscoveryBind
     private bool GuessOfferDueLocked(PeerState peer, long now) =>
         _portGuessing && NatMapping == NatMapping.Stable && !peer.DiscoOff
         && peer.PunchSince != 0 && peer.LastPong < peer.PunchSince
-        && now - peer.PunchSince >= Ticks(GuessOfferAfter) && now - peer.PunchSince < Ticks(PunchWindow)
+        && now - peer.PunchSince >= Ticks(peer.MappingVaries ? GuessOfferAfterKnownHard : GuessOfferAfter) && now - peer.PunchSince < Ticks(PunchWindow)
         && !HasTrustedDirect(peer, now)
         && (peer.GuessWindow != peer.PunchSince || peer.GuessAttempts < MaxAttemptsPerWindow)
         && (peer.GuessOfferedAt == 0 || now - peer.GuessOfferedAt >= Ticks(GuessRetryAfter))

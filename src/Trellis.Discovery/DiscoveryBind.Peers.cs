@@ -115,6 +115,7 @@ public sealed partial class DiscoveryBind
             state.DiscoKey = p.DiscoKey;
             state.HomeRelay = p.HomeRelay;
             state.OffersPeerRelay = p.PeerRelay;
+            state.MappingVaries = p.MappingVaries;
             if (!ownsDiscoKey)
             {
                 if (!state.DiscoOff)

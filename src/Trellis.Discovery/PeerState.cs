@@ -91,6 +91,9 @@ internal sealed class PeerState
     /// <summary>The map says this peer relays for others (see DiscoveryBind.PeerRelay).</summary>
     public bool OffersPeerRelay { get; set; }
 
+    /// <summary>The map says this peer's NAT maps per destination: port guessing may start without rounds of punching first.</summary>
+    public bool MappingVaries { get; set; }
+
     /// <summary>When we last asked a peer relay to carry this peer's packets, and which (zero: never).</summary>
     public long PeerRelayAskedAt { get; set; }
 

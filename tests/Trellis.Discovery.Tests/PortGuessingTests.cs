@@ -6,9 +6,9 @@ using Trellis.Discovery.Messages;
 namespace Trellis.Discovery.Tests;
 
 /// <summary>
-/// Port guessing on a fake clock: the easy side offers only after punching failed, sprays at most
-/// 1000 pings at 100 a second and gives up; the hard side opens its sockets only when offered,
-/// closes them unmet after 20 s, and once a probe meets one, that socket alone carries the peer's
+/// Port guessing on a fake clock: the easy side offers only after punching failed (or a second in,
+/// when the map says the peer's NAT maps per destination), sprays at most 1000 pings at 400 a second
+/// and gives up; the hard side opens its sockets only when offered, closes them unmet after 10 s, and once a probe meets one, that socket alone carries the peer's
 /// packets both ways. Off means none of it.
 /// </summary>
 public sealed class PortGuessingTests : IDisposable
@@ -21,7 +21,7 @@ public sealed class PortGuessingTests : IDisposable
     private readonly ConcurrentQueue<(Endpoint To, DateTimeOffset At)> _sprayed = new();
 
     [Fact]
-    public async Task An_easy_node_offers_after_punching_failed_then_sprays_at_most_1000_pings_at_100_a_second_and_gives_up()
+    public async Task An_easy_node_offers_after_punching_failed_then_sprays_at_most_1000_pings_at_400_a_second_and_gives_up()
     {
         var (easy, peer) = EasySideWithHardPeer();
 
@@ -59,7 +59,22 @@ public sealed class PortGuessingTests : IDisposable
     }
 
     [Fact]
-    public async Task An_easy_node_makes_at_most_two_attempts_per_punch_window_25_s_apart_and_sprays_only_when_it_offered()
+    public async Task An_easy_node_offers_one_second_into_punching_when_the_map_says_the_peers_mapping_varies()
+    {
+        var (easy, peer) = EasySideWithHardPeer(mappingVaries: true);
+
+        // A second for a path that needs no guessing to answer, then the offer, well before the 5 s of an unknown peer.
+        await AdvanceAsync(DiscoveryBind.GuessOfferAfterKnownHard - Step, Step);
+        await TestNode.WaitForAsync(() => _bed.Relay.Quiet, "the relay to deliver");
+        Assert.Empty(peer.Guesses);
+        await AdvanceAsync(Step, Step);
+        await TestNode.WaitForAsync(() => peer.Guesses.Count == 1, "the offer over the relay");
+        Assert.Equal(PortGuessStep.Offer, peer.Guesses.Single());
+        Assert.True(DiscoveryBind.GuessOfferAfterKnownHard < DiscoveryBind.GuessOfferAfter);
+    }
+
+    [Fact]
+    public async Task An_easy_node_makes_at_most_two_attempts_per_punch_window_12_s_apart_and_sprays_only_when_it_offered()
     {
         var (easy, peer) = EasySideWithHardPeer();
 
@@ -119,7 +134,7 @@ public sealed class PortGuessingTests : IDisposable
         await TestNode.WaitForAsync(() => _bed.Relay.Quiet, "the relay to deliver");
         Assert.Equal(GuessSockets.Count, sockets.Opened.Count);
 
-        // Nothing met them: closed after 20 s, all of them.
+        // Nothing met them: closed after 10 s, all of them.
         await AdvanceAsync(GuessSockets.HoldFor - TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
         Assert.Equal(GuessSockets.Count, sockets.OpenCount);
         await AdvanceAsync(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(1));
@@ -187,7 +202,7 @@ public sealed class PortGuessingTests : IDisposable
     /// nothing unsolicited passes the NAT): at its socket and at a public address whose port is
     /// below any guessed one, so every ping to another port of that address is a guess.
     /// </summary>
-    private (TestNode Easy, RelayedPeer Peer) EasySideWithHardPeer()
+    private (TestNode Easy, RelayedPeer Peer) EasySideWithHardPeer(bool mappingVaries = false)
     {
         var easy = _bed.Node("10.0.0.1");
         easy.Bind.SetNatMapping(NatMapping.Stable);
@@ -204,7 +219,7 @@ public sealed class PortGuessingTests : IDisposable
         };
 
         easy.Bind.SetLocalEndpoints([easy.Local]);
-        easy.Bind.SetPeers([peer.AsPeer(peer.Local, peer.Public)]);
+        easy.Bind.SetPeers([peer.AsPeer(peer.Local, peer.Public) with { MappingVaries = mappingVaries }]);
         return (easy, peer);
     }
 

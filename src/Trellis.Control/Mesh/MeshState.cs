@@ -61,7 +61,7 @@ public sealed partial class MeshState
 
     /// <summary>
     /// Replaces the entry of a node that is still in the mesh, keeping what its connection reported
-    /// (online, endpoints, home relay, peer relay); does nothing when it has left (deleted, expired), so a late
+    /// (online, endpoints, home relay, peer relay, NAT mapping); does nothing when it has left (deleted, expired), so a late
     /// update never brings a node back.
     /// </summary>
     public bool ReplaceIfPresent(PeerInfo info)
@@ -73,7 +73,7 @@ public sealed partial class MeshState
                 return false;
             }
 
-            UpsertLocked(info with { Online = live.Online, Endpoints = live.Endpoints, HomeRelay = live.HomeRelay, PeerRelay = live.PeerRelay });
+            UpsertLocked(info with { Online = live.Online, Endpoints = live.Endpoints, HomeRelay = live.HomeRelay, PeerRelay = live.PeerRelay, MappingVaries = live.MappingVaries });
             return true;
         }
     }
@@ -238,7 +238,7 @@ public sealed partial class MeshState
     }
 
     private static bool IdentityEquals(PeerInfo a, PeerInfo b) =>
-        a.Id == b.Id && a.Name == b.Name && a.NodeKey == b.NodeKey && a.DiscoKey == b.DiscoKey && a.User == b.User && a.PeerRelay == b.PeerRelay &&
+        a.Id == b.Id && a.Name == b.Name && a.NodeKey == b.NodeKey && a.DiscoKey == b.DiscoKey && a.User == b.User && a.PeerRelay == b.PeerRelay && a.MappingVaries == b.MappingVaries &&
         a.Addresses.SequenceEqual(b.Addresses) && a.AllowedIps.SequenceEqual(b.AllowedIps) && a.Tags.SequenceEqual(b.Tags) &&
         a.UserGroups.SequenceEqual(b.UserGroups);
 }

@@ -150,7 +150,7 @@ public sealed partial class ControlService(ControlStore store, MeshState mesh, T
         }
 
         await store.SetOnlineAsync(node.Id, true, time.GetUtcNow()).ConfigureAwait(false);
-        NotePeerRelay(node.Id, request.PeerRelay);
+        NoteLive(node.Id, request.PeerRelay, request.MappingVaries);
 
         // The stream opens under the node's publish guard: a deletion racing it either comes
         // first (nothing to connect) or after (and ends the stream it finds).
@@ -185,7 +185,7 @@ public sealed partial class ControlService(ControlStore store, MeshState mesh, T
             return stored.Error == StoreError.NotFound ? NotActive() : new ErrorMessage { Code = ControlErrorCodes.Invalid, Message = stored.Message };
         }
 
-        NotePeerRelay(node.Id, update.PeerRelay);
+        NoteLive(node.Id, update.PeerRelay, update.MappingVaries);
 
         return await PublishAsync(node.Id).ConfigureAwait(false) is null ? NotActive() : null;
     }
@@ -228,7 +228,7 @@ public sealed partial class ControlService(ControlStore store, MeshState mesh, T
             return;
         }
 
-        NotePeerRelay(session.NodeId, false);
+        NoteLive(session.NodeId, false, false);
         await store.SetOnlineAsync(session.NodeId, false, time.GetUtcNow()).ConfigureAwait(false);
         await PublishAsync(session.NodeId).ConfigureAwait(false);
     }

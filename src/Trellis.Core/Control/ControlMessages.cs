@@ -61,6 +61,9 @@ public sealed record MapRequest : ControlMessage
     /// <summary>This node relays for its peers now (see <see cref="PeerInfo.PeerRelay"/>).</summary>
     public bool PeerRelay { get; init; }
 
+    /// <summary>This node's NAT gives it a new public port per destination (see <see cref="PeerInfo.MappingVaries"/>).</summary>
+    public bool MappingVaries { get; init; }
+
     /// <summary>The newest <see cref="ControlProtocol"/> level this node applies; absent (0) from older nodes.</summary>
     public int Protocol { get; init; }
 }
@@ -118,6 +121,9 @@ public sealed record EndpointUpdate : ControlMessage
 
     /// <summary>This node relays for its peers now (see <see cref="PeerInfo.PeerRelay"/>).</summary>
     public bool PeerRelay { get; init; }
+
+    /// <summary>This node's NAT gives it a new public port per destination (see <see cref="PeerInfo.MappingVaries"/>).</summary>
+    public bool MappingVaries { get; init; }
 }
 
 public sealed record RouteAdvertisement : ControlMessage

@@ -32,6 +32,13 @@ public sealed record PeerInfo
     public bool PeerRelay { get; init; }
 
     /// <summary>
+    /// STUN found the node's IPv4 NAT giving it a new public port per destination (a "hard" NAT), so
+    /// hole punching cannot meet it from behind another NAT and a peer whose own mapping is stable
+    /// starts port guessing at once instead of after rounds of punching. Live, like <see cref="Online"/>.
+    /// </summary>
+    public bool MappingVaries { get; init; }
+
+    /// <summary>
     /// Set for a plain WireGuard peer (a device with only a stock WireGuard client): the id of the
     /// gateway node that holds it as a WireGuard peer. Every other node reaches its addresses through
     /// that gateway, as through a route the gateway owns; it has no disco key and no endpoints.

@@ -14,7 +14,7 @@ internal sealed class GuessSockets
     /// How long the sockets wait for a probe: the peer's spray (at most <see cref="PortSpray.GiveUpAfter"/>)
     /// plus the relay's delay; well inside the 30 s a NAT keeps an unanswered UDP mapping.
     /// </summary>
-    public static readonly TimeSpan HoldFor = TimeSpan.FromSeconds(20);
+    public static readonly TimeSpan HoldFor = TimeSpan.FromSeconds(10);
 
     private readonly List<IGuessSocket> _sockets = [];
 

@@ -12,8 +12,11 @@ internal sealed class PortSpray
     /// <summary>Probes per attempt: against the 256 ports the other side opens, 1000 random ports meet one with a probability of 98%.</summary>
     public const int Budget = 1000;
 
-    /// <summary>Probes per second: gentle on the NATs and links between (about 110 kbit/s of 140-byte pings).</summary>
-    public const int PerSecond = 100;
+    /// <summary>
+    /// Probes per second: about 450 kbit/s of 140-byte pings for at most 2.5 s. Each probe meets one of
+    /// the 256 ports with a chance of 1 in 252, so half the attempts meet within 0.45 s and 95% within 1.9 s.
+    /// </summary>
+    public const int PerSecond = 400;
 
     /// <summary>The ports a NAT hands out (below them it keeps a flow's own port).</summary>
     public const int FirstPort = 1024;
@@ -21,7 +24,7 @@ internal sealed class PortSpray
     public const int LastPort = 65535;
 
     /// <summary>Long enough for the budget at the full rate, with room for a late timer; then the attempt ends.</summary>
-    public static readonly TimeSpan GiveUpAfter = TimeSpan.FromSeconds(12);
+    public static readonly TimeSpan GiveUpAfter = TimeSpan.FromSeconds(5);
 
     private readonly UInt128[] _addresses;
     private readonly long _startedAt;

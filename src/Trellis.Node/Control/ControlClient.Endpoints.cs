@@ -4,7 +4,7 @@ using Trellis.Crypto.Noise;
 namespace Trellis.Node.Control;
 
 /// <summary>
-/// The node's endpoint reports (with its home relay region). Gathering and sending happen under one lock, so a report gathered
+/// The node's endpoint reports (with its home relay region, whether it relays for peers and whether its NAT maps per destination). Gathering and sending happen under one lock, so a report gathered
 /// before an address change can never reach the server after the report gathered after it: the
 /// server would keep the stale list, and peers would punch towards it until the next change.
 /// </summary>
@@ -17,6 +17,7 @@ public sealed partial class ControlClient
     private IReadOnlyList<string> _endpointsSent = [];
     private int _homeRelaySent;
     private bool _peerRelaySent;
+    private bool _mappingVariesSent;
 
     /// <summary>Gathers the node's endpoints now (<see cref="ControlClientOptions.Endpoints"/>) and reports them if the server has not heard them.</summary>
     public Task RefreshEndpointsAsync(CancellationToken cancellationToken) => ReportEndpointsAsync(null, cancellationToken);
@@ -41,17 +42,21 @@ public sealed partial class ControlClient
             var endpoints = given ?? _options.Endpoints();
             var homeRelay = _options.HomeRelay();
             var peerRelay = _options.OffersPeerRelay();
-            if (ReferenceEquals(stream, _endpointsStream) && _endpointsSent.SequenceEqual(endpoints) && _homeRelaySent == homeRelay && _peerRelaySent == peerRelay)
+            var mappingVaries = _options.MappingVaries();
+            if (ReferenceEquals(stream, _endpointsStream) && _endpointsSent.SequenceEqual(endpoints) && _homeRelaySent == homeRelay
+                && _peerRelaySent == peerRelay && _mappingVariesSent == mappingVaries)
             {
                 return;
             }
 
-            if (await TrySendAsync(stream, new EndpointUpdate { Endpoints = endpoints, HomeRelay = homeRelay, PeerRelay = peerRelay }, cancellationToken).ConfigureAwait(false))
+            var update = new EndpointUpdate { Endpoints = endpoints, HomeRelay = homeRelay, PeerRelay = peerRelay, MappingVaries = mappingVaries };
+            if (await TrySendAsync(stream, update, cancellationToken).ConfigureAwait(false))
             {
                 _endpointsStream = stream;
                 _endpointsSent = endpoints;
                 _homeRelaySent = homeRelay;
                 _peerRelaySent = peerRelay;
+                _mappingVariesSent = mappingVaries;
             }
         }
         finally
@@ -69,11 +74,14 @@ public sealed partial class ControlClient
             var endpoints = _options.Endpoints();
             var homeRelay = _options.HomeRelay();
             var peerRelay = _options.OffersPeerRelay();
-            await stream.SendAsync(new MapRequest { Endpoints = endpoints, HomeRelay = homeRelay, PeerRelay = peerRelay, Protocol = ControlProtocol.Current }, cancellationToken).ConfigureAwait(false);
+            var mappingVaries = _options.MappingVaries();
+            var request = new MapRequest { Endpoints = endpoints, HomeRelay = homeRelay, PeerRelay = peerRelay, MappingVaries = mappingVaries, Protocol = ControlProtocol.Current };
+            await stream.SendAsync(request, cancellationToken).ConfigureAwait(false);
             _endpointsStream = stream;
             _endpointsSent = endpoints;
             _homeRelaySent = homeRelay;
             _peerRelaySent = peerRelay;
+            _mappingVariesSent = mappingVaries;
             _streaming = stream;
         }
         finally

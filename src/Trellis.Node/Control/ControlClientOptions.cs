@@ -46,6 +46,9 @@ public sealed record ControlClientOptions
     /// <summary>Whether the node relays for its peers as of now, reported with the endpoints.</summary>
     public Func<bool> OffersPeerRelay { get; init; } = () => false;
 
+    /// <summary>Whether STUN found the node's NAT mapping per destination, reported with the endpoints.</summary>
+    public Func<bool> MappingVaries { get; init; } = () => false;
+
     /// <summary>How long fetching the server key, the WebSocket upgrade and the Noise handshake may take together.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(15);
 

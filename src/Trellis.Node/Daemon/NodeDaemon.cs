@@ -290,6 +290,7 @@ public sealed partial class NodeDaemon : ILocalApiBackend, IAsyncDisposable
             Endpoints = GatherEndpoints,
             HomeRelay = () => _engine?.HomeRegion ?? 0,
             OffersPeerRelay = () => _session?.Prefs.PeerRelay == true && _engine?.PubliclyReachable == true,
+            MappingVaries = () => _engine?.MappingVaries == true,
         };
         var client = new ControlClient(_options.ConfigureControl?.Invoke(options) ?? options, _options.Time, _options.LoggerFactory.CreateLogger<ControlClient>());
         var session = new ControlSession(client, prefs);

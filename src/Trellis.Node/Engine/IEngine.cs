@@ -24,7 +24,7 @@ public interface IEngine : IAsyncDisposable
     /// <summary>This node's endpoints as seen from outside (STUN through its own socket), ip:port.</summary>
     IReadOnlyList<string> PublicEndpoints { get; }
 
-    /// <summary>Raised when <see cref="PublicEndpoints"/> (or <see cref="PubliclyReachable"/>) changed, so the node reports them to the control server.</summary>
+    /// <summary>Raised when <see cref="PublicEndpoints"/> (or <see cref="PubliclyReachable"/>, <see cref="MappingVaries"/>) changed, so the node reports them to the control server.</summary>
     event Action? PublicEndpointsChanged;
 
     /// <summary>The relay region peers reach this node through (0: none yet), reported to the control server.</summary>
@@ -35,4 +35,7 @@ public interface IEngine : IAsyncDisposable
 
     /// <summary>Whether peers anywhere can send to this node's UDP port unasked (a public address, or a port mapping): what a peer relay needs.</summary>
     bool PubliclyReachable => false;
+
+    /// <summary>Whether STUN found this node's IPv4 NAT giving a new public port per destination (a "hard" NAT), so peers start port guessing at once.</summary>
+    bool MappingVaries => false;
 }

@@ -76,7 +76,7 @@ public sealed partial class WireGuardEngine
         {
             if (Key.TryParseBase64(info.NodeKey, out var nodeKey) && Key.TryParseBase64(info.DiscoKey, out var discoKey))
             {
-                peers.Add(new DiscoPeer(nodeKey, discoKey, ParseEndpoints(info.Endpoints), info.HomeRelay, info.PeerRelay));
+                peers.Add(new DiscoPeer(nodeKey, discoKey, ParseEndpoints(info.Endpoints), info.HomeRelay, info.PeerRelay, info.MappingVaries));
                 peerRegions[nodeKey] = info.HomeRelay;
             }
         }

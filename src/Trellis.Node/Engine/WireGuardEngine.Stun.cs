@@ -44,6 +44,8 @@ public sealed partial class WireGuardEngine
     /// <inheritdoc/>
     public bool PubliclyReachable => _publiclyReachable;
 
+    public bool MappingVaries => _discovery?.NatMapping == NatMapping.Varies;
+
     private async Task StunLoopAsync()
     {
         while (!_stop.IsCancellationRequested)
@@ -128,6 +130,7 @@ public sealed partial class WireGuardEngine
         {
             _discovery.SetNatMapping(natMapping);
             LogNatMapping(_logger, natMapping.ToString());
+            PublicEndpointsChanged?.Invoke(); // peers behind easy NATs start guessing at once when they learn it
         }
     }
 
