@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What an exit node costs: iperf3 TCP from a client to an "internet" host, sent directly and sent
 # through a Trellis exit node (`trellis set --exit-node`), over IPv4 and over IPv6 (the exit node
-# NATs both to its own address). The runs alternate (direct, exit, direct, exit, ...) so drift on a
+# NATs both to its own address), beside the tunnel alone (the client to the exit node's own overlay
+# address: what forwarding and NAT add on top of it). The runs alternate (direct, exit, direct, exit, ...) so drift on a
 # shared machine falls on both sides; the medians and their ratio are printed as one Markdown table.
 # Each exit run is checked to have really gone through the tunnel: iperf3 reports the client's overlay
 # address as its local address, and the internet host sees the exit node's address.
@@ -170,12 +171,17 @@ admin routes approve bench-exit 0.0.0.0/0 ::/0 >/dev/null
 wait_for 60 "the client did not accept bench-exit as its exit node" node c set --exit-node bench-exit
 node c set --exit-node= >/dev/null
 OVERLAY_C=$(node c status --json | tr -d ' \n' | grep -o '"addresses":\["[0-9.]*' | head -n 1 | grep -o '[0-9.]*$')
+OVERLAY_E=$(node e status --json | tr -d ' \n' | grep -o '"addresses":\["[0-9.]*' | head -n 1 | grep -o '[0-9.]*$')
+OVERLAY6_E=$(node e status --json | tr -d ' \n' | grep -o '"addresses":\[[^]]*' | head -n 1 | grep -o '"[0-9a-f:]*:[0-9a-f:]*/' | tr -d '"/')
+[[ -n $OVERLAY_E && -n $OVERLAY6_E ]] || die "no overlay IPv4 and IPv6 address in the exit node's status"
 OVERLAY6_C=$(node c status --json | tr -d ' \n' | grep -o '"addresses":\[[^]]*' | head -n 1 | grep -o '"[0-9a-f:]*:[0-9a-f:]*/' | tr -d '"/')
 [[ -n $OVERLAY_C && -n $OVERLAY6_C ]] || die "no overlay IPv4 and IPv6 address in the client's status"
 
-ip netns exec "$PREFIX-w" iperf3 -s -p "$IPERF_PORT" >"$WORK/iperf3-server.log" 2>&1 &
-PIDS+=($!)
-wait_for 10 "iperf3 did not listen on $IPERF_PORT" bash -c "[[ -n \$(ip netns exec $PREFIX-w ss -Hltn 'sport = :$IPERF_PORT') ]]"
+for side in w e; do
+  ip netns exec "$PREFIX-$side" iperf3 -s -p "$IPERF_PORT" >"$WORK/iperf3-server-$side.log" 2>&1 &
+  PIDS+=($!)
+  wait_for 10 "iperf3 did not listen on $IPERF_PORT in $side" bash -c "[[ -n \$(ip netns exec $PREFIX-$side ss -Hltn 'sport = :$IPERF_PORT') ]]"
+done
 
 # run LABEL TARGET EXPECTED-LOCAL: one iperf3 run C -> TARGET, appends Gbit/s to $WORK/LABEL; the
 # client's local address must match EXPECTED-LOCAL (a regex): the overlay's through the exit node,
@@ -198,32 +204,37 @@ exit_in_use() { # the internet host sees the exit node's address
     node c status --json | tr -d ' \n' | grep -q '"exitNode":{[^}]*"online":true'
 }
 
-for label in direct4 exit4 direct6 exit6; do : >"$WORK/$label"; done
+for label in direct4 exit4 direct6 exit6 tunnel4 tunnel6; do : >"$WORK/$label"; done
 for ((r = 1; r <= REPS; r++)); do
   log "repetition $r of $REPS"
   run direct4 "${UNDER4[w]}" "^${UNDER4[c]}\$"
   run direct6 "${UNDER6[w]}" "^${UNDER6[c]}\$"
+  run tunnel4 "$OVERLAY_E" "^${OVERLAY_C//./\\.}\$"
+  run tunnel6 "$OVERLAY6_E" "^${OVERLAY6_C}\$"
   node c set --exit-node bench-exit >/dev/null
   wait_for 30 "the exit node did not carry the client's traffic" exit_in_use
   run exit4 "${UNDER4[w]}" "^${OVERLAY_C//./\\.}\$"
   run exit6 "${UNDER6[w]}" "^${OVERLAY6_C}\$"
   node c set --exit-node= >/dev/null
 done
-SEEN=$(grep -o 'Accepted connection from [0-9a-f.:]*' "$WORK/iperf3-server.log" | awk '{ print $4 }' | sort -u | paste -sd ' ')
+SEEN=$(grep -o 'Accepted connection from [0-9a-f.:]*' "$WORK/iperf3-server-w.log" | awk '{ print $4 }' | sort -u | paste -sd ' ')
 
 D4=$(median <"$WORK/direct4"); X4=$(median <"$WORK/exit4")
 D6=$(median <"$WORK/direct6"); X6=$(median <"$WORK/exit6")
+T4=$(median <"$WORK/tunnel4"); T6=$(median <"$WORK/tunnel6")
 
 echo
 echo "## Exit node: throughput through it beside the direct path"
 echo
 echo "- $(date -u +%Y-%m-%d), $(nproc) cores, kernel $(uname -r), dotnet $(dotnet --version), $(iperf3 --version 2>&1 | head -n 1), load average at the end $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "- trellis server + two trellis daemons (client, exit node) and an iperf3 server (the internet host) in namespaces on one bridge; iperf3 TCP client -> internet host, $DURATION s per run (first second omitted), direct and through the exit node alternating"
+echo "- trellis server + two trellis daemons (client, exit node) and an iperf3 server (the internet host) in namespaces on one bridge; iperf3 TCP client -> internet host, $DURATION s per run (first second omitted), direct, the tunnel alone and through the exit node alternating"
 echo "- addresses the internet host saw: $SEEN"
 echo
 echo "| family | path | runs | Gbit/s per run | median Gbit/s | ratio to direct |"
 echo "|---|---|---|---|---|---|"
 echo "| IPv4 | direct | $(wc -l <"$WORK/direct4") | $(paste -sd ' ' "$WORK/direct4") | $D4 | 1.000 |"
+echo "| IPv4 | the tunnel alone (to the exit node's overlay address) | $(wc -l <"$WORK/tunnel4") | $(paste -sd ' ' "$WORK/tunnel4") | $T4 | $(ratio "$T4" "$D4") |"
 echo "| IPv4 | through the exit node | $(wc -l <"$WORK/exit4") | $(paste -sd ' ' "$WORK/exit4") | $X4 | $(ratio "$X4" "$D4") |"
 echo "| IPv6 | direct | $(wc -l <"$WORK/direct6") | $(paste -sd ' ' "$WORK/direct6") | $D6 | 1.000 |"
+echo "| IPv6 | the tunnel alone (to the exit node's overlay address) | $(wc -l <"$WORK/tunnel6") | $(paste -sd ' ' "$WORK/tunnel6") | $T6 | $(ratio "$T6" "$D6") |"
 echo "| IPv6 | through the exit node | $(wc -l <"$WORK/exit6") | $(paste -sd ' ' "$WORK/exit6") | $X6 | $(ratio "$X6" "$D6") |"
