@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text;
 using Xunit.Abstractions;
 
@@ -14,6 +15,8 @@ namespace Trellis.Lab.Tests.Node;
 public sealed class PlainPeerTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan MeshTimeout = TimeSpan.FromSeconds(45);
+
+    private const int IperfSeconds = 5;
 
     private const string Escape = "\u001b[";
 
@@ -80,6 +83,11 @@ public sealed class PlainPeerTests(ITestOutputHelper output)
             async _ => NodeRow((await server.RunAsync("status")).StandardOutput, "phone") is var row && row.Contains(" yes ", StringComparison.Ordinal) && row.Contains(" via gateway gateway ", StringComparison.Ordinal),
             MeshTimeout,
             "`trellis status` on another node to show the plain peer online via its gateway");
+
+        // Throughput through the gateway, beside a direct Trellis pair in the same run (printed for docs/BENCHMARKS.md, never asserted).
+        var throughGateway = await MeshIperf.RunAsync(phone.Host.Namespace, server, IperfSeconds, "plain peer (wg-quick + wireguard-go) -> gateway -> server", output);
+        var direct = await MeshIperf.RunAsync(gateway, server, IperfSeconds, "gateway -> server, direct", output);
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"BENCHMARK | plain peer through the gateway {throughGateway / 1e6:0.0} Mbit/s | Trellis pair direct {direct / 1e6:0.0} Mbit/s | ratio {throughGateway / direct:0.00} |"));
 
         var serverAddress = (await server.AddressesAsync())[0];
         await mesh.AdminAsync("nodes", "delete", "phone");
