@@ -186,6 +186,7 @@ public static class SeedWriter
             new MapDelta { PeersChanged = [peer], PeersKept = [8, 10], PeersRemoved = [9], Patches = [new PeerPatch { Id = 8, Online = false, HomeRelay = 901 }] },
             new EndpointUpdate { Endpoints = ["198.51.100.7:41641"], HomeRelay = 900 },
             new RouteAdvertisement { Routes = ["10.20.0.0/16"] },
+            new PlainPeerReport { Peers = [new PlainPeerHandshake { Id = 9, AgeSeconds = 12 }, new PlainPeerHandshake { Id = 10 }] },
             new LogoutRequest(),
             new KeepaliveMessage(),
             new ErrorMessage { Code = "node-key-expired", Message = "log in again" },

@@ -28,17 +28,24 @@ public sealed record NodeDto(
     IReadOnlyList<string> ApprovedRoutes,
     DateTimeOffset CreatedAt,
     bool WireGuardGateway = false,
-    long? Gateway = null)
+    long? Gateway = null,
+    string? GatewayName = null,
+    bool? GatewayOnline = null)
 {
     public const string Active = "active";
     public const string Pending = "pending";
 
-    /// <summary>An expired node is never shown online (its connection may not have closed yet); an online node was last seen now.</summary>
-    public static NodeDto From(Node node, DateTimeOffset now)
+    /// <summary>
+    /// An expired node is never shown online (its connection may not have closed yet); an online node
+    /// was last seen now, a plain WireGuard peer at its latest handshake. <paramref name="gateway"/>:
+    /// a plain peer's gateway, whose name and presence are shown with it (unreachable while it is offline).
+    /// </summary>
+    public static NodeDto From(Node node, DateTimeOffset now, Node? gateway = null)
     {
         var expired = node.IsExpired(now);
         var online = node.Online && !expired;
-        return From(node, online, online ? now : node.LastSeen, expired);
+        var dto = From(node, online, online && !node.IsPlainPeer ? now : node.LastSeen, expired);
+        return gateway is null || gateway.Id != node.GatewayId ? dto : dto with { GatewayName = gateway.Name, GatewayOnline = gateway.Online && !gateway.IsExpired(now) };
     }
 
     private static NodeDto From(Node node, bool online, DateTimeOffset? lastSeen, bool expired) => new(

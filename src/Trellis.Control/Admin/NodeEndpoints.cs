@@ -22,7 +22,10 @@ internal static class NodeEndpoints
                 }
 
                 var now = time.GetUtcNow();
-                return AdminResults.Json<IReadOnlyList<NodeDto>>([.. listed.Value.Select(n => NodeDto.From(n, now))], AdminJsonContext.Relaxed.IReadOnlyListNodeDto);
+                var gateways = await GatewaysOfAsync(store, listed.Value, http.RequestAborted).ConfigureAwait(false);
+                return AdminResults.Json<IReadOnlyList<NodeDto>>(
+                    [.. listed.Value.Select(n => NodeDto.From(n, now, n.GatewayId is { } gateway ? gateways.GetValueOrDefault(gateway) : null))],
+                    AdminJsonContext.Relaxed.IReadOnlyListNodeDto);
             })
             .WithName("ListNodes").WithSummary("List nodes, or one user's")
             .Returns<IReadOnlyList<NodeDto>>().Errors(400, 404);
@@ -109,6 +112,22 @@ internal static class NodeEndpoints
             })
             .WithName("ApproveNode").WithSummary("Let a pending node in, for a user or tags (or its previous owner); a new node gets its addresses now")
             .Body<ApproveNodeRequest>(optional: true).Returns<NodeDto>().Errors(400, 404, 409);
+    }
+
+    /// <summary>The gateways of the listed plain peers, from the list itself or (one user's list) the store.</summary>
+    private static async Task<Dictionary<long, Store.Node>> GatewaysOfAsync(Store.ControlStore store, IReadOnlyList<Store.Node> listed, CancellationToken cancellationToken)
+    {
+        var byId = listed.ToDictionary(n => n.Id);
+        var gateways = new Dictionary<long, Store.Node>();
+        foreach (var id in listed.Where(n => n.GatewayId is not null).Select(n => n.GatewayId!.Value).Distinct())
+        {
+            if ((byId.GetValueOrDefault(id) ?? await store.GetNodeByIdAsync(id, cancellationToken).ConfigureAwait(false)) is { } gateway)
+            {
+                gateways[id] = gateway;
+            }
+        }
+
+        return gateways;
     }
 
     private static IResult Answer(Store.StoreResult<Store.Node> changed, TimeProvider time) =>

@@ -81,6 +81,36 @@ public sealed partial class MeshState
     }
 
     /// <summary>
+    /// The approved subnet routes a plain peer may reach, for its configuration: those of every
+    /// Trellis node it may see (all of them while the policy allows all), exit routes left out (the
+    /// device keeps its own internet). Sorted, so the same mesh prints the same text.
+    /// </summary>
+    public IReadOnlyList<string> SubnetRoutesFor(long plainPeerId)
+    {
+        _views.EnterReadLock();
+        try
+        {
+            IEnumerable<long> visible = !_policy.AllowsAll && _policyNodes is { } nodes && _members.TryGetValue(plainPeerId, out var member)
+                ? _policy.VisiblePeers(member, nodes)
+                : _nodes.Keys;
+            var routes = new SortedSet<string>(StringComparer.Ordinal);
+            foreach (var id in visible)
+            {
+                if (id != plainPeerId && _nodes.TryGetValue(id, out var node) && node.Gateway is null)
+                {
+                    routes.UnionWith(node.AllowedIps.Where(p => !node.Addresses.Contains(p) && !ExitRoutes.IsExitRoute(p)));
+                }
+            }
+
+            return [.. routes];
+        }
+        finally
+        {
+            _views.ExitReadLock();
+        }
+    }
+
+    /// <summary>
     /// What a plain peer may send through its gateway: each rule of a node it may reach that admits
     /// the plain peer's addresses, narrowed to them. The gateway's filter sees the packet before it is
     /// forwarded; the destination checks it again.

@@ -64,7 +64,7 @@ public sealed partial class ControlService
             return StoreFailure.Conflict($"the gateway of {peer.Name} is gone or has no public endpoint; delete {peer.Name} and add it again through another gateway");
         }
 
-        return StoreResult<PlainPeerConfig>.Ok(new PlainPeerConfig(peer, WireGuardConfigText.Build(peer, gateway, endpoint, mesh.OverlayPrefixes, mesh.Dns, privateKey)));
+        return StoreResult<PlainPeerConfig>.Ok(new PlainPeerConfig(peer, WireGuardConfigText.Build(peer, gateway, endpoint, mesh.OverlayPrefixes, mesh.SubnetRoutesFor(peer.Id), mesh.Dns, privateKey)));
     }
 
     [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Information, Message = "plain WireGuard peer {Name} ({Id}) added behind gateway {Gateway}")]

@@ -225,12 +225,19 @@ public sealed partial class ControlService(ControlStore store, MeshState mesh, T
     {
         if (!mesh.Disconnect(session))
         {
+            // Replaced by a newer connection (which reports afresh), or removed from the mesh (which leaves its plain peers unreachable).
+            if (mesh.Get(session.NodeId) is null)
+            {
+                await PlainPeersOfflineAsync(session.NodeId).ConfigureAwait(false);
+            }
+
             return;
         }
 
         NoteLive(session.NodeId, false, false);
         await store.SetOnlineAsync(session.NodeId, false, time.GetUtcNow()).ConfigureAwait(false);
         await PublishAsync(session.NodeId).ConfigureAwait(false);
+        await PlainPeersOfflineAsync(session.NodeId).ConfigureAwait(false);
     }
 
     /// <summary>An admin deletes a node: its peers drop it and its own stream ends.</summary>

@@ -89,6 +89,9 @@ public sealed partial class NodeConnection(
                         case RouteAdvertisement routes:
                             await ReplyIfError(channel, await service.AdvertiseRoutesAsync(machineKey, routes).ConfigureAwait(false), stop.Token).ConfigureAwait(false);
                             break;
+                        case PlainPeerReport report:
+                            await ReplyIfError(channel, await service.ReportPlainPeersAsync(machineKey, report).ConfigureAwait(false), stop.Token).ConfigureAwait(false);
+                            break;
                         case LogoutRequest:
                             await service.LogoutAsync(machineKey).ConfigureAwait(false);
                             await channel.CloseAsync("logged out", stop.Token).ConfigureAwait(false);

@@ -15,12 +15,14 @@ public static class WireGuardConfigText
     /// <summary>A stock client behind a NAT keeps its mapping open with this; the apps suggest 25 too.</summary>
     public const int PersistentKeepaliveSeconds = 25;
 
+    /// <param name="subnetRoutes">The approved subnet routes the device may reach as of now; the text is static, so a change needs it fetched again.</param>
     /// <param name="privateKey">Only right after the server generated the key pair: it is printed once and never stored.</param>
-    public static string Build(Node peer, Node gateway, string gatewayEndpoint, IReadOnlyList<string> overlayPrefixes, DnsConfig? dns, Key? privateKey)
+    public static string Build(Node peer, Node gateway, string gatewayEndpoint, IReadOnlyList<string> overlayPrefixes, IReadOnlyList<string> subnetRoutes, DnsConfig? dns, Key? privateKey)
     {
         ArgumentNullException.ThrowIfNull(peer);
         ArgumentNullException.ThrowIfNull(gateway);
         ArgumentNullException.ThrowIfNull(overlayPrefixes);
+        ArgumentNullException.ThrowIfNull(subnetRoutes);
         var text = new StringBuilder();
         text.Append("# ").Append(peer.Name).Append(": a plain WireGuard peer of the Trellis mesh, through the gateway ").Append(gateway.Name).Append('\n');
         text.Append("[Interface]\n");
@@ -46,8 +48,11 @@ public static class WireGuardConfigText
             }
         }
 
+        allowed.AddRange(subnetRoutes);
         text.Append('\n');
         text.Append("[Peer]\n");
+        text.Append("# AllowedIPs: the mesh").Append(subnetRoutes.Count == 0 ? "" : " and the subnet routes this device may reach")
+            .Append(" as of now; after routes change, fetch this again (trellis nodes wireguard-config ").Append(peer.Name).Append(")\n");
         text.Append("PublicKey = ").Append(gateway.NodeKey.ToBase64()).Append('\n');
         text.Append("Endpoint = ").Append(gatewayEndpoint).Append('\n');
         text.Append("AllowedIPs = ").Append(string.Join(", ", allowed)).Append('\n');

@@ -15,6 +15,7 @@ namespace Trellis.Core.Control;
 [JsonDerivedType(typeof(EndpointUpdate), "endpoints")]
 [JsonDerivedType(typeof(RouteAdvertisement), "routes")]
 [JsonDerivedType(typeof(LogoutRequest), "logout")]
+[JsonDerivedType(typeof(PlainPeerReport), "plain-peers")]
 [JsonDerivedType(typeof(KeepaliveMessage), "keepalive")]
 [JsonDerivedType(typeof(ErrorMessage), "error")]
 public abstract record ControlMessage;

@@ -26,6 +26,11 @@ public sealed partial class RtNetlink
                 request.UInt32(Rtnl.FRA_FWMASK, uint.MaxValue);
             }
 
+            if (rule.IncomingInterface is { } incoming)
+            {
+                request.String(Rtnl.FRA_IIFNAME, incoming);
+            }
+
             if (rule.SuppressPrefixLength is { } length)
             {
                 request.UInt32(Rtnl.FRA_SUPPRESS_PREFIXLEN, (uint)length);

@@ -67,6 +67,7 @@ internal static class Rtnl
 
     public const ushort RTM_NEWRULE = 32;
     public const ushort RTM_DELRULE = 33;
+    public const ushort FRA_IIFNAME = 3;
     public const ushort FRA_PRIORITY = 6;
     public const ushort FRA_FWMARK = 10;
     public const ushort FRA_SUPPRESS_PREFIXLEN = 14;

@@ -69,6 +69,7 @@ public sealed partial class NodeDaemon : ILocalApiBackend, IAsyncDisposable
             await daemon.ServeMetricsQuietlyAsync(daemon._prefs.MetricsListen).ConfigureAwait(false);
             daemon._api = await LocalApiServer.StartAsync(options.SocketPath, daemon, options.LoggerFactory, options.AllowedUid, cancellationToken).ConfigureAwait(false);
             daemon.WatchEndpoints();
+            daemon.WatchPlainPeers();
             if (daemon._prefs is { WantUp: true, ServerUrl: not null } prefs)
             {
                 daemon.StartSession(prefs, authKey: null);
@@ -444,6 +445,7 @@ public sealed partial class NodeDaemon : ILocalApiBackend, IAsyncDisposable
     {
         NetworkChange.NetworkAddressChanged -= OnAddressChanged;
         _endpointTimer?.Dispose();
+        _plainPeerTimer?.Dispose();
         if (_api is not null)
         {
             await _api.DisposeAsync().ConfigureAwait(false);

@@ -25,6 +25,10 @@ internal static class StatusBuilder
         foreach (var peer in map?.Peers.Values ?? [])
         {
             paths.TryGetValue(peer.Id, out var path);
+
+            // A plain peer of another gateway has no tunnel of its own here: its gateway is its path.
+            long? gatewayId = peer.Gateway is { } served && served != self?.Id ? served : null;
+            var gateway = gatewayId is { } id ? map!.Peers.GetValueOrDefault(id) : null;
             peers.Add(new StatusPeer
             {
                 Id = peer.Id,
@@ -41,6 +45,8 @@ internal static class StatusBuilder
                 TxBytes = path?.TxBytes ?? 0,
                 DroppedByPolicy = path?.DroppedByPolicy ?? 0,
                 NodeKey = peer.NodeKey,
+                Gateway = gatewayId is { } named ? gateway?.Name ?? named.ToString(System.Globalization.CultureInfo.InvariantCulture) : null,
+                GatewayOnline = gatewayId is null ? null : gateway?.Online == true,
             });
         }
 

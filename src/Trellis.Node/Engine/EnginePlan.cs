@@ -18,6 +18,9 @@ internal sealed record EnginePlan(
 {
     /// <summary>Set while the node sends its internet traffic through an exit node (whether or not that node is usable now).</summary>
     public ExitNodePlan? ExitNode { get; init; }
+
+    /// <summary>On a gateway: other nodes' subnet routes its plain peers' traffic is forwarded to (see <see cref="GatewayRouting"/>).</summary>
+    public IReadOnlyList<IPNetwork> GatewayRoutes { get; init; } = [];
 }
 
 /// <summary>

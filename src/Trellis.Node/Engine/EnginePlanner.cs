@@ -46,6 +46,11 @@ internal static class EnginePlanner
         var peers = new List<PlannedPeer>(map.Peers.Count);
         var allowedById = new Dictionary<long, List<IPNetwork>>();
 
+        // A gateway forwards its plain peers' traffic to other nodes' subnet routes whether or not it
+        // accepts routes for itself: WireGuard gets them here, the OS only for forwarded packets.
+        var servesPlainPeers = map.Peers.Values.Any(p => p.Gateway == map.Self.Id);
+        var gatewayRoutes = new OrderedSet([]);
+
         // Plain WireGuard peers last: those of another gateway join that gateway's allowed IPs.
         foreach (var info in map.Peers.Values.OrderBy(p => p.Gateway is null ? 0 : 1).ThenBy(p => p.Id))
         {
@@ -75,13 +80,21 @@ internal static class EnginePlanner
                 Claim(ExitRoutes.IPv6, info, claimed, allowed, problems);
             }
 
-            if (settings.AcceptRoutes)
+            if (settings.AcceptRoutes || servesPlainPeers)
             {
                 foreach (var route in ParseNetworks(info.AllowedIps, $"allowed IP of peer {Describe(info)}", problems))
                 {
                     if (!peerAddresses.Contains(route) && !ExitRoutes.IsExitRoute(route) && Acceptable(route, info, ownPrefixes, overlay, problems) && Claim(route, info, claimed, allowed, problems))
                     {
-                        routes.Add(route);
+                        if (settings.AcceptRoutes)
+                        {
+                            routes.Add(route);
+                        }
+
+                        if (servesPlainPeers)
+                        {
+                            gatewayRoutes.Add(route);
+                        }
                     }
                 }
             }
@@ -105,6 +118,7 @@ internal static class EnginePlanner
 
         return new EnginePlan(addresses, routes.Items, peers, router, problems)
         {
+            GatewayRoutes = gatewayRoutes.Items,
             ExitNode = string.IsNullOrWhiteSpace(settings.ExitNode) ? null : new ExitNodePlan(settings.ExitNode.Trim(), settings.ExitNodeAllowLanAccess, exit?.Id, exit?.Name, exitProblem)
             {
                 Sources = [.. ParseAddresses(map.Self.Addresses, overlay, []).Select(a => a.Address)],

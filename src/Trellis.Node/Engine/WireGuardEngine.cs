@@ -46,6 +46,7 @@ public sealed partial class WireGuardEngine : IEngine
     private readonly Key _publicKey;
     private readonly SubnetRouter _router;
     private readonly ExitRouting _exit;
+    private readonly GatewayRouting _gatewayRouting;
 
     // written under _gate by ApplyAsync, read by Status
     private ExitNodePlan? _exitNode;
@@ -135,6 +136,7 @@ public sealed partial class WireGuardEngine : IEngine
         _publicKey = device.PublicKey!.Value;
         _router = new SubnetRouter(os, NftMasquerade.TableName(_tun.Name));
         _exit = new ExitRouting(os, _tun.Name);
+        _gatewayRouting = new GatewayRouting(os, _tun.Name);
         _metrics = new EngineMetrics(Status, device.Counters);
         LogStarted(_logger, _tun.Name, device.ListenPort, _publicKey.ToBase64());
     }
@@ -183,6 +185,7 @@ public sealed partial class WireGuardEngine : IEngine
             ApplyRoutes(plan.Routes, failures);
             _router.Apply(plan.SubnetRouter, failures);
             _exit.Apply(plan.ExitNode, failures);
+            _gatewayRouting.Apply(plan.GatewayRoutes, failures);
             Volatile.Write(ref _exitNode, plan.ExitNode);
             if (failures.Count > 0)
             {
@@ -211,6 +214,7 @@ public sealed partial class WireGuardEngine : IEngine
             var failures = new List<Exception>();
             // Rules first: once the TUN is gone they would point at an empty table, and lookups fall through to the host's routes.
             _exit.Withdraw(failures);
+            _gatewayRouting.Withdraw(failures);
             _router.Withdraw(failures);
             foreach (var failure in failures)
             {

@@ -219,6 +219,12 @@ public sealed record StatusPeer
     public long DroppedByPolicy { get; init; }
 
     public required string NodeKey { get; init; }
+
+    /// <summary>For a plain WireGuard peer served by another node: that gateway's name (its traffic goes through it).</summary>
+    public string? Gateway { get; init; }
+
+    /// <summary>Whether that gateway is connected to the control server (as the map says); without it the plain peer is unreachable.</summary>
+    public bool? GatewayOnline { get; init; }
 }
 
 /// <summary>The body of every error answer.</summary>

@@ -88,6 +88,38 @@ public sealed class PlainPeersApiTests : AdminApiTestBase
     }
 
     [Fact]
+    public async Task The_config_routes_approved_subnets_but_no_exit_route_and_says_to_fetch_it_again_after_a_change()
+    {
+        await GatewayAsync();
+        var router = await Server.RegisterAsync("alice", "router", ["10.77.0.0/24", "0.0.0.0/0"]);
+        Expect(await PostAsync($"/api/v1/nodes/{router.Id}/routes/approve", """{"prefixes":["10.77.0.0/24","0.0.0.0/0"]}"""), HttpStatusCode.OK, Json.NodeRoutesDto);
+        var phone = Expect(await PostAsync("/api/v1/nodes/wireguard", $$"""{"name":"phone","user":"alice","publicKey":"{{NewPublicKey()}}"}"""), HttpStatusCode.Created, Json.WireGuardConfigDto);
+
+        var allowed = Assert.Single(phone.Config.Split('\n'), l => l.StartsWith("AllowedIPs = ", StringComparison.Ordinal));
+        Assert.Contains(", 10.77.0.0/24", allowed, StringComparison.Ordinal);
+        Assert.DoesNotContain("0.0.0.0/0", allowed, StringComparison.Ordinal);
+        Assert.Contains("fetch this again (trellis nodes wireguard-config phone)", phone.Config, StringComparison.Ordinal);
+
+        Expect(await PostAsync($"/api/v1/nodes/{router.Id}/routes/reject", """{"prefixes":["10.77.0.0/24"]}"""), HttpStatusCode.OK, Json.NodeRoutesDto);
+        var again = Expect(await GetAsync($"/api/v1/nodes/{phone.Node.Id}/wireguard-config"), HttpStatusCode.OK, Json.WireGuardConfigDto);
+        Assert.DoesNotContain("10.77.0.0/24", again.Config, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_node_list_shows_a_plain_peers_gateway_and_whether_it_is_online()
+    {
+        var gatewayId = await GatewayAsync();
+        await Server.CreateUserAsync("bob");
+        var phone = Expect(await PostAsync("/api/v1/nodes/wireguard", """{"name":"phone","user":"bob"}"""), HttpStatusCode.Created, Json.WireGuardConfigDto);
+
+        var listed = Expect(await GetAsync("/api/v1/nodes"), HttpStatusCode.OK, Json.IReadOnlyListNodeDto).Single(n => n.Id == phone.Node.Id);
+        Assert.Equal(("gateway", false, gatewayId), (listed.GatewayName, listed.GatewayOnline, listed.Gateway));
+        Assert.True((await Server.Store.SetOnlineAsync(gatewayId, true)).Succeeded);
+        var mine = Expect(await GetAsync("/api/v1/nodes?user=bob"), HttpStatusCode.OK, Json.IReadOnlyListNodeDto).Single(n => n.Id == phone.Node.Id);
+        Assert.Equal(("gateway", true), (mine.GatewayName, mine.GatewayOnline));
+    }
+
+    [Fact]
     public async Task A_gateway_serving_plain_peers_cannot_be_switched_off_or_deleted_until_they_are_gone()
     {
         var gatewayId = await GatewayAsync();

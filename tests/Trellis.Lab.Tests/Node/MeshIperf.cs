@@ -10,7 +10,11 @@ internal static class MeshIperf
     private const int Port = 5201;
 
     /// <summary>A TCP run of <paramref name="seconds"/> from <paramref name="a"/> to <paramref name="b"/> that must move data; the bits per second received.</summary>
-    public static async Task<double> RunAsync(LabNode a, LabNode b, int seconds, string how, ITestOutputHelper output)
+    public static Task<double> RunAsync(LabNode a, LabNode b, int seconds, string how, ITestOutputHelper output) =>
+        RunAsync(a.Host.Namespace, b, seconds, how, output);
+
+    /// <summary>The same from any namespace (a plain WireGuard peer's) to a mesh node.</summary>
+    public static async Task<double> RunAsync(NetNamespace a, LabNode b, int seconds, string how, ITestOutputHelper output)
     {
         var port = Port.ToString(CultureInfo.InvariantCulture);
         var server = b.Host.Namespace.StartProcess("iperf3", ["-s", "-1", "-p", port]);
@@ -27,7 +31,7 @@ internal static class MeshIperf
                 "the iperf3 server to listen");
 
             var bAddress = (await b.AddressesAsync())[0];
-            var client = await a.Host.Namespace.ExecAsync(
+            var client = await a.ExecAsync(
                 "iperf3",
                 ["-c", bAddress, "-p", port, "-t", seconds.ToString(CultureInfo.InvariantCulture), "-J"],
                 new CommandOptions { Timeout = TimeSpan.FromSeconds(seconds + 30) });

@@ -6,7 +6,7 @@ namespace Trellis.Lab.Tests.Node;
 /// <summary>
 /// The policy for a plain WireGuard peer, which has no filter of its own: its gateway enforces what it
 /// may send and receive, and the destination checks again. Alice's phone may reach tag:server on 443
-/// and nothing else; nothing may reach the phone.
+/// and nothing else; nothing may reach the phone. When the gateway goes, status and the node list say so.
 /// </summary>
 public sealed class PlainPeerPolicyTests(ITestOutputHelper output)
 {
@@ -71,6 +71,17 @@ public sealed class PlainPeerPolicyTests(ITestOutputHelper output)
         await RefusedAsync(server.Host.Namespace, phone.IPv4, 22);
         await RefusedAsync(other.Host.Namespace, phone.IPv4, 22);
         Assert.True((await gateway.StatusAsync()).GetProperty("droppedByPolicy").GetInt64() > 0, "the gateway enforces the phone's policy");
+
+        // Losing the gateway is visible where a user looks: the phone is unreachable, and why.
+        (await gateway.RunAsync("down")).EnsureSuccess();
+        await Poll.UntilAsync(
+            async _ => PlainPeerTests.NodeRow((await server.RunAsync("status")).StandardOutput, "phone").Contains(" via gateway gateway (offline) ", StringComparison.Ordinal),
+            MeshTimeout,
+            "`trellis status` on another node to say the plain peer's gateway is offline");
+        await Poll.UntilAsync(
+            async _ => PlainPeerTests.NodeRow((await mesh.AdminAsync("nodes", "list")).StandardOutput, "phone").Contains(" no (gateway gateway offline) ", StringComparison.Ordinal),
+            MeshTimeout,
+            "`trellis nodes list` to say the plain peer's gateway is offline");
     }
 
     private static async Task ListenAsync(NetNamespace ns, int port)

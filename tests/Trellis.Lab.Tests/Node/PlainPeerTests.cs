@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text;
 using Xunit.Abstractions;
 
@@ -8,11 +9,14 @@ namespace Trellis.Lab.Tests.Node;
 /// The plain WireGuard peers issue's acceptance: a device with only wg-quick and wireguard-go, behind
 /// an easy NAT, joins through a gateway node with the configuration exactly as `trellis nodes
 /// add-wireguard` printed it, and reaches (and is reached from) nodes on a public address, behind an
-/// easy NAT and behind a hard NAT, over both overlay families; deleting it cuts it off.
+/// easy NAT and behind a hard NAT, over both overlay families, and a LAN routed by one of them; the
+/// mesh shows it online through its gateway; deleting it cuts it off.
 /// </summary>
 public sealed class PlainPeerTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan MeshTimeout = TimeSpan.FromSeconds(45);
+
+    private const int IperfSeconds = 5;
 
     private const string Escape = "\u001b[";
 
@@ -25,11 +29,17 @@ public sealed class PlainPeerTests(ITestOutputHelper output)
         var easy = await mesh.AddNodeAsync("easy", await mesh.Lab.AddRouterAsync(NatKind.Easy));
         var hard = await mesh.AddNodeAsync("hard", await mesh.Lab.AddRouterAsync(NatKind.Hard));
         LabNode[] nodes = [gateway, server, easy, hard];
+
+        // A LAN behind the node behind the hard NAT, routed into the mesh: the plain peer reaches it too.
+        await using var lanHost = await NetNamespace.CreateAsync();
+        await using var lan = await VethLink.CreateAsync(hard.Host.Namespace, lanHost, LabAddress.Parse("10.77.0.1/24"), null, LabAddress.Parse(LanHost + "/24"), null);
+        await lanHost.IpAsync("route", "add", "default", "via", "10.77.0.1");
         foreach (var node in nodes)
         {
-            await node.UpAsync();
+            await (node == hard ? node.UpAsync("--advertise-routes", Lan) : node.UpAsync());
         }
 
+        await mesh.AdminAsync("routes", "approve", "hard", Lan);
         await mesh.AdminAsync("nodes", "gateway", "gateway", "on");
 
         // The gateway must have reported its public endpoint first: until then it cannot serve, and nothing is registered.
@@ -40,6 +50,7 @@ public sealed class PlainPeerTests(ITestOutputHelper output)
         output.WriteLine(config);
         Assert.Contains("PrivateKey = ", config, StringComparison.Ordinal);
         Assert.Contains("PersistentKeepalive = 25", config, StringComparison.Ordinal);
+        Assert.Contains($", {Lan}\n", config, StringComparison.Ordinal); // the approved route, in AllowedIPs
 
         var device = await mesh.Lab.AddRouterAsync(NatKind.Easy);
         await using var phone = LabPlainPeer.Create(await device.AddHostAsync(), config);
@@ -60,6 +71,23 @@ public sealed class PlainPeerTests(ITestOutputHelper output)
             await Poll.UntilAsync(_ => node.PingAsync(phone.IPv4), MeshTimeout, $"{node.Name} to ping the plain peer at {phone.IPv4}");
             await Poll.UntilAsync(_ => node.PingAsync(phone.IPv6), MeshTimeout, $"{node.Name} to ping the plain peer at {phone.IPv6}");
         }
+
+        await Poll.UntilAsync(_ => phone.PingAsync(LanHost), MeshTimeout, "the plain peer to ping a LAN host behind the subnet router, forwarded by the gateway");
+
+        // The mesh sees the device online as its handshakes show, and through which gateway.
+        await Poll.UntilAsync(
+            async _ => NodeRow((await mesh.AdminAsync("nodes", "list")).StandardOutput, "phone").Contains(" yes (via gateway) ", StringComparison.Ordinal),
+            MeshTimeout,
+            "`trellis nodes list` to show the plain peer online through its gateway");
+        await Poll.UntilAsync(
+            async _ => NodeRow((await server.RunAsync("status")).StandardOutput, "phone") is var row && row.Contains(" yes ", StringComparison.Ordinal) && row.Contains(" via gateway gateway ", StringComparison.Ordinal),
+            MeshTimeout,
+            "`trellis status` on another node to show the plain peer online via its gateway");
+
+        // Throughput through the gateway, beside a direct Trellis pair in the same run (printed for docs/BENCHMARKS.md, never asserted).
+        var throughGateway = await MeshIperf.RunAsync(phone.Host.Namespace, server, IperfSeconds, "plain peer (wg-quick + wireguard-go) -> gateway -> server", output);
+        var direct = await MeshIperf.RunAsync(gateway, server, IperfSeconds, "gateway -> server, direct", output);
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"BENCHMARK | plain peer through the gateway {throughGateway / 1e6:0.0} Mbit/s | Trellis pair direct {direct / 1e6:0.0} Mbit/s | ratio {throughGateway / direct:0.00} |"));
 
         var serverAddress = (await server.AddressesAsync())[0];
         await mesh.AdminAsync("nodes", "delete", "phone");
@@ -113,7 +141,15 @@ public sealed class PlainPeerTests(ITestOutputHelper output)
         }
     }
 
+    private const string Lan = "10.77.0.0/24";
+
+    private const string LanHost = "10.77.0.10";
+
     private static string AdminSocket(MeshLab mesh) => Path.Combine(mesh.ServerDataDirectory, "admin.sock");
+
+    /// <summary>The table row (of `nodes list` or `status`) that names <paramref name="name"/>, with a space at each end; empty when none does.</summary>
+    internal static string NodeRow(string table, string name) =>
+        " " + (table.Split('\n').FirstOrDefault(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries).Contains(name)) ?? "") + " ";
 
     /// <summary>
     /// What the terminal shows, as an image: each character cell is two modules stacked (the half

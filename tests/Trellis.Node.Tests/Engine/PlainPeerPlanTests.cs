@@ -44,6 +44,43 @@ public class PlainPeerPlanTests
     }
 
     [Fact]
+    public void The_gateway_forwards_its_plain_peers_to_other_nodes_subnet_routes_without_routing_them_for_itself()
+    {
+        var router = TestMaps.Peer(2, TestMaps.NewPrivateKey(), routes: ["10.77.0.0/24", "0.0.0.0/0"]);
+        var plan = Plan(TestMaps.Map(TestMaps.Peer(1, Own), Phone(gateway: 1), router));
+
+        Assert.Equal(["10.77.0.0/24"], Text(plan.GatewayRoutes)); // never an exit route
+        Assert.Contains("10.77.0.0/24", Text(Assert.Single(plan.Peers, p => p.Id == 2).AllowedIps));
+        Assert.DoesNotContain("10.77.0.0/24", Text(plan.Routes)); // the host's own traffic keeps its routes (no --accept-routes)
+        Assert.Equal(
+            ["-4 priority 5305 iif trellis0 lookup 7473", "-6 priority 5305 iif trellis0 lookup 7473"],
+            GatewayRouting.Rules(plan.GatewayRoutes, "trellis0").Select(r => r.ToString()));
+
+        var notGateway = Plan(TestMaps.Map(TestMaps.Peer(1, Own), Phone(gateway: 3), router, TestMaps.Peer(3, TestMaps.NewPrivateKey())));
+        Assert.Empty(notGateway.GatewayRoutes);
+        Assert.DoesNotContain("10.77.0.0/24", Text(Assert.Single(notGateway.Peers, p => p.Id == 2).AllowedIps));
+    }
+
+    [Fact]
+    public void Gateway_routing_puts_routes_in_its_table_before_the_rules_and_takes_everything_back_on_withdraw()
+    {
+        using var os = new RecordingNetworkConfig();
+        var routing = new GatewayRouting(os, "trellis0");
+        var failures = new List<Exception>();
+
+        routing.Apply([IPNetwork.Parse("10.77.0.0/24")], failures);
+        Assert.Empty(failures);
+        Assert.Equal(2, os.Rules().Count);
+        Assert.Single(os.TableRoutes());
+        Assert.True(os.Log.ToList().FindIndex(l => l.StartsWith("rule add", StringComparison.Ordinal)) > os.Log.ToList().FindIndex(l => l.Contains("10.77.0.0/24", StringComparison.Ordinal)));
+
+        routing.Withdraw(failures);
+        Assert.Empty(failures);
+        Assert.Empty(os.Rules());
+        Assert.Empty(os.TableRoutes());
+    }
+
+    [Fact]
     public void A_plain_peer_whose_gateway_this_node_cannot_see_is_reported_not_routed()
     {
         var plan = Plan(TestMaps.Map(TestMaps.Peer(1, Own), Phone(gateway: 5)));

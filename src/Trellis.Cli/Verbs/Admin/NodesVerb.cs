@@ -45,13 +45,21 @@ internal static class NodesVerb
             {
                 table.Add(
                     node.Id.ToString(CultureInfo.InvariantCulture), node.Name, AdminText.Owner(node.User, node.Tags), node.IPv4 ?? AdminText.None, node.IPv6 ?? AdminText.None,
-                    node.Expired ? "expired" : node.Status, AdminText.YesNo(node.Online), AdminText.Time(node.LastSeen), AdminText.Time(node.KeyExpiry));
+                    node.Expired ? "expired" : node.Status, Online(node), AdminText.Time(node.LastSeen), AdminText.Time(node.KeyExpiry));
             }
 
             table.WriteTo(run.Output);
         });
         return command;
     }
+
+    /// <summary>A plain WireGuard peer is online as its handshakes show, and reachable only while its gateway is.</summary>
+    private static string Online(NodeDto node) => node switch
+    {
+        { GatewayName: { } gateway, GatewayOnline: false } => $"{AdminText.YesNo(node.Online)} (gateway {gateway} offline)",
+        { GatewayName: { } gateway } => $"{AdminText.YesNo(node.Online)} (via {gateway})",
+        _ => AdminText.YesNo(node.Online),
+    };
 
     private static Command Delete(AdminOptions options)
     {

@@ -79,7 +79,7 @@ internal static class StatusVerb
                 peer.Hostname,
                 string.Join(",", peer.Addresses.Select(UpVerb.StripHostPrefix)),
                 AdminText.YesNo(peer.Online),
-                peer.PeerRelay is { } via ? $"{PathKind.PeerRelay} via {via}" : peer.Path,
+                PathText(peer),
                 peer.Endpoint ?? peer.Relay ?? AdminText.None,
                 AdminText.Time(peer.LastHandshake),
                 Bytes(peer.RxBytes),
@@ -89,6 +89,15 @@ internal static class StatusVerb
 
         table.WriteTo(output);
     }
+
+    /// <summary>A plain WireGuard peer of another node goes through that gateway, which may be gone.</summary>
+    private static string PathText(StatusPeer peer) => peer switch
+    {
+        { Gateway: { } gateway, GatewayOnline: true } => $"via gateway {gateway}",
+        { Gateway: { } gateway } => $"via gateway {gateway} (offline)",
+        { PeerRelay: { } via } => $"{PathKind.PeerRelay} via {via}",
+        _ => peer.Path,
+    };
 
     private static string Bytes(long count)
     {
