@@ -20,7 +20,15 @@ public sealed partial class DiscoveryBind
 
     /// <param name="side">The guess socket it arrived on, if not the main socket or the relay.</param>
     /// <param name="legPeer">The peer whose peer relay leg it came through, if it did.</param>
-    private void HandleDisco(ReadOnlySpan<byte> packet, Endpoint source, bool viaRelay, Key relaySource, (GuessSockets Session, IGuessSocket Socket)? side = null, PeerState? legPeer = null)
+    /// <param name="local">Our address it was sent to, on the main socket.</param>
+    private void HandleDisco(
+        ReadOnlySpan<byte> packet,
+        Endpoint source,
+        bool viaRelay,
+        Key relaySource,
+        (GuessSockets Session, IGuessSocket Socket)? side = null,
+        PeerState? legPeer = null,
+        LocalAddress local = default)
     {
         try
         {
@@ -62,10 +70,10 @@ public sealed partial class DiscoveryBind
                     OnPingViaLeg(peer, sender, message);
                     break;
                 case DiscoMessageType.Ping:
-                    OnPing(peer, sender, message, source, viaRelay);
+                    OnPing(peer, sender, message, source, viaRelay, local);
                     break;
                 case DiscoMessageType.Pong:
-                    OnPong(peer, sender, message);
+                    OnPong(peer, sender, message, local);
                     break;
                 case DiscoMessageType.CallMeMaybe:
                     OnCallMeMaybe(peer, sender, message);
@@ -93,7 +101,7 @@ public sealed partial class DiscoveryBind
         LogDiscoDropped(reason);
     }
 
-    private void OnPing(PeerState peer, Key sender, in DiscoMessage ping, Endpoint source, bool viaRelay)
+    private void OnPing(PeerState peer, Key sender, in DiscoMessage ping, Endpoint source, bool viaRelay, LocalAddress local)
     {
         if (ping.NodeKey != peer.NodeKey)
         {
@@ -123,6 +131,7 @@ public sealed partial class DiscoveryBind
             if (!viaRelay && AddPathLocked(peer, source, fromMap: false) is { } path)
             {
                 _byEndpoint[source] = peer;
+                path.Local = local;
 
                 // The peer reached us from there: ping back so the path is proven for our side too.
                 pingBack = now - path.LastPong > _trustTicks && now - path.LastPingSent > Ticks(PingBackAfter);
@@ -138,7 +147,8 @@ public sealed partial class DiscoveryBind
             LogPingReceived(peer.NodeKey.ToString(), viaRelay ? "the relay" : source.ToString());
         }
 
-        SendDisco(disco, peer, viaRelay ? null : source, DiscoMessage.Pong(ping.TxId, viaRelay ? default : source));
+        // The pong leaves from the address the ping came to, so the peer meets us where it looked.
+        SendDisco(disco, peer, viaRelay ? null : source, DiscoMessage.Pong(ping.TxId, viaRelay ? default : source), local);
         if (pingBack)
         {
             SendPing(peer, disco, source, now, null);
@@ -173,7 +183,7 @@ public sealed partial class DiscoveryBind
         }
     }
 
-    private void OnPong(PeerState peer, Key sender, in DiscoMessage pong)
+    private void OnPong(PeerState peer, Key sender, in DiscoMessage pong, LocalAddress local)
     {
         if (!_pending.TryRemove(pong.TxId, out var pending) || pending.Peer != peer)
         {
@@ -206,6 +216,7 @@ public sealed partial class DiscoveryBind
             else if (AddPathLocked(peer, pending.Endpoint, fromMap: false) is { } path)
             {
                 path.LastPong = now;
+                path.Local = local;
                 path.Latency = rtt;
                 path.Rtts.Add(rtt);
                 peer.LastPong = now;
@@ -288,7 +299,7 @@ public sealed partial class DiscoveryBind
         }
 
         var chosen = peer.Paths[choice.Endpoint];
-        peer.Direct = new DirectPath(choice.Endpoint, chosen.LastPong + _trustTicks, chosen.Latency, _sideByEndpoint.GetValueOrDefault(choice.Endpoint));
+        peer.Direct = new DirectPath(choice.Endpoint, chosen.LastPong + _trustTicks, chosen.Latency, _sideByEndpoint.GetValueOrDefault(choice.Endpoint), chosen.Local);
         if (currentEndpoint != choice.Endpoint)
         {
             LogPathChanged(peer.NodeKey.ToString(), choice.Endpoint.ToString(), choice.Latency.TotalMilliseconds);
@@ -380,7 +391,7 @@ public sealed partial class DiscoveryBind
     }
 
     /// <summary>Seals and sends one message, directly to <paramref name="to"/> or (null) over the relay.</summary>
-    private void SendDisco(Key disco, PeerState peer, Endpoint? to, in DiscoMessage message)
+    private void SendDisco(Key disco, PeerState peer, Endpoint? to, in DiscoMessage message, LocalAddress from = default)
     {
         lock (_discoLock)
         {
@@ -397,6 +408,7 @@ public sealed partial class DiscoveryBind
                 b.Offset = 0;
                 b.Length = n;
                 b.Endpoint = endpoint;
+                b.Local = from;
                 _inner.Send(_discoBatch);
             }
             else if (_relay is not { } relay || !relay.TrySend(peer.NodeKey, b.Data.AsSpan(0, n)))

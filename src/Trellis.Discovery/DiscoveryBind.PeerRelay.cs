@@ -141,6 +141,7 @@ public sealed partial class DiscoveryBind
 
         PeerRelayWire.Forward(packet, handle);
         b.Endpoint = to;
+        b.Local = default;
         _forward[queued++] = b;
         return true;
     }
@@ -459,6 +460,7 @@ public sealed partial class DiscoveryBind
             b.Offset = 0;
             b.Length = PeerRelayWire.HeaderSize + n;
             b.Endpoint = leg.RelayEndpoint;
+            b.Local = default;
             _inner.Send(_discoBatch);
         }
     }

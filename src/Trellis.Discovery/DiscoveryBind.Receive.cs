@@ -89,6 +89,11 @@ public sealed partial class DiscoveryBind
 
         var n = _relayQueue.Dequeue(packets, 0, TimeSpan.Zero);
         Interlocked.Add(ref _relayPending, -n);
+        for (var i = 0; i < n; i++)
+        {
+            packets[i].Local = default; // it reached none of our addresses
+        }
+
         return n;
     }
 
@@ -118,7 +123,7 @@ public sealed partial class DiscoveryBind
             }
             else if (DiscoCodec.IsDisco(data))
             {
-                HandleDisco(data, b.Endpoint, viaRelay: false, default);
+                HandleDisco(data, b.Endpoint, viaRelay: false, default, local: b.Local);
             }
             else if (PeerRelayWire.IsTowardRelay(data))
             {

@@ -115,6 +115,7 @@ public sealed partial class DiscoveryBind
             {
                 saved[n] = p.Endpoint;
                 p.Endpoint = path.Endpoint;
+                p.Local = path.Local;
                 direct[n++] = p;
                 viaPath++;
                 continue;
@@ -123,6 +124,7 @@ public sealed partial class DiscoveryBind
             var endpoint = p.Endpoint;
             if (TryMarkForLeg(peer, p, now))
             {
+                p.Local = default;
                 saved[n] = endpoint;
                 direct[n++] = p;
                 viaLeg++;
@@ -136,6 +138,7 @@ public sealed partial class DiscoveryBind
                 // works, the relay's if not (the receiver's replay window drops the second).
                 saved[n] = p.Endpoint;
                 p.Endpoint = path.Endpoint;
+                p.Local = path.Local;
                 direct[n++] = p;
                 Interlocked.Increment(ref _bothSent);
             }

@@ -192,6 +192,7 @@ public sealed partial class DiscoveryBind : IBind
             b.Offset = 0;
             b.Length = datagram.Length;
             b.Endpoint = destination;
+            b.Local = default;
             _inner.Send(_discoBatch);
         }
     }

@@ -1,3 +1,5 @@
+using Trellis.Core.Transport;
+
 namespace Trellis.Discovery;
 
 /// <summary>What is known of one candidate endpoint of a peer. Guarded by the peer's Sync.</summary>
@@ -9,6 +11,9 @@ internal sealed class PathInfo
 
     /// <summary>When a pong last proved the path; zero while it never has.</summary>
     public long LastPong { get; set; }
+
+    /// <summary>Our address the peer's pings and pongs from this endpoint last arrived at (the sticky source).</summary>
+    public LocalAddress Local { get; set; }
 
     /// <summary>The round trip of the latest pong.</summary>
     public TimeSpan Latency { get; set; }

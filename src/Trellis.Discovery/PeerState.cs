@@ -8,7 +8,8 @@ namespace Trellis.Discovery;
 /// The direct path packets take now; replaced whole (never mutated) so Send reads it without a lock.
 /// <paramref name="Via"/>: the guess socket that met the peer (see DiscoveryBind.Guess), else null for the main socket.
 /// </summary>
-internal sealed record DirectPath(Endpoint Endpoint, long TrustedUntil, TimeSpan Latency, IGuessSocket? Via = null);
+/// <param name="Local">Our address the peer's messages on this path arrive at: what packets to it leave from.</param>
+internal sealed record DirectPath(Endpoint Endpoint, long TrustedUntil, TimeSpan Latency, IGuessSocket? Via = null, LocalAddress Local = default);
 
 /// <summary>
 /// A ping in flight: for a path (or the relay, or a peer relay's <paramref name="Leg"/>), maybe

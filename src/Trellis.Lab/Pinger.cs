@@ -7,7 +7,8 @@ namespace Trellis.Lab;
 /// <summary>Runs iputils <c>ping</c> inside a namespace (IPv4 or IPv6 by the destination's family).</summary>
 public static partial class Pinger
 {
-    /// <summary>Runs <c>ping -n -c COUNT -i INTERVAL -W WAIT [-I SOURCE] DESTINATION</c>.</summary>
+    /// <summary>Runs <c>ping -n -c COUNT -i INTERVAL -W WAIT [-I SOURCE] [-s PAYLOAD] DESTINATION</c>.</summary>
+    /// <param name="payloadSize">ICMP payload bytes (the IP packet adds 28 for IPv4, 48 for IPv6); ping's default 56 when null.</param>
     public static async Task<PingResult> PingAsync(
         NetNamespace ns,
         IPAddress destination,
@@ -15,7 +16,8 @@ public static partial class Pinger
         double intervalSeconds = 0.2,
         int waitSeconds = 1,
         IPAddress? source = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default,
+        int? payloadSize = null)
     {
         ArgumentNullException.ThrowIfNull(ns);
         ArgumentNullException.ThrowIfNull(destination);
@@ -30,6 +32,12 @@ public static partial class Pinger
         {
             arguments.Add("-I");
             arguments.Add(source.ToString());
+        }
+
+        if (payloadSize is int size)
+        {
+            arguments.Add("-s");
+            arguments.Add(size.ToString(CultureInfo.InvariantCulture));
         }
 
         arguments.Add(destination.ToString());

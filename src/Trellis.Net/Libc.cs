@@ -17,6 +17,10 @@ internal static unsafe partial class Libc
     public const int IPPROTO_UDP = 17;
     public const int IPPROTO_IPV6 = 41;
     public const int IPV6_V6ONLY = 26;
+    public const int IPV6_RECVPKTINFO = 49;
+    public const int IPV6_PKTINFO = 50;
+    public const int SOL_IP = 0;
+    public const int IP_PKTINFO = 8;
     public const int SOL_SOCKET = 1;
     public const int SO_SNDBUF = 7;
     public const int SO_RCVBUF = 8;

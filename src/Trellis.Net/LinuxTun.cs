@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Trellis.Core.Transport;
+using Trellis.Net.Netlink;
 
 namespace Trellis.Net;
 
@@ -19,6 +20,7 @@ public sealed unsafe class LinuxTun : ITun
 
     private readonly FileDescriptor _tun;
     private readonly FileDescriptor _wake; // an eventfd Close() writes to, so a reader blocked in poll(2) returns
+    private readonly LinkMtuWatcher _mtuWatcher;
     private volatile bool _closed;
     private int _mtu;
     private long _writeErrors;
@@ -41,6 +43,9 @@ public sealed unsafe class LinuxTun : ITun
         {
             Name = Attach(_tun.Value, name);
             SetMtu(mtu);
+
+            // An MTU set from outside (wg-quick sets it after start-up) must reach padding at once.
+            _mtuWatcher = new LinkMtuWatcher(Name, changed => Volatile.Write(ref _mtu, changed));
             var wake = Libc.eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
             if (wake < 0)
             {
@@ -51,6 +56,7 @@ public sealed unsafe class LinuxTun : ITun
         }
         catch
         {
+            _mtuWatcher?.Dispose();
             _tun.Dispose();
             throw;
         }
@@ -58,6 +64,7 @@ public sealed unsafe class LinuxTun : ITun
 
     public string Name { get; }
 
+    /// <summary>The interface's MTU now, including changes made by others (followed through link notifications).</summary>
     public int Mtu => Volatile.Read(ref _mtu);
 
     public int BatchSize => DefaultBatchSize;
@@ -165,6 +172,8 @@ public sealed unsafe class LinuxTun : ITun
             _ = Libc.write(_wake.Value, &one, sizeof(ulong));
             _wake.Release();
         }
+
+        _mtuWatcher.Dispose();
 
         // Closing the last descriptor of a non-persistent TUN unregisters the interface.
         _tun.Dispose();

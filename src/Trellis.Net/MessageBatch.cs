@@ -12,10 +12,12 @@ internal sealed unsafe class MessageBatch
     private readonly MMsgHdr[] _headerArray;
     private readonly IoVec[] _iovArray;
     private readonly SockAddrIn6[] _addressArray;
+    private readonly byte[] _controlArray;
 
     private readonly MMsgHdr* _headers;
     private readonly IoVec* _iovs;
     private readonly SockAddrIn6* _addresses;
+    private readonly byte* _controls;
 
     public MessageBatch(int size)
     {
@@ -26,6 +28,8 @@ internal sealed unsafe class MessageBatch
         _headers = PinnedData.Pointer(_headerArray);
         _iovs = PinnedData.Pointer(_iovArray);
         _addresses = PinnedData.Pointer(_addressArray);
+        _controlArray = GC.AllocateArray<byte>(size * PacketInfo.ControlSize, pinned: true);
+        _controls = PinnedData.Pointer(_controlArray);
         for (var i = 0; i < size; i++)
         {
             _headers[i].Header.Iov = &_iovs[i];
@@ -44,6 +48,8 @@ internal sealed unsafe class MessageBatch
         _iovs[i].Base = PinnedData.Pointer(buffer);
         _iovs[i].Length = (nuint)buffer.Data.Length;
         _headers[i].Header.NameLength = SockAddr.In6Size;
+        _headers[i].Header.Control = Control(i);
+        _headers[i].Header.ControlLength = PacketInfo.ControlSize;
         _headers[i].Header.Flags = 0;
         _headers[i].Length = 0;
     }
@@ -54,6 +60,7 @@ internal sealed unsafe class MessageBatch
         buffer.Offset = 0;
         buffer.Length = (int)_headers[i].Length;
         buffer.Endpoint = SockAddr.Read(&_addresses[i], _headers[i].Header.NameLength);
+        buffer.Local = PacketInfo.Read(Control(i), _headers[i].Header.ControlLength);
     }
 
     /// <summary>The kernel's source address length for message <paramref name="i"/> (0 for the wake-up after shutdown).</summary>
@@ -76,8 +83,34 @@ internal sealed unsafe class MessageBatch
         _iovs[i].Base = PinnedData.Pointer(buffer) + buffer.Offset;
         _iovs[i].Length = (nuint)buffer.Length;
         _headers[i].Header.NameLength = nameLength;
+        var controlLength = PacketInfo.Write(Control(i), buffer.Local, buffer.Endpoint, family);
+        _headers[i].Header.Control = controlLength == 0 ? null : Control(i);
+        _headers[i].Header.ControlLength = (nuint)controlLength;
         _headers[i].Header.Flags = 0;
         _headers[i].Length = 0;
         return true;
     }
+
+    /// <summary>Whether message <paramref name="i"/> asks for a source address.</summary>
+    public bool HasSource(int i) => _headers[i].Header.ControlLength != 0;
+
+    /// <summary>
+    /// Lets the kernel choose the source of message <paramref name="i"/> and of every later one (up to
+    /// <paramref name="count"/>) that asked for the same source: that address is no longer ours.
+    /// </summary>
+    public void ForgetSource(int i, int count)
+    {
+        var gone = new ReadOnlySpan<byte>(Control(i), PacketInfo.ControlSize);
+        var length = _headers[i].Header.ControlLength;
+        for (var j = count - 1; j >= i; j--)
+        {
+            if (_headers[j].Header.ControlLength == length && new ReadOnlySpan<byte>(Control(j), (int)length).SequenceEqual(gone[..(int)length]))
+            {
+                _headers[j].Header.Control = null;
+                _headers[j].Header.ControlLength = 0;
+            }
+        }
+    }
+
+    private byte* Control(int i) => _controls + (i * PacketInfo.ControlSize);
 }

@@ -36,6 +36,7 @@ public sealed unsafe class UdpBind : IWakeableBind
     private long _sendErrors;
     private long _receiveErrors;
     private int _lastSendErrno;
+    private long _sourcesForgotten;
 
     /// <param name="dualStack">False for an IPv4-only socket, as used when IPv6 is unavailable anyway.</param>
     public UdpBind(bool dualStack = true)
@@ -75,6 +76,9 @@ public sealed unsafe class UdpBind : IWakeableBind
 
     /// <summary>Transient receive failures skipped (ICMP errors surfacing, memory pressure).</summary>
     public long ReceiveErrors => Interlocked.Read(ref _receiveErrors);
+
+    /// <summary>Sends retried without their source address because that address was no longer ours.</summary>
+    public long SourcesForgotten => Interlocked.Read(ref _sourcesForgotten);
 
     /// <summary>The errno of the most recent dropped send, for diagnostics (0 if none).</summary>
     public int LastSendErrno => Volatile.Read(ref _lastSendErrno);
@@ -337,6 +341,16 @@ public sealed unsafe class UdpBind : IWakeableBind
             {
                 dropped += count - start;
                 break;
+            }
+
+            // A message with a source address that is no longer ours (removed or moved) fails with
+            // EINVAL (IPv6) or ENETUNREACH (IPv4). As the kernel's WireGuard does, send it again from
+            // whatever source routing picks; a destination really unreachable then fails on its own.
+            if (errno is Errno.EINVAL or Errno.ENETUNREACH && batch.HasSource(start))
+            {
+                batch.ForgetSource(start, count);
+                Interlocked.Increment(ref _sourcesForgotten);
+                continue;
             }
 
             Volatile.Write(ref _lastSendErrno, errno);

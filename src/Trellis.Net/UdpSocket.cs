@@ -97,6 +97,7 @@ internal sealed unsafe class UdpSocket
                 }
             }
 
+            ReportDestinations(raw, family);
             SetBuffer(raw, Libc.SO_RCVBUFFORCE, Libc.SO_RCVBUF);
             SetBuffer(raw, Libc.SO_SNDBUFFORCE, Libc.SO_SNDBUF);
 
@@ -130,6 +131,31 @@ internal sealed unsafe class UdpSocket
         {
             fd.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Asks for each datagram's destination address (IP_PKTINFO / IPV6_PKTINFO), so replies can leave
+    /// from the address the peer used. A dual-stack socket reports IPv4 arrivals as IPV6_PKTINFO
+    /// with a v4-mapped address; IP_PKTINFO there as well is best effort.
+    /// </summary>
+    private static void ReportDestinations(int fd, int family)
+    {
+        var on = 1;
+        if (family == Libc.AF_INET6)
+        {
+            if (Libc.setsockopt(fd, Libc.IPPROTO_IPV6, Libc.IPV6_RECVPKTINFO, &on, sizeof(int)) != 0)
+            {
+                throw ErrnoException.FromLastError("setsockopt(IPV6_RECVPKTINFO)");
+            }
+
+            _ = Libc.setsockopt(fd, Libc.SOL_IP, Libc.IP_PKTINFO, &on, sizeof(int));
+            return;
+        }
+
+        if (Libc.setsockopt(fd, Libc.SOL_IP, Libc.IP_PKTINFO, &on, sizeof(int)) != 0)
+        {
+            throw ErrnoException.FromLastError("setsockopt(IP_PKTINFO)");
         }
     }
 

@@ -14,7 +14,7 @@ public sealed partial class Device
     /// <summary>For tests: force (true) or forbid (false) the under-load behaviour; null measures the queue.</summary>
     internal bool? ForcedUnderLoad { get; set; }
 
-    private bool EnqueueHandshake(ReadOnlySpan<byte> packet, in Endpoint source)
+    private bool EnqueueHandshake(ReadOnlySpan<byte> packet, in Endpoint source, LocalAddress local)
     {
         if (!_handshakeFree.TryTake(out var work))
         {
@@ -25,6 +25,7 @@ public sealed partial class Device
         packet.CopyTo(work.Data);
         work.Length = packet.Length;
         work.Source = source;
+        work.Local = local;
         if (!_handshakeQueue.TryAdd(work))
         {
             Interlocked.Increment(ref Counters.HandshakeQueueFull);
@@ -42,7 +43,7 @@ public sealed partial class Device
         {
             try
             {
-                ProcessHandshake(work.Message, work.Source);
+                ProcessHandshake(work.Message, work.Source, work.Local);
             }
             finally
             {
@@ -70,7 +71,7 @@ public sealed partial class Device
         return now < _underLoadUntil;
     }
 
-    internal void ProcessHandshake(ReadOnlySpan<byte> msg, Endpoint source)
+    internal void ProcessHandshake(ReadOnlySpan<byte> msg, Endpoint source, LocalAddress local = default)
     {
         var type = MessageLayout.ReadType(msg);
         if (type == MessageType.CookieReply)
@@ -98,7 +99,7 @@ public sealed partial class Device
         {
             if (!_cookieChecker.CheckMac2(msg, source))
             {
-                SendCookieReply(msg, source);
+                SendCookieReply(msg, source, local);
                 return;
             }
 
@@ -118,7 +119,7 @@ public sealed partial class Device
                 return;
             }
 
-            peer.UpdateEndpointFromPacket(source);
+            peer.UpdateEndpointFromPacket(source, local);
             peer.AddRx(msg.Length);
             peer.SendHandshakeResponse();
             peer.Timers.AnyAuthenticatedPacketTraversal();
@@ -133,7 +134,7 @@ public sealed partial class Device
                 return;
             }
 
-            peer.UpdateEndpointFromPacket(source);
+            peer.UpdateEndpointFromPacket(source, local);
             peer.AddRx(msg.Length);
             if (BeginSymmetricSession(peer) is null)
             {
@@ -152,7 +153,7 @@ public sealed partial class Device
         }
     }
 
-    private void SendCookieReply(ReadOnlySpan<byte> msg, in Endpoint source)
+    private void SendCookieReply(ReadOnlySpan<byte> msg, in Endpoint source, LocalAddress local)
     {
         var buffer = ScratchBuffer();
         var senderIndex = BinaryPrimitives.ReadUInt32LittleEndian(msg[MessageLayout.InitSender..]);
@@ -160,6 +161,7 @@ public sealed partial class Device
         buffer.Offset = 0;
         buffer.Length = MessageLayout.CookieReplySize;
         buffer.Endpoint = source;
+        buffer.Local = local;
 
         // Counted before it leaves: whoever sees the reply's effect then also sees the count.
         Interlocked.Increment(ref Counters.CookieRepliesSent);

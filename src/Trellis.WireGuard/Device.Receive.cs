@@ -92,7 +92,7 @@ public sealed partial class Device
                 case MessageType.Initiation when packet.Length == MessageLayout.InitiationSize:
                 case MessageType.Response when packet.Length == MessageLayout.ResponseSize:
                 case MessageType.CookieReply when packet.Length == MessageLayout.CookieReplySize:
-                    if (EnqueueHandshake(packet, buffer.Endpoint))
+                    if (EnqueueHandshake(packet, buffer.Endpoint, buffer.Local))
                     {
                         _handshakesQueuedByClassify++;
                     }
@@ -174,7 +174,7 @@ public sealed partial class Device
             }
 
             var buffer = batch.Packets[i];
-            peer.UpdateEndpointFromPacket(buffer.Endpoint);
+            peer.UpdateEndpointFromPacket(buffer.Endpoint, buffer.Local);
             runBytes += buffer.Length;
             var plaintext = buffer.Data.AsSpan(MessageLayout.TransportHeaderSize, buffer.Length - MessageLayout.TransportMinSize);
             if (plaintext.IsEmpty)

@@ -61,6 +61,7 @@ public sealed partial class Device
     private int ClassifyOutbound(PacketBatch batch, int n)
     {
         var filter = InboundFilter;
+        var listenPort = Bind.Port;
         var kept = 0;
         for (var i = 0; i < n; i++)
         {
@@ -76,6 +77,12 @@ public sealed partial class Device
             if (peer is null)
             {
                 Interlocked.Increment(ref Counters.NoPeerForDestination);
+                continue;
+            }
+
+            if (IsRoutingLoop(buffer.Packet, peer, listenPort))
+            {
+                Interlocked.Increment(ref Counters.RoutingLoop);
                 continue;
             }
 
@@ -106,6 +113,19 @@ public sealed partial class Device
         return kept;
     }
 
+    /// <summary>
+    /// Whether the packet is our own WireGuard datagram coming back: from our listen port to the
+    /// endpoint of the very peer whose allowed IPs routed it into the tunnel. The kernel refuses to
+    /// send when the route to an endpoint leaves through its own device (ELOOP); a userspace device
+    /// only sees such a datagram once it re-enters the TUN, and sealing it again would loop forever,
+    /// each round a packet larger. Only a UDP packet from our port costs the endpoint lookup.
+    /// </summary>
+    private static bool IsRoutingLoop(ReadOnlySpan<byte> packet, Peer peer, ushort listenPort) =>
+        listenPort != 0
+        && IPPacket.UdpSourcePort(packet) == listenPort
+        && peer.TryGetEndpoint(out var endpoint)
+        && IPPacket.IsUdpTo(packet, endpoint);
+
     private void SealBatch(PacketBatch batch)
     {
         for (var i = 0; i < batch.Count; i++)
@@ -134,6 +154,7 @@ public sealed partial class Device
         var runData = false;
         var hasEndpoint = false;
         Endpoint endpoint = default;
+        LocalAddress source = default;
         for (var i = 0; i < batch.Count; i++)
         {
             if (!batch.Ok[i])
@@ -149,7 +170,7 @@ public sealed partial class Device
                 runPeer = peer;
                 runBytes = 0;
                 runData = false;
-                hasEndpoint = peer.TryGetEndpoint(out endpoint);
+                hasEndpoint = peer.TryGetEndpoint(out endpoint, out source);
             }
 
             runKeypair = keypair;
@@ -161,6 +182,7 @@ public sealed partial class Device
 
             var buffer = batch.Packets[i];
             buffer.Endpoint = endpoint;
+            buffer.Local = source;
             runBytes += buffer.Length;
             runData |= buffer.Length > MessageLayout.KeepaliveSize;
             batch.MoveTo(i, kept);

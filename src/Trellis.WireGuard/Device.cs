@@ -213,14 +213,12 @@ public sealed partial class Device : IDisposable
         }
     }
 
-    /// <summary>Adds a peer; throws if it exists or is this device's own key.</summary>
+    /// <summary>
+    /// Adds a peer; throws if it exists or is this device's own key. The all-zero key is a valid peer
+    /// that can never handshake (its static-static DH is zero), as in the kernel and wireguard-go.
+    /// </summary>
     public Peer AddPeer(Key publicKey)
     {
-        if (publicKey.IsZero)
-        {
-            throw new ArgumentException("a peer's public key cannot be all zeros", nameof(publicKey));
-        }
-
         if (PublicKey is { } own && own == publicKey)
         {
             throw new ArgumentException("a peer cannot have this device's own public key", nameof(publicKey));

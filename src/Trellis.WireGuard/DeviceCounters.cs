@@ -18,6 +18,9 @@ public sealed class DeviceCounters
 
     public long NoPeerForDestination;
     public long NoEndpoint;
+
+    /// <summary>Our own datagrams routed back into the tunnel (a peer's endpoint inside its allowed IPs), dropped.</summary>
+    public long RoutingLoop;
     public long HandshakeMac1Failed;
     public long HandshakeInvalid;
     public long HandshakeReplayed;

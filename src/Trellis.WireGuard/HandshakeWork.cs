@@ -11,5 +11,8 @@ internal sealed class HandshakeWork
 
     public Endpoint Source { get; set; }
 
+    /// <summary>Our address the message arrived on.</summary>
+    public LocalAddress Local { get; set; }
+
     public ReadOnlySpan<byte> Message => Data.AsSpan(0, Length);
 }

@@ -109,7 +109,7 @@ public sealed partial class Peer
     /// <summary>Encrypts one packet under <paramref name="keypair"/> on this thread and sends it.</summary>
     private bool SendTransport(Keypair keypair, ReadOnlySpan<byte> plaintext)
     {
-        if (!TryGetEndpoint(out var endpoint))
+        if (!TryGetEndpoint(out var endpoint, out var source))
         {
             Interlocked.Increment(ref Device.Counters.NoEndpoint);
             return false;
@@ -135,6 +135,7 @@ public sealed partial class Peer
 
         buffer.Offset = 0;
         buffer.Endpoint = endpoint;
+        buffer.Local = source;
         Device.SendToBind(buffer);
         AddTx(buffer.Length);
         Timers.AnyAuthenticatedPacketTraversal();
@@ -209,7 +210,7 @@ public sealed partial class Peer
 
     private void SendRaw(ReadOnlySpan<byte> message)
     {
-        if (!TryGetEndpoint(out var endpoint))
+        if (!TryGetEndpoint(out var endpoint, out var source))
         {
             Interlocked.Increment(ref Device.Counters.NoEndpoint);
             return;
@@ -220,6 +221,7 @@ public sealed partial class Peer
         buffer.Offset = 0;
         buffer.Length = message.Length;
         buffer.Endpoint = endpoint;
+        buffer.Local = source;
         Device.SendToBind(buffer);
         AddTx(message.Length);
     }

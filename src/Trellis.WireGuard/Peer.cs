@@ -23,6 +23,7 @@ public sealed partial class Peer
     // guarded by _endpointLock
     private Endpoint _endpoint;
     private bool _hasEndpoint;
+    private LocalAddress _source; // our address the peer last reached us on: replies leave from it (sticky source)
 
     private long _rxBytes;
     private long _txBytes;
@@ -95,19 +96,34 @@ public sealed partial class Peer
         {
             _endpoint = endpoint;
             _hasEndpoint = true;
+            _source = default;
         }
     }
 
-    /// <summary>Roaming: the endpoint follows the source of the latest authenticated packet.</summary>
-    internal void UpdateEndpointFromPacket(in Endpoint source)
+    /// <summary>Our address this peer's packets last arrived on, which our packets to it leave from.</summary>
+    public LocalAddress Source
+    {
+        get
+        {
+            lock (_endpointLock)
+            {
+                return _source;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Roaming: the endpoint follows the source of the latest authenticated packet, and our source
+    /// address follows the address that packet was sent to, so a host with several addresses answers
+    /// from the one the peer uses and the peer's view of us never wanders.
+    /// </summary>
+    internal void UpdateEndpointFromPacket(in Endpoint source, LocalAddress local)
     {
         lock (_endpointLock)
         {
-            if (!_hasEndpoint || _endpoint != source)
-            {
-                _endpoint = source;
-                _hasEndpoint = true;
-            }
+            _endpoint = source;
+            _hasEndpoint = true;
+            _source = local;
         }
     }
 
@@ -116,6 +132,16 @@ public sealed partial class Peer
         lock (_endpointLock)
         {
             endpoint = _endpoint;
+            return _hasEndpoint;
+        }
+    }
+
+    internal bool TryGetEndpoint(out Endpoint endpoint, out LocalAddress source)
+    {
+        lock (_endpointLock)
+        {
+            endpoint = _endpoint;
+            source = _source;
             return _hasEndpoint;
         }
     }

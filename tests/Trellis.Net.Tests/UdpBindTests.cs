@@ -52,6 +52,51 @@ public sealed class UdpBindTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData(true, "127.0.0.2", "127.0.0.3")]
+    [InlineData(false, "127.0.0.2", "127.0.0.3")]
+    [InlineData(true, "::1", "::1")]
+    public async Task Each_datagram_reports_the_address_it_came_to_and_a_reply_leaves_from_it(bool dualStack, string to, string replyFrom)
+    {
+        using var a = new UdpBind(dualStack);
+        a.Open(0);
+        var portB = _b.Open(0);
+        var packets = PacketBuffer.AllocateBatch(1);
+        Fill(packets[0], 0, 100, Endpoint.FromIPEndPoint(new IPEndPoint(IPAddress.Parse(to), portB)));
+        a.Send(packets);
+        var arrived = Assert.Single(await ReceiveExactly(_b, 1));
+        Assert.Equal(to, arrived.Local.ToString());
+
+        // The kernel would answer 127.0.0.1 from 127.0.0.1; a source asked for wins.
+        Fill(packets[0], 1, 100, arrived.Endpoint);
+        packets[0].Local = new LocalAddress(Endpoint.FromIPEndPoint(new IPEndPoint(IPAddress.Parse(replyFrom), 1)).Address);
+        _b.Send(packets);
+        var reply = Assert.Single(await ReceiveExactly(a, 1));
+        Assert.Equal(replyFrom, reply.Endpoint.ToIPAddress().ToString());
+        Assert.Equal(portB, reply.Endpoint.Port);
+        Assert.Equal(0, _b.SendErrors);
+    }
+
+    [Fact]
+    public async Task A_source_that_is_no_longer_ours_is_forgotten_and_the_packets_still_go()
+    {
+        _a.Open(0);
+        var portB = _b.Open(0);
+        var packets = PacketBuffer.AllocateBatch(3);
+        var gone = new LocalAddress(Endpoint.FromIPEndPoint(new IPEndPoint(IPAddress.Parse("192.0.2.77"), 1)).Address);
+        for (var i = 0; i < packets.Length; i++)
+        {
+            Fill(packets[i], i, 100 + i, Endpoint.FromIPEndPoint(new IPEndPoint(IPAddress.Loopback, portB)));
+            packets[i].Local = gone;
+        }
+
+        _a.Send(packets);
+        var received = await ReceiveExactly(_b, 3);
+        Assert.All(received, r => Assert.Equal("127.0.0.1", r.Endpoint.ToIPAddress().ToString()));
+        Assert.Equal(0, _a.SendErrors);
+        Assert.Equal(1, _a.SourcesForgotten);
+    }
+
     [Fact]
     public async Task An_IPv4_only_bind_talks_to_IPv4_and_counts_IPv6_destinations_as_dropped()
     {
@@ -342,7 +387,7 @@ public sealed class UdpBindTests : IDisposable
 
                     for (var i = 0; i < n; i++)
                     {
-                        result.Add(new Received(buffers[i].Length, buffers[i].Packet.ToArray(), buffers[i].Endpoint));
+                        result.Add(new Received(buffers[i].Length, buffers[i].Packet.ToArray(), buffers[i].Endpoint, buffers[i].Local));
                     }
                 }
 
@@ -354,5 +399,5 @@ public sealed class UdpBindTests : IDisposable
         return received;
     }
 
-    private sealed record Received(int Length, byte[] Packet, Endpoint Endpoint);
+    private sealed record Received(int Length, byte[] Packet, Endpoint Endpoint, LocalAddress Local);
 }

@@ -1,3 +1,5 @@
+using System.Net;
+using Trellis.Core.Transport;
 using Trellis.Node.Filter;
 
 namespace Trellis.WireGuard.Tests;
@@ -26,7 +28,7 @@ public class AllocationTests
             }
         }
 
-        var into = new[] { new Trellis.Core.Transport.PacketBuffer() };
+        var into = new[] { new PacketBuffer() };
 
         void Exchange(int rounds)
         {
@@ -70,5 +72,53 @@ public class AllocationTests
         const int packets = 1000 * 16 * 2;
         Assert.True(allocated < packets / 16, $"{allocated} bytes allocated for {packets} packets ({handshakes} handshakes meanwhile)");
         Assert.Equal(0, Interlocked.Read(ref pair.A.Counters.DroppedByFilter) + Interlocked.Read(ref pair.B.Counters.DroppedByFilter));
+    }
+
+    [Fact]
+    public void Over_udp_with_sticky_sources_nothing_is_allocated_per_packet_and_replies_leave_from_the_address_used()
+    {
+        // A reaches B at 127.0.0.3, not at the 127.0.0.1 the kernel would pick as B's source: every
+        // reply B sends must carry 127.0.0.3 as its source control message, or A roams to 127.0.0.1.
+        using var bindA = new Trellis.Net.UdpBind();
+        using var bindB = new Trellis.Net.UdpBind();
+        using var pair = new DevicePair(bindA: bindA, bindB: bindB);
+        var atB = new Endpoint(Endpoint.FromIPEndPoint(IPEndPoint.Parse("127.0.0.3:1")).Address, pair.B.ListenPort);
+        pair.PeerBOnA.SetEndpoint(atB);
+        pair.PeerAOnB.SetEndpoint(new Endpoint(Endpoint.FromIPEndPoint(IPEndPoint.Parse("127.0.0.2:1")).Address, pair.A.ListenPort));
+        var packet = Packets.Build("10.0.0.1", "10.0.0.2", 1000);
+        var reply = Packets.Build("10.0.0.2", "10.0.0.1", 1000);
+        Assert.NotNull(DevicePair.Carry(pair.TunA, pair.TunB, packet));
+        Assert.NotNull(DevicePair.Carry(pair.TunB, pair.TunA, reply));
+
+        var into = new[] { new PacketBuffer() };
+        void Exchange(int rounds)
+        {
+            for (var i = 0; i < rounds; i++)
+            {
+                for (var j = 0; j < 16; j++)
+                {
+                    pair.TunA.Inject(packet);
+                    pair.TunB.Inject(reply);
+                }
+
+                for (var j = 0; j < 16; j++)
+                {
+                    // UDP may drop under load; what matters is what the packets that went cost.
+                    pair.TunB.Delivered.Dequeue(into, 0, TimeSpan.FromSeconds(1));
+                    pair.TunA.Delivered.Dequeue(into, 0, TimeSpan.FromSeconds(1));
+                }
+            }
+        }
+
+        Exchange(200);
+        long DataPath() => pair.A.DataPathAllocatedBytes + pair.B.DataPathAllocatedBytes;
+        var before = DataPath();
+        Exchange(1000);
+        var allocated = DataPath() - before;
+
+        const int packets = 1000 * 16 * 2;
+        Assert.True(allocated < packets / 16, $"{allocated} bytes allocated for {packets} packets");
+        Assert.Equal(atB, pair.PeerBOnA.Endpoint);
+        Assert.Equal("127.0.0.3", pair.PeerAOnB.Source.ToString());
     }
 }

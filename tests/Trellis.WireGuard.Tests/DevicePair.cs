@@ -13,7 +13,9 @@ namespace Trellis.WireGuard.Tests;
 /// </summary>
 internal sealed class DevicePair : IDisposable
 {
-    public DevicePair(TimeProvider? time = null, bool up = true, int workers = 2)
+    /// <param name="bindA">A transport for A instead of the in-memory network (then endpoints are set by the test).</param>
+    /// <param name="bindB">A transport for B instead of the in-memory network.</param>
+    public DevicePair(TimeProvider? time = null, bool up = true, int workers = 2, IBind? bindA = null, IBind? bindB = null)
     {
         Time = time ?? TimeProvider.System;
         Network = new InMemoryNetwork();
@@ -31,12 +33,16 @@ internal sealed class DevicePair : IDisposable
         BindA = Network.CreateBind(Endpoint.FromIPEndPoint(IPEndPoint.Parse("192.0.2.1:0")));
         BindB = Network.CreateBind(Endpoint.FromIPEndPoint(IPEndPoint.Parse("192.0.2.2:0")));
         var options = new DeviceOptions { Workers = workers };
-        A = new Device(TunA, BindA, options, Time);
-        B = new Device(TunB, BindB, options, Time);
+        A = new Device(TunA, bindA ?? BindA, options, Time);
+        B = new Device(TunB, bindB ?? BindB, options, Time);
         A.SetPrivateKey(KeyA);
         B.SetPrivateKey(KeyB);
-        A.SetListenPort(51820);
-        B.SetListenPort(51821);
+        if (bindA is null || bindB is null)
+        {
+            A.SetListenPort(51820);
+            B.SetListenPort(51821);
+        }
+
         PeerBOnA = A.AddPeer(X25519.PublicKey(KeyB));
         PeerAOnB = B.AddPeer(X25519.PublicKey(KeyA));
         A.AllowedIps.Insert(IPNetwork.Parse("10.0.0.2/32"), PeerBOnA);

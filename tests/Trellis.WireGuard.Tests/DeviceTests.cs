@@ -195,6 +195,14 @@ public class DeviceTests
         using var pair = new DevicePair(up: false);
         Assert.Throws<ArgumentException>(() => pair.A.AddPeer(X25519.PublicKey(pair.KeyA)));
         Assert.Throws<ArgumentException>(() => pair.A.AddPeer(X25519.PublicKey(pair.KeyB)));
-        Assert.Throws<ArgumentException>(() => pair.A.AddPeer(Key.Zero));
+    }
+
+    [Fact]
+    public void A_peer_with_the_zero_key_is_added_and_never_handshakes()
+    {
+        using var pair = new DevicePair(up: false);
+        var zero = pair.A.AddPeer(Key.Zero);
+        Assert.Same(zero, pair.A.LookupPeer(Key.Zero));
+        Assert.False(pair.A.CreateInitiation(zero, new byte[MessageLayout.InitiationSize]));
     }
 }

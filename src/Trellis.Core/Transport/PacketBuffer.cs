@@ -24,6 +24,13 @@ public sealed class PacketBuffer
     /// <summary>Source (received) or destination (to send) of the packet on the underlay.</summary>
     public Endpoint Endpoint { get; set; }
 
+    /// <summary>
+    /// Received: our address the packet was sent to (unknown when the transport cannot tell). To send:
+    /// the source address to use; unknown lets the kernel choose. Whoever sets <see cref="Endpoint"/>
+    /// to send sets this too.
+    /// </summary>
+    public LocalAddress Local { get; set; }
+
     public Span<byte> Packet => Data.AsSpan(Offset, Length);
 
     /// <summary>Allocates <paramref name="count"/> buffers, once, at start-up.</summary>

@@ -53,6 +53,7 @@ internal sealed class EngineMetrics : IDisposable
         Drop(ref counters.DroppedByFilter, "policy"),
         Drop(ref counters.NoPeerForDestination, "no_peer"),
         Drop(ref counters.NoEndpoint, "no_endpoint"),
+        Drop(ref counters.RoutingLoop, "routing_loop"),
         Drop(ref counters.StagedDropped, "staged_overflow"),
         Drop(ref counters.HandshakeQueueFull, "handshake_queue_full"),
         Drop(ref counters.RateLimited, "rate_limited"),

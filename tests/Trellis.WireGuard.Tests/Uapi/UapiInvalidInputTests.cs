@@ -101,7 +101,7 @@ public sealed class UapiInvalidInputTests
     }
 
     [Fact]
-    public void A_zero_peer_key_is_invalid_once_the_device_has_a_key()
+    public void A_zero_peer_key_is_a_peer_once_the_device_has_a_key()
     {
         using var t = new UapiTestDevice();
         var zero = new string('0', 64);
@@ -111,8 +111,9 @@ public sealed class UapiInvalidInputTests
         Assert.Empty(t.Device.Peers);
 
         Assert.Equal(0, t.Set($"private_key={Trellis.Crypto.X25519.GeneratePrivateKey().ToHex()}\n"));
-        Assert.Equal(UapiErrno.Invalid, t.Set($"public_key={zero}\n"));
-        Assert.Empty(t.Device.Peers);
+        // Then, as in the kernel and wireguard-go, it is a peer that can never handshake.
+        Assert.Equal(0, t.Set($"public_key={zero}\nallowed_ip=10.0.0.0/8\n"));
+        Assert.True(Assert.Single(t.Device.Peers).PublicKey.IsZero);
     }
 
     [Fact]
