@@ -216,6 +216,7 @@ public sealed partial class MeshState
             OverlayPrefixes = _overlayPrefixes,
             PacketFilter = view.Filter,
             Dns = _dns,
+            ServerProtocol = ControlProtocol.Current,
         };
     }
 

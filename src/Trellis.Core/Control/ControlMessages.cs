@@ -85,6 +85,9 @@ public sealed record FullMap : ControlMessage
 
     /// <summary>The mesh's names and resolvers; null from a server that predates names.</summary>
     public DnsConfig? Dns { get; init; }
+
+    /// <summary>The newest <see cref="ControlProtocol"/> level the server takes; absent (0) from older servers.</summary>
+    public int ServerProtocol { get; init; }
 }
 
 /// <summary>

@@ -1,9 +1,11 @@
 namespace Trellis.Core.Control;
 
 /// <summary>
-/// Levels of the control protocol a node announces in <see cref="MapRequest.Protocol"/>, so the server
-/// sends a newer form only to nodes that apply it and the older form to the rest. Each level includes
-/// the ones before it.
+/// Levels of the control protocol. A node announces its level in <see cref="MapRequest.Protocol"/>, so
+/// the server sends a newer form only to nodes that apply it and the older form to the rest; the server
+/// announces its own in <see cref="FullMap.ServerProtocol"/>, so a node sends a newer message only to a
+/// server that takes it (an older one would end the connection over a message it cannot parse). Each
+/// level includes the ones before it.
 /// </summary>
 public static class ControlProtocol
 {
@@ -13,6 +15,9 @@ public static class ControlProtocol
     /// <summary>The node applies <see cref="MapDelta.PeersKept"/>.</summary>
     public const int PeersKept = 1;
 
-    /// <summary>What this build of the node announces.</summary>
-    public const int Current = PeersKept;
+    /// <summary>The server takes <see cref="PlainPeerReport"/> from gateways.</summary>
+    public const int PlainPeerReports = 2;
+
+    /// <summary>What this build announces, as a node and as a server.</summary>
+    public const int Current = PlainPeerReports;
 }

@@ -1,3 +1,4 @@
+using Trellis.Core.Control;
 using Trellis.Crypto.Noise;
 
 namespace Trellis.Node.Control;
@@ -11,6 +12,9 @@ public sealed partial class ControlClient
     private NoiseControlChannel? _plainPeersStream;
     private IReadOnlyList<(long Id, DateTimeOffset? LastHandshake, bool Online)> _plainPeersSent = [];
 
+    /// <summary>The <see cref="ControlProtocol"/> level the server announced in the latest full map (0: an older server).</summary>
+    internal int ServerProtocol { get; private set; }
+
     /// <summary>Reports the plain peers' handshakes if the server would conclude something it has not heard on this stream.</summary>
     public async Task ReportPlainPeersAsync(IReadOnlyList<PlainPeerSighting> sightings, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -18,7 +22,8 @@ public sealed partial class ControlClient
         await _plainPeersLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (_streaming is not { } stream)
+            // A server from before the reports would end the connection over a message it cannot parse.
+            if (_streaming is not { } stream || ServerProtocol < ControlProtocol.PlainPeerReports)
             {
                 return;
             }

@@ -180,6 +180,8 @@ public sealed partial class ControlClient
             switch (message)
             {
                 case FullMap full:
+                    ServerProtocol = full.ServerProtocol;
+
                     // The status says Running before the map is readable, so whoever takes the map sees Running.
                     var map = Current = NetMapBuilder.FromFull(full);
                     LogState(_logger, ControlState.Running, _options.Server.AbsoluteUri);

@@ -1,3 +1,4 @@
+using Trellis.Core.Control;
 using Trellis.Core.Keys;
 using Trellis.Crypto;
 using Trellis.Node.Control;
@@ -63,6 +64,9 @@ public sealed class ControlClientTests : IAsyncLifetime
         Assert.NotEmpty(map.OverlayPrefixes);
         Assert.NotEmpty(map.RelayMap.Regions);
         Assert.Equal(1, client.Status.MapStreams);
+
+        // The server says which messages it takes, so a gateway reports its plain peers only to one that does.
+        Assert.Equal(ControlProtocol.Current, client.ServerProtocol);
     }
 
     [Fact]
