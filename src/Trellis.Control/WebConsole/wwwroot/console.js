@@ -58,6 +58,11 @@ async function api(method, path, body, contentType) {
   return json;
 }
 
+function moment(iso) {
+  return new Date(iso).toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
+}
+
+// How long ago a past moment was, in words.
 function when(iso) {
   if (!iso) {
     return 'never';
@@ -72,7 +77,7 @@ function when(iso) {
   if (seconds < 86400) {
     return `${Math.round(seconds / 3600)} h ago`;
   }
-  return new Date(iso).toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
+  return moment(iso);
 }
 
 // Runs an admin action, reports its outcome, and redraws the page.
@@ -200,7 +205,7 @@ const pages = {
         el('td', {}, [k.reusable ? 'reusable' : 'single use', k.ephemeral && 'ephemeral'].filter(Boolean).join(', ')),
         el('td', {}, k.uses),
         el('td', {}, k.revoked ? 'revoked' : k.usable ? 'usable' : 'spent or expired'),
-        el('td', {}, k.expiresAt ? when(k.expiresAt).replace(' ago', '') : 'never'),
+        el('td', {}, k.expiresAt ? moment(k.expiresAt) : 'never'),
         el('td', { class: 'actions' }, k.usable && el('button', {
           type: 'button', class: 'danger', 'data-action': 'revoke',
           onclick: () => {

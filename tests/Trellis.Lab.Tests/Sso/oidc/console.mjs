@@ -25,7 +25,7 @@ page.on('dialog', dialog => dialog.accept());
 
 async function signIn(login) {
   await page.goto(server + '/admin/', { waitUntil: 'domcontentloaded' });
-  await page.locator('#who, #signed-out:not([hidden])').first().waitFor();
+  await page.locator('#who:not([hidden]), #signed-out:not([hidden])').first().waitFor();
   if (await page.locator('#signed-out').isVisible()) {
     await page.click('#sign-in');
     await page.fill('input[name=login]', login);
