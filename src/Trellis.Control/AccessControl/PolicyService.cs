@@ -99,6 +99,9 @@ public sealed partial class PolicyService(ControlService service, IPolicyCompile
         }
     }
 
+    /// <summary>Compiles a policy and runs its tests without putting it in force; its rule count, or <see cref="PolicyException"/>.</summary>
+    public int? Check(string text) => compiler.Compile(text).RuleCount;
+
     /// <summary>Removes the stored policy: every node reaches every other again. False when there was none.</summary>
     public async Task<bool> RemoveAsync(string removedBy, CancellationToken cancellationToken)
     {

@@ -7,6 +7,7 @@ using Trellis.Control.AccessControl;
 using Trellis.Control.NodeProtocol;
 using Trellis.Control.Policy;
 using Trellis.Control.Server;
+using Trellis.Control.WebConsole;
 
 namespace Trellis.Control.Admin;
 
@@ -34,7 +35,8 @@ public static class AdminApi
     }
 
     /// <param name="policy">The access policy service (default: one over this service, with no policy compiler).</param>
-    public static void Map(WebApplication app, ControlService service, ServerOptions options, PolicyService? policy = null)
+    /// <param name="consoleSessions">The web console's sessions, whose cookie the API then accepts (null: the console is off).</param>
+    public static void Map(WebApplication app, ControlService service, ServerOptions options, PolicyService? policy = null, ConsoleSessions? consoleSessions = null)
     {
         ArgumentNullException.ThrowIfNull(app);
         ArgumentNullException.ThrowIfNull(service);
@@ -45,7 +47,7 @@ public static class AdminApi
         // Filters run in the order added: errors outermost, so a failing key check is caught too.
         var api = app.MapGroup(Prefix)
             .AddEndpointFilter(new AdminErrorFilter(logger))
-            .AddEndpointFilter(new AdminAuthentication(service.Store, options.EffectiveAdminSocket, logger));
+            .AddEndpointFilter(new AdminAuthentication(service.Store, options.EffectiveAdminSocket, logger, consoleSessions));
         api.WithMetadata(new ProducesResponseTypeMetadata(StatusCodes.Status401Unauthorized, typeof(ErrorResponse), ["application/json"]));
         UserEndpoints.Map(api, service);
         AuthKeyEndpoints.Map(api, service, time);

@@ -21,6 +21,7 @@ namespace Trellis.Control.Admin;
 [JsonSerializable(typeof(NodeRoutesDto))]
 [JsonSerializable(typeof(IReadOnlyList<NodeRoutesDto>))]
 [JsonSerializable(typeof(PolicyDto))]
+[JsonSerializable(typeof(PolicyCheckDto))]
 [JsonSerializable(typeof(SetNodeTagsRequest))]
 [JsonSerializable(typeof(ErrorResponse))]
 [JsonSerializable(typeof(CreateUserRequest))]

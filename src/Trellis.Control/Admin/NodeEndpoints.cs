@@ -15,6 +15,8 @@ internal static class NodeEndpoints
 
         nodes.MapGet("", async (string? user, HttpContext http) =>
             {
+                // A console member sees their own nodes whatever they asked for.
+                user = AdminAuthentication.OwnerScope(http) ?? user;
                 var listed = await store.ListNodesAsync(string.IsNullOrEmpty(user) ? null : user, http.RequestAborted).ConfigureAwait(false);
                 if (!listed.Succeeded)
                 {
@@ -27,7 +29,7 @@ internal static class NodeEndpoints
                     [.. listed.Value.Select(n => NodeDto.From(n, now, n.GatewayId is { } gateway ? gateways.GetValueOrDefault(gateway) : null))],
                     AdminJsonContext.Relaxed.IReadOnlyListNodeDto);
             })
-            .WithName("ListNodes").WithSummary("List nodes, or one user's")
+            .WithName(AdminAuthentication.MemberEndpoint).WithSummary("List nodes, or one user's")
             .Returns<IReadOnlyList<NodeDto>>().Errors(400, 404);
 
         nodes.MapDelete("/{id}", async (string id, HttpContext http) =>

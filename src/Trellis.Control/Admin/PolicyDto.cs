@@ -11,3 +11,6 @@ public sealed record PolicyDto(
     string? UpdatedBy,
     DateTimeOffset? UpdatedAt,
     int? Rules);
+
+/// <summary>A policy that compiled and passed its tests, not put in force: how many rules it has.</summary>
+public sealed record PolicyCheckDto(int? Rules);

@@ -39,30 +39,15 @@ internal static class PolicyEndpoints
                     return managed;
                 }
 
-                var bytes = await RequestBodies.ReadBoundedAsync(http.Request.Body, http.RequestAborted, PolicyService.MaxPolicyBytes).ConfigureAwait(false);
-                if (bytes is null)
+                var (text, invalid) = await ReadTextAsync(http).ConfigureAwait(false);
+                if (invalid is not null)
                 {
-                    return AdminResults.Error(StatusCodes.Status413PayloadTooLarge, $"the policy is larger than {PolicyService.MaxPolicyBytes} bytes, the most a policy may have");
-                }
-
-                string text;
-                try
-                {
-                    text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes);
-                }
-                catch (DecoderFallbackException)
-                {
-                    return AdminResults.Error(StatusCodes.Status400BadRequest, "the policy is not UTF-8 text");
-                }
-
-                if (string.IsNullOrWhiteSpace(text))
-                {
-                    return AdminResults.Error(StatusCodes.Status400BadRequest, "the request body must be the policy's HuJSON text; to remove the policy, DELETE it");
+                    return invalid;
                 }
 
                 try
                 {
-                    var set = await policy.SetAsync(text, AdminAuthentication.CallerOf(http), http.RequestAborted).ConfigureAwait(false);
+                    var set = await policy.SetAsync(text!, AdminAuthentication.CallerOf(http), http.RequestAborted).ConfigureAwait(false);
                     return AdminResults.Json(ToDto(set), AdminJsonContext.Relaxed.PolicyDto);
                 }
                 catch (PolicyException e)
@@ -72,6 +57,26 @@ internal static class PolicyEndpoints
             })
             .WithName("SetPolicy").WithSummary("Replace the access policy (HuJSON text as the body); a refused policy changes nothing")
             .Returns<PolicyDto>().Errors(400, 409, 413);
+
+        group.MapPost("/check", async (HttpContext http) =>
+            {
+                var (text, invalid) = await ReadTextAsync(http).ConfigureAwait(false);
+                if (invalid is not null)
+                {
+                    return invalid;
+                }
+
+                try
+                {
+                    return AdminResults.Json(new PolicyCheckDto(policy.Check(text!)), AdminJsonContext.Relaxed.PolicyCheckDto);
+                }
+                catch (PolicyException e)
+                {
+                    return AdminResults.Error(StatusCodes.Status400BadRequest, $"policy refused: {e.Message}");
+                }
+            })
+            .WithName("CheckPolicy").WithSummary("Compile a policy (HuJSON text as the body) and run its tests without putting it in force")
+            .Returns<PolicyCheckDto>().Errors(400, 413);
 
         group.MapDelete("", async (HttpContext http) =>
             {
@@ -86,6 +91,30 @@ internal static class PolicyEndpoints
             })
             .WithName("DeletePolicy").WithSummary("Remove the access policy: every node can reach every other again")
             .Produces(StatusCodes.Status204NoContent).Errors(404, 409);
+    }
+
+    /// <summary>The body as policy text: bounded, UTF-8, not blank.</summary>
+    private static async Task<(string? Text, IResult? Error)> ReadTextAsync(HttpContext http)
+    {
+        var bytes = await RequestBodies.ReadBoundedAsync(http.Request.Body, http.RequestAborted, PolicyService.MaxPolicyBytes).ConfigureAwait(false);
+        if (bytes is null)
+        {
+            return (null, AdminResults.Error(StatusCodes.Status413PayloadTooLarge, $"the policy is larger than {PolicyService.MaxPolicyBytes} bytes, the most a policy may have"));
+        }
+
+        string text;
+        try
+        {
+            text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes);
+        }
+        catch (DecoderFallbackException)
+        {
+            return (null, AdminResults.Error(StatusCodes.Status400BadRequest, "the policy is not UTF-8 text"));
+        }
+
+        return string.IsNullOrWhiteSpace(text)
+            ? (null, AdminResults.Error(StatusCodes.Status400BadRequest, "the request body must be the policy's HuJSON text; to remove the policy, DELETE it"))
+            : (text, null);
     }
 
     private static IResult? FileManaged(PolicyService policy) =>

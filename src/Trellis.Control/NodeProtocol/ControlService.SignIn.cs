@@ -42,6 +42,27 @@ public sealed partial class ControlService
         return StoreResult<(Node, User)>.Ok((node.Value, user.Value));
     }
 
+    /// <summary>
+    /// Records a person who signed in to the web console (by issuer and subject; email and groups
+    /// refreshed) and, since their groups may have changed, has the policy see their nodes anew.
+    /// </summary>
+    public async Task<StoreResult<User>> SignInToConsoleAsync(SsoIdentity identity)
+    {
+        var user = await store.SignInUserAsync(identity.Issuer, identity.Subject, identity.Email, identity.PreferredName, identity.Groups).ConfigureAwait(false);
+        if (!user.Succeeded)
+        {
+            return user;
+        }
+
+        var owned = await store.ListNodesAsync(user.Value.Name).ConfigureAwait(false);
+        foreach (var node in owned.Value ?? [])
+        {
+            await PublishAsync(node.Id).ConfigureAwait(false);
+        }
+
+        return user;
+    }
+
     [LoggerMessage(Level = LogLevel.Information, Message = "node {Name} ({Id}) registered by single sign-on for user {User} of {Issuer}")]
     private static partial void LogSignedIn(ILogger logger, string name, long id, string user, string issuer);
 }

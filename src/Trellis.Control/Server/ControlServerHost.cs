@@ -15,6 +15,7 @@ using Trellis.Control.NodeProtocol;
 using Trellis.Control.Policy;
 using Trellis.Control.Sso;
 using Trellis.Control.Store;
+using Trellis.Control.WebConsole;
 using Trellis.Core.Control;
 using Trellis.Crypto;
 using Trellis.Net.Stun;
@@ -238,11 +239,19 @@ public sealed class ControlServerHost : IAsyncDisposable
             }
         });
 
-        AdminApi.Map(app, service, options, policy);
-        if (options.Sso is { } ssoOptions && logins is not null)
+        // The web console signs people in through the identity provider; without single sign-on it is off.
+        var consoleSessions = options.Sso is not null ? new ConsoleSessions(networkTime) : null;
+        AdminApi.Map(app, service, options, policy, consoleSessions);
+        if (options.Sso is { } ssoOptions && logins is not null && consoleSessions is not null)
         {
             var providerClient = new HttpClient { Timeout = ProviderTimeout };
-            SsoEndpoints.Map(app, logins, new SsoProvider(ssoOptions, providerClient), ssoOptions, service, loggers.CreateLogger(typeof(SsoEndpoints)));
+            var provider = new SsoProvider(ssoOptions, providerClient);
+            var secureCookie = new Uri(options.PublicUrl!).Scheme == Uri.UriSchemeHttps || listen.Scheme == Uri.UriSchemeHttps;
+            var consoleLogger = loggers.CreateLogger(typeof(ConsoleEndpoints));
+            var consoleFlow = new ConsoleSignInFlow(
+                new ConsoleSignIns(networkTime, ssoOptions.LoginTimeout), consoleSessions, provider, ssoOptions, service, logins.CallbackUrl, secureCookie, consoleLogger);
+            SsoEndpoints.Map(app, logins, provider, ssoOptions, service, loggers.CreateLogger(typeof(SsoEndpoints)), consoleFlow);
+            ConsoleEndpoints.Map(app, consoleFlow, consoleSessions, secureCookie, consoleLogger);
         }
 
         RelayServer? relay = null;

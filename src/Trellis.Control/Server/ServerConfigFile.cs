@@ -153,6 +153,10 @@ internal sealed class OidcFile
 
     public List<string>? AllowedGroups { get; set; }
 
+    public List<string>? AdminUsers { get; set; }
+
+    public List<string>? AdminGroups { get; set; }
+
     public string? GroupsClaim { get; set; }
 
     public string? NodeKeyExpiry { get; set; }

@@ -33,10 +33,10 @@ internal static class ServerConfigShape
     public static readonly string[] OidcKeys =
     [
         "issuer", "client-id", "client-secret-file", "scopes", "allowed-domains", "allowed-users", "allowed-groups",
-        "groups-claim", "node-key-expiry", "login-timeout",
+        "admin-users", "admin-groups", "groups-claim", "node-key-expiry", "login-timeout",
     ];
 
-    private static readonly string[] OidcLists = ["scopes", "allowed-domains", "allowed-users", "allowed-groups"];
+    private static readonly string[] OidcLists = ["scopes", "allowed-domains", "allowed-users", "allowed-groups", "admin-users", "admin-groups"];
 
     /// <summary>Every flag's key (but dns-base-domain, which the file says inside dns:) and the structured sections.</summary>
     public static IEnumerable<string> TopLevelKeys =>

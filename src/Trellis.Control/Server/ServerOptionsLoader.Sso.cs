@@ -32,6 +32,11 @@ public static partial class ServerOptionsLoader
             throw new ServerConfigurationException($"{where}.allowed-domains: '{badDomain}' is not a domain (write example.com, not an email)");
         }
 
+        if ((file.AdminUsers ?? []).FirstOrDefault(u => !u.Contains('@', StringComparison.Ordinal)) is { } badAdmin)
+        {
+            throw new ServerConfigurationException($"{where}.admin-users: '{badAdmin}' is not an email (admins are named by the verified email the provider gives; groups go in {where}.admin-groups)");
+        }
+
         TimeSpan? lifetime = file.NodeKeyExpiry is null ? SsoOptions.DefaultNodeKeyExpiry
             : IsOff(file.NodeKeyExpiry) ? null : Duration(file.NodeKeyExpiry, $"{where}.node-key-expiry");
         var loginTimeout = file.LoginTimeout is null ? SsoOptions.DefaultLoginTimeout : Duration(file.LoginTimeout, $"{where}.login-timeout");
@@ -49,6 +54,8 @@ public static partial class ServerOptionsLoader
             AllowedDomains = domains,
             AllowedUsers = [.. (file.AllowedUsers ?? []).Select(u => u.Trim())],
             AllowedGroups = [.. file.AllowedGroups ?? []],
+            AdminUsers = [.. (file.AdminUsers ?? []).Select(u => u.Trim())],
+            AdminGroups = [.. file.AdminGroups ?? []],
             GroupsClaim = Required(file.GroupsClaim ?? "groups", $"{where}.groups-claim must name a claim"),
             NodeKeyExpiry = lifetime,
             LoginTimeout = loginTimeout,

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Trellis.Control.NodeProtocol;
+using Trellis.Control.WebConsole;
 
 namespace Trellis.Control.Sso;
 
@@ -12,7 +13,8 @@ namespace Trellis.Control.Sso;
 /// </summary>
 public static partial class SsoEndpoints
 {
-    public static void Map(WebApplication app, SsoLogins logins, SsoProvider provider, SsoOptions options, ControlService control, ILogger logger)
+    /// <param name="console">The web console's sign-ins, which share the callback (null when the console is off).</param>
+    public static void Map(WebApplication app, SsoLogins logins, SsoProvider provider, SsoOptions options, ControlService control, ILogger logger, ConsoleSignInFlow? console = null)
     {
         app.MapGet(SsoLogins.StartPath + "{id}", async (string id, HttpContext context) =>
         {
@@ -43,6 +45,11 @@ public static partial class SsoEndpoints
             var login = state is null ? null : logins.Take(state);
             if (login?.Request is not { } request)
             {
+                if (state is not null && console?.Take(state) is { } consoleRequest)
+                {
+                    return await console.FinishAsync(context, consoleRequest, code, error).ConfigureAwait(false);
+                }
+
                 LogUnknownState(logger);
                 return Refused(StatusCodes.Status400BadRequest, "this answer belongs to no sign-in in progress (its state is unknown, altered or already used); start again from the link trellis up printed");
             }

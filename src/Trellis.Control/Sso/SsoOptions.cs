@@ -25,6 +25,12 @@ public sealed record SsoOptions
     /// <summary>When set, only members of one of these provider groups may sign in.</summary>
     public IReadOnlyList<string> AllowedGroups { get; init; } = [];
 
+    /// <summary>People whose verified email is listed here are admins in the web console.</summary>
+    public IReadOnlyList<string> AdminUsers { get; init; } = [];
+
+    /// <summary>Members of one of these provider groups are admins in the web console.</summary>
+    public IReadOnlyList<string> AdminGroups { get; init; } = [];
+
     /// <summary>The ID token claim that lists the person's groups.</summary>
     public string GroupsClaim { get; init; } = "groups";
 

@@ -11,6 +11,9 @@ internal static class SsoPages
     public static string Refused(string reason) =>
         Page("Sign-in refused", $"<p>{Html(reason)}.</p><p>The node was not registered.</p>");
 
+    public static string ConsoleRefused(string reason) =>
+        Page("Sign-in refused", $"<p>{Html(reason)}.</p><p><a href=\"/admin/\">Back to the console</a></p>");
+
     private static string Page(string title, string body) =>
         $"""
         <!DOCTYPE html>

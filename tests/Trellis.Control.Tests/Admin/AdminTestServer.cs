@@ -18,6 +18,9 @@ using Trellis.Control.NodeProtocol;
 using Trellis.Control.Policy;
 using Trellis.Control.Server;
 using Trellis.Control.Store;
+using Trellis.Control.Sso;
+using Trellis.Control.Tests.TestDoubles;
+using Trellis.Control.WebConsole;
 using Trellis.Core.Control;
 using Trellis.Core.Keys;
 
@@ -32,8 +35,10 @@ internal sealed class AdminTestServer : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly string _directory;
 
-    private AdminTestServer(WebApplication app, string directory, ControlService service, PolicyService policy, FakeTimeProvider clock, Uri url, string socket, string apiKey)
+    private AdminTestServer(
+        WebApplication app, string directory, ControlService service, PolicyService policy, FakeTimeProvider clock, Uri url, string socket, string apiKey, ConsoleSessions? console)
     {
+        Console = console;
         _app = app;
         _directory = directory;
         Service = service;
@@ -45,6 +50,9 @@ internal sealed class AdminTestServer : IAsyncDisposable
     }
 
     public ControlService Service { get; }
+
+    /// <summary>The web console's sessions, when the server was started with the console on.</summary>
+    public ConsoleSessions? Console { get; }
 
     public PolicyService Policy { get; }
 
@@ -65,8 +73,10 @@ internal sealed class AdminTestServer : IAsyncDisposable
     /// <param name="compiler">The policy compiler (default: none, as a server without the policy language).</param>
     /// <param name="policyFile">A policy file the server reads instead of its database.</param>
     /// <param name="logs">Where the server's own log lines go (default: nowhere).</param>
+    /// <param name="console">Accept the web console's session cookies (<see cref="Console"/> opens sessions).</param>
     public static async Task<AdminTestServer> StartAsync(
-        Func<string, IDbContextFactory<TrellisDbContext>>? contexts = null, IPolicyCompiler? compiler = null, string? policyFile = null, ILoggerProvider? logs = null)
+        Func<string, IDbContextFactory<TrellisDbContext>>? contexts = null, IPolicyCompiler? compiler = null, string? policyFile = null, ILoggerProvider? logs = null,
+        bool console = false)
     {
         var directory = Path.Combine(Path.GetTempPath(), $"trellis-admin-{Guid.NewGuid():N}");
         Directory.CreateDirectory(directory);
@@ -99,13 +109,37 @@ internal sealed class AdminTestServer : IAsyncDisposable
         builder.Services.AddSingleton<TimeProvider>(clock);
         AdminApi.AddServices(builder.Services);
         var app = builder.Build();
-        AdminApi.Map(app, service, options, policy);
+        var sessions = console ? new ConsoleSessions(clock) : null;
+        AdminApi.Map(app, service, options, policy, sessions);
+        if (sessions is not null)
+        {
+            MapConsole(app, service, sessions, clock);
+        }
+
         await app.StartAsync();
         AdminApi.SecureSocket(options.EffectiveAdminSocket);
 
         var url = new Uri(app.Urls.First(u => !u.StartsWith("http://unix:", StringComparison.Ordinal)));
         var key = await store.CreateApiKeyAsync(clock.GetUtcNow().AddDays(1));
-        return new AdminTestServer(app, directory, service, policy, clock, url, options.EffectiveAdminSocket, key.Value!.Plaintext);
+        return new AdminTestServer(app, directory, service, policy, clock, url, options.EffectiveAdminSocket, key.Value!.Plaintext, sessions);
+    }
+
+    /// <summary>The identity provider the console's sign-in is sent to (its discovery document only: no sign-in completes here).</summary>
+    public const string ConsoleIssuer = "https://id.example.com";
+
+    private static void MapConsole(WebApplication app, ControlService service, ConsoleSessions sessions, TimeProvider clock)
+    {
+        var sso = new SsoOptions { Issuer = ConsoleIssuer, ClientId = "trellis", ClientSecret = "secret" };
+        var provider = new SsoProvider(sso, new HttpClient(new StaticHttpHandler(new()
+        {
+            [ConsoleIssuer + "/.well-known/openid-configuration"] = $$"""
+                { "issuer": "{{ConsoleIssuer}}", "authorization_endpoint": "{{ConsoleIssuer}}/auth", "token_endpoint": "{{ConsoleIssuer}}/token", "jwks_uri": "{{ConsoleIssuer}}/jwks" }
+                """,
+            [ConsoleIssuer + "/jwks"] = """{ "keys": [] }""",
+        })));
+        var flow = new ConsoleSignInFlow(
+            new ConsoleSignIns(clock, TimeSpan.FromMinutes(10)), sessions, provider, sso, service, "http://vpn.example.com/oidc/callback", secureCookie: false, NullLogger.Instance);
+        ConsoleEndpoints.Map(app, flow, sessions, secureCookie: false, NullLogger.Instance);
     }
 
     /// <summary>A client of the TCP listener, with the API key unless told otherwise.</summary>

@@ -11,6 +11,7 @@ namespace Trellis.Lab.Tests.Sso;
 /// oidc-provider, run by node on the server's host, at its loopback), and Debian's Chromium driven
 /// by Playwright to sign in as a person would. Its people: alice and bob of example.com (groups eng
 /// and ops), carol of elsewhere.test (group eng), who is outside the domain the server admits.
+/// alice is an admin of the web console (by email); bob is a member.
 /// </summary>
 public sealed partial class SsoLab : IAsyncDisposable
 {
@@ -72,6 +73,7 @@ public sealed partial class SsoLab : IAsyncDisposable
                   client-secret-file: {secretFile}
                   scopes: [openid, profile, email, groups]
                   allowed-domains: [example.com]
+                  admin-users: [alice@example.com]
                 {serverConfig?.Invoke(directory)}
                 """;
         });
@@ -108,6 +110,18 @@ public sealed partial class SsoLab : IAsyncDisposable
             "node", [Path.Combine(Fixture, "signin.mjs"), link, login, "any-password"], new CommandOptions { Timeout = BrowserTimeout });
         result.EnsureSuccess();
         return JsonSerializer.Deserialize<SignInPage>(LastLine(result.StandardOutput), JsonOptions)!;
+    }
+
+    /// <summary>
+    /// Runs one step of the web console in Chromium (console.mjs) with the browser profile
+    /// <paramref name="profile"/>, which keeps its cookies between steps; screenshots go to <paramref name="shots"/>.
+    /// </summary>
+    public async Task<JsonElement> ConsoleAsync(string step, string profile, string shots, params string[] arguments)
+    {
+        var result = await Mesh.ServerHost.Namespace.ExecAsync(
+            "node", [Path.Combine(Fixture, "console.mjs"), step, Mesh.ServerUrl, profile, shots, .. arguments], new CommandOptions { Timeout = BrowserTimeout });
+        result.EnsureSuccess();
+        return JsonDocument.Parse(LastLine(result.StandardOutput)).RootElement.Clone();
     }
 
     /// <summary>One GET from the server's host, redirects not followed: what a hand-made request gets.</summary>
