@@ -28,7 +28,8 @@ public sealed record NodeDto(
     IReadOnlyList<string> ApprovedRoutes,
     DateTimeOffset CreatedAt,
     bool WireGuardGateway = false,
-    long? Gateway = null)
+    long? Gateway = null,
+    string? Version = null)
 {
     public const string Active = "active";
     public const string Pending = "pending";
@@ -62,5 +63,6 @@ public sealed record NodeDto(
         node.ApprovedRoutes,
         node.CreatedAt,
         node.WireGuardGateway,
-        node.GatewayId);
+        node.GatewayId,
+        node.Version);
 }

@@ -1,3 +1,4 @@
+using Trellis.Core.Build;
 using Trellis.Core.Control;
 using Trellis.Crypto.Noise;
 
@@ -69,7 +70,7 @@ public sealed partial class ControlClient
             var endpoints = _options.Endpoints();
             var homeRelay = _options.HomeRelay();
             var peerRelay = _options.OffersPeerRelay();
-            await stream.SendAsync(new MapRequest { Endpoints = endpoints, HomeRelay = homeRelay, PeerRelay = peerRelay, Protocol = ControlProtocol.Current }, cancellationToken).ConfigureAwait(false);
+            await stream.SendAsync(new MapRequest { Endpoints = endpoints, HomeRelay = homeRelay, PeerRelay = peerRelay, Protocol = ControlProtocol.Current, Version = BuildInfo.Short }, cancellationToken).ConfigureAwait(false);
             _endpointsStream = stream;
             _endpointsSent = endpoints;
             _homeRelaySent = homeRelay;

@@ -41,6 +41,7 @@ internal static class StatusBuilder
                 TxBytes = path?.TxBytes ?? 0,
                 DroppedByPolicy = path?.DroppedByPolicy ?? 0,
                 NodeKey = peer.NodeKey,
+                Version = peer.Version,
             });
         }
 

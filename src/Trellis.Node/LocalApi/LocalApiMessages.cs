@@ -219,6 +219,9 @@ public sealed record StatusPeer
     public long DroppedByPolicy { get; init; }
 
     public required string NodeKey { get; init; }
+
+    /// <summary>The release and commit the peer last reported to the server; null when it never did.</summary>
+    public string? Version { get; init; }
 }
 
 /// <summary>The body of every error answer.</summary>
