@@ -35,6 +35,7 @@ public static class CommandLine
         root.Subcommands.Add(Verbs.Node.PingVerb.Build());
         root.Subcommands.Add(DemoVerb.Build());
         root.Subcommands.Add(VersionVerb.Build());
+        VersionVerb.ReplaceRootOption(root);
         return root;
     }
 

@@ -22,6 +22,17 @@ public class CommandLineTests
     }
 
     [Fact]
+    public void Version_and_the_version_flag_print_the_release_the_commit_and_the_runtime()
+    {
+        var (code, output, _) = Run("version");
+        Assert.Equal(0, code);
+        Assert.Matches(@"^trellis \d+\.\d+\.\d+\r?\ncommit  ([0-9a-f]{40}|unknown)\r?\nruntime \.NET \d+\.\d+\.\d+ linux-", output);
+        var flag = Run("--version");
+        Assert.Equal(0, flag.Code);
+        Assert.Equal(output, flag.Output);
+    }
+
+    [Fact]
     public void An_unknown_verb_is_a_usage_error()
     {
         var (code, _, error) = Run("frobnicate");

@@ -30,7 +30,8 @@ public sealed record NodeDto(
     bool WireGuardGateway = false,
     long? Gateway = null,
     string? GatewayName = null,
-    bool? GatewayOnline = null)
+    bool? GatewayOnline = null,
+    string? Version = null)
 {
     public const string Active = "active";
     public const string Pending = "pending";
@@ -69,5 +70,6 @@ public sealed record NodeDto(
         node.ApprovedRoutes,
         node.CreatedAt,
         node.WireGuardGateway,
-        node.GatewayId);
+        node.GatewayId,
+        node.Version);
 }

@@ -220,7 +220,7 @@ public sealed partial class MeshState
         };
     }
 
-    /// <summary>A patch when only reachability fields changed; null when the entry itself must be resent.</summary>
+    /// <summary>A patch when only reachability fields changed; null when the entry itself must be resent (a new version too: rare, at upgrades).</summary>
     private static PeerPatch? PatchBetween(PeerInfo old, PeerInfo now)
     {
         var sameIdentity = old with { Endpoints = now.Endpoints, HomeRelay = now.HomeRelay, Online = now.Online };
@@ -239,7 +239,7 @@ public sealed partial class MeshState
     }
 
     private static bool IdentityEquals(PeerInfo a, PeerInfo b) =>
-        a.Id == b.Id && a.Name == b.Name && a.NodeKey == b.NodeKey && a.DiscoKey == b.DiscoKey && a.User == b.User && a.PeerRelay == b.PeerRelay && a.MappingVaries == b.MappingVaries &&
+        a.Id == b.Id && a.Name == b.Name && a.NodeKey == b.NodeKey && a.DiscoKey == b.DiscoKey && a.User == b.User && a.PeerRelay == b.PeerRelay && a.MappingVaries == b.MappingVaries && a.Version == b.Version &&
         a.Addresses.SequenceEqual(b.Addresses) && a.AllowedIps.SequenceEqual(b.AllowedIps) && a.Tags.SequenceEqual(b.Tags) &&
         a.UserGroups.SequenceEqual(b.UserGroups);
 }

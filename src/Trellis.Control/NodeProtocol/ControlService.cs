@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Trellis.Control.Mesh;
 using Trellis.Control.Sso;
 using Trellis.Control.Store;
+using Trellis.Core.Build;
 using Trellis.Core.Control;
 using Trellis.Core.Keys;
 
@@ -63,6 +64,7 @@ public sealed partial class ControlService(ControlStore store, MeshState mesh, T
             Online = node.Online,
             Gateway = node.GatewayId,
             User = node.User?.Name,
+            Version = node.Version,
             Tags = node.Tags,
             UserGroups = PolicyGroupsOf(node.User),
         };
@@ -143,13 +145,18 @@ public sealed partial class ControlService(ControlStore store, MeshState mesh, T
             return (null, error);
         }
 
+        if (request.Version is { } version && !NodeVersion.IsValid(version))
+        {
+            return (null, new ErrorMessage { Code = ControlErrorCodes.Invalid, Message = NodeVersion.Problem(version) });
+        }
+
         var reachability = await store.SetReachabilityAsync(node!.Id, request.Endpoints, request.HomeRelay).ConfigureAwait(false);
         if (!reachability.Succeeded)
         {
             return (null, reachability.Error == StoreError.NotFound ? NotActive() : new ErrorMessage { Code = ControlErrorCodes.Invalid, Message = reachability.Message });
         }
 
-        await store.SetOnlineAsync(node.Id, true, time.GetUtcNow()).ConfigureAwait(false);
+        await store.SetConnectedAsync(node.Id, request.Version, time.GetUtcNow()).ConfigureAwait(false);
         NoteLive(node.Id, request.PeerRelay, request.MappingVaries);
 
         // The stream opens under the node's publish guard: a deletion racing it either comes

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Trellis.Core.Build;
 
 namespace Trellis.Control.Store;
 
@@ -55,6 +56,19 @@ public sealed partial class ControlStore
         var seen = Timestamps.Normalize(lastSeen ?? _time.GetUtcNow());
         return await UpdateColumnsAsync(nodeId, db => db.Nodes.Where(n => n.Id == nodeId)
             .ExecuteUpdateAsync(s => s.SetProperty(n => n.Online, online).SetProperty(n => n.LastSeen, seen), cancellationToken), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Records the node connecting, with the version it reports (null from a node that does not say).</summary>
+    public async Task<StoreResult> SetConnectedAsync(long nodeId, string? version, DateTimeOffset? lastSeen = null, CancellationToken cancellationToken = default)
+    {
+        if (version is not null && !NodeVersion.IsValid(version))
+        {
+            return StoreFailure.Invalid(NodeVersion.Problem(version));
+        }
+
+        var seen = Timestamps.Normalize(lastSeen ?? _time.GetUtcNow());
+        return await UpdateColumnsAsync(nodeId, db => db.Nodes.Where(n => n.Id == nodeId)
+            .ExecuteUpdateAsync(s => s.SetProperty(n => n.Online, true).SetProperty(n => n.LastSeen, seen).SetProperty(n => n.Version, version), cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>At server start nobody is connected yet, whatever the last run recorded.</summary>

@@ -61,6 +61,9 @@ public sealed class Node
 
     public DateTimeOffset? LastSeen { get; set; }
 
+    /// <summary>The release and commit the node reported when it last connected; null for a node older than version reporting.</summary>
+    public string? Version { get; set; }
+
     /// <summary>When the node key stops being accepted; null for never.</summary>
     public DateTimeOffset? KeyExpiry { get; set; }
 

@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.EntityFrameworkCore;
+using Trellis.Core.Build;
 using Trellis.Core.Keys;
 
 namespace Trellis.Control.Store;
@@ -66,6 +67,7 @@ public abstract class TrellisDbContext(DbContextOptions options) : DbContext(opt
             node.HasIndex(n => n.IPv4).IsUnique();
             node.HasIndex(n => n.IPv6).IsUnique();
             node.Property(n => n.GatewayEndpoint).HasMaxLength(260);
+            node.Property(n => n.Version).HasMaxLength(NodeVersion.MaxLength);
 
             // A gateway's plain peers are found by it (its map, its deletion).
             node.HasIndex(n => n.GatewayId);

@@ -67,6 +67,9 @@ public sealed record MapRequest : ControlMessage
 
     /// <summary>The newest <see cref="ControlProtocol"/> level this node applies; absent (0) from older nodes.</summary>
     public int Protocol { get; init; }
+
+    /// <summary>The node's release and commit (<see cref="Build.BuildInfo.Short"/>; at most <see cref="Build.NodeVersion.MaxLength"/> characters); absent from older nodes.</summary>
+    public string? Version { get; init; }
 }
 
 public sealed record FullMap : ControlMessage

@@ -47,6 +47,9 @@ public sealed record PeerInfo
 
     public string? User { get; init; }
 
+    /// <summary>The release and commit the node last reported (<see cref="MapRequest.Version"/>); null when it never did.</summary>
+    public string? Version { get; init; }
+
     public IReadOnlyList<string> Tags { get; init; } = [];
 
     /// <summary>

@@ -1,3 +1,4 @@
+using Trellis.Core.Build;
 using Trellis.Core.Control;
 using Trellis.Crypto.Noise;
 
@@ -75,7 +76,7 @@ public sealed partial class ControlClient
             var homeRelay = _options.HomeRelay();
             var peerRelay = _options.OffersPeerRelay();
             var mappingVaries = _options.MappingVaries();
-            var request = new MapRequest { Endpoints = endpoints, HomeRelay = homeRelay, PeerRelay = peerRelay, MappingVaries = mappingVaries, Protocol = ControlProtocol.Current };
+            var request = new MapRequest { Endpoints = endpoints, HomeRelay = homeRelay, PeerRelay = peerRelay, MappingVaries = mappingVaries, Protocol = ControlProtocol.Current, Version = BuildInfo.Short };
             await stream.SendAsync(request, cancellationToken).ConfigureAwait(false);
             _endpointsStream = stream;
             _endpointsSent = endpoints;

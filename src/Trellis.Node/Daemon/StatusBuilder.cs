@@ -47,6 +47,7 @@ internal static class StatusBuilder
                 NodeKey = peer.NodeKey,
                 Gateway = gatewayId is { } named ? gateway?.Name ?? named.ToString(System.Globalization.CultureInfo.InvariantCulture) : null,
                 GatewayOnline = gatewayId is null ? null : gateway?.Online == true,
+                Version = peer.Version,
             });
         }
 

@@ -225,6 +225,9 @@ public sealed record StatusPeer
 
     /// <summary>Whether that gateway is connected to the control server (as the map says); without it the plain peer is unreachable.</summary>
     public bool? GatewayOnline { get; init; }
+
+    /// <summary>The release and commit the peer last reported to the server; null when it never did.</summary>
+    public string? Version { get; init; }
 }
 
 /// <summary>The body of every error answer.</summary>

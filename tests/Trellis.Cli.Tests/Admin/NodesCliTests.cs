@@ -1,5 +1,6 @@
 using System.Globalization;
 using Trellis.Control.Admin;
+using Trellis.Core.Control;
 
 namespace Trellis.Cli.Tests.Admin;
 
@@ -12,11 +13,17 @@ public sealed class NodesCliTests : AdminCliTestBase
         await Server.RegisterAsync("bob", "desktop");
         await Server.RegisterPendingAsync("stranger");
 
+        var (session, _) = await Server.Service.OpenMapAsync(laptop.MachineKey, new MapRequest { Version = "0.1.0+0567290f61ba" });
+        await Server.Service.DisconnectedAsync(session!);
+
         var rows = Rows(await OkAsync("nodes", "list"));
-        Assert.Equal(["ID", "NAME", "OWNER", "IPV4", "IPV6", "STATUS", "ONLINE", "LAST SEEN", "KEY EXPIRY"], rows[0]);
+        Assert.Equal(["ID", "NAME", "OWNER", "IPV4", "IPV6", "STATUS", "ONLINE", "LAST SEEN", "KEY EXPIRY", "VERSION"], rows[0]);
         Assert.Equal(3, rows.Count - 1);
         Assert.Equal([laptop.Id.ToString(CultureInfo.InvariantCulture), "laptop", "alice", laptop.IPv4!.ToString(), laptop.IPv6!.ToString(), "active", "no"], rows[1][..7]);
         Assert.Equal(["stranger", "-", "-", "-", "pending"], rows[3][1..6]);
+
+        // The version the node reported when it last connected; a node from before version reporting: unknown.
+        Assert.Equal(["0.1.0+0567290f61ba", "unknown", "unknown"], rows.Skip(1).Select(row => row[^1]));
 
         var alices = await JsonAsync(Json.IReadOnlyListNodeDto, "nodes", "list", "--user", "alice");
         Assert.Equal("laptop", Assert.Single(alices).Name);

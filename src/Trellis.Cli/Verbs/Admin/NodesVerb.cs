@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Trellis.Control.Admin;
+using Trellis.Core.Build;
 
 namespace Trellis.Cli.Verbs.Admin;
 
@@ -40,12 +41,13 @@ internal static class NodesVerb
                 return;
             }
 
-            var table = new TextTable("ID", "NAME", "OWNER", "IPV4", "IPV6", "STATUS", "ONLINE", "LAST SEEN", "KEY EXPIRY");
+            var table = new TextTable("ID", "NAME", "OWNER", "IPV4", "IPV6", "STATUS", "ONLINE", "LAST SEEN", "KEY EXPIRY", "VERSION");
             foreach (var node in nodes.Value)
             {
                 table.Add(
                     node.Id.ToString(CultureInfo.InvariantCulture), node.Name, AdminText.Owner(node.User, node.Tags), node.IPv4 ?? AdminText.None, node.IPv6 ?? AdminText.None,
-                    node.Expired ? "expired" : node.Status, Online(node), AdminText.Time(node.LastSeen), AdminText.Time(node.KeyExpiry));
+                    node.Expired ? "expired" : node.Status, Online(node), AdminText.Time(node.LastSeen), AdminText.Time(node.KeyExpiry),
+                    node.Gateway is null ? NodeVersion.Display(node.Version) : AdminText.None);
             }
 
             table.WriteTo(run.Output);

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Trellis.Cli.Verbs.Admin;
+using Trellis.Core.Build;
 using Trellis.Core.Control;
 using Trellis.Node.LocalApi;
 
@@ -72,7 +73,7 @@ internal static class StatusVerb
         }
 
         output.WriteLine();
-        var table = new TextTable("HOSTNAME", "ADDRESSES", "ONLINE", "PATH", "VIA", "LAST HANDSHAKE", "RX", "TX", "DROPPED");
+        var table = new TextTable("HOSTNAME", "ADDRESSES", "ONLINE", "PATH", "VIA", "LAST HANDSHAKE", "RX", "TX", "DROPPED", "VERSION");
         foreach (var peer in status.Peers)
         {
             table.Add(
@@ -84,7 +85,8 @@ internal static class StatusVerb
                 AdminText.Time(peer.LastHandshake),
                 Bytes(peer.RxBytes),
                 Bytes(peer.TxBytes),
-                peer.DroppedByPolicy.ToString(CultureInfo.InvariantCulture));
+                peer.DroppedByPolicy.ToString(CultureInfo.InvariantCulture),
+                NodeVersion.Display(peer.Version));
         }
 
         table.WriteTo(output);

@@ -219,6 +219,10 @@ namespace Trellis.Control.Store.Migrations.Postgres
                     b.Property<long?>("UserId")
                         .HasColumnType("bigint");
 
+                    b.Property<string>("Version")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
                     b.Property<bool>("WireGuardGateway")
                         .HasColumnType("boolean");
 

@@ -210,6 +210,10 @@ namespace Trellis.Control.Store.Migrations.Sqlite
                     b.Property<long?>("UserId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("Version")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
                     b.Property<bool>("WireGuardGateway")
                         .HasColumnType("INTEGER");
 

@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using System.Globalization;
+using Xunit.Abstractions;
+
+namespace Trellis.Lab.Tests.Packaging;
+
+/// <summary>
+/// The Debian package as an operator meets it, on a copy of this machine with .NET taken away: it
+/// installs, `trellis --version` answers, the server unit's command line starts the server with the
+/// packaged configuration, `remove` keeps /var/lib/trellis and `purge` deletes it. The executable is
+/// published once (minutes on a busy machine); set TRELLIS_PUBLISHED to a directory scripts/publish.sh
+/// wrote to reuse it. (`scripts/single-file-demo.sh` runs `trellis demo` the same way.)
+/// </summary>
+public sealed class DebianPackageTests(ITestOutputHelper output)
+{
+    private const string PublishedVariable = "TRELLIS_PUBLISHED";
+    private static readonly TimeSpan PublishTimeout = TimeSpan.FromMinutes(30);
+
+    // Safety nets only: compressing and unpacking a 70 MB executable is slow on busy shared cores.
+    private static readonly TimeSpan StepTimeout = TimeSpan.FromMinutes(5);
+
+    [Fact]
+    public async Task The_package_installs_and_runs_its_server_unit_without_dotnet_and_purge_removes_the_data()
+    {
+        LabRequirements.EnsureAvailable(["ip", "dpkg-deb", "unshare", "nsenter", "setpriv"]);
+        using var work = new TemporaryDirectory();
+        var published = await PublishedAsync(work.Path);
+        var deb = (await HostCommand.RunAsync(
+            Path.Combine(Repository(), "scripts", "package-deb.sh"), [published, work.Path], new CommandOptions { Timeout = StepTimeout })).EnsureSuccess()
+            .StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).Single(line => line.EndsWith("_amd64.deb", StringComparison.Ordinal));
+        output.WriteLine($"package: {Path.GetFileName(deb)}, {new FileInfo(deb).Length / 1048576.0:0.0} MiB");
+
+        await using var root = await ThrowawayRoot.CreateAsync();
+        await root.CopyInAsync(deb, "/var/tmp/trellis.deb");
+        await Expect(root, "rm -rf /usr/share/dotnet /usr/lib/dotnet /usr/bin/dotnet /root/.dotnet && ! command -v dotnet");
+
+        await Expect(root, "dpkg -i /var/tmp/trellis.deb");
+        var version = await Expect(root, "trellis --version");
+        Assert.Matches(@"^trellis \d+\.\d+\.\d+\ncommit  \S+\nruntime \.NET \d", version);
+        Assert.Equal(version, await Expect(root, "trellis version"));
+        Assert.Contains("trellis", await Expect(root, "id -un trellis"), StringComparison.Ordinal);
+        Assert.Contains("listen: http://127.0.0.1:8080", await Expect(root, "cat /etc/trellis/server.yaml"), StringComparison.Ordinal);
+
+        await StartServerUnitCommandAsync(root);
+        Assert.Contains("server.key", await Expect(root, "ls /var/lib/trellis"), StringComparison.Ordinal);
+
+        await Expect(root, "dpkg -r trellis");
+        Assert.Contains("not installed", (await root.RunAsync("test -e /usr/bin/trellis && echo installed || echo not installed")).StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("server.key", await Expect(root, "ls /var/lib/trellis"), StringComparison.Ordinal);
+        Assert.Contains("trellis.db", await Expect(root, "ls /var/lib/trellis"), StringComparison.Ordinal);
+
+        await Expect(root, "dpkg -P trellis");
+        Assert.Contains("gone", (await root.RunAsync("test -e /var/lib/trellis && echo kept || echo gone")).StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("gone", (await root.RunAsync("test -e /etc/trellis/server.yaml && echo kept || echo gone")).StandardOutput, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Runs the installed unit's ExecStart as its User with its ambient capability and extraction directory,
+    /// as systemd would (there is no systemd in the throwaway root), until the server says it listens.
+    /// </summary>
+    private async Task StartServerUnitCommandAsync(ThrowawayRoot root)
+    {
+        var unit = await Expect(root, "cat /lib/systemd/system/trellis-server.service");
+        string Setting(string name) => unit.Split('\n').Single(line => line.StartsWith(name + "=", StringComparison.Ordinal))[(name.Length + 1)..];
+        var execStart = Setting("ExecStart");
+        Assert.StartsWith("/usr/bin/trellis server ", execStart, StringComparison.Ordinal);
+        var user = Setting("User");
+
+        var command = $"cd / && exec env DOTNET_BUNDLE_EXTRACT_BASE_DIR=/tmp setpriv --reuid={user} --regid={user} --init-groups " +
+            $"--inh-caps=+net_bind_service --ambient-caps=+net_bind_service -- {execStart}";
+        await using var server = LabProcess.Start("nsenter", ["-t", root.Pid.ToString(CultureInfo.InvariantCulture), "-m", "-n", "chroot", root.RootPath, "sh", "-c", command]);
+        await Poll.UntilAsync(() => server.Output.Contains("listening on", StringComparison.Ordinal) || server.HasExited, LabControlServer.StartTimeout, "the server unit's command");
+        output.WriteLine($"--- {execStart} as {user} ---\n{server.Output}");
+        Assert.False(server.HasExited, $"the server exited: {server.Output}");
+        await server.StopAsync();
+    }
+
+    private async Task<string> PublishedAsync(string work)
+    {
+        if (Environment.GetEnvironmentVariable(PublishedVariable) is { Length: > 0 } given)
+        {
+            return given;
+        }
+
+        var dir = Path.Combine(work, "publish");
+        var timer = Stopwatch.StartNew();
+        var publish = await HostCommand.RunAsync(
+            Path.Combine(Repository(), "scripts", "publish.sh"),
+            [dir],
+            new CommandOptions { Timeout = PublishTimeout, Environment = new Dictionary<string, string> { ["TRELLIS_RIDS"] = "linux-x64" } });
+        output.WriteLine($"--- scripts/publish.sh ({timer.Elapsed.TotalSeconds:0} s) ---\n{publish.StandardOutput}{publish.StandardError}");
+        publish.EnsureSuccess();
+        return dir;
+    }
+
+    private static async Task<string> Expect(ThrowawayRoot root, string command)
+    {
+        var result = await root.RunAsync(command, StepTimeout);
+        Assert.True(result.Succeeded, $"{result}\n{result.StandardOutput}\n{result.StandardError}");
+        return result.StandardOutput;
+    }
+
+    private static string Repository()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Trellis.slnx")))
+        {
+            dir = dir.Parent;
+        }
+
+        return dir?.FullName ?? throw new InvalidOperationException("the repository root was not found");
+    }
+
+    private sealed class TemporaryDirectory : IDisposable
+    {
+        public string Path { get; } = Directory.CreateTempSubdirectory("trl-deb-").FullName;
+
+        public void Dispose() => Directory.Delete(Path, recursive: true);
+    }
+}
