@@ -18,7 +18,7 @@ public static partial class SsoEndpoints
     {
         app.MapGet(SsoLogins.StartPath + "{id}", async (string id, HttpContext context) =>
         {
-            NoStore(context);
+            SignInResponses.NoStore(context);
             var request = logins.Begin(id);
             if (request is null)
             {
@@ -39,7 +39,7 @@ public static partial class SsoEndpoints
 
         app.MapGet(SsoLogins.CallbackPath, async (HttpContext context) =>
         {
-            NoStore(context);
+            SignInResponses.NoStore(context);
             var query = context.Request.Query;
             string? state = query["state"], code = query["code"], error = query["error"];
             var login = state is null ? null : logins.Take(state);
@@ -56,7 +56,7 @@ public static partial class SsoEndpoints
 
             if (error is not null || code is null)
             {
-                return Refused(StatusCodes.Status403Forbidden, $"the identity provider did not sign you in ({Short(error) ?? "no code"})");
+                return Refused(StatusCodes.Status403Forbidden, $"the identity provider did not sign you in ({SignInResponses.Short(error) ?? "no code"})");
             }
 
             try
@@ -86,15 +86,6 @@ public static partial class SsoEndpoints
 
     private static IResult Refused(int status, string reason) =>
         Results.Content(SsoPages.Refused(reason), "text/html; charset=utf-8", statusCode: status);
-
-    // Sign-in pages are one person's: never cached, and the link never leaks to another site as a referrer.
-    private static void NoStore(HttpContext context)
-    {
-        context.Response.Headers.CacheControl = "no-store";
-        context.Response.Headers["Referrer-Policy"] = "no-referrer";
-    }
-
-    private static string? Short(string? text) => text is null ? null : text.Length <= 80 ? text : text[..80];
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "single sign-on: {Reason}")]
     private static partial void LogProviderFailed(ILogger logger, string reason);

@@ -98,7 +98,7 @@ public sealed class SsoProvider
 
         if (!response.IsSuccessStatusCode || json.ValueKind != JsonValueKind.Object || !json.TryGetProperty("id_token", out var idToken) || idToken.ValueKind != JsonValueKind.String)
         {
-            var error = json.ValueKind == JsonValueKind.Object && json.TryGetProperty("error", out var e) && e.ValueKind == JsonValueKind.String ? Short(e.GetString()) : "no ID token";
+            var error = json.ValueKind == JsonValueKind.Object && json.TryGetProperty("error", out var e) && e.ValueKind == JsonValueKind.String ? SignInResponses.Short(e.GetString()) ?? "" : "no ID token";
             throw new SsoException($"the identity provider refused to redeem the sign-in ({error}); a sign-in link works once: start again from the link trellis up printed");
         }
 
@@ -138,6 +138,4 @@ public sealed class SsoProvider
 
         return buffer.ToArray();
     }
-
-    private static string Short(string? text) => text is null ? "" : text.Length <= 80 ? text : text[..80];
 }

@@ -17,7 +17,7 @@ public sealed partial class ConsoleSignInFlow(
 {
     public async Task<IResult> StartAsync(HttpContext http)
     {
-        NoStore(http);
+        SignInResponses.NoStore(http);
         var request = signIns.Begin();
         if (request is null)
         {
@@ -41,10 +41,10 @@ public sealed partial class ConsoleSignInFlow(
 
     public async Task<IResult> FinishAsync(HttpContext http, SsoRequest request, string? code, string? error)
     {
-        NoStore(http);
+        SignInResponses.NoStore(http);
         if (error is not null || code is null)
         {
-            return Refused(StatusCodes.Status403Forbidden, $"the identity provider did not sign you in ({Short(error) ?? "no code"})");
+            return Refused(StatusCodes.Status403Forbidden, $"the identity provider did not sign you in ({SignInResponses.Short(error) ?? "no code"})");
         }
 
         try
@@ -77,14 +77,6 @@ public sealed partial class ConsoleSignInFlow(
 
     private static IResult Refused(int status, string reason) =>
         Results.Content(SsoPages.ConsoleRefused(reason), "text/html; charset=utf-8", statusCode: status);
-
-    private static void NoStore(HttpContext http)
-    {
-        http.Response.Headers.CacheControl = "no-store";
-        http.Response.Headers["Referrer-Policy"] = "no-referrer";
-    }
-
-    private static string? Short(string? text) => text is null ? null : text.Length <= 80 ? text : text[..80];
 
     [LoggerMessage(Level = LogLevel.Information, Message = "console: {Caller} signed in through {Issuer}")]
     private static partial void LogSignedIn(ILogger logger, string caller, string issuer);
