@@ -44,6 +44,8 @@ for tool in ip iperf3 ping ss dotnet awk sort; do
 done
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib/common.sh
+source "$REPO/bench/lib/common.sh"
 WORK=$(mktemp -d /tmp/trellis-policy-bench.XXXXXX)
 NS_S="trlp-$$-s"
 NS_A="trlp-$$-a"
@@ -65,17 +67,6 @@ RULES=100
 BENCH_USER=bench
 PIDS=()
 
-stop_pid() { # pid: SIGTERM, then SIGKILL after 10 s
-  local pid=$1 i
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for ((i = 0; i < 100; i++)); do
-    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
-
 cleanup() {
   set +e
   local ns pid i
@@ -91,45 +82,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-median() { # numbers on stdin, one per line
-  sort -g | awk '{ v[NR] = $1 } END {
-    if (NR == 0) { print "n/a"; exit }
-    if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
-ratio() { # value baseline
-  awk -v v="$1" -v b="$2" 'BEGIN {
-    if (v == "n/a" || b == "n/a" || b + 0 == 0) print "n/a"; else printf "%.3f\n", v / b }'
-}
-
 # --- Trellis build -----------------------------------------------------------------------------
-TRELLIS=${TRELLIS_BIN:-}
-if [[ -z $TRELLIS ]]; then
-  if [[ $BUILD -eq 1 ]]; then
-    log "building Trellis (dotnet publish -c Release src/Trellis.Cli)"
-    dotnet publish "$REPO/src/Trellis.Cli" -c Release -o "$WORK/trellis" -nologo -v quiet >"$WORK/build.log" 2>&1 ||
-      die "build failed: $(grep -m 3 -E 'error' "$WORK/build.log")"
-    TRELLIS=$WORK/trellis/trellis
-  else
-    TRELLIS=$REPO/src/Trellis.Cli/bin/Release/net10.0/trellis
-  fi
-fi
-[[ -x $TRELLIS ]] || die "no trellis executable at $TRELLIS"
+TRELLIS=$(trellis_binary "$REPO" "$WORK")
 
 in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 admin() { in_ns "$NS_S" "$TRELLIS" "$@" --admin-socket "$ADMIN_SOCKET"; }
 node() { local side=$1; shift; in_ns "trlp-$$-$side" "$TRELLIS" "$@" --socket "$WORK/$side/trellis.sock"; }
-
-# wait_for SECONDS DESCRIPTION COMMAND...: polls every 0.2 s until COMMAND succeeds, else dies.
-wait_for() {
-  local seconds=$1 what=$2 i
-  shift 2
-  for ((i = 0; i < seconds * 5; i++)); do
-    "$@" >/dev/null 2>&1 && return 0
-    sleep 0.2
-  done
-  die "$what within $seconds s"
-}
 
 # json_number FIELD: the last numeric value of "FIELD" in the JSON on stdin (status lists the peers
 # before the node's own total).
