@@ -71,5 +71,5 @@ public sealed record NodeDto(
         node.CreatedAt,
         node.WireGuardGateway,
         node.GatewayId,
-        node.Version);
+        Version: node.Version);
 }
