@@ -47,12 +47,4 @@ public class UsageErrorTests
 
         Assert.EndsWith("Try 'trellis nodes --help'.\n", error, StringComparison.Ordinal);
     }
-
-    [Fact]
-    public void Version_names_the_release_and_commit()
-    {
-        var (code, output, _) = Run("version");
-        Assert.Equal(0, code);
-        Assert.Matches(@"^trellis \d+\.\d+\.\d+\S*\n$", output);
-    }
 }
