@@ -63,10 +63,13 @@ public sealed class RelayRegionTests(ITestOutputHelper output)
         Assert.True(run.Succeeded, $"pings {when}: {run}");
     }
 
-    [Fact]
-    public async Task Nodes_homed_in_different_regions_reach_each_other_and_a_cut_region_moves_its_node_to_the_other()
+    /// <summary>
+    /// Two nodes behind hard NATs (no direct path, no port guessing), each reaching only its own
+    /// region's STUN server, so netcheck homes left in the first region and right in the second (not
+    /// the lowest id); returns them once they ping each other across the regions.
+    /// </summary>
+    private static async Task<(LabNode Left, LabNode Right, string R1, string R2)> HomedApartAsync(MeshLab mesh)
     {
-        await using var mesh = await MeshLab.StartAsync(output, relayRegions: 2);
         var regions = mesh.RelayRegions!;
         var leftRouter = await mesh.Lab.AddRouterAsync(NatKind.Hard);
         var rightRouter = await mesh.Lab.AddRouterAsync(NatKind.Hard);
@@ -76,14 +79,19 @@ public sealed class RelayRegionTests(ITestOutputHelper output)
         var right = await mesh.AddNodeAsync("right", rightRouter);
         await left.UpAsync("--no-port-guessing");
         await right.UpAsync("--no-port-guessing");
-
-        // Homes by netcheck: right's is not the lowest region id.
         var r1 = LabRelayRegions.Code(First);
         var r2 = LabRelayRegions.Code(Second);
         await Poll.UntilAsync(async _ => await HomeAsync(left) == r1, Patience, $"left's home relay to be {r1}");
         await Poll.UntilAsync(async _ => await HomeAsync(right) == r2, Patience, $"right's home relay to be {r2}");
-
         await PingBothWaysAsync(left, right, "across regions");
+        return (left, right, r1, r2);
+    }
+
+    [Fact]
+    public async Task Nodes_homed_in_different_regions_reach_each_other_and_a_cut_region_moves_its_node_to_the_other()
+    {
+        await using var mesh = await MeshLab.StartAsync(output, relayRegions: 2);
+        var (left, right, r1, r2) = await HomedApartAsync(mesh);
         var toRight = await left.PeerAsync("right");
         Assert.Equal("relay", toRight.GetProperty("path").GetString());
         Assert.Equal(r2, toRight.GetProperty("relay").GetString());
@@ -109,25 +117,12 @@ public sealed class RelayRegionTests(ITestOutputHelper output)
     public async Task A_relay_that_stays_connected_but_stops_forwarding_is_left_within_seconds_and_pings_go_on_through_the_other_region()
     {
         await using var mesh = await MeshLab.StartAsync(output, relayRegions: 2);
-        var regions = mesh.RelayRegions!;
-        var leftRouter = await mesh.Lab.AddRouterAsync(NatKind.Hard);
-        var rightRouter = await mesh.Lab.AddRouterAsync(NatKind.Hard);
-        await BlockStunAsync(leftRouter, regions.Hosts[Second]);
-        await BlockStunAsync(rightRouter, regions.Hosts[First]);
-        var left = await mesh.AddNodeAsync("left", leftRouter);
-        var right = await mesh.AddNodeAsync("right", rightRouter);
-        await left.UpAsync("--no-port-guessing");
-        await right.UpAsync("--no-port-guessing");
-        var r1 = LabRelayRegions.Code(First);
-        var r2 = LabRelayRegions.Code(Second);
-        await Poll.UntilAsync(async _ => await HomeAsync(left) == r1, Patience, $"left's home relay to be {r1}");
-        await Poll.UntilAsync(async _ => await HomeAsync(right) == r2, Patience, $"right's home relay to be {r2}");
-        await PingBothWaysAsync(left, right, "across regions");
+        var (left, right, r1, r2) = await HomedApartAsync(mesh);
 
         // r2 black-holes its relay connections while its STUN server answers: only the relays' own
         // liveness check can see it (STUN never will, and TCP would call it connected for minutes).
         var clock = Stopwatch.StartNew();
-        await StallRelayAsync(regions.Hosts[Second]);
+        await StallRelayAsync(mesh.RelayRegions!.Hosts[Second]);
         await PingBothWaysAsync(left, right, $"after {r2} stopped forwarding");
         output.WriteLine($"pings both ways {clock.Elapsed.TotalSeconds:0.0} s after {r2} stopped forwarding");
         await Poll.UntilAsync(async _ => await HomeAsync(right) == r1, Patience, $"right's home relay to move to {r1}");
