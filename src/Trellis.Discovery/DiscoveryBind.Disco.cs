@@ -57,7 +57,8 @@ public sealed partial class DiscoveryBind
                 return;
             }
 
-            if (side is var (session, socket) && !AdoptGuessSocket(session, socket, peer, source))
+            var met = false;
+            if (side is var (session, socket) && !AdoptGuessSocket(session, socket, peer, source, out met))
             {
                 DropDisco("on a guess socket opened for another peer");
                 return;
@@ -70,7 +71,7 @@ public sealed partial class DiscoveryBind
                     OnPingViaLeg(peer, sender, message);
                     break;
                 case DiscoMessageType.Ping:
-                    OnPing(peer, sender, message, source, viaRelay, local);
+                    OnPing(peer, sender, message, source, viaRelay, local, met);
                     break;
                 case DiscoMessageType.Pong:
                     OnPong(peer, sender, message, local);
@@ -101,7 +102,9 @@ public sealed partial class DiscoveryBind
         LogDiscoDropped(reason);
     }
 
-    private void OnPing(PeerState peer, Key sender, in DiscoMessage ping, Endpoint source, bool viaRelay, LocalAddress local)
+    /// <param name="met">The ping just met one of our guess sockets: ping back through it at once, since our
+    /// earlier pings from that socket died at the peer's NAT and the next ping round is seconds away.</param>
+    private void OnPing(PeerState peer, Key sender, in DiscoMessage ping, Endpoint source, bool viaRelay, LocalAddress local, bool met = false)
     {
         if (ping.NodeKey != peer.NodeKey)
         {
@@ -134,7 +137,7 @@ public sealed partial class DiscoveryBind
                 path.Local = local;
 
                 // The peer reached us from there: ping back so the path is proven for our side too.
-                pingBack = now - path.LastPong > _trustTicks && now - path.LastPingSent > Ticks(PingBackAfter);
+                pingBack = now - path.LastPong > _trustTicks && (met || now - path.LastPingSent > Ticks(PingBackAfter));
                 if (pingBack)
                 {
                     path.LastPingSent = now;

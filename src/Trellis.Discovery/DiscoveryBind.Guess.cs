@@ -374,16 +374,19 @@ public sealed partial class DiscoveryBind
     }
 
     /// <summary>A sealed message from the peer on a guess socket: that socket wins and carries what goes to <paramref name="source"/>.</summary>
-    private bool AdoptGuessSocket(GuessSockets session, IGuessSocket socket, PeerState peer, in Endpoint source)
+    /// <param name="first">Whether this is the meeting: no socket of the session had won before.</param>
+    private bool AdoptGuessSocket(GuessSockets session, IGuessSocket socket, PeerState peer, in Endpoint source, out bool first)
     {
+        first = false;
         if (peer != session.Peer || RefusedAsTunnel(source))
         {
             return false;
         }
 
-        var first = session.Winner is null;
+        first = session.Winner is null;
         if (!session.Adopt(socket))
         {
+            first = false;
             return false;
         }
 

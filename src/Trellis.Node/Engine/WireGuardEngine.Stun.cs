@@ -81,6 +81,7 @@ public sealed partial class WireGuardEngine
 
         var pending = new List<Task>(queries.Keys) { mappingTask };
         var first = _publicEndpoints.Count == 0;
+        var ipv4Left = targets.Count(t => t.Server.IsIPv4);
         while (pending.Count > 1)
         {
             var done = await Task.WhenAny(pending).ConfigureAwait(false);
@@ -88,6 +89,13 @@ public sealed partial class WireGuardEngine
             if (done is Task<StunQueryResult?> query && queries.TryGetValue(query, out var index))
             {
                 answers[index] = await query.ConfigureAwait(false);
+
+                // The verdict needs only the IPv4 servers: an IPv4-only node would otherwise wait out
+                // the IPv6 server's timeout before a hard-NAT peer may start guessing.
+                if (targets[index].Server.IsIPv4 && --ipv4Left == 0)
+                {
+                    ClassifyNatMapping(targets, answers);
+                }
             }
 
             if (first)
@@ -115,8 +123,11 @@ public sealed partial class WireGuardEngine
         }
 
         _relay!.ReportLatencies(latencies);
+    }
 
-        // Which half of port guessing this node may do; an empty round (no answer) keeps the last verdict.
+    /// <summary>Which half of port guessing this node may do, from the round's IPv4 answers; an empty round (no answer) keeps the last verdict.</summary>
+    private void ClassifyNatMapping(List<(int Region, Endpoint Server)> targets, StunQueryResult?[] answers)
+    {
         var answersV4 = new List<(Endpoint Server, Endpoint Mapped)>();
         for (var i = 0; i < targets.Count; i++)
         {
