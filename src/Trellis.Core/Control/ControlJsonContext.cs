@@ -8,4 +8,5 @@ namespace Trellis.Core.Control;
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(ControlMessage))]
 [JsonSerializable(typeof(RelayMap))]
+[JsonSerializable(typeof(IReadOnlyList<PeerInfo>))] // read and written by SharedPeerListConverter
 public sealed partial class ControlJsonContext : JsonSerializerContext;

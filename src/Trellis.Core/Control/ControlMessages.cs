@@ -76,6 +76,7 @@ public sealed record FullMap : ControlMessage
 {
     public required PeerInfo Self { get; init; }
 
+    [JsonConverter(typeof(SharedPeerListConverter))]
     public required IReadOnlyList<PeerInfo> Peers { get; init; }
 
     public RelayMap RelayMap { get; init; } = new();
@@ -99,6 +100,7 @@ public sealed record FullMap : ControlMessage
 /// </summary>
 public sealed record MapDelta : ControlMessage
 {
+    [JsonConverter(typeof(SharedPeerListConverter))]
     public IReadOnlyList<PeerInfo> PeersChanged { get; init; } = [];
 
     /// <summary>
