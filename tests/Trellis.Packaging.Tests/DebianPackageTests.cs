@@ -1,8 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
+using Trellis.Lab;
 using Xunit.Abstractions;
 
-namespace Trellis.Lab.Tests.Packaging;
+namespace Trellis.Packaging.Tests;
 
 /// <summary>
 /// The Debian package as an operator meets it, on a copy of this machine with .NET taken away: it

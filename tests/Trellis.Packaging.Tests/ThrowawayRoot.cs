@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
+using Trellis.Lab;
 
-namespace Trellis.Lab.Tests.Packaging;
+namespace Trellis.Packaging.Tests;
 
 /// <summary>
 /// This machine's root file system seen through a copy-on-write overlay, in a mount and network
