@@ -62,7 +62,7 @@ internal static class WireGuardVerb
             };
             uapi = new UapiServer(device, tun.Name);
             device.Up();
-            Console.Out.WriteLine($"trellis wireguard: {tun.Name} is up; configure it with wg(8) (socket {uapi.SocketPath})");
+            Console.Out.WriteLine($"trellis wireguard: {tun.Name} is up; configure it with wg(8) (socket {uapi.SocketPath}); offloads: {tun.Offloads} ({LinuxTun.OffloadVariable}=0 turns them off)");
             Console.Out.Flush();
             stop.Wait();
             if (failure is not null)
