@@ -14,7 +14,7 @@ namespace Trellis.Net;
 public sealed unsafe partial class LinuxTun
 {
     /// <summary>The environment variable that turns offloads off when set to 0 (for comparison, or a kernel that misbehaves).</summary>
-    public const string OffloadVariable = "TRELLIS_OFFLOAD";
+    public const string OffloadVariable = OffloadSwitch.Variable;
 
     private const TunOffloads Tso = TunOffloads.Checksum | TunOffloads.Tso4 | TunOffloads.Tso6 | TunOffloads.TsoEcn;
     private const TunOffloads Uso = TunOffloads.Uso4 | TunOffloads.Uso6;
@@ -46,8 +46,7 @@ public sealed unsafe partial class LinuxTun
     public bool Coalescing => _vnetHeader && _coalesce;
 
     /// <summary>False when <see cref="OffloadVariable"/> is "0", "false" or "off".</summary>
-    public static bool OffloadFromEnvironment() =>
-        Environment.GetEnvironmentVariable(OffloadVariable)?.Trim().ToLowerInvariant() is not ("0" or "false" or "off");
+    public static bool OffloadFromEnvironment() => OffloadSwitch.FromEnvironment();
 
     /// <summary>TUNSETOFFLOAD: checksum and TCP segmentation, and UDP segmentation where the kernel has it (6.2 and later).</summary>
     private static TunOffloads EnableOffloads(int fd)
