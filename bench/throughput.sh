@@ -244,7 +244,16 @@ run_row() { # label IMPL_A IMPL_B [OFFLOAD]
   else
     NOTE[$label]="measurement failed"
   fi
+  # The kernel counts a super-packet as one: bytes per packet above the MTU show the offloads at work.
+  log "  bytes per packet the kernel counted: A's TUN sent $(tun_average "$NS_A" "$IF_A" tx), B's TUN received $(tun_average "$NS_B" "$IF_B" rx)"
   stop_daemons
+}
+
+tun_average() { # NS IFNAME tx|rx
+  local bytes packets
+  bytes=$(ip netns exec "$1" cat "/sys/class/net/$2/statistics/$3_bytes" 2>/dev/null || echo 0)
+  packets=$(ip netns exec "$1" cat "/sys/class/net/$2/statistics/$3_packets" 2>/dev/null || echo 0)
+  awk -v b="$bytes" -v p="$packets" 'BEGIN { if (p == 0) print "n/a"; else printf "%.0f\n", b / p }'
 }
 
 LOAD_BEFORE=$(cut -d ' ' -f 1-3 /proc/loadavg)
