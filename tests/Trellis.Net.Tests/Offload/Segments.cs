@@ -36,11 +36,12 @@ internal static class Segments
     public static byte[] TcpPacket(
         int version, ReadOnlySpan<byte> payload, uint sequence = 1000, byte flags = Ack | Psh, ushort id = 77, byte[]? options = null,
         bool extension = false, ushort sourcePort = 40000, ushort destinationPort = 5201, byte ttl = 64, uint ack = 555, ushort window = 512,
-        bool dontFragment = true, bool checksums = true)
+        bool dontFragment = true, bool checksums = true, byte[]? addresses = null)
     {
         options ??= [];
         var tcpLength = 20 + options.Length;
         var (packet, transport) = IPHeader(version, Tcp, tcpLength + payload.Length, id, extension, ttl, dontFragment);
+        addresses?.CopyTo(packet, version == 4 ? 12 : 8); // source then destination
         var tcp = packet.AsSpan(transport);
         BinaryPrimitives.WriteUInt16BigEndian(tcp, sourcePort);
         BinaryPrimitives.WriteUInt16BigEndian(tcp[2..], destinationPort);
