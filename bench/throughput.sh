@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Side-by-side data-plane benchmark: iperf3 TCP throughput and ping RTT between two network
 # namespaces joined by a veth pair, over
-#   the raw veth, wireguard-go <-> wireguard-go, Trellis <-> Trellis, Trellis <-> wireguard-go
+#   the raw veth, wireguard-go <-> wireguard-go, Trellis <-> Trellis, Trellis <-> wireguard-go,
+#   the two Trellis pairs again with TUN offloads off (TRELLIS_OFFLOAD=0)
 # (the first-named side sends). Prints the versions and one Markdown table with ratios to wireguard-go.
 #
 # Usage: sudo bench/throughput.sh [-t SECONDS] [-r REPETITIONS] [-n PINGS] [--no-build]
@@ -157,12 +158,13 @@ done
 # waits until `wg show IFNAME` answers; on failure sets FAILURE and returns 1.
 # (Called directly, not in $(...), so DAEMON_PIDS stays in this shell.)
 FAILURE=
+OFFLOAD=1 # TRELLIS_OFFLOAD for the Trellis daemons of the current row
 start_daemon() {
   local impl=$1 ns=$2 ifname=$3 pid i
   local out=$WORK/$ifname-$impl.log
   case $impl in
     wireguard-go) ip netns exec "$ns" wireguard-go -f "$ifname" >"$out" 2>&1 & ;;
-    trellis) ip netns exec "$ns" "$TRELLIS" wireguard "$ifname" >"$out" 2>&1 & ;;
+    trellis) ip netns exec "$ns" env TRELLIS_OFFLOAD="$OFFLOAD" "$TRELLIS" wireguard "$ifname" >"$out" 2>&1 & ;;
   esac
   pid=$!
   DAEMON_PIDS+=("$pid")
@@ -216,10 +218,12 @@ measure() {
 }
 
 declare -A GBITS RTT NOTE
-ROWS=("veth (no tunnel)" "wireguard-go <-> wireguard-go" "Trellis <-> Trellis" "Trellis <-> wireguard-go")
+ROWS=("veth (no tunnel)" "wireguard-go <-> wireguard-go" "Trellis <-> Trellis" "Trellis <-> wireguard-go"
+  "Trellis <-> Trellis, offloads off" "Trellis <-> wireguard-go, offloads off")
 
-run_row() { # label IMPL_A IMPL_B
+run_row() { # label IMPL_A IMPL_B [OFFLOAD]
   local label=$1 result g r
+  OFFLOAD=${4:-1}
   log "$label"
   GBITS[$label]=n/a
   RTT[$label]=n/a
@@ -240,9 +244,19 @@ run_row() { # label IMPL_A IMPL_B
   else
     NOTE[$label]="measurement failed"
   fi
+  # The kernel counts a super-packet as one: bytes per packet above the MTU show the offloads at work.
+  log "  bytes per packet the kernel counted: A's TUN sent $(tun_average "$NS_A" "$IF_A" tx), B's TUN received $(tun_average "$NS_B" "$IF_B" rx)"
   stop_daemons
 }
 
+tun_average() { # NS IFNAME tx|rx
+  local bytes packets
+  bytes=$(ip netns exec "$1" cat "/sys/class/net/$2/statistics/$3_bytes" 2>/dev/null || echo 0)
+  packets=$(ip netns exec "$1" cat "/sys/class/net/$2/statistics/$3_packets" 2>/dev/null || echo 0)
+  awk -v b="$bytes" -v p="$packets" 'BEGIN { if (p == 0) print "n/a"; else printf "%.0f\n", b / p }'
+}
+
+LOAD_BEFORE=$(cut -d ' ' -f 1-3 /proc/loadavg)
 log "veth (no tunnel)"
 GBITS["veth (no tunnel)"]=n/a
 RTT["veth (no tunnel)"]=n/a
@@ -256,6 +270,8 @@ fi
 run_row "wireguard-go <-> wireguard-go" wireguard-go wireguard-go
 run_row "Trellis <-> Trellis" trellis trellis
 run_row "Trellis <-> wireguard-go" trellis wireguard-go
+run_row "Trellis <-> Trellis, offloads off" trellis trellis 0
+run_row "Trellis <-> wireguard-go, offloads off" trellis wireguard-go 0
 
 # --- report ------------------------------------------------------------------------------------
 BASE_GBITS=${GBITS["wireguard-go <-> wireguard-go"]}
@@ -278,6 +294,9 @@ for label in "${ROWS[@]}"; do
   r=${RTT[$label]}
   echo "| $label | $(fmt "$g" 2) | $(ratio "$g" "$BASE_GBITS") | $(fmt "$r" 3) | $(ratio "$r" "$BASE_RTT") |"
 done
+echo
+echo "- Trellis <-> Trellis, offloads on / off: $(ratio "${GBITS["Trellis <-> Trellis"]}" "${GBITS["Trellis <-> Trellis, offloads off"]}")"
+echo "- load average before / after: $LOAD_BEFORE / $(cut -d ' ' -f 1-3 /proc/loadavg)"
 for label in "${ROWS[@]}"; do
   if [[ -n ${NOTE[$label]:-} ]]; then
     echo

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
+using Trellis.Core.Transport;
 
 namespace Trellis.Lab;
 
@@ -75,6 +76,11 @@ public sealed class WireGuardInterface : IAsyncDisposable
                 if (options.ClockRate is int rate)
                 {
                     environment[WireGuardStartOptions.ClockRateVariable] = rate.ToString(CultureInfo.InvariantCulture);
+                }
+
+                if (!options.Offload)
+                {
+                    environment[OffloadSwitch.Variable] = OffloadSwitch.Off;
                 }
 
                 break;

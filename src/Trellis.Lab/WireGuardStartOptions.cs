@@ -15,6 +15,9 @@ public sealed record WireGuardStartOptions
     /// <summary>Trellis only: sets <see cref="ClockRateVariable"/>. wireguard-go has no such knob and ignores it.</summary>
     public int? ClockRate { get; init; }
 
+    /// <summary>Trellis only: false starts it with TUN offloads off (<see cref="Trellis.Core.Transport.OffloadSwitch"/>).</summary>
+    public bool Offload { get; init; } = true;
+
     /// <summary>Extra environment for the daemon (e.g. LOG_LEVEL=verbose for wireguard-go).</summary>
     public IReadOnlyDictionary<string, string>? Environment { get; init; }
 

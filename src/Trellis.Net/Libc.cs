@@ -47,6 +47,11 @@ internal static unsafe partial class Libc
     public const nuint TUNSETIFF = 0x400454ca;
     public const short IFF_TUN = 0x0001;
     public const short IFF_NO_PI = 0x1000;
+    public const short IFF_VNET_HDR = 0x4000;
+
+    // _IOW('T', 208, unsigned int) and _IOW('T', 216, int): TUN offload features, virtio-net header size.
+    public const nuint TUNSETOFFLOAD = 0x400454d0;
+    public const nuint TUNSETVNETHDRSZ = 0x400454d8;
     public const nuint SIOCGIFMTU = 0x8921;
     public const nuint SIOCSIFMTU = 0x8922;
 
@@ -82,6 +87,12 @@ internal static unsafe partial class Libc
 
     [LibraryImport(Lib, SetLastError = true)]
     public static partial nint write(int fd, void* buffer, nuint count);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial nint readv(int fd, IoVec* iov, int count);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial nint writev(int fd, IoVec* iov, int count);
 
     [LibraryImport(Lib, SetLastError = true)]
     public static partial int poll(PollFd* fds, nuint count, int timeoutMs);

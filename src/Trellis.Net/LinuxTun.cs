@@ -9,7 +9,7 @@ namespace Trellis.Net;
 /// wireguard-go it only creates the interface and sets its MTU; addresses, routes and link state are
 /// left to the user's tools. The device is not persistent: it disappears when this object closes.
 /// </summary>
-public sealed unsafe class LinuxTun : ITun
+public sealed unsafe partial class LinuxTun : ITun
 {
     public const int DefaultMtu = 1420;
     public const int DefaultBatchSize = 128;
@@ -26,8 +26,12 @@ public sealed unsafe class LinuxTun : ITun
     private long _writeErrors;
     private int _lastWriteErrno;
 
-    /// <summary>Creates the TUN interface <paramref name="name"/> (a "%d" in it lets the kernel number it) and sets its MTU.</summary>
-    public LinuxTun(string name, int mtu = DefaultMtu)
+    /// <summary>
+    /// Creates the TUN interface <paramref name="name"/> (a "%d" in it lets the kernel number it) and sets its MTU.
+    /// <paramref name="offload"/> asks for checksum and segmentation offloads (null: on unless
+    /// <see cref="OffloadVariable"/> is 0); a kernel that refuses them gets a plain TUN.
+    /// </summary>
+    public LinuxTun(string name, int mtu = DefaultMtu, bool? offload = null)
     {
         if (!OperatingSystem.IsLinux() || !Environment.Is64BitProcess)
         {
@@ -41,7 +45,12 @@ public sealed unsafe class LinuxTun : ITun
         _tun = OpenCloneDevice();
         try
         {
-            Name = Attach(_tun.Value, name);
+            Name = Attach(_tun.Value, name, offload ?? OffloadFromEnvironment(), out _vnetHeader);
+            if (_vnetHeader)
+            {
+                Offloads = EnableOffloads(_tun.Value);
+            }
+
             SetMtu(mtu);
 
             // An MTU set from outside (wg-quick sets it after start-up) must reach padding at once.
@@ -78,7 +87,7 @@ public sealed unsafe class LinuxTun : ITun
     /// <summary>Whether the kernel still has the interface (false after Close, or after someone deleted the link).</summary>
     public bool Exists => InterfaceName.Exists(Name);
 
-    public static LinuxTun Create(string name, int mtu = DefaultMtu) => new(name, mtu);
+    public static LinuxTun Create(string name, int mtu = DefaultMtu, bool? offload = null) => new(name, mtu, offload);
 
     /// <summary>Whether a network interface of that name exists now.</summary>
     public static bool InterfaceExists(string name) => InterfaceName.Exists(name);
@@ -119,7 +128,7 @@ public sealed unsafe class LinuxTun : ITun
             while (true)
             {
                 // Drain first: under load the next packet is usually already queued and poll is wasted.
-                var count = Drain(packets[..max], offset);
+                var count = _vnetHeader ? DrainWithHeaders(packets[..max], offset) : Drain(packets[..max], offset);
                 if (count > 0)
                 {
                     return count;
@@ -147,6 +156,12 @@ public sealed unsafe class LinuxTun : ITun
 
         try
         {
+            if (_vnetHeader)
+            {
+                WriteWithHeaders(packets);
+                return;
+            }
+
             foreach (var packet in packets)
             {
                 WriteOne(packet);
@@ -294,15 +309,30 @@ public sealed unsafe class LinuxTun : ITun
         return new FileDescriptor(fd);
     }
 
-    /// <summary>TUNSETIFF: creates the interface (or attaches to an existing persistent one) and returns its actual name.</summary>
-    private static string Attach(int fd, string name)
+    /// <summary>
+    /// TUNSETIFF: creates the interface (or attaches to an existing persistent one) and returns its
+    /// actual name; with <paramref name="vnetHeader"/> it asks for a virtio-net header on every packet,
+    /// and falls back to none if the kernel refuses it.
+    /// </summary>
+    private static string Attach(int fd, string name, bool vnetHeader, out bool withHeader)
     {
         IfReq request = default;
         InterfaceName.Write(name, ref request);
-        request.Flags = Libc.IFF_TUN | Libc.IFF_NO_PI;
-        if (Libc.ioctl(fd, Libc.TUNSETIFF, &request) != 0)
+        request.Flags = (short)(Libc.IFF_TUN | Libc.IFF_NO_PI | (vnetHeader ? Libc.IFF_VNET_HDR : 0));
+        withHeader = vnetHeader;
+        var failed = Libc.ioctl(fd, Libc.TUNSETIFF, &request) != 0;
+        var errno = failed ? Marshal.GetLastPInvokeError() : 0;
+        if (failed && vnetHeader && errno == Errno.EINVAL)
         {
-            var errno = Marshal.GetLastPInvokeError();
+            // A kernel without IFF_VNET_HDR (or a persistent device made without it): a plain TUN.
+            request.Flags = Libc.IFF_TUN | Libc.IFF_NO_PI;
+            withHeader = false;
+            failed = Libc.ioctl(fd, Libc.TUNSETIFF, &request) != 0;
+            errno = failed ? Marshal.GetLastPInvokeError() : 0;
+        }
+
+        if (failed)
+        {
             var hint = errno switch
             {
                 Errno.EPERM or Errno.EACCES => "creating a TUN interface needs CAP_NET_ADMIN",

@@ -48,13 +48,15 @@ public sealed class TunnelLab : IAsyncDisposable
 
     /// <param name="clockRate">TRELLIS_TEST_CLOCK_RATE for the Trellis sides (wireguard-go has none).</param>
     /// <param name="wrongKeyForBOnA">Configure A with a random public key for B instead of B's.</param>
+    /// <param name="offload">False starts the Trellis sides with TUN offloads off.</param>
     public static async Task<TunnelLab> StartAsync(
         Implementation a,
         Implementation b,
         ITestOutputHelper output,
         Underlay underlay = Underlay.IPv4,
         int? clockRate = null,
-        bool wrongKeyForBOnA = false)
+        bool wrongKeyForBOnA = false,
+        bool offload = true)
     {
         LabRequirements.EnsureAvailable();
         await LeftoversDeleted.Value;
@@ -70,7 +72,7 @@ public sealed class TunnelLab : IAsyncDisposable
             resources.Add(link);
 
             var keyTasks = new[] { WireGuardKeyPair.GenerateAsync(), WireGuardKeyPair.GenerateAsync(), WireGuardKeyPair.GenerateAsync() };
-            var options = new WireGuardStartOptions { ClockRate = clockRate };
+            var options = new WireGuardStartOptions { ClockRate = clockRate, Offload = offload };
             var deviceA = WireGuardInterface.StartAsync(nsA, a, options);
             var deviceB = WireGuardInterface.StartAsync(nsB, b, options);
             await AwaitBothAsync(deviceA, deviceB, resources);

@@ -8,7 +8,7 @@ internal sealed class TestInterface : IDisposable
 {
     private static int _counter;
 
-    public TestInterface(bool configure = true)
+    public TestInterface(bool configure = true, bool? offload = null)
     {
         Privilege.RequireRoot();
         var n = Interlocked.Increment(ref _counter);
@@ -19,7 +19,7 @@ internal sealed class TestInterface : IDisposable
         Peer = IPAddress.Parse($"10.99.{subnet}.2");
         Local6 = IPAddress.Parse($"fd99:0:0:{subnet:x}::1");
         Peer6 = IPAddress.Parse($"fd99:0:0:{subnet:x}::2");
-        Tun = LinuxTun.Create(Name);
+        Tun = LinuxTun.Create(Name, offload: offload);
         if (configure)
         {
             Privilege.Ip("addr", "add", $"{Local}/24", "dev", Name);

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
 using Trellis.Core.Time;
+using Trellis.Core.Transport;
 using Trellis.Net;
 using Trellis.WireGuard;
 using Trellis.WireGuard.Uapi;
@@ -18,15 +19,16 @@ internal static class WireGuardVerb
         var name = new Argument<string>("IFNAME") { Description = "Name of the TUN interface to create (at most 15 characters)." };
         var mtu = new Option<int>("--mtu") { Description = "MTU of the interface.", DefaultValueFactory = _ => Constants.DefaultMtu };
         var foreground = new Option<bool>("--foreground", "-f") { Description = "Stay in the foreground (the default; accepted for wireguard-go compatibility)." };
+        var noOffload = new Option<bool>("--no-offload") { Description = $"Open the TUN without checksum and segmentation offloads (also ${OffloadSwitch.Variable}=0)." };
         var command = new Command("wireguard", "Run a WireGuard interface driven by wg(8), a drop-in for wireguard-go.")
         {
-            name, mtu, foreground,
+            name, mtu, foreground, noOffload,
         };
-        command.SetAction(parse => Run(parse.GetRequiredValue(name), parse.GetValue(mtu), parse.InvocationConfiguration.Error));
+        command.SetAction(parse => Run(parse.GetRequiredValue(name), parse.GetValue(mtu), !parse.GetValue(noOffload) && OffloadSwitch.FromEnvironment(), parse.InvocationConfiguration.Error));
         return command;
     }
 
-    private static int Run(string ifname, int mtu, TextWriter error)
+    private static int Run(string ifname, int mtu, bool offload, TextWriter error)
     {
         try
         {
@@ -52,7 +54,7 @@ internal static class WireGuardVerb
         UapiServer? uapi = null;
         try
         {
-            tun = LinuxTun.Create(ifname, mtu);
+            tun = LinuxTun.Create(ifname, mtu, offload);
             device = new Device(tun, new UdpBind(), time: ScaledTimeProvider.FromEnvironment());
             Exception? failure = null;
             device.Failed += e =>
@@ -62,7 +64,7 @@ internal static class WireGuardVerb
             };
             uapi = new UapiServer(device, tun.Name);
             device.Up();
-            Console.Out.WriteLine($"trellis wireguard: {tun.Name} is up; configure it with wg(8) (socket {uapi.SocketPath})");
+            Console.Out.WriteLine($"trellis wireguard: {tun.Name} is up; configure it with wg(8) (socket {uapi.SocketPath}); offloads: {tun.Offloads}");
             Console.Out.Flush();
             stop.Wait();
             if (failure is not null)
