@@ -10,13 +10,15 @@ namespace Trellis.Node.Daemon;
 /// <summary>
 /// `trellis daemon`: owns the state directory, the data plane (an <see cref="IEngine"/> from the
 /// factory it is given) and, while the node is wanted up, a <see cref="ControlClient"/>; serves the
-/// local API. Every new map goes to the engine and to the on-disk cache; at start the cached map is
+/// local API. Every new map goes to the engine and to the on-disk cache (at most one write per
+/// <see cref="MapCacheWriter.Interval"/>); at start the cached map is
 /// applied at once, so tunnels work while the control server is unreachable.
 /// </summary>
 public sealed partial class NodeDaemon : ILocalApiBackend, IAsyncDisposable
 {
     private readonly NodeDaemonOptions _options;
     private readonly StateDirectory _state;
+    private readonly MapCacheWriter _mapCache;
     private readonly ILogger _logger;
 
     // Serializes up, down, logout and the reaction to a session the server ended; guards what follows.
@@ -40,6 +42,7 @@ public sealed partial class NodeDaemon : ILocalApiBackend, IAsyncDisposable
     {
         _options = options;
         _state = state;
+        _mapCache = new MapCacheWriter(state, options.Time, logger);
         _logger = logger;
         _prefs = state.LoadPrefs();
     }
@@ -312,15 +315,7 @@ public sealed partial class NodeDaemon : ILocalApiBackend, IAsyncDisposable
                 return;
             }
 
-            try
-            {
-                _state.SaveMap(map, session.ServerUrl, _options.Time.GetUtcNow());
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                LogCacheFailed(_logger, e.Message);
-            }
-
+            _mapCache.Save(map, session.ServerUrl);
             await ApplyAsync(map, session.Prefs, session).ConfigureAwait(false);
             session.Outcome.TrySetResult(session.Client.Status);
             if (first)
@@ -413,6 +408,7 @@ public sealed partial class NodeDaemon : ILocalApiBackend, IAsyncDisposable
         _session = null;
         await session.Client.DisposeAsync().ConfigureAwait(false);
         await session.Pump.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _mapCache.Flush(); // before a logout deletes the cache, or the daemon exits
     }
 
     private void SavePrefs(NodePrefs prefs)
@@ -490,6 +486,4 @@ public sealed partial class NodeDaemon : ILocalApiBackend, IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Error, Message = "the data plane failed to apply a map")]
     private static partial void LogApplyFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "could not cache the map: {Reason}")]
-    private static partial void LogCacheFailed(ILogger logger, string reason);
 }
