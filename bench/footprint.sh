@@ -5,6 +5,9 @@
 # file-backed), threads and time from start to a listening local API are read after SETTLE seconds with
 # the peers in its map. Also the server's memory at each peer count. Needs root (namespace, TUN).
 # Usage: bench/footprint.sh [SETTLE_SECONDS [PEERS ...]]   (default: 60 3 100)
+#   TRELLIS_NODE_BIN=DIR/trellis-node  adds the NativeAOT daemon (scripts/publish.sh writes it) as the last
+#                                      variant of the same run, beside today's JIT daemon
+#   FOOTPRINT_KNOBS=0                  leaves out the GC and JIT knob variants
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SETTLE=${1:-60}
@@ -25,6 +28,7 @@ trap 'rm -f "$rows"' EXIT
 echo "## Node daemon footprint"
 echo
 echo "- dotnet $(dotnet --version), kernel $(uname -r), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg) at the end; memory read ${SETTLE} s after the daemon's map held every peer"
+[[ -z ${TRELLIS_NODE_BIN:-} ]] || echo "- NativeAOT daemon: $TRELLIS_NODE_BIN ($(stat -c %s "$TRELLIS_NODE_BIN") bytes)"
 echo
 echo "| runtime variant | peers | start to listening (ms) | RSS (MiB) | anonymous (MiB) | file-backed (MiB) | threads |"
 echo "|---|---|---|---|---|---|---|"

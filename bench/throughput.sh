@@ -10,6 +10,8 @@
 #   -r  iperf3 repetitions per path, the median is reported (default 3; env REPS)
 #   -n  pings per path, -i 0.2, the median RTT is reported (default 20; env PINGS)
 #   --no-build  do not build; use $TRELLIS_BIN or src/Trellis.Cli/bin/Release/net10.0/trellis
+# TRELLIS_NODE_BIN=path/to/trellis-node adds "Trellis AOT <-> Trellis AOT": the NativeAOT executable's
+# `wireguard` verb (the same device code, compiled ahead of time) beside the JIT-run one, in the same run.
 # Needs root, /dev/net/tun, ip, wg, wireguard-go, iperf3, ping, dotnet.
 set -euo pipefail
 
@@ -18,7 +20,7 @@ REPS=${REPS:-3}
 PINGS=${PINGS:-20}
 BUILD=1
 
-usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -165,6 +167,7 @@ start_daemon() {
   case $impl in
     wireguard-go) ip netns exec "$ns" wireguard-go -f "$ifname" >"$out" 2>&1 & ;;
     trellis) ip netns exec "$ns" env TRELLIS_OFFLOAD="$OFFLOAD" "$TRELLIS" wireguard "$ifname" >"$out" 2>&1 & ;;
+    trellis-aot) ip netns exec "$ns" env TRELLIS_OFFLOAD="$OFFLOAD" "$TRELLIS_NODE_BIN" wireguard "$ifname" >"$out" 2>&1 & ;;
   esac
   pid=$!
   DAEMON_PIDS+=("$pid")
@@ -220,6 +223,7 @@ measure() {
 declare -A GBITS RTT NOTE
 ROWS=("veth (no tunnel)" "wireguard-go <-> wireguard-go" "Trellis <-> Trellis" "Trellis <-> wireguard-go"
   "Trellis <-> Trellis, offloads off" "Trellis <-> wireguard-go, offloads off")
+[[ -z ${TRELLIS_NODE_BIN:-} ]] || ROWS+=("Trellis AOT <-> Trellis AOT")
 
 run_row() { # label IMPL_A IMPL_B [OFFLOAD]
   local label=$1 result g r
@@ -272,6 +276,9 @@ run_row "Trellis <-> Trellis" trellis trellis
 run_row "Trellis <-> wireguard-go" trellis wireguard-go
 run_row "Trellis <-> Trellis, offloads off" trellis trellis 0
 run_row "Trellis <-> wireguard-go, offloads off" trellis wireguard-go 0
+if [[ -n ${TRELLIS_NODE_BIN:-} ]]; then
+  run_row "Trellis AOT <-> Trellis AOT" trellis-aot trellis-aot
+fi
 
 # --- report ------------------------------------------------------------------------------------
 BASE_GBITS=${GBITS["wireguard-go <-> wireguard-go"]}
@@ -285,6 +292,7 @@ echo "- kernel: $(uname -r)"
 echo "- nproc: $(nproc)"
 echo "- iperf3: $(iperf3 --version 2>&1 | head -n 1)"
 echo "- trellis: ${TRELLIS_ERROR:-$TRELLIS}"
+[[ -z ${TRELLIS_NODE_BIN:-} ]] || echo "- trellis-node (NativeAOT): $TRELLIS_NODE_BIN"
 echo "- iperf3 TCP, $DURATION s (first second omitted), median of $REPS; ping -i 0.2, median of $PINGS; A sends to B"
 echo
 echo "| path | Gbit/s | ratio to wireguard-go | RTT ms | ratio to wireguard-go |"

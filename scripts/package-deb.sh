@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds the Debian package from a published single-file executable (scripts/publish.sh):
-# /usr/bin/trellis, the systemd units of dist/systemd (started from /usr/bin), /etc/trellis/server.yaml
+# /usr/bin/trellis, and where the platform's publish holds it the NativeAOT `trellis-node` (in
+# /usr/lib/trellis beside the libsodium it loads, linked from /usr/bin; the daemon unit runs it, else
+# `trellis daemon`), the systemd units of dist/systemd (started from /usr/bin), /etc/trellis/server.yaml
 # (dist/server.example.yaml with every key but listen, public-url and data-dir commented out),
 # /etc/trellis/relay.env, and the maintainer scripts of dist/debian (the trellis system user; purge
 # deletes /var/lib/trellis*, remove keeps them).
@@ -52,8 +54,16 @@ for rid in linux-x64 linux-arm64; do
   trap 'rm -rf "$root"' EXIT
   chmod 0755 "$root"
   install -D -m 0755 "$exe" "$root/usr/bin/trellis"
+  node_daemon='s#/usr/bin/trellis-node daemon#/usr/bin/trellis daemon#'
+  if [ -f "$PUBLISHED/$rid/trellis-node" ]; then
+    # NativeAOT loads libsodium from the executable's own directory (the link resolved), not the system's.
+    install -D -m 0755 "$PUBLISHED/$rid/trellis-node" "$root/usr/lib/trellis/trellis-node"
+    install -m 0644 "$PUBLISHED/$rid/libsodium.so" "$root/usr/lib/trellis/libsodium.so"
+    ln -s ../lib/trellis/trellis-node "$root/usr/bin/trellis-node"
+    node_daemon='s#^##'
+  fi
   for unit in "$REPO"/dist/systemd/*.service; do
-    sed 's#/usr/local/bin/trellis#/usr/bin/trellis#g' "$unit" > "$root/tmp.unit"
+    sed -e 's#/usr/local/bin/trellis#/usr/bin/trellis#g' -e "$node_daemon" "$unit" > "$root/tmp.unit"
     install -D -m 0644 "$root/tmp.unit" "$root/lib/systemd/system/$(basename "$unit")"
     rm "$root/tmp.unit"
   done
@@ -79,9 +89,10 @@ Depends: libc6, libssl3 | libssl3t64, passwd
 Recommends: wireguard-tools, nftables
 Installed-Size: $(du -sk --exclude=DEBIAN "$root" | cut -f1)
 Description: self-hosted mesh VPN (WireGuard in userspace)
- One executable: the control server with its relay and STUN, standalone
- relays, and the node daemon that keeps a device in the mesh. Systemd
- units for the three; none is enabled on install.
+ trellis: the control server with its relay and STUN, standalone relays,
+ and the node daemon that keeps a device in the mesh; trellis-node (where
+ built): the node daemon and its verbs alone, compiled ahead of time.
+ Systemd units for the three; none is enabled on install.
 CONTROL
 
   deb="$OUT/trellis_${debversion}_${arch}.deb"

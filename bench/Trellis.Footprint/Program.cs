@@ -14,6 +14,8 @@ using Trellis.Lab;
 // One `trellis server` and, for each PEERS count in turn, that many simulated nodes on the real control
 // protocol (the control-scale bench's clients); then one real daemon in a network namespace joins, once
 // per runtime variant, and its memory is read from /proc after SETTLE_SECONDS with the peers in its map.
+// TRELLIS_NODE_BIN (a NativeAOT `trellis-node`) adds its daemon as the last variant; FOOTPRINT_KNOBS=0
+// leaves out the GC and JIT knobs (today's daemon and the NativeAOT one only).
 // Prints table rows on stdout: "D|" one daemon run, "S|" the server's memory at each peer count.
 if (args.Length < 3)
 {
@@ -24,6 +26,9 @@ if (args.Length < 3)
 var trellis = args[0];
 var settle = TimeSpan.FromSeconds(int.Parse(args[1], CultureInfo.InvariantCulture));
 var counts = args[2..].Select(a => int.Parse(a, CultureInfo.InvariantCulture)).Order().ToList();
+var variants = RuntimeVariant.For(
+    Environment.GetEnvironmentVariable("FOOTPRINT_KNOBS") != "0",
+    Environment.GetEnvironmentVariable("TRELLIS_NODE_BIN") is { Length: > 0 } aot ? Path.GetFullPath(aot) : null);
 
 // The daemon's namespace reaches the server over one veth pair and nothing else, so the simulated
 // peers' endpoints are unreachable at once rather than leaking anywhere.
@@ -80,11 +85,12 @@ try
         }
 
         Console.WriteLine($"S|{count}|{process.MemoryMiB():F0}|{process.PeakMemoryMiB():F0}");
-        foreach (var variant in RuntimeVariant.All)
+        foreach (var variant in variants)
         {
+            var executable = variant.Executable ?? trellis;
             Directory.CreateDirectory(stateDirectory);
             var started = Stopwatch.StartNew();
-            var daemon = ns.StartProcess(trellis, ["daemon", "--state-dir", stateDirectory, "--socket", socket], variant.Environment);
+            var daemon = ns.StartProcess(executable, ["daemon", "--state-dir", stateDirectory, "--socket", socket], variant.Environment);
             try
             {
                 await Poll.UntilAsync(() => UnixSocketProbe.Accepts(socket) || daemon.HasExited, TimeSpan.FromSeconds(60), "the daemon's local API");
@@ -92,9 +98,9 @@ try
                 string[] up = registered
                     ? ["up", "--socket", socket]
                     : ["up", "--socket", socket, "--server", server.ToString(), "--authkey", authKey, "--hostname", "footprint", "--accept-dns=false"];
-                (await ns.ExecAsync(trellis, up, CommandOptions.Default)).EnsureSuccess();
+                (await ns.ExecAsync(executable, up, CommandOptions.Default)).EnsureSuccess();
                 registered = true;
-                await Poll.UntilAsync(async _ => await PeerCountAsync(ns, trellis, socket) >= count, TimeSpan.FromSeconds(120), $"{count} peers in the daemon's map");
+                await Poll.UntilAsync(async _ => await PeerCountAsync(ns, executable, socket) >= count, TimeSpan.FromSeconds(120), $"{count} peers in the daemon's map");
                 await Task.Delay(settle);
                 var sample = MemorySample.Read(daemon.Id);
                 Console.WriteLine(string.Create(

@@ -1,8 +1,18 @@
 namespace Trellis.Footprint;
 
-/// <summary>One way of running the daemon: runtime settings given as DOTNET_ environment variables.</summary>
-internal sealed record RuntimeVariant(string Name, IReadOnlyDictionary<string, string> Environment)
+/// <summary>
+/// One way of running the daemon: runtime settings given as DOTNET_ environment variables, or another
+/// executable (<paramref name="Executable"/>: the NativeAOT `trellis-node`) for the daemon and its verbs.
+/// </summary>
+internal sealed record RuntimeVariant(string Name, IReadOnlyDictionary<string, string> Environment, string? Executable = null)
 {
+    /// <summary>The variants of one run: today's first, then the knobs (unless left out), then the NativeAOT daemon if given.</summary>
+    public static IReadOnlyList<RuntimeVariant> For(bool knobs, string? aotNode) =>
+    [
+        .. knobs ? All : All.Take(1),
+        .. aotNode is null ? [] : new[] { new RuntimeVariant("NativeAOT trellis-node", new Dictionary<string, string>(), aotNode) },
+    ];
+
     /// <summary>
     /// Today's daemon first, then each knob alone, then the knobs together, so every row reads against the first.
     /// Workstation GC is already the default for the executable; these change what it keeps and what the JIT makes.

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 
@@ -47,8 +49,9 @@ internal static class ConsoleLogging
             });
         }
 
-        return logging
-            .AddConsole(o => o.FormatterName = TrellisConsoleFormatter.FormatterName)
-            .AddConsoleFormatter<TrellisConsoleFormatter, ConsoleFormatterOptions>();
+        // Registered by hand rather than with AddConsoleFormatter, which binds options from configuration
+        // by reflection (refused by NativeAOT) and which this formatter does not read.
+        logging.Services.TryAddEnumerable(ServiceDescriptor.Singleton<ConsoleFormatter, TrellisConsoleFormatter>());
+        return logging.AddConsole(o => o.FormatterName = TrellisConsoleFormatter.FormatterName);
     }
 }

@@ -8,7 +8,7 @@ namespace Trellis.Architecture.Tests;
 /// </summary>
 public class RoomDependencyTests
 {
-    private static readonly string[] Rooms = ["Trellis.Core", "Trellis.Crypto", "Trellis.WireGuard", "Trellis.Net", "Trellis.Lab", "Trellis.Relay", "Trellis.Discovery", "Trellis.Control", "Trellis.Node", "trellis"];
+    private static readonly string[] Rooms = ["Trellis.Core", "Trellis.Crypto", "Trellis.WireGuard", "Trellis.Net", "Trellis.Lab", "Trellis.Relay", "Trellis.Discovery", "Trellis.Control", "Trellis.Node", "trellis", "trellis-node"];
 
     public static TheoryData<string, string, string> BannedEdges => new()
     {
@@ -60,14 +60,7 @@ public class RoomDependencyTests
     [MemberData(nameof(BannedEdges))]
     public void A_project_file_does_not_reference_a_room_it_must_not(string from, string to, string reason)
     {
-        var root = new DirectoryInfo(AppContext.BaseDirectory);
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Trellis.slnx")))
-        {
-            root = root.Parent;
-        }
-
-        Assert.NotNull(root);
-        var project = File.ReadAllText(Path.Combine(root.FullName, "src", from, from + ".csproj"));
+        var project = File.ReadAllText(Path.Combine(Repository().FullName, "src", from, from + ".csproj"));
         Assert.False(project.Contains($"{to}/{to}.csproj", StringComparison.Ordinal), $"{from}.csproj references {to}, but {reason}.");
     }
 
@@ -79,6 +72,16 @@ public class RoomDependencyTests
             .Select(Path.GetFileNameWithoutExtension)
             .Where(n => !n!.EndsWith(".Tests", StringComparison.Ordinal));
         Assert.All(all, n => Assert.Contains(n!, Rooms));
+    }
+
+    [Theory]
+    [InlineData("Trellis.Control", "the node executable is compiled ahead of time, and the control server's store and YAML loader cannot be")]
+    [InlineData("Trellis.Lab", "the node executable ships to devices; the lab is for tests and the demo")]
+    public void The_node_executable_does_not_reference_the_server_or_the_lab(string room, string reason)
+    {
+        Assert.False(OurReferences("trellis-node").Contains(room), $"trellis-node references {room}, but {reason}.");
+        var project = File.ReadAllText(Path.Combine(Repository().FullName, "src", "Trellis.NodeCli", "Trellis.NodeCli.csproj"));
+        Assert.False(project.Contains($"{room}/", StringComparison.Ordinal), $"Trellis.NodeCli.csproj references {room}, but {reason}.");
     }
 
     [Fact]
@@ -93,5 +96,17 @@ public class RoomDependencyTests
             .Select(f => $"{f.DeclaringType}.{f.Name}")
             .ToList();
         Assert.Empty(offending);
+    }
+
+    private static DirectoryInfo Repository()
+    {
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Trellis.slnx")))
+        {
+            root = root.Parent;
+        }
+
+        Assert.NotNull(root);
+        return root;
     }
 }

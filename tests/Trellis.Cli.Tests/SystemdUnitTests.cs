@@ -24,7 +24,8 @@ public class SystemdUnitTests
         var execStart = Assert.Single(lines, l => l.StartsWith("ExecStart=", StringComparison.Ordinal));
         // $NAME is the operator's own arguments from the unit's environment file, expanded by systemd.
         var words = execStart["ExecStart=".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries).Where(w => !w.StartsWith('$')).ToArray();
-        Assert.EndsWith("/trellis", words[0], StringComparison.Ordinal);
+        // The daemon's unit runs trellis-node, whose daemon verb is trellis's own (the same source).
+        Assert.Matches(verb == "daemon" ? "/trellis-node$" : "/trellis$", words[0]);
         Assert.Equal(verb, words[1]);
 
         var parse = CommandLine.Build().Parse(words[1..]);

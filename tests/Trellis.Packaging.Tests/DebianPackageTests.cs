@@ -7,8 +7,10 @@ namespace Trellis.Packaging.Tests;
 
 /// <summary>
 /// The Debian package as an operator meets it, on a copy of this machine with .NET taken away: it
-/// installs, `trellis --version` answers, the server unit's command line starts the server with the
-/// packaged configuration, `remove` keeps /var/lib/trellis and `purge` deletes it. The executable is
+/// installs, `trellis --version` and `trellis-node --version` (the NativeAOT node executable) answer,
+/// the server unit's command line starts the server with the packaged configuration, the daemon unit's
+/// starts `trellis-node daemon` and both executables' `status` reach it, `remove` keeps /var/lib/trellis
+/// and `purge` deletes it. The executable is
 /// published once (minutes on a busy machine); set TRELLIS_PUBLISHED to a directory scripts/publish.sh
 /// wrote to reuse it. (`scripts/single-file-demo.sh` runs `trellis demo` the same way.)
 /// </summary>
@@ -39,10 +41,12 @@ public sealed class DebianPackageTests(ITestOutputHelper output)
         var version = await Expect(root, "trellis --version");
         Assert.Matches(@"^trellis \d+\.\d+\.\d+\ncommit  \S+\nruntime \.NET \d", version);
         Assert.Equal(version, await Expect(root, "trellis version"));
+        Assert.Matches(@"^trellis \d+\.\d+\.\d+\ncommit  \S+\nruntime \.NET \d", await Expect(root, "trellis-node --version"));
         Assert.Contains("trellis", await Expect(root, "id -un trellis"), StringComparison.Ordinal);
         Assert.Contains("listen: http://127.0.0.1:8080", await Expect(root, "cat /etc/trellis/server.yaml"), StringComparison.Ordinal);
 
         await StartServerUnitCommandAsync(root);
+        await StartDaemonUnitCommandAsync(root);
         Assert.Contains("server.key", await Expect(root, "ls /var/lib/trellis"), StringComparison.Ordinal);
 
         await Expect(root, "dpkg -r trellis");
@@ -74,6 +78,27 @@ public sealed class DebianPackageTests(ITestOutputHelper output)
         output.WriteLine($"--- {execStart} as {user} ---\n{server.Output}");
         Assert.False(server.HasExited, $"the server exited: {server.Output}");
         await server.StopAsync();
+    }
+
+    /// <summary>
+    /// Runs the installed daemon unit's ExecStart (as root, with the runtime directory systemd would make)
+    /// until its local API listens, then asks it for its status with both executables.
+    /// </summary>
+    private async Task StartDaemonUnitCommandAsync(ThrowawayRoot root)
+    {
+        var unit = await Expect(root, "cat /lib/systemd/system/trellis-daemon.service");
+        var execStart = unit.Split('\n').Single(line => line.StartsWith("ExecStart=", StringComparison.Ordinal))["ExecStart=".Length..];
+        Assert.StartsWith("/usr/bin/trellis-node daemon ", execStart, StringComparison.Ordinal);
+        var socket = execStart.Split(' ').SkipWhile(a => a != "--socket").Skip(1).First();
+
+        var command = $"mkdir -p /run/trellis /var/lib/trellis-node && cd / && exec {execStart}";
+        await using var daemon = LabProcess.Start("nsenter", ["-t", root.Pid.ToString(CultureInfo.InvariantCulture), "-m", "-n", "chroot", root.RootPath, "sh", "-c", command]);
+        await Poll.UntilAsync(() => daemon.Output.Contains("local API on", StringComparison.Ordinal) || daemon.HasExited, LabControlServer.StartTimeout, "the daemon unit's command");
+        output.WriteLine($"--- {execStart} ---\n{daemon.Output}");
+        Assert.False(daemon.HasExited, $"the daemon exited: {daemon.Output}");
+        Assert.Contains("stopped", await Expect(root, $"trellis-node status --socket {socket}"), StringComparison.Ordinal);
+        Assert.Contains("stopped", await Expect(root, $"trellis status --socket {socket}"), StringComparison.Ordinal);
+        await daemon.StopAsync();
     }
 
     private async Task<string> PublishedAsync(string work)

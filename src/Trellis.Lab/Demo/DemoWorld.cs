@@ -20,6 +20,7 @@ public sealed class DemoWorld : IAsyncDisposable
     public const string SubnetPrefix = "192.168.200.0/24";
 
     private readonly TrellisExecutable _trellis;
+    private readonly TrellisExecutable _node;
     private readonly Action<string> _progress;
     private readonly string _directory = Directory.CreateTempSubdirectory("trellis-demo-").FullName;
     private readonly List<DemoDevice> _devices = [];
@@ -27,9 +28,10 @@ public sealed class DemoWorld : IAsyncDisposable
     private NatHost _serverHost = null!;
     private LabProcess? _server;
 
-    private DemoWorld(TrellisExecutable trellis, Action<string> progress)
+    private DemoWorld(TrellisExecutable trellis, TrellisExecutable node, Action<string> progress)
     {
         _trellis = trellis;
+        _node = node;
         _progress = progress;
     }
 
@@ -42,15 +44,19 @@ public sealed class DemoWorld : IAsyncDisposable
 
     public string AdminSocket => Path.Combine(ServerDataDirectory, "admin.sock");
 
+    /// <summary>The control server's process, for the benches that watch its memory.</summary>
+    public int ServerProcessId => _server?.Id ?? throw new InvalidOperationException("the server has not started");
+
     private string ServerDataDirectory => Path.Combine(_directory, "server");
 
     /// <summary>Builds the internet, the server and the four daemons (not yet up). Disposes what it made if it fails.</summary>
-    public static async Task<DemoWorld> CreateAsync(TrellisExecutable trellis, Action<string> progress, CancellationToken cancellationToken)
+    /// <param name="node">The executable of the daemons and their verbs (e.g. `trellis-node`); default <paramref name="trellis"/>.</param>
+    public static async Task<DemoWorld> CreateAsync(TrellisExecutable trellis, Action<string> progress, CancellationToken cancellationToken, TrellisExecutable? node = null)
     {
         ArgumentNullException.ThrowIfNull(trellis);
         ArgumentNullException.ThrowIfNull(progress);
         await NetNamespace.DeleteLeftoversAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-        var world = new DemoWorld(trellis, progress);
+        var world = new DemoWorld(trellis, node ?? trellis, progress);
         try
         {
             await world.BuildAsync(cancellationToken).ConfigureAwait(false);
@@ -130,7 +136,7 @@ public sealed class DemoWorld : IAsyncDisposable
         foreach (var city in DemoCity.All)
         {
             var host = await AddSiteAsync(city, cancellationToken).ConfigureAwait(false);
-            _devices.Add(new DemoDevice(city, host, Path.Combine(_directory, city.Name), _trellis));
+            _devices.Add(new DemoDevice(city, host, Path.Combine(_directory, city.Name), _node));
             var addresses = string.Join(" and ", new[] { host.IPv4?.Address, host.IPv6?.Address }.Where(a => a is not null));
             _progress($"{city.Name}: {city.Network}, at {addresses} ({host.Namespace.Name})");
         }

@@ -1,0 +1,3 @@
+using Trellis.Cli;
+
+return CommandLine.Run(args);
