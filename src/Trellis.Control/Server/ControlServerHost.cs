@@ -156,8 +156,9 @@ public sealed class ControlServerHost : IAsyncDisposable
         var app = builder.Build();
         app.Use(async (context, next) =>
         {
-            // Streams (the control WebSocket, the relay's upgrade) would record their lifetime, not a latency.
-            if (context.WebSockets.IsWebSocketRequest || context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true })
+            // Streams (the control WebSocket, the relay's upgrade, the console's events) would record their lifetime, not a latency.
+            if (context.WebSockets.IsWebSocketRequest || context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true }
+                || context.Request.Path == ConsoleEventsEndpoint.Path)
             {
                 await next(context).ConfigureAwait(false);
                 return;

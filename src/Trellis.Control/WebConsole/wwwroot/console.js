@@ -475,8 +475,12 @@ function currentPage() {
   return wanted in pages && (session.admin || wanted === 'machines') ? wanted : 'machines';
 }
 
+// Draws a page. Two may be in flight (an action's redraw, then a click elsewhere): the one asked for
+// last is shown, whichever answer comes back first.
+let showing = 0;
+
 async function show(name) {
-  const page = document.getElementById('page');
+  const mine = ++showing;
   const fresh = el('section', { id: 'page', 'data-page': name, 'aria-busy': 'true' });
   let after = null;
   try {
@@ -484,7 +488,10 @@ async function show(name) {
   } catch (error) {
     fresh.append(el('p', { class: 'message error' }, error.message));
   }
-  page.replaceWith(fresh);
+  if (mine !== showing) {
+    return;
+  }
+  document.getElementById('page').replaceWith(fresh);
   after?.();
   fresh.removeAttribute('aria-busy');
   for (const link of document.querySelectorAll('#nav a')) {
