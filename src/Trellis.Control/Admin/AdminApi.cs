@@ -55,8 +55,9 @@ public static class AdminApi
         PlainPeerEndpoints.Map(api, service, time);
         RouteEndpoints.Map(api, service);
         ApiKeyEndpoints.Map(api, service, time);
-        PolicyEndpoints.Map(api, policy ?? new PolicyService(
-            service, new HuJsonPolicyCompiler(), options.PolicyFile, app.Services.GetRequiredService<ILogger<PolicyService>>()));
+        policy ??= new PolicyService(service, new HuJsonPolicyCompiler(), options.PolicyFile, app.Services.GetRequiredService<ILogger<PolicyService>>());
+        PolicyEndpoints.Map(api, policy);
+        ServerEndpoints.Map(api, service, options, policy, time);
 
         app.MapFallback(Prefix + "/{**path}", (HttpContext http) =>
                 AdminResults.Error(StatusCodes.Status404NotFound, $"no such admin endpoint: {http.Request.Method} {http.Request.Path}"))

@@ -39,6 +39,12 @@ internal sealed partial class AdminAuthentication(ControlStore store, string adm
         else if (BearerToken(http.Request) is null && sessions is not null && ConsoleCookie.Read(http.Request) is { } cookie)
         {
             var session = sessions.Find(cookie);
+            if (session is not null && !await ConsoleKeySignIn.StillValidAsync(session, store, http.RequestAborted).ConfigureAwait(false))
+            {
+                sessions.Close(cookie);
+                session = null;
+            }
+
             if (session is null)
             {
                 return AdminResults.Error(StatusCodes.Status401Unauthorized, "your console session has ended; sign in again");

@@ -33,6 +33,7 @@ namespace Trellis.Control.Admin;
 [JsonSerializable(typeof(AddWireGuardPeerRequest))]
 [JsonSerializable(typeof(SetGatewayRequest))]
 [JsonSerializable(typeof(WireGuardConfigDto))]
+[JsonSerializable(typeof(ServerInfoDto))]
 public sealed partial class AdminJsonContext : JsonSerializerContext
 {
     /// <summary>

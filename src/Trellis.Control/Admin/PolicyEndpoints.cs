@@ -13,8 +13,8 @@ namespace Trellis.Control.Admin;
 /// </summary>
 internal static class PolicyEndpoints
 {
-    private const string SourceDatabase = "database";
-    private const string SourceFile = "file";
+    public const string SourceDatabase = "database";
+    public const string SourceFile = "file";
 
     public static void Map(RouteGroupBuilder api, PolicyService policy)
     {

@@ -331,6 +331,7 @@ public sealed partial class ControlService(ControlStore store, MeshState mesh, T
     private async Task<Node?> PublishLockedAsync(long nodeId, string? reason)
     {
         var node = await store.GetNodeByIdAsync(nodeId).ConfigureAwait(false);
+        Observed(nodeId, node);
         if (node is not null && IsInMesh(node, time.GetUtcNow()))
         {
             mesh.Upsert(WithLive(ToPeerInfo(node)));

@@ -156,8 +156,9 @@ public sealed class ControlServerHost : IAsyncDisposable
         var app = builder.Build();
         app.Use(async (context, next) =>
         {
-            // Streams (the control WebSocket, the relay's upgrade) would record their lifetime, not a latency.
-            if (context.WebSockets.IsWebSocketRequest || context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true })
+            // Streams (the control WebSocket, the relay's upgrade, the console's events) would record their lifetime, not a latency.
+            if (context.WebSockets.IsWebSocketRequest || context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true }
+                || context.Request.Path == ConsoleEventsEndpoint.Path)
             {
                 await next(context).ConfigureAwait(false);
                 return;
@@ -239,20 +240,25 @@ public sealed class ControlServerHost : IAsyncDisposable
             }
         });
 
-        // The web console signs people in through the identity provider; without single sign-on it is off.
-        var consoleSessions = options.Sso is not null ? new ConsoleSessions(networkTime) : null;
+        // The web console signs people in through the identity provider, or with an admin API key.
+        var consoleSessions = new ConsoleSessions(networkTime);
         AdminApi.Map(app, service, options, policy, consoleSessions);
-        if (options.Sso is { } ssoOptions && logins is not null && consoleSessions is not null)
+        var secureCookie = (options.PublicUrl is { } publicUrl && new Uri(publicUrl).Scheme == Uri.UriSchemeHttps) || listen.Scheme == Uri.UriSchemeHttps;
+        var consoleLogger = loggers.CreateLogger(typeof(ConsoleEndpoints));
+        ConsoleSignInFlow? consoleFlow = null;
+        if (options.Sso is { } ssoOptions && logins is not null)
         {
             var providerClient = new HttpClient { Timeout = ProviderTimeout };
             var provider = new SsoProvider(ssoOptions, providerClient);
-            var secureCookie = new Uri(options.PublicUrl!).Scheme == Uri.UriSchemeHttps || listen.Scheme == Uri.UriSchemeHttps;
-            var consoleLogger = loggers.CreateLogger(typeof(ConsoleEndpoints));
-            var consoleFlow = new ConsoleSignInFlow(
+            consoleFlow = new ConsoleSignInFlow(
                 new ConsoleSignIns(networkTime, ssoOptions.LoginTimeout), consoleSessions, provider, ssoOptions, service, logins.CallbackUrl, secureCookie, consoleLogger);
             SsoEndpoints.Map(app, logins, provider, ssoOptions, service, loggers.CreateLogger(typeof(SsoEndpoints)), consoleFlow);
-            ConsoleEndpoints.Map(app, consoleFlow, consoleSessions, secureCookie, consoleLogger);
         }
+
+        ConsoleEndpoints.Map(app, consoleFlow, consoleSessions, service.Store, secureCookie, consoleLogger);
+        var feed = new ConsoleLiveFeed(networkTime);
+        service.Observe(feed);
+        ConsoleEventsEndpoint.Map(app, feed, consoleSessions, service.Store, consoleLogger);
 
         RelayServer? relay = null;
         if (options.Relay)

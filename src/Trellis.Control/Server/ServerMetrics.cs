@@ -28,7 +28,7 @@ public sealed class ServerMetrics : IDisposable
         _meter.CreateObservableCounter("registrations_total", () => Registrations(connections.Registrations), "{registration}", "Registration answers, by outcome.");
         _meter.CreateObservableCounter("control_connections_closed_total", () => Closed(connections), "{connection}", "Node connections refused or closed by a limit, by reason.");
         _policyCompile = _meter.CreateHistogram<double>("policy_compile_seconds", "s", "Time to compile an access policy and run its tests (refused ones included).");
-        _requests = _meter.CreateHistogram<double>("request_duration_seconds", "s", "HTTP request latency by route template (WebSocket and relay streams not included).");
+        _requests = _meter.CreateHistogram<double>("request_duration_seconds", "s", "HTTP request latency by route template (WebSocket, relay and console event streams not included).");
     }
 
     public void PolicyCompiled(TimeSpan elapsed) => _policyCompile.Record(elapsed.TotalSeconds);

@@ -53,6 +53,15 @@ public sealed partial class ControlStore
         return true;
     }
 
+    /// <summary>When the API key with this prefix ends; null when there is none or it has ended (a key without an expiry ends never: DateTimeOffset.MaxValue).</summary>
+    public async Task<DateTimeOffset?> ApiKeyEndAsync(string prefix, CancellationToken cancellationToken = default)
+    {
+        await using var db = await _contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        var key = await db.ApiKeys.AsNoTracking().SingleOrDefaultAsync(k => k.Prefix == prefix, cancellationToken).ConfigureAwait(false);
+        var end = key is null ? (DateTimeOffset?)null : key.ExpiresAt ?? DateTimeOffset.MaxValue;
+        return end > Now() ? end : null;
+    }
+
     public async Task<IReadOnlyList<ApiKey>> ListApiKeysAsync(CancellationToken cancellationToken = default)
     {
         await using var db = await _contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);

@@ -3,19 +3,21 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Trellis.Control.Admin;
 using Trellis.Control.Sso;
+using Trellis.Control.Store;
 
 namespace Trellis.Control.WebConsole;
 
 /// <summary>
-/// The web console at /admin: its static page, sign-in through the server's identity provider,
-/// the session the page reads, and sign-out. Everything the page shows or changes goes through the
+/// The web console at /admin: its static page, sign-in through the server's identity provider
+/// (when it has one) or with an admin API key (<see cref="ConsoleKeySignIn"/>), the session the page reads, and sign-out. Everything the page shows or changes goes through the
 /// REST admin API (<see cref="AdminApi"/>), which accepts the session cookie with its CSRF token.
 /// </summary>
 public static partial class ConsoleEndpoints
 {
     public const string Path = "/admin";
 
-    public static void Map(WebApplication app, ConsoleSignInFlow flow, ConsoleSessions sessions, bool secureCookie, ILogger logger)
+    /// <param name="flow">Sign-in at the identity provider; null when the server has no single sign-on (API keys only).</param>
+    public static void Map(WebApplication app, ConsoleSignInFlow? flow, ConsoleSessions sessions, ControlStore store, bool secureCookie, ILogger logger)
     {
         // Routing takes /admin and /admin/ for one path; the page's relative links need the slash.
         app.MapGet(Path, (HttpContext http) => http.Request.Path.Value?.EndsWith('/') == true
@@ -25,8 +27,16 @@ public static partial class ConsoleEndpoints
         app.MapGet(Path + "/console.js", (HttpContext http) => ConsoleAssets.Serve(http, "console.js")).ExcludeFromDescription();
         app.MapGet(Path + "/console.css", (HttpContext http) => ConsoleAssets.Serve(http, "console.css")).ExcludeFromDescription();
 
-        Func<HttpContext, Task<IResult>> signIn = flow.StartAsync; // a Delegate, so its result is written (not a RequestDelegate)
-        app.MapGet(Path + "/login", signIn).ExcludeFromDescription();
+        if (flow is not null)
+        {
+            Func<HttpContext, Task<IResult>> signIn = flow.StartAsync; // a Delegate, so its result is written (not a RequestDelegate)
+            app.MapGet(Path + "/login", signIn).ExcludeFromDescription();
+        }
+
+        // Which ways in the sign-in page offers.
+        var methods = new ConsoleSignInMethodsDto(SingleSignOn: flow is not null, ApiKey: true);
+        app.MapGet(Path + "/signin-methods", () => Results.Json(methods, ConsoleJsonContext.Default.ConsoleSignInMethodsDto)).ExcludeFromDescription();
+        ConsoleKeySignIn.Map(app, sessions, store, secureCookie, logger);
 
         app.MapGet(Path + "/session", (HttpContext http) =>
             {

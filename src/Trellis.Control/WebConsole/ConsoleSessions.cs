@@ -22,10 +22,12 @@ public sealed class ConsoleSessions(TimeProvider time, int capacity = ConsoleSes
     private readonly Dictionary<string, ConsoleSession> _byIdHash = new(StringComparer.Ordinal);
 
     /// <summary>A new session; returns the id that goes in the cookie (never stored here).</summary>
-    public (string Id, ConsoleSession Session) Open(string userName, string? email, bool isAdmin)
+    /// <param name="apiKeyPrefix">The API key the session was opened with; <paramref name="notAfter"/> is when that key ends.</param>
+    public (string Id, ConsoleSession Session) Open(string userName, string? email, bool isAdmin, string? apiKeyPrefix = null, DateTimeOffset? notAfter = null)
     {
         var id = NewSecret();
-        var session = new ConsoleSession(userName, email, isAdmin, NewSecret(), time.GetUtcNow() + Lifetime);
+        var end = time.GetUtcNow() + Lifetime;
+        var session = new ConsoleSession(userName, email, isAdmin, NewSecret(), notAfter < end ? notAfter.Value : end, apiKeyPrefix);
         lock (_lock)
         {
             PruneLocked();

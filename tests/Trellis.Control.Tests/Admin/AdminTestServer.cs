@@ -139,7 +139,10 @@ internal sealed class AdminTestServer : IAsyncDisposable
         })));
         var flow = new ConsoleSignInFlow(
             new ConsoleSignIns(clock, TimeSpan.FromMinutes(10)), sessions, provider, sso, service, "http://vpn.example.com/oidc/callback", secureCookie: false, NullLogger.Instance);
-        ConsoleEndpoints.Map(app, flow, sessions, secureCookie: false, NullLogger.Instance);
+        ConsoleEndpoints.Map(app, flow, sessions, service.Store, secureCookie: false, NullLogger.Instance);
+        var feed = new ConsoleLiveFeed(clock);
+        service.Observe(feed);
+        ConsoleEventsEndpoint.Map(app, feed, sessions, service.Store, NullLogger.Instance);
     }
 
     /// <summary>A client of the TCP listener, with the API key unless told otherwise.</summary>

@@ -124,6 +124,18 @@ public sealed partial class SsoLab : IAsyncDisposable
         return JsonDocument.Parse(LastLine(result.StandardOutput)).RootElement.Clone();
     }
 
+    /// <summary>Starts a console step that waits for the test midway (it prints a line when it is ready); <see cref="ConsoleResult"/> reads its answer.</summary>
+    public LabProcess StartConsole(string step, string profile, string shots, params string[] arguments) =>
+        Mesh.ServerHost.Namespace.StartProcess("node", [Path.Combine(Fixture, "console.mjs"), step, Mesh.ServerUrl, profile, shots, .. arguments]);
+
+    /// <summary>What a step started with <see cref="StartConsole"/> saw, once it has ended.</summary>
+    public static async Task<JsonElement> ConsoleResult(LabProcess step)
+    {
+        var exit = await step.WaitForExitAsync(BrowserTimeout);
+        Assert.True(exit == 0, $"the console step failed ({exit}): {step.Output}");
+        return JsonDocument.Parse(LastLine(step.Output)).RootElement.Clone();
+    }
+
     /// <summary>One GET from the server's host, redirects not followed: what a hand-made request gets.</summary>
     public async Task<FetchedPage> FetchAsync(string url)
     {
