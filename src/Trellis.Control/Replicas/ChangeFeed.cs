@@ -40,10 +40,8 @@ public sealed partial class ChangeFeed(
     // Touched only by the loop.
     private long? _lastReadAt;
 
-    /// <summary>Rows of other replicas applied so far (for tests and metrics).</summary>
-    public long Applied => Interlocked.Read(ref _applied);
-
-    private long _applied;
+    // Subjects whose application failed (the database went away mid-read): applied again at the next catch-up. Touched only by the loop.
+    private readonly HashSet<(MeshChangeKind Kind, long SubjectId)> _retry = [];
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -93,6 +91,12 @@ public sealed partial class ChangeFeed(
     /// <summary>Reads and applies everything after the cursor, and late commits of given-up holes that were notified.</summary>
     internal async Task CatchUpAsync(CancellationToken cancellationToken)
     {
+        foreach (var (kind, subject) in _retry.ToList())
+        {
+            _retry.Remove((kind, subject));
+            await ApplyOneAsync(kind, subject, 0).ConfigureAwait(false);
+        }
+
         List<long>? late = null;
         while (_notified.TryDequeue(out var seq))
         {
@@ -107,13 +111,16 @@ public sealed partial class ChangeFeed(
             await ApplyAsync(cursor.Take(await log.ReadAsync(late, cancellationToken).ConfigureAwait(false))).ConfigureAwait(false);
         }
 
+        // From the watermark (holes below applied rows are read again), then on past each full read.
+        var after = cursor.Watermark;
         IReadOnlyList<MeshChange> rows;
         do
         {
             var readAt = time.GetTimestamp();
-            rows = await log.ReadAfterAsync(cursor.Watermark, cancellationToken).ConfigureAwait(false);
+            rows = await log.ReadAfterAsync(after, cancellationToken).ConfigureAwait(false);
             _lastReadAt = readAt;
             await ApplyAsync(cursor.Take(rows)).ConfigureAwait(false);
+            after = rows.Count > 0 ? rows[^1].Seq : after;
         }
         while (rows.Count == ChangeLog.ReadBatch);
 
@@ -139,13 +146,22 @@ public sealed partial class ChangeFeed(
                 continue;
             }
 
-            switch (row.Kind)
+            await ApplyOneAsync(row.Kind, row.SubjectId, row.Seq).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Makes the mesh say what the store says about one subject; a failure is kept for the next catch-up, never lost.</summary>
+    private async Task ApplyOneAsync(MeshChangeKind kind, long subject, long seq)
+    {
+        try
+        {
+            switch (kind)
             {
                 case MeshChangeKind.Node:
-                    await service.PublishAsync(row.SubjectId).ConfigureAwait(false);
+                    await service.PublishAsync(subject).ConfigureAwait(false);
                     break;
                 case MeshChangeKind.User:
-                    foreach (var nodeId in await service.Store.NodeIdsOfUserAsync(row.SubjectId).ConfigureAwait(false))
+                    foreach (var nodeId in await service.Store.NodeIdsOfUserAsync(subject).ConfigureAwait(false))
                     {
                         await service.PublishAsync(nodeId).ConfigureAwait(false);
                     }
@@ -155,11 +171,14 @@ public sealed partial class ChangeFeed(
                     await policy.ReloadStoredAsync(CancellationToken.None).ConfigureAwait(false);
                     break;
                 default:
-                    LogUnknownKind(logger, (short)row.Kind, row.Seq);
-                    break;
+                    LogUnknownKind(logger, (short)kind, seq);
+                    return;
             }
-
-            Interlocked.Increment(ref _applied);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _retry.Add((kind, subject));
+            LogApplyFailed(logger, kind, subject, e);
         }
     }
 
@@ -183,6 +202,9 @@ public sealed partial class ChangeFeed(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "change log row {Seq} has kind {Kind}, which this server does not know (a newer replica's?); skipped")]
     private static partial void LogUnknownKind(ILogger logger, short kind, long seq);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "could not apply another replica's change of {Kind} {Subject}; trying again at the next read")]
+    private static partial void LogApplyFailed(ILogger logger, MeshChangeKind kind, long subject, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "this replica could not read the change log for longer than it keeps rows; publishing every node again")]
     private static partial void LogRepublishing(ILogger logger);
