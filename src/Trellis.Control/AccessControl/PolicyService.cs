@@ -33,6 +33,7 @@ public sealed partial class PolicyService(ControlService service, IPolicyCompile
     private const string AtStartUp = "at start-up";
     private const string AfterApiChange = "after a change through the admin API";
     private const string AfterFileChange = "after the policy file changed";
+    private const string AfterReplicaChange = "after a change on another replica";
 
     /// <summary>Puts the configured policy in force at start-up, saying loudly when there is none.</summary>
     public async Task LoadAsync(CancellationToken cancellationToken)
@@ -92,6 +93,49 @@ public sealed partial class PolicyService(ControlService service, IPolicyCompile
             await ApplyLockedAsync(inForce).ConfigureAwait(false);
             SayInForce(AfterApiChange, inForce);
             return inForce;
+        }
+        finally
+        {
+            _changes.Release();
+        }
+    }
+
+    /// <summary>
+    /// Puts the stored policy in force after another replica set or removed it (the change feed).
+    /// A server with a policy file keeps its file's. The other replica already applied the
+    /// policy's auto-approvals to the store; their rows reach this one through the feed.
+    /// </summary>
+    public async Task ReloadStoredAsync(CancellationToken cancellationToken)
+    {
+        if (PolicyFile is not null)
+        {
+            return;
+        }
+
+        await _changes.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var stored = await service.Store.GetPolicyAsync(cancellationToken).ConfigureAwait(false);
+            if (stored is null)
+            {
+                if (_current.Origin == PolicyOrigin.Database)
+                {
+                    await ApplyLockedAsync(PolicyInForce.None, reapplyAutoApprovals: false).ConfigureAwait(false);
+                    LogRemoved(logger, "another replica");
+                }
+
+                return;
+            }
+
+            if (stored.Text == _current.Text && _current.Origin == PolicyOrigin.Database)
+            {
+                return;
+            }
+
+            var inForce = CompileAtStart(stored.Text, new PolicyInForce(
+                DenyAllPolicy.Instance, PolicyOrigin.Database, stored.Text, UpdatedBy: stored.UpdatedBy, UpdatedAt: stored.UpdatedAt));
+            await ApplyLockedAsync(inForce, reapplyAutoApprovals: false).ConfigureAwait(false);
+            SayInForce(AfterReplicaChange, inForce);
         }
         finally
         {
@@ -208,12 +252,12 @@ public sealed partial class PolicyService(ControlService service, IPolicyCompile
         }
     }
 
-    private async Task ApplyLockedAsync(PolicyInForce inForce)
+    private async Task ApplyLockedAsync(PolicyInForce inForce, bool reapplyAutoApprovals = true)
     {
         _current = inForce;
         service.Store.AccessPolicy = inForce.Policy;
         service.Mesh.SetPolicy(inForce.Policy);
-        if (inForce.Policy.AllowsAll)
+        if (inForce.Policy.AllowsAll || !reapplyAutoApprovals)
         {
             return; // approvals are never withdrawn, and allow-all approves nothing new
         }

@@ -47,6 +47,9 @@ public sealed partial class MeshState
 
     public PeerInfo? Get(long id) => _nodes.GetValueOrDefault(id);
 
+    /// <summary>The ids of every node in the mesh now.</summary>
+    public long[] NodeIds => [.. _nodes.Keys];
+
     /// <summary>Whether an active node (registered, approved, not expired) holds this node key.</summary>
     public bool IsActiveNodeKey(string nodeKey) => _byNodeKey.ContainsKey(nodeKey);
 

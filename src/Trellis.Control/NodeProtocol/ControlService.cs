@@ -30,10 +30,18 @@ public sealed partial class ControlService(ControlStore store, MeshState mesh, T
     public DateTimeOffset StartedAt { get; private set; }
 
     /// <summary>Every active node with a valid key joins the mesh (offline until it connects).</summary>
-    public async Task LoadAsync(CancellationToken cancellationToken)
+    /// <param name="markAllOffline">
+    /// False for a replica starting beside others: their nodes are online, and only a replica that
+    /// starts alone (<see cref="Replicas.ReplicaPresence"/>) knows nobody is connected.
+    /// </param>
+    public async Task LoadAsync(CancellationToken cancellationToken, bool markAllOffline = true)
     {
         StartedAt = time.GetUtcNow();
-        await store.MarkAllOfflineAsync(cancellationToken).ConfigureAwait(false);
+        if (markAllOffline)
+        {
+            await store.MarkAllOfflineAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         var nodes = await store.ListNodesAsync(null, cancellationToken).ConfigureAwait(false);
         var now = time.GetUtcNow();
         foreach (var node in nodes.Value ?? [])

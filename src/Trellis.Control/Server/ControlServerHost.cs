@@ -13,6 +13,7 @@ using Trellis.Control.Admin;
 using Trellis.Control.Mesh;
 using Trellis.Control.NodeProtocol;
 using Trellis.Control.Policy;
+using Trellis.Control.Replicas;
 using Trellis.Control.Sso;
 using Trellis.Control.Store;
 using Trellis.Control.WebConsole;
@@ -47,7 +48,7 @@ public sealed class ControlServerHost : IAsyncDisposable
     private static readonly TimeSpan RetryRefusedAfter = TimeSpan.FromSeconds(30);
 
     private ControlServerHost(
-        WebApplication app, StunServer? stun, RelayServer? relay, ServerMetrics metrics, ControlService service, PolicyService policy, ConnectionCounters connections, Uri url)
+        WebApplication app, StunServer? stun, RelayServer? relay, ServerMetrics metrics, ControlService service, PolicyService policy, ConnectionCounters connections, Uri url, ReplicaSetup? replicas)
     {
         _app = app;
         _metrics = metrics;
@@ -57,9 +58,13 @@ public sealed class ControlServerHost : IAsyncDisposable
         Policy = policy;
         Connections = connections;
         Url = url;
+        Replicas = replicas;
     }
 
     public ControlService Service { get; }
+
+    /// <summary>The change feed, lease and presence of a server on PostgreSQL; null on SQLite.</summary>
+    public ReplicaSetup? Replicas { get; }
 
     /// <summary>The access policy in force and its changes.</summary>
     public PolicyService Policy { get; }
@@ -85,7 +90,8 @@ public sealed class ControlServerHost : IAsyncDisposable
         networkTime ??= TimeProvider.System;
         Directory.CreateDirectory(options.DataDirectory);
         var serverKey = ServerKey.LoadOrCreate(options.DataDirectory);
-        var contexts = options.UsesPostgres ? TrellisDbContextFactory.Postgres(options.Database!) : TrellisDbContextFactory.SqliteFile(options.SqlitePath);
+        var replicas = options.UsesPostgres ? ReplicaSetup.Create(options.Database!) : null;
+        var contexts = replicas is not null ? TrellisDbContextFactory.Postgres(replicas.ConnectionString) : TrellisDbContextFactory.SqliteFile(options.SqlitePath);
         await contexts.MigrateAsync(cancellationToken).ConfigureAwait(false);
         var store = new ControlStore(contexts, time, new ControlStoreOptions
         {
@@ -147,6 +153,7 @@ public sealed class ControlServerHost : IAsyncDisposable
         builder.Services.AddSingleton(s => new PolicyService(
             s.GetRequiredService<ControlService>(), s.GetRequiredService<IPolicyCompiler>(), options.PolicyFile, s.GetRequiredService<ILogger<PolicyService>>()));
         builder.Services.AddHostedService<MaintenanceService>();
+        replicas?.AddServices(builder.Services, networkTime);
         if (options.PolicyFile is not null)
         {
             builder.Services.AddHostedService<PolicyFileWatcher>();
@@ -187,7 +194,12 @@ public sealed class ControlServerHost : IAsyncDisposable
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
 
         var service = app.Services.GetRequiredService<ControlService>();
-        await service.LoadAsync(cancellationToken).ConfigureAwait(false);
+        if (replicas is not null)
+        {
+            await replicas.JoinAsync(store, networkTime, cancellationToken).ConfigureAwait(false);
+        }
+
+        await service.LoadAsync(cancellationToken, markAllOffline: replicas is null).ConfigureAwait(false);
         var policy = app.Services.GetRequiredService<PolicyService>();
         await policy.LoadAsync(cancellationToken).ConfigureAwait(false);
         var serverPublic = X25519.PublicKey(serverKey);
@@ -302,7 +314,7 @@ public sealed class ControlServerHost : IAsyncDisposable
         var bound = new Uri(app.Urls.First(u => !u.StartsWith("http://unix:", StringComparison.Ordinal)));
         Volatile.Write(ref relayMap, options.EffectiveRelayMap(options.PublicUrlFor(bound)));
 
-        return new ControlServerHost(app, stun, relay, metrics, service, policy, counters, bound);
+        return new ControlServerHost(app, stun, relay, metrics, service, policy, counters, bound, replicas);
     }
 
     /// <summary>Refuses a node connection over a limit before the upgrade, saying which limit and when to retry.</summary>
@@ -355,6 +367,11 @@ public sealed class ControlServerHost : IAsyncDisposable
         if (_stun is not null)
         {
             await _stun.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (Replicas is not null)
+        {
+            await Replicas.DisposeAsync().ConfigureAwait(false);
         }
     }
 }

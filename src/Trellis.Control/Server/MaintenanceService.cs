@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Trellis.Control.NodeProtocol;
+using Trellis.Control.Replicas;
 using Trellis.Core;
 
 namespace Trellis.Control.Server;
@@ -10,9 +11,17 @@ namespace Trellis.Control.Server;
 /// this server was up to see them), nodes that waited too long for approval are deleted, and nodes
 /// whose key expired leave the mesh. All reach connected nodes as removals. A sweep that fails
 /// (disk full, database locked) is logged and tried again at the next tick; it never stops the server.
+/// Replicas on one PostgreSQL database delete and prune only while they hold the
+/// <see cref="MaintenanceLease"/> (one at a time); every replica takes expired nodes out of its own mesh.
 /// </summary>
-internal sealed partial class MaintenanceService(ControlService service, ServerOptions options, TimeProvider time, ILogger<MaintenanceService> logger) : BackgroundService
+/// <param name="lease">Null with SQLite: the one server always runs maintenance.</param>
+/// <param name="changeLog">The replicas' change log, pruned by the lease holder; null with SQLite.</param>
+internal sealed partial class MaintenanceService(
+    ControlService service, ServerOptions options, TimeProvider time, ILogger<MaintenanceService> logger, MaintenanceLease? lease = null, ChangeLog? changeLog = null) : BackgroundService
 {
+    // Touched only by the maintenance loop.
+    private bool _leading;
+
     internal static readonly TimeSpan Period = TimeSpan.FromSeconds(10);
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) => RunAsync(stoppingToken);
@@ -36,16 +45,16 @@ internal sealed partial class MaintenanceService(ControlService service, ServerO
 
     internal async Task SweepAsync(CancellationToken cancellationToken)
     {
-        var ephemeral = await service.Store.DeleteExpiredEphemeralAsync(options.EphemeralTimeout, service.StartedAt, cancellationToken).ConfigureAwait(false);
-        foreach (var node in ephemeral)
+        var leading = lease is null || await lease.HoldAsync(cancellationToken).ConfigureAwait(false);
+        if (leading != _leading && lease is not null)
         {
-            LogEphemeralDeleted(logger, node.Name);
-            await service.PublishAsync(node.Id, "ephemeral node offline too long").ConfigureAwait(false);
+            LogLeading(logger, leading);
         }
 
-        foreach (var node in await service.Store.DeleteStalePendingAsync(options.PendingNodeExpiry, cancellationToken).ConfigureAwait(false))
+        _leading = leading;
+        if (leading)
         {
-            LogPendingDeleted(logger, node.Name, Durations.Describe(options.PendingNodeExpiry));
+            await CleanUpAsync(cancellationToken).ConfigureAwait(false);
         }
 
         var nodes = await service.Store.ListNodesAsync(null, cancellationToken).ConfigureAwait(false);
@@ -60,6 +69,29 @@ internal sealed partial class MaintenanceService(ControlService service, ServerO
             }
         }
     }
+
+    private async Task CleanUpAsync(CancellationToken cancellationToken)
+    {
+        var ephemeral = await service.Store.DeleteExpiredEphemeralAsync(options.EphemeralTimeout, service.StartedAt, cancellationToken).ConfigureAwait(false);
+        foreach (var node in ephemeral)
+        {
+            LogEphemeralDeleted(logger, node.Name);
+            await service.PublishAsync(node.Id, "ephemeral node offline too long").ConfigureAwait(false);
+        }
+
+        foreach (var node in await service.Store.DeleteStalePendingAsync(options.PendingNodeExpiry, cancellationToken).ConfigureAwait(false))
+        {
+            LogPendingDeleted(logger, node.Name, Durations.Describe(options.PendingNodeExpiry));
+        }
+
+        if (changeLog is not null)
+        {
+            await changeLog.PruneAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "maintenance lease: this replica runs maintenance now: {Leading}")]
+    private static partial void LogLeading(ILogger logger, bool leading);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "ephemeral node {Name} deleted after going offline")]
     private static partial void LogEphemeralDeleted(ILogger logger, string name);

@@ -28,6 +28,13 @@ public sealed partial class ControlStore
             cancellationToken);
     }
 
+    /// <summary>The ids of the user's nodes (none for an unknown user).</summary>
+    public async Task<IReadOnlyList<long>> NodeIdsOfUserAsync(long userId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await _contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        return await db.Nodes.Where(n => n.UserId == userId).Select(n => n.Id).ToListAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     public async Task<IReadOnlyList<User>> ListUsersAsync(CancellationToken cancellationToken = default)
     {
         await using var db = await _contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);

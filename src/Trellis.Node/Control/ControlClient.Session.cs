@@ -49,6 +49,8 @@ public sealed partial class ControlClient
                     failure = new ControlException(ControlErrorKind.Unreachable, $"the control connection broke: {e.Message}", e);
                 }
 
+                // The next replica in turn: the one that failed may be gone for good.
+                _serverIndex = (_serverIndex + 1) % (1 + _options.OtherServers.Count);
                 var delay = _backoff.Delay(attempt++);
                 LogRetry(_logger, failure.Message, Durations.Describe(delay));
                 SetStatus(s => s with
@@ -79,7 +81,7 @@ public sealed partial class ControlClient
     private async Task<SessionEnd> RunSessionAsync(CancellationToken token)
     {
         SetStatus(s => s with { State = ControlState.Connecting });
-        var (channel, serverKey) = await ControlDialer.ConnectAsync(_options.Server, _options.MachineKey, ServerKey, _options.PrivateCa, _options.ConnectTimeout, token).ConfigureAwait(false);
+        var (channel, serverKey) = await ControlDialer.ConnectAsync(CurrentServer, _options.MachineKey, ServerKey, _options.PrivateCa, _options.ConnectTimeout, token).ConfigureAwait(false);
         using var owned = channel;
 
         // Trust on first use: from the first completed handshake on, this client accepts only this key.
@@ -184,7 +186,7 @@ public sealed partial class ControlClient
 
                     // The status says Running before the map is readable, so whoever takes the map sees Running.
                     var map = Current = NetMapBuilder.FromFull(full);
-                    LogState(_logger, ControlState.Running, _options.Server.AbsoluteUri);
+                    LogState(_logger, ControlState.Running, CurrentServer.AbsoluteUri);
                     SetStatus(s => s with
                     {
                         State = ControlState.Running,

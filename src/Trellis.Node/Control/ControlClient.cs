@@ -57,6 +57,14 @@ public sealed partial class ControlClient : IAsyncDisposable
 
     public Uri Server => _options.Server;
 
+    /// <summary>How many URLs the client dials in turn: the server and its other replicas.</summary>
+    public int ServerCount => 1 + _options.OtherServers.Count;
+
+    /// <summary>The replica the connection loop dials now (touched only by the loop).</summary>
+    private Uri CurrentServer => _serverIndex == 0 ? _options.Server : _options.OtherServers[_serverIndex - 1];
+
+    private int _serverIndex;
+
     /// <summary>The server key this client trusts: the pinned one, else the one of its first completed handshake; null before that.</summary>
     public Key? ServerKey
     {

@@ -9,6 +9,12 @@ public sealed record ControlClientOptions
     /// <summary>The control server's base URL (http or https; a path prefix behind a proxy is kept).</summary>
     public required Uri Server { get; init; }
 
+    /// <summary>
+    /// Other replicas of the same server (one database, one server key): when a connection fails
+    /// or ends, the client dials the next URL in turn (<see cref="Server"/> first).
+    /// </summary>
+    public IReadOnlyList<Uri> OtherServers { get; init; } = [];
+
     /// <summary>The server's pinned public key; null: trust the key the server first presents, then keep it (see <see cref="ControlClient.ServerKey"/>).</summary>
     public Key? ServerKey { get; init; }
 

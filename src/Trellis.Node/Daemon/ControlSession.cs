@@ -11,7 +11,8 @@ internal sealed class ControlSession(ControlClient client, NodePrefs prefs)
     /// <summary>Replaced when `up` changes only routes or accept-routes while running.</summary>
     public NodePrefs Prefs { get; set; } = prefs;
 
-    public string ServerUrl { get; } = client.Server.AbsoluteUri;
+    /// <summary>The server (or its replicas' URLs) as the preferences keep it.</summary>
+    public string ServerUrl { get; } = prefs.ServerUrl ?? client.Server.AbsoluteUri;
 
     public Task Pump { get; set; } = Task.CompletedTask;
 

@@ -36,11 +36,11 @@ public sealed partial class NodeDaemon
         try
         {
             var previous = _prefs;
-            var sameServer = previous.ServerUrl == server.AbsoluteUri;
+            var sameServer = previous.ServerUrl == server;
             var basis = request.Reset ? new NodePrefs() : previous;
             var prefs = WithSettings(basis, request.Settings, routes) with
             {
-                ServerUrl = server.AbsoluteUri,
+                ServerUrl = server,
 
                 // Another server is trusted on first use again, unless its key is given.
                 ServerKey = givenKey ?? (sameServer ? previous.ServerKey : null),
@@ -86,7 +86,7 @@ public sealed partial class NodeDaemon
                 SavePrefs(prefs);
                 _lastError = null;
                 _needsLogin = false;
-                LogUp(_logger, server.AbsoluteUri, outcome.State);
+                LogUp(_logger, server, outcome.State);
                 return Answer(outcome.State == ControlState.Running ? NodeStates.Running : NodeStates.Pending, outcome.ApproveHint);
             }
 
@@ -250,7 +250,7 @@ public sealed partial class NodeDaemon
             {
                 try
                 {
-                    await ControlClient.LogoutAsync(new Uri(server), _state.MachineKey, PinnedKey(prefs), _options.PrivateCa, LogoutTimeout, CancellationToken.None).ConfigureAwait(false);
+                    await ControlClient.LogoutAsync(FirstServer(server), _state.MachineKey, PinnedKey(prefs), _options.PrivateCa, LogoutTimeout, CancellationToken.None).ConfigureAwait(false);
                 }
                 catch (ControlException e)
                 {
@@ -308,20 +308,20 @@ public sealed partial class NodeDaemon
     private UpResponse Answer(string state, string? approveHint) =>
         new() { State = state, ApproveHint = approveHint, Status = Status() };
 
-    private static Uri ValidateServer(string? server)
+    /// <summary>The server's URL, or its replicas' URLs, in the form the preferences keep.</summary>
+    private static string ValidateServer(string? server)
     {
         if (string.IsNullOrWhiteSpace(server))
         {
             throw new LocalApiException(LocalApiErrors.Invalid, "no control server: give its URL (trellis up --server https://...)");
         }
 
-        if (!Uri.TryCreate(server.Trim(), UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https") || url.Host.Length == 0)
-        {
-            throw new LocalApiException(LocalApiErrors.Invalid, $"the server must be an http:// or https:// URL, got '{server}'");
-        }
-
-        return url;
+        var (servers, problem) = ControlServers.Parse(server);
+        return servers is null ? throw new LocalApiException(LocalApiErrors.Invalid, $"the server {problem}") : ControlServers.Join(servers);
     }
+
+    /// <summary>The first of the saved servers (a saved list was validated when `up` saved it).</summary>
+    private static Uri FirstServer(string saved) => ControlServers.Parse(saved).Servers![0];
 
     private static string? ValidateServerKey(string? key)
     {

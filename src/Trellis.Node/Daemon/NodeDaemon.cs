@@ -279,9 +279,11 @@ public sealed partial class NodeDaemon : ILocalApiBackend, IAsyncDisposable
 
     private ControlSession StartSession(NodePrefs prefs, string? authKey)
     {
+        var servers = ControlServers.Parse(prefs.ServerUrl!).Servers!;
         var options = new ControlClientOptions
         {
-            Server = new Uri(prefs.ServerUrl!),
+            Server = servers[0],
+            OtherServers = [.. servers.Skip(1)],
             ServerKey = PinnedKey(prefs),
             PrivateCa = _options.PrivateCa,
             RenewNodeKeyAsync = RenewNodeKeyAsync,
@@ -331,8 +333,17 @@ public sealed partial class NodeDaemon : ILocalApiBackend, IAsyncDisposable
     {
         switch (status.State)
         {
-            case ControlState.Pending or ControlState.Reconnecting:
+            case ControlState.Pending:
                 session.Outcome.TrySetResult(status);
+                PinOnFirstUse(session);
+                break;
+            case ControlState.Reconnecting:
+                // With several replicas, one that fails is no answer yet: `up` hears once each was tried.
+                if (status.Failures >= session.Client.ServerCount)
+                {
+                    session.Outcome.TrySetResult(status);
+                }
+
                 PinOnFirstUse(session);
                 break;
             case ControlState.Running:

@@ -46,7 +46,18 @@ public sealed class PostgresTestDatabase : ITestDatabase, IAsyncLifetime
         return new ScratchDatabase(await CreateAsync(name), () => DropAsync(name));
     }
 
+    /// <summary>A fresh empty database that servers migrate themselves: its connection string, and how to drop it.</summary>
+    public static async Task<(string ConnectionString, Func<Task> Drop)> CreateEmptyAsync()
+    {
+        var name = NewName();
+        await CreateAsync(name);
+        return (ConnectionStringFor(name), () => DropAsync(name));
+    }
+
     private static string NewName() => $"trellis_test_{Guid.NewGuid():N}";
+
+    private static string ConnectionStringFor(string name) =>
+        new NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = name, MaxPoolSize = 40 }.ConnectionString;
 
     private static async Task<TrellisDbContextFactory> CreateAsync(string name)
     {
@@ -63,8 +74,7 @@ public sealed class PostgresTestDatabase : ITestDatabase, IAsyncLifetime
                 $"or set {EnvironmentVariable} to a superuser connection string.", e);
         }
 
-        var builder = new NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = name, MaxPoolSize = 40 };
-        return TrellisDbContextFactory.Postgres(builder.ConnectionString);
+        return TrellisDbContextFactory.Postgres(ConnectionStringFor(name));
     }
 
     private static string WithoutPassword(string connectionString) =>

@@ -22,11 +22,12 @@ public sealed class ControlClientTests : IAsyncLifetime
         await _server.DisposeAsync();
     }
 
-    private ControlClient Client(string hostname, string? authKey, Key? machineKey = null, Uri? server = null, Func<IReadOnlyList<string>>? endpoints = null, Key? serverKey = null, Func<int>? homeRelay = null)
+    private ControlClient Client(string hostname, string? authKey, Key? machineKey = null, Uri? server = null, Func<IReadOnlyList<string>>? endpoints = null, Key? serverKey = null, Func<int>? homeRelay = null, IReadOnlyList<Uri>? otherServers = null)
     {
         var client = new ControlClient(new ControlClientOptions
         {
             Server = server ?? _server.Url,
+            OtherServers = otherServers ?? [],
             ServerKey = serverKey,
             MachineKey = machineKey ?? X25519.GeneratePrivateKey(),
             NodeKey = X25519.GeneratePrivateKey(),
@@ -67,6 +68,25 @@ public sealed class ControlClientTests : IAsyncLifetime
 
         // The server says which messages it takes, so a gateway reports its plain peers only to one that does.
         Assert.Equal(ControlProtocol.Current, client.ServerProtocol);
+    }
+
+    [Fact]
+    public async Task A_replica_that_cannot_be_reached_is_passed_over_for_the_next_in_the_list()
+    {
+        // Port 1 on the loopback refuses at once: a replica that is down.
+        var client = Client("two-replicas", await _server.AuthKeyAsync(), server: new Uri("http://127.0.0.1:1"), otherServers: [_server.Url]);
+        var failed = new System.Collections.Concurrent.ConcurrentQueue<string?>();
+        client.StatusChanged += s =>
+        {
+            if (s.State == ControlState.Reconnecting)
+            {
+                failed.Enqueue(s.Error);
+            }
+        };
+        client.Start();
+        await Waiting.ForStatusAsync(client, s => s.State == ControlState.Running, "the client to run on the second replica");
+        Assert.Contains(failed, e => e!.Contains("127.0.0.1:1", StringComparison.Ordinal));
+        Assert.Equal(2, client.ServerCount);
     }
 
     [Fact]

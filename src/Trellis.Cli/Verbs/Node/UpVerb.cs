@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Net;
 using System.Text.Json;
+using Trellis.Node.Control;
 using Trellis.Node.LocalApi;
 
 namespace Trellis.Cli.Verbs.Node;
@@ -16,7 +17,7 @@ internal static class UpVerb
 
     public static Command Build()
     {
-        var server = new Option<string?>("--server") { Description = "The control server's URL, e.g. https://trellis.example.com (default: the one of the last `up`)." };
+        var server = new Option<string?>("--server") { Description = "The control server's URL, e.g. https://trellis.example.com, or its replicas' URLs separated by commas, tried in turn (default: the one of the last `up`)." };
         var authKey = new Option<string?>("--authkey") { Description = "An auth key (default: $TRELLIS_AUTHKEY; without one an admin must approve the node)." };
         var serverKey = new Option<string?>("--server-key") { Description = "The server's public key as `trellis server` prints it: pinned instead of trusting the first answer (default: the pinned one, else trust on first use)." };
         var flags = new SettingFlags();
@@ -35,9 +36,9 @@ internal static class UpVerb
         command.SetNodeAction(NodeAction.SocketOption(), "up", async run =>
         {
             var url = run.Parse.GetValue(server);
-            if (url is not null && (!Uri.TryCreate(url, UriKind.Absolute, out var parsed) || parsed.Scheme is not ("http" or "https")))
+            if (url is not null && ControlServers.Parse(url).Problem is { } problem)
             {
-                throw new LocalApiException(LocalApiErrors.Invalid, $"--server must be an http:// or https:// URL, got '{url}'");
+                throw new LocalApiException(LocalApiErrors.Invalid, $"--server {problem}");
             }
 
             var settings = flags.Given(run.Parse);
