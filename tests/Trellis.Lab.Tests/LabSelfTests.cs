@@ -72,11 +72,29 @@ public sealed class LabSelfTests
         await using var right = await NetNamespace.CreateAsync();
         await using var link = await VethLink.CreateAsync(left, right);
 
-        var v4 = await Pinger.PingAsync(left, link.Right.IPv4.Address, count: 2);
-        var v6 = await Pinger.PingAsync(right, link.Left.IPv6.Address, count: 2);
+        var v4 = await Pinger.PingAsync(left, link.Right.IPv4.Address, count: 2, waitForEach: true);
+        var v6 = await Pinger.PingAsync(right, link.Left.IPv6.Address, count: 2, waitForEach: true);
         Assert.True(v4.AllReceived, v4.ToString());
         Assert.True(v6.AllReceived, v6.ToString());
         Assert.Equal(2, v4.RoundTripMilliseconds.Count);
+    }
+
+    [Fact]
+    public async Task A_ping_run_that_waits_for_late_replies_still_fails_on_a_lost_one()
+    {
+        LabRequirements.EnsureAvailable(["nft"]);
+        await using var ns = await NetNamespace.CreateAsync();
+        (await ns.ExecAsync("ip", "link", "set", "lo", "up")).EnsureSuccess();
+        var loopback = System.Net.IPAddress.Loopback;
+        Assert.True((await Pinger.PingAsync(ns, loopback, count: 3, waitForEach: true)).AllReceived);
+
+        // The second echo request is dropped: ping sends a fourth while it waits, and three answers come
+        // back, but the run's second ping was never answered.
+        (await ns.ExecAsync("nft", "add table inet t; add chain inet t in { type filter hook input priority 0; }; add rule inet t in icmp type echo-request numgen inc mod 3 == 1 drop")).EnsureSuccess();
+        var lossy = await Pinger.PingAsync(ns, loopback, count: 3, waitForEach: true);
+        Assert.Equal(3, lossy.Received);
+        Assert.DoesNotContain(2, lossy.Answered);
+        Assert.False(lossy.AllReceived, lossy.ToString());
     }
 
     [Fact]

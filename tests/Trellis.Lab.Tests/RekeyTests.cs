@@ -64,7 +64,7 @@ public sealed class RekeyTests(ITestOutputHelper output)
             $"rekey seen after {(DateTime.UtcNow - started).TotalSeconds:0.0} s and {sent} pings: " +
             $"{pinger}: {firstAtPinger} -> {latestAtPinger}, {other}: {firstAtOther} -> {latestAtOther}");
 
-        var after = await Pinger.PingAsync(pinger.Namespace, other.InnerIPv4.Address, count: 5, waitSeconds: 2);
+        var after = await Pinger.PingAsync(pinger.Namespace, other.InnerIPv4.Address, count: 5, waitSeconds: 2, waitForEach: true);
         Assert.True(after.AllReceived, $"pings after the rekey: {after}");
         Assert.True(failures.Count == 0, $"{failures.Count} of {sent} pings failed around the rekey:\n{string.Join('\n', failures)}");
     }

@@ -103,7 +103,7 @@ public sealed class TunnelLab : IAsyncDisposable
     {
         var source = explicitSource ? from.Inner(ipv6) : null;
         await EstablishAsync(from, ipv6, source);
-        var result = await Pinger.PingAsync(from.Namespace, PeerOf(from).Inner(ipv6), count: 3, source: source);
+        var result = await Pinger.PingAsync(from.Namespace, PeerOf(from).Inner(ipv6), count: 3, source: source, waitForEach: true);
         Assert.True(result.AllReceived, $"{from} -> {PeerOf(from)} over inner {(ipv6 ? "IPv6" : "IPv4")}: {result}");
     }
 
