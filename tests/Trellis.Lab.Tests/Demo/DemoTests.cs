@@ -10,7 +10,9 @@ namespace Trellis.Lab.Tests.Demo;
 /// </summary>
 public sealed class DemoTests(ITestOutputHelper output)
 {
-    private static readonly TimeSpan RunTimeout = TimeSpan.FromMinutes(4);
+    // A safety net against a hung demo, not a measure: the demo bounds its own waits and says which one
+    // failed. One run took over 4 minutes at load 70 (two cores), so the net sits well above that.
+    private static readonly TimeSpan RunTimeout = TimeSpan.FromMinutes(12);
 
     private static readonly string[] WithIPv6 = ["singapore", "amsterdam", "tokyo"];
 
@@ -57,7 +59,9 @@ public sealed class DemoTests(ITestOutputHelper output)
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw;
+            await process.WaitForExitAsync();
+            output.WriteLine($"--- run {run}: trellis demo --json (pid {process.Id}), killed after {RunTimeout.TotalMinutes} min ---\n{await stderr}\n{await stdout}");
+            throw new TimeoutException($"trellis demo run {run} did not end within {RunTimeout.TotalMinutes} min (its output is above)");
         }
 
         output.WriteLine($"--- run {run}: trellis demo --json (pid {process.Id}, exit {process.ExitCode}) ---\n{await stderr}\n{await stdout}");
