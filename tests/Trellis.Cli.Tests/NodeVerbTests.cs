@@ -159,6 +159,68 @@ public sealed class NodeVerbTests : IDisposable
         Assert.Matches(@"nas\s+.*\s+none\s+-\s+-\s+0 B\s+0 B", output);
     }
 
+    [Theory]
+    [InlineData(3, true)]
+    [InlineData(90, false)]
+    public async Task Status_says_when_the_node_key_expires_and_warns_once_it_is_near(int days, bool warns)
+    {
+        var expiry = new DateTimeOffset(DateTime.UtcNow.Date, TimeSpan.Zero).AddDays(days).AddHours(12);
+        var self = Peer(1, "me") with { KeyExpiry = expiry };
+        var unreachable = $"http://127.0.0.1:{UnusedPort()}/";
+        using (var state = Trellis.Node.State.StateDirectory.Open(StateDirectory))
+        {
+            state.SavePrefs(new NodePrefs { ServerUrl = unreachable, WantUp = true });
+            state.SaveMap(new NetMap { Self = self, Peers = ImmutableDictionary<long, PeerInfo>.Empty }, unreachable, DateTimeOffset.UtcNow);
+        }
+
+        await using var daemon = await StartDaemonAsync();
+        var (code, output, error) = await RunAsync("status", "--socket", Socket);
+        Assert.True(code == 0, error);
+        var date = System.Text.RegularExpressions.Regex.Escape(expiry.UtcDateTime.ToString("yyyy-MM-dd HH:mm'Z'", System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Matches(
+            warns
+                ? $@"\nwarning: this node's key expires {date} \(in [0-9.]+ d\); renew it before then with: trellis up --force-reauth\n"
+                : $@"\nnode key expires {date} \(in [0-9.]+ d\)\n",
+            output);
+
+        (code, output, _) = await RunAsync("status", "--json", "--socket", Socket);
+        Assert.Equal(0, code);
+        using var json = JsonDocument.Parse(output);
+        Assert.Equal(expiry, json.RootElement.GetProperty("self").GetProperty("keyExpiry").GetDateTimeOffset());
+    }
+
+    [Fact]
+    public async Task Up_force_reauth_without_a_key_on_a_server_without_sign_in_says_how_to_renew_and_stays_connected()
+    {
+        var dir = Directory.CreateTempSubdirectory("trellis-node-cli-server-").FullName;
+        var server = await ControlServerHost.StartAsync(
+            new ServerOptions { Listen = "http://127.0.0.1:0", DataDirectory = dir, StunPort = 0, NodeKeyExpiry = TimeSpan.FromDays(7) }, logging: l => l.SetMinimumLevel(LogLevel.Warning));
+        try
+        {
+            await using var daemon = await StartDaemonAsync();
+            await server.Service.Store.CreateUserAsync("alice");
+            var key = (await server.Service.Store.CreateAuthKeyAsync("alice", null, reusable: false, ephemeral: false, expiresAt: null)).Value!.Plaintext;
+            var up = await RunAsync("up", "--server", server.Url.AbsoluteUri, "--authkey", key, "--hostname", "box", "--socket", Socket);
+            Assert.True(up.Code == 0, up.Error);
+
+            var (code, output, _) = await RunAsync("status", "--socket", Socket);
+            Assert.Equal(0, code);
+            Assert.Matches(@"warning: this node's key expires \S+ \S+Z \(in 7 d\); renew it before then with: trellis up --force-reauth", output);
+
+            var renew = await RunAsync("up", "--force-reauth", "--socket", Socket);
+            Assert.Equal(1, renew.Code);
+            Assert.Contains("this server has no single sign-on; to renew this node's key, register it again with an auth key: trellis up --force-reauth --authkey KEY", renew.Error, StringComparison.Ordinal);
+            using var json = JsonDocument.Parse((await RunAsync("status", "--json", "--socket", Socket)).Output);
+            Assert.Equal("running", json.RootElement.GetProperty("state").GetString());
+            Assert.StartsWith("this server has no single sign-on", json.RootElement.GetProperty("renewHint").GetString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            await server.DisposeAsync();
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Fact]
     public async Task Status_names_the_peer_relay_a_peer_is_reached_through()
     {

@@ -242,7 +242,7 @@ public sealed partial class MeshState
     }
 
     private static bool IdentityEquals(PeerInfo a, PeerInfo b) =>
-        a.Id == b.Id && a.Name == b.Name && a.NodeKey == b.NodeKey && a.DiscoKey == b.DiscoKey && a.User == b.User && a.PeerRelay == b.PeerRelay && a.MappingVaries == b.MappingVaries && a.Version == b.Version &&
+        a.Id == b.Id && a.Name == b.Name && a.NodeKey == b.NodeKey && a.DiscoKey == b.DiscoKey && a.User == b.User && a.PeerRelay == b.PeerRelay && a.MappingVaries == b.MappingVaries && a.Version == b.Version && a.KeyExpiry == b.KeyExpiry &&
         a.Addresses.SequenceEqual(b.Addresses) && a.AllowedIps.SequenceEqual(b.AllowedIps) && a.Tags.SequenceEqual(b.Tags) &&
         a.UserGroups.SequenceEqual(b.UserGroups);
 }

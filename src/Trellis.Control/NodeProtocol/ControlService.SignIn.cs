@@ -10,9 +10,10 @@ public sealed partial class ControlService
 {
     /// <summary>
     /// Records the signed-in user (by issuer and subject; email and groups refreshed) and lets in the
-    /// node that waited with <paramref name="nodeKey"/>, owned by that user.
+    /// node that waited with <paramref name="nodeKey"/>, owned by that user; or renews the key of
+    /// that user's active node (Renewed), which stays in the mesh throughout.
     /// </summary>
-    public async Task<StoreResult<(Node Node, User User)>> CompleteSignInAsync(long nodeId, Key nodeKey, SsoIdentity identity, TimeSpan? keyLifetime)
+    public async Task<StoreResult<(Node Node, User User, bool Renewed)>> CompleteSignInAsync(long nodeId, Key nodeKey, SsoIdentity identity, TimeSpan? keyLifetime)
     {
         var user = await store.SignInUserAsync(identity.Issuer, identity.Subject, identity.Email, identity.PreferredName, identity.Groups).ConfigureAwait(false);
         if (!user.Succeeded)
@@ -20,10 +21,10 @@ public sealed partial class ControlService
             return new StoreFailure(user.Error, user.Message);
         }
 
-        var node = await store.CompleteSignInAsync(nodeId, nodeKey, user.Value.Id, keyLifetime).ConfigureAwait(false);
-        if (!node.Succeeded)
+        var outcome = await store.CompleteSignInAsync(nodeId, nodeKey, user.Value.Id, keyLifetime).ConfigureAwait(false);
+        if (!outcome.Succeeded)
         {
-            return new StoreFailure(node.Error, node.Message);
+            return new StoreFailure(outcome.Error, outcome.Message);
         }
 
         await PublishAsync(nodeId).ConfigureAwait(false);
@@ -38,8 +39,17 @@ public sealed partial class ControlService
             }
         }
 
-        LogSignedIn(logger, node.Value.Name, nodeId, user.Value.Name, identity.Issuer);
-        return StoreResult<(Node, User)>.Ok((node.Value, user.Value));
+        var (node, renewed) = outcome.Value;
+        if (renewed)
+        {
+            LogRenewed(logger, node.Name, nodeId, user.Value.Name, node.KeyExpiry);
+        }
+        else
+        {
+            LogSignedIn(logger, node.Name, nodeId, user.Value.Name, identity.Issuer);
+        }
+
+        return StoreResult<(Node, User, bool)>.Ok((node, user.Value, renewed));
     }
 
     /// <summary>
@@ -65,4 +75,7 @@ public sealed partial class ControlService
 
     [LoggerMessage(Level = LogLevel.Information, Message = "node {Name} ({Id}) registered by single sign-on for user {User} of {Issuer}")]
     private static partial void LogSignedIn(ILogger logger, string name, long id, string user, string issuer);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "node {Name} ({Id}): key renewed by {User}'s sign-in, now expires {Expiry:O}")]
+    private static partial void LogRenewed(ILogger logger, string name, long id, string user, DateTimeOffset? expiry);
 }

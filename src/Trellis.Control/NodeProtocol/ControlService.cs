@@ -74,6 +74,7 @@ public sealed partial class ControlService(ControlStore store, MeshState mesh, T
             User = node.User?.Name,
             Version = node.Version,
             Tags = node.Tags,
+            KeyExpiry = node.KeyExpiry,
             UserGroups = PolicyGroupsOf(node.User),
         };
     }
@@ -104,7 +105,8 @@ public sealed partial class ControlService(ControlStore store, MeshState mesh, T
                     LogRegistered(logger, registered.Node.Name, registered.Node.Id);
                 }
 
-                return new RegisterResponse { Status = RegisterStatus.Active, Self = published is null ? ToPeerInfo(registered.Node) : ToPeerInfo(published) };
+                var active = new RegisterResponse { Status = RegisterStatus.Active, Self = published is null ? ToPeerInfo(registered.Node) : ToPeerInfo(published) };
+                return request.Renew == true ? WithRenewal(active, registered.Node) : active;
             case RegistrationResult.Pending pending:
                 await PublishAsync(pending.Node.Id).ConfigureAwait(false);
 
@@ -133,6 +135,29 @@ public sealed partial class ControlService(ControlStore store, MeshState mesh, T
             default:
                 return Rejected("registration failed");
         }
+    }
+
+    /// <summary>
+    /// The answer to a node asking to renew its key ahead of its expiry: a sign-in link for its owner
+    /// when a sign-in can renew it, else how it can be renewed. The node stays active either way.
+    /// </summary>
+    private RegisterResponse WithRenewal(RegisterResponse active, Node node)
+    {
+        const string withAuthKey = "register it again with an auth key: trellis up --force-reauth --authkey KEY";
+        if (sso is null)
+        {
+            return active with { ApproveHint = $"this server has no single sign-on; to renew this node's key, {withAuthKey}" };
+        }
+
+        if (node.User is not { IdentityIssuer: not null } owner)
+        {
+            return active with { ApproveHint = $"this node is not owned by a person who signs in (it is tagged or was registered with an auth key); to renew its key, {withAuthKey}" };
+        }
+
+        var link = sso.UrlFor(node.Id, node.NodeKey);
+        return link is null
+            ? active with { ApproveHint = "too many sign-ins are in progress on the server; try again in a few minutes" }
+            : active with { AuthUrl = link, ApproveHint = $"to renew this node's key, sign in as {owner.Name} at {link}" };
     }
 
     private static RegisterResponse Rejected(string reason, string? code = null) => new() { Status = RegisterStatus.Rejected, Error = reason, Code = code };

@@ -160,7 +160,9 @@ public sealed class ControlServerHost : IAsyncDisposable
         }
 
         AdminApi.AddServices(builder.Services);
+        builder.Services.AddListCompression();
         var app = builder.Build();
+        app.UseListCompression();
         app.Use(async (context, next) =>
         {
             // Streams (the control WebSocket, the relay's upgrade, the console's events) would record their lifetime, not a latency.

@@ -72,9 +72,13 @@ public static partial class SsoEndpoints
 
                 var registered = await control.CompleteSignInAsync(login.NodeId, login.NodeKey, identity, options.NodeKeyExpiry).ConfigureAwait(false);
                 logins.Finish(login);
-                return registered.Succeeded
-                    ? Results.Content(SsoPages.Registered(registered.Value.Node.Name, registered.Value.User.Name), "text/html; charset=utf-8")
-                    : Refused(StatusCodes.Status409Conflict, registered.Message);
+                if (!registered.Succeeded)
+                {
+                    return Refused(StatusCodes.Status409Conflict, registered.Message);
+                }
+
+                var (node, user, renewed) = registered.Value;
+                return Results.Content(renewed ? SsoPages.Renewed(node.Name, node.KeyExpiry) : SsoPages.Registered(node.Name, user.Name), "text/html; charset=utf-8");
             }
             catch (SsoException e)
             {

@@ -8,8 +8,11 @@ internal static class SsoPages
     public static string Registered(string node, string user) =>
         Page("Signed in", $"<p>The node <b>{Html(node)}</b> is registered to <b>{Html(user)}</b>.</p><p>You can close this page; trellis up on the node finishes by itself.</p>");
 
+    public static string Renewed(string node, DateTimeOffset? expiry) =>
+        Page("Signed in", $"<p>The key of the node <b>{Html(node)}</b> is renewed: it now expires {Html(expiry is { } at ? at.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", System.Globalization.CultureInfo.InvariantCulture) : "never")}.</p><p>You can close this page; the node stayed connected throughout.</p>");
+
     public static string Refused(string reason) =>
-        Page("Sign-in refused", $"<p>{Html(reason)}.</p><p>The node was not registered.</p>");
+        Page("Sign-in refused", $"<p>{Html(reason)}.</p><p>Nothing about the node changed.</p>");
 
     public static string ConsoleRefused(string reason) =>
         Page("Sign-in refused", $"<p>{Html(reason)}.</p><p><a href=\"/admin/\">Back to the console</a></p>");

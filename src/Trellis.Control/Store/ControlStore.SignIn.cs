@@ -50,18 +50,24 @@ public sealed partial class ControlStore
     /// Lets in the node a person signed in for: it must still wait with the node key it had when
     /// the sign-in began (a node that changed its key since starts a new sign-in). It becomes the
     /// user's, takes its addresses, and its key lives <paramref name="keyLifetime"/> (null: the
-    /// server's node-key-expiry).
+    /// server's node-key-expiry). An active node whose key has not expired yet is renewed instead
+    /// (<see cref="SignInOutcome.Renewed"/>): only by its owner, and it keeps everything but the expiry.
     /// </summary>
-    public async Task<StoreResult<Node>> CompleteSignInAsync(long nodeId, Key nodeKey, long userId, TimeSpan? keyLifetime, CancellationToken cancellationToken = default)
+    public async Task<StoreResult<SignInOutcome>> CompleteSignInAsync(long nodeId, Key nodeKey, long userId, TimeSpan? keyLifetime, CancellationToken cancellationToken = default)
     {
         var ula = await GetUlaPrefixAsync(cancellationToken).ConfigureAwait(false);
-        return await WriteAsync<Node>(
+        return await WriteAsync<SignInOutcome>(
             async (db, ct) =>
             {
                 var node = await LoadNodeForUpdateAsync(db, nodeId, ct).ConfigureAwait(false);
                 if (node is null)
                 {
                     return NoSuchNode(nodeId);
+                }
+
+                if (node.Status == NodeStatus.Active && node.NodeKey == nodeKey && !node.IsExpired(Now()))
+                {
+                    return await RenewBySignInAsync(db, node, userId, keyLifetime, ct).ConfigureAwait(false);
                 }
 
                 if (node.Status != NodeStatus.Pending || node.NodeKey != nodeKey)
@@ -86,10 +92,30 @@ public sealed partial class ControlStore
                 node.KeyExpiry = keyLifetime is { } lifetime ? Timestamps.Normalize(now + lifetime) : NewKeyExpiry(now);
                 ApplyAutoApprovals(node, _options.AutoApprovers);
                 await db.SaveChangesAsync(ct).ConfigureAwait(false);
-                return StoreResult<Node>.Ok(node);
+                return StoreResult<SignInOutcome>.Ok(new SignInOutcome(node, Renewed: false));
             },
             cancellationToken,
             allocates: true).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The owner signed in again before the key expired: the key lives on from now, and the node,
+    /// which never left the mesh, keeps its addresses, routes and key. Anyone else is refused: a
+    /// renewal link in the wrong hands must not hand the node over (registering it anew would).
+    /// </summary>
+    private async Task<StoreResult<SignInOutcome>> RenewBySignInAsync(TrellisDbContext db, Node node, long userId, TimeSpan? keyLifetime, CancellationToken ct)
+    {
+        if (node.UserId != userId)
+        {
+            return StoreFailure.Conflict(node.UserId is null
+                ? $"node {node.Name} is tagged, so no person's sign-in renews its key; register it again with an auth key (trellis up --force-reauth --authkey KEY)"
+                : $"node {node.Name} belongs to {node.User?.Name}; only they can renew its key by signing in");
+        }
+
+        var now = Now();
+        node.KeyExpiry = keyLifetime is { } lifetime ? Timestamps.Normalize(now + lifetime) : NewKeyExpiry(now);
+        await db.SaveChangesAsync(ct).ConfigureAwait(false);
+        return StoreResult<SignInOutcome>.Ok(new SignInOutcome(node, Renewed: true));
     }
 
     /// <summary>The label itself if no user has it, else the first free "{label}-{n}".</summary>

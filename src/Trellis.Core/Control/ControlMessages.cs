@@ -32,6 +32,14 @@ public sealed record RegisterRequest : ControlMessage
     public string? AuthKey { get; init; }
 
     public IReadOnlyList<string> AdvertisedRoutes { get; init; } = [];
+
+    /// <summary>
+    /// Sent on a running stream by an active node whose user wants to renew its key before it expires
+    /// (`trellis up --force-reauth` without an auth key): the server answers with a sign-in link in
+    /// <see cref="RegisterResponse.AuthUrl"/> while the node stays active. Null (not false) otherwise,
+    /// so older servers never see the field.
+    /// </summary>
+    public bool? Renew { get; init; }
 }
 
 public sealed record RegisterResponse : ControlMessage
@@ -46,7 +54,11 @@ public sealed record RegisterResponse : ControlMessage
 
     public string? ApproveHint { get; init; }
 
-    /// <summary>While pending on a server with single sign-on: where a person signs in to register this node (a secret link, valid for minutes).</summary>
+    /// <summary>
+    /// While pending on a server with single sign-on: where a person signs in to register this node;
+    /// answering <see cref="RegisterRequest.Renew"/>: where its owner signs in to renew its key. A
+    /// secret link, valid for minutes.
+    /// </summary>
     public string? AuthUrl { get; init; }
 
     public PeerInfo? Self { get; init; }

@@ -53,6 +53,12 @@ public sealed record PeerInfo
     public IReadOnlyList<string> Tags { get; init; } = [];
 
     /// <summary>
+    /// When the node's key stops being accepted (null: never). A node reads its own to warn its user
+    /// ahead of time (<see cref="NodeKeyExpiry.WarnBefore"/>) and to show when a renewal took.
+    /// </summary>
+    public DateTimeOffset? KeyExpiry { get; init; }
+
+    /// <summary>
     /// The server's own knowledge, never sent: the policy groups ("group:eng") the owner's identity
     /// provider put them in at their last sign-in.
     /// </summary>

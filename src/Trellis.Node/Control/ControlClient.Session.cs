@@ -187,10 +187,9 @@ public sealed partial class ControlClient
                     // The status says Running before the map is readable, so whoever takes the map sees Running.
                     var map = Current = NetMapBuilder.FromFull(full);
                     LogState(_logger, ControlState.Running, CurrentServer.AbsoluteUri);
-                    SetStatus(s => s with
+                    SetStatus(s => WithSelf(s, full.Self) with
                     {
                         State = ControlState.Running,
-                        Self = full.Self,
                         Error = null,
                         ErrorKind = ControlErrorKind.None,
                         MapStreams = s.MapStreams + 1,
@@ -203,9 +202,15 @@ public sealed partial class ControlClient
                     Publish(NetMapBuilder.Apply(current, delta));
                     if (delta.Self is { } self)
                     {
-                        SetStatus(s => s with { Self = self });
+                        SetStatus(s => WithSelf(s, self));
                     }
 
+                    break;
+                case RegisterResponse renewal:
+                    // The answer to a renewal request sent on this stream (RequestRenewalAsync).
+                    SetStatus(s => renewal.Status == RegisterStatus.Active
+                        ? WithSelf(s, renewal.Self ?? s.Self) with { RenewUrl = renewal.AuthUrl, RenewHint = renewal.ApproveHint ?? "the server gave no way to renew this node's key" }
+                        : s with { RenewUrl = null, RenewHint = $"the server refused to renew this node's key: {renewal.Error ?? "no reason given"}" });
                     break;
                 case KeepaliveMessage:
                     break;
@@ -227,6 +232,12 @@ public sealed partial class ControlClient
 
         return SessionEnd.Reconnect;
     }
+
+    /// <summary>A new description of this node; a changed key expiry means a renewal took, so its link is spent.</summary>
+    private static ControlStatus WithSelf(ControlStatus status, PeerInfo? self) =>
+        self?.KeyExpiry == status.Self?.KeyExpiry || status.Self is null
+            ? status with { Self = self }
+            : status with { Self = self, RenewUrl = null, RenewHint = null };
 
     private void Publish(NetMap map)
     {

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Trellis.Core.Control;
 using Trellis.Core.Keys;
 using Trellis.Core.Tls;
+using Trellis.Crypto;
 using Trellis.Crypto.Noise;
 
 namespace Trellis.Node.Control;
@@ -125,6 +126,32 @@ public sealed partial class ControlClient : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(routes);
         _routes = routes;
         await SendIfStreamingAsync(new RouteAdvertisement { Routes = routes }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Asks the server, on the running stream, how this active node's key is renewed before it expires;
+    /// the answer arrives in <see cref="ControlStatus.RenewHint"/> (and <see cref="ControlStatus.RenewUrl"/>
+    /// for a sign-in). The node stays connected and its key stays valid meanwhile. False when not streaming.
+    /// </summary>
+    public async Task<bool> RequestRenewalAsync(CancellationToken cancellationToken)
+    {
+        if (_streaming is not { } channel)
+        {
+            return false;
+        }
+
+        SetStatus(s => s with { RenewUrl = null, RenewHint = null });
+        return await TrySendAsync(
+            channel,
+            new RegisterRequest
+            {
+                NodeKey = X25519.PublicKey(_nodeKey).ToBase64(),
+                DiscoKey = X25519.PublicKey(_options.DiscoKey).ToBase64(),
+                Hostname = _options.Hostname,
+                AdvertisedRoutes = _routes,
+                Renew = true,
+            },
+            cancellationToken).ConfigureAwait(false);
     }
 
     private async Task SendIfStreamingAsync(ControlMessage message, CancellationToken cancellationToken)

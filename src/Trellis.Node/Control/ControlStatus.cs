@@ -62,6 +62,15 @@ public sealed record ControlStatus
     /// <summary>While pending on a server with single sign-on: where a person signs in to register this node.</summary>
     public string? AuthUrl { get; init; }
 
+    /// <summary>
+    /// After a renewal was asked for (<see cref="ControlClient.RequestRenewalAsync"/>) while running: where
+    /// the node's owner signs in to renew its key. Cleared when the renewed expiry arrives.
+    /// </summary>
+    public string? RenewUrl { get; init; }
+
+    /// <summary>The server's answer to a renewal request: what the owner does (with or without <see cref="RenewUrl"/>).</summary>
+    public string? RenewHint { get; init; }
+
     /// <summary>This node as the server last described it.</summary>
     public PeerInfo? Self { get; init; }
 

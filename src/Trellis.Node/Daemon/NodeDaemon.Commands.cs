@@ -62,6 +62,11 @@ public sealed partial class NodeDaemon
                 }
 
                 await UpdateInPlaceAsync(current, prefs).ConfigureAwait(false);
+                if (request.ForceReauth && authKey is null)
+                {
+                    return await RenewAsync(current, cancellationToken).ConfigureAwait(false);
+                }
+
                 return Answer(NodeStates.Running, approveHint: null) with { AuthKeyIgnored = authKey is not null };
             }
 
@@ -296,6 +301,48 @@ public sealed partial class NodeDaemon
         {
             _applyLock.Release();
         }
+    }
+
+    /// <summary>
+    /// `trellis up --force-reauth` without an auth key on a running node: asks the server how its key
+    /// is renewed ahead of its expiry (a sign-in link for its owner, or what else to do) and answers
+    /// with that. The session, the key and the tunnels stay as they are.
+    /// </summary>
+    private async Task<UpResponse> RenewAsync(ControlSession session, CancellationToken cancellationToken)
+    {
+        var answered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void OnStatus(ControlStatus status)
+        {
+            if (status.RenewHint is not null || status.State != ControlState.Running)
+            {
+                answered.TrySetResult();
+            }
+        }
+
+        session.Client.StatusChanged += OnStatus;
+        try
+        {
+            if (!await session.Client.RequestRenewalAsync(cancellationToken).ConfigureAwait(false))
+            {
+                throw new LocalApiException(LocalApiErrors.Failed, "the control connection is not streaming right now; try again once `trellis status` says running");
+            }
+
+            OnStatus(session.Client.Status);
+            await answered.Task.WaitAsync(_options.UpTimeout, _options.Time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            throw new LocalApiException(LocalApiErrors.Failed, $"the server did not answer the renewal request within {_options.UpTimeout.TotalSeconds:0} s");
+        }
+        finally
+        {
+            session.Client.StatusChanged -= OnStatus;
+        }
+
+        var control = session.Client.Status;
+        return control.RenewHint is null
+            ? throw new LocalApiException(LocalApiErrors.Failed, control.Error ?? "the control connection went away before the server answered the renewal request; try again")
+            : Answer(NodeStates.Running, approveHint: null);
     }
 
     /// <summary>The server expired the node key: a new one (saved), and the engine goes until a map admits the new key.</summary>

@@ -172,7 +172,12 @@ public sealed partial class NodeDaemon : ILocalApiBackend, IAsyncDisposable
             control?.Self ?? applied?.Self,
             control?.State == ControlState.Running,
             applied,
-            EngineStatus()) with { AuthUrl = control?.State == ControlState.Pending ? control.AuthUrl : null };
+            EngineStatus()) with
+            {
+                AuthUrl = control?.State == ControlState.Pending ? control.AuthUrl : null,
+                RenewUrl = control?.State == ControlState.Running ? control.RenewUrl : null,
+                RenewHint = control?.State == ControlState.Running ? control.RenewHint : null,
+            };
     }
 
     private EngineStatus? EngineStatus()

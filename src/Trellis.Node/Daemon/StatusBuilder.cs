@@ -67,6 +67,7 @@ internal static class StatusBuilder
                 NodeKey = self.NodeKey,
                 User = self.User,
                 Tags = self.Tags,
+                KeyExpiry = self.KeyExpiry,
                 HomeRelay = engine?.HomeRelay,
                 RelayRegions = engine?.RelayRegions ?? [],
                 ExitNode = DescribeExit(engine?.ExitNode, map),

@@ -130,6 +130,12 @@ public sealed record StatusResponse
     /// <summary>While pending on a server with single sign-on: where a person signs in to register this node.</summary>
     public string? AuthUrl { get; init; }
 
+    /// <summary>After `trellis up --force-reauth` without an auth key: where the node's owner signs in to renew its key (the node stays connected).</summary>
+    public string? RenewUrl { get; init; }
+
+    /// <summary>The server's answer to that renewal request: how this node's key is renewed.</summary>
+    public string? RenewHint { get; init; }
+
     public StatusSelf? Self { get; init; }
 
     public IReadOnlyList<StatusPeer> Peers { get; init; } = [];
@@ -155,6 +161,9 @@ public sealed record StatusSelf
     public string? User { get; init; }
 
     public IReadOnlyList<string> Tags { get; init; } = [];
+
+    /// <summary>When the server stops accepting this node's key (null: never); renew it before with `trellis up --force-reauth`.</summary>
+    public DateTimeOffset? KeyExpiry { get; init; }
 
     /// <summary>The code of the relay region peers reach this node through (the fastest reachable one), if any.</summary>
     public string? HomeRelay { get; init; }

@@ -53,7 +53,8 @@ public sealed partial class SsoLab : IAsyncDisposable
     private static string Fixture => Path.Combine(AppContext.BaseDirectory, "Sso", "oidc");
 
     /// <param name="serverConfig">More YAML for the server (a policy-file, say), given the directory to put files in.</param>
-    public static async Task<SsoLab> StartAsync(ITestOutputHelper output, Func<string, string>? serverConfig = null)
+    /// <param name="nodeKeyExpiry">The oidc section's node-key-expiry (default: the server's default).</param>
+    public static async Task<SsoLab> StartAsync(ITestOutputHelper output, Func<string, string>? serverConfig = null, string? nodeKeyExpiry = null)
     {
         LabRequirements.EnsureAvailable(["node", "chromium"]);
         await Installed.Value;
@@ -74,6 +75,7 @@ public sealed partial class SsoLab : IAsyncDisposable
                   scopes: [openid, profile, email, groups]
                   allowed-domains: [example.com]
                   admin-users: [alice@example.com]
+                {(nodeKeyExpiry is null ? "" : $"  node-key-expiry: {nodeKeyExpiry}")}
                 {serverConfig?.Invoke(directory)}
                 """;
         });
@@ -93,9 +95,9 @@ public sealed partial class SsoLab : IAsyncDisposable
     }
 
     /// <summary>Runs `trellis up` on the node without an auth key and returns it (still waiting) with the sign-in link it printed.</summary>
-    public async Task<(LabProcess Up, string Link)> UpForLinkAsync(LabNode node)
+    public async Task<(LabProcess Up, string Link)> UpForLinkAsync(LabNode node, params string[] extra)
     {
-        var up = Mesh.Start(node.Host, "up", "--server", Mesh.ServerUrl, "--socket", node.Socket, "--hostname", node.Name);
+        var up = Mesh.Start(node.Host, ["up", "--server", Mesh.ServerUrl, "--socket", node.Socket, "--hostname", node.Name, .. extra]);
         var link = await Poll.ForValueAsync(
             _ => Task.FromResult(Link().Match(up.Output) is { Success: true } m ? m.Value : up.HasExited ? throw new InvalidOperationException($"trellis up ended without a link: {up.Output}") : null),
             MeshLab.StartTimeout,

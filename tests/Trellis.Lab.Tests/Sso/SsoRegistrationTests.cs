@@ -1,3 +1,4 @@
+using System.Net;
 using System.Web;
 using Trellis.Lab.Tests.Node;
 using Xunit.Abstractions;
@@ -72,6 +73,62 @@ public sealed class SsoRegistrationTests(ITestOutputHelper output)
         var users = await sso.Mesh.AdminAsync("users", "list");
         Assert.DoesNotContain("carol", users.StandardOutput, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_person_renews_their_nodes_key_by_signing_in_again_and_the_node_stays_in_the_mesh()
+    {
+        // Ten days: inside the window in which a node warns that its key expires.
+        await using var sso = await SsoLab.StartAsync(output, nodeKeyExpiry: "10d");
+        var laptop = await sso.Mesh.AddNodeAsync("laptop");
+        var desk = await sso.Mesh.AddNodeAsync("desk");
+        await desk.UpAsync();
+        var (up, link) = await sso.UpForLinkAsync(laptop);
+        Assert.Contains("registered to alice", (await sso.SignInAsync(link, "alice")).Text, StringComparison.Ordinal);
+        Assert.Equal(0, await up.WaitForExitAsync(MeshLab.StartTimeout));
+
+        var status = await laptop.RunAsync("status");
+        Assert.Contains("warning: this node's key expires ", status.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("renew it before then with: trellis up --force-reauth", status.StandardOutput, StringComparison.Ordinal);
+        var before = KeyExpiry(await laptop.StatusAsync());
+        var deskAddress = (await desk.AddressesAsync())[0];
+        await Poll.UntilAsync(_ => laptop.PingAsync(deskAddress), MeshLab.StartTimeout, "laptop reaching desk");
+
+        // The renewal link: the node stays connected and its key valid while alice signs in. Pings run
+        // across asking for the link and across the sign-in (each awaited, so a late reply on busy cores
+        // is not a lost one); every one comes back.
+        var asking = PingDeskAsync();
+        var (renew, renewLink) = await sso.UpForLinkAsync(laptop, "--force-reauth");
+        Assert.Contains("to renew this node's key (it expires ", renew.Output, StringComparison.Ordinal);
+        Assert.Contains("/oidc/start/", (await laptop.StatusAsync()).GetProperty("renewUrl").GetString(), StringComparison.Ordinal);
+        var signingIn = PingDeskAsync();
+        var page = await sso.SignInAsync(renewLink, "alice");
+        Assert.Equal(200, page.Status);
+        Assert.Contains("is renewed: it now expires", page.Text, StringComparison.Ordinal);
+        Assert.Equal(0, await renew.WaitForExitAsync(MeshLab.StartTimeout));
+        Assert.Contains("trellis up: renewed; this node's key now expires ", renew.Output, StringComparison.Ordinal);
+        var after = await laptop.StatusAsync();
+        Assert.True(KeyExpiry(after) > before, $"the key expiry should move on from {before:O}: {after}");
+        Assert.Equal("running", after.GetProperty("state").GetString());
+        foreach (var pings in new[] { await asking, await signingIn })
+        {
+            Assert.True(pings.AllReceived, $"every ping across the renewal should be answered: {pings}");
+        }
+
+        // bob signing in at alice's node's renewal link changes nothing.
+        var (stolen, stolenLink) = await sso.UpForLinkAsync(laptop, "--force-reauth");
+        var refused = await sso.SignInAsync(stolenLink, "bob");
+        Assert.Equal(409, refused.Status);
+        Assert.Contains("belongs to alice; only they can renew its key", refused.Text, StringComparison.Ordinal);
+        await stolen.StopAsync();
+        Assert.Equal(KeyExpiry(after), KeyExpiry(await laptop.StatusAsync()));
+
+        // 20 pings in 10 s: within ping's deadline for awaiting each reply.
+        Task<PingResult> PingDeskAsync() =>
+            Pinger.PingAsync(laptop.Host.Namespace, IPAddress.Parse(deskAddress), count: 20, intervalSeconds: 0.5, waitForEach: true);
+    }
+
+    private static DateTimeOffset KeyExpiry(System.Text.Json.JsonElement status) =>
+        status.GetProperty("self").GetProperty("keyExpiry").GetDateTimeOffset();
 
     private static string Altered(string state) => (state[0] == 'A' ? 'B' : 'A') + state[1..];
 }

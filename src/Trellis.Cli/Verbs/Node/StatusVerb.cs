@@ -22,18 +22,23 @@ internal static class StatusVerb
                 return CommandLine.Success;
             }
 
-            Write(await run.Client.StatusAsync(run.CancellationToken).ConfigureAwait(false), run.Output);
+            Write(await run.Client.StatusAsync(run.CancellationToken).ConfigureAwait(false), run.Output, TimeProvider.System.GetUtcNow());
             return CommandLine.Success;
         });
         return command;
     }
 
-    private static void Write(StatusResponse status, TextWriter output)
+    private static void Write(StatusResponse status, TextWriter output, DateTimeOffset now)
     {
         output.WriteLine(status.Server is null ? status.State : $"{status.State} ({status.Server})");
         if (status.Self is { } self)
         {
             output.WriteLine($"this node: {self.Hostname}  {string.Join(", ", self.Addresses.Select(UpVerb.StripHostPrefix))}  {(self.Online ? "connected" : "not connected")}");
+            if (self.KeyExpiry is { } expiry)
+            {
+                output.WriteLine(KeyExpiryText.Describe(expiry, now));
+            }
+
             if (self.HomeRelay is { } home)
             {
                 output.WriteLine(self.RelayRegions.Count == 0 ? $"home relay: {home}" : $"home relay: {home} (also connected: {string.Join(", ", self.RelayRegions)})");
@@ -55,6 +60,15 @@ internal static class StatusVerb
         else if (status.ApproveHint is { } hint)
         {
             output.WriteLine($"waiting for approval: {hint}");
+        }
+
+        if (status.RenewUrl is { } renew)
+        {
+            output.WriteLine($"to renew this node's key, sign in at: {renew}");
+        }
+        else if (status.RenewHint is { } renewHint)
+        {
+            output.WriteLine($"renewing this node's key: {renewHint}");
         }
 
         if (status.Error is { } error)

@@ -23,7 +23,7 @@ internal static class UpVerb
         var flags = new SettingFlags();
         var reset = new Option<bool>("--reset") { Description = "Return every setting this command does not mention to its default (without it, `up` refuses to drop a setting made earlier)." };
         var json = new Option<bool>("--json") { Description = "Print the daemon's answer as JSON and return at once, also while the node waits for an admin (then poll `trellis status --json`)." };
-        var forceReauth = new Option<bool>("--force-reauth") { Description = "Register again with the auth key even if this node is already connected (e.g. to take the key's user or tags)." };
+        var forceReauth = new Option<bool>("--force-reauth") { Description = "Register again with the auth key even if this node is already connected (e.g. to take the key's user or tags); without an auth key, renew a connected node's key by signing in again, staying connected." };
         var command = new Command("up", "Connect this node to a Trellis network. With setting flags, `up` states every setting (unmentioned ones mean their defaults); `trellis set` changes one.")
         {
             server, serverKey, authKey, reset, forceReauth, json,
@@ -81,6 +81,11 @@ internal static class UpVerb
                 run.Output.WriteLine("trellis up: already connected; the auth key was not needed (--force-reauth registers with it again)");
             }
 
+            if (answer.State == NodeStates.Running && run.Parse.GetValue(forceReauth) && given is null && answer.Status.RenewHint is { } renewHint)
+            {
+                return await RenewAsync(run, answer.Status, renewHint).ConfigureAwait(false);
+            }
+
             if (answer.State == NodeStates.Running)
             {
                 run.Output.WriteLine($"trellis up: connected to {answer.Status.Server} as {Describe(answer.Status)}");
@@ -89,13 +94,7 @@ internal static class UpVerb
 
             if (answer.Status.AuthUrl is { } signIn)
             {
-                run.Output.WriteLine("trellis up: to register this node, sign in at:");
-                run.Output.WriteLine();
-                run.Output.WriteLine($"  {signIn}");
-                run.Output.WriteLine();
-                run.Output.Write(Admin.ConfigQrCode.ForTerminal(signIn));
-                run.Output.WriteLine("  waiting for the sign-in (Ctrl-C stops waiting; the daemon keeps asking)...");
-                await run.Output.FlushAsync(run.CancellationToken).ConfigureAwait(false);
+                await ShowLinkAsync(run, "trellis up: to register this node, sign in at:", signIn, "  waiting for the sign-in (Ctrl-C stops waiting; the daemon keeps asking)...").ConfigureAwait(false);
                 return await WaitForApprovalAsync(run).ConfigureAwait(false);
             }
 
@@ -106,6 +105,49 @@ internal static class UpVerb
             return await WaitForApprovalAsync(run).ConfigureAwait(false);
         });
         return command;
+    }
+
+    /// <summary>
+    /// A running node asked to renew its key: prints the sign-in link (and QR code) and waits until
+    /// the renewed expiry arrives; without a link, the server said how else to renew it, which is an error here.
+    /// </summary>
+    private static async Task<int> RenewAsync(NodeInvocation run, StatusResponse status, string hint)
+    {
+        if (status.RenewUrl is not { } link)
+        {
+            throw new LocalApiException(LocalApiErrors.Failed, hint);
+        }
+
+        var before = status.Self?.KeyExpiry;
+        var expires = before is { } at ? $" (it expires {Admin.AdminText.Time(at)})" : "";
+        await ShowLinkAsync(run, $"trellis up: to renew this node's key{expires}, sign in at:", link, "  the node stays connected; waiting for the sign-in (Ctrl-C stops waiting)...").ConfigureAwait(false);
+        while (true)
+        {
+            await Task.Delay(PollInterval, run.CancellationToken).ConfigureAwait(false);
+            var now = await run.Client.StatusAsync(run.CancellationToken).ConfigureAwait(false);
+            if (now.Self?.KeyExpiry is { } renewed && renewed != before)
+            {
+                run.Output.WriteLine($"trellis up: renewed; this node's key now expires {Admin.AdminText.Time(renewed)}");
+                return CommandLine.Success;
+            }
+
+            if (now.State is NodeStates.NeedsLogin or NodeStates.Stopped)
+            {
+                throw new LocalApiException(LocalApiErrors.Failed, now.Error ?? $"the node is {now.State}");
+            }
+        }
+    }
+
+    /// <summary>A sign-in link as the person at the terminal needs it: on a line of its own, and as a QR code for a phone.</summary>
+    private static async Task ShowLinkAsync(NodeInvocation run, string heading, string link, string waiting)
+    {
+        run.Output.WriteLine(heading);
+        run.Output.WriteLine();
+        run.Output.WriteLine($"  {link}");
+        run.Output.WriteLine();
+        run.Output.Write(Admin.ConfigQrCode.ForTerminal(link));
+        run.Output.WriteLine(waiting);
+        await run.Output.FlushAsync(run.CancellationToken).ConfigureAwait(false);
     }
 
     private static async Task<int> WaitForApprovalAsync(NodeInvocation run)
