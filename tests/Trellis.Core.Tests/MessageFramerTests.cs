@@ -124,4 +124,27 @@ public class MessageFramerTests
         using var small = FramedMessageWriter.Write(new KeepaliveMessage());
         Assert.Equal(MessageFramer.Encode(new KeepaliveMessage()), Assert.Single(small.Chunks).ToArray());
     }
+
+    [Fact]
+    public void Thousands_of_small_messages_in_flight_hold_a_few_kilobytes_each_not_a_whole_chunk()
+    {
+        // A join sends one small delta to every other node at once; each waits on its node's socket.
+        var delta = new MapDelta { Patches = [new PeerPatch { Id = 7, Online = true }] };
+        var writers = new List<FramedMessageWriter>();
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 2000; i++)
+        {
+            writers.Add(FramedMessageWriter.Write(delta));
+        }
+
+        var perMessage = (GC.GetAllocatedBytesForCurrentThread() - before) / writers.Count;
+        foreach (var writer in writers)
+        {
+            Assert.Equal(MessageFramer.Encode(delta), Assert.Single(writer.Chunks).ToArray());
+            writer.Dispose();
+        }
+
+        // The pool runs dry after a few dozen: every writer past them allocates its first segment.
+        Assert.True(perMessage < 8 * 1024, $"{perMessage} bytes per message in flight");
+    }
 }

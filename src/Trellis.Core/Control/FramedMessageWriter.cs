@@ -8,6 +8,9 @@ namespace Trellis.Core.Control;
 /// Serializes one control message straight into pooled segments of at most
 /// <see cref="MessageFramer.MaxChunk"/> bytes, length prefix included, so a full map of thousands of
 /// peers is never one large array: thousands of nodes joining at once must not fill the large-object heap.
+/// Segments start small and double: a join sends a delta of a few hundred bytes to every other
+/// node at once, and a 64 KiB segment each (more than the pool keeps) made those thousands of
+/// in-flight deltas hold hundreds of megabytes, which outlived gen0 and piled up in gen2.
 /// Dispose returns the segments to the pool.
 /// </summary>
 public sealed class FramedMessageWriter : IBufferWriter<byte>, IDisposable
@@ -59,8 +62,14 @@ public sealed class FramedMessageWriter : IBufferWriter<byte>, IDisposable
     public Memory<byte> GetMemory(int sizeHint = 0)
     {
         EnsureRoom(sizeHint);
-        return _current.AsMemory(_used, MessageFramer.MaxChunk - _used);
+        return _current.AsMemory(_used, Capacity - _used);
     }
+
+    /// <summary>The first segment's size: what Utf8JsonWriter asks for at least, enough for most deltas.</summary>
+    private const int FirstSegment = 4096;
+
+    /// <summary>The current segment's usable bytes (the pool may hand out more than asked; a chunk stays within MaxChunk).</summary>
+    private int Capacity => Math.Min(_current!.Length, MessageFramer.MaxChunk);
 
     public Span<byte> GetSpan(int sizeHint = 0) => GetMemory(sizeHint).Span;
 
@@ -72,13 +81,15 @@ public sealed class FramedMessageWriter : IBufferWriter<byte>, IDisposable
             throw new InvalidOperationException($"a single JSON token larger than {MessageFramer.MaxChunk} bytes");
         }
 
-        if (_current is not null && MessageFramer.MaxChunk - _used >= needed)
+        if (_current is not null && Capacity - _used >= needed)
         {
             return;
         }
 
+        var previous = _current is null ? 0 : Capacity;
         Seal();
-        _current = ArrayPool<byte>.Shared.Rent(MessageFramer.MaxChunk);
+        var size = Math.Min(MessageFramer.MaxChunk, Math.Max(needed, previous == 0 ? FirstSegment : previous * 2));
+        _current = ArrayPool<byte>.Shared.Rent(size);
         _used = 0;
     }
 

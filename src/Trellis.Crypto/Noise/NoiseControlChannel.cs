@@ -105,21 +105,29 @@ public sealed class NoiseControlChannel : IDisposable
 
     private async Task SendChunksAsync(IEnumerable<ReadOnlyMemory<byte>> chunks, CancellationToken cancellationToken)
     {
-        var sealedChunk = ArrayPool<byte>.Shared.Rent(NoiseConstants.MaxMessageLength);
         await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             foreach (var chunk in chunks)
             {
-                var length = _transport.Encrypt(chunk.Span, sealedChunk);
-                await _socket.SendAsync(sealedChunk.AsMemory(0, length), WebSocketMessageType.Binary, true, cancellationToken).ConfigureAwait(false);
-                Interlocked.Add(ref _bytesSent, length);
+                // Sized to the chunk, rented after the lock: a server sending a small delta to thousands
+                // of nodes at once must not hold a 64 KiB buffer for each while their sockets drain.
+                var sealedChunk = ArrayPool<byte>.Shared.Rent(chunk.Length + NoiseConstants.TagLen);
+                try
+                {
+                    var length = _transport.Encrypt(chunk.Span, sealedChunk);
+                    await _socket.SendAsync(sealedChunk.AsMemory(0, length), WebSocketMessageType.Binary, true, cancellationToken).ConfigureAwait(false);
+                    Interlocked.Add(ref _bytesSent, length);
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(sealedChunk);
+                }
             }
         }
         finally
         {
             _sendLock.Release();
-            ArrayPool<byte>.Shared.Return(sealedChunk);
         }
     }
 
