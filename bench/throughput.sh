@@ -2,8 +2,14 @@
 # Side-by-side data-plane benchmark: iperf3 TCP throughput and ping RTT between two network
 # namespaces joined by a veth pair, over
 #   the raw veth, wireguard-go <-> wireguard-go, Trellis <-> Trellis, Trellis <-> wireguard-go,
-#   the two Trellis pairs again with TUN offloads off (TRELLIS_OFFLOAD=0)
+#   the Trellis pair with the TUN's offloads but without UDP GSO/GRO (TRELLIS_UDP_OFFLOAD=0),
+#   the two Trellis pairs again with all offloads off (TRELLIS_OFFLOAD=0)
 # (the first-named side sends). Prints the versions and one Markdown table with ratios to wireguard-go.
+# Each tunnel is measured twice: as is, and with the iperf3 server and client each in a session of
+# their own (`setsid`), so the kernel's autogroup scheduling gives the application a fair share of
+# the cores against the daemons, as under systemd. CPU cycles per byte: each daemon's CPU time
+# (/proc/PID/stat utime+stime) during the iperf3 runs, times the CPU clock (cpu MHz of /proc/cpuinfo),
+# divided by the bytes the sending side's tunnel carried.
 #
 # Usage: sudo bench/throughput.sh [-t SECONDS] [-r REPETITIONS] [-n PINGS] [--no-build]
 #   -t  iperf3 duration per repetition (default 10; env DURATION)
@@ -20,7 +26,7 @@ REPS=${REPS:-3}
 PINGS=${PINGS:-20}
 BUILD=1
 
-usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -60,8 +66,12 @@ INNER_B=192.168.241.2
 PORT_A=51820
 PORT_B=51821
 IPERF_PORT=5201
+IPERF_SETSID_PORT=5202
 DAEMON_PIDS=()
 IPERF_PID=
+IPERF_SETSID_PID=
+CPU_MHZ=$(awk -F': *' '/^cpu MHz/ { print $2; exit }' /proc/cpuinfo)
+CLK_TCK=$(getconf CLK_TCK)
 
 stop_pid() { # pid: SIGTERM, then SIGKILL after 5 s
   local pid=$1 i
@@ -85,6 +95,7 @@ cleanup() {
   set +e
   stop_daemons
   [[ -n $IPERF_PID ]] && stop_pid "$IPERF_PID"
+  [[ -n $IPERF_SETSID_PID ]] && stop_pid "$IPERF_SETSID_PID"
   local ns pid
   for ns in "$NS_A" "$NS_B"; do
     # anything still running inside was started by this script
@@ -151,8 +162,12 @@ PUB_B=$(wg pubkey <"$WORK/b.key")
 # Started with `ip netns exec` directly (not through in_b) so that $! is iperf3 itself.
 ip netns exec "$NS_B" iperf3 -s -p "$IPERF_PORT" >"$WORK/iperf3-server.log" 2>&1 &
 IPERF_PID=$!
+# The fair-share server: its own session, so its own autogroup (setsid execs in place: a background
+# job of this script is no process-group leader, so $! is iperf3).
+ip netns exec "$NS_B" setsid iperf3 -s -p "$IPERF_SETSID_PORT" >"$WORK/iperf3-setsid-server.log" 2>&1 &
+IPERF_SETSID_PID=$!
 for ((i = 0; i < 100; i++)); do
-  [[ -n $(in_b ss -Hltn "sport = :$IPERF_PORT") ]] && break
+  [[ -n $(in_b ss -Hltn "sport = :$IPERF_PORT") && -n $(in_b ss -Hltn "sport = :$IPERF_SETSID_PORT") ]] && break
   sleep 0.1
 done
 
@@ -161,13 +176,14 @@ done
 # (Called directly, not in $(...), so DAEMON_PIDS stays in this shell.)
 FAILURE=
 OFFLOAD=1 # TRELLIS_OFFLOAD for the Trellis daemons of the current row
+UDP_OFFLOAD=1 # TRELLIS_UDP_OFFLOAD for them: 0 keeps the TUN's offloads but not the socket's GSO/GRO
 start_daemon() {
   local impl=$1 ns=$2 ifname=$3 pid i
   local out=$WORK/$ifname-$impl.log
   case $impl in
     wireguard-go) ip netns exec "$ns" wireguard-go -f "$ifname" >"$out" 2>&1 & ;;
-    trellis) ip netns exec "$ns" env TRELLIS_OFFLOAD="$OFFLOAD" "$TRELLIS" wireguard "$ifname" >"$out" 2>&1 & ;;
-    trellis-aot) ip netns exec "$ns" env TRELLIS_OFFLOAD="$OFFLOAD" "$TRELLIS_NODE_BIN" wireguard "$ifname" >"$out" 2>&1 & ;;
+    trellis) ip netns exec "$ns" env TRELLIS_OFFLOAD="$OFFLOAD" TRELLIS_UDP_OFFLOAD="$UDP_OFFLOAD" "$TRELLIS" wireguard "$ifname" >"$out" 2>&1 & ;;
+    trellis-aot) ip netns exec "$ns" env TRELLIS_OFFLOAD="$OFFLOAD" TRELLIS_UDP_OFFLOAD="$UDP_OFFLOAD" "$TRELLIS_NODE_BIN" wireguard "$ifname" >"$out" 2>&1 & ;;
   esac
   pid=$!
   DAEMON_PIDS+=("$pid")
@@ -202,35 +218,68 @@ tunnel_up() {
   return 1
 }
 
-# measure TARGET: prints "GBITS RTT_MS" (medians), or returns 1.
+cpu_ticks() { # PID: utime + stime so far, in clock ticks (0 when gone)
+  awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
+tun_bytes() { # NS IFNAME tx|rx
+  ip netns exec "$1" cat "/sys/class/net/$2/statistics/$3_bytes" 2>/dev/null || echo 0
+}
+
+cycles_per_byte() { # TICKS BYTES
+  awk -v t="$1" -v b="$2" -v hz="$CLK_TCK" -v mhz="$CPU_MHZ" 'BEGIN {
+    if (b + 0 == 0 || mhz == "") print "n/a"; else printf "%.2f\n", t / hz * mhz * 1e6 / b }'
+}
+
+# measure TARGET [setsid]: prints "GBITS RTT_MS CYCLES_PER_BYTE_A CYCLES_PER_BYTE_B" (medians; RTT
+# and cycles n/a where they do not apply), or returns 1. With setsid the iperf3 client runs in a
+# session of its own against the server started the same way.
 measure() {
-  local target=$1 r gbits rtt
+  local target=$1 mode=${2:-} r gbits rtt port=$IPERF_PORT wrap=()
+  local pid_a=${DAEMON_PIDS[0]:-} pid_b=${DAEMON_PIDS[1]:-} ticks_a ticks_b bytes cyc_a=n/a cyc_b=n/a
+  if [[ $mode == setsid ]]; then
+    port=$IPERF_SETSID_PORT
+    wrap=(setsid -w)
+  fi
+  ticks_a=$([[ -n $pid_a ]] && cpu_ticks "$pid_a" || echo 0)
+  ticks_b=$([[ -n $pid_b ]] && cpu_ticks "$pid_b" || echo 0)
+  bytes=$(tun_bytes "$NS_A" "$IF_A" tx)
   for ((r = 1; r <= REPS; r++)); do
     timeout $((DURATION + 30)) ip netns exec "$NS_A" \
-      iperf3 -c "$target" -p "$IPERF_PORT" -t "$DURATION" -O 1 -f g >"$WORK/iperf3-$r.log" 2>&1 || {
+      "${wrap[@]}" iperf3 -c "$target" -p "$port" -t "$DURATION" -O 1 -f g >"$WORK/iperf3-$r.log" 2>&1 || {
       echo "iperf3 failed: $(tail -n 2 "$WORK/iperf3-$r.log" | tr '\n' ' ')" >&2
       return 1
     }
     awk '/receiver/ { for (i = 1; i <= NF; i++) if ($i == "Gbits/sec") print $(i - 1) }' "$WORK/iperf3-$r.log"
   done >"$WORK/gbits"
+  if [[ -n $pid_a && -n $pid_b ]]; then
+    bytes=$(( $(tun_bytes "$NS_A" "$IF_A" tx) - bytes ))
+    cyc_a=$(cycles_per_byte $(( $(cpu_ticks "$pid_a") - ticks_a )) "$bytes")
+    cyc_b=$(cycles_per_byte $(( $(cpu_ticks "$pid_b") - ticks_b )) "$bytes")
+  fi
   gbits=$(median <"$WORK/gbits")
-  timeout $((PINGS + 30)) ip netns exec "$NS_A" ping -n -c "$PINGS" -i 0.2 -W 1 "$target" >"$WORK/ping.log" 2>&1 || true
-  rtt=$(sed -n 's/.*time=\([0-9.]*\) ms.*/\1/p' "$WORK/ping.log" | median)
-  log "  iperf3 Gbit/s per repetition: $(tr '\n' ' ' <"$WORK/gbits")| median RTT $rtt ms"
-  echo "$gbits $rtt"
+  rtt=n/a
+  if [[ $mode != setsid ]]; then
+    timeout $((PINGS + 30)) ip netns exec "$NS_A" ping -n -c "$PINGS" -i 0.2 -W 1 "$target" >"$WORK/ping.log" 2>&1 || true
+    rtt=$(sed -n 's/.*time=\([0-9.]*\) ms.*/\1/p' "$WORK/ping.log" | median)
+  fi
+  log "  ${mode:-as is}: iperf3 Gbit/s per repetition: $(tr '\n' ' ' <"$WORK/gbits")| median RTT $rtt ms | cycles/byte A $cyc_a, B $cyc_b"
+  echo "$gbits $rtt $cyc_a $cyc_b"
 }
 
-declare -A GBITS RTT NOTE
+declare -A GBITS RTT NOTE SGBITS CYC_A CYC_B SCYC_A SCYC_B
 ROWS=("veth (no tunnel)" "wireguard-go <-> wireguard-go" "Trellis <-> Trellis" "Trellis <-> wireguard-go"
-  "Trellis <-> Trellis, offloads off" "Trellis <-> wireguard-go, offloads off")
+  "Trellis <-> Trellis, UDP GSO/GRO off" "Trellis <-> Trellis, offloads off" "Trellis <-> wireguard-go, offloads off")
 [[ -z ${TRELLIS_NODE_BIN:-} ]] || ROWS+=("Trellis AOT <-> Trellis AOT")
 
-run_row() { # label IMPL_A IMPL_B [OFFLOAD]
-  local label=$1 result g r
+run_row() { # label IMPL_A IMPL_B [OFFLOAD [UDP_OFFLOAD]]
+  local label=$1 result g r ca cb
   OFFLOAD=${4:-1}
+  UDP_OFFLOAD=${5:-1}
   log "$label"
   GBITS[$label]=n/a
   RTT[$label]=n/a
+  SGBITS[$label]=n/a
   if [[ $2 == trellis || $3 == trellis ]] && [[ -n $TRELLIS_ERROR ]]; then
     NOTE[$label]=$TRELLIS_ERROR
     return
@@ -242,11 +291,21 @@ run_row() { # label IMPL_A IMPL_B [OFFLOAD]
     return
   fi
   if result=$(measure "$INNER_B"); then
-    read -r g r <<<"$result"
+    read -r g r ca cb <<<"$result"
     GBITS[$label]=$g
     RTT[$label]=$r
+    CYC_A[$label]=$ca
+    CYC_B[$label]=$cb
   else
     NOTE[$label]="measurement failed"
+  fi
+  if result=$(measure "$INNER_B" setsid); then
+    read -r g r ca cb <<<"$result"
+    SGBITS[$label]=$g
+    SCYC_A[$label]=$ca
+    SCYC_B[$label]=$cb
+  else
+    NOTE[$label]="${NOTE[$label]:-}${NOTE[$label]:+; }setsid measurement failed"
   fi
   # The kernel counts a super-packet as one: bytes per packet above the MTU show the offloads at work.
   log "  bytes per packet the kernel counted: A's TUN sent $(tun_average "$NS_A" "$IF_A" tx), B's TUN received $(tun_average "$NS_B" "$IF_B" rx)"
@@ -265,15 +324,21 @@ log "veth (no tunnel)"
 GBITS["veth (no tunnel)"]=n/a
 RTT["veth (no tunnel)"]=n/a
 if result=$(measure "$UNDER_B"); then
-  read -r g r <<<"$result"
+  read -r g r _ _ <<<"$result"
   GBITS["veth (no tunnel)"]=$g
   RTT["veth (no tunnel)"]=$r
 else
   NOTE["veth (no tunnel)"]="measurement failed"
 fi
+SGBITS["veth (no tunnel)"]=n/a
+if result=$(measure "$UNDER_B" setsid); then
+  read -r g _ _ _ <<<"$result"
+  SGBITS["veth (no tunnel)"]=$g
+fi
 run_row "wireguard-go <-> wireguard-go" wireguard-go wireguard-go
 run_row "Trellis <-> Trellis" trellis trellis
 run_row "Trellis <-> wireguard-go" trellis wireguard-go
+run_row "Trellis <-> Trellis, UDP GSO/GRO off" trellis trellis 1 0
 run_row "Trellis <-> Trellis, offloads off" trellis trellis 0
 run_row "Trellis <-> wireguard-go, offloads off" trellis wireguard-go 0
 if [[ -n ${TRELLIS_NODE_BIN:-} ]]; then
@@ -283,6 +348,7 @@ fi
 # --- report ------------------------------------------------------------------------------------
 BASE_GBITS=${GBITS["wireguard-go <-> wireguard-go"]}
 BASE_RTT=${RTT["wireguard-go <-> wireguard-go"]}
+BASE_SGBITS=${SGBITS["wireguard-go <-> wireguard-go"]}
 echo
 echo "## Data-plane benchmark"
 echo
@@ -293,17 +359,20 @@ echo "- nproc: $(nproc)"
 echo "- iperf3: $(iperf3 --version 2>&1 | head -n 1)"
 echo "- trellis: ${TRELLIS_ERROR:-$TRELLIS}"
 [[ -z ${TRELLIS_NODE_BIN:-} ]] || echo "- trellis-node (NativeAOT): $TRELLIS_NODE_BIN"
-echo "- iperf3 TCP, $DURATION s (first second omitted), median of $REPS; ping -i 0.2, median of $PINGS; A sends to B"
+echo "- iperf3 TCP, $DURATION s (first second omitted), median of $REPS, as is and with server and client each under setsid; ping -i 0.2, median of $PINGS; A sends to B"
 echo
-echo "| path | Gbit/s | ratio to wireguard-go | RTT ms | ratio to wireguard-go |"
-echo "|---|---|---|---|---|"
+echo "| path | Gbit/s | ratio to wireguard-go | setsid Gbit/s | ratio to wireguard-go | RTT ms | ratio to wireguard-go | cycles/byte A / B | setsid cycles/byte A / B |"
+echo "|---|---|---|---|---|---|---|---|---|"
 for label in "${ROWS[@]}"; do
   g=${GBITS[$label]}
+  sg=${SGBITS[$label]:-n/a}
   r=${RTT[$label]}
-  echo "| $label | $(fmt "$g" 2) | $(ratio "$g" "$BASE_GBITS") | $(fmt "$r" 3) | $(ratio "$r" "$BASE_RTT") |"
+  echo "| $label | $(fmt "$g" 2) | $(ratio "$g" "$BASE_GBITS") | $(fmt "$sg" 2) | $(ratio "$sg" "$BASE_SGBITS") | $(fmt "$r" 3) | $(ratio "$r" "$BASE_RTT") | ${CYC_A[$label]:-n/a} / ${CYC_B[$label]:-n/a} | ${SCYC_A[$label]:-n/a} / ${SCYC_B[$label]:-n/a} |"
 done
 echo
-echo "- Trellis <-> Trellis, offloads on / off: $(ratio "${GBITS["Trellis <-> Trellis"]}" "${GBITS["Trellis <-> Trellis, offloads off"]}")"
+echo "- Trellis <-> Trellis, UDP GSO/GRO on / off: $(ratio "${GBITS["Trellis <-> Trellis"]}" "${GBITS["Trellis <-> Trellis, UDP GSO/GRO off"]}"); with setsid: $(ratio "${SGBITS["Trellis <-> Trellis"]}" "${SGBITS["Trellis <-> Trellis, UDP GSO/GRO off"]}")"
+echo "- Trellis <-> Trellis, offloads on / off: $(ratio "${GBITS["Trellis <-> Trellis"]}" "${GBITS["Trellis <-> Trellis, offloads off"]}"); with setsid: $(ratio "${SGBITS["Trellis <-> Trellis"]}" "${SGBITS["Trellis <-> Trellis, offloads off"]}")"
+echo "- cycles/byte: each daemon's CPU time during the iperf3 runs x $CPU_MHZ MHz / bytes A's tunnel sent (A sends, B receives)"
 echo "- load average before / after: $LOAD_BEFORE / $(cut -d ' ' -f 1-3 /proc/loadavg)"
 for label in "${ROWS[@]}"; do
   if [[ -n ${NOTE[$label]:-} ]]; then

@@ -21,6 +21,9 @@ internal static unsafe partial class Libc
     public const int IPV6_PKTINFO = 50;
     public const int SOL_IP = 0;
     public const int IP_PKTINFO = 8;
+    public const int SOL_UDP = 17;
+    public const int UDP_SEGMENT = 103;
+    public const int UDP_GRO = 104;
     public const int SOL_SOCKET = 1;
     public const int SO_SNDBUF = 7;
     public const int SO_RCVBUF = 8;

@@ -4,7 +4,9 @@ namespace Trellis.Net;
 
 /// <summary>
 /// The mmsghdr, iovec and sockaddr arrays for one recvmmsg/sendmmsg batch, allocated once on the
-/// pinned heap and linked to each other once, so a batch only rewrites buffer pointers and lengths.
+/// pinned heap, so a batch only rewrites buffer pointers and lengths. A message received or sent
+/// plainly has one iovec; a segmented send (UDP_SEGMENT) points one message at the iovecs of all
+/// its packets, which never needs more iovecs than the batch has packets.
 /// </summary>
 internal sealed unsafe class MessageBatch
 {
@@ -13,6 +15,9 @@ internal sealed unsafe class MessageBatch
     private readonly IoVec[] _iovArray;
     private readonly SockAddrIn6[] _addressArray;
     private readonly byte[] _controlArray;
+
+    // Where each message's source address (PKTINFO) starts in its control buffer: after a UDP_SEGMENT, if any.
+    private readonly int[] _sourceOffsets;
 
     private readonly MMsgHdr* _headers;
     private readonly IoVec* _iovs;
@@ -30,6 +35,7 @@ internal sealed unsafe class MessageBatch
         _addresses = PinnedData.Pointer(_addressArray);
         _controlArray = GC.AllocateArray<byte>(size * PacketInfo.ControlSize, pinned: true);
         _controls = PinnedData.Pointer(_controlArray);
+        _sourceOffsets = new int[size];
         for (var i = 0; i < size; i++)
         {
             _headers[i].Header.Iov = &_iovs[i];
@@ -47,6 +53,8 @@ internal sealed unsafe class MessageBatch
     {
         _iovs[i].Base = PinnedData.Pointer(buffer);
         _iovs[i].Length = (nuint)buffer.Data.Length;
+        _headers[i].Header.Iov = &_iovs[i];
+        _headers[i].Header.IovLength = 1;
         _headers[i].Header.NameLength = SockAddr.In6Size;
         _headers[i].Header.Control = Control(i);
         _headers[i].Header.ControlLength = PacketInfo.ControlSize;
@@ -63,36 +71,59 @@ internal sealed unsafe class MessageBatch
         buffer.Local = PacketInfo.Read(Control(i), _headers[i].Header.ControlLength);
     }
 
+    /// <summary>The size of the datagrams the kernel merged into message <paramref name="i"/> (UDP_GRO), 0 for one datagram.</summary>
+    public int ReceivedSegmentSize(int i) => UdpSegmentControl.ReadGroSize(Control(i), _headers[i].Header.ControlLength);
+
     /// <summary>The kernel's source address length for message <paramref name="i"/> (0 for the wake-up after shutdown).</summary>
     public uint ReceivedNameLength(int i) => _headers[i].Header.NameLength;
 
-    /// <summary>Points message <paramref name="i"/> at a buffer's packet and destination; false if the socket can't send there.</summary>
-    public bool TryPrepareSend(int i, PacketBuffer buffer, int family)
+    /// <summary>
+    /// Points message <paramref name="message"/> at the packets of <paramref name="run"/> (one destination,
+    /// see <see cref="UdpGsoRun"/>) through iovecs from <paramref name="firstIov"/> on; more than one
+    /// packet makes a UDP_SEGMENT send cut at the first packet's size. False if the socket can't send there.
+    /// </summary>
+    public bool TryPrepareSend(int message, int firstIov, ReadOnlySpan<PacketBuffer> run, int family)
     {
-        // A bad Offset/Length must not become a pointer the kernel reads past the array.
-        if ((uint)buffer.Offset > (uint)buffer.Data.Length || (uint)buffer.Length > (uint)(buffer.Data.Length - buffer.Offset))
+        foreach (var buffer in run)
+        {
+            // A bad Offset/Length must not become a pointer the kernel reads past the array.
+            if (!UdpGsoRun.IsWellFormed(buffer))
+            {
+                return false;
+            }
+        }
+
+        var first = run[0];
+        if (!SockAddr.TryWrite(first.Endpoint, family, &_addresses[message], out var nameLength))
         {
             return false;
         }
 
-        if (!SockAddr.TryWrite(buffer.Endpoint, family, &_addresses[i], out var nameLength))
+        for (var k = 0; k < run.Length; k++)
         {
-            return false;
+            _iovs[firstIov + k].Base = PinnedData.Pointer(run[k]) + run[k].Offset;
+            _iovs[firstIov + k].Length = (nuint)run[k].Length;
         }
 
-        _iovs[i].Base = PinnedData.Pointer(buffer) + buffer.Offset;
-        _iovs[i].Length = (nuint)buffer.Length;
-        _headers[i].Header.NameLength = nameLength;
-        var controlLength = PacketInfo.Write(Control(i), buffer.Local, buffer.Endpoint, family);
-        _headers[i].Header.Control = controlLength == 0 ? null : Control(i);
-        _headers[i].Header.ControlLength = (nuint)controlLength;
-        _headers[i].Header.Flags = 0;
-        _headers[i].Length = 0;
+        var control = Control(message);
+        var segment = run.Length > 1 ? UdpSegmentControl.WriteSegmentSize(control, (ushort)first.Length) : 0;
+        var controlLength = segment + PacketInfo.Write(control + segment, first.Local, first.Endpoint, family);
+        _sourceOffsets[message] = segment;
+        _headers[message].Header.Iov = &_iovs[firstIov];
+        _headers[message].Header.IovLength = (nuint)run.Length;
+        _headers[message].Header.NameLength = nameLength;
+        _headers[message].Header.Control = controlLength == 0 ? null : control;
+        _headers[message].Header.ControlLength = (nuint)controlLength;
+        _headers[message].Header.Flags = 0;
+        _headers[message].Length = 0;
         return true;
     }
 
     /// <summary>Whether message <paramref name="i"/> asks for a source address.</summary>
-    public bool HasSource(int i) => _headers[i].Header.ControlLength != 0;
+    public bool HasSource(int i) => (int)_headers[i].Header.ControlLength > _sourceOffsets[i];
+
+    /// <summary>Whether message <paramref name="i"/> is a segmented (UDP_SEGMENT) send.</summary>
+    public bool IsSegmented(int i) => _sourceOffsets[i] != 0;
 
     /// <summary>
     /// Lets the kernel choose the source of message <paramref name="i"/> and of every later one (up to
@@ -100,14 +131,15 @@ internal sealed unsafe class MessageBatch
     /// </summary>
     public void ForgetSource(int i, int count)
     {
-        var gone = new ReadOnlySpan<byte>(Control(i), PacketInfo.ControlSize);
-        var length = _headers[i].Header.ControlLength;
+        var goneLength = (int)_headers[i].Header.ControlLength - _sourceOffsets[i];
+        var gone = new ReadOnlySpan<byte>(Control(i) + _sourceOffsets[i], goneLength);
         for (var j = count - 1; j >= i; j--)
         {
-            if (_headers[j].Header.ControlLength == length && new ReadOnlySpan<byte>(Control(j), (int)length).SequenceEqual(gone[..(int)length]))
+            var length = (int)_headers[j].Header.ControlLength - _sourceOffsets[j];
+            if (length == goneLength && new ReadOnlySpan<byte>(Control(j) + _sourceOffsets[j], length).SequenceEqual(gone))
             {
-                _headers[j].Header.Control = null;
-                _headers[j].Header.ControlLength = 0;
+                _headers[j].Header.ControlLength = (nuint)_sourceOffsets[j];
+                _headers[j].Header.Control = _sourceOffsets[j] == 0 ? null : Control(j);
             }
         }
     }

@@ -5,7 +5,9 @@ namespace Trellis.Net;
 
 /// <summary>
 /// The plain UDP <see cref="IBind"/>: one dual-stack socket (IPv4 peers travel as v4-mapped IPv6,
-/// so one receive loop serves both families), batched with recvmmsg/sendmmsg. All native
+/// so one receive loop serves both families), batched with recvmmsg/sendmmsg. With offloads on,
+/// a run of same-size packets to one destination leaves as one segmented message (UDP_SEGMENT) and
+/// the kernel may merge received datagrams (UDP_GRO), which Receive splits again. All native
 /// structures are allocated once per bind, so steady-state traffic allocates nothing. A receiver
 /// with nothing queued waits in poll(2) on the socket and an eventfd, so another thread can wake it
 /// (<see cref="WakeReceiver"/>) without a datagram a firewall could drop.
@@ -15,11 +17,14 @@ public sealed unsafe class UdpBind : IWakeableBind
     public const int DefaultBatchSize = 128;
 
     private readonly bool _dualStack;
+    private readonly bool _offload;
+    private readonly int _bufferSize;
 
     // Receive is single-threaded by contract; the gate makes a receiver left over from before a
     // reopen finish (it is woken by the close) before the new one reuses the shared batch.
     private readonly Lock _receiveGate = new();
     private readonly MessageBatch _receiveBatch = new(DefaultBatchSize);
+    private readonly GroRemainder _remainder = new();
     private readonly Sender[] _senders;
 
     // An eventfd WakeReceiver writes to; the receiver polls it beside the socket and drains it. Lives as long as the bind.
@@ -37,9 +42,16 @@ public sealed unsafe class UdpBind : IWakeableBind
     private long _receiveErrors;
     private int _lastSendErrno;
     private long _sourcesForgotten;
+    private long _segmentedSends;
+    private long _mergedReceives;
 
     /// <param name="dualStack">False for an IPv4-only socket, as used when IPv6 is unavailable anyway.</param>
-    public UdpBind(bool dualStack = true)
+    /// <param name="offload">
+    /// UDP segmentation and receive merging where the kernel has them; null reads the offload switch
+    /// (<see cref="OffloadSwitch.UdpFromEnvironment"/>: the one that governs the TUN's offloads, and a UDP-only one).
+    /// </param>
+    /// <param name="bufferSize">Socket buffer bytes; null reads <see cref="UdpBufferSize"/>'s variable.</param>
+    public UdpBind(bool dualStack = true, bool? offload = null, int? bufferSize = null)
     {
         if (!OperatingSystem.IsLinux() || !Environment.Is64BitProcess)
         {
@@ -47,6 +59,8 @@ public sealed unsafe class UdpBind : IWakeableBind
         }
 
         _dualStack = dualStack;
+        _offload = offload ?? OffloadSwitch.UdpFromEnvironment();
+        _bufferSize = bufferSize ?? UdpBufferSize.FromEnvironment();
 
         // A few independent send batches so encryption workers on several cores do not queue on one lock.
         _senders = new Sender[Math.Clamp(Environment.ProcessorCount, 2, 8)];
@@ -83,13 +97,25 @@ public sealed unsafe class UdpBind : IWakeableBind
     /// <summary>The errno of the most recent dropped send, for diagnostics (0 if none).</summary>
     public int LastSendErrno => Volatile.Read(ref _lastSendErrno);
 
+    /// <summary>Messages sent with UDP_SEGMENT (each carrying several datagrams).</summary>
+    public long SegmentedSends => Interlocked.Read(ref _segmentedSends);
+
+    /// <summary>Received buffers the kernel had merged from several datagrams (UDP GRO), split again.</summary>
+    public long MergedReceives => Interlocked.Read(ref _mergedReceives);
+
+    /// <summary>Whether the open socket sends runs of datagrams as one segmented message (UDP GSO).</summary>
+    public bool Segmentation => _socket?.Segmentation ?? false;
+
+    /// <summary>Whether the open socket lets the kernel merge received datagrams (UDP GRO).</summary>
+    public bool ReceiveCoalescing => _socket?.ReceiveCoalescing ?? false;
+
     public ushort Open(ushort port)
     {
         lock (_openLock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             CloseLocked();
-            var socket = UdpSocket.Open(port, _dualStack);
+            var socket = UdpSocket.Open(port, _dualStack, _offload, _bufferSize);
             try
             {
                 // A mark given over UAPI wins; the daemon's underlay mark otherwise.
@@ -174,17 +200,26 @@ public sealed unsafe class UdpBind : IWakeableBind
 
         try
         {
+            if (!_remainder.IsEmpty)
+            {
+                return _remainder.Drain(packets);
+            }
+
             var batch = _receiveBatch;
             var count = Math.Min(packets.Length, batch.Size);
+
+            // A merged buffer holds up to 64 datagrams, each of which needs a buffer of its own: read
+            // only as many messages as can be split into the span (what still overflows is kept).
+            var messages = socket.ReceiveCoalescing ? Math.Max(1, count / UdpGsoRun.MaxSegments) : count;
             while (true)
             {
-                for (var i = 0; i < count; i++)
+                for (var i = 0; i < messages; i++)
                 {
                     batch.PrepareReceive(i, packets[i]);
                 }
 
                 // Takes whatever is queued without blocking; only an empty socket costs the poll below.
-                var received = Libc.recvmmsg(socket.Fd.Value, batch.Headers, (uint)count, Libc.MSG_WAITFORONE | Libc.MSG_DONTWAIT, null);
+                var received = Libc.recvmmsg(socket.Fd.Value, batch.Headers, (uint)messages, Libc.MSG_WAITFORONE | Libc.MSG_DONTWAIT, null);
                 if (socket.IsClosed)
                 {
                     return 0;
@@ -197,7 +232,7 @@ public sealed unsafe class UdpBind : IWakeableBind
                         batch.CompleteReceive(i, packets[i]);
                     }
 
-                    return received;
+                    return socket.ReceiveCoalescing ? Split(batch, packets[..count], received) : received;
                 }
 
                 var errno = received < 0 ? Marshal.GetLastPInvokeError() : Errno.EAGAIN;
@@ -229,6 +264,32 @@ public sealed unsafe class UdpBind : IWakeableBind
         {
             socket.Fd.Release();
         }
+    }
+
+    private int Split(MessageBatch batch, Span<PacketBuffer> packets, int received)
+    {
+        Span<int> sizes = stackalloc int[received];
+        var merged = 0;
+        for (var i = 0; i < received; i++)
+        {
+            sizes[i] = batch.ReceivedSegmentSize(i);
+            merged += UdpGroSplitter.Segments(packets[i].Length, sizes[i]) > 1 ? 1 : 0;
+        }
+
+        if (merged == 0)
+        {
+            return received;
+        }
+
+        Interlocked.Add(ref _mergedReceives, merged);
+
+        var count = UdpGroSplitter.Split(packets, received, sizes, _remainder, out var dropped);
+        if (dropped != 0)
+        {
+            Interlocked.Add(ref _receiveErrors, dropped);
+        }
+
+        return count;
     }
 
     /// <summary>
@@ -305,23 +366,52 @@ public sealed unsafe class UdpBind : IWakeableBind
 
     private void SendBatch(UdpSocket socket, MessageBatch batch, ReadOnlySpan<PacketBuffer> packets)
     {
-        var count = 0;
-        var dropped = 0;
-        foreach (var packet in packets)
+        while (!packets.IsEmpty)
         {
-            if (batch.TryPrepareSend(count, packet, socket.Family))
+            packets = packets[SendMessages(socket, batch, packets)..];
+        }
+    }
+
+    /// <summary>
+    /// Sends the packets as messages (a segmented one per run of same-size packets to one place when
+    /// the socket allows) and returns how many packets are done: all of them, unless a segmented send
+    /// was refused, which turns segmentation off for the socket and leaves the rest to send again plainly.
+    /// </summary>
+    private int SendMessages(UdpSocket socket, MessageBatch batch, ReadOnlySpan<PacketBuffer> packets)
+    {
+        // Per message: its first packet and how many it carries, so a refused segmented message can
+        // be resent from there; and how many packets before it could not be addressed at all.
+        Span<int> firsts = stackalloc int[packets.Length];
+        Span<int> lengths = stackalloc int[packets.Length];
+        Span<int> skippedBefore = stackalloc int[packets.Length + 1];
+        var segmentation = socket.Segmentation;
+        var count = 0;
+        var skipped = 0;
+        var next = 0;
+        while (next < packets.Length)
+        {
+            var run = segmentation ? UdpGsoRun.Length(packets[next..]) : 1;
+            if (batch.TryPrepareSend(count, next, packets.Slice(next, run), socket.Family))
             {
-                count++;
+                skippedBefore[count] = skipped;
+                firsts[count] = next;
+                lengths[count++] = run;
             }
             else
             {
-                dropped++;
+                skipped += run;
             }
+
+            next += run;
         }
+
+        skippedBefore[count] = skipped;
 
         // sendmmsg stops at the first failing message and reports how many went before it; the next
         // call then fails on that message alone, which is dropped and counted.
         var start = 0;
+        var failed = 0;
+        var done = packets.Length;
         while (start < count)
         {
             var sent = Libc.sendmmsg(socket.Fd.Value, batch.Headers + start, (uint)(count - start), Libc.MSG_NOSIGNAL);
@@ -339,7 +429,11 @@ public sealed unsafe class UdpBind : IWakeableBind
 
             if (socket.IsClosed)
             {
-                dropped += count - start;
+                for (; start < count; start++)
+                {
+                    failed += lengths[start];
+                }
+
                 break;
             }
 
@@ -353,15 +447,38 @@ public sealed unsafe class UdpBind : IWakeableBind
                 continue;
             }
 
+            // Without checksum offload on the way out (EIO), or a segment the route cannot carry
+            // (EINVAL), segmentation will not work on this socket: the rest go one datagram each.
+            if (errno is Errno.EIO or Errno.EINVAL && batch.IsSegmented(start))
+            {
+                socket.DisableSegmentation();
+                done = firsts[start];
+                skipped = skippedBefore[start];
+                break;
+            }
+
             Volatile.Write(ref _lastSendErrno, errno);
-            dropped++;
+            failed += lengths[start];
             start++;
         }
 
-        if (dropped != 0)
+        var segmented = 0;
+        for (var i = 0; i < start; i++)
         {
-            Interlocked.Add(ref _sendErrors, dropped);
+            segmented += batch.IsSegmented(i) ? 1 : 0;
         }
+
+        if (segmented != 0)
+        {
+            Interlocked.Add(ref _segmentedSends, segmented);
+        }
+
+        if (failed + skipped != 0)
+        {
+            Interlocked.Add(ref _sendErrors, failed + skipped);
+        }
+
+        return done;
     }
 
     /// <summary>Takes a free send batch, preferring this thread's usual one; waits on it if all are busy.</summary>

@@ -8,16 +8,16 @@ namespace Trellis.Net;
 /// </summary>
 internal sealed unsafe class UdpSocket
 {
-    /// <summary>Socket buffers asked for, as wireguard-go does: enough to absorb bursts at several Gbit/s.</summary>
-    public const int BufferSize = 7 << 20;
-
     private volatile bool _closed;
+    private volatile bool _segmentation;
 
-    private UdpSocket(FileDescriptor fd, int family, ushort port)
+    private UdpSocket(FileDescriptor fd, int family, ushort port, bool segmentation, bool receiveCoalescing)
     {
         Fd = fd;
         Family = family;
         Port = port;
+        _segmentation = segmentation;
+        ReceiveCoalescing = receiveCoalescing;
     }
 
     public FileDescriptor Fd { get; }
@@ -30,15 +30,25 @@ internal sealed unsafe class UdpSocket
     /// <summary>Set before the shutdown that wakes a blocked receiver, so the receiver can tell a wake-up from a datagram.</summary>
     public bool IsClosed => _closed;
 
-    public static UdpSocket Open(ushort port, bool dualStack)
+    /// <summary>Whether sends may carry UDP_SEGMENT: the kernel knows it and no such send has failed on this socket.</summary>
+    public bool Segmentation => _segmentation;
+
+    /// <summary>Whether the kernel may merge received datagrams (UDP_GRO), which the receiver must split.</summary>
+    public bool ReceiveCoalescing { get; }
+
+    /// <param name="offload">False keeps to one datagram per system-call message both ways (no UDP GSO or GRO).</param>
+    public static UdpSocket Open(ushort port, bool dualStack, bool offload, int bufferSize)
     {
-        if (dualStack && TryOpen(Libc.AF_INET6, port) is { } socket)
+        if (dualStack && TryOpen(Libc.AF_INET6, port, offload, bufferSize) is { } socket)
         {
             return socket;
         }
 
-        return TryOpen(Libc.AF_INET, port) ?? throw new ErrnoException("socket(AF_INET, SOCK_DGRAM)", Errno.EAFNOSUPPORT);
+        return TryOpen(Libc.AF_INET, port, offload, bufferSize) ?? throw new ErrnoException("socket(AF_INET, SOCK_DGRAM)", Errno.EAFNOSUPPORT);
     }
+
+    /// <summary>Stops segmented sends for good: the kernel or the route refused one (EIO without checksum offload, EINVAL).</summary>
+    public void DisableSegmentation() => _segmentation = false;
 
     public void SetMark(uint mark)
     {
@@ -75,7 +85,7 @@ internal sealed unsafe class UdpSocket
     }
 
     /// <summary>Null when the address family is unavailable on this host (so the caller can fall back).</summary>
-    private static UdpSocket? TryOpen(int family, ushort port)
+    private static UdpSocket? TryOpen(int family, ushort port, bool offload, int bufferSize)
     {
         var name = family == Libc.AF_INET6 ? "AF_INET6" : "AF_INET";
         var raw = Libc.socket(family, Libc.SOCK_DGRAM | Libc.SOCK_CLOEXEC, Libc.IPPROTO_UDP);
@@ -98,8 +108,10 @@ internal sealed unsafe class UdpSocket
             }
 
             ReportDestinations(raw, family);
-            SetBuffer(raw, Libc.SO_RCVBUFFORCE, Libc.SO_RCVBUF);
-            SetBuffer(raw, Libc.SO_SNDBUFFORCE, Libc.SO_SNDBUF);
+            SetBuffer(raw, Libc.SO_RCVBUFFORCE, Libc.SO_RCVBUF, bufferSize);
+            SetBuffer(raw, Libc.SO_SNDBUFFORCE, Libc.SO_SNDBUF, bufferSize);
+            var segmentation = offload && EnableOption(raw, Libc.UDP_SEGMENT, 0);
+            var receiveCoalescing = offload && EnableOption(raw, Libc.UDP_GRO, 1);
 
             SockAddrIn6 address = default; // all-zero = the wildcard address of either family
             address.Family = (ushort)family;
@@ -125,7 +137,7 @@ internal sealed unsafe class UdpSocket
                 throw ErrnoException.FromLastError("getsockname");
             }
 
-            return new UdpSocket(fd, family, SockAddr.Swap(address.Port));
+            return new UdpSocket(fd, family, SockAddr.Swap(address.Port), segmentation, receiveCoalescing);
         }
         catch
         {
@@ -159,10 +171,16 @@ internal sealed unsafe class UdpSocket
         }
     }
 
+    /// <summary>
+    /// Sets a SOL_UDP option; false when the kernel does not know it. UDP_SEGMENT set to 0 (no default
+    /// segment size) is the probe that segmented sends are understood; UDP_GRO 1 turns merging on.
+    /// </summary>
+    private static bool EnableOption(int fd, int option, int value) =>
+        Libc.setsockopt(fd, Libc.SOL_UDP, option, &value, sizeof(int)) == 0;
+
     /// <summary>The FORCE variant passes rmem_max/wmem_max when we are privileged; the plain one is capped by them.</summary>
-    private static void SetBuffer(int fd, int force, int plain)
+    private static void SetBuffer(int fd, int force, int plain, int size)
     {
-        var size = BufferSize;
         if (Libc.setsockopt(fd, Libc.SOL_SOCKET, force, &size, sizeof(int)) != 0)
         {
             // Best effort: an unprivileged socket just gets the sysctl maximum.

@@ -46,6 +46,10 @@ public sealed class ThroughputTests(ITestOutputHelper output)
             {
                 // What the daemon says it got from the kernel: TSO with offloads, nothing without.
                 Assert.Contains(offload ? "offloads: Checksum, Tso4, Tso6" : "offloads: None", end.Device.Process.Output, StringComparison.Ordinal);
+                Assert.Contains(
+                    offload ? "UDP segmentation: on, receive coalescing: on" : "UDP segmentation: off, receive coalescing: off",
+                    end.Device.Process.Output,
+                    StringComparison.Ordinal);
             }
         }
 

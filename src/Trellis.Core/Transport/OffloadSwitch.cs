@@ -15,4 +15,13 @@ public static class OffloadSwitch
     public static bool IsOn(string? value) => value?.Trim().ToLowerInvariant() is not (Off or "false" or "off");
 
     public static bool FromEnvironment() => IsOn(Environment.GetEnvironmentVariable(Variable));
+
+    /// <summary>
+    /// A finer switch for the UDP socket's segmentation and merging (GSO/GRO) alone, so the TUN's
+    /// offloads can be measured with and without them; <see cref="Variable"/> off turns both off.
+    /// </summary>
+    public const string UdpVariable = "TRELLIS_UDP_OFFLOAD";
+
+    /// <summary>Whether the UDP offloads are on: neither variable says off.</summary>
+    public static bool UdpFromEnvironment() => FromEnvironment() && IsOn(Environment.GetEnvironmentVariable(UdpVariable));
 }

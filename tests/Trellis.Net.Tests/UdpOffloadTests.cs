@@ -1,0 +1,178 @@
+using System.Net;
+using System.Net.Sockets;
+using Trellis.Core.Transport;
+
+namespace Trellis.Net.Tests;
+
+/// <summary>UDP segmentation (GSO) and receive merging (GRO) against the real kernel, over loopback.</summary>
+public sealed class UdpOffloadTests : IDisposable
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+
+    private readonly UdpBind _sender = new(offload: true);
+    private readonly UdpBind _receiver = new(offload: true);
+
+    public void Dispose()
+    {
+        _sender.Dispose();
+        _receiver.Dispose();
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1")]
+    [InlineData("::1")]
+    public async Task A_run_of_same_size_packets_leaves_as_one_send_and_a_plain_socket_reads_each_datagram(string loopback)
+    {
+        _sender.Open(0);
+        Assert.True(_sender.Segmentation, "this kernel takes UDP_SEGMENT");
+        using var plain = new Socket(AddressFamily.InterNetworkV6, SocketType.Dgram, ProtocolType.Udp) { DualMode = true };
+        plain.Bind(new IPEndPoint(IPAddress.IPv6Any, 0));
+        var to = Endpoint.FromIPEndPoint(new IPEndPoint(IPAddress.Parse(loopback), ((IPEndPoint)plain.LocalEndPoint!).Port));
+        int[] sizes = [1200, 1200, 1200, 1200, 1200, 1200, 1200, 1200, 1200, 333];
+        var packets = Packets(sizes, to);
+
+        _sender.Send(packets);
+
+        Assert.Equal(1, _sender.SegmentedSends);
+        Assert.Equal(0, _sender.SendErrors);
+        var buffer = new byte[65536];
+        for (var i = 0; i < sizes.Length; i++)
+        {
+            using var cts = new CancellationTokenSource(Timeout);
+            var got = await plain.ReceiveFromAsync(buffer, new IPEndPoint(IPAddress.IPv6Any, 0), cts.Token);
+            Assert.Equal(sizes[i], got.ReceivedBytes);
+            Assert.True(buffer.AsSpan(0, got.ReceivedBytes).SequenceEqual(packets[i].Packet), $"datagram {i} differs");
+            Assert.Equal(_sender.Port, ((IPEndPoint)got.RemoteEndPoint).Port);
+        }
+    }
+
+    [Theory]
+    [InlineData(128)]
+    [InlineData(3)] // fewer buffers than datagrams: the rest come with the next receives
+    public async Task A_receiver_with_merging_on_gets_a_train_back_as_each_datagram_whole_and_in_order(int buffers)
+    {
+        _sender.Open(0);
+        var port = _receiver.Open(0);
+        Assert.True(_receiver.ReceiveCoalescing, "this kernel takes UDP_GRO");
+        var to = Endpoint.FromIPEndPoint(new IPEndPoint(IPAddress.Loopback, port));
+        var sizes = Enumerable.Repeat(1452, 40).Append(100).Concat(Enumerable.Repeat(80, 7)).ToArray();
+        var packets = Packets(sizes, to);
+
+        _sender.Send(packets);
+
+        var received = await Receive(_receiver, sizes.Length, buffers);
+        Assert.Equal(sizes, received.Select(r => r.Length));
+        for (var i = 0; i < sizes.Length; i++)
+        {
+            Assert.True(received[i].AsSpan().SequenceEqual(packets[i].Packet), $"datagram {i} differs");
+        }
+
+        Assert.True(_receiver.MergedReceives > 0, "the kernel merged nothing: the split was not exercised");
+        Assert.Equal(0, _receiver.ReceiveErrors);
+        Assert.Equal(0, _sender.SendErrors);
+    }
+
+    [Fact]
+    public async Task With_offloads_off_each_datagram_is_its_own_message_both_ways()
+    {
+        using var sender = new UdpBind(offload: false);
+        using var receiver = new UdpBind(offload: false);
+        sender.Open(0);
+        var to = Endpoint.FromIPEndPoint(new IPEndPoint(IPAddress.IPv6Loopback, receiver.Open(0)));
+        Assert.False(sender.Segmentation);
+        Assert.False(receiver.ReceiveCoalescing);
+        var sizes = Enumerable.Repeat(1000, 20).ToArray();
+
+        sender.Send(Packets(sizes, to));
+
+        Assert.Equal(sizes, (await Receive(receiver, sizes.Length, 128)).Select(r => r.Length));
+        Assert.Equal(0, sender.SegmentedSends);
+        Assert.Equal(0, receiver.MergedReceives);
+    }
+
+    [Fact]
+    public async Task Steady_state_segmented_sends_and_merged_receives_allocate_nothing()
+    {
+        _sender.Open(0);
+        var to = Endpoint.FromIPEndPoint(new IPEndPoint(IPAddress.IPv6Loopback, _receiver.Open(0)));
+        var outgoing = Packets(Enumerable.Repeat(1400, _sender.BatchSize).ToArray(), to);
+        var incoming = PacketBuffer.AllocateBatch(_receiver.BatchSize);
+        void Round()
+        {
+            _sender.Send(outgoing);
+            var got = 0;
+            while (got < outgoing.Length)
+            {
+                got += _receiver.Receive(incoming);
+            }
+        }
+
+        // One thread does both sides, so the per-thread counter sees every byte either side allocates.
+        var measure = Within.OnThread(() =>
+        {
+            for (var i = 0; i < 50; i++)
+            {
+                Round();
+            }
+
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < 500; i++)
+            {
+                Round();
+            }
+
+            return GC.GetAllocatedBytesForCurrentThread() - before;
+        });
+
+        var allocated = await Within.Complete(measure, TimeSpan.FromSeconds(60), _receiver.Close, "500 segmented batches over loopback");
+
+        Assert.Equal(0, _sender.SendErrors);
+        Assert.True(_sender.SegmentedSends > 0);
+        Assert.Equal(0, allocated);
+    }
+
+    private static PacketBuffer[] Packets(int[] sizes, Endpoint to)
+    {
+        var packets = PacketBuffer.AllocateBatch(sizes.Length);
+        for (var i = 0; i < sizes.Length; i++)
+        {
+            var buffer = packets[i];
+            buffer.Offset = 0;
+            buffer.Length = sizes[i];
+            for (var j = 0; j < sizes[i]; j++)
+            {
+                buffer.Data[j] = (byte)((i * 31) + j);
+            }
+
+            buffer.Endpoint = to;
+        }
+
+        return packets;
+    }
+
+    /// <summary>Receives exactly <paramref name="count"/> datagrams (copied out) with spans of <paramref name="buffers"/>.</summary>
+    private static async Task<List<byte[]>> Receive(UdpBind bind, int count, int buffers)
+    {
+        var task = Within.OnThread(() =>
+        {
+            var result = new List<byte[]>();
+            var span = PacketBuffer.AllocateBatch(buffers);
+            while (result.Count < count)
+            {
+                var n = bind.Receive(span);
+                if (n == 0)
+                {
+                    break;
+                }
+
+                result.AddRange(span[..n].Select(b => b.Packet.ToArray()));
+            }
+
+            return result;
+        });
+
+        var received = await Within.Complete(task, Timeout, bind.Close, $"expected {count} datagrams");
+        Assert.Equal(count, received.Count);
+        return received;
+    }
+}
