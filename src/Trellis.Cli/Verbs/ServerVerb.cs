@@ -24,6 +24,7 @@ internal static class ServerVerb
             command.Options.Add(option);
         }
 
+        command.Subcommands.Add(MigrateToPostgresVerb.Build());
         command.SetAction(parse => Run(
             parse.GetValue(config),
             options.ToDictionary(kv => kv.Key, kv => parse.GetValue(kv.Value)),

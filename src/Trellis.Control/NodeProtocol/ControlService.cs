@@ -70,6 +70,10 @@ public sealed partial class ControlService(ControlStore store, MeshState mesh, T
             Endpoints = node.Endpoints,
             HomeRelay = node.HomeRelay,
             Online = node.Online,
+
+            // What the node's last connection said, which means nothing once it is gone.
+            PeerRelay = node.Online && node.PeerRelay,
+            MappingVaries = node.Online && node.MappingVaries,
             Gateway = node.GatewayId,
             User = node.User?.Name,
             Version = node.Version,
@@ -183,14 +187,13 @@ public sealed partial class ControlService(ControlStore store, MeshState mesh, T
             return (null, new ErrorMessage { Code = ControlErrorCodes.Invalid, Message = NodeVersion.Problem(version) });
         }
 
-        var reachability = await store.SetReachabilityAsync(node!.Id, request.Endpoints, request.HomeRelay).ConfigureAwait(false);
+        var reachability = await store.SetReachabilityAsync(node!.Id, request.Endpoints, request.HomeRelay, request.PeerRelay, request.MappingVaries).ConfigureAwait(false);
         if (!reachability.Succeeded)
         {
             return (null, reachability.Error == StoreError.NotFound ? NotActive() : new ErrorMessage { Code = ControlErrorCodes.Invalid, Message = reachability.Message });
         }
 
         await store.SetConnectedAsync(node.Id, request.Version, time.GetUtcNow()).ConfigureAwait(false);
-        NoteLive(node.Id, request.PeerRelay, request.MappingVaries);
 
         // The stream opens under the node's publish guard: a deletion racing it either comes
         // first (nothing to connect) or after (and ends the stream it finds).
@@ -219,13 +222,11 @@ public sealed partial class ControlService(ControlStore store, MeshState mesh, T
             return NotActive();
         }
 
-        var stored = await store.SetReachabilityAsync(node.Id, update.Endpoints, update.HomeRelay).ConfigureAwait(false);
+        var stored = await store.SetReachabilityAsync(node.Id, update.Endpoints, update.HomeRelay, update.PeerRelay, update.MappingVaries).ConfigureAwait(false);
         if (!stored.Succeeded)
         {
             return stored.Error == StoreError.NotFound ? NotActive() : new ErrorMessage { Code = ControlErrorCodes.Invalid, Message = stored.Message };
         }
-
-        NoteLive(node.Id, update.PeerRelay, update.MappingVaries);
 
         return await PublishAsync(node.Id).ConfigureAwait(false) is null ? NotActive() : null;
     }
@@ -274,7 +275,6 @@ public sealed partial class ControlService(ControlStore store, MeshState mesh, T
             return;
         }
 
-        NoteLive(session.NodeId, false, false);
         await store.SetOnlineAsync(session.NodeId, false, time.GetUtcNow()).ConfigureAwait(false);
         await PublishAsync(session.NodeId).ConfigureAwait(false);
         await PlainPeersOfflineAsync(session.NodeId).ConfigureAwait(false);
@@ -329,7 +329,7 @@ public sealed partial class ControlService(ControlStore store, MeshState mesh, T
         {
             if (!mesh.ReplaceIfPresent(ToPeerInfo(node)))
             {
-                mesh.Upsert(WithLive(ToPeerInfo(node)));
+                mesh.Upsert(ToPeerInfo(node));
             }
         }
         else
@@ -367,7 +367,7 @@ public sealed partial class ControlService(ControlStore store, MeshState mesh, T
         Observed(nodeId, node);
         if (node is not null && IsInMesh(node, time.GetUtcNow()))
         {
-            mesh.Upsert(WithLive(ToPeerInfo(node)));
+            mesh.Upsert(ToPeerInfo(node));
             return node;
         }
 

@@ -11,4 +11,10 @@ internal static class AdvisoryLocks
 
     /// <summary>Held shared by every running replica; exclusively only by a replica that starts alone.</summary>
     public const long Presence = 0x74726c70726573;
+
+    /// <summary>
+    /// The first half of the two-part lock each replica holds for its roster row (the row's id is
+    /// the second): a space of its own, apart from the one-part keys above.
+    /// </summary>
+    public const int RosterSpace = 0x74726c72;
 }

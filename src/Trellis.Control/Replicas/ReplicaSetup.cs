@@ -25,6 +25,7 @@ public sealed class ReplicaSetup : IAsyncDisposable
         SessionConnectionString = new NpgsqlConnectionStringBuilder(ConnectionString) { Pooling = false }.ConnectionString;
         _source = NpgsqlDataSource.Create(ConnectionString);
         Log = new ChangeLog(_source);
+        Roster = new ReplicaRoster(_source, Identity);
     }
 
     public ReplicaIdentity Identity { get; }
@@ -35,6 +36,8 @@ public sealed class ReplicaSetup : IAsyncDisposable
     private string SessionConnectionString { get; }
 
     public ChangeLog Log { get; }
+
+    public ReplicaRoster Roster { get; }
 
     /// <summary>Set by <see cref="JoinAsync"/>, before the feed starts.</summary>
     public ChangeCursor? Cursor { get; private set; }
@@ -52,6 +55,7 @@ public sealed class ReplicaSetup : IAsyncDisposable
         var alone = false;
         _presence = await ReplicaPresence.JoinAsync(
             SessionConnectionString,
+            Identity.Origin,
             async () =>
             {
                 alone = true;
@@ -61,10 +65,11 @@ public sealed class ReplicaSetup : IAsyncDisposable
         return alone;
     }
 
-    /// <summary>The feed (a hosted service), the log and the maintenance lease.</summary>
+    /// <summary>The feed (a hosted service), the log, the roster and the maintenance lease.</summary>
     public void AddServices(IServiceCollection services, TimeProvider networkTime)
     {
         services.AddSingleton(Log);
+        services.AddSingleton(Roster);
         services.AddSingleton(Identity);
         services.AddSingleton(_ => new MaintenanceLease(SessionConnectionString));
         services.AddSingleton(s => ActivatorUtilities.CreateInstance<ChangeFeed>(

@@ -99,6 +99,7 @@ public sealed class ControlServerHost : IAsyncDisposable
             AutoApprovers = [.. options.AutoApprovers.Select(kv => new AutoApprovalRule(IPNetwork.Parse(kv.Key), kv.Value))],
             NodeKeyLifetime = options.NodeKeyExpiry,
             MaxPendingNodes = options.MaxPendingNodes,
+            ReplicaOrigin = replicas?.Identity.Origin,
         });
         await store.InitializeAsync(cancellationToken).ConfigureAwait(false);
         IPNetwork? configuredUla = options.IPv6Prefix is null ? null : IPNetwork.Parse(options.IPv6Prefix);
@@ -315,6 +316,10 @@ public sealed class ControlServerHost : IAsyncDisposable
         AdminApi.SecureSocket(options.EffectiveAdminSocket);
         var bound = new Uri(app.Urls.First(u => !u.StartsWith("http://unix:", StringComparison.Ordinal)));
         Volatile.Write(ref relayMap, options.EffectiveRelayMap(options.PublicUrlFor(bound)));
+        if (replicas is not null)
+        {
+            await replicas.Roster.SetUrlAsync(options.PublicUrlFor(bound), cancellationToken).ConfigureAwait(false);
+        }
 
         return new ControlServerHost(app, stun, relay, metrics, service, policy, counters, bound, replicas);
     }

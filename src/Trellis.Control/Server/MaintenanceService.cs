@@ -16,8 +16,10 @@ namespace Trellis.Control.Server;
 /// </summary>
 /// <param name="lease">Null with SQLite: the one server always runs maintenance.</param>
 /// <param name="changeLog">The replicas' change log, pruned by the lease holder; null with SQLite.</param>
+/// <param name="roster">The running replicas: the lease holder marks a dead one's nodes offline; null with SQLite.</param>
 internal sealed partial class MaintenanceService(
-    ControlService service, ServerOptions options, TimeProvider time, ILogger<MaintenanceService> logger, MaintenanceLease? lease = null, ChangeLog? changeLog = null) : BackgroundService
+    ControlService service, ServerOptions options, TimeProvider time, ILogger<MaintenanceService> logger,
+    MaintenanceLease? lease = null, ChangeLog? changeLog = null, ReplicaRoster? roster = null) : BackgroundService
 {
     // Touched only by the maintenance loop.
     private bool _leading;
@@ -88,10 +90,32 @@ internal sealed partial class MaintenanceService(
         {
             await changeLog.PruneAsync(cancellationToken).ConfigureAwait(false);
         }
+
+        if (roster is not null)
+        {
+            await roster.TakeDepartedAsync(origin => MarkOfflineAsync(origin, cancellationToken), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// A replica died without marking its nodes offline: those still attributed to it go offline
+    /// here (the change feed tells the other replicas; this one publishes them itself).
+    /// </summary>
+    private async Task MarkOfflineAsync(string origin, CancellationToken cancellationToken)
+    {
+        var nodes = await service.Store.MarkOfflineOnReplicaAsync(origin, cancellationToken).ConfigureAwait(false);
+        LogReplicaDeparted(logger, origin, nodes.Count);
+        foreach (var id in nodes)
+        {
+            await service.PublishAsync(id).ConfigureAwait(false);
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "maintenance lease: this replica runs maintenance now: {Leading}")]
     private static partial void LogLeading(ILogger logger, bool leading);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "replica {Origin} is gone: {Count} of its nodes marked offline")]
+    private static partial void LogReplicaDeparted(ILogger logger, string origin, int count);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "ephemeral node {Name} deleted after going offline")]
     private static partial void LogEphemeralDeleted(ILogger logger, string name);

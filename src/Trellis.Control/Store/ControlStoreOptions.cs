@@ -22,6 +22,12 @@ public sealed class ControlStoreOptions
     /// <summary>Rules applied at registration, approval and whenever a node's advertisement changes.</summary>
     public IReadOnlyList<AutoApprovalRule> AutoApprovers { get; init; } = [];
 
+    /// <summary>
+    /// The replica this store's server is (its <see cref="Replicas.ReplicaIdentity.Origin"/>), recorded
+    /// on each node that connects to it so that its nodes can be told apart when it dies; null on SQLite.
+    /// </summary>
+    public string? ReplicaOrigin { get; init; }
+
     /// <summary>Attempts per write when a unique constraint or a serialization conflict interrupts it.</summary>
     public int MaxWriteAttempts { get; init; } = 16;
 

@@ -48,6 +48,24 @@ public sealed class Node
     /// <summary>Relay region the node is attached to; 0 when none.</summary>
     public int HomeRelay { get; set; }
 
+    /// <summary>
+    /// The node's connection last said it relays for its peers. Stored, not only held in the live
+    /// mesh, so that the other replicas learn it through the change feed; cleared when it goes offline.
+    /// </summary>
+    public bool PeerRelay { get; set; }
+
+    /// <summary>The node's connection last said its NAT maps per destination; stored and cleared like <see cref="PeerRelay"/>.</summary>
+    public bool MappingVaries { get; set; }
+
+    /// <summary>
+    /// The replica (its origin) the node's session was last opened on; null on SQLite. When a
+    /// replica dies, the nodes still attributed to it are marked offline by another.
+    /// </summary>
+    public string? Replica { get; set; }
+
+    /// <summary>The longest <see cref="Replica"/>: an origin is 32 hex digits.</summary>
+    public const int MaxReplicaLength = 32;
+
     /// <summary>Canonical CIDR prefixes the node offers to route.</summary>
     public List<string> AdvertisedRoutes { get; set; } = [];
 

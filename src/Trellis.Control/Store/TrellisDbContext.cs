@@ -68,6 +68,7 @@ public abstract class TrellisDbContext(DbContextOptions options) : DbContext(opt
             node.HasIndex(n => n.IPv6).IsUnique();
             node.Property(n => n.GatewayEndpoint).HasMaxLength(260);
             node.Property(n => n.Version).HasMaxLength(NodeVersion.MaxLength);
+            node.Property(n => n.Replica).HasMaxLength(Node.MaxReplicaLength);
 
             // A gateway's plain peers are found by it (its map, its deletion).
             node.HasIndex(n => n.GatewayId);

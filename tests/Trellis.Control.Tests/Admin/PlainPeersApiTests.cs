@@ -13,7 +13,7 @@ public sealed class PlainPeersApiTests : AdminApiTestBase
     private async Task<long> GatewayAsync(string name = "gateway", string endpoint = "198.51.100.7:41641")
     {
         var gateway = await Server.RegisterAsync("alice", name);
-        Assert.True((await Server.Store.SetReachabilityAsync(gateway.Id, ["192.168.1.5:41641", endpoint], 0)).Succeeded);
+        Assert.True((await Server.Store.SetReachabilityAsync(gateway.Id, ["192.168.1.5:41641", endpoint], 0, peerRelay: false, mappingVaries: false)).Succeeded);
         Expect(await PostAsync($"/api/v1/nodes/{gateway.Id}/gateway", """{"enabled":true}"""), HttpStatusCode.OK, Json.NodeDto);
         return gateway.Id;
     }
@@ -80,7 +80,7 @@ public sealed class PlainPeersApiTests : AdminApiTestBase
         Assert.Equal(before, await NodeCountAsync());
 
         // A gateway with only a LAN endpoint cannot be dialled by a device elsewhere.
-        Assert.True((await Server.Store.SetReachabilityAsync(plain.Id, ["192.168.1.9:41641"], 0)).Succeeded);
+        Assert.True((await Server.Store.SetReachabilityAsync(plain.Id, ["192.168.1.9:41641"], 0, peerRelay: false, mappingVaries: false)).Succeeded);
         Expect(await PostAsync($"/api/v1/nodes/{plain.Id}/gateway", """{"enabled":true}"""), HttpStatusCode.OK, Json.NodeDto);
         var unreachable = ExpectError(await PostAsync("/api/v1/nodes/wireguard", """{"name":"phone","user":"alice","gateway":"plain-node"}"""), HttpStatusCode.Conflict);
         Assert.Contains("--endpoint", unreachable, StringComparison.Ordinal);

@@ -1,4 +1,6 @@
 using Trellis.Control.Replicas;
+using Trellis.Control.Server;
+using Trellis.Control.Store;
 using Trellis.Control.Tests.NodeProtocol;
 using Trellis.Control.Tests.Store;
 using Trellis.Core.Control;
@@ -26,6 +28,8 @@ public sealed class ReplicaTests : IAsyncLifetime
 
         await _drop();
     }
+
+    private static Trellis.Core.Keys.Key NewKey() => Trellis.Crypto.X25519.PublicKey(Trellis.Crypto.X25519.GeneratePrivateKey());
 
     private async Task<ControlServerFixture> ReplicaAsync()
     {
@@ -76,6 +80,28 @@ public sealed class ReplicaTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_peer_relay_offer_and_a_varying_mapping_reported_to_one_replica_reach_nodes_on_the_other()
+    {
+        var a = await ReplicaAsync();
+        var b = await ReplicaAsync();
+        var key = await a.AuthKeyAsync();
+        var onA = await JoinAsync(a, "on-a", key, "198.51.100.1:41641");
+        var onB = await JoinAsync(b, "on-b", key, "198.51.100.2:41641");
+        var idA = onA.Self!.Id;
+        await SimulatedNode.WaitAsync(() => onB.Peers.TryGetValue(idA, out var p) && p.Online, "the node on A, online, at the node on B");
+        Assert.False(onB.Peers[idA].PeerRelay);
+
+        await onA.SendAsync(new EndpointUpdate { Endpoints = ["203.0.113.7:1234"], PeerRelay = true, MappingVaries = true });
+        await SimulatedNode.WaitAsync(
+            () => onB.Peers[idA] is { PeerRelay: true, MappingVaries: true }, "the node on A's peer relay offer and varying mapping at the node on B");
+
+        // Offline, a node offers nothing: B learns that too, though only A saw it go.
+        await onA.DisconnectAsync();
+        await SimulatedNode.WaitAsync(
+            () => onB.Peers[idA] is { Online: false, PeerRelay: false, MappingVaries: false }, "the node on A offline, offering no relay, at the node on B");
+    }
+
+    [Fact]
     public async Task A_policy_set_on_one_replica_is_in_force_on_the_other()
     {
         var a = await ReplicaAsync();
@@ -117,6 +143,60 @@ public sealed class ReplicaTests : IAsyncLifetime
         await SimulatedNode.WaitAsync(
             () => a.Host.Service.Mesh.NodeIds.Order().SequenceEqual(stored) && b.Host.Service.Mesh.NodeIds.Order().SequenceEqual(stored),
             "both replicas' meshes to hold exactly the stored nodes");
+    }
+
+    [Fact]
+    public async Task The_nodes_of_a_replica_that_died_go_offline_everywhere_and_a_node_that_moved_on_stays_online()
+    {
+        var b = await ReplicaAsync();
+        var c = await ReplicaAsync();
+        var key = await b.AuthKeyAsync();
+
+        // Replica A as the database knows it: its presence, and a node it holds. Ending its
+        // presence session is what killing A does; A's clean shutdown (each stream's node marked
+        // offline) never happens.
+        var origin = ReplicaIdentity.New().Origin;
+        var session = new Npgsql.NpgsqlConnectionStringBuilder(_database) { Pooling = false }.ConnectionString;
+        var presence = await ReplicaPresence.JoinAsync(session, origin, () => Task.CompletedTask, CancellationToken.None);
+        await using (presence)
+        {
+            var onA = new ControlStore(TrellisDbContextFactory.Postgres(_database), TimeProvider.System, new ControlStoreOptions { ReplicaOrigin = origin });
+            var stale = Assert.IsType<RegistrationResult.Registered>(await onA.RegisterNodeAsync(
+                new(key, NewKey(), NewKey(), NewKey(), "held-by-a"))).Node;
+            Assert.True((await onA.SetConnectedAsync(stale.Id, null)).Succeeded);
+
+            // A node that was on A and has since reconnected to C.
+            var mover = new SimulatedNode(c.Url, "mover");
+            _owned.Add(mover);
+            await mover.ConnectAsync();
+            var registered = await mover.RegisterAsync(key);
+            Assert.Equal(RegisterStatus.Active, registered.Status);
+            var moverId = registered.Self!.Id;
+            Assert.True((await onA.SetConnectedAsync(moverId, null)).Succeeded);
+            await mover.StartMapAsync("198.51.100.3:41641");
+            await SimulatedNode.WaitAsync(() => mover.FullMaps == 1, "the mover's map from C");
+
+            var onB = await JoinAsync(b, "on-b", key, "198.51.100.1:41641");
+            var onC = await JoinAsync(c, "on-c", key, "198.51.100.2:41641");
+            await SimulatedNode.WaitAsync(
+                () => onB.Peers.TryGetValue(stale.Id, out var p) && p.Online && onC.Peers.TryGetValue(stale.Id, out var q) && q.Online
+                    && onB.Peers.TryGetValue(moverId, out var m) && m.Online,
+                "the node A holds and the mover, online, at the nodes on B and C");
+            await presence.DisposeAsync();
+
+            // Whichever of B and C holds the maintenance lease notices at its next sweep.
+            await SimulatedNode.WaitAsync(
+                () =>
+                {
+                    b.Clock.Advance(MaintenanceService.Period);
+                    c.Clock.Advance(MaintenanceService.Period);
+                    return !onB.Peers[stale.Id].Online && !onC.Peers[stale.Id].Online;
+                },
+                "the node A held offline at the nodes on B and C");
+            Assert.False((await b.Store.GetNodeByIdAsync(stale.Id))!.Online);
+            Assert.True((await b.Store.GetNodeByIdAsync(moverId))!.Online);
+            Assert.True(onB.Peers[moverId].Online);
+        }
     }
 
     [Fact]

@@ -194,6 +194,9 @@ namespace Trellis.Control.Store.Migrations.Postgres
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
+                    b.Property<bool>("MappingVaries")
+                        .HasColumnType("boolean");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(63)
@@ -206,6 +209,13 @@ namespace Trellis.Control.Store.Migrations.Postgres
 
                     b.Property<bool>("Online")
                         .HasColumnType("boolean");
+
+                    b.Property<bool>("PeerRelay")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("Replica")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
 
                     b.Property<string>("Status")
                         .IsRequired()

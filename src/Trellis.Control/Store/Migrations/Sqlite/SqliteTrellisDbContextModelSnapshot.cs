@@ -185,6 +185,9 @@ namespace Trellis.Control.Store.Migrations.Sqlite
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<bool>("MappingVaries")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(63)
@@ -197,6 +200,13 @@ namespace Trellis.Control.Store.Migrations.Sqlite
 
                     b.Property<bool>("Online")
                         .HasColumnType("INTEGER");
+
+                    b.Property<bool>("PeerRelay")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Replica")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("Status")
                         .IsRequired()
