@@ -99,8 +99,8 @@ public sealed partial class Device
         Bind.Close();
         Tun.Close();
         _handshakeQueue.Close();
-        _outFree.Close();
-        _inFree.Close();
+        _outFree.Dispose();
+        _inFree.Dispose();
         _tunThread?.Join();
         _receiveThread?.Join();
         _handshakeThread?.Join();

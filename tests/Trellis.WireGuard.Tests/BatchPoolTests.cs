@@ -8,7 +8,7 @@ public class BatchPoolTests
     [Fact]
     public async Task A_pool_starts_with_one_batch_and_makes_more_only_while_every_batch_is_out_up_to_its_limit()
     {
-        var pool = new BatchPool(capacity: 3, batchSize: 2, initial: 1);
+        using var pool = new BatchPool(capacity: 3, batchSize: 2, initial: 1);
         Assert.Equal(1, pool.Created);
 
         // Taken and given back, one batch serves an idle device for good.
@@ -40,9 +40,9 @@ public class BatchPoolTests
     [Fact]
     public void A_batch_the_pool_makes_is_not_allocated_on_the_thread_that_takes_it()
     {
-        // The taking thread is a packet thread: it may queue the work (the thread pool's own queue can
-        // grow a segment now and then), never allocate the batch's half a megabyte itself.
-        var pool = new BatchPool(capacity: 2, batchSize: 8, initial: 1);
+        // The taking thread is a packet thread: it re-arms the pool's timer and waits, and never
+        // allocates the batch's half a megabyte itself.
+        using var pool = new BatchPool(capacity: 2, batchSize: 8, initial: 1);
         Assert.True(pool.Take(out _));
         var before = GC.GetAllocatedBytesForCurrentThread();
         Assert.True(pool.Take(out var made));
