@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Soak: the demo's four-city mesh (NAT lab, `trellis server`, four daemons in network namespaces) with a
 # ring of pings through the tunnels, left running for MINUTES (default 60). Every minute it reads each
-# process's resident memory (/proc) and, for JIT-run processes, the GC heap after the latest collection
-# (dotnet-counters); it prints them as a table, then each process's growth after minute 5. Needs root.
+# process's resident memory (/proc) and its GC heap after the latest collection (a daemon's from its
+# status, memory.gcHeapBytes, JIT or NativeAOT; the JIT-run server's from dotnet-counters); it prints them
+# as a table, then each process's growth after minute 5. Needs root.
 # Usage: bench/soak.sh [MINUTES [GCDUMP_DIR]]
 #   TRELLIS_NODE_BIN=path/to/trellis-node  runs the daemons with that executable (e.g. the NativeAOT one
 #                                          scripts/publish.sh writes), the server with the Release `trellis`.

@@ -18,6 +18,8 @@
 #   --no-build  do not build; use $TRELLIS_BIN or src/Trellis.Cli/bin/Release/net10.0/trellis
 # TRELLIS_NODE_BIN=path/to/trellis-node adds "Trellis AOT <-> Trellis AOT": the NativeAOT executable's
 # `wireguard` verb (the same device code, compiled ahead of time) beside the JIT-run one, in the same run.
+# TRELLIS_NODE_ANCHOR=path/to/trellis-node (another build, e.g. main's) adds its row just before that one;
+# with either, the AOT rows run again with offloads off.
 # Needs root, /dev/net/tun, ip, wg, wireguard-go, iperf3, ping, dotnet.
 set -euo pipefail
 
@@ -26,7 +28,7 @@ REPS=${REPS:-3}
 PINGS=${PINGS:-20}
 BUILD=1
 
-usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -184,6 +186,7 @@ start_daemon() {
     wireguard-go) ip netns exec "$ns" wireguard-go -f "$ifname" >"$out" 2>&1 & ;;
     trellis) ip netns exec "$ns" env TRELLIS_OFFLOAD="$OFFLOAD" TRELLIS_UDP_OFFLOAD="$UDP_OFFLOAD" "$TRELLIS" wireguard "$ifname" >"$out" 2>&1 & ;;
     trellis-aot) ip netns exec "$ns" env TRELLIS_OFFLOAD="$OFFLOAD" TRELLIS_UDP_OFFLOAD="$UDP_OFFLOAD" "$TRELLIS_NODE_BIN" wireguard "$ifname" >"$out" 2>&1 & ;;
+    trellis-aot-anchor) ip netns exec "$ns" env TRELLIS_OFFLOAD="$OFFLOAD" TRELLIS_UDP_OFFLOAD="$UDP_OFFLOAD" "$TRELLIS_NODE_ANCHOR" wireguard "$ifname" >"$out" 2>&1 & ;;
   esac
   pid=$!
   DAEMON_PIDS+=("$pid")
@@ -270,7 +273,10 @@ measure() {
 declare -A GBITS RTT NOTE SGBITS CYC_A CYC_B SCYC_A SCYC_B
 ROWS=("veth (no tunnel)" "wireguard-go <-> wireguard-go" "Trellis <-> Trellis" "Trellis <-> wireguard-go"
   "Trellis <-> Trellis, UDP GSO/GRO off" "Trellis <-> Trellis, offloads off" "Trellis <-> wireguard-go, offloads off")
+[[ -z ${TRELLIS_NODE_ANCHOR:-} ]] || ROWS+=("Trellis AOT anchor <-> anchor")
 [[ -z ${TRELLIS_NODE_BIN:-} ]] || ROWS+=("Trellis AOT <-> Trellis AOT")
+[[ -z ${TRELLIS_NODE_ANCHOR:-} ]] || ROWS+=("Trellis AOT anchor <-> anchor, offloads off")
+[[ -z ${TRELLIS_NODE_BIN:-} ]] || ROWS+=("Trellis AOT <-> Trellis AOT, offloads off")
 
 run_row() { # label IMPL_A IMPL_B [OFFLOAD [UDP_OFFLOAD]]
   local label=$1 result g r ca cb
@@ -341,8 +347,17 @@ run_row "Trellis <-> wireguard-go" trellis wireguard-go
 run_row "Trellis <-> Trellis, UDP GSO/GRO off" trellis trellis 1 0
 run_row "Trellis <-> Trellis, offloads off" trellis trellis 0
 run_row "Trellis <-> wireguard-go, offloads off" trellis wireguard-go 0
+if [[ -n ${TRELLIS_NODE_ANCHOR:-} ]]; then
+  run_row "Trellis AOT anchor <-> anchor" trellis-aot-anchor trellis-aot-anchor
+fi
 if [[ -n ${TRELLIS_NODE_BIN:-} ]]; then
   run_row "Trellis AOT <-> Trellis AOT" trellis-aot trellis-aot
+fi
+if [[ -n ${TRELLIS_NODE_ANCHOR:-} ]]; then
+  run_row "Trellis AOT anchor <-> anchor, offloads off" trellis-aot-anchor trellis-aot-anchor 0
+fi
+if [[ -n ${TRELLIS_NODE_BIN:-} ]]; then
+  run_row "Trellis AOT <-> Trellis AOT, offloads off" trellis-aot trellis-aot 0
 fi
 
 # --- report ------------------------------------------------------------------------------------
@@ -359,6 +374,7 @@ echo "- nproc: $(nproc)"
 echo "- iperf3: $(iperf3 --version 2>&1 | head -n 1)"
 echo "- trellis: ${TRELLIS_ERROR:-$TRELLIS}"
 [[ -z ${TRELLIS_NODE_BIN:-} ]] || echo "- trellis-node (NativeAOT): $TRELLIS_NODE_BIN"
+[[ -z ${TRELLIS_NODE_ANCHOR:-} ]] || echo "- trellis-node anchor (NativeAOT): $TRELLIS_NODE_ANCHOR"
 echo "- iperf3 TCP, $DURATION s (first second omitted), median of $REPS, as is and with server and client each under setsid; ping -i 0.2, median of $PINGS; A sends to B"
 echo
 echo "| path | Gbit/s | ratio to wireguard-go | setsid Gbit/s | ratio to wireguard-go | RTT ms | ratio to wireguard-go | cycles/byte A / B | setsid cycles/byte A / B |"

@@ -15,7 +15,10 @@ using Trellis.Lab;
 // protocol (the control-scale bench's clients); then one real daemon in a network namespace joins, once
 // per runtime variant, and its memory is read from /proc after SETTLE_SECONDS with the peers in its map.
 // TRELLIS_NODE_BIN (a NativeAOT `trellis-node`) adds its daemon as the last variant; FOOTPRINT_KNOBS=0
-// leaves out the GC and JIT knobs (today's daemon and the NativeAOT one only).
+// leaves out the GC and JIT knobs (today's daemon and the NativeAOT one only); TRELLIS_NODE_ANCHOR (another
+// `trellis-node`, e.g. main's) runs just before it; FOOTPRINT_AOT_KNOBS="NAME=VALUE ..." adds the
+// NativeAOT daemon once more per setting, with that DOTNET_ variable; FOOTPRINT_SMAPS=DIR keeps each
+// daemon's /proc/PID/smaps and thread names there.
 // Prints table rows on stdout: "D|" one daemon run, "S|" the server's memory at each peer count.
 if (args.Length < 3)
 {
@@ -28,7 +31,9 @@ var settle = TimeSpan.FromSeconds(int.Parse(args[1], CultureInfo.InvariantCultur
 var counts = args[2..].Select(a => int.Parse(a, CultureInfo.InvariantCulture)).Order().ToList();
 var variants = RuntimeVariant.For(
     Environment.GetEnvironmentVariable("FOOTPRINT_KNOBS") != "0",
-    Environment.GetEnvironmentVariable("TRELLIS_NODE_BIN") is { Length: > 0 } aot ? Path.GetFullPath(aot) : null);
+    Environment.GetEnvironmentVariable("TRELLIS_NODE_BIN") is { Length: > 0 } aot ? Path.GetFullPath(aot) : null,
+    Environment.GetEnvironmentVariable("TRELLIS_NODE_ANCHOR") is { Length: > 0 } anchor ? Path.GetFullPath(anchor) : null,
+    Environment.GetEnvironmentVariable("FOOTPRINT_AOT_KNOBS") is { Length: > 0 } aotKnobs ? aotKnobs.Split(' ', StringSplitOptions.RemoveEmptyEntries) : []);
 
 // The daemon's namespace reaches the server over one veth pair and nothing else, so the simulated
 // peers' endpoints are unreachable at once rather than leaking anywhere.
@@ -89,12 +94,16 @@ try
         {
             var executable = variant.Executable ?? trellis;
             Directory.CreateDirectory(stateDirectory);
+            using var probe = new LocalApiProbe(socket);
             var started = Stopwatch.StartNew();
             var daemon = ns.StartProcess(executable, ["daemon", "--state-dir", stateDirectory, "--socket", socket], variant.Environment);
             try
             {
-                await Poll.UntilAsync(() => UnixSocketProbe.Accepts(socket) || daemon.HasExited, TimeSpan.FromSeconds(60), "the daemon's local API");
-                var listening = started.Elapsed.TotalMilliseconds;
+                var listening = await probe.ListeningAsync(started, daemon, TimeSpan.FromSeconds(60));
+
+                // Once registered, a restarted daemon reconnects by itself (wanted up): the time until
+                // its status says running is its whole start, control connection and map included.
+                var running = registered ? (await probe.RunningAsync(started, daemon, TimeSpan.FromSeconds(60))).ToString("F0", CultureInfo.InvariantCulture) : "registers";
                 string[] up = registered
                     ? ["up", "--socket", socket]
                     : ["up", "--socket", socket, "--server", server.ToString(), "--authkey", authKey, "--hostname", "footprint", "--accept-dns=false"];
@@ -103,9 +112,17 @@ try
                 await Poll.UntilAsync(async _ => await PeerCountAsync(ns, executable, socket) >= count, TimeSpan.FromSeconds(120), $"{count} peers in the daemon's map");
                 await Task.Delay(settle);
                 var sample = MemorySample.Read(daemon.Id);
+                var heap = await probe.GcHeapMiBAsync() is { } mib ? mib.ToString("F1", CultureInfo.InvariantCulture) : "n/a";
                 Console.WriteLine(string.Create(
                     CultureInfo.InvariantCulture,
-                    $"D|{variant.Name}|{count}|{listening:F0}|{sample.RssMiB:F1}|{sample.AnonymousMiB:F1}|{sample.FileMiB:F1}|{sample.Threads}"));
+                    $"D|{variant.Name}|{count}|{listening:F0}|{running}|{sample.RssMiB:F1}|{sample.AnonymousMiB:F1}|{sample.FileMiB:F1}|{heap}|{sample.Threads}"));
+                if (Environment.GetEnvironmentVariable("FOOTPRINT_SMAPS") is { Length: > 0 } smapsDirectory)
+                {
+                    // The breakdown by mapping and the threads by name, for reading where the memory went.
+                    var file = Path.Combine(smapsDirectory, $"{variant.Name.Replace(' ', '-').Replace('/', '-')}-{count}");
+                    File.Copy($"/proc/{daemon.Id}/smaps", file + ".smaps", overwrite: true);
+                    await File.WriteAllLinesAsync(file + ".threads", Directory.GetDirectories($"/proc/{daemon.Id}/task").Select(t => File.ReadAllText(Path.Combine(t, "comm")).Trim()).Order());
+                }
             }
             finally
             {

@@ -8,9 +8,9 @@ using Trellis.Soak;
 // Usage: Trellis.Soak TRELLIS NODE|- MINUTES [GCDUMP_DIR]
 // The demo's four-city mesh (NAT lab, `trellis server`, four daemons run by NODE, or by TRELLIS when
 // NODE is "-"), a ring of pings through the tunnels (each device pings the next, 1000-byte payloads,
-// two a second), and every minute each process's resident memory and, for JIT-run processes, its GC
-// heap. With GCDUMP_DIR, each JIT-run process's heap is dumped (dotnet-gcdump) after minute 5 and at
-// the end, for comparing what grew. Prints a Markdown table on stdout, progress on stderr.
+// two a second), and every minute each process's resident memory and its GC heap (a daemon's from
+// its status, the JIT-run server's from dotnet-counters). With GCDUMP_DIR, each JIT-run process's
+// heap is dumped (dotnet-gcdump) after minute 5 and at the end, for comparing what grew. Prints a Markdown table on stdout, progress on stderr.
 if (args.Length < 3)
 {
     Console.Error.WriteLine("usage: Trellis.Soak TRELLIS NODE|- MINUTES [GCDUMP_DIR]");
@@ -36,10 +36,11 @@ await world.UpAllAsync(authKey, stop.Token);
 var devices = world.Devices;
 var pings = devices.Select((d, i) => d.Host.Namespace.StartProcess("ping", ["-q", "-i", "0.5", "-s", "1000", devices[(i + 1) % devices.Count].OverlayIPv4!])).ToList();
 var watched = new List<WatchedProcess> { new("server", world.ServerProcessId, IsJit(world.ServerProcessId), work, counters) };
-watched.AddRange(devices.Select(d => new WatchedProcess(d.Name, d.Daemon.Id, IsJit(d.Daemon.Id), work, counters)));
+watched.AddRange(devices.Select(d => new WatchedProcess(d.Name, d.Daemon.Id, IsJit(d.Daemon.Id), work, counters, ct => DaemonHeapMiBAsync(d, ct))));
 Console.Error.WriteLine($"[soak] {minutes} min; watching {string.Join(", ", watched.Select(w => $"{w.Name} ({w.Pid})"))}");
 
 var rss = watched.ToDictionary(w => w, _ => new List<double>());
+var heaps = watched.ToDictionary(w => w, _ => new List<double?>());
 Console.WriteLine($"| minute | {string.Join(" | ", watched.Select(w => $"{w.Name} RSS (MiB) | {w.Name} GC heap (MiB)"))} |");
 Console.WriteLine($"|---|{string.Concat(watched.Select(_ => "---|---|"))}");
 var clock = Stopwatch.StartNew();
@@ -59,7 +60,9 @@ try
             var sample = MemorySample.Read(w.Pid);
             rss[w].Add(sample.RssMiB);
             cells.Add(sample.RssMiB.ToString("F1", CultureInfo.InvariantCulture));
-            cells.Add(w.GcHeapMiB()?.ToString("F1", CultureInfo.InvariantCulture) ?? "n/a");
+            var heap = await w.GcHeapMiBAsync(stop.Token);
+            heaps[w].Add(heap);
+            cells.Add(heap?.ToString("F1", CultureInfo.InvariantCulture) ?? "n/a");
         }
 
         Console.WriteLine($"| {minute} | {string.Join(" | ", cells)} |");
@@ -77,13 +80,15 @@ catch (OperationCanceledException)
 if (rss.Values.First().Count > BaselineMinute + 1)
 {
     Console.WriteLine();
-    Console.WriteLine($"| process | RSS at minute {BaselineMinute} (MiB) | at the end (MiB) | growth after minute {BaselineMinute} | MiB per minute |");
-    Console.WriteLine("|---|---|---|---|---|");
+    Console.WriteLine($"| process | RSS at minute {BaselineMinute} (MiB) | at the end (MiB) | growth after minute {BaselineMinute} | MiB per minute | GC heap at minute {BaselineMinute} / at the end (MiB) |");
+    Console.WriteLine("|---|---|---|---|---|---|");
     foreach (var (w, values) in rss)
     {
         var (from, to) = (values[BaselineMinute], values[^1]);
         var perMinute = (to - from) / (values.Count - 1 - BaselineMinute);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {w.Name} | {from:F1} | {to:F1} | {(to - from) / from * 100:+0.0;-0.0}% | {perMinute:+0.00;-0.00} |"));
+        var heap = heaps[w];
+        var heapCell = heap[BaselineMinute] is { } h0 && heap[^1] is { } h1 ? string.Create(CultureInfo.InvariantCulture, $"{h0:F1} / {h1:F1}") : "n/a";
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {w.Name} | {from:F1} | {to:F1} | {(to - from) / from * 100:+0.0;-0.0}% | {perMinute:+0.00;-0.00} | {heapCell} |"));
     }
 }
 
@@ -99,6 +104,15 @@ foreach (var w in watched)
 
 Directory.Delete(work, recursive: true);
 return 0;
+
+// The daemon's own figure (memory.gcHeapBytes in its status); null from a daemon that does not report it.
+static async Task<double?> DaemonHeapMiBAsync(DemoDevice device, CancellationToken cancellationToken)
+{
+    using var status = await device.StatusAsync(cancellationToken);
+    return status.RootElement.TryGetProperty("memory", out var memory) && memory.ValueKind == System.Text.Json.JsonValueKind.Object
+        ? memory.GetProperty("gcHeapBytes").GetInt64() / 1048576.0
+        : null;
+}
 
 // A JIT-run .NET process maps the runtime's shared library; a NativeAOT one has it compiled in.
 static bool IsJit(int pid) => File.ReadLines($"/proc/{pid}/maps").Any(l => l.EndsWith("/libcoreclr.so", StringComparison.Ordinal));

@@ -4,21 +4,24 @@ using System.Globalization;
 namespace Trellis.Soak;
 
 /// <summary>
-/// One process of the mesh whose memory the soak follows: its resident memory from /proc, and for a
-/// JIT-run .NET process its GC heap as `dotnet-counters collect` reports it once a minute (a NativeAOT
-/// daemon has no diagnostics port, so its heap stays unknown and only its RSS is read).
+/// One process of the mesh whose memory the soak follows: its resident memory from /proc, and its GC
+/// heap: a daemon's from its own status (`trellis status --json`, memory.gcHeapBytes, JIT or NativeAOT
+/// alike), the server's as `dotnet-counters collect` reports it once a minute.
 /// </summary>
 internal sealed class WatchedProcess : IDisposable
 {
     private readonly string _countersFile;
     private readonly Process? _counters;
+    private readonly Func<CancellationToken, Task<double?>>? _ownHeap;
 
-    public WatchedProcess(string name, int pid, bool jit, string workDirectory, string? dotnetCounters)
+    /// <param name="ownHeap">Reads the process's GC heap in MiB from the process itself; null: from dotnet-counters, if it runs JIT.</param>
+    public WatchedProcess(string name, int pid, bool jit, string workDirectory, string? dotnetCounters, Func<CancellationToken, Task<double?>>? ownHeap = null)
     {
         Name = name;
         Pid = pid;
+        _ownHeap = ownHeap;
         _countersFile = Path.Combine(workDirectory, $"counters-{pid}.csv");
-        if (jit && dotnetCounters is not null)
+        if (ownHeap is null && jit && dotnetCounters is not null)
         {
             var start = new ProcessStartInfo(dotnetCounters)
             {
@@ -45,7 +48,24 @@ internal sealed class WatchedProcess : IDisposable
     public int Pid { get; }
 
     /// <summary>The GC heap after the latest collection in MiB (every generation), or null if unknown yet.</summary>
-    public double? GcHeapMiB()
+    public async Task<double?> GcHeapMiBAsync(CancellationToken cancellationToken)
+    {
+        if (_ownHeap is not null)
+        {
+            try
+            {
+                return await _ownHeap(cancellationToken);
+            }
+            catch (Exception e) when (e is Trellis.Lab.LabCommandException or System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException)
+            {
+                return null; // a status that failed or a daemon that does not report its heap
+            }
+        }
+
+        return CountersHeapMiB();
+    }
+
+    private double? CountersHeapMiB()
     {
         if (_counters is null || !File.Exists(_countersFile))
         {

@@ -6,8 +6,8 @@ namespace Trellis.WireGuard;
 public sealed partial class Device
 {
     private int _batchSize;
-    private BlockingRing<PacketBatch> _outFree = null!;
-    private BlockingRing<PacketBatch> _inFree = null!;
+    private BatchPool _outFree = null!;
+    private BatchPool _inFree = null!;
     private BlockingRing<HandshakeWork> _handshakeFree = null!;
     private BlockingRing<HandshakeWork> _handshakeQueue = null!;
     private OrderedPipeline? _outbound;
@@ -66,16 +66,8 @@ public sealed partial class Device
         }
     }
 
-    private BlockingRing<PacketBatch> NewBatchPool()
-    {
-        var ring = new BlockingRing<PacketBatch>(_options.BatchesInFlight);
-        for (var i = 0; i < _options.BatchesInFlight; i++)
-        {
-            ring.TryAdd(new PacketBatch(_batchSize));
-        }
-
-        return ring;
-    }
+    // One batch each way at first; more as traffic keeps batches in flight (see BatchPool).
+    private BatchPool NewBatchPool() => new(_options.BatchesInFlight, _batchSize, initial: 1);
 
     private void StartThreads()
     {
@@ -107,8 +99,8 @@ public sealed partial class Device
         Bind.Close();
         Tun.Close();
         _handshakeQueue.Close();
-        _outFree.Close();
-        _inFree.Close();
+        _outFree.Dispose();
+        _inFree.Dispose();
         _tunThread?.Join();
         _receiveThread?.Join();
         _handshakeThread?.Join();

@@ -8,7 +8,7 @@ namespace Trellis.Node.Daemon;
 // moved when `up` or `set` changes it. The listener itself comes from the host (NodeDaemonOptions.MetricsListener).
 public sealed partial class NodeDaemon
 {
-    // guarded by _gate (StartAsync and DisposeAsync run before and after the local API serves)
+    // guarded by _gate (StartAsync holds it until started; DisposeAsync runs after the local API stopped)
     private IAsyncDisposable? _metricsListener;
     private string? _metricsServing;
 

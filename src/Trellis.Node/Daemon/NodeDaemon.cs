@@ -27,6 +27,7 @@ public sealed partial class NodeDaemon : ILocalApiBackend, IAsyncDisposable
     private volatile ControlSession? _session;
     private volatile string? _lastError;
     private volatile bool _needsLogin;
+    private volatile bool _starting = true;
 
     // Serializes engine calls; guards what follows.
     private readonly SemaphoreSlim _applyLock = new(1, 1);
@@ -52,8 +53,8 @@ public sealed partial class NodeDaemon : ILocalApiBackend, IAsyncDisposable
     public string StateDirectory => _state.Path;
 
     /// <summary>
-    /// Locks the state directory, claims the socket, creates the engine, applies the cached map if the
-    /// node is wanted up, serves the local API and starts connecting. Fails with a clear
+    /// Locks the state directory, claims the socket and serves the local API, then creates the engine,
+    /// applies the cached map if the node is wanted up and starts connecting. Fails with a clear
     /// <see cref="IOException"/> when another daemon holds the state directory or the socket.
     /// </summary>
     public static async Task<NodeDaemon> StartAsync(NodeDaemonOptions options, CancellationToken cancellationToken = default)
@@ -66,16 +67,29 @@ public sealed partial class NodeDaemon : ILocalApiBackend, IAsyncDisposable
         {
             LocalApiSocket.Prepare(Path.GetFullPath(options.SocketPath)); // before the TUN exists: a second daemon fails cleanly
             daemon = new NodeDaemon(options, state, logger);
-            daemon._engine = daemon.CreateEngine();
-            daemon._dns = options.Dns is { } dns ? new Dns.NodeDns(dns, state.Path, options.TunName, options.LoggerFactory) : null;
-            await daemon.RestoreCachedMapAsync().ConfigureAwait(false);
-            await daemon.ServeMetricsQuietlyAsync(daemon._prefs.MetricsListen).ConfigureAwait(false);
-            daemon._api = await LocalApiServer.StartAsync(options.SocketPath, daemon, options.LoggerFactory, options.AllowedUid, cancellationToken).ConfigureAwait(false);
-            daemon.WatchEndpoints();
-            daemon.WatchPlainPeers();
-            if (daemon._prefs is { WantUp: true, ServerUrl: not null } prefs)
+
+            // The local API listens first. What follows (the TUN, the cached map's addresses and routes,
+            // the metrics listener, the control connection) takes longer; meanwhile the status says
+            // "starting" and commands wait at the gate, which start-up holds until it is done.
+            await daemon._gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
             {
-                daemon.StartSession(prefs, authKey: null);
+                daemon._api = await LocalApiServer.StartAsync(options.SocketPath, daemon, options.LoggerFactory, options.AllowedUid, cancellationToken).ConfigureAwait(false);
+                daemon._engine = daemon.CreateEngine();
+                daemon._dns = options.Dns is { } dns ? new Dns.NodeDns(dns, state.Path, options.TunName, options.LoggerFactory) : null;
+                await daemon.RestoreCachedMapAsync().ConfigureAwait(false);
+                await daemon.ServeMetricsQuietlyAsync(daemon._prefs.MetricsListen).ConfigureAwait(false);
+                daemon.WatchEndpoints();
+                daemon.WatchPlainPeers();
+                if (daemon._prefs is { WantUp: true, ServerUrl: not null } prefs)
+                {
+                    daemon.StartSession(prefs, authKey: null);
+                }
+            }
+            finally
+            {
+                daemon._starting = false;
+                daemon._gate.Release();
             }
 
             return daemon;
@@ -155,6 +169,7 @@ public sealed partial class NodeDaemon : ILocalApiBackend, IAsyncDisposable
         var applied = _applied;
         var state = control?.State switch
         {
+            null when _starting => NodeStates.Starting,
             null => _needsLogin ? NodeStates.NeedsLogin : NodeStates.Stopped,
             ControlState.Pending => NodeStates.Pending,
             ControlState.Running => NodeStates.Running,
@@ -177,6 +192,7 @@ public sealed partial class NodeDaemon : ILocalApiBackend, IAsyncDisposable
                 AuthUrl = control?.State == ControlState.Pending ? control.AuthUrl : null,
                 RenewUrl = control?.State == ControlState.Running ? control.RenewUrl : null,
                 RenewHint = control?.State == ControlState.Running ? control.RenewHint : null,
+                Memory = StatusMemory.Now(),
             };
     }
 

@@ -142,6 +142,9 @@ public sealed record StatusResponse
 
     /// <summary>Packets from peers this node's access policy refused since its data plane started.</summary>
     public long DroppedByPolicy { get; init; }
+
+    /// <summary>The daemon's managed memory when it answered; null from a daemon that does not say.</summary>
+    public StatusMemory? Memory { get; init; }
 }
 
 public sealed record StatusSelf

@@ -34,10 +34,13 @@ public sealed partial class LocalApiServer : IAsyncDisposable
         var path = Path.GetFullPath(socketPath);
         LocalApiSocket.Prepare(path);
         var allowed = allowedUid ?? PeerCredentials.IsRootOrDaemonUser;
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
+        // The empty builder: Kestrel and routing only. The slim one also reads appsettings files and the
+        // environment (and watches them), and brings HTTPS and logging set-up a Unix socket never uses.
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.Services.AddLogging();
         builder.Services.AddSingleton(loggerFactory);
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenUnixSocket(path));
+        builder.Services.AddRoutingCore();
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel => kestrel.ListenUnixSocket(path));
         var app = builder.Build();
         var logger = loggerFactory.CreateLogger<LocalApiServer>();
 
