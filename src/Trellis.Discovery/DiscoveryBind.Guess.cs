@@ -15,9 +15,15 @@ namespace Trellis.Discovery;
 /// public address, <see cref="PortSpray.Budget"/> at most at <see cref="PortSpray.PerSecond"/>, until
 /// one meets a mapping (a 98% chance) and the sealed pong proves the path. The socket that met
 /// carries the peer's packets from then on; the others close.
+/// When the map says the peer's mapping varies, E offers at once, alongside the first round of
+/// punching, and on every event that can make an offer due (a map update, this node's own verdict)
+/// rather than on its next tick: the go comes back a relay round trip and H's socket opening later,
+/// by which time a path that needs no guessing (IPv6, a shared LAN, a port mapping) has had its
+/// pong, and a go that finds a direct path starts nothing. An offer H cannot act on yet (the map has
+/// not named E's public address) waits for the map update that does, as long as the offer stands.
 /// Bound: only when this node's mapping (<see cref="SetNatMapping"/>) fits its role, only when no
-/// direct path holds <see cref="GuessOfferAfter"/> into a punch window (<see cref="GuessOfferAfterKnownHard"/>
-/// when the map says the peer's mapping varies), at most
+/// direct path holds <see cref="GuessOfferAfter"/> into a punch window (at once when the map says
+/// the peer's mapping varies), at most
 /// <see cref="MaxAttemptsPerWindow"/> attempts per window <see cref="GuessRetryAfter"/> apart (H
 /// takes one per <see cref="GuessSockets.HoldFor"/> and peer), one waiting socket set and
 /// <see cref="MaxSprays"/> sprays at once. Per attempt E sends one offer and at most 1000 pings
@@ -28,12 +34,6 @@ public sealed partial class DiscoveryBind
 {
     /// <summary>Rounds of punching first: an easy pair or a public peer goes direct within a few seconds.</summary>
     internal static readonly TimeSpan GuessOfferAfter = TimeSpan.FromSeconds(5);
-
-    /// <summary>
-    /// When the map says the peer's NAT maps per destination, punching over IPv4 cannot meet it: only
-    /// a second for a path that needs no guessing (IPv6, a shared LAN, a port mapping) to answer first.
-    /// </summary>
-    internal static readonly TimeSpan GuessOfferAfterKnownHard = TimeSpan.FromSeconds(1);
 
     /// <summary>
     /// Attempts per punch window: one meets with a probability of 98%, two with 99.96%. Another
@@ -95,7 +95,14 @@ public sealed partial class DiscoveryBind
     /// <summary>This node's NAT mapping as STUN found it; decides which half of port guessing it may do.</summary>
     public NatMapping NatMapping => (NatMapping)_natMapping;
 
-    public void SetNatMapping(NatMapping mapping) => _natMapping = (int)mapping;
+    /// <summary>Sets this node's verdict; a stable one makes offers to peers already known to be hard due at once.</summary>
+    public void SetNatMapping(NatMapping mapping)
+    {
+        if (Interlocked.Exchange(ref _natMapping, (int)mapping) != (int)mapping && mapping == NatMapping.Stable)
+        {
+            OfferGuessesDue();
+        }
+    }
 
     /// <summary>Offers sent (this node easy, a peer still on the relay).</summary>
     public long GuessOffers => Interlocked.Read(ref _guessOffers);
@@ -129,6 +136,26 @@ public sealed partial class DiscoveryBind
             LogGuessSocketsUnmet(peer.NodeKey.ToString(), sockets.Opened);
         }
 
+        OfferGuessIfDue(peer, now);
+    }
+
+    /// <summary>After an event that can make an offer due (a map update, our verdict): every peer's offer now, not at the next tick.</summary>
+    private void OfferGuessesDue()
+    {
+        if (_closed)
+        {
+            return;
+        }
+
+        var now = _time.GetTimestamp();
+        foreach (var peer in _table.ByNodeKey.Values)
+        {
+            OfferGuessIfDue(peer, now);
+        }
+    }
+
+    private void OfferGuessIfDue(PeerState peer, long now)
+    {
         Key disco;
         lock (peer.Sync)
         {
@@ -156,7 +183,7 @@ public sealed partial class DiscoveryBind
     private bool GuessOfferDueLocked(PeerState peer, long now) =>
         _portGuessing && NatMapping == NatMapping.Stable && !peer.DiscoOff
         && peer.PunchSince != 0 && peer.LastPong < peer.PunchSince
-        && now - peer.PunchSince >= Ticks(peer.MappingVaries ? GuessOfferAfterKnownHard : GuessOfferAfter) && now - peer.PunchSince < Ticks(PunchWindow)
+        && (peer.MappingVaries || now - peer.PunchSince >= Ticks(GuessOfferAfter)) && now - peer.PunchSince < Ticks(PunchWindow)
         && !HasTrustedDirect(peer, now)
         && (peer.GuessWindow != peer.PunchSince || peer.GuessAttempts < MaxAttemptsPerWindow)
         && (peer.GuessOfferedAt == 0 || now - peer.GuessOfferedAt >= Ticks(GuessRetryAfter))
@@ -206,9 +233,13 @@ public sealed partial class DiscoveryBind
                 targets = PublicIPv4CandidatesLocked(peer);
                 if (targets.Count == 0)
                 {
+                    // The peer's report reached it before it reached us: act when the map names its address.
+                    peer.GuessOfferHeldAt = now;
+                    peer.GuessOfferHeldFrom = sender;
                     return;
                 }
 
+                peer.GuessOfferHeldAt = 0;
                 peer.LastGuessAt = now;
                 previous = peer.Sockets;
                 session = new GuessSockets(peer, now);
@@ -235,6 +266,43 @@ public sealed partial class DiscoveryBind
 
         LogGuessSocketsOpened(peer.NodeKey.ToString(), session.Opened, string.Join(", ", targets));
         SendDisco(disco, peer, null, DiscoMessage.PortGuess(PortGuessStep.Go));
+    }
+
+    /// <summary>After a map update: the offers held for want of the peer's public address, now that the map may name it.</summary>
+    private void ActOnHeldGuessOffers()
+    {
+        if (_closed)
+        {
+            return;
+        }
+
+        var now = _time.GetTimestamp();
+        foreach (var peer in _table.ByNodeKey.Values)
+        {
+            Key sender;
+            lock (peer.Sync)
+            {
+                if (peer.GuessOfferHeldAt == 0)
+                {
+                    continue;
+                }
+
+                if (now - peer.GuessOfferHeldAt >= Ticks(GuessOfferValidFor))
+                {
+                    peer.GuessOfferHeldAt = 0;
+                    continue;
+                }
+
+                if (PublicIPv4CandidatesLocked(peer).Count == 0)
+                {
+                    continue;
+                }
+
+                sender = peer.GuessOfferHeldFrom;
+            }
+
+            OnGuessOffer(peer, sender);
+        }
     }
 
     /// <summary>The easy side: the peer's sockets are open; spray its public addresses (only after our own offer).</summary>

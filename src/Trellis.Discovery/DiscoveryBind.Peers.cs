@@ -79,6 +79,10 @@ public sealed partial class DiscoveryBind
         {
             StartRound(state, full: true, reprobe: true);
         }
+
+        // Alongside the rounds just started, not at the next tick: port guessing the update made due.
+        ActOnHeldGuessOffers();
+        OfferGuessesDue();
     }
 
     /// <summary>

@@ -80,6 +80,11 @@ internal sealed class PeerState
     /// <summary>True once a go answered the latest offer (one spray per offer).</summary>
     public bool GuessAnswered { get; set; }
 
+    /// <summary>When the peer offered port guessing before the map named its public address, and with which disco key (zero: no offer waits).</summary>
+    public long GuessOfferHeldAt { get; set; }
+
+    public Key GuessOfferHeldFrom { get; set; }
+
     /// <summary>When we last opened guess sockets toward the peer (zero: never).</summary>
     public long LastGuessAt { get; set; }
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Trellis.Core.Control;
 using Trellis.Core.Keys;
 using Trellis.Core.Transport;
 using Trellis.Discovery.Messages;
@@ -6,8 +7,8 @@ using Trellis.Discovery.Messages;
 namespace Trellis.Discovery.Tests;
 
 /// <summary>
-/// Port guessing on a fake clock: the easy side offers only after punching failed (or a second in,
-/// when the map says the peer's NAT maps per destination), sprays at most 1000 pings at 400 a second
+/// Port guessing on a fake clock: the easy side offers only after punching failed (or at once, beside
+/// the first round, as soon as the map says the peer's NAT maps per destination and its own does not), sprays at most 1000 pings at 400 a second
 /// and gives up; the hard side opens its sockets only when offered, closes them unmet after 10 s, and once a probe meets one, that socket alone carries the peer's
 /// packets both ways. Off means none of it.
 /// </summary>
@@ -17,8 +18,13 @@ public sealed class PortGuessingTests : IDisposable
 
     private readonly DiscoTestBed _bed = new();
 
+    // The fake clock's time when the test began.
+    private readonly DateTimeOffset _start;
+
     // Pings from the node under test to the peer's public address (any port), and the fake time each left at.
     private readonly ConcurrentQueue<(Endpoint To, DateTimeOffset At)> _sprayed = new();
+
+    public PortGuessingTests() => _start = _bed.Time.GetUtcNow();
 
     [Fact]
     public async Task An_easy_node_offers_after_punching_failed_then_sprays_at_most_1000_pings_at_400_a_second_and_gives_up()
@@ -59,18 +65,60 @@ public sealed class PortGuessingTests : IDisposable
     }
 
     [Fact]
-    public async Task An_easy_node_offers_one_second_into_punching_when_the_map_says_the_peers_mapping_varies()
+    public async Task An_easy_node_offers_at_once_beside_the_first_round_when_the_map_says_the_peers_mapping_varies()
     {
-        var (easy, peer) = EasySideWithHardPeer(mappingVaries: true);
-
-        // A second for a path that needs no guessing to answer, then the offer, well before the 5 s of an unknown peer.
-        await AdvanceAsync(DiscoveryBind.GuessOfferAfterKnownHard - Step, Step);
-        await TestNode.WaitForAsync(() => _bed.Relay.Quiet, "the relay to deliver");
-        Assert.Empty(peer.Guesses);
-        await AdvanceAsync(Step, Step);
+        // No tick: the map update alone sends the round's pings and the offer, well before the 5 s of an unknown peer.
+        var (_, peer) = EasySideWithHardPeer(mappingVaries: true);
         await TestNode.WaitForAsync(() => peer.Guesses.Count == 1, "the offer over the relay");
         Assert.Equal(PortGuessStep.Offer, peer.Guesses.Single());
-        Assert.True(DiscoveryBind.GuessOfferAfterKnownHard < DiscoveryBind.GuessOfferAfter);
+        Assert.Equal(_start, peer.GuessTimes.Single());
+        await TestNode.WaitForAsync(() => peer.Received.Any(m => m.Type == DiscoMessageType.Ping), "the round's ping to the peer's candidate");
+    }
+
+    [Fact]
+    public async Task An_easy_node_offers_as_soon_as_an_update_says_the_peers_mapping_varies_without_waiting_for_a_tick()
+    {
+        var (easy, peer) = EasySideWithHardPeer();
+        await AdvanceAsync(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(1));
+        Assert.Empty(peer.Guesses);
+
+        // Half a second past a tick, the peer's verdict arrives in an update naming the same candidates.
+        _bed.Time.Advance(TimeSpan.FromMilliseconds(500));
+        easy.Bind.SetPeers([peer.AsPeer(peer.Local, peer.Public) with { MappingVaries = true }]);
+        await TestNode.WaitForAsync(() => peer.Guesses.Count == 1, "the offer over the relay");
+        Assert.Equal(PortGuessStep.Offer, peer.Guesses.Single());
+        Assert.Equal(_start + TimeSpan.FromSeconds(2.5), peer.GuessTimes.Single());
+    }
+
+    [Fact]
+    public async Task An_easy_node_offers_as_soon_as_its_own_verdict_says_stable()
+    {
+        var (easy, peer) = EasySideWithHardPeer(mappingVaries: true, mapping: NatMapping.Unknown);
+        await AdvanceAsync(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(1));
+        await TestNode.WaitForAsync(() => _bed.Relay.Quiet, "the relay to deliver");
+        Assert.Empty(peer.Guesses);
+
+        _bed.Time.Advance(TimeSpan.FromMilliseconds(300));
+        easy.Bind.SetNatMapping(NatMapping.Stable);
+        await TestNode.WaitForAsync(() => peer.Guesses.Count == 1, "the offer over the relay");
+        Assert.Equal(_start + TimeSpan.FromSeconds(2.3), peer.GuessTimes.Single());
+    }
+
+    [Fact]
+    public async Task A_go_that_arrives_after_a_direct_path_answered_sprays_nothing()
+    {
+        // The offer leaves beside the first round; the peer's candidate answers that round's ping before the go comes back.
+        var (easy, peer) = EasySideWithHardPeer(mappingVaries: true);
+        await TestNode.WaitForAsync(() => peer.Guesses.Count == 1, "the offer over the relay");
+        await TestNode.WaitForAsync(() => peer.Received.Any(m => m.Type == DiscoMessageType.Ping), "the round's ping to the peer's candidate");
+        await peer.AnswerPingsAsync(easy);
+        Assert.Equal(PathKind.Direct, easy.Bind.GetStatus(peer.NodeKey)!.Path);
+
+        peer.SendGuess(easy, PortGuessStep.Go);
+        await TestNode.WaitForAsync(() => _bed.Relay.Quiet, "the relay to deliver");
+        await AdvanceAsync(TimeSpan.FromSeconds(1), Step);
+        Assert.Equal(0, easy.Bind.GuessProbes);
+        Assert.Empty(_sprayed);
     }
 
     [Fact]
@@ -143,6 +191,41 @@ public sealed class PortGuessingTests : IDisposable
         Assert.Equal(1, hard.Bind.GuessGaveUp);
     }
 
+    [Fact]
+    public async Task A_hard_node_offered_before_the_map_names_the_peers_public_address_opens_its_sockets_when_it_does()
+    {
+        var sockets = new FakeGuessSockets();
+        var (hard, peer) = HardSideWithEasyPeer(sockets, known: false);
+
+        peer.SendGuess(hard, PortGuessStep.Offer);
+        await TestNode.WaitForAsync(() => _bed.Relay.Quiet, "the relay to deliver");
+        Assert.Empty(sockets.Opened);
+        Assert.Empty(peer.Guesses);
+
+        // The update that names it acts on the offer still standing: sockets, pings toward it, the go.
+        _bed.Time.Advance(TimeSpan.FromSeconds(1.5));
+        hard.Bind.SetPeers([peer.AsPeer(peer.Local)]);
+        await TestNode.WaitForAsync(() => peer.Guesses.Count == 1, "the go over the relay");
+        Assert.Equal(PortGuessStep.Go, peer.Guesses.Single());
+        Assert.Equal(GuessSockets.Count, sockets.Opened.Count);
+        Assert.All(sockets.Opened, s => Assert.Equal(peer.Local, Assert.Single(s.Sent).Destination));
+    }
+
+    [Fact]
+    public async Task A_hard_node_forgets_an_offer_held_longer_than_an_offer_stands()
+    {
+        var sockets = new FakeGuessSockets();
+        var (hard, peer) = HardSideWithEasyPeer(sockets, known: false);
+        peer.SendGuess(hard, PortGuessStep.Offer);
+        await TestNode.WaitForAsync(() => _bed.Relay.Quiet, "the relay to deliver");
+
+        _bed.Time.Advance(DiscoveryBind.GuessOfferValidFor);
+        hard.Bind.SetPeers([peer.AsPeer(peer.Local)]);
+        await TestNode.WaitForAsync(() => _bed.Relay.Quiet, "the relay to deliver");
+        Assert.Empty(sockets.Opened);
+        Assert.Empty(peer.Guesses);
+    }
+
     [Theory]
     [InlineData(false, NatMapping.Varies)]
     [InlineData(true, NatMapping.Stable)]
@@ -204,10 +287,10 @@ public sealed class PortGuessingTests : IDisposable
     /// nothing unsolicited passes the NAT): at its socket and at a public address whose port is
     /// below any guessed one, so every ping to another port of that address is a guess.
     /// </summary>
-    private (TestNode Easy, RelayedPeer Peer) EasySideWithHardPeer(bool mappingVaries = false)
+    private (TestNode Easy, RelayedPeer Peer) EasySideWithHardPeer(bool mappingVaries = false, NatMapping mapping = NatMapping.Stable)
     {
         var easy = _bed.Node("10.0.0.1");
-        easy.Bind.SetNatMapping(NatMapping.Stable);
+        easy.Bind.SetNatMapping(mapping);
         var peer = new RelayedPeer(_bed, "10.0.0.9");
         var inner = _bed.Network.Tap;
         _bed.Network.Tap = (source, destination, packet) =>
@@ -225,14 +308,14 @@ public sealed class PortGuessingTests : IDisposable
         return (easy, peer);
     }
 
-    /// <summary>A hard node (varying mapping) that knows a peer at a public address.</summary>
-    private (TestNode Hard, RelayedPeer Peer) HardSideWithEasyPeer(FakeGuessSockets sockets)
+    /// <summary>A hard node (varying mapping) that knows a peer at a public address (or, not <paramref name="known"/>, the peer without an address yet).</summary>
+    private (TestNode Hard, RelayedPeer Peer) HardSideWithEasyPeer(FakeGuessSockets sockets, bool known = true)
     {
         var hard = _bed.Node("10.0.0.2", sockets);
         hard.Bind.SetNatMapping(NatMapping.Varies);
         var peer = new RelayedPeer(_bed, "198.51.100.7");
         hard.Bind.SetLocalEndpoints([hard.Local]);
-        hard.Bind.SetPeers([peer.AsPeer(peer.Local)]);
+        hard.Bind.SetPeers([known ? peer.AsPeer(peer.Local) : peer.AsPeer()]);
         return (hard, peer);
     }
 
@@ -285,6 +368,20 @@ public sealed class PortGuessingTests : IDisposable
         public void SendGuess(TestNode to, PortGuessStep step) => _relay.TrySend(to.NodeKey, Seal(to, DiscoMessage.PortGuess(step)));
 
         public Task RoundTripAsync(TestNode to) => _peer.RoundTripAsync(to);
+
+        /// <summary>The disco messages that reached its socket directly.</summary>
+        public ConcurrentQueue<DiscoMessage> Received => _peer.Received;
+
+        /// <summary>Answers every ping that reached its socket with a pong from there, then waits until the node handled them.</summary>
+        public async Task AnswerPingsAsync(TestNode to)
+        {
+            foreach (var ping in _peer.Received.Where(m => m.Type == DiscoMessageType.Ping))
+            {
+                _peer.SendDisco(to, DiscoMessage.Pong(ping.TxId, to.Local));
+            }
+
+            await _peer.RoundTripAsync(to);
+        }
 
         public byte[] Seal(TestNode to, in DiscoMessage message)
         {

@@ -86,21 +86,25 @@ public sealed partial class WireGuardEngine
         {
             var done = await Task.WhenAny(pending).ConfigureAwait(false);
             pending.Remove(done);
+            var classify = false;
             if (done is Task<StunQueryResult?> query && queries.TryGetValue(query, out var index))
             {
                 answers[index] = await query.ConfigureAwait(false);
 
                 // The verdict needs only the IPv4 servers: an IPv4-only node would otherwise wait out
                 // the IPv6 server's timeout before a hard-NAT peer may start guessing.
-                if (targets[index].Server.IsIPv4 && --ipv4Left == 0)
-                {
-                    ClassifyNatMapping(targets, answers);
-                }
+                classify = targets[index].Server.IsIPv4 && --ipv4Left == 0;
             }
 
             if (first)
             {
                 PublishEndpoints(mappingTask.IsCompletedSuccessfully ? mappingTask.Result : null, answers, partial: true);
+            }
+
+            // After the endpoints: the verdict's report then names the public address a peer guesses toward.
+            if (classify)
+            {
+                ClassifyNatMapping(targets, answers);
             }
         }
 
