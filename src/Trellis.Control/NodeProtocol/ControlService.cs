@@ -148,6 +148,11 @@ public sealed partial class ControlService(ControlStore store, MeshState mesh, T
     private RegisterResponse WithRenewal(RegisterResponse active, Node node)
     {
         const string withAuthKey = "register it again with an auth key: trellis up --force-reauth --authkey KEY";
+        if (node.KeyExpiry is null)
+        {
+            return active with { ApproveHint = "this node's key never expires (the server's node-key-expiry is off): there is nothing to renew" };
+        }
+
         if (sso is null)
         {
             return active with { ApproveHint = $"this server has no single sign-on; to renew this node's key, {withAuthKey}" };

@@ -110,6 +110,23 @@ public sealed class KeyRenewalTests
         Assert.StartsWith("this node is not owned by a person who signs in", renewal.ApproveHint, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_key_that_never_expires_has_nothing_to_renew()
+    {
+        await using var server = await ControlServerFixture.StartAsync(o => o with { NodeKeyExpiry = null });
+        var key = await server.AuthKeyAsync(expires: server.Clock.GetUtcNow().AddDays(1));
+        await using var box = new SimulatedNode(server.Url, "box");
+        await box.ConnectAsync();
+        Assert.Null((await box.RegisterAsync(key)).Self!.KeyExpiry);
+        await box.StartMapAsync();
+        await SimulatedNode.WaitAsync(() => box.FullMaps == 1, "the full map");
+
+        await box.SendAsync(RenewRequest(box));
+        var renewal = await NextRegisterResponseAsync(box);
+        Assert.Null(renewal.AuthUrl);
+        Assert.StartsWith("this node's key never expires", renewal.ApproveHint, StringComparison.Ordinal);
+    }
+
     private static RegisterRequest RenewRequest(SimulatedNode node) => new()
     {
         NodeKey = Trellis.Crypto.X25519.PublicKey(node.NodeKey).ToBase64(),
