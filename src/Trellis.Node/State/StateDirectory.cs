@@ -15,7 +15,7 @@ public sealed partial class StateDirectory : IDisposable
 {
     public const string DefaultRootPath = "/var/lib/trellis-node";
 
-    private const string LockFile = "daemon.lock";
+    internal const string LockFile = "daemon.lock";
     private const string MachineKeyFile = "machine.key";
     private const string NodeKeyFile = "node.key";
     private const string DiscoKeyFile = "disco.key";

@@ -19,6 +19,7 @@ internal sealed partial class StateLock : IDisposable
     private const int O_CLOEXEC = 0x80000;
     private const int LOCK_EX = 2;
     private const int LOCK_NB = 4;
+    private const int LOCK_UN = 8;
     private const int EWOULDBLOCK = 11;
 
     private readonly SafeFileHandle _handle;
@@ -77,7 +78,20 @@ internal sealed partial class StateLock : IDisposable
         }
     }
 
-    public void Dispose() => _handle.Dispose();
+    /// <summary>
+    /// Unlocks, then closes. Closing alone is not enough: a child another thread forks at that moment
+    /// holds a copy of the descriptor until it execs (O_CLOEXEC closes it only then), and the lock
+    /// lives as long as any copy, so a daemon started right after (a restart, a test) found it held.
+    /// </summary>
+    public void Dispose()
+    {
+        if (!_handle.IsClosed)
+        {
+            _ = Flock((int)_handle.DangerousGetHandle(), LOCK_UN);
+        }
+
+        _handle.Dispose();
+    }
 
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Open(string path, int flags, int mode);

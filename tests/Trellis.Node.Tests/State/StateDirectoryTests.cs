@@ -6,7 +6,7 @@ using Trellis.Testing;
 
 namespace Trellis.Node.Tests.State;
 
-public sealed class StateDirectoryTests : IDisposable
+public sealed partial class StateDirectoryTests : IDisposable
 {
     private const string Server = "https://trellis.example/";
     private readonly string _dir = Path.Combine(Directory.CreateTempSubdirectory("trellis-state-").FullName, "state");
@@ -48,6 +48,35 @@ public sealed class StateDirectoryTests : IDisposable
         using var second = StateDirectory.Open(_dir);
         Assert.Equal(first.MachineKey, second.MachineKey);
     }
+
+    [Fact]
+    public void The_lock_is_let_go_at_once_even_while_a_copy_of_its_descriptor_lives_on()
+    {
+        // A child another thread forks holds a copy of every descriptor until it execs; dup makes one here.
+        var first = StateDirectory.Open(_dir);
+        var lockPath = Path.Combine(_dir, StateDirectory.LockFile);
+        var held = Directory.EnumerateFiles("/proc/self/fd")
+            .Select(link => (Link: link, Target: new FileInfo(link).LinkTarget))
+            .Single(fd => fd.Target == lockPath);
+        var copy = Dup(int.Parse(Path.GetFileName(held.Link), System.Globalization.CultureInfo.InvariantCulture));
+        Assert.True(copy >= 0);
+        try
+        {
+            first.Dispose();
+            using var second = StateDirectory.Open(_dir);
+            Assert.Equal(first.MachineKey, second.MachineKey);
+        }
+        finally
+        {
+            _ = Close(copy);
+        }
+    }
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "dup")]
+    private static partial int Dup(int fd);
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "close")]
+    private static partial int Close(int fd);
 
     [Fact]
     public void The_map_cache_round_trips_through_an_atomic_0600_write()
