@@ -109,14 +109,7 @@ public sealed partial class ControlClient
         var renewed = false;
         while (true)
         {
-            await channel.SendAsync(new RegisterRequest
-            {
-                NodeKey = X25519.PublicKey(_nodeKey).ToBase64(),
-                DiscoKey = X25519.PublicKey(_options.DiscoKey).ToBase64(),
-                Hostname = _options.Hostname,
-                AuthKey = _authKey,
-                AdvertisedRoutes = _routes,
-            }, token).ConfigureAwait(false);
+            await channel.SendAsync(Registration(), token).ConfigureAwait(false);
             var reply = await ReceiveRegisterResponseAsync(channel, token).ConfigureAwait(false);
             switch (reply.Status)
             {
@@ -156,6 +149,16 @@ public sealed partial class ControlClient
             }
         }
     }
+
+    /// <summary>This node's registration as it stands: its keys, name, routes and any auth key not yet spent.</summary>
+    private RegisterRequest Registration() => new()
+    {
+        NodeKey = X25519.PublicKey(_nodeKey).ToBase64(),
+        DiscoKey = X25519.PublicKey(_options.DiscoKey).ToBase64(),
+        Hostname = _options.Hostname,
+        AuthKey = _authKey,
+        AdvertisedRoutes = _routes,
+    };
 
     private static async Task<RegisterResponse> ReceiveRegisterResponseAsync(NoiseControlChannel channel, CancellationToken token)
     {

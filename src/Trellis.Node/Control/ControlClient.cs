@@ -4,7 +4,6 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Trellis.Core.Control;
 using Trellis.Core.Keys;
 using Trellis.Core.Tls;
-using Trellis.Crypto;
 using Trellis.Crypto.Noise;
 
 namespace Trellis.Node.Control;
@@ -143,14 +142,7 @@ public sealed partial class ControlClient : IAsyncDisposable
         SetStatus(s => s with { RenewUrl = null, RenewHint = null });
         return await TrySendAsync(
             channel,
-            new RegisterRequest
-            {
-                NodeKey = X25519.PublicKey(_nodeKey).ToBase64(),
-                DiscoKey = X25519.PublicKey(_options.DiscoKey).ToBase64(),
-                Hostname = _options.Hostname,
-                AdvertisedRoutes = _routes,
-                Renew = true,
-            },
+            Registration() with { AuthKey = null, Renew = true },
             cancellationToken).ConfigureAwait(false);
     }
 
