@@ -25,6 +25,16 @@ public sealed class NoiseControlChannel : IDisposable
     /// </summary>
     private const int MaxFirstMessage = 1024;
 
+    /// <summary>
+    /// The most plaintext one WebSocket message carries when sending: sealed (+16) and framed (+8 at
+    /// most, a masked client frame), it fits one 4 KiB block of Kestrel's output pool. A larger frame
+    /// is copied into an array Kestrel rents at the frame's size and holds until the socket drains: in
+    /// a join storm, thousands of those for slow readers outlived gen0, and most of the server's
+    /// allocation was such arrays (docs/BENCHMARKS.md). Any cut is valid: the receiver reassembles by
+    /// the framer's length prefix.
+    /// </summary>
+    internal const int MaxSendPiece = 4096 - NoiseConstants.TagLen - 8;
+
     private readonly WebSocket _socket;
     private readonly NoiseTransport _transport;
     private readonly MessageFramer _framer;
@@ -110,18 +120,22 @@ public sealed class NoiseControlChannel : IDisposable
         {
             foreach (var chunk in chunks)
             {
-                // Sized to the chunk, rented after the lock: a server sending a small delta to thousands
-                // of nodes at once must not hold a 64 KiB buffer for each while their sockets drain.
-                var sealedChunk = ArrayPool<byte>.Shared.Rent(chunk.Length + NoiseConstants.TagLen);
-                try
+                for (var at = 0; at < chunk.Length; at += MaxSendPiece)
                 {
-                    var length = _transport.Encrypt(chunk.Span, sealedChunk);
-                    await _socket.SendAsync(sealedChunk.AsMemory(0, length), WebSocketMessageType.Binary, true, cancellationToken).ConfigureAwait(false);
-                    Interlocked.Add(ref _bytesSent, length);
-                }
-                finally
-                {
-                    ArrayPool<byte>.Shared.Return(sealedChunk);
+                    var piece = chunk.Slice(at, Math.Min(MaxSendPiece, chunk.Length - at));
+                    // Sized to the piece, rented after the lock: a server sending a small delta to thousands
+                    // of nodes at once must not hold a 64 KiB buffer for each while their sockets drain.
+                    var sealedPiece = ArrayPool<byte>.Shared.Rent(piece.Length + NoiseConstants.TagLen);
+                    try
+                    {
+                        var length = _transport.Encrypt(piece.Span, sealedPiece);
+                        await _socket.SendAsync(sealedPiece.AsMemory(0, length), WebSocketMessageType.Binary, true, cancellationToken).ConfigureAwait(false);
+                        Interlocked.Add(ref _bytesSent, length);
+                    }
+                    finally
+                    {
+                        ArrayPool<byte>.Shared.Return(sealedPiece);
+                    }
                 }
             }
         }

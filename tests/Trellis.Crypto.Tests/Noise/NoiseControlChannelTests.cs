@@ -52,6 +52,36 @@ public class NoiseControlChannelTests
     }
 
     [Fact]
+    public async Task A_large_message_leaves_in_websocket_messages_that_each_fit_one_4_KiB_block()
+    {
+        var (clientSocket, serverSocket) = await PairAsync();
+        var serverKey = X25519.GeneratePrivateKey();
+        var accept = NoiseControlChannel.AcceptAsync(serverSocket, serverKey, CancellationToken.None);
+        using var client = await NoiseControlChannel.ConnectAsync(clientSocket, X25519.GeneratePrivateKey(), X25519.PublicKey(serverKey), CancellationToken.None);
+        using var server = await accept;
+        var peers = Enumerable.Range(1, 2000).Select(i => new PeerInfo { Id = i, Name = $"n{i}", NodeKey = new string('k', 44), DiscoKey = new string('d', 44), Addresses = [$"100.64.{i / 256}.{i % 256}/32"], AllowedIps = [$"100.64.{i / 256}.{i % 256}/32"] }).ToList();
+        var map = new FullMap { Self = peers[0], Peers = peers };
+        var framed = MessageFramer.Encode(map).Length;
+
+        var send = server.SendAsync(map, CancellationToken.None);
+        // Read the raw WebSocket messages (still sealed) until they carry the whole framed message.
+        var buffer = new byte[NoiseConstants.MaxMessageLength];
+        var sizes = new List<int>();
+        for (var plaintext = 0; plaintext < framed;)
+        {
+            var result = await clientSocket.ReceiveAsync(buffer, CancellationToken.None);
+            Assert.True(result.EndOfMessage);
+            sizes.Add(result.Count);
+            plaintext += result.Count - NoiseConstants.TagLen;
+        }
+
+        await send;
+        // Sealed payload plus the largest header a frame of that size has (4 bytes, masked client frames 8).
+        Assert.All(sizes, size => Assert.True(size + 8 <= 4096, $"a WebSocket message of {size} bytes"));
+        Assert.True(sizes.Count >= framed / 4096, $"{sizes.Count} messages for {framed} bytes");
+    }
+
+    [Fact]
     public async Task A_node_with_the_wrong_server_key_gets_no_channel()
     {
         var (clientSocket, serverSocket) = await PairAsync();
