@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Trellis.Core.Control;
 
 namespace Trellis.Control.Mesh;
@@ -10,7 +11,7 @@ namespace Trellis.Control.Mesh;
 public sealed class MeshSession : IDisposable
 {
     private readonly Lock _lock = new();
-    private readonly SemaphoreSlim _signal = new(0);
+    private readonly SessionSignal _signal;
 
     // guarded by _lock
     private readonly PendingDelta _pending;
@@ -19,8 +20,9 @@ public sealed class MeshSession : IDisposable
     private string? _closeReason;
     private string _closeCode = ControlErrorCodes.StreamEnded;
 
-    internal MeshSession(long nodeId, NodeView view, int protocol = ControlProtocol.Initial)
+    internal MeshSession(long nodeId, NodeView view, int protocol = ControlProtocol.Initial, TimeProvider? time = null)
     {
+        _signal = new SessionSignal(time ?? TimeProvider.System);
         NodeId = nodeId;
         View = view;
         _pending = new PendingDelta(appliesKept: protocol >= ControlProtocol.PeersKept);
@@ -102,19 +104,15 @@ public sealed class MeshSession : IDisposable
         Wake();
     }
 
-    private void Wake()
-    {
-        if (_signal.CurrentCount == 0)
-        {
-            _signal.Release();
-        }
-    }
+    private void Wake() => _signal.Set();
 
     /// <summary>
     /// The next message to send: the full map first, then deltas; a keepalive after
     /// <paramref name="keepalive"/> of silence; null once the session is closed.
     /// </summary>
-    public async Task<ControlMessage?> NextAsync(TimeSpan keepalive, CancellationToken cancellationToken)
+    // Pooled: each of thousands of pumps calls this once per delta.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<ControlMessage?> NextAsync(TimeSpan keepalive, CancellationToken cancellationToken)
     {
         while (true)
         {
