@@ -7,6 +7,7 @@
 # should not have; and the server's memory.
 # ANNOUNCE=all|half|none: which simulated nodes announce the kept-ids form of a delta (default all,
 # as current nodes do; half also splits the first policy's row by the form each node was sent).
+# SERVER_ENV="NAME=value ..." sets environment variables for the server process only (e.g. a GC setting to compare).
 # PORT=first listen port (default 18443; one more per size); the server runs without STUN.
 # Usage: [ANNOUNCE=half] [PORT=P] bench/control-scale.sh [N ...]   (default: 1000 5000)
 set -euo pipefail
@@ -32,7 +33,7 @@ done
 
 echo "## Control-plane scale"
 echo
-echo "- dotnet $(dotnet --version), kernel $(uname -r), $(nproc) cores; server and all simulated nodes on this machine; nodes announcing kept ids: ${ANNOUNCE:-all}"
+echo "- dotnet $(dotnet --version), kernel $(uname -r), $(nproc) cores; server and all simulated nodes on this machine; nodes announcing kept ids: ${ANNOUNCE:-all}; server environment: ${SERVER_ENV:-none}"
 echo
 echo "| nodes | change | nodes it must reach | p50 / p99 / max (ms) | server CPU (s) | missed | reached, not affected |"
 echo "|---|---|---|---|---|---|---|"

@@ -22,6 +22,14 @@ internal sealed class ServerProcess : IDisposable
             start.ArgumentList.Add(a);
         }
 
+        // SERVER_ENV="NAME=value ..." reaches the server only, not the bench client, so a runtime
+        // setting (e.g. a GC knob) can be compared on the server alone.
+        foreach (var pair in (Environment.GetEnvironmentVariable("SERVER_ENV") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var eq = pair.IndexOf('=', StringComparison.Ordinal);
+            start.Environment[pair[..eq]] = pair[(eq + 1)..];
+        }
+
         _process = Process.Start(start) ?? throw new InvalidOperationException("could not start trellis server");
         // The server logs its warnings on stdout: both streams go to the bench's stderr, so a closed
         // connection or a refused policy shows up beside the bench's own lines.
