@@ -8,7 +8,8 @@
 #   TRELLIS_NODE_BIN=DIR/trellis-node  adds the NativeAOT daemon (scripts/publish.sh writes it) as the last
 #                                      variant of the same run, beside today's JIT daemon
 #   FOOTPRINT_KNOBS=0                  leaves out the GC and JIT knob variants
-#   TRELLIS_NODE_ANCHOR=DIR/trellis-node  another NativeAOT daemon (e.g. main's) run just before TRELLIS_NODE_BIN
+#   TRELLIS_NODE_ANCHOR=PATH           the anchor's daemon, run just before TRELLIS_NODE_BIN: another
+#                                      `trellis-node` (e.g. main's) or an older JIT-run `trellis`
 #   FOOTPRINT_AOT_KNOBS="DOTNET_X=V ..."  runs TRELLIS_NODE_BIN once more per setting, with that variable
 #   FOOTPRINT_SMAPS=DIR                keeps each daemon's /proc/PID/smaps and thread names in DIR
 # Start to listening: until the local API's socket accepts; to running: until its status says running
@@ -34,7 +35,7 @@ echo "## Node daemon footprint"
 echo
 echo "- dotnet $(dotnet --version), kernel $(uname -r), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg) at the end; memory read ${SETTLE} s after the daemon's map held every peer"
 [[ -z ${TRELLIS_NODE_BIN:-} ]] || echo "- NativeAOT daemon: $TRELLIS_NODE_BIN ($(stat -c %s "$TRELLIS_NODE_BIN") bytes)"
-[[ -z ${TRELLIS_NODE_ANCHOR:-} ]] || echo "- NativeAOT anchor: $TRELLIS_NODE_ANCHOR ($(stat -c %s "$TRELLIS_NODE_ANCHOR") bytes)"
+[[ -z ${TRELLIS_NODE_ANCHOR:-} ]] || echo "- anchor: $TRELLIS_NODE_ANCHOR ($(stat -c %s "$TRELLIS_NODE_ANCHOR") bytes)"
 echo
 echo "| runtime variant | peers | start to listening (ms) | start to running (ms) | RSS (MiB) | anonymous (MiB) | file-backed (MiB) | GC heap (MiB) | threads |"
 echo "|---|---|---|---|---|---|---|---|---|"

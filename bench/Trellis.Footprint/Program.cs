@@ -16,7 +16,7 @@ using Trellis.Lab;
 // per runtime variant, and its memory is read from /proc after SETTLE_SECONDS with the peers in its map.
 // TRELLIS_NODE_BIN (a NativeAOT `trellis-node`) adds its daemon as the last variant; FOOTPRINT_KNOBS=0
 // leaves out the GC and JIT knobs (today's daemon and the NativeAOT one only); TRELLIS_NODE_ANCHOR (another
-// `trellis-node`, e.g. main's) runs just before it; FOOTPRINT_AOT_KNOBS="NAME=VALUE ..." adds the
+// `trellis-node`, e.g. main's, or an older `trellis`) runs just before it; FOOTPRINT_AOT_KNOBS="NAME=VALUE ..." adds the
 // NativeAOT daemon once more per setting, with that DOTNET_ variable; FOOTPRINT_SMAPS=DIR keeps each
 // daemon's /proc/PID/smaps and thread names there.
 // Prints table rows on stdout: "D|" one daemon run, "S|" the server's memory at each peer count.

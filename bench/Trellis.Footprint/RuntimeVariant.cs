@@ -8,13 +8,13 @@ internal sealed record RuntimeVariant(string Name, IReadOnlyDictionary<string, s
 {
     /// <summary>
     /// The variants of one run: today's first, then the knobs (unless left out), then the anchor's
-    /// NativeAOT daemon and this tree's, then this tree's again with each of <paramref name="aotKnobs"/>
+    /// daemon (a NativeAOT `trellis-node` or an older JIT-run `trellis`) and this tree's NativeAOT one, then this tree's again with each of <paramref name="aotKnobs"/>
     /// ("DOTNET_NAME=VALUE", which NativeAOT reads at start as the JIT runtime does).
     /// </summary>
     public static IReadOnlyList<RuntimeVariant> For(bool knobs, string? aotNode, string? anchorNode, IReadOnlyList<string> aotKnobs) =>
     [
         .. knobs ? All : All.Take(1),
-        .. anchorNode is null ? [] : new[] { new RuntimeVariant("NativeAOT anchor", new Dictionary<string, string>(), anchorNode) },
+        .. anchorNode is null ? [] : new[] { new RuntimeVariant("anchor", new Dictionary<string, string>(), anchorNode) },
         .. aotNode is null ? [] : new[] { new RuntimeVariant("NativeAOT trellis-node", new Dictionary<string, string>(), aotNode) },
         .. aotNode is null ? [] : aotKnobs.Select(k => new RuntimeVariant($"NativeAOT, {k}", new Dictionary<string, string> { [k.Split('=', 2)[0]] = k.Split('=', 2)[1] }, aotNode)),
     ];
