@@ -22,4 +22,7 @@ public sealed record NetMap
 
     /// <summary>The mesh's names and resolvers as the server sent them (checked by the resolver); null: no names.</summary>
     public DnsConfig? Dns { get; init; }
+
+    /// <summary>The server's running replicas' URLs as the map last named them (checked, at most <see cref="ReplicaUrls.MaxCount"/>); empty from a single server.</summary>
+    public IReadOnlyList<Uri> Replicas { get; init; } = [];
 }

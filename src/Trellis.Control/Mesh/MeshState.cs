@@ -220,6 +220,7 @@ public sealed partial class MeshState
             PacketFilter = view.Filter,
             Dns = _dns,
             ServerProtocol = ControlProtocol.Current,
+            Replicas = _replicaUrls,
         };
     }
 

@@ -21,11 +21,12 @@ internal sealed class PendingDelta(bool appliesKept = false)
     private HashSet<long>? _kept; // non-null: the node keeps only these and those in _changed, then removes _removed
     private PeerInfo? _self;
     private PacketFilter? _filter;
+    private IReadOnlyList<string>? _replicas;
 
     /// <summary>The node announced <see cref="ControlProtocol.PeersKept"/>.</summary>
     public bool AppliesKept => appliesKept;
 
-    public bool IsEmpty => NoPeerPending && _self is null && _filter is null;
+    public bool IsEmpty => NoPeerPending && _self is null && _filter is null && _replicas is null;
 
     private bool NoPeerPending =>
         _changed.Count == 0 && _removed.Count == 0 && _patches.Count == 0 && _allChanged is null && _allRemoved is null && _kept is null;
@@ -160,6 +161,9 @@ internal sealed class PendingDelta(bool appliesKept = false)
 
     public void FilterChanged(PacketFilter filter) => _filter = filter;
 
+    /// <summary>The running replicas' URLs changed: only the latest list is sent.</summary>
+    public void ReplicasChanged(IReadOnlyList<string> urls) => _replicas = urls;
+
     public MapDelta Take()
     {
         var delta = new MapDelta
@@ -170,6 +174,7 @@ internal sealed class PendingDelta(bool appliesKept = false)
             Patches = [.. _patches.Values],
             Self = _self,
             PacketFilter = _filter,
+            Replicas = _replicas,
         };
         _allChanged = null;
         _allRemoved = null;
@@ -179,6 +184,7 @@ internal sealed class PendingDelta(bool appliesKept = false)
         _patches.Clear();
         _self = null;
         _filter = null;
+        _replicas = null;
         return delta;
     }
 

@@ -1,4 +1,5 @@
 using Npgsql;
+using Trellis.Core.Control;
 
 namespace Trellis.Control.Replicas;
 
@@ -35,7 +36,7 @@ public sealed class ReplicaRoster(NpgsqlDataSource source, ReplicaIdentity self)
         await clear.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Records the URL nodes reach this replica at, once it is listening.</summary>
+    /// <summary>Records the URL nodes reach this replica at (its configured public URL), once it is listening.</summary>
     public async Task SetUrlAsync(Uri url, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(url);
@@ -43,6 +44,36 @@ public sealed class ReplicaRoster(NpgsqlDataSource source, ReplicaIdentity self)
         command.Parameters.AddWithValue(url.ToString());
         command.Parameters.AddWithValue(self.Origin);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The public URLs of the replicas alive now (their roster lock held), oldest first, at most
+    /// <see cref="ReplicaUrls.MaxCount"/>. A replica killed a moment ago drops out at once, before
+    /// any sweep; one without a configured public URL is never listed. (pg_locks shows the whole
+    /// cluster's locks: only this database's count.)
+    /// </summary>
+    public async Task<IReadOnlyList<string>> LiveUrlsAsync(CancellationToken cancellationToken)
+    {
+        await using var command = source.CreateCommand("""
+            SELECT r."Url" FROM "Replicas" r
+            WHERE r."Url" IS NOT NULL AND EXISTS (
+                SELECT 1 FROM pg_locks l
+                WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
+                  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                  AND l.classid = ($1)::int::oid AND l.objid = r."Id"::oid)
+            ORDER BY r."Id"
+            LIMIT $2
+            """);
+        command.Parameters.AddWithValue(AdvisoryLocks.RosterSpace);
+        command.Parameters.AddWithValue(ReplicaUrls.MaxCount);
+        var urls = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            urls.Add(reader.GetString(0));
+        }
+
+        return urls;
     }
 
     /// <summary>

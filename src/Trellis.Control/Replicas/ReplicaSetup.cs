@@ -65,7 +65,7 @@ public sealed class ReplicaSetup : IAsyncDisposable
         return alone;
     }
 
-    /// <summary>The feed (a hosted service), the log, the roster and the maintenance lease.</summary>
+    /// <summary>The feed and the directory of replicas' URLs (hosted services), the log, the roster and the maintenance lease.</summary>
     public void AddServices(IServiceCollection services, TimeProvider networkTime)
     {
         services.AddSingleton(Log);
@@ -75,6 +75,8 @@ public sealed class ReplicaSetup : IAsyncDisposable
         services.AddSingleton(s => ActivatorUtilities.CreateInstance<ChangeFeed>(
             s, Cursor ?? throw new InvalidOperationException("join the replicas before starting the feed"), SessionConnectionString, networkTime));
         services.AddSingleton<IHostedService>(s => s.GetRequiredService<ChangeFeed>());
+        services.AddSingleton(s => ActivatorUtilities.CreateInstance<ReplicaDirectory>(s, networkTime));
+        services.AddSingleton<IHostedService>(s => s.GetRequiredService<ReplicaDirectory>());
     }
 
     public async ValueTask DisposeAsync()

@@ -295,6 +295,14 @@ public sealed class ControlServerHost : IAsyncDisposable
         var stun = await StartStunAsync(options, listen, cancellationToken).ConfigureAwait(false);
         try
         {
+            if (replicas is not null)
+            {
+                // Before the first node connects, so its first map names the replicas. Only a configured
+                // public URL is advertised: the address bound may not be one nodes can reach.
+                await app.Services.GetRequiredService<ReplicaDirectory>()
+                    .AnnounceAsync(options.PublicUrl is { } url ? new Uri(url) : null, cancellationToken).ConfigureAwait(false);
+            }
+
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
         }
         catch
@@ -316,11 +324,6 @@ public sealed class ControlServerHost : IAsyncDisposable
         AdminApi.SecureSocket(options.EffectiveAdminSocket);
         var bound = new Uri(app.Urls.First(u => !u.StartsWith("http://unix:", StringComparison.Ordinal)));
         Volatile.Write(ref relayMap, options.EffectiveRelayMap(options.PublicUrlFor(bound)));
-        if (replicas is not null)
-        {
-            await replicas.Roster.SetUrlAsync(options.PublicUrlFor(bound), cancellationToken).ConfigureAwait(false);
-        }
-
         return new ControlServerHost(app, stun, relay, metrics, service, policy, counters, bound, replicas);
     }
 

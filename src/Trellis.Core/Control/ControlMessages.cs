@@ -104,6 +104,12 @@ public sealed record FullMap : ControlMessage
 
     /// <summary>The newest <see cref="ControlProtocol"/> level the server takes; absent (0) from older servers.</summary>
     public int ServerProtocol { get; init; }
+
+    /// <summary>
+    /// The public URLs of the server's running replicas (<see cref="ReplicaUrls"/>); null from a single
+    /// server, a replica that knows none yet, or an older server. Older nodes ignore it.
+    /// </summary>
+    public IReadOnlyList<string>? Replicas { get; init; }
 }
 
 /// <summary>
@@ -132,6 +138,9 @@ public sealed record MapDelta : ControlMessage
 
     /// <summary>Set when this node's inbound filter changed (a policy set, changed or removed); null leaves it.</summary>
     public PacketFilter? PacketFilter { get; init; }
+
+    /// <summary>Set when the running replicas' URLs changed (one joined or was swept): the whole new list; null leaves it.</summary>
+    public IReadOnlyList<string>? Replicas { get; init; }
 }
 
 public sealed record EndpointUpdate : ControlMessage

@@ -50,7 +50,7 @@ public sealed partial class ControlClient
                 }
 
                 // The next replica in turn: the one that failed may be gone for good.
-                _serverIndex = (_serverIndex + 1) % (1 + _options.OtherServers.Count);
+                CurrentServer = NextServer(Servers, CurrentServer);
                 var delay = _backoff.Delay(attempt++);
                 LogRetry(_logger, failure.Message, Durations.Describe(delay));
                 SetStatus(s => s with
@@ -78,9 +78,24 @@ public sealed partial class ControlClient
         }
     }
 
+    /// <summary>The URL after <paramref name="current"/> in <paramref name="servers"/>, round; the first when the list no longer holds it.</summary>
+    internal static Uri NextServer(IReadOnlyList<Uri> servers, Uri current)
+    {
+        for (var i = 0; i < servers.Count; i++)
+        {
+            if (servers[i] == current)
+            {
+                return servers[(i + 1) % servers.Count];
+            }
+        }
+
+        return servers[0];
+    }
+
     private async Task<SessionEnd> RunSessionAsync(CancellationToken token)
     {
-        SetStatus(s => s with { State = ControlState.Connecting });
+        var server = CurrentServer;
+        SetStatus(s => s with { State = ControlState.Connecting, Server = server });
         var (channel, serverKey) = await ControlDialer.ConnectAsync(CurrentServer, _options.MachineKey, ServerKey, _options.PrivateCa, _options.ConnectTimeout, token).ConfigureAwait(false);
         using var owned = channel;
 
@@ -189,6 +204,7 @@ public sealed partial class ControlClient
 
                     // The status says Running before the map is readable, so whoever takes the map sees Running.
                     var map = Current = NetMapBuilder.FromFull(full);
+                    _learned = map.Replicas;
                     LogState(_logger, ControlState.Running, CurrentServer.AbsoluteUri);
                     SetStatus(s => WithSelf(s, full.Self) with
                     {
@@ -202,7 +218,9 @@ public sealed partial class ControlClient
                     break;
                 case MapDelta delta:
                     var current = Current ?? throw new ControlException(ControlErrorKind.Protocol, "the server sent a delta before the full map");
-                    Publish(NetMapBuilder.Apply(current, delta));
+                    var next = NetMapBuilder.Apply(current, delta);
+                    _learned = next.Replicas;
+                    Publish(next);
                     if (delta.Self is { } self)
                     {
                         SetStatus(s => WithSelf(s, self));

@@ -53,17 +53,47 @@ public sealed partial class ControlClient : IAsyncDisposable
         _routes = options.AdvertisedRoutes;
         _serverKey = options.ServerKey;
         _nodeKey = options.NodeKey;
+        _learned = options.LearnedServers;
+        CurrentServer = options.Server;
     }
 
     public Uri Server => _options.Server;
 
-    /// <summary>How many URLs the client dials in turn: the server and its other replicas.</summary>
-    public int ServerCount => 1 + _options.OtherServers.Count;
+    /// <summary>How many URLs the client dials in turn (<see cref="Servers"/>).</summary>
+    public int ServerCount => Servers.Count;
 
-    /// <summary>The replica the connection loop dials now (touched only by the loop).</summary>
-    private Uri CurrentServer => _serverIndex == 0 ? _options.Server : _options.OtherServers[_serverIndex - 1];
+    /// <summary>
+    /// The URLs the client dials in turn after a failed or ended connection: the configured ones
+    /// (<see cref="Server"/> first), then the replicas the last map named that are not among them.
+    /// Learned URLs are dialed only once a server key is pinned, so a node never trusts on first use
+    /// a key presented at a URL it was not given.
+    /// </summary>
+    public IReadOnlyList<Uri> Servers
+    {
+        get
+        {
+            var servers = new List<Uri>(1 + _options.OtherServers.Count + _learned.Count) { _options.Server };
+            servers.AddRange(_options.OtherServers);
+            if (ServerKey is not null)
+            {
+                foreach (var learned in _learned)
+                {
+                    if (!servers.Contains(learned))
+                    {
+                        servers.Add(learned);
+                    }
+                }
+            }
 
-    private int _serverIndex;
+            return servers;
+        }
+    }
+
+    /// <summary>The URL the connection loop dials now (touched only by the loop).</summary>
+    private Uri CurrentServer { get; set; }
+
+    // The replicas' URLs the last map named (or the cached map, at start): written by the loop, read by anyone.
+    private volatile IReadOnlyList<Uri> _learned;
 
     /// <summary>The server key this client trusts: the pinned one, else the one of its first completed handshake; null before that.</summary>
     public Key? ServerKey

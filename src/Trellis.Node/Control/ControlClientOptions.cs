@@ -15,6 +15,13 @@ public sealed record ControlClientOptions
     /// </summary>
     public IReadOnlyList<Uri> OtherServers { get; init; } = [];
 
+    /// <summary>
+    /// The replicas' URLs the last map named (kept in the cached map), dialed after the configured
+    /// ones until a new map names its own. They are trusted no more than the configured URLs: each
+    /// connection must prove the pinned server key.
+    /// </summary>
+    public IReadOnlyList<Uri> LearnedServers { get; init; } = [];
+
     /// <summary>The server's pinned public key; null: trust the key the server first presents, then keep it (see <see cref="ControlClient.ServerKey"/>).</summary>
     public Key? ServerKey { get; init; }
 

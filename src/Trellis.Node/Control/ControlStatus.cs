@@ -77,6 +77,9 @@ public sealed record ControlStatus
     /// <summary>How many map streams delivered a full map (1 after the first connection, 2 after a reconnect...).</summary>
     public int MapStreams { get; init; }
 
+    /// <summary>The URL of the replica the client is connected to, or dialing; null before the first attempt.</summary>
+    public Uri? Server { get; init; }
+
     /// <summary>Consecutive failed attempts since the last map stream.</summary>
     public int Failures { get; init; }
 

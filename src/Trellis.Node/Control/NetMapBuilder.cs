@@ -28,10 +28,11 @@ public static class NetMapBuilder
             // A server without policies sends none: everything is allowed, as before policies existed.
             PacketFilter = full.PacketFilter ?? PacketFilter.AllowAll,
             Dns = full.Dns,
+            Replicas = ReplicaUrls.Parse(full.Replicas),
         };
     }
 
-    /// <summary>Applies <paramref name="delta"/> in the protocol's order: changed, kept, removed, patches, self, filter (null: unchanged).</summary>
+    /// <summary>Applies <paramref name="delta"/> in the protocol's order: changed, kept, removed, patches, self, filter, replicas (null: unchanged).</summary>
     public static NetMap Apply(NetMap map, MapDelta delta)
     {
         ArgumentNullException.ThrowIfNull(map);
@@ -71,6 +72,7 @@ public static class NetMapBuilder
             Self = delta.Self ?? map.Self,
             Peers = peers.ToImmutable(),
             PacketFilter = delta.PacketFilter ?? map.PacketFilter,
+            Replicas = delta.Replicas is { } replicas ? ReplicaUrls.Parse(replicas) : map.Replicas,
         };
     }
 

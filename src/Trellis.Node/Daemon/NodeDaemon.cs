@@ -33,6 +33,10 @@ public sealed partial class NodeDaemon : ILocalApiBackend, IAsyncDisposable
     private readonly SemaphoreSlim _applyLock = new(1, 1);
     private volatile IEngine? _engine;
     private volatile NetMap? _applied;
+
+    // The replicas' URLs the last map named (cached or received) and the server setting it came
+    // under: a later session for that setting dials them too after the configured URLs.
+    private volatile LearnedReplicas? _replicas;
     private volatile string? _engineError;
     private Dns.NodeDns? _dns;
 
@@ -189,6 +193,7 @@ public sealed partial class NodeDaemon : ILocalApiBackend, IAsyncDisposable
             applied,
             EngineStatus()) with
             {
+                ConnectedTo = control?.Server?.AbsoluteUri,
                 AuthUrl = control?.State == ControlState.Pending ? control.AuthUrl : null,
                 RenewUrl = control?.State == ControlState.Running ? control.RenewUrl : null,
                 RenewHint = control?.State == ControlState.Running ? control.RenewHint : null,
@@ -225,6 +230,7 @@ public sealed partial class NodeDaemon : ILocalApiBackend, IAsyncDisposable
         }
 
         LogRestored(_logger, cached.Peers.Count, server);
+        _replicas = new LearnedReplicas(server, cached.Replicas);
         await ApplyAsync(cached, _prefs, from: null).ConfigureAwait(false);
     }
 
@@ -305,6 +311,7 @@ public sealed partial class NodeDaemon : ILocalApiBackend, IAsyncDisposable
         {
             Server = servers[0],
             OtherServers = [.. servers.Skip(1)],
+            LearnedServers = _replicas is { } learned && learned.ServerUrl == prefs.ServerUrl ? learned.Urls : [],
             ServerKey = PinnedKey(prefs),
             PrivateCa = _options.PrivateCa,
             RenewNodeKeyAsync = RenewNodeKeyAsync,
@@ -339,6 +346,11 @@ public sealed partial class NodeDaemon : ILocalApiBackend, IAsyncDisposable
             }
 
             _mapCache.Save(map, session.ServerUrl);
+            if (_replicas?.Urls != map.Replicas)
+            {
+                _replicas = new LearnedReplicas(session.ServerUrl, map.Replicas);
+            }
+
             await ApplyAsync(map, session.Prefs, session).ConfigureAwait(false);
             session.Outcome.TrySetResult(session.Client.Status);
             if (first)
@@ -518,4 +530,5 @@ public sealed partial class NodeDaemon : ILocalApiBackend, IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Error, Message = "the data plane failed to apply a map")]
     private static partial void LogApplyFailed(ILogger logger, Exception exception);
 
+    private sealed record LearnedReplicas(string ServerUrl, IReadOnlyList<Uri> Urls);
 }

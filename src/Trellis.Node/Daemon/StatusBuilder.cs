@@ -73,6 +73,7 @@ internal static class StatusBuilder
                 ExitNode = DescribeExit(engine?.ExitNode, map),
             },
             Peers = peers,
+            Replicas = map is null ? [] : [.. map.Replicas.Select(url => url.AbsoluteUri)],
             DroppedByPolicy = engine?.DroppedByPolicy ?? 0,
         };
     }

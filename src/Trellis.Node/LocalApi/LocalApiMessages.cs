@@ -120,7 +120,14 @@ public sealed record StatusResponse
     /// <summary>"stopped", "starting", "pending", "running", "reconnecting" or "needs-login" (see <see cref="NodeStates"/>).</summary>
     public required string State { get; init; }
 
+    /// <summary>The server URL (or replicas' URLs, comma-separated) the node was brought up with.</summary>
     public string? Server { get; init; }
+
+    /// <summary>The replica the node is connected to or dialing now; null before its first attempt.</summary>
+    public string? ConnectedTo { get; init; }
+
+    /// <summary>The server's running replicas' URLs as the node's map names them: where it goes when its replica does.</summary>
+    public IReadOnlyList<string> Replicas { get; init; } = [];
 
     /// <summary>What went wrong last (control or engine), if anything still matters.</summary>
     public string? Error { get; init; }

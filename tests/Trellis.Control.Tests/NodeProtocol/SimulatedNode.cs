@@ -63,6 +63,9 @@ internal sealed class SimulatedNode : IAsyncDisposable
     /// <summary>The inbound filter the server last sent (full map or delta).</summary>
     public PacketFilter? Filter { get; private set; }
 
+    /// <summary>The replicas' URLs the server last sent (a full map's, or a delta's that named them).</summary>
+    public IReadOnlyList<string>? Replicas { get; private set; }
+
     public IReadOnlyDictionary<long, PeerInfo> Peers
     {
         get
@@ -172,6 +175,7 @@ internal sealed class SimulatedNode : IAsyncDisposable
                 FullMaps++;
                 Self = full.Self;
                 Filter = full.PacketFilter;
+                Replicas = full.Replicas;
                 _peers.Clear();
                 foreach (var p in full.Peers)
                 {
@@ -214,6 +218,7 @@ internal sealed class SimulatedNode : IAsyncDisposable
 
                 Self = delta.Self ?? Self;
                 Filter = delta.PacketFilter ?? Filter;
+                Replicas = delta.Replicas ?? Replicas;
                 break;
             case ErrorMessage error:
                 EndedWith = error.Code;

@@ -31,9 +31,9 @@ public sealed class ReplicaTests : IAsyncLifetime
 
     private static Trellis.Core.Keys.Key NewKey() => Trellis.Crypto.X25519.PublicKey(Trellis.Crypto.X25519.GeneratePrivateKey());
 
-    private async Task<ControlServerFixture> ReplicaAsync()
+    private async Task<ControlServerFixture> ReplicaAsync(string? publicUrl = null)
     {
-        var replica = await ControlServerFixture.StartAsync(o => o with { Database = _database });
+        var replica = await ControlServerFixture.StartAsync(o => o with { Database = _database, PublicUrl = publicUrl });
         _owned.Add(replica);
         return replica;
     }
@@ -197,6 +197,29 @@ public sealed class ReplicaTests : IAsyncLifetime
             Assert.True((await b.Store.GetNodeByIdAsync(moverId))!.Online);
             Assert.True(onB.Peers[moverId].Online);
         }
+    }
+
+    [Fact]
+    public async Task Nodes_learn_every_replica_with_a_public_url_and_forget_one_that_stops_without_waiting_for_the_sweep()
+    {
+        var a = await ReplicaAsync("https://a.example.com/");
+        await ReplicaAsync(); // no public URL configured: never advertised
+        var key = await a.AuthKeyAsync();
+        var onA = await JoinAsync(a, "on-a", key, "198.51.100.1:41641");
+        Assert.Equal(["https://a.example.com/"], onA.Replicas);
+
+        // A replica that joins reaches the node connected to A as a delta.
+        var b = await ReplicaAsync("https://b.example.com/");
+        await SimulatedNode.WaitAsync(
+            () => onA.Replicas is ["https://a.example.com/", "https://b.example.com/"], "the node on A to learn B's URL");
+        var onB = await JoinAsync(b, "on-b", key, "198.51.100.2:41641");
+        Assert.Equal(["https://a.example.com/", "https://b.example.com/"], onB.Replicas);
+
+        // Its presence session ends (as when it is killed): it leaves the list though its row stays
+        // until a sweep, which no clock here moves on to.
+        _owned.Remove(b);
+        await b.DisposeAsync();
+        await SimulatedNode.WaitAsync(() => onA.Replicas is ["https://a.example.com/"], "the node on A to forget the stopped replica B");
     }
 
     [Fact]

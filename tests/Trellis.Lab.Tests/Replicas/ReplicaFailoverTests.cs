@@ -78,4 +78,29 @@ public sealed class ReplicaFailoverTests(ITestOutputHelper output)
             "the node on the restarted replica to see every other node");
         await AllPairsPingAsync([back, late, nodes[1]]);
     }
+
+    [Fact]
+    public async Task A_node_given_one_replicas_url_learns_the_others_from_its_map_and_moves_to_one_when_its_replica_is_killed()
+    {
+        await using var lab = await ReplicaLab.StartAsync(output, replicas: 2);
+        var lone = await lab.AddNodeAsync("lone", first: 0, onlyFirst: true);
+        var other = await lab.AddNodeAsync("other", first: 1, onlyFirst: true);
+        string[] everyReplica = [lab.Url(0) + "/", lab.Url(1) + "/"];
+        await Poll.UntilAsync(
+            async _ => (await lone.StatusAsync()).GetProperty("replicas").EnumerateArray().Select(u => u.GetString()).SequenceEqual(everyReplica),
+            MeshLabTimeouts.Converge,
+            "the node given replica 0's URL alone to learn both replicas' URLs from its map");
+        Assert.Equal(lab.Url(0) + "/", (await lone.StatusAsync()).GetProperty("connectedTo").GetString());
+        await AllPairsPingAsync([lone, other]);
+
+        await lab.KillServerAsync(0);
+        await Poll.UntilAsync(async _ => await lab.ConnectedAsync(1) == 2, MeshLabTimeouts.Converge, "both nodes on replica 1");
+        Assert.Equal(lab.Url(1) + "/", (await lone.StatusAsync()).GetProperty("connectedTo").GetString());
+        Assert.Equal(lab.Url(0), (await lone.StatusAsync()).GetProperty("server").GetString()?.TrimEnd('/')); // what it was given stays as given
+        await AllPairsPingAsync([lone, other]);
+
+        // A change made now reaches the node through the replica it moved to.
+        await lab.AdminAsync(1, "nodes", "rename", "other", "other-renamed");
+        await SeesAsync(lone, "other-renamed");
+    }
 }

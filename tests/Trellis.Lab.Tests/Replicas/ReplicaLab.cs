@@ -110,8 +110,11 @@ public sealed class ReplicaLab : IAsyncDisposable
         return result.EnsureSuccess();
     }
 
-    /// <summary>A host running `trellis daemon`, brought up with every replica's URL, <paramref name="first"/>'s first.</summary>
-    public async Task<ReplicaNode> AddNodeAsync(string name, int first)
+    /// <summary>
+    /// A host running `trellis daemon`, brought up with every replica's URL, <paramref name="first"/>'s
+    /// first; with <paramref name="onlyFirst"/>, with that one URL alone (the others it learns from its map).
+    /// </summary>
+    public async Task<ReplicaNode> AddNodeAsync(string name, int first, bool onlyFirst = false)
     {
         var host = await Lab.AddPublicHostAsync();
         var node = new ReplicaNode(this, host, name, Path.Combine(_directory, name));
@@ -124,7 +127,7 @@ public sealed class ReplicaLab : IAsyncDisposable
 
         await Poll.UntilAsync(() => File.Exists(node.Socket) || daemon.HasExited, MeshLabTimeouts.Start, $"the daemon of {name}");
         Assert.False(daemon.HasExited, $"the daemon of {name} exited: {daemon.Output}");
-        var servers = string.Join(',', Enumerable.Range(0, Hosts.Length).Select(i => Url((first + i) % Hosts.Length)));
+        var servers = onlyFirst ? Url(first) : string.Join(',', Enumerable.Range(0, Hosts.Length).Select(i => Url((first + i) % Hosts.Length)));
         (await Run(host, ["up", "--socket", node.Socket, "--server", servers, "--authkey", AuthKey, "--hostname", name])).EnsureSuccess();
         return node;
     }

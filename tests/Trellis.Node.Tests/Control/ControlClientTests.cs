@@ -90,6 +90,60 @@ public sealed class ControlClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_node_given_one_url_moves_to_a_replica_its_map_named_after_a_jittered_wait_on_its_own_clock()
+    {
+        // The replica's port is taken now, so the first server's maps can name it before it runs.
+        int port;
+        using (var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        }
+
+        var replica = new Uri($"http://127.0.0.1:{port}/");
+        _server.Host.Service.Mesh.SetReplicaUrls([_server.Url.AbsoluteUri, replica.AbsoluteUri]);
+
+        // An hour's backoff: only the client's own clock moving lets it dial again.
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        var client = new ControlClient(
+            new ControlClientOptions
+            {
+                Server = _server.Url,
+                MachineKey = X25519.GeneratePrivateKey(),
+                NodeKey = X25519.GeneratePrivateKey(),
+                DiscoKey = X25519.GeneratePrivateKey(),
+                Hostname = "one-url",
+                AuthKey = await _server.AuthKeyAsync(),
+                ReconnectBaseDelay = TimeSpan.FromHours(1),
+                ReconnectMaxDelay = TimeSpan.FromHours(4),
+                ConnectTimeout = TimeSpan.FromSeconds(60),
+            },
+            clock);
+        _clients.Add(client);
+        client.Start();
+        var first = await Waiting.ForStatusAsync(client, s => s.State == ControlState.Running, "the client to run on the one server it was given");
+        Assert.Equal(_server.Url, first.Server);
+        Assert.Equal([_server.Url, replica], client.Servers);
+
+        // The server goes; a replica (its data and its key: one database, one server key) answers at the URL the map named.
+        await _server.Host.DisposeAsync();
+        await using var second = await TestControlServer.StartAsync(port, copyOf: _server.DataDirectory);
+        var waiting = await Waiting.ForStatusAsync(client, s => s.State == ControlState.Reconnecting, "the client to notice its server went");
+        Assert.Equal(1, waiting.Failures);
+
+        var moved = await Waiting.UntilAsync(
+            () =>
+            {
+                clock.Advance(TimeSpan.FromHours(1)); // the wait is between half and all of the hour
+                return Task.FromResult(client.Status is { State: ControlState.Running, MapStreams: 2 } s ? s : null);
+            },
+            "the client to run on the replica");
+        Assert.Equal(replica, moved.Server);
+        Assert.Equal(first.Self!.Id, moved.Self!.Id);
+        Assert.Equal(second.PublicKey, client.ServerKey);
+    }
+
+    [Fact]
     public async Task Without_a_key_the_node_is_pending_with_the_approval_command_and_runs_once_approved()
     {
         var client = Client("waiting-box", authKey: null);

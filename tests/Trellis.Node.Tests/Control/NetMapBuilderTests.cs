@@ -101,4 +101,37 @@ public class NetMapBuilderTests
         map = NetMapBuilder.Apply(map, new MapDelta { PacketFilter = PacketFilter.AllowAll });
         Assert.True(map.PacketFilter.AllowsAll);
     }
+
+    [Fact]
+    public void The_replicas_urls_of_a_full_map_are_kept_checked_and_a_delta_replaces_them_only_when_it_names_them()
+    {
+        var map = NetMapBuilder.FromFull(new FullMap
+        {
+            Self = SampleMaps.Peer(1, "self"),
+            Peers = [],
+            Replicas =
+            [
+                "https://a.example.com", "ftp://b.example.com", "not a url", "/relative", "https://a.example.com/",
+                "http://10.0.0.2:8080", "https://" + new string('x', ReplicaUrls.MaxLength) + ".example.com",
+            ],
+        });
+        Assert.Equal([new Uri("https://a.example.com/"), new Uri("http://10.0.0.2:8080/")], map.Replicas);
+
+        var unchanged = NetMapBuilder.Apply(map, new MapDelta { PeersRemoved = [7] });
+        Assert.Equal(map.Replicas, unchanged.Replicas);
+
+        var moved = NetMapBuilder.Apply(map, new MapDelta { Replicas = ["http://10.0.0.3:8080"] });
+        Assert.Equal([new Uri("http://10.0.0.3:8080/")], moved.Replicas);
+
+        var tooMany = NetMapBuilder.FromFull(new FullMap
+        {
+            Self = SampleMaps.Peer(1, "self"),
+            Peers = [],
+            Replicas = [.. Enumerable.Range(1, ReplicaUrls.MaxCount + 5).Select(i => $"http://10.0.1.{i}:8080")],
+        });
+        Assert.Equal(ReplicaUrls.MaxCount, tooMany.Replicas.Count);
+
+        // A single server (or an older one) names none.
+        Assert.Empty(NetMapBuilder.FromFull(new FullMap { Self = SampleMaps.Peer(1, "self"), Peers = [] }).Replicas);
+    }
 }

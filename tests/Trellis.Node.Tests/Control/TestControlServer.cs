@@ -33,12 +33,21 @@ internal sealed class TestControlServer : IAsyncDisposable
     public Trellis.Core.Keys.Key PublicKey => Trellis.Crypto.X25519.PublicKey(ServerKey.LoadOrCreate(DataDirectory));
 
     /// <param name="port">0: any free port; another server's port: an impostor at its URL (its own data, so its own key).</param>
-    public static async Task<TestControlServer> StartAsync(int port = 0)
+    /// <param name="copyOf">A stopped server's data directory to start on a copy of: its nodes and its server key, as a replica of it would have.</param>
+    public static async Task<TestControlServer> StartAsync(int port = 0, string? copyOf = null)
     {
         // The server waits out ASP.NET's 30 s graceful shutdown for open control WebSockets; a restart
         // test need not. (Read by every host this process builds; it only shortens their stop.)
         Environment.SetEnvironmentVariable("ASPNETCORE_SHUTDOWNTIMEOUTSECONDS", "1");
         var dir = Directory.CreateTempSubdirectory("trellis-node-server-").FullName;
+        foreach (var file in copyOf is null ? [] : new DirectoryInfo(copyOf).EnumerateFiles())
+        {
+            if (!file.Name.EndsWith(".sock", StringComparison.Ordinal)) // the admin socket is the running server's own
+            {
+                file.CopyTo(Path.Combine(dir, file.Name));
+            }
+        }
+
         var options = new ServerOptions { Listen = $"http://127.0.0.1:{port}", DataDirectory = dir, StunPort = 0 };
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var host = await ControlServerHost.StartAsync(options, clock, l => l.SetMinimumLevel(LogLevel.Warning));

@@ -96,6 +96,15 @@ public sealed partial class StateDirectoryTests : IDisposable
     }
 
     [Fact]
+    public void The_cached_map_keeps_the_replicas_urls_so_a_daemon_restarted_while_its_replica_is_down_can_dial_another()
+    {
+        var map = SampleMaps.Map(SampleMaps.Peer(1, "self")) with { Replicas = [new Uri("https://a.example.com/"), new Uri("https://b.example.com:8443/")] };
+        using var state = StateDirectory.Open(_dir);
+        state.SaveMap(map, Server, DateTimeOffset.UtcNow);
+        Assert.Equal(map.Replicas, state.LoadMap(Server)!.Replicas);
+    }
+
+    [Fact]
     public void The_cached_map_keeps_its_packet_filter_so_a_daemon_restarted_offline_still_enforces_the_policy()
     {
         var policy = new Trellis.Core.Control.PacketFilter

@@ -1,0 +1,52 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Trellis.Control.NodeProtocol;
+
+namespace Trellis.Control.Replicas;
+
+/// <summary>
+/// Keeps the replicas' URLs that every map carries (<see cref="Mesh.MeshState.SetReplicaUrls"/>) in
+/// step with the roster: read every <see cref="Period"/>, and at once when this replica announces
+/// its own. A replica joining, dying or being swept reaches this replica's nodes as a delta within a
+/// period; a list that did not change sends nothing.
+/// </summary>
+public sealed partial class ReplicaDirectory(ReplicaRoster roster, ControlService service, TimeProvider time, ILogger<ReplicaDirectory> logger) : BackgroundService
+{
+    /// <summary>How often the roster is read; nodes need the list long before their replica goes, not at once.</summary>
+    public static readonly TimeSpan Period = TimeSpan.FromSeconds(5);
+
+    /// <summary>Records this replica's public URL (none configured: it is not advertised) and reads the roster.</summary>
+    public async Task AnnounceAsync(Uri? publicUrl, CancellationToken cancellationToken)
+    {
+        if (publicUrl is not null)
+        {
+            await roster.SetUrlAsync(publicUrl, cancellationToken).ConfigureAwait(false);
+        }
+
+        await RefreshAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Reads the live replicas' URLs and hands them to the mesh.</summary>
+    public async Task RefreshAsync(CancellationToken cancellationToken) =>
+        service.Mesh.SetReplicaUrls(await roster.LiveUrlsAsync(cancellationToken).ConfigureAwait(false));
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(Period, time);
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+        {
+            try
+            {
+                await RefreshAsync(stoppingToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                // The maps keep the list they have; the next tick tries again.
+                LogReadFailed(logger, e.Message);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "replicas: could not read the roster's URLs: {Reason}")]
+    private static partial void LogReadFailed(ILogger logger, string reason);
+}
