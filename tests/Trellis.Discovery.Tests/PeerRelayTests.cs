@@ -43,29 +43,6 @@ public sealed class PeerRelayTests : IDisposable
     }
 
     [Fact]
-    public async Task The_request_goes_on_the_pong_that_proves_the_path_to_the_relay_not_on_a_later_tick()
-    {
-        // R unreachable at first: when the pair's requests come due, neither side has a proven path to
-        // R. Once R answers, the next request probes it and must go on the pong (and R must serve it
-        // on the pong that answers its own ping back), so the pair is on the peer relay before the
-        // clock moves on, not a tick later.
-        var (a, b, r) = Triangle(serves: true);
-        var unreachable = true;
-        var pair = _bed.Network.Drop!;
-        _bed.Network.Drop = (source, destination, packet) => pair(source, destination, packet)
-            || (Volatile.Read(ref unreachable) && (source == r.Local || destination == r.Local));
-        await RunUntilAsync(a, b, () => false, TimeSpan.FromSeconds(2.5), mustHold: false);
-        Assert.False(HasDirect(a, r));
-        Assert.False(HasDirect(b, r));
-
-        Volatile.Write(ref unreachable, false);
-        await RunUntilAsync(a, b, () => HasDirect(a, r) && HasDirect(b, r), TimeSpan.FromSeconds(10));
-
-        Assert.True(OnPeerRelay(a, b, r), $"A reaches B by {a.Bind.GetStatus(b.NodeKey)!.Path}");
-        Assert.True(OnPeerRelay(b, a, r), $"B reaches A by {b.Bind.GetStatus(a.NodeKey)!.Path}");
-    }
-
-    [Fact]
     public async Task A_node_that_does_not_relay_for_peers_forwards_nothing_and_the_pair_stays_on_the_relay()
     {
         var (a, b, r) = Triangle(serves: false);
@@ -157,25 +134,24 @@ public sealed class PeerRelayTests : IDisposable
         Assert.True(other.Bind.PeerRelayForwarded >= forwardedBefore + 3);
     }
 
-    private static bool HasDirect(TestNode from, TestNode to) =>
-        from.Bind.GetStatus(to.NodeKey) is { Path: PathKind.Direct };
-
     private static bool OnAnyPeerRelay(TestNode from, TestNode to) =>
         from.Bind.GetStatus(to.NodeKey) is { Path: PathKind.PeerRelay };
 
     private static bool OnPeerRelay(TestNode from, TestNode to, TestNode relay) =>
         from.Bind.GetStatus(to.NodeKey) is { Path: PathKind.PeerRelay } s && s.PeerRelay == relay.NodeKey;
 
-    /// <summary>A and B, every datagram between them dropped (while <paramref name="blocked"/> says so); R, reachable by both, relaying for peers if <paramref name="serves"/>.</summary>
-    private (TestNode A, TestNode B, TestNode R) Triangle(bool serves, Func<bool>? blocked = null)
+    /// <summary>A and B, every datagram between them dropped (while <paramref name="blocked"/> says so); R, reachable by both (unless <paramref name="relayUnreachable"/> says not, then by neither), relaying for peers if <paramref name="serves"/>.</summary>
+    private (TestNode A, TestNode B, TestNode R) Triangle(bool serves, Func<bool>? blocked = null, Func<bool>? relayUnreachable = null)
     {
         var a = _bed.Node("10.0.0.1");
         var b = _bed.Node("10.0.0.2");
         var r = _bed.Node("10.0.0.3");
         r.Bind.ServesPeerRelay = serves;
         blocked ??= () => true;
-        _bed.Network.Drop = (source, destination, _) => blocked() && source != destination
-            && (source == a.Local || source == b.Local) && (destination == a.Local || destination == b.Local);
+        relayUnreachable ??= () => false;
+        _bed.Network.Drop = (source, destination, _) => (blocked() && source != destination
+            && (source == a.Local || source == b.Local) && (destination == a.Local || destination == b.Local))
+            || (relayUnreachable() && source != destination && (source == r.Local || destination == r.Local));
         foreach (var n in new[] { a, b, r })
         {
             n.Bind.SetLocalEndpoints([n.Local]);
