@@ -22,6 +22,8 @@ public sealed class DenyAllPolicy : IAccessPolicy
 
     public IReadOnlySet<long> VisiblePeers(PolicyNode node, PolicyNodeSet nodes) => new HashSet<long>();
 
+    public IReadOnlySet<long> NodesReaching(PolicyNode node, PolicyNodeSet nodes) => new HashSet<long>();
+
     public PacketFilter InboundFilter(PolicyNode node, PolicyNodeSet nodes) => PacketFilter.DenyAll;
 
     public bool MayApplyTag(string? user, string tag) => false;

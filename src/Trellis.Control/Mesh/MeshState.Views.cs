@@ -74,6 +74,7 @@ public sealed partial class MeshState
             _nodes[info.Id] = info;
             var member = PolicyNodes.From(info);
             _members[info.Id] = member;
+            TrackOfferLocked(info.Id, info);
             var plainPeers = TrackPlainPeerLocked(old, info, info.Id);
             if (_policy.AllowsAll || plainPeers || (old is not null && !PolicyNodes.MattersToPolicy(old, info)))
             {
@@ -86,7 +87,8 @@ public sealed partial class MeshState
                     }
                     else if (session.View.Sees(info.Id))
                     {
-                        session.Update(d => d.Changed(info));
+                        var entry = EntryForLocked(session.View, id, info);
+                        session.Update(d => d.Changed(entry));
                     }
                 }
 
@@ -117,11 +119,13 @@ public sealed partial class MeshState
                 if (sees)
                 {
                     view.Visible?.Add(info.Id);
-                    session.Update(d => d.Changed(info));
+                    var entry = EntryForLocked(view, id, info);
+                    session.Update(d => d.Changed(entry));
                 }
                 else if (saw)
                 {
                     view.Visible?.Remove(info.Id);
+                    view.Withheld?.Remove(info.Id);
                     session.Update(d => d.Removed(info.Id));
                 }
 
@@ -141,6 +145,7 @@ public sealed partial class MeshState
     private void RemoveMemberLocked(long removed)
     {
         _members.Remove(removed);
+        TrackOfferLocked(removed, null);
         var plainPeers = TrackPlainPeerLocked(null, null, removed);
         if (!_policy.AllowsAll)
         {
@@ -156,6 +161,7 @@ public sealed partial class MeshState
             }
 
             view.Visible?.Remove(removed);
+            view.Withheld?.Remove(removed);
             session.Update(d => d.Removed(removed));
             if (!_policy.AllowsAll)
             {
@@ -223,7 +229,7 @@ public sealed partial class MeshState
             {
                 if (!previous.Contains(id) && _nodes.TryGetValue(id, out var peer))
                 {
-                    gained.Add(peer);
+                    gained.Add(EntryForLocked(view, self, peer));
                 }
             }
         }
@@ -237,6 +243,13 @@ public sealed partial class MeshState
             everyone ??= new MeshSnapshot(_nodes.Values);
             allGained = new AllPeersExcept(everyone, previous, self);
         }
+
+        foreach (var id in lost)
+        {
+            view.Withheld?.Remove(id);
+        }
+
+        AddOfferChangesLocked(view, self, previous, next, gained);
 
         view.Visible = next;
         var filterChanged = !PacketFilterEquality.Same(filter, view.Filter);

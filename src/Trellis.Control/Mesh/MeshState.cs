@@ -122,7 +122,8 @@ public sealed partial class MeshState
                 }
                 else if (session.View.Sees(info.Id))
                 {
-                    session.Update(d => d.Patched(patch, info));
+                    var entry = EntryAsSent(session.View, info);
+                    session.Update(d => d.Patched(patch, entry));
                 }
             }
         }
@@ -207,7 +208,7 @@ public sealed partial class MeshState
         {
             if (id != self.Id && view.Sees(id))
             {
-                peers.Add(peer);
+                peers.Add(EntryForLocked(view, self.Id, peer));
             }
         }
 

@@ -16,5 +16,8 @@ internal sealed class NodeView(HashSet<long>? visible, PacketFilter filter)
 
     public PacketFilter Filter { get; set; } = filter;
 
+    /// <summary>The peer relays this node sees but may not use: their entries went out with the offer cleared (MeshState.PeerRelays.cs).</summary>
+    public HashSet<long>? Withheld { get; set; }
+
     public bool Sees(long peer) => Visible is null || Visible.Contains(peer);
 }

@@ -23,6 +23,8 @@ public sealed class AllowAllPolicy : IAccessPolicy
         return nodes.All.Where(n => n.Id != node.Id).Select(n => n.Id).ToHashSet();
     }
 
+    public IReadOnlySet<long> NodesReaching(PolicyNode node, PolicyNodeSet nodes) => VisiblePeers(node, nodes);
+
     public PacketFilter InboundFilter(PolicyNode node, PolicyNodeSet nodes) => PacketFilter.AllowAll;
 
     public bool MayApplyTag(string? user, string tag) => true;

@@ -81,25 +81,7 @@ public sealed class CompiledPolicy : IAccessPolicy
 
         // Those the rules name as a whole (most peers), gathered first so the set is sized once.
         var named = new List<HashSet<long>>();
-
-        // Those that may reach this node.
-        foreach (var at in _index.DestinationsFor(node))
-        {
-            var destination = _rules[at.Rule].Destinations[at.Destination];
-            if (!DestinationCoverage.Any(destination.Selector, node))
-            {
-                continue;
-            }
-
-            if (destination.Selector.Kind == SelectorKind.Self)
-            {
-                peers.UnionWith(view.SelfSources(at.Rule, node).Select(n => n.Id));
-            }
-            else
-            {
-                named.Add(view.Sources(at.Rule).Nodes);
-            }
-        }
+        AddReaching(node, view, peers, named);
 
         // Those this node may reach.
         foreach (var rule in _index.RulesFrom(node))
@@ -118,6 +100,43 @@ public sealed class CompiledPolicy : IAccessPolicy
 
         AddAll(peers, named);
         return peers;
+    }
+
+    public IReadOnlySet<long> NodesReaching(PolicyNode node, PolicyNodeSet nodes)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        ArgumentNullException.ThrowIfNull(nodes);
+        var reaching = new HashSet<long>();
+        var named = new List<HashSet<long>>();
+        AddReaching(node, View(nodes), reaching, named);
+        AddAll(reaching, named);
+        reaching.Remove(node.Id);
+        return reaching;
+    }
+
+    /// <summary>
+    /// Those that may reach <paramref name="node"/> (the sources of its inbound filter): autogroup:self
+    /// sources into <paramref name="peers"/>, the sets rules name as a whole into <paramref name="named"/>.
+    /// </summary>
+    private void AddReaching(PolicyNode node, NodeSetView view, HashSet<long> peers, List<HashSet<long>> named)
+    {
+        foreach (var at in _index.DestinationsFor(node))
+        {
+            var destination = _rules[at.Rule].Destinations[at.Destination];
+            if (!DestinationCoverage.Any(destination.Selector, node))
+            {
+                continue;
+            }
+
+            if (destination.Selector.Kind == SelectorKind.Self)
+            {
+                peers.UnionWith(view.SelfSources(at.Rule, node).Select(n => n.Id));
+            }
+            else
+            {
+                named.Add(view.Sources(at.Rule).Nodes);
+            }
+        }
     }
 
     public PacketFilter InboundFilter(PolicyNode node, PolicyNodeSet nodes)

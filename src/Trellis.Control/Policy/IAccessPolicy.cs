@@ -19,6 +19,12 @@ public interface IAccessPolicy
     /// <summary>The ids of the peers <paramref name="node"/> may see, never itself: a new set, which the caller may keep and change.</summary>
     IReadOnlySet<long> VisiblePeers(PolicyNode node, PolicyNodeSet nodes);
 
+    /// <summary>
+    /// The ids of the nodes that may reach <paramref name="node"/> on some port (the sources of its
+    /// inbound filter), never itself: a new set. Those are the nodes that may use it as a peer relay.
+    /// </summary>
+    IReadOnlySet<long> NodesReaching(PolicyNode node, PolicyNodeSet nodes);
+
     /// <summary>The filter <paramref name="node"/> enforces on packets from its peers.</summary>
     PacketFilter InboundFilter(PolicyNode node, PolicyNodeSet nodes);
 

@@ -39,6 +39,8 @@ internal sealed class JsonPolicyCompiler : IPolicyCompiler
 
         public IReadOnlySet<long> VisiblePeers(PolicyNode node, PolicyNodeSet nodes) => new HashSet<long>();
 
+        public IReadOnlySet<long> NodesReaching(PolicyNode node, PolicyNodeSet nodes) => new HashSet<long>();
+
         public PacketFilter InboundFilter(PolicyNode node, PolicyNodeSet nodes) => PacketFilter.DenyAll;
 
         public bool MayApplyTag(string? user, string tag) => ownedTags.Contains(tag);

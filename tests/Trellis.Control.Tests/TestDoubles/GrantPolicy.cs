@@ -46,6 +46,9 @@ internal sealed class GrantPolicy : IAccessPolicy
         return nodes.All.Where(n => n.Id != node.Id && (Reaches(node, n) || Reaches(n, node))).Select(n => n.Id).ToHashSet();
     }
 
+    public IReadOnlySet<long> NodesReaching(PolicyNode node, PolicyNodeSet nodes) =>
+        nodes.All.Where(n => n.Id != node.Id && Reaches(n, node)).Select(n => n.Id).ToHashSet();
+
     public PacketFilter InboundFilter(PolicyNode node, PolicyNodeSet nodes)
     {
         Interlocked.Increment(ref _filterCalls);
