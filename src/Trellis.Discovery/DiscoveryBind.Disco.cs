@@ -229,12 +229,6 @@ public sealed partial class DiscoveryBind
             }
         }
 
-        if (!pending.ViaRelay && pending.Leg is null)
-        {
-            ServeHeldPeerRelayRequest(peer, pending.Endpoint, now);
-            AskPeerRelaysAwaiting(peer, now);
-        }
-
         pending.Waiter?.TrySetResult(
             pending.ViaRelay ? new PingResult(PathKind.Relay, null, RelayRegionOf(peer), rtt)
             : pending.Leg is { } via ? new PingResult(PathKind.PeerRelay, pending.Endpoint, 0, rtt, via.Relay)

@@ -210,43 +210,13 @@ public sealed partial class DiscoveryBind
         {
             if (!asker.Paths.TryGetValue(source, out var path) || path.LastPong == 0 || now - path.LastPong > Ticks(ProvenWithin))
             {
-                // Anyone can replay a sealed request from another source; only a proven one names where
-                // the asker is. An honest asker's request can outrun our ping back to it, so the latest
-                // is held until a pong proves that very endpoint (a replayer cannot answer our ping).
-                asker.HeldPeerRelayRequest = new HeldPeerRelayRequest(request.NodeKey, source, now);
-                DropDisco("a peer relay request from an endpoint not proven (held until it is)");
+                // Anyone can replay a sealed request from another source; only a proven one names where the asker is.
+                DropDisco("a peer relay request from an endpoint not proven");
                 return;
             }
         }
 
-        ServePeerRelayRequest(asker, request.NodeKey, source, now);
-    }
-
-    /// <summary>A pong from <paramref name="asker"/> at <paramref name="proven"/> (any thread): serves its held request from there, if recent.</summary>
-    private void ServeHeldPeerRelayRequest(PeerState asker, Endpoint proven, long now)
-    {
-        HeldPeerRelayRequest? held;
-        lock (asker.Sync)
-        {
-            held = asker.HeldPeerRelayRequest;
-            if (held is null || held.Source != proven)
-            {
-                return;
-            }
-
-            asker.HeldPeerRelayRequest = null;
-        }
-
-        if (_servesPeerRelay && now - held.At < Ticks(AskEvery))
-        {
-            ServePeerRelayRequest(asker, held.Target, held.Source, now);
-        }
-    }
-
-    /// <summary>A request from a proven endpoint: checked against the map and the policy, then paired.</summary>
-    private void ServePeerRelayRequest(PeerState asker, Key targetKey, Endpoint source, long now)
-    {
-        if (!_table.ByNodeKey.TryGetValue(targetKey, out var target) || target == asker)
+        if (!_table.ByNodeKey.TryGetValue(request.NodeKey, out var target) || target == asker)
         {
             DropDisco("a peer relay request for a node not in this node's map");
             return;
@@ -361,8 +331,7 @@ public sealed partial class DiscoveryBind
     /// <summary>
     /// Asks a peer relay for a leg to <paramref name="peer"/>. Both sides of the pair must ask the
     /// same relay, so both choose alike: the relay-offering peer with the lowest node key, by a proven
-    /// direct path (else that path is probed now and the request goes on the probe's pong,
-    /// <see cref="AskPeerRelaysAwaiting"/>), leaving out
+    /// direct path (else that path is probed now and the request waits for the next tick), leaving out
     /// those given up for this peer (<see cref="GiveUpAfter"/>); with none left the pair stays on the relay.
     /// </summary>
     private void AskPeerRelay(PeerState peer, long now)
@@ -392,16 +361,6 @@ public sealed partial class DiscoveryBind
 
         if (to == default)
         {
-            lock (peer.Sync)
-            {
-                peer.PeerRelayAwaitsPath = true;
-            }
-
-            lock (relay.Sync)
-            {
-                relay.PathAwaitedForPeerRelay = true;
-            }
-
             StartRound(relay, full: true);
             return;
         }
@@ -410,44 +369,9 @@ public sealed partial class DiscoveryBind
         {
             peer.PeerRelayAskedAt = now;
             peer.PeerRelayAskedOf = relay.NodeKey;
-            peer.PeerRelayAwaitsPath = false;
         }
 
         SendDisco(disco, relay, to, DiscoMessage.PeerRelayRequest(peer.NodeKey));
-    }
-
-    /// <summary>
-    /// A pong from <paramref name="relay"/> (any thread): when it proved the direct path that requests
-    /// for other peers wait for, they go now rather than on the next tick, so the pair's two requests
-    /// still meet at the relay within moments of each other.
-    /// </summary>
-    private void AskPeerRelaysAwaiting(PeerState relay, long now)
-    {
-        lock (relay.Sync)
-        {
-            if (!relay.PathAwaitedForPeerRelay || relay.Direct is not { } direct || now >= direct.TrustedUntil)
-            {
-                return;
-            }
-
-            relay.PathAwaitedForPeerRelay = false;
-        }
-
-        foreach (var peer in _table.ByNodeKey.Values)
-        {
-            bool ask;
-            lock (peer.Sync)
-            {
-                ask = peer.PeerRelayAwaitsPath && peer.PeerRelayAskedOf == relay.NodeKey && !peer.DiscoOff
-                    && (peer.Direct is not { } own || now >= own.TrustedUntil);
-                peer.PeerRelayAwaitsPath &= !ask;
-            }
-
-            if (ask)
-            {
-                AskPeerRelay(peer, now);
-            }
-        }
     }
 
     /// <summary>The peer relay to ask for <paramref name="peer"/>; gives up on the current one when it stayed silent too long.</summary>

@@ -22,9 +22,6 @@ internal sealed record PendingPing(PeerState Peer, Endpoint Endpoint, bool ViaRe
 /// <paramref name="RelayEndpoint"/> reach it. Trusted while a pong through it is recent; replaced
 /// whole (never mutated) so Send reads it without a lock.
 /// </summary>
-/// <summary>A peer relay request held until its source is proven: whom the asker wants to reach, from where, and when.</summary>
-internal sealed record HeldPeerRelayRequest(Key Target, Endpoint Source, long At);
-
 internal sealed record PeerRelayLeg(Key Relay, Endpoint RelayEndpoint, int Handle, long TrustedUntil = 0, TimeSpan Latency = default)
 {
     public bool SameGrant(PeerRelayLeg other) => Relay == other.Relay && RelayEndpoint == other.RelayEndpoint && Handle == other.Handle;
@@ -110,18 +107,6 @@ internal sealed class PeerState
 
     /// <summary>Since when <see cref="PeerRelayAskedOf"/> has been asked without a grant (zero: it answered, or not asked yet).</summary>
     public long PeerRelayUnansweredSince { get; set; }
-
-    /// <summary>A request for this peer waits for the probe of <see cref="PeerRelayAskedOf"/>'s direct path: it goes on that probe's pong.</summary>
-    public bool PeerRelayAwaitsPath { get; set; }
-
-    /// <summary>As a peer relay: a request for another peer waits for this peer's direct path to be proven.</summary>
-    public bool PathAwaitedForPeerRelay { get; set; }
-
-    /// <summary>
-    /// As a peer relay: this peer's latest request that came from an endpoint not yet proven (its
-    /// ask raced our ping back); served on the pong that proves that endpoint, if it comes soon.
-    /// </summary>
-    public HeldPeerRelayRequest? HeldPeerRelayRequest { get; set; }
 
     /// <summary>Peer relays that stopped answering for this peer, and when: skipped for a while (null until one fails).</summary>
     public Dictionary<Key, long>? PeerRelaysFailed { get; set; }

@@ -140,18 +140,16 @@ public sealed class PeerRelayTests : IDisposable
     private static bool OnPeerRelay(TestNode from, TestNode to, TestNode relay) =>
         from.Bind.GetStatus(to.NodeKey) is { Path: PathKind.PeerRelay } s && s.PeerRelay == relay.NodeKey;
 
-    /// <summary>A and B, every datagram between them dropped (while <paramref name="blocked"/> says so); R, reachable by both (unless <paramref name="relayUnreachable"/> says not, then by neither), relaying for peers if <paramref name="serves"/>.</summary>
-    private (TestNode A, TestNode B, TestNode R) Triangle(bool serves, Func<bool>? blocked = null, Func<bool>? relayUnreachable = null)
+    /// <summary>A and B, every datagram between them dropped (while <paramref name="blocked"/> says so); R, reachable by both, relaying for peers if <paramref name="serves"/>.</summary>
+    private (TestNode A, TestNode B, TestNode R) Triangle(bool serves, Func<bool>? blocked = null)
     {
         var a = _bed.Node("10.0.0.1");
         var b = _bed.Node("10.0.0.2");
         var r = _bed.Node("10.0.0.3");
         r.Bind.ServesPeerRelay = serves;
         blocked ??= () => true;
-        relayUnreachable ??= () => false;
-        _bed.Network.Drop = (source, destination, _) => (blocked() && source != destination
-            && (source == a.Local || source == b.Local) && (destination == a.Local || destination == b.Local))
-            || (relayUnreachable() && source != destination && (source == r.Local || destination == r.Local));
+        _bed.Network.Drop = (source, destination, _) => blocked() && source != destination
+            && (source == a.Local || source == b.Local) && (destination == a.Local || destination == b.Local);
         foreach (var n in new[] { a, b, r })
         {
             n.Bind.SetLocalEndpoints([n.Local]);
