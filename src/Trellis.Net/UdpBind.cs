@@ -25,6 +25,7 @@ public sealed unsafe class UdpBind : IWakeableBind
     private readonly Lock _receiveGate = new();
     private readonly MessageBatch _receiveBatch = new(DefaultBatchSize);
     private readonly GroRemainder _remainder = new();
+    private readonly GroReadPlan _groPlan = new();
     private readonly Sender[] _senders;
 
     // An eventfd WakeReceiver writes to; the receiver polls it beside the socket and drains it. Lives as long as the bind.
@@ -209,8 +210,8 @@ public sealed unsafe class UdpBind : IWakeableBind
             var count = Math.Min(packets.Length, batch.Size);
 
             // A merged buffer holds up to 64 datagrams, each of which needs a buffer of its own: read
-            // only as many messages as can be split into the span (what still overflows is kept).
-            var messages = socket.ReceiveCoalescing ? Math.Max(1, count / UdpGsoRun.MaxSegments) : count;
+            // only as many messages as the plan expects to split into the span (what overflows is kept).
+            var messages = socket.ReceiveCoalescing ? _groPlan.Messages(count) : count;
             while (true)
             {
                 for (var i = 0; i < messages; i++)
@@ -232,7 +233,7 @@ public sealed unsafe class UdpBind : IWakeableBind
                         batch.CompleteReceive(i, packets[i]);
                     }
 
-                    return socket.ReceiveCoalescing ? Split(batch, packets[..count], received) : received;
+                    return socket.ReceiveCoalescing ? Split(batch, packets[..count], messages, received) : received;
                 }
 
                 var errno = received < 0 ? Marshal.GetLastPInvokeError() : Errno.EAGAIN;
@@ -266,7 +267,7 @@ public sealed unsafe class UdpBind : IWakeableBind
         }
     }
 
-    private int Split(MessageBatch batch, Span<PacketBuffer> packets, int received)
+    private int Split(MessageBatch batch, Span<PacketBuffer> packets, int asked, int received)
     {
         Span<int> sizes = stackalloc int[received];
         var merged = 0;
@@ -276,6 +277,7 @@ public sealed unsafe class UdpBind : IWakeableBind
             merged += UdpGroSplitter.Segments(packets[i].Length, sizes[i]) > 1 ? 1 : 0;
         }
 
+        _groPlan.Observe(asked, received, merged > 0);
         if (merged == 0)
         {
             return received;

@@ -73,6 +73,33 @@ public sealed class UdpOffloadTests : IDisposable
     }
 
     [Fact]
+    public async Task A_receiver_with_merging_on_reads_a_peer_that_never_merges_in_full_batches_and_loses_nothing()
+    {
+        // A sender without segmentation: on loopback the kernel merges none of its datagrams.
+        using var plain = new UdpBind(offload: false);
+        plain.Open(0);
+        var to = Endpoint.FromIPEndPoint(new IPEndPoint(IPAddress.Loopback, _receiver.Open(0)));
+        Assert.True(_receiver.ReceiveCoalescing, "this kernel takes UDP_GRO");
+        var sizes = Enumerable.Repeat(100, 200).ToArray(); // queued at once: small enough for an unprivileged socket buffer
+        var packets = Packets(sizes, to);
+
+        plain.Send(packets);
+
+        var calls = new List<int>();
+        var received = await Receive(_receiver, sizes.Length, UdpBind.DefaultBatchSize, calls);
+        for (var i = 0; i < sizes.Length; i++)
+        {
+            Assert.True(received[i].AsSpan().SequenceEqual(packets[i].Packet), $"datagram {i} differs");
+        }
+
+        Assert.Equal(0, _receiver.MergedReceives);
+        Assert.Equal(0, _receiver.ReceiveErrors);
+
+        // Two per call (the room a merged message might need) only until the streak shows nothing is merged.
+        Assert.True(calls.Max() > UdpBind.DefaultBatchSize / UdpGsoRun.MaxSegments, $"receives returned {string.Join(", ", calls)}");
+    }
+
+    [Fact]
     public async Task With_offloads_off_each_datagram_is_its_own_message_both_ways()
     {
         using var sender = new UdpBind(offload: false);
@@ -151,7 +178,7 @@ public sealed class UdpOffloadTests : IDisposable
     }
 
     /// <summary>Receives exactly <paramref name="count"/> datagrams (copied out) with spans of <paramref name="buffers"/>.</summary>
-    private static async Task<List<byte[]>> Receive(UdpBind bind, int count, int buffers)
+    private static async Task<List<byte[]>> Receive(UdpBind bind, int count, int buffers, List<int>? calls = null)
     {
         var task = Within.OnThread(() =>
         {
@@ -164,6 +191,8 @@ public sealed class UdpOffloadTests : IDisposable
                 {
                     break;
                 }
+
+                calls?.Add(n);
 
                 result.AddRange(span[..n].Select(b => b.Packet.ToArray()));
             }

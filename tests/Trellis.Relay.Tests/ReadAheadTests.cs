@@ -45,6 +45,28 @@ public sealed class ReadAheadTests
     }
 
     [Fact]
+    public async Task The_reader_says_whether_a_whole_frame_is_read_ahead_so_the_relay_knows_when_a_burst_ends()
+    {
+        var stream = new ScriptedStream();
+        var reader = new FrameReader(stream, ReadAhead, rentReadAhead: true);
+        Assert.False(reader.HasBufferedFrame);
+
+        // Two whole frames and the first bytes of a third arrive in one read.
+        byte[] third = Frame(500, 3);
+        stream.Feed([.. Frame(100, 1), .. Frame(200, 2), .. third[..(RelayProtocol.HeaderSize + 10)]]);
+        (await reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30))).Return();
+        Assert.True(reader.HasBufferedFrame);
+        (await reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30))).Return();
+        Assert.False(reader.HasBufferedFrame);
+
+        stream.Feed(third[(RelayProtocol.HeaderSize + 10)..]);
+        var last = await reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(500, last.Length);
+        last.Return();
+        Assert.False(reader.HasBufferedFrame);
+    }
+
+    [Fact]
     public async Task Waiting_for_a_payload_after_its_header_holds_no_buffer()
     {
         var pool = new CountingPool(largeFrom: ReadAhead);

@@ -39,6 +39,48 @@ public class SendQueueTests
     }
 
     [Fact]
+    public async Task A_deferred_enqueue_leaves_the_writer_asleep_until_one_wake_for_the_whole_burst()
+    {
+        var queue = new SendQueue(8, QueueFullMode.DropOldest);
+        var waiting = queue.WaitToReadAsync().AsTask();
+        for (byte i = 1; i <= 3; i++)
+        {
+            Assert.Equal(EnqueueResult.Queued, queue.TryEnqueue(Frame(i), deferWake: true));
+        }
+
+        Assert.False(waiting.IsCompleted);
+        queue.Wake();
+        Assert.True(await waiting.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal([1, 2, 3], Drain(queue));
+
+        // Nothing queued: a wake wakes nobody, and the next wait still waits.
+        var next = queue.WaitToReadAsync().AsTask();
+        queue.Wake();
+        Assert.False(next.IsCompleted);
+        queue.TryEnqueue(Frame(4));
+        Assert.True(await next.WaitAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    [Fact]
+    public async Task A_burst_that_fills_half_the_queue_wakes_the_writer_without_waiting_for_its_end()
+    {
+        var queue = new SendQueue(8, QueueFullMode.DropOldest);
+        var waiting = queue.WaitToReadAsync().AsTask();
+        for (byte i = 1; i <= 3; i++)
+        {
+            queue.TryEnqueue(Frame(i), deferWake: true);
+        }
+
+        Assert.False(waiting.IsCompleted);
+
+        // The fourth frame makes the queue half full: the writer starts on what is there, so a burst
+        // longer than the queue is written while it arrives instead of dropping its oldest frames.
+        queue.TryEnqueue(Frame(4), deferWake: true);
+        Assert.True(await waiting.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal([1, 2, 3, 4], Drain(queue));
+    }
+
+    [Fact]
     public void Drop_newest_keeps_what_was_queued()
     {
         var queue = new SendQueue(2, QueueFullMode.DropNewest);

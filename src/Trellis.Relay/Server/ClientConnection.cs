@@ -18,6 +18,9 @@ internal sealed partial class ClientConnection
     /// <summary>One read's worth of frames (a burst of small packets), held only while unread bytes remain.</summary>
     private const int ReadAhead = 8 * 1024;
 
+    /// <summary>Destinations one burst may leave asleep; beyond them a writer wakes at once.</summary>
+    private const int MaxWakesDeferred = 16;
+
     private readonly RelayServer _server;
     private readonly FrameReader _reader;
     private readonly Action _abort;
@@ -58,6 +61,9 @@ internal sealed partial class ClientConnection
     public SendQueue Queue => Sender.Queue;
 
     public RelayCounters Counters { get; } = new();
+
+    /// <summary>The destinations whose writers wait for the end of the burst this connection's reader is routing (reader-owned).</summary>
+    public BurstWakes BurstWakes { get; } = new(MaxWakesDeferred);
 
     /// <summary>Who sent to this client while it was here.</summary>
     public RecentSenders Senders { get; } = new();
@@ -212,27 +218,44 @@ internal sealed partial class ClientConnection
         }
     }
 
+    /// <summary>
+    /// Routes every frame one read brought before waking the destinations' writers, so a burst to one
+    /// destination leaves in one write rather than racing its writer frame by frame.
+    /// </summary>
     private async Task ReadLoopAsync()
     {
-        while (true)
+        try
         {
-            var frame = await _reader.ReadAsync().ConfigureAwait(false);
-            if (frame.IsEnd)
+            while (true)
             {
-                return;
-            }
-
-            var size = RelayProtocol.HeaderSize + frame.Length;
-            Handle(frame);
-            if (_bucket is not null)
-            {
-                var wait = _bucket.Take(size);
-                if (wait > TimeSpan.Zero)
+                var frame = await _reader.ReadAsync().ConfigureAwait(false);
+                if (frame.IsEnd)
                 {
-                    // Not reading is the back-pressure: the client's TCP window closes.
-                    await Task.Delay(wait, _server.Time, _stopPause!.Token).ConfigureAwait(false);
+                    return;
+                }
+
+                var size = RelayProtocol.HeaderSize + frame.Length;
+                Handle(frame);
+                if (!_reader.HasBufferedFrame)
+                {
+                    BurstWakes.WakeAll();
+                }
+
+                if (_bucket is not null)
+                {
+                    var wait = _bucket.Take(size);
+                    if (wait > TimeSpan.Zero)
+                    {
+                        // Not reading is the back-pressure: the client's TCP window closes.
+                        BurstWakes.WakeAll();
+                        await Task.Delay(wait, _server.Time, _stopPause!.Token).ConfigureAwait(false);
+                    }
                 }
             }
+        }
+        finally
+        {
+            BurstWakes.WakeAll();
         }
     }
 

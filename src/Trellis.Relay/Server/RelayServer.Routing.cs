@@ -25,7 +25,7 @@ public sealed partial class RelayServer
             FrameCodec.WriteHeader(buffer.AsSpan(start), FrameType.ReceivePacket, Key.Size + packetLength);
             sender.NodeKey.CopyTo(buffer.AsSpan(PayloadOffset));
             sender.NoteSentTo(target.Senders, target);
-            Deliver(sender.Counters, target, new OutFrame(buffer, start, HeaderSize + Key.Size + packetLength), packetLength);
+            Deliver(sender, target, new OutFrame(buffer, start, HeaderSize + Key.Size + packetLength), packetLength);
             return;
         }
 
@@ -69,12 +69,16 @@ public sealed partial class RelayServer
         buffer.AsSpan(PayloadOffset, Key.Size).CopyTo(buffer.AsSpan(PayloadOffset + Key.Size));
         const int start = PayloadOffset + Key.Size - HeaderSize;
         FrameCodec.WriteHeader(buffer.AsSpan(start), FrameType.ReceivePacket, Key.Size + packetLength);
-        Deliver(meshPeer.Counters, target, new OutFrame(buffer, start, HeaderSize + Key.Size + packetLength), packetLength);
+        Deliver(meshPeer, target, new OutFrame(buffer, start, HeaderSize + Key.Size + packetLength), packetLength);
     }
 
-    private static void Deliver(RelayCounters counters, ClientConnection target, OutFrame frame, int packetLength)
+    /// <summary>Queues the frame for the target; its writer wakes once the source's reader has routed the whole burst it read.</summary>
+    private static void Deliver(ClientConnection source, ClientConnection target, OutFrame frame, int packetLength)
     {
-        switch (target.Queue.TryEnqueue(frame))
+        var counters = source.Counters;
+        var result = target.Queue.TryEnqueue(frame, deferWake: true);
+        source.BurstWakes.Add(target.Queue);
+        switch (result)
         {
             case EnqueueResult.Queued:
                 counters.PacketsForwarded++;

@@ -53,6 +53,12 @@ internal sealed class FrameReader
         _buffer = rentReadAhead ? null : new byte[_readAhead];
     }
 
+    /// <summary>Whether a whole frame is already read ahead, so the next <see cref="ReadAsync"/> completes without reading the stream.</summary>
+    public bool HasBufferedFrame =>
+        _buffer is not null
+        && FrameCodec.TryReadHeader(_buffer.AsSpan(_start, _end - _start), out _, out var length)
+        && length <= (uint)(_end - _start - RelayProtocol.HeaderSize);
+
     /// <summary>
     /// The next frame. A frame longer than <paramref name="maxLength"/> throws
     /// <see cref="InvalidDataException"/> before anything is rented for it; a connection closed

@@ -52,7 +52,12 @@ internal sealed class SendQueue : IValueTaskSource<bool>
     }
 
     /// <summary>Queues a packet frame without waiting; a full queue drops by the mode.</summary>
-    public EnqueueResult TryEnqueue(OutFrame frame)
+    /// <param name="deferWake">
+    /// Leave a waiting writer asleep: the caller queues more and calls <see cref="Wake"/> once after.
+    /// A queue half full wakes its writer regardless, so a burst longer than the queue is written
+    /// while it arrives rather than dropped.
+    /// </param>
+    public EnqueueResult TryEnqueue(OutFrame frame, bool deferWake = false)
     {
         OutFrame dropped = default;
         EnqueueResult result;
@@ -70,7 +75,7 @@ internal sealed class SendQueue : IValueTaskSource<bool>
                 _ring[(_head + _count) % _ring.Length] = frame;
                 _count++;
                 result = EnqueueResult.Queued;
-                wake = TakeReader();
+                wake = (!deferWake || _count * 2 >= _ring.Length) && TakeReader();
             }
             else if (_mode == QueueFullMode.DropOldest)
             {
@@ -95,6 +100,21 @@ internal sealed class SendQueue : IValueTaskSource<bool>
         }
 
         return result;
+    }
+
+    /// <summary>Wakes the writer if it waits while frames are queued (after <see cref="TryEnqueue"/> with deferWake).</summary>
+    public void Wake()
+    {
+        bool wake;
+        lock (_gate)
+        {
+            wake = _count > 0 && TakeReader();
+        }
+
+        if (wake)
+        {
+            _signal.SetResult(true);
+        }
     }
 
     /// <summary>Queues a packet frame, waiting while the queue is full; false when the queue closed.</summary>
