@@ -200,8 +200,9 @@ public sealed partial class Device
             runData = true;
             if (filter is not null && !filter.Allows(plaintext[..length]))
             {
-                Interlocked.Increment(ref Counters.DroppedByFilter);
+                // The peer's count first: whoever sees the device's total move then finds it in the peer's too.
                 peer.CountDroppedByFilter();
+                Interlocked.Increment(ref Counters.DroppedByFilter);
                 continue;
             }
 
