@@ -2,6 +2,7 @@ using System.Text.Json;
 using Trellis.Control.Mesh;
 using Trellis.Control.Policy;
 using Trellis.Core.Control;
+using static Trellis.Control.Tests.Mesh.MeshTestPeers;
 
 namespace Trellis.Control.Tests.Mesh;
 
@@ -19,17 +20,6 @@ public class MeshPeerRelayPolicyTests
     private static readonly PeerInfo Alice = Node(2, "alice");
     private static readonly PeerInfo Bob = Node(3, "bob");
 
-    private static PeerInfo Node(long id, string? user, params string[] tags) => new()
-    {
-        Id = id,
-        Name = $"node{id}",
-        NodeKey = $"nodekey{id}",
-        DiscoKey = $"disco{id}",
-        Addresses = [$"100.64.0.{id}/32", $"fd7a:1::{id}/128"],
-        AllowedIps = [$"100.64.0.{id}/32", $"fd7a:1::{id}/128"],
-        User = user,
-        Tags = tags,
-    };
 
     // alice and bob may talk; the relay may reach bob; alice may reach the relay, and bob only when asked.
     private static IAccessPolicy Policy(bool bobMayReachRelay) => new HuJsonPolicyCompiler().Compile($$"""

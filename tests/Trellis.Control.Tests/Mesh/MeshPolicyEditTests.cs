@@ -1,6 +1,7 @@
 using Trellis.Control.Mesh;
 using Trellis.Control.Policy;
 using Trellis.Core.Control;
+using static Trellis.Control.Tests.Mesh.MeshTestPeers;
 
 namespace Trellis.Control.Tests.Mesh;
 
@@ -9,17 +10,6 @@ public class MeshPolicyEditTests
 {
     private static readonly TimeSpan Quick = TimeSpan.FromMilliseconds(50);
 
-    private static PeerInfo Node(long id, string? user, params string[] tags) => new()
-    {
-        Id = id,
-        Name = $"node{id}",
-        NodeKey = $"nodekey{id}",
-        DiscoKey = $"disco{id}",
-        Addresses = [$"100.64.0.{id}/32", $"fd7a:1::{id}/128"],
-        AllowedIps = [$"100.64.0.{id}/32", $"fd7a:1::{id}/128"],
-        User = user,
-        Tags = tags,
-    };
 
     private static IAccessPolicy Policy(string webPorts) => new HuJsonPolicyCompiler().Compile($$"""
         {
@@ -30,10 +20,6 @@ public class MeshPolicyEditTests
           ],
         }
         """);
-
-    private static async Task<T> Next<T>(MeshSession session)
-        where T : ControlMessage =>
-        Assert.IsType<T>(await session.NextAsync(TimeSpan.FromSeconds(5), CancellationToken.None));
 
     private static async Task NothingMore(MeshSession session) =>
         Assert.IsType<KeepaliveMessage>(await session.NextAsync(Quick, CancellationToken.None));

@@ -2,6 +2,7 @@ using Trellis.Control.Mesh;
 using Trellis.Control.Policy;
 using Trellis.Control.Tests.TestDoubles;
 using Trellis.Core.Control;
+using static Trellis.Control.Tests.Mesh.MeshTestPeers;
 
 namespace Trellis.Control.Tests.Mesh;
 
@@ -15,17 +16,6 @@ public class MeshPolicyTests
     private static readonly PeerInfo Bob = Node(2, user: "bob");
     private static readonly PeerInfo Carol = Node(3, user: "carol");
 
-    private static PeerInfo Node(long id, string? user = null, params string[] tags) => new()
-    {
-        Id = id,
-        Name = $"node{id}",
-        NodeKey = $"nodekey{id}",
-        DiscoKey = $"disco{id}",
-        Addresses = [$"100.64.0.{id}/32", $"fd7a:1::{id}/128"],
-        AllowedIps = [$"100.64.0.{id}/32", $"fd7a:1::{id}/128"],
-        User = user,
-        Tags = tags,
-    };
 
     private static MeshState NewMesh(params PeerInfo[] nodes)
     {
@@ -38,12 +28,6 @@ public class MeshPolicyTests
         return mesh;
     }
 
-    private static async Task<T> Next<T>(MeshSession session)
-        where T : ControlMessage
-    {
-        var message = await session.NextAsync(TimeSpan.FromSeconds(5), CancellationToken.None);
-        return Assert.IsType<T>(message);
-    }
 
     private static async Task NothingMore(MeshSession session) =>
         Assert.IsType<KeepaliveMessage>(await session.NextAsync(Quick, CancellationToken.None));

@@ -1,5 +1,6 @@
 using Trellis.Control.Mesh;
 using Trellis.Core.Control;
+using static Trellis.Control.Tests.Mesh.MeshTestPeers;
 
 namespace Trellis.Control.Tests.Mesh;
 
@@ -7,22 +8,7 @@ public class MeshReplicaUrlsTests
 {
     private static readonly TimeSpan Quick = TimeSpan.FromMilliseconds(50);
 
-    private static PeerInfo Node(long id) => new()
-    {
-        Id = id,
-        Name = $"node{id}",
-        NodeKey = $"nodekey{id}",
-        DiscoKey = $"disco{id}",
-        Addresses = [$"100.64.0.{id}/32"],
-        AllowedIps = [$"100.64.0.{id}/32"],
-    };
 
-    private static async Task<T> Next<T>(MeshSession session)
-        where T : ControlMessage
-    {
-        var message = await session.NextAsync(TimeSpan.FromSeconds(5), CancellationToken.None);
-        return Assert.IsType<T>(message);
-    }
 
     [Fact]
     public async Task Every_map_names_the_replicas_and_a_new_list_reaches_connected_nodes_once_as_a_delta()

@@ -1,0 +1,29 @@
+using Trellis.Control.Mesh;
+using Trellis.Core.Control;
+
+namespace Trellis.Control.Tests.Mesh;
+
+/// <summary>The mesh tests' nodes and their way of reading a session's next message.</summary>
+internal static class MeshTestPeers
+{
+    /// <summary>A dual-stack node with an owner or tags, numbered so its addresses follow its id.</summary>
+    public static PeerInfo Node(long id, string? user = null, params string[] tags) => new()
+    {
+        Id = id,
+        Name = $"node{id}",
+        NodeKey = $"nodekey{id}",
+        DiscoKey = $"disco{id}",
+        Addresses = [$"100.64.0.{id}/32", $"fd7a:1::{id}/128"],
+        AllowedIps = [$"100.64.0.{id}/32", $"fd7a:1::{id}/128"],
+        User = user,
+        Tags = tags,
+    };
+
+    /// <summary>The session's next message, which must be a <typeparamref name="T"/>.</summary>
+    public static async Task<T> Next<T>(MeshSession session)
+        where T : ControlMessage
+    {
+        var message = await session.NextAsync(TimeSpan.FromSeconds(5), CancellationToken.None);
+        return Assert.IsType<T>(message);
+    }
+}
