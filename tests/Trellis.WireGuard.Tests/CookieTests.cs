@@ -58,7 +58,12 @@ public class CookieTests
         var c = pair.B.Counters;
         Assert.True(c.CookieRepliesSent > 0, "the flood was answered with cookies");
         Assert.Equal(received, c.HandshakeReplayed + c.HandshakeQueueFull + c.CookieRepliesSent + c.RateLimited);
-        Assert.True(c.CookieRepliesSent > received / 2, $"{c.CookieRepliesSent} of {received} answered with a cookie, not Diffie-Hellman");
+        // Every replayed copy cost a Diffie-Hellman; queue-full drops cost nothing. How many of each
+        // depends on how the two threads were scheduled, but once the queue passes an eighth, every
+        // copy handled gets a cookie, so Diffie-Hellman stays the minority on any schedule.
+        Assert.True(
+            c.CookieRepliesSent > c.HandshakeReplayed,
+            $"{c.CookieRepliesSent} cookies, {c.HandshakeReplayed} Diffie-Hellman, {c.HandshakeQueueFull} dropped of {received}");
     }
 
     [Fact]
