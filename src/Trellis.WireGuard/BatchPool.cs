@@ -8,25 +8,39 @@ namespace Trellis.WireGuard;
 /// armed once per batch, whose callback runs on the thread pool: re-arming a timer allocates nothing,
 /// where queuing work may grow the pool's queue), so the data path still allocates nothing; the packet
 /// thread that found none free waits as it would at full depth, until the new one arrives or one comes back.
+/// A burst (or a loaded machine, whose slow threads keep batches in flight longer) leaves batches that
+/// later traffic never needs; so once per <see cref="Constants.BatchTrimInterval"/> the pool lets go of
+/// the free ones beyond the most that were out at once in that interval (never below two: a reader
+/// blocked in its read holds one), and gives their pages back first, so the daemon returns to its idle size.
 /// </summary>
 internal sealed class BatchPool : IDisposable
 {
     private readonly BlockingRing<PacketBatch> _free;
     private readonly int _batchSize;
     private readonly Timer _grow;
+    private readonly ITimer _trim;
 
-    // Written only by the one Grow running at a time (guarded by _growing).
+    // Written only by the one Grow or Trim running at a time (guarded by _resizing).
     private int _created;
-    private int _growing;
+    private int _resizing;
+
+    // Batches taken and not yet given back, and the most at once since the last trim.
+    private int _out;
+    private int _peakOut;
+
+    /// <summary>Batches the pool keeps however quiet the device: the reader's and one to hand on.</summary>
+    internal const int Kept = 2;
 
     /// <param name="capacity">Batches at most (those in flight included).</param>
     /// <param name="batchSize">Packets per batch.</param>
     /// <param name="initial">Batches made now.</param>
-    public BatchPool(int capacity, int batchSize, int initial)
+    /// <param name="time">The clock of the trim timer.</param>
+    public BatchPool(int capacity, int batchSize, int initial, TimeProvider time)
     {
         _free = new BlockingRing<PacketBatch>(capacity);
         _batchSize = batchSize;
         _grow = new Timer(static pool => ((BatchPool)pool!).Grow(), this, Timeout.Infinite, Timeout.Infinite);
+        _trim = time.CreateTimer(static pool => ((BatchPool)pool!).Trim(), this, Constants.BatchTrimInterval, Constants.BatchTrimInterval);
         for (var i = 0; i < Math.Min(initial, capacity); i++)
         {
             _free.TryAdd(new PacketBatch(batchSize));
@@ -34,27 +48,42 @@ internal sealed class BatchPool : IDisposable
         }
     }
 
-    /// <summary>Batches made so far.</summary>
+    /// <summary>Batches the pool holds, free or out.</summary>
     public int Created => Volatile.Read(ref _created);
 
     /// <summary>Takes a free batch, asking for one more if none is free; waits for one; false once closed.</summary>
     public bool Take(out PacketBatch batch)
     {
-        if (_free.TryTake(out batch))
+        if (!_free.TryTake(out batch))
         {
-            return true;
+            if (Volatile.Read(ref _created) < _free.Capacity && Interlocked.CompareExchange(ref _resizing, 1, 0) == 0)
+            {
+                _grow.Change(0, Timeout.Infinite);
+            }
+
+            if (!_free.Take(out batch))
+            {
+                return false;
+            }
         }
 
-        if (Volatile.Read(ref _created) < _free.Capacity && Interlocked.CompareExchange(ref _growing, 1, 0) == 0)
+        // A racing taker may lower the peak it raises; a trim then keeps one batch fewer, and the next
+        // shortage makes it again.
+        var inUse = Interlocked.Increment(ref _out);
+        if (inUse > Volatile.Read(ref _peakOut))
         {
-            _grow.Change(0, Timeout.Infinite);
+            Volatile.Write(ref _peakOut, inUse);
         }
 
-        return _free.Take(out batch);
+        return true;
     }
 
     /// <summary>Gives a batch back (false once closed).</summary>
-    public bool TryAdd(PacketBatch batch) => _free.TryAdd(batch);
+    public bool TryAdd(PacketBatch batch)
+    {
+        Interlocked.Decrement(ref _out);
+        return _free.TryAdd(batch);
+    }
 
     public void Close() => _free.Close();
 
@@ -62,24 +91,60 @@ internal sealed class BatchPool : IDisposable
     {
         _free.Close();
         _grow.Dispose();
+        _trim.Dispose();
     }
 
     /// <summary>Makes one batch (on a thread-pool thread).</summary>
     private void Grow()
     {
+        PacketBatch? batch = null;
         try
         {
             if (_created < _free.Capacity)
             {
                 // Counted before it is free to take, so whoever takes it sees it counted.
-                var batch = new PacketBatch(_batchSize);
+                batch = new PacketBatch(_batchSize);
                 Volatile.Write(ref _created, _created + 1);
-                _free.TryAdd(batch); // false once closed: the batch is dropped
             }
         }
         finally
         {
-            Volatile.Write(ref _growing, 0);
+            // Before the batch is free to take: whoever takes it may resize again at once.
+            Volatile.Write(ref _resizing, 0);
+        }
+
+        if (batch is not null)
+        {
+            _free.TryAdd(batch); // false once closed: the batch is dropped
+        }
+    }
+
+    /// <summary>Lets go of the batches the last interval did not need (on a timer thread).</summary>
+    private void Trim()
+    {
+        if (Interlocked.CompareExchange(ref _resizing, 1, 0) != 0)
+        {
+            return; // growing: this interval needed more, not fewer
+        }
+
+        try
+        {
+            var keep = Math.Max(Kept, Volatile.Read(ref _peakOut));
+            while (_created > keep && _free.TryTake(out var idle))
+            {
+                foreach (var packet in idle.Packets)
+                {
+                    PageRelease.Release(packet);
+                }
+
+                Volatile.Write(ref _created, _created - 1);
+            }
+
+            Volatile.Write(ref _peakOut, Volatile.Read(ref _out));
+        }
+        finally
+        {
+            Volatile.Write(ref _resizing, 0);
         }
     }
 }

@@ -25,6 +25,12 @@ public static class Constants
     /// <summary>Once the handshake queue was long, mac2 stays required for this long.</summary>
     public static readonly TimeSpan UnderLoadAfterTime = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How often a batch pool lets go of the batches its busiest moment in the interval did not need
+    /// (not WireGuard's: Trellis's own). Long enough that steady traffic never pays for a batch twice.
+    /// </summary>
+    public static readonly TimeSpan BatchTrimInterval = TimeSpan.FromSeconds(30);
+
     /// <summary>Retransmits before giving up: RekeyAttemptTime / RekeyTimeout.</summary>
     public const int MaxTimerHandshakes = 90 / 5;
 

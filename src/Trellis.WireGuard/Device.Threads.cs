@@ -66,8 +66,8 @@ public sealed partial class Device
         }
     }
 
-    // One batch each way at first; more as traffic keeps batches in flight (see BatchPool).
-    private BatchPool NewBatchPool() => new(_options.BatchesInFlight, _batchSize, initial: 1);
+    // One batch each way at first; more as traffic keeps batches in flight, fewer once it stops (see BatchPool).
+    private BatchPool NewBatchPool() => new(_options.BatchesInFlight, _batchSize, initial: 1, _time);
 
     private void StartThreads()
     {

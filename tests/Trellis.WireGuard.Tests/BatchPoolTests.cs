@@ -1,6 +1,11 @@
+using Microsoft.Extensions.Time.Testing;
+
 namespace Trellis.WireGuard.Tests;
 
-/// <summary>A direction's batches: made as traffic needs them, never more than the limit, never on the packet thread.</summary>
+/// <summary>
+/// A direction's batches: made as traffic needs them, never more than the limit, never on the packet
+/// thread, and let go of (pages first) once an interval passes without needing them.
+/// </summary>
 public class BatchPoolTests
 {
     private const int PacketBufferBytes = Trellis.Core.Transport.PacketBuffer.Capacity;
@@ -8,7 +13,7 @@ public class BatchPoolTests
     [Fact]
     public async Task A_pool_starts_with_one_batch_and_makes_more_only_while_every_batch_is_out_up_to_its_limit()
     {
-        using var pool = new BatchPool(capacity: 3, batchSize: 2, initial: 1);
+        using var pool = new BatchPool(capacity: 3, batchSize: 2, initial: 1, new FakeTimeProvider());
         Assert.Equal(1, pool.Created);
 
         // Taken and given back, one batch serves an idle device for good.
@@ -42,12 +47,81 @@ public class BatchPoolTests
     {
         // The taking thread is a packet thread: it re-arms the pool's timer and waits, and never
         // allocates the batch's half a megabyte itself.
-        using var pool = new BatchPool(capacity: 2, batchSize: 8, initial: 1);
+        using var pool = new BatchPool(capacity: 2, batchSize: 8, initial: 1, new FakeTimeProvider());
         Assert.True(pool.Take(out _));
         var before = GC.GetAllocatedBytesForCurrentThread();
         Assert.True(pool.Take(out var made));
         var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.Equal(8, made.Packets.Length); // eight 64 KiB buffers, allocated elsewhere
         Assert.True(allocated < PacketBufferBytes, $"{allocated} bytes allocated on the taking thread");
+    }
+
+    [Fact]
+    public void After_a_burst_the_pool_lets_go_of_the_batches_an_interval_did_not_need_down_to_two()
+    {
+        var time = new FakeTimeProvider();
+        using var pool = new BatchPool(capacity: 6, batchSize: 1, initial: 1, time);
+        var burst = new PacketBatch[5];
+        for (var i = 0; i < burst.Length; i++)
+        {
+            Assert.True(pool.Take(out burst[i]));
+        }
+
+        foreach (var batch in burst)
+        {
+            Assert.True(pool.TryAdd(batch));
+        }
+
+        Assert.Equal(5, pool.Created);
+        time.Advance(Constants.BatchTrimInterval); // the interval had the burst: all five were needed
+        Assert.Equal(5, pool.Created);
+
+        // Light traffic: three out at once at most.
+        for (var round = 0; round < 3; round++)
+        {
+            Assert.True(pool.Take(out var a));
+            Assert.True(pool.Take(out var b));
+            Assert.True(pool.Take(out var c));
+            Assert.True(pool.TryAdd(a));
+            Assert.True(pool.TryAdd(b));
+            Assert.True(pool.TryAdd(c));
+        }
+
+        time.Advance(Constants.BatchTrimInterval);
+        Assert.Equal(3, pool.Created);
+
+        // Idle, but for the reader blocked in its read with one batch: two are kept.
+        Assert.True(pool.Take(out var held));
+        time.Advance(Constants.BatchTrimInterval);
+        time.Advance(Constants.BatchTrimInterval);
+        Assert.Equal(BatchPool.Kept, pool.Created);
+        Assert.True(pool.TryAdd(held));
+
+        // The next burst makes batches again.
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.True(pool.Take(out burst[i]));
+        }
+
+        Assert.Equal(4, pool.Created);
+    }
+
+    [Fact]
+    public void A_released_buffer_reads_as_zeros_inside_and_keeps_its_partial_pages()
+    {
+        var buffer = new Trellis.Core.Transport.PacketBuffer();
+        buffer.Data.AsSpan().Fill(0xA5);
+        var start = (long)System.Runtime.InteropServices.Marshal.UnsafeAddrOfPinnedArrayElement(buffer.Data, 0);
+        var firstWhole = (int)(((start + 4095) & ~4095L) - start);
+        var endWhole = (int)(((start + buffer.Data.Length) & ~4095L) - start);
+
+        PageRelease.Release(buffer);
+
+        // The kernel dropped the whole pages (they read back as zeros); the bytes before the first
+        // whole page and after the last share pages with other objects and are untouched.
+        Assert.True(buffer.Data.AsSpan(firstWhole, endWhole - firstWhole).IndexOfAnyExcept((byte)0) < 0);
+        Assert.True(buffer.Data.AsSpan(0, firstWhole).IndexOfAnyExcept((byte)0xA5) < 0);
+        Assert.True(buffer.Data.AsSpan(endWhole).IndexOfAnyExcept((byte)0xA5) < 0);
+        Assert.True(endWhole - firstWhole >= PacketBufferBytes - 4096);
     }
 }
