@@ -15,7 +15,8 @@ public sealed class MeshSession : IDisposable
 
     // guarded by _lock
     private readonly PendingDelta _pending;
-    private FullMap? _full;
+    private ControlMessage? _first; // the full map, or the delta that resumes the node's map
+    private bool _resumed;
     private bool _closed;
     private string? _closeReason;
     private string _closeCode = ControlErrorCodes.StreamEnded;
@@ -60,11 +61,25 @@ public sealed class MeshSession : IDisposable
         }
     }
 
-    internal void SetFull(FullMap map)
+    /// <summary>Whether the stream began with a delta from the node's own map instead of a full map.</summary>
+    public bool Resumed
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _resumed;
+            }
+        }
+    }
+
+    /// <summary>The stream's first message: a <see cref="FullMap"/>, or the <see cref="MapDelta"/> that resumes the node's map.</summary>
+    internal void SetFirst(ControlMessage first)
     {
         lock (_lock)
         {
-            _full = map;
+            _first = first;
+            _resumed = first is MapDelta;
         }
 
         Wake();
@@ -97,7 +112,7 @@ public sealed class MeshSession : IDisposable
             _closeCode = code;
             _closed = true;
             _closeReason = reason;
-            _full = null; // what was queued is moot for a node that is gone or reconnected
+            _first = null; // what was queued is moot for a node that is gone or reconnected
             _pending.Take();
         }
 
@@ -107,7 +122,7 @@ public sealed class MeshSession : IDisposable
     private void Wake() => _signal.Set();
 
     /// <summary>
-    /// The next message to send: the full map first, then deltas; a keepalive after
+    /// The next message to send: the full map (or the resuming delta) first, then deltas; a keepalive after
     /// <paramref name="keepalive"/> of silence; null once the session is closed.
     /// </summary>
     // Pooled: each of thousands of pumps calls this once per delta.
@@ -118,10 +133,10 @@ public sealed class MeshSession : IDisposable
         {
             lock (_lock)
             {
-                if (_full is { } full)
+                if (_first is { } first)
                 {
-                    _full = null;
-                    return full;
+                    _first = null;
+                    return first;
                 }
 
                 if (!_pending.IsEmpty)

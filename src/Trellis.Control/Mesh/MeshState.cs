@@ -163,10 +163,12 @@ public sealed partial class MeshState
     }
 
     /// <summary>
-    /// Opens a map stream for an active node; its first message is the full map of what it may see.
+    /// Opens a map stream for an active node; its first message is the full map of what it may see,
+    /// or, when the node described the map it holds (<paramref name="resume"/>, at protocol level
+    /// <see cref="ControlProtocol.Resume"/>), one delta from that map to its view now.
     /// <paramref name="protocol"/> is the <see cref="ControlProtocol"/> level the node announced.
     /// </summary>
-    public MeshSession Connect(long id, int protocol = ControlProtocol.Initial)
+    public MeshSession Connect(long id, int protocol = ControlProtocol.Initial, MapResume? resume = null)
     {
         lock (StripeOf(id))
         {
@@ -185,7 +187,8 @@ public sealed partial class MeshState
                 }
 
                 _sessions[id] = session;
-                session.SetFull(BuildFullMap(self, session.View));
+                var resumed = resume is not null && protocol >= ControlProtocol.Resume ? ResumeLocked(self, session.View, resume) : null;
+                session.SetFirst(resumed is null ? BuildFullMap(self, session.View) : resumed);
                 return session;
             }
             finally

@@ -207,7 +207,7 @@ public sealed partial class ControlService(ControlStore store, MeshState mesh, T
         try
         {
             var fresh = await PublishLockedAsync(node.Id, null).ConfigureAwait(false);
-            return fresh is null ? (null, NotActive()) : (mesh.Connect(node.Id, request.Protocol), null);
+            return fresh is null ? (null, NotActive()) : (mesh.Connect(node.Id, request.Protocol, request.Resume), null);
         }
         finally
         {

@@ -82,6 +82,13 @@ public sealed record MapRequest : ControlMessage
 
     /// <summary>The node's release and commit (<see cref="Build.BuildInfo.Short"/>; at most <see cref="Build.NodeVersion.MaxLength"/> characters); absent from older nodes.</summary>
     public string? Version { get; init; }
+
+    /// <summary>
+    /// What the node's map holds, from a node reconnecting with a map of an earlier stream: the server
+    /// may answer with one delta from that map instead of a full map. Null on a first connect; older
+    /// servers ignore it.
+    /// </summary>
+    public MapResume? Resume { get; init; }
 }
 
 public sealed record FullMap : ControlMessage
@@ -141,6 +148,12 @@ public sealed record MapDelta : ControlMessage
 
     /// <summary>Set when the running replicas' URLs changed (one joined or was swept): the whole new list; null leaves it.</summary>
     public IReadOnlyList<string>? Replicas { get; init; }
+
+    /// <summary>
+    /// Set in the delta that answers <see cref="MapRequest.Resume"/> (each replica's embedded relay has
+    /// its own URL); null leaves it. Sent only to nodes that announced <see cref="ControlProtocol.Resume"/>.
+    /// </summary>
+    public RelayMap? RelayMap { get; init; }
 }
 
 public sealed record EndpointUpdate : ControlMessage

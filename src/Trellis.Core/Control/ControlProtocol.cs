@@ -18,6 +18,13 @@ public static class ControlProtocol
     /// <summary>The server takes <see cref="PlainPeerReport"/> from gateways.</summary>
     public const int PlainPeerReports = 2;
 
+    /// <summary>
+    /// The server takes <see cref="MapRequest.Resume"/> and may answer it with a <see cref="MapDelta"/>
+    /// (carrying <see cref="MapDelta.RelayMap"/>) instead of a full map; a node sends it only to a
+    /// server that announced this level.
+    /// </summary>
+    public const int Resume = 3;
+
     /// <summary>What this build announces, as a node and as a server.</summary>
-    public const int Current = PlainPeerReports;
+    public const int Current = Resume;
 }

@@ -18,6 +18,16 @@ public sealed class SharedPeerListConverter : JsonConverter<IReadOnlyList<PeerIn
     /// <summary>The JSON kept for <paramref name="peer"/>, if a list carrying it was written.</summary>
     internal static bool TryGetSerialized(PeerInfo peer, out byte[]? json) => Serialized.TryGetValue(peer, out json);
 
+    /// <summary>
+    /// The JSON of <paramref name="peer"/> as a list writes it: the kept copy, else written now and
+    /// not kept (a node hashing its own map must not hold a second copy of every entry).
+    /// </summary>
+    internal static byte[] JsonOf(PeerInfo peer) =>
+        Serialized.TryGetValue(peer, out var json) ? json : Serialize(peer);
+
+    /// <summary>The JSON of <paramref name="peer"/>, kept beside it from now on (the server's entries, which full maps copy anyway).</summary>
+    internal static byte[] SharedJsonOf(PeerInfo peer) => Serialized.GetValue(peer, Serialize);
+
     public override IReadOnlyList<PeerInfo>? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
         JsonSerializer.Deserialize(ref reader, ControlJsonContext.Default.IReadOnlyListPeerInfo);
 

@@ -66,6 +66,15 @@ public sealed partial class ControlClient
         }
     }
 
+    /// <summary>
+    /// What the map held from an earlier stream is, for a server that may resume from it
+    /// (<see cref="ControlProtocol.Resume"/>, as the last full map's server announced); null otherwise.
+    /// </summary>
+    private MapResume? ResumeFrom(NetMap? map) =>
+        map is not null && ServerProtocol >= ControlProtocol.Resume
+            ? MapDigest.Resume([.. map.Peers.Values], map.OverlayPrefixes, map.Dns)
+            : null;
+
     /// <summary>Asks for the map stream with the endpoints as of now; a report waiting meanwhile is compared with these once the stream is open.</summary>
     private async Task OpenMapStreamAsync(NoiseControlChannel stream, CancellationToken cancellationToken)
     {
@@ -76,7 +85,7 @@ public sealed partial class ControlClient
             var homeRelay = _options.HomeRelay();
             var peerRelay = _options.OffersPeerRelay();
             var mappingVaries = _options.MappingVaries();
-            var request = new MapRequest { Endpoints = endpoints, HomeRelay = homeRelay, PeerRelay = peerRelay, MappingVaries = mappingVaries, Protocol = ControlProtocol.Current, Version = BuildInfo.Short };
+            var request = new MapRequest { Endpoints = endpoints, HomeRelay = homeRelay, PeerRelay = peerRelay, MappingVaries = mappingVaries, Protocol = ControlProtocol.Current, Version = BuildInfo.Short, Resume = ResumeFrom(Current) };
             await stream.SendAsync(request, cancellationToken).ConfigureAwait(false);
             _endpointsStream = stream;
             _endpointsSent = endpoints;

@@ -195,10 +195,30 @@ public sealed partial class ControlClient
 
     private async Task<SessionEnd> StreamAsync(NoiseControlChannel channel, CancellationToken token)
     {
+        var first = true;
         while (await channel.ReceiveAsync(token).ConfigureAwait(false) is { } message)
         {
+            var opening = first && message is FullMap or MapDelta;
+            first &= !opening;
             switch (message)
             {
+                case MapDelta resumed when opening:
+                    // The server answered our map's digests (MapResume) with what changed since: the session resumed.
+                    var held = Current ?? throw new ControlException(ControlErrorKind.Protocol, "the server resumed a map this node does not hold");
+                    var resumedMap = Current = NetMapBuilder.Apply(held, resumed);
+                    _learned = resumedMap.Replicas;
+                    LogResumed(_logger, CurrentServer.AbsoluteUri, resumed.PeersChanged.Count, resumed.PeersRemoved.Count);
+                    SetStatus(s => WithSelf(s, resumed.Self ?? s.Self) with
+                    {
+                        State = ControlState.Running,
+                        Error = null,
+                        ErrorKind = ControlErrorKind.None,
+                        MapStreams = s.MapStreams + 1,
+                        MapResumes = s.MapResumes + 1,
+                        Failures = 0,
+                    });
+                    Publish(resumedMap);
+                    break;
                 case FullMap full:
                     ServerProtocol = full.ServerProtocol;
 

@@ -270,6 +270,9 @@ public sealed partial class ControlClient : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "control: {State} ({Server})")]
     private static partial void LogState(ILogger logger, ControlState state, string server);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "control: running ({Server}), map session resumed without a full map: {Changed} peers changed, {Removed} removed")]
+    private static partial void LogResumed(ILogger logger, string server, int changed, int removed);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "control: {Error}; retrying in {Delay}")]
     private static partial void LogRetry(ILogger logger, string error, string delay);
 

@@ -74,8 +74,11 @@ public sealed record ControlStatus
     /// <summary>This node as the server last described it.</summary>
     public PeerInfo? Self { get; init; }
 
-    /// <summary>How many map streams delivered a full map (1 after the first connection, 2 after a reconnect...).</summary>
+    /// <summary>How many map streams opened with a map (1 after the first connection, 2 after a reconnect...), resumed ones included.</summary>
     public int MapStreams { get; init; }
+
+    /// <summary>How many of <see cref="MapStreams"/> resumed the map held (one delta) instead of receiving a full map.</summary>
+    public int MapResumes { get; init; }
 
     /// <summary>The URL of the replica the client is connected to, or dialing; null before the first attempt.</summary>
     public Uri? Server { get; init; }

@@ -32,7 +32,7 @@ public static class NetMapBuilder
         };
     }
 
-    /// <summary>Applies <paramref name="delta"/> in the protocol's order: changed, kept, removed, patches, self, filter, replicas (null: unchanged).</summary>
+    /// <summary>Applies <paramref name="delta"/> in the protocol's order: changed, kept, removed, patches, self, filter, replicas, relay map (null: unchanged).</summary>
     public static NetMap Apply(NetMap map, MapDelta delta)
     {
         ArgumentNullException.ThrowIfNull(map);
@@ -73,6 +73,7 @@ public static class NetMapBuilder
             Peers = peers.ToImmutable(),
             PacketFilter = delta.PacketFilter ?? map.PacketFilter,
             Replicas = delta.Replicas is { } replicas ? ReplicaUrls.Parse(replicas) : map.Replicas,
+            RelayMap = delta.RelayMap ?? map.RelayMap,
         };
     }
 

@@ -194,6 +194,8 @@ public sealed partial class NodeDaemon : ILocalApiBackend, IAsyncDisposable
             EngineStatus()) with
             {
                 ConnectedTo = control?.Server?.AbsoluteUri,
+                FullMaps = control is null ? 0 : control.MapStreams - control.MapResumes,
+                MapResumes = control?.MapResumes ?? 0,
                 AuthUrl = control?.State == ControlState.Pending ? control.AuthUrl : null,
                 RenewUrl = control?.State == ControlState.Running ? control.RenewUrl : null,
                 RenewHint = control?.State == ControlState.Running ? control.RenewHint : null,

@@ -129,6 +129,12 @@ public sealed record StatusResponse
     /// <summary>The server's running replicas' URLs as the node's map names them: where it goes when its replica does.</summary>
     public IReadOnlyList<string> Replicas { get; init; } = [];
 
+    /// <summary>Map streams this daemon opened with a full map (a reconnect that could not resume gets one).</summary>
+    public int FullMaps { get; init; }
+
+    /// <summary>Map streams this daemon resumed from the map it held, with one delta instead of a full map.</summary>
+    public int MapResumes { get; init; }
+
     /// <summary>What went wrong last (control or engine), if anything still matters.</summary>
     public string? Error { get; init; }
 

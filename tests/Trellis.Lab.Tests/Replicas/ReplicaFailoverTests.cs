@@ -80,7 +80,7 @@ public sealed class ReplicaFailoverTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task A_node_given_one_replicas_url_learns_the_others_from_its_map_and_moves_to_one_when_its_replica_is_killed()
+    public async Task A_node_given_one_replicas_url_learns_the_others_from_its_map_and_moves_to_one_when_its_replica_is_killed_resuming_its_map_session()
     {
         await using var lab = await ReplicaLab.StartAsync(output, replicas: 2);
         var lone = await lab.AddNodeAsync("lone", first: 0, onlyFirst: true);
@@ -97,6 +97,11 @@ public sealed class ReplicaFailoverTests(ITestOutputHelper output)
         await Poll.UntilAsync(async _ => await lab.ConnectedAsync(1) == 2, MeshLabTimeouts.Converge, "both nodes on replica 1");
         Assert.Equal(lab.Url(1) + "/", (await lone.StatusAsync()).GetProperty("connectedTo").GetString());
         Assert.Equal(lab.Url(0), (await lone.StatusAsync()).GetProperty("server").GetString()?.TrimEnd('/')); // what it was given stays as given
+
+        // It resumed its map session on replica 1 (one delta from the map it held), not a second full map.
+        await Poll.UntilAsync(
+            async _ => (await lone.StatusAsync()).GetProperty("mapResumes").GetInt32() == 1, MeshLabTimeouts.Converge, "the moved node to report its resumed map session");
+        Assert.Equal(1, (await lone.StatusAsync()).GetProperty("fullMaps").GetInt32());
         await AllPairsPingAsync([lone, other]);
 
         // A change made now reaches the node through the replica it moved to.

@@ -252,17 +252,24 @@ public sealed class ControlClientTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task After_a_server_restart_the_client_reconnects_and_gets_a_fresh_map()
+    public async Task After_a_server_restart_the_client_resumes_its_map_with_one_delta_and_no_full_map()
     {
         var machine = X25519.GeneratePrivateKey();
+        var peer = await RunningAsync("other-one", X25519.GeneratePrivateKey());
         var client = await RunningAsync("survivor", machine);
         var id = client.Status.Self!.Id;
+        await Waiting.ForMapAsync(client, m => m.Peers.Count == 1, "the peer in the map");
 
         await _server.RestartAsync();
         var again = await Waiting.ForStatusAsync(client, s => s.State == ControlState.Running && s.MapStreams == 2, "the second map stream");
+        Assert.Equal(1, again.MapResumes);
         Assert.Equal(id, again.Self!.Id);
         Assert.Null(again.Error);
         Assert.True((await _server.Store.GetNodeByIdAsync(id))!.Online);
+
+        // The node sent what it held and the restarted server answered with deltas only; the peer is still there.
+        Assert.Equal(0, _server.Host.Connections.MapSent.FullMaps);
+        Assert.Equal(peer.Status.Self!.Id, Assert.Single(client.Current!.Peers.Values).Id);
     }
 
     [Fact]

@@ -134,4 +134,15 @@ public class NetMapBuilderTests
         // A single server (or an older one) names none.
         Assert.Empty(NetMapBuilder.FromFull(new FullMap { Self = SampleMaps.Peer(1, "self"), Peers = [] }).Replicas);
     }
+
+    [Fact]
+    public void A_resuming_delta_brings_the_new_replicas_relay_map_and_other_deltas_leave_it()
+    {
+        var before = new RelayMap { Regions = [new RelayRegion { Id = 900, Code = "a" }] };
+        var after = new RelayMap { Regions = [new RelayRegion { Id = 900, Code = "b" }] };
+        var map = NetMapBuilder.FromFull(new FullMap { Self = SampleMaps.Peer(1, "self"), Peers = [], RelayMap = before });
+
+        Assert.Same(before, NetMapBuilder.Apply(map, new MapDelta { PeersRemoved = [7] }).RelayMap);
+        Assert.Same(after, NetMapBuilder.Apply(map, new MapDelta { RelayMap = after }).RelayMap);
+    }
 }
