@@ -71,9 +71,13 @@ public sealed partial class ControlClient
     /// (<see cref="ControlProtocol.Resume"/>, as the last full map's server announced); null otherwise.
     /// </summary>
     private MapResume? ResumeFrom(NetMap? map) =>
-        map is not null && ServerProtocol >= ControlProtocol.Resume
+        map is not null && ServerProtocol >= ControlProtocol.Resume && map.Peers.Count <= MaxResumePeers
             ? MapDigest.Resume([.. map.Peers.Values], map.OverlayPrefixes, map.Dns)
             : null;
+
+    // About 22 bytes of base64 per peer: past this the request would near the server's cap on what a
+    // node may send (MessageFramer.MaxNodeMessage), and a full map is asked for instead.
+    private const int MaxResumePeers = MessageFramer.MaxNodeMessage / 32;
 
     /// <summary>Asks for the map stream with the endpoints as of now; a report waiting meanwhile is compared with these once the stream is open.</summary>
     private async Task OpenMapStreamAsync(NoiseControlChannel stream, CancellationToken cancellationToken)
