@@ -53,6 +53,7 @@ internal static class Errno
     public const int ENODEV = 19;
     public const int EINVAL = 22;
     public const int EPIPE = 32;
+    public const int EMSGSIZE = 90;
     public const int EBADFD = 77;
     public const int EAFNOSUPPORT = 97;
     public const int EADDRNOTAVAIL = 99;

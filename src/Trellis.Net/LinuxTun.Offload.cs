@@ -84,20 +84,12 @@ public sealed unsafe partial class LinuxTun
             var n = Libc.readv(_tun.Value, iov, 3);
             if (n < 0)
             {
-                var errno = Marshal.GetLastPInvokeError();
-                if (errno == Errno.EINTR)
+                if (RetryRead(Marshal.GetLastPInvokeError(), count))
                 {
                     continue;
                 }
 
-                if (errno == Errno.EAGAIN || count > 0)
-                {
-                    break;
-                }
-
-                throw errno == Errno.EBADFD
-                    ? new ErrnoException($"read from TUN {Name}", errno, "the interface was deleted")
-                    : new ErrnoException($"read from TUN {Name}", errno);
+                break;
             }
 
             var length = (int)n - VirtioNetHeader.Size;

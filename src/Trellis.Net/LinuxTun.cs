@@ -213,24 +213,35 @@ public sealed unsafe partial class LinuxTun : ITun
                 continue;
             }
 
-            var errno = Marshal.GetLastPInvokeError();
-            if (errno == Errno.EINTR)
+            if (!RetryRead(Marshal.GetLastPInvokeError(), count))
             {
-                continue;
-            }
-
-            if (errno == Errno.EAGAIN || count > 0)
-            {
-                // Report what we have; a persistent error shows again on the next call.
                 break;
             }
-
-            throw errno == Errno.EBADFD
-                ? new ErrnoException($"read from TUN {Name}", errno, "the interface was deleted")
-                : new ErrnoException($"read from TUN {Name}", errno);
         }
 
         return count;
+    }
+
+    /// <summary>
+    /// After a failed read of the TUN, with <paramref name="count"/> packets read before it: true to
+    /// read again (EINTR); false to return those (nothing queued, or an error after some packets,
+    /// which a persistent one shows again on the next call); otherwise throws.
+    /// </summary>
+    private bool RetryRead(int errno, int count)
+    {
+        if (errno == Errno.EINTR)
+        {
+            return true;
+        }
+
+        if (errno == Errno.EAGAIN || count > 0)
+        {
+            return false;
+        }
+
+        throw errno == Errno.EBADFD
+            ? new ErrnoException($"read from TUN {Name}", errno, "the interface was deleted")
+            : new ErrnoException($"read from TUN {Name}", errno);
     }
 
     /// <summary>Blocks until the TUN has a packet (or an error to report); false when woken by Close.</summary>

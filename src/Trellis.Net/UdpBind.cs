@@ -107,8 +107,27 @@ public sealed unsafe class UdpBind : IWakeableBind
     /// <summary>Whether the open socket sends runs of datagrams as one segmented message (UDP GSO).</summary>
     public bool Segmentation => _socket?.Segmentation ?? false;
 
+    /// <summary>
+    /// The errno with which the kernel refused a segmented send on the open socket, after which it
+    /// sends one datagram per message; 0 while none was refused (or segmentation was never on).
+    /// </summary>
+    public int SegmentationRefusal => _socket?.SegmentationRefusal ?? 0;
+
+    /// <summary>
+    /// Raised once per socket, on the sending thread, when a refused segmented send turns segmentation
+    /// off (<see cref="SegmentationRefusal"/>'s errno), so the owner can tell its user.
+    /// </summary>
+    public event Action<int>? SegmentationRefused;
+
+    /// <summary>What the owner tells its user when <see cref="SegmentationRefused"/> is raised with <paramref name="errno"/>.</summary>
+    public static string DescribeRefusal(int errno) =>
+        $"UDP segmentation: off, the kernel refused a segmented send ({Marshal.GetPInvokeErrorMessage(errno)}, errno {errno}); sending one datagram per message";
+
     /// <summary>Whether the open socket lets the kernel merge received datagrams (UDP GRO).</summary>
     public bool ReceiveCoalescing => _socket?.ReceiveCoalescing ?? false;
+
+    /// <summary>The open socket, for tests that set an option under which the kernel refuses segmentation.</summary>
+    internal UdpSocket? OpenSocket => _socket;
 
     public ushort Open(ushort port)
     {
@@ -449,11 +468,17 @@ public sealed unsafe class UdpBind : IWakeableBind
                 continue;
             }
 
-            // Without checksum offload on the way out (EIO), or a segment the route cannot carry
-            // (EINVAL), segmentation will not work on this socket: the rest go one datagram each.
-            if (errno is Errno.EIO or Errno.EINVAL && batch.IsSegmented(start))
+            // Refused: no checksum offload on the way out (EIO, on kernels that need it), a segment
+            // longer than the route's MTU (EMSGSIZE; EINVAL on older kernels), or a socket without
+            // UDP checksums (EINVAL). Segmentation will not work on this socket: the refused message
+            // and the rest go again one datagram each, which the kernel fragments if the MTU asks.
+            if (errno is Errno.EIO or Errno.EINVAL or Errno.EMSGSIZE && batch.IsSegmented(start))
             {
-                socket.DisableSegmentation();
+                if (socket.DisableSegmentation(errno))
+                {
+                    SegmentationRefused?.Invoke(errno);
+                }
+
                 done = firsts[start];
                 skipped = skippedBefore[start];
                 break;

@@ -10,6 +10,7 @@ internal sealed unsafe class UdpSocket
 {
     private volatile bool _closed;
     private volatile bool _segmentation;
+    private int _segmentationRefusal;
 
     private UdpSocket(FileDescriptor fd, int family, ushort port, bool segmentation, bool receiveCoalescing)
     {
@@ -47,8 +48,23 @@ internal sealed unsafe class UdpSocket
         return TryOpen(Libc.AF_INET, port, offload, bufferSize) ?? throw new ErrnoException("socket(AF_INET, SOCK_DGRAM)", Errno.EAFNOSUPPORT);
     }
 
-    /// <summary>Stops segmented sends for good: the kernel or the route refused one (EIO without checksum offload, EINVAL).</summary>
-    public void DisableSegmentation() => _segmentation = false;
+    /// <summary>The errno of the segmented send that turned segmentation off on this socket; 0 while none was refused.</summary>
+    public int SegmentationRefusal => Volatile.Read(ref _segmentationRefusal);
+
+    /// <summary>
+    /// Stops segmented sends for good because the kernel or the route refused one with
+    /// <paramref name="errno"/>; true for the one caller that turned them off (the others raced it).
+    /// </summary>
+    public bool DisableSegmentation(int errno)
+    {
+        if (Interlocked.CompareExchange(ref _segmentationRefusal, errno, 0) != 0)
+        {
+            return false;
+        }
+
+        _segmentation = false;
+        return true;
+    }
 
     public void SetMark(uint mark)
     {

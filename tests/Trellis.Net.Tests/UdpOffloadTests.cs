@@ -7,6 +7,18 @@ namespace Trellis.Net.Tests;
 /// <summary>UDP segmentation (GSO) and receive merging (GRO) against the real kernel, over loopback.</summary>
 public sealed class UdpOffloadTests : IDisposable
 {
+    // Options that turn a socket's UDP checksums off: SO_NO_CHECK (IPv4) and UDP_NO_CHECK6_TX (IPv6),
+    // and UDP_NO_CHECK6_RX, which lets an IPv6 receiver take such datagrams.
+    private const int SolSocket = 1;
+    private const int SoNoCheck = 11;
+    private const int SolUdp = 17;
+    private const int UdpNoCheck6Tx = 101;
+    private const int UdpNoCheck6Rx = 102;
+
+    // IPV6_MTU: the socket's own MTU, below the route's.
+    private const int SolIPv6 = 41;
+    private const int IPv6Mtu = 24;
+
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
     private readonly UdpBind _sender = new(offload: true);
@@ -44,6 +56,50 @@ public sealed class UdpOffloadTests : IDisposable
             Assert.True(buffer.AsSpan(0, got.ReceivedBytes).SequenceEqual(packets[i].Packet), $"datagram {i} differs");
             Assert.Equal(_sender.Port, ((IPEndPoint)got.RemoteEndPoint).Port);
         }
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1", SolSocket, SoNoCheck, 1, 22)] // EINVAL
+    [InlineData("::1", SolUdp, UdpNoCheck6Tx, 1, 22)]
+    [InlineData("::1", SolIPv6, IPv6Mtu, 1280, 90)] // EMSGSIZE: a segment longer than the MTU
+    public async Task A_refused_segmented_send_goes_again_one_datagram_each_and_loses_nothing_of_its_batch(string loopback, int level, int option, int value, int errno)
+    {
+        _sender.Open(0);
+        Assert.True(_sender.Segmentation, "this kernel takes UDP_SEGMENT");
+
+        // Real refusals from the real kernel, without root: without UDP checksums it refuses a
+        // segmented send and takes plain ones; below a segment's size in MTU it refuses it and
+        // fragments plain ones, as on a route with a smaller MTU.
+        using (var raw = new Socket(new SafeSocketHandle(_sender.OpenSocket!.Fd.Value, ownsHandle: false)))
+        {
+            raw.SetRawSocketOption(level, option, BitConverter.GetBytes(value));
+        }
+
+        var refusals = new List<int>();
+        _sender.SegmentationRefused += refusals.Add;
+        using var plain = new Socket(AddressFamily.InterNetworkV6, SocketType.Dgram, ProtocolType.Udp) { DualMode = true };
+        plain.SetRawSocketOption(SolUdp, UdpNoCheck6Rx, BitConverter.GetBytes(1)); // IPv6 drops a zero checksum unless asked not to
+        plain.Bind(new IPEndPoint(IPAddress.IPv6Any, 0));
+        var to = Endpoint.FromIPEndPoint(new IPEndPoint(IPAddress.Parse(loopback), ((IPEndPoint)plain.LocalEndPoint!).Port));
+
+        // A lone packet first, so the refused message is not the first of its system call; then two runs.
+        var sizes = Enumerable.Repeat(1300, 10).Append(300).Concat(Enumerable.Repeat(1250, 5)).Prepend(500).ToArray();
+        var packets = Packets(sizes, to);
+
+        _sender.Send(packets);
+
+        Assert.Equal([errno], refusals);
+        Assert.False(_sender.Segmentation);
+        Assert.Equal(errno, _sender.SegmentationRefusal);
+        await ReceiveEach(plain, packets);
+
+        // The next batch goes one datagram each from the start, with no second refusal.
+        _sender.Send(packets);
+
+        await ReceiveEach(plain, packets);
+        Assert.Single(refusals);
+        Assert.Equal(0, _sender.SegmentedSends);
+        Assert.Equal(0, _sender.SendErrors);
     }
 
     [Theory]
@@ -156,6 +212,18 @@ public sealed class UdpOffloadTests : IDisposable
         Assert.Equal(0, _sender.SendErrors);
         Assert.True(_sender.SegmentedSends > 0);
         Assert.Equal(0, allocated);
+    }
+
+    /// <summary>Reads each of <paramref name="packets"/> from a plain socket, whole and in order.</summary>
+    private static async Task ReceiveEach(Socket plain, PacketBuffer[] packets)
+    {
+        var buffer = new byte[65536];
+        for (var i = 0; i < packets.Length; i++)
+        {
+            using var cts = new CancellationTokenSource(Timeout);
+            var got = await plain.ReceiveFromAsync(buffer, new IPEndPoint(IPAddress.IPv6Any, 0), cts.Token);
+            Assert.True(buffer.AsSpan(0, got.ReceivedBytes).SequenceEqual(packets[i].Packet), $"datagram {i} of {packets.Length} differs or is missing");
+        }
     }
 
     private static PacketBuffer[] Packets(int[] sizes, Endpoint to)

@@ -56,6 +56,7 @@ internal static class WireGuardVerb
         {
             tun = LinuxTun.Create(ifname, mtu, offload);
             var bind = new UdpBind(offload: offload && OffloadSwitch.UdpFromEnvironment());
+            bind.SegmentationRefused += ReportRefusal;
             device = new Device(tun, bind, time: ScaledTimeProvider.FromEnvironment());
             Exception? failure = null;
             device.Failed += e =>
@@ -93,6 +94,13 @@ internal static class WireGuardVerb
             context.Cancel = true;
             stop.Set();
         }
+    }
+
+    /// <summary>The fall-back from UDP segmentation, said once, as the start-up line said it was on (the lab checks it).</summary>
+    private static void ReportRefusal(int errno)
+    {
+        Console.Out.WriteLine($"trellis wireguard: {UdpBind.DescribeRefusal(errno)}");
+        Console.Out.Flush();
     }
 
     /// <summary>What the UDP socket got from the kernel, for the start-up line (the lab checks it).</summary>

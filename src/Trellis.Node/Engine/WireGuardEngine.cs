@@ -87,6 +87,11 @@ public sealed partial class WireGuardEngine : IEngine
         try
         {
             bind = options.CreateBind?.Invoke() ?? new UdpBind();
+            if (bind is UdpBind udp)
+            {
+                udp.SegmentationRefused += errno => LogSegmentationRefused(_logger, UdpBind.DescribeRefusal(errno));
+            }
+
             if (options.DiscoPrivateKey is { } discoKey)
             {
                 _relay = new RegionalRelays(ConnectRegion, options.Time, options.LoggerFactory.CreateLogger<RegionalRelays>());
@@ -249,6 +254,9 @@ public sealed partial class WireGuardEngine : IEngine
 
     [LoggerMessage(Level = LogLevel.Information, Message = "engine up: {Interface}, WireGuard on UDP {Port}, node key {NodeKey}")]
     private static partial void LogStarted(ILogger logger, string @interface, ushort port, string nodeKey);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Refusal}")]
+    private static partial void LogSegmentationRefused(ILogger logger, string refusal);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "engine stopped: {Interface} deleted")]
     private static partial void LogStopped(ILogger logger, string @interface);
