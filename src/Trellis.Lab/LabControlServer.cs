@@ -63,6 +63,12 @@ public static class LabControlServer
 
             return server;
         }
+        catch (TimeoutException e)
+        {
+            // Not handed to the caller, so its output would be lost with it: the output says what it waited for.
+            await server.StopAsync().ConfigureAwait(false);
+            throw new TimeoutException($"{e.Message}; its output:\n{server.Output}", e);
+        }
         catch
         {
             // Not handed to the caller, so stopped here (a timed-out server would otherwise outlive the lab).

@@ -87,6 +87,11 @@ public sealed class LabRelayRegions(IReadOnlyList<NatHost> hosts)
 
             return relay;
         }
+        catch (TimeoutException e)
+        {
+            await relay.StopAsync().ConfigureAwait(false);
+            throw new TimeoutException($"{e.Message}; its output:\n{relay.Output}", e);
+        }
         catch
         {
             await relay.StopAsync().ConfigureAwait(false);

@@ -89,24 +89,6 @@ public sealed class NodeVerbTests : IDisposable
     }
 
     [Fact]
-    public async Task TRELLIS_SOCKET_names_the_socket_when_no_flag_does()
-    {
-        var before = Environment.GetEnvironmentVariable("TRELLIS_SOCKET");
-        Environment.SetEnvironmentVariable("TRELLIS_SOCKET", Socket);
-        try
-        {
-            await using var daemon = await StartDaemonAsync();
-            var (code, output, _) = await RunAsync("status");
-            Assert.Equal(0, code);
-            Assert.StartsWith("stopped", output, StringComparison.Ordinal);
-        }
-        finally
-        {
-            Environment.SetEnvironmentVariable("TRELLIS_SOCKET", before);
-        }
-    }
-
-    [Fact]
     public async Task Status_json_has_self_and_every_peer_with_its_path_joined_by_id()
     {
         var (self, direct, relayed) = (Peer(1, "me"), Peer(2, "laptop"), Peer(3, "nas"));
@@ -461,7 +443,7 @@ public sealed class NodeVerbTests : IDisposable
     }
 
     /// <summary>An engine that keeps the maps it is given and reports the paths a test sets.</summary>
-    private sealed class RecordingEngine : IEngine
+    internal sealed class RecordingEngine : IEngine
     {
         private volatile NetMap? _last;
 

@@ -104,6 +104,10 @@ public class MeshTests
             again.Server.AddMeshPeer(one.RelayUrl);
             await KnowsAsync(one, 1);
             await KnowsAsync(again, 1);
+
+            // The relay registers b as soon as it has queued the end of the handshake, so relay one can
+            // know b before b's client has read it: until then b has no connection to send on.
+            await Eventually.TrueAsync(() => b.IsConnected, "b to reconnect to the restarted relay");
             await PacketExchange.BothWaysAsync(a, b, 100);
         }
     }

@@ -7,12 +7,6 @@ namespace Trellis.Lab.Demo;
 /// <summary>A `trellis daemon` of the demo in its own host namespace, driven through the CLI like a person would.</summary>
 public sealed partial class DemoDevice
 {
-    /// <summary>
-    /// `trellis up` of four devices at once on a host busy with other work took over 30 s once (it had
-    /// connected and waited for its map): a safety net, not a measurement.
-    /// </summary>
-    private static readonly CommandOptions UpOptions = new() { Timeout = TimeSpan.FromSeconds(90) };
-
     private readonly TrellisExecutable _trellis;
 
     internal DemoDevice(DemoCity city, NatHost host, string stateDirectory, TrellisExecutable trellis)
@@ -52,7 +46,7 @@ public sealed partial class DemoDevice
 
     internal async Task UpAsync(string server, string authKey, IEnumerable<string> extra, CancellationToken cancellationToken)
     {
-        (await RunAsync(["up", "--socket", Socket, "--server", server, "--authkey", authKey, "--hostname", Name, .. extra], cancellationToken, UpOptions)
+        (await RunAsync(["up", "--socket", Socket, "--server", server, "--authkey", authKey, "--hostname", Name, .. extra], cancellationToken, CommandOptions.Up)
             .ConfigureAwait(false)).EnsureSuccess();
         using var status = await StatusAsync(cancellationToken).ConfigureAwait(false);
         OverlayIPv4 = status.RootElement.GetProperty("self").GetProperty("addresses").EnumerateArray()

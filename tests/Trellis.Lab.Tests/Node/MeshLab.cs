@@ -152,9 +152,11 @@ public sealed class MeshLab : IAsyncDisposable
         return process;
     }
 
-    internal async Task<CommandResult> Run(NatHost host, params string[] arguments)
+    internal Task<CommandResult> Run(NatHost host, params string[] arguments) => Run(host, CommandOptions.Default, arguments);
+
+    internal async Task<CommandResult> Run(NatHost host, CommandOptions options, params string[] arguments)
     {
-        var result = await host.Namespace.ExecAsync(_trellis.FileName, [.. _trellis.LeadingArguments, .. arguments], CommandOptions.Default);
+        var result = await host.Namespace.ExecAsync(_trellis.FileName, [.. _trellis.LeadingArguments, .. arguments], options);
         _output.WriteLine($"trellis {string.Join(' ', arguments)} in {host.Namespace}: {result}");
         return result;
     }
@@ -204,7 +206,7 @@ public sealed class LabNode(MeshLab mesh, NatHost host, string name, string stat
     public async Task UpWithKeyAsync(string authKey, params string[] extra)
     {
         var server = Host.IPv4 is null ? mesh.ServerUrlV6 : mesh.ServerUrl;
-        var result = await mesh.Run(Host, ["up", "--socket", Socket, "--server", server, "--authkey", authKey, "--hostname", Name, .. extra]);
+        var result = await mesh.Run(Host, CommandOptions.Up, ["up", "--socket", Socket, "--server", server, "--authkey", authKey, "--hostname", Name, .. extra]);
         result.EnsureSuccess();
     }
 

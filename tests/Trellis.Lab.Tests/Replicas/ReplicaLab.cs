@@ -128,13 +128,15 @@ public sealed class ReplicaLab : IAsyncDisposable
         await Poll.UntilAsync(() => File.Exists(node.Socket) || daemon.HasExited, MeshLabTimeouts.Start, $"the daemon of {name}");
         Assert.False(daemon.HasExited, $"the daemon of {name} exited: {daemon.Output}");
         var servers = onlyFirst ? Url(first) : string.Join(',', Enumerable.Range(0, Hosts.Length).Select(i => Url((first + i) % Hosts.Length)));
-        (await Run(host, ["up", "--socket", node.Socket, "--server", servers, "--authkey", AuthKey, "--hostname", name])).EnsureSuccess();
+        (await Run(host, CommandOptions.Up, ["up", "--socket", node.Socket, "--server", servers, "--authkey", AuthKey, "--hostname", name])).EnsureSuccess();
         return node;
     }
 
-    internal async Task<CommandResult> Run(NatHost host, params string[] arguments)
+    internal Task<CommandResult> Run(NatHost host, params string[] arguments) => Run(host, CommandOptions.Default, arguments);
+
+    internal async Task<CommandResult> Run(NatHost host, CommandOptions options, params string[] arguments)
     {
-        var result = await host.Namespace.ExecAsync(_trellis.FileName, [.. _trellis.LeadingArguments, .. arguments], CommandOptions.Default);
+        var result = await host.Namespace.ExecAsync(_trellis.FileName, [.. _trellis.LeadingArguments, .. arguments], options);
         _output.WriteLine($"trellis {string.Join(' ', arguments)} in {host.Namespace}: {result}");
         return result;
     }
