@@ -201,6 +201,7 @@ public sealed partial class DiscoveryBind
             LogPongReceived(peer.NodeKey.ToString(), pending.ViaRelay ? "the relay" : pending.Endpoint.ToString(), rtt.TotalMilliseconds);
         }
 
+        var provedPath = false;
         lock (peer.Sync)
         {
             if (peer.DiscoKey != sender)
@@ -226,7 +227,15 @@ public sealed partial class DiscoveryBind
                 NoteObserved(pong.Observed);
                 _byEndpoint[pending.Endpoint] = peer;
                 ChoosePathLocked(peer, now);
+                provedPath = true;
             }
+        }
+
+        if (provedPath)
+        {
+            // What waited for this very proof goes now: a request held as a peer relay, our requests to one.
+            ServeHeldPeerRelayRequest(peer, pending.Endpoint, now);
+            AskPeerRelaysAwaiting(peer, now);
         }
 
         pending.Waiter?.TrySetResult(

@@ -22,6 +22,9 @@ public sealed partial class DiscoveryBind
     [LoggerMessage(Level = LogLevel.Information, Message = "relaying for peers {First} and {Second}: both asked")]
     private partial void LogPeerRelayPair(string first, string second);
 
+    [LoggerMessage(Level = LogLevel.Debug, Message = "peer {Peer} asked us to relay from {Source}, not proven yet: held until a pong proves it")]
+    private partial void LogPeerRelayRequestHeld(string peer, string source);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "discovery tick failed")]
     private partial void LogTickFailed(Exception exception);
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
 using Trellis.Core.Keys;
 using Trellis.Core.Transport;
 using Trellis.Discovery.Messages;
@@ -206,17 +207,71 @@ public sealed partial class DiscoveryBind
         }
 
         var now = _time.GetTimestamp();
+        Key disco = default;
+        bool held = false, challenge = false;
         lock (asker.Sync)
         {
             if (!asker.Paths.TryGetValue(source, out var path) || path.LastPong == 0 || now - path.LastPong > Ticks(ProvenWithin))
             {
-                // Anyone can replay a sealed request from another source; only a proven one names where the asker is.
-                DropDisco("a peer relay request from an endpoint not proven");
-                return;
+                // Anyone can replay a sealed request from another source; only a proven one names where
+                // the asker is. An honest request sent on the pong that proved our path to the asker
+                // outruns the asker's answer to our ping back: held until a pong proves its source.
+                var previous = asker.HeldPeerRelayRequest;
+                challenge = previous is null || now - previous.ChallengedAt >= Ticks(PingBackAfter);
+                asker.HeldPeerRelayRequest = new HeldPeerRelayRequest(request.NodeKey, source, now, challenge ? now : previous!.ChallengedAt);
+                disco = asker.DiscoKey;
+                held = true;
             }
         }
 
-        if (!_table.ByNodeKey.TryGetValue(request.NodeKey, out var target) || target == asker)
+        if (held)
+        {
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                LogPeerRelayRequestHeld(asker.NodeKey.ToString(), source.ToString());
+            }
+
+            if (challenge)
+            {
+                // Our own ping to it may have been lost (sent before its NAT opened): one of our own
+                // proves it; one ping per request at most, a second apart per asker.
+                SendPing(asker, disco, source, now, null);
+            }
+
+            return;
+        }
+
+        ServePeerRelayRequest(asker, request.NodeKey, source, now);
+    }
+
+    /// <summary>
+    /// A pong from <paramref name="asker"/> proved <paramref name="proven"/> (receive thread): serves
+    /// the request held from there, while it is recent enough that the asker still waits for it.
+    /// </summary>
+    private void ServeHeldPeerRelayRequest(PeerState asker, Endpoint proven, long now)
+    {
+        HeldPeerRelayRequest? held;
+        lock (asker.Sync)
+        {
+            held = asker.HeldPeerRelayRequest;
+            if (held is null || held.Source != proven)
+            {
+                return;
+            }
+
+            asker.HeldPeerRelayRequest = null;
+        }
+
+        if (_servesPeerRelay && now - held.At < Ticks(AskEvery))
+        {
+            ServePeerRelayRequest(asker, held.Target, proven, now);
+        }
+    }
+
+    /// <summary>A request from a proven endpoint: checked against the map and the policy, then paired.</summary>
+    private void ServePeerRelayRequest(PeerState asker, Key targetKey, Endpoint source, long now)
+    {
+        if (!_table.ByNodeKey.TryGetValue(targetKey, out var target) || target == asker)
         {
             DropDisco("a peer relay request for a node not in this node's map");
             return;
@@ -331,8 +386,9 @@ public sealed partial class DiscoveryBind
     /// <summary>
     /// Asks a peer relay for a leg to <paramref name="peer"/>. Both sides of the pair must ask the
     /// same relay, so both choose alike: the relay-offering peer with the lowest node key, by a proven
-    /// direct path (else that path is probed now and the request waits for the next tick), leaving out
-    /// those given up for this peer (<see cref="GiveUpAfter"/>); with none left the pair stays on the relay.
+    /// direct path (else that path is probed now and the request goes on the pong that proves it,
+    /// <see cref="AskPeerRelaysAwaiting"/>), leaving out those given up for this peer
+    /// (<see cref="GiveUpAfter"/>); with none left the pair stays on the relay.
     /// </summary>
     private void AskPeerRelay(PeerState peer, long now)
     {
@@ -361,6 +417,17 @@ public sealed partial class DiscoveryBind
 
         if (to == default)
         {
+            // Marked before the probe goes, so its pong, on whichever thread, finds the request waiting.
+            lock (peer.Sync)
+            {
+                peer.PeerRelayAwaitsPath = true;
+            }
+
+            lock (relay.Sync)
+            {
+                relay.PathAwaitedForPeerRelay = true;
+            }
+
             StartRound(relay, full: true);
             return;
         }
@@ -369,9 +436,44 @@ public sealed partial class DiscoveryBind
         {
             peer.PeerRelayAskedAt = now;
             peer.PeerRelayAskedOf = relay.NodeKey;
+            peer.PeerRelayAwaitsPath = false;
         }
 
         SendDisco(disco, relay, to, DiscoMessage.PeerRelayRequest(peer.NodeKey));
+    }
+
+    /// <summary>
+    /// A pong proved a direct path to <paramref name="relay"/> (receive thread): the requests that
+    /// waited for one go now, not at the next tick. Both sides of a pair probe the relay at their
+    /// first due tick, so their requests still meet there within moments of each other.
+    /// </summary>
+    private void AskPeerRelaysAwaiting(PeerState relay, long now)
+    {
+        lock (relay.Sync)
+        {
+            if (!relay.PathAwaitedForPeerRelay || relay.Direct is not { } direct || now >= direct.TrustedUntil)
+            {
+                return;
+            }
+
+            relay.PathAwaitedForPeerRelay = false;
+        }
+
+        foreach (var peer in _table.ByNodeKey.Values)
+        {
+            bool ask;
+            lock (peer.Sync)
+            {
+                ask = peer.PeerRelayAwaitsPath && peer.PeerRelayAskedOf == relay.NodeKey && !peer.DiscoOff
+                    && (peer.Direct is not { } own || now >= own.TrustedUntil);
+                peer.PeerRelayAwaitsPath &= !ask;
+            }
+
+            if (ask)
+            {
+                AskPeerRelay(peer, now);
+            }
+        }
     }
 
     /// <summary>The peer relay to ask for <paramref name="peer"/>; gives up on the current one when it stayed silent too long.</summary>

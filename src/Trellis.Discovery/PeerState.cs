@@ -108,6 +108,15 @@ internal sealed class PeerState
     /// <summary>Since when <see cref="PeerRelayAskedOf"/> has been asked without a grant (zero: it answered, or not asked yet).</summary>
     public long PeerRelayUnansweredSince { get; set; }
 
+    /// <summary>A request for this peer waits for a proven direct path to <see cref="PeerRelayAskedOf"/>: it goes on the pong that proves one.</summary>
+    public bool PeerRelayAwaitsPath { get; set; }
+
+    /// <summary>This peer relays for others, and a request for another peer waits for a proven direct path to it.</summary>
+    public bool PathAwaitedForPeerRelay { get; set; }
+
+    /// <summary>As a peer relay: this peer's latest request from an endpoint not proven yet (see <see cref="HeldPeerRelayRequest"/>).</summary>
+    public HeldPeerRelayRequest? HeldPeerRelayRequest { get; set; }
+
     /// <summary>Peer relays that stopped answering for this peer, and when: skipped for a while (null until one fails).</summary>
     public Dictionary<Key, long>? PeerRelaysFailed { get; set; }
 

@@ -43,6 +43,33 @@ public sealed class PeerRelayTests : IDisposable
     }
 
     [Fact]
+    public async Task The_requests_go_on_the_pongs_that_prove_the_relay_so_the_pair_needs_no_later_tick()
+    {
+        // R unreachable until both sides' requests are due and wait for a proven path to R. Then one
+        // tick probes R, and the clock stands still: only events (the pongs, the requests, the
+        // relay's proof of each asker, the grants, the pings through the legs) can bring the pair
+        // onto the peer relay. A request left for a later tick would never go. Nothing here depends
+        // on which node's thread runs first: each step waits for the event before it, not for time.
+        var unreachable = true;
+        var (a, b, r) = Triangle(serves: true, relayUnreachable: () => Volatile.Read(ref unreachable));
+        await RunUntilAsync(a, b, () => false, DiscoveryBind.PeerRelayAfter + TimeSpan.FromSeconds(2), mustHold: false);
+        Assert.False(HasDirect(a, r));
+        Assert.False(HasDirect(b, r));
+        Assert.Equal(0, r.Bind.PeerRelayPairs);
+
+        Volatile.Write(ref unreachable, false);
+        _bed.Time.Advance(TimeSpan.FromSeconds(1));
+        await TestNode.WaitForAsync(() => OnPeerRelay(a, b, r) && OnPeerRelay(b, a, r), "the pair on the peer relay with the clock standing still");
+        Assert.Equal(1, r.Bind.PeerRelayPairs);
+
+        // And the pair's packets cross it, still without a tick.
+        var fromA = b.Bind.SyntheticEndpointOf(a.NodeKey)!.Value;
+        b.Received.Clear();
+        a.SendWireGuard(b.NodeKey, 3);
+        await TestNode.WaitForAsync(() => b.Received.Count(p => p.Source == fromA) >= 3, "A's packets at B through the peer relay");
+    }
+
+    [Fact]
     public async Task A_node_that_does_not_relay_for_peers_forwards_nothing_and_the_pair_stays_on_the_relay()
     {
         var (a, b, r) = Triangle(serves: false);
@@ -134,22 +161,30 @@ public sealed class PeerRelayTests : IDisposable
         Assert.True(other.Bind.PeerRelayForwarded >= forwardedBefore + 3);
     }
 
+    private static bool HasDirect(TestNode from, TestNode to) =>
+        from.Bind.GetStatus(to.NodeKey) is { Path: PathKind.Direct };
+
     private static bool OnAnyPeerRelay(TestNode from, TestNode to) =>
         from.Bind.GetStatus(to.NodeKey) is { Path: PathKind.PeerRelay };
 
     private static bool OnPeerRelay(TestNode from, TestNode to, TestNode relay) =>
         from.Bind.GetStatus(to.NodeKey) is { Path: PathKind.PeerRelay } s && s.PeerRelay == relay.NodeKey;
 
-    /// <summary>A and B, every datagram between them dropped (while <paramref name="blocked"/> says so); R, reachable by both, relaying for peers if <paramref name="serves"/>.</summary>
-    private (TestNode A, TestNode B, TestNode R) Triangle(bool serves, Func<bool>? blocked = null)
+    /// <summary>
+    /// A and B, every datagram between them dropped (while <paramref name="blocked"/> says so); R,
+    /// reachable by both (except while <paramref name="relayUnreachable"/> says not), relaying for peers if <paramref name="serves"/>.
+    /// </summary>
+    private (TestNode A, TestNode B, TestNode R) Triangle(bool serves, Func<bool>? blocked = null, Func<bool>? relayUnreachable = null)
     {
         var a = _bed.Node("10.0.0.1");
         var b = _bed.Node("10.0.0.2");
         var r = _bed.Node("10.0.0.3");
         r.Bind.ServesPeerRelay = serves;
         blocked ??= () => true;
-        _bed.Network.Drop = (source, destination, _) => blocked() && source != destination
-            && (source == a.Local || source == b.Local) && (destination == a.Local || destination == b.Local);
+        relayUnreachable ??= () => false;
+        _bed.Network.Drop = (source, destination, _) => source != destination
+            && ((blocked() && (source == a.Local || source == b.Local) && (destination == a.Local || destination == b.Local))
+                || (relayUnreachable() && (source == r.Local || destination == r.Local)));
         foreach (var n in new[] { a, b, r })
         {
             n.Bind.SetLocalEndpoints([n.Local]);
@@ -169,6 +204,8 @@ public sealed class PeerRelayTests : IDisposable
     /// </summary>
     private async Task RunUntilAsync(TestNode a, TestNode b, Func<bool> done, TimeSpan limit, bool mustHold = true)
     {
+        // What the last step (or the map's first rounds) sent is handled at the time it was sent.
+        await _bed.SettledAsync();
         for (var t = TimeSpan.Zero; t < limit && !done(); t += Step)
         {
             if (t.Milliseconds == 0)
