@@ -116,6 +116,9 @@ public sealed class ReplicaTests : IAsyncLifetime
         await SimulatedNode.WaitAsync(() => onB.Peers.Count == 0, "the node on B to lose its peer under the policy set on A");
         Assert.Equal(grantsNothing, b.Host.Policy.Current.Text);
 
+        // Also the node on A: until it has lost its peer, "sees its peer again" below would already hold.
+        await SimulatedNode.WaitAsync(() => onA.Peers.Count == 0, "the node on A to lose its peer under the policy set on A");
+
         Assert.True(await b.Host.Policy.RemoveAsync("a test", CancellationToken.None));
         await SimulatedNode.WaitAsync(() => onA.Peers.ContainsKey(onB.Self!.Id), "the node on A to see its peer again after B removed the policy");
         Assert.Null(a.Host.Policy.Current.Text);
