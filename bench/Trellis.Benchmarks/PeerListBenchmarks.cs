@@ -25,20 +25,7 @@ public class PeerListBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _peers = [.. Enumerable.Range(1, Peers).Select(i => new PeerInfo
-        {
-            Id = i,
-            Name = $"bench-{i}",
-            NodeKey = Convert.ToBase64String(BitConverter.GetBytes((long)i).Concat(new byte[24]).ToArray()),
-            DiscoKey = Convert.ToBase64String(BitConverter.GetBytes((long)-i).Concat(new byte[24]).ToArray()),
-            Addresses = [$"100.64.{i / 256}.{i % 256}/32", $"fd7a:115c:a1e0::{i:x}/128"],
-            AllowedIps = [$"100.64.{i / 256}.{i % 256}/32", $"fd7a:115c:a1e0::{i:x}/128"],
-            Endpoints = [$"198.51.{i / 256}.{i % 256}:41641", $"[2001:db8::{i:x}]:41641"],
-            HomeRelay = 1,
-            Online = true,
-            User = $"user{i % 30}@example.com",
-            Version = "0.1.0+abcdef0",
-        })];
+        _peers = [.. Enumerable.Range(1, Peers).Select(i => BenchPeers.Entry(i, homeRelay: 1))];
         Shared(); // the entries' JSON is kept from here on, as after a node's first map
     }
 

@@ -27,20 +27,7 @@ public class ResumeBenchmarks
     [Params(10)]
     public int Changed { get; set; }
 
-    private static PeerInfo Entry(int i, bool moved = false) => new()
-    {
-        Id = i,
-        Name = $"bench-{i}",
-        NodeKey = Convert.ToBase64String(BitConverter.GetBytes((long)i).Concat(new byte[24]).ToArray()),
-        DiscoKey = Convert.ToBase64String(BitConverter.GetBytes((long)-i).Concat(new byte[24]).ToArray()),
-        Addresses = [$"100.64.{i / 256}.{i % 256}/32", $"fd7a:115c:a1e0::{i:x}/128"],
-        AllowedIps = [$"100.64.{i / 256}.{i % 256}/32", $"fd7a:115c:a1e0::{i:x}/128"],
-        Endpoints = [$"198.51.{i / 256}.{i % 256}:{(moved ? 41642 : 41641)}", $"[2001:db8::{i:x}]:41641"],
-        HomeRelay = 900,
-        Online = true,
-        User = $"user{i % 30}@example.com",
-        Version = "0.1.0+abcdef0",
-    };
+    private static PeerInfo Entry(int i, bool moved = false) => BenchPeers.Entry(i, homeRelay: 900, moved);
 
     [GlobalSetup]
     public void Setup()

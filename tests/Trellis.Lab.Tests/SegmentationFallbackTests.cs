@@ -41,16 +41,7 @@ public sealed class SegmentationFallbackTests(ITestOutputHelper output)
         await lab.AssertPingsAsync(lab.B, ipv6: true);
 
         var portText = Port.ToString(CultureInfo.InvariantCulture);
-        var server = lab.B.Namespace.StartProcess("iperf3", ["-s", "-p", portText]);
-        await Poll.UntilAsync(
-            async ct =>
-            {
-                Assert.False(server.HasExited, $"iperf3 server exited: {server.Output}");
-                var listening = await lab.B.Namespace.ExecAsync("ss", ["-Hltn", "sport", "=", $":{portText}"], CommandOptions.Default, ct);
-                return listening.Succeeded && listening.StandardOutput.Trim().Length > 0;
-            },
-            TimeSpan.FromSeconds(10),
-            "the iperf3 server to listen");
+        var server = await IperfServer.StartAsync(lab.B.Namespace, Port);
 
         // A -> B over inner IPv4, then B -> A (reversed) over inner IPv6: each Trellis side sends full-size packets.
         foreach (var (ipv6, reverse) in new[] { (false, false), (true, true) })

@@ -54,16 +54,7 @@ public sealed class ThroughputTests(ITestOutputHelper output)
         }
 
         var portText = Port.ToString(CultureInfo.InvariantCulture);
-        var server = lab.B.Namespace.StartProcess("iperf3", ["-s", "-p", portText]);
-        await Poll.UntilAsync(
-            async ct =>
-            {
-                Assert.False(server.HasExited, $"iperf3 server exited: {server.Output}");
-                var listening = await lab.B.Namespace.ExecAsync("ss", ["-Hltn", "sport", "=", $":{portText}"], CommandOptions.Default, ct);
-                return listening.Succeeded && listening.StandardOutput.Trim().Length > 0;
-            },
-            TimeSpan.FromSeconds(10),
-            "the iperf3 server to listen");
+        var server = await IperfServer.StartAsync(lab.B.Namespace, Port);
 
         foreach (var (ipv6, udp) in new[] { (false, false), (true, false), (true, true) })
         {

@@ -17,19 +17,9 @@ internal static class MeshIperf
     public static async Task<double> RunAsync(NetNamespace a, LabNode b, int seconds, string how, ITestOutputHelper output)
     {
         var port = Port.ToString(CultureInfo.InvariantCulture);
-        var server = b.Host.Namespace.StartProcess("iperf3", ["-s", "-1", "-p", port]);
+        var server = await IperfServer.StartAsync(b.Host.Namespace, Port, once: true);
         try
         {
-            await Poll.UntilAsync(
-                async ct =>
-                {
-                    Assert.False(server.HasExited, $"iperf3 server exited: {server.Output}");
-                    var listening = await b.Host.Namespace.ExecAsync("ss", ["-Hltn", "sport", "=", $":{port}"], CommandOptions.Default, ct);
-                    return listening.Succeeded && listening.StandardOutput.Trim().Length > 0;
-                },
-                TimeSpan.FromSeconds(10),
-                "the iperf3 server to listen");
-
             var bAddress = (await b.AddressesAsync())[0];
             var client = await a.ExecAsync(
                 "iperf3",
