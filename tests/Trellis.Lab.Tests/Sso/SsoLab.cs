@@ -110,7 +110,7 @@ public sealed partial class SsoLab : IAsyncDisposable
     {
         var result = await Mesh.ServerHost.Namespace.ExecAsync(
             "node", [Path.Combine(Fixture, "signin.mjs"), link, login, "any-password"], new CommandOptions { Timeout = BrowserTimeout });
-        result.EnsureSuccess();
+        Assert.True(result.Succeeded, $"signing in as {login} failed: {result}\nthe provider's output: {Provider.Output}");
         return JsonSerializer.Deserialize<SignInPage>(LastLine(result.StandardOutput), JsonOptions)!;
     }
 

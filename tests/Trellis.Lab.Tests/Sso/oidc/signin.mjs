@@ -18,7 +18,9 @@ const context = await chromium.launchPersistentContext(profile, {
 });
 try {
   const page = context.pages()[0] ?? await context.newPage();
-  page.setDefaultTimeout(60_000);
+  // Under the lab's 180 s limit for the whole script (SsoLab.BrowserTimeout), and not far under it:
+  // on busy shared cores a step can take minutes, and a step that times out here says which one.
+  page.setDefaultTimeout(150_000);
   let callback = null;
   page.on('request', request => {
     if (new URL(request.url()).pathname === '/oidc/callback') {
