@@ -16,6 +16,8 @@ public sealed class ConnectionCounters
     private long _registeredRejected;
     private long _fullMaps;
     private long _fullMapBytes;
+    private long _resumes;
+    private long _resumeBytes;
     private long _deltas;
     private long _deltaBytes;
     private long _keepalives;
@@ -45,6 +47,7 @@ public sealed class ConnectionCounters
     /// <summary>Map stream messages sent and their bytes (sealed, as on the WebSocket), by kind.</summary>
     public MapTraffic MapSent => new(
         Interlocked.Read(ref _fullMaps), Interlocked.Read(ref _fullMapBytes),
+        Interlocked.Read(ref _resumes), Interlocked.Read(ref _resumeBytes),
         Interlocked.Read(ref _deltas), Interlocked.Read(ref _deltaBytes),
         Interlocked.Read(ref _keepalives), Interlocked.Read(ref _keepaliveBytes));
 
@@ -64,13 +67,18 @@ public sealed class ConnectionCounters
         }
     }
 
-    internal void Sent(ControlMessage message, long bytes)
+    /// <param name="first">The stream's first message: a delta there answers a node's <see cref="MapResume"/>.</param>
+    internal void Sent(ControlMessage message, long bytes, bool first)
     {
         switch (message)
         {
             case FullMap:
                 Interlocked.Increment(ref _fullMaps);
                 Interlocked.Add(ref _fullMapBytes, bytes);
+                break;
+            case MapDelta when first:
+                Interlocked.Increment(ref _resumes);
+                Interlocked.Add(ref _resumeBytes, bytes);
                 break;
             case MapDelta:
                 Interlocked.Increment(ref _deltas);
@@ -98,5 +106,8 @@ public sealed class ConnectionCounters
     internal void Oversized() => Interlocked.Increment(ref _oversizedMessages);
 }
 
-/// <summary>What the map streams have sent since the server started (the last kind: keepalives and closing errors).</summary>
-public readonly record struct MapTraffic(long FullMaps, long FullMapBytes, long Deltas, long DeltaBytes, long Keepalives, long KeepaliveBytes);
+/// <summary>
+/// What the map streams have sent since the server started: full maps, resumed sessions' first deltas
+/// (instead of a full map), the deltas after them, and the rest (keepalives and closing errors).
+/// </summary>
+public readonly record struct MapTraffic(long FullMaps, long FullMapBytes, long Resumes, long ResumeBytes, long Deltas, long DeltaBytes, long Keepalives, long KeepaliveBytes);

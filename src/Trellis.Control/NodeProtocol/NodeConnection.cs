@@ -152,11 +152,13 @@ public sealed partial class NodeConnection(
     {
         try
         {
+            var first = true;
             while (await session.NextAsync(limits.Keepalive, cancellationToken).ConfigureAwait(false) is { } message)
             {
                 var before = channel.BytesSent;
                 await channel.SendAsync(message, cancellationToken).ConfigureAwait(false);
-                counters.Sent(message, channel.BytesSent - before);
+                counters.Sent(message, channel.BytesSent - before, first);
+                first = false;
             }
 
             await channel.SendAsync(new ErrorMessage { Code = session.CloseCode, Message = session.CloseReason ?? "ended" }, cancellationToken).ConfigureAwait(false);

@@ -40,6 +40,7 @@ public sealed class ServerMetrics : IDisposable
     private static Measurement<long>[] MapMessages(MapTraffic sent) =>
     [
         new(sent.FullMaps, Kind("full_map")),
+        new(sent.Resumes, Kind("resume")),
         new(sent.Deltas, Kind("delta")),
         new(sent.Keepalives, Kind("keepalive")),
     ];
@@ -47,6 +48,7 @@ public sealed class ServerMetrics : IDisposable
     private static Measurement<long>[] MapBytes(MapTraffic sent) =>
     [
         new(sent.FullMapBytes, Kind("full_map")),
+        new(sent.ResumeBytes, Kind("resume")),
         new(sent.DeltaBytes, Kind("delta")),
         new(sent.KeepaliveBytes, Kind("keepalive")),
     ];

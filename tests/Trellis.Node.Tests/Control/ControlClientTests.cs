@@ -269,6 +269,11 @@ public sealed class ControlClientTests : IAsyncLifetime
 
         // The node sent what it held and the restarted server answered with deltas only; the peer is still there.
         Assert.Equal(0, _server.Host.Connections.MapSent.FullMaps);
+
+        // Both nodes resumed; the server counts each once it has sent it, which may be after the node read it.
+        await Waiting.ForStatusAsync(peer, s => s.State == ControlState.Running && s.MapStreams == 2, "the peer's second map stream");
+        await Waiting.UntilAsync(() => Task.FromResult<object?>(_server.Host.Connections.MapSent.Resumes == 2 ? true : null), "both resumes counted");
+        Assert.Equal(0, _server.Host.Connections.MapSent.FullMaps);
         Assert.Equal(peer.Status.Self!.Id, Assert.Single(client.Current!.Peers.Values).Id);
     }
 
