@@ -42,7 +42,7 @@ wrapper="$work/trellis"
 # its children; a tmpfs over the SDK's directory leaves /usr/bin/dotnet a dangling link.
 cat >"$wrapper" <<EOF
 #!/bin/sh
-exec unshare --mount --propagation private -- env -u DOTNET_ROOT -u DOTNET_HOST_PATH -u MSBuildExtensionsPath -u MSBuildSDKsPath \\
+exec unshare --mount --propagation private -- env -u DOTNET_ROOT -u DOTNET_ROOT_X64 -u DOTNET_ROOT_ARM64 -u DOTNET_HOST_PATH -u MSBuildExtensionsPath -u MSBuildSDKsPath \\
   PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin sh -ec '
   for dir in /usr/share/dotnet /usr/lib/dotnet /root/.dotnet; do
     if [ -d "\$dir" ]; then mount -t tmpfs -o ro,size=4k none "\$dir"; fi
