@@ -416,8 +416,9 @@ public sealed unsafe class UdpBind : IWakeableBind
     /// Sends the packets as messages (a segmented one per run of same-size packets to one place when
     /// the socket and that destination's path allow) and returns how many packets are done: all of
     /// them, unless a segmented send was refused, which turns segmentation off for the socket or that
-    /// destination and leaves the rest to send again, <paramref name="refused"/> set. Called again so,
-    /// with <paramref name="firstRefused"/>, the refused run goes plainly whatever the tables say now.
+    /// destination and leaves the rest to send again, <paramref name="refused"/> set. The next call
+    /// has <paramref name="firstRefused"/> set: the refused run goes plainly even if the table has
+    /// since let its destination go (full, or expired), so every call makes progress.
     /// </summary>
     private int SendMessages(UdpSocket socket, MessageBatch batch, ReadOnlySpan<PacketBuffer> packets, bool firstRefused, out bool refused)
     {
