@@ -6,7 +6,8 @@ namespace Trellis.Net;
 /// <summary>
 /// The plain UDP <see cref="IBind"/>: one dual-stack socket (IPv4 peers travel as v4-mapped IPv6,
 /// so one receive loop serves both families), batched with recvmmsg/sendmmsg. With offloads on,
-/// a run of same-size packets to one destination leaves as one segmented message (UDP_SEGMENT) and
+/// a run of same-size packets to one destination leaves as one segmented message (UDP_SEGMENT),
+/// except to a destination whose path refused one for a while (<see cref="UnsegmentedPaths"/>), and
 /// the kernel may merge received datagrams (UDP_GRO), which Receive splits again. All native
 /// structures are allocated once per bind, so steady-state traffic allocates nothing. A receiver
 /// with nothing queued waits in poll(2) on the socket and an eventfd, so another thread can wake it
@@ -19,6 +20,7 @@ public sealed unsafe class UdpBind : IWakeableBind
     private readonly bool _dualStack;
     private readonly bool _offload;
     private readonly int _bufferSize;
+    private readonly TimeProvider _time;
 
     // Receive is single-threaded by contract; the gate makes a receiver left over from before a
     // reopen finish (it is woken by the close) before the new one reuses the shared batch.
@@ -44,6 +46,7 @@ public sealed unsafe class UdpBind : IWakeableBind
     private int _lastSendErrno;
     private long _sourcesForgotten;
     private long _segmentedSends;
+    private long _pathRefusals;
     private long _mergedReceives;
 
     /// <param name="dualStack">False for an IPv4-only socket, as used when IPv6 is unavailable anyway.</param>
@@ -52,7 +55,8 @@ public sealed unsafe class UdpBind : IWakeableBind
     /// (<see cref="OffloadSwitch.UdpFromEnvironment"/>: the one that governs the TUN's offloads, and a UDP-only one).
     /// </param>
     /// <param name="bufferSize">Socket buffer bytes; null reads <see cref="UdpBufferSize"/>'s variable.</param>
-    public UdpBind(bool dualStack = true, bool? offload = null, int? bufferSize = null)
+    /// <param name="time">The clock after which a path that refused segmentation is tried segmented again.</param>
+    public UdpBind(bool dualStack = true, bool? offload = null, int? bufferSize = null, TimeProvider? time = null)
     {
         if (!OperatingSystem.IsLinux() || !Environment.Is64BitProcess)
         {
@@ -62,6 +66,7 @@ public sealed unsafe class UdpBind : IWakeableBind
         _dualStack = dualStack;
         _offload = offload ?? OffloadSwitch.UdpFromEnvironment();
         _bufferSize = bufferSize ?? UdpBufferSize.FromEnvironment();
+        _time = time ?? TimeProvider.System;
 
         // A few independent send batches so encryption workers on several cores do not queue on one lock.
         _senders = new Sender[Math.Clamp(Environment.ProcessorCount, 2, 8)];
@@ -104,24 +109,37 @@ public sealed unsafe class UdpBind : IWakeableBind
     /// <summary>Received buffers the kernel had merged from several datagrams (UDP GRO), split again.</summary>
     public long MergedReceives => Interlocked.Read(ref _mergedReceives);
 
-    /// <summary>Whether the open socket sends runs of datagrams as one segmented message (UDP GSO).</summary>
+    /// <summary>
+    /// Whether the open socket sends runs of datagrams as one segmented message (UDP GSO), to every
+    /// destination but those whose path refused it (<see cref="PathRefusals"/>).
+    /// </summary>
     public bool Segmentation => _socket?.Segmentation ?? false;
 
     /// <summary>
-    /// The errno with which the kernel refused a segmented send on the open socket, after which it
-    /// sends one datagram per message; 0 while none was refused (or segmentation was never on).
+    /// The errno with which the kernel refused a segmented send on the open socket for a reason of the
+    /// socket's own (EIO, EINVAL), after which it sends one datagram per message to everyone; 0 while
+    /// none was refused (or segmentation was never on). A path's refusal (EMSGSIZE) does not show here.
     /// </summary>
     public int SegmentationRefusal => _socket?.SegmentationRefusal ?? 0;
 
     /// <summary>
-    /// Raised once per socket, on the sending thread, when a refused segmented send turns segmentation
-    /// off (<see cref="SegmentationRefusal"/>'s errno), so the owner can tell its user.
+    /// Segmented sends refused with EMSGSIZE (a segment longer than the destination's path MTU), each
+    /// turning segmentation off toward that destination alone for <see cref="UnsegmentedPaths.RetryAfter"/>.
+    /// </summary>
+    public long PathRefusals => Interlocked.Read(ref _pathRefusals);
+
+    /// <summary>
+    /// Raised once per socket and reason, on the sending thread: with EMSGSIZE the first time a path
+    /// refuses a segmented send, with <see cref="SegmentationRefusal"/>'s errno when the socket's own
+    /// refusal turns segmentation off, so the owner can tell its user (<see cref="DescribeRefusal"/>).
     /// </summary>
     public event Action<int>? SegmentationRefused;
 
     /// <summary>What the owner tells its user when <see cref="SegmentationRefused"/> is raised with <paramref name="errno"/>.</summary>
-    public static string DescribeRefusal(int errno) =>
-        $"UDP segmentation: off, the kernel refused a segmented send ({Marshal.GetPInvokeErrorMessage(errno)}, errno {errno}); sending one datagram per message";
+    public static string DescribeRefusal(int errno) => errno == Errno.EMSGSIZE
+        ? $"UDP segmentation: off toward peers whose path refused a segmented send ({Marshal.GetPInvokeErrorMessage(errno)}, errno {errno}: " +
+          $"a segment longer than the path's MTU); sending them one datagram per message, tried segmented again after {UnsegmentedPaths.RetryAfter.TotalMinutes:0} minutes; still segmented to the others"
+        : $"UDP segmentation: off, the kernel refused a segmented send ({Marshal.GetPInvokeErrorMessage(errno)}, errno {errno}); sending one datagram per message";
 
     /// <summary>Whether the open socket lets the kernel merge received datagrams (UDP GRO).</summary>
     public bool ReceiveCoalescing => _socket?.ReceiveCoalescing ?? false;
@@ -135,7 +153,7 @@ public sealed unsafe class UdpBind : IWakeableBind
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             CloseLocked();
-            var socket = UdpSocket.Open(port, _dualStack, _offload, _bufferSize);
+            var socket = UdpSocket.Open(port, _dualStack, _offload, _bufferSize, _time);
             try
             {
                 // A mark given over UAPI wins; the daemon's underlay mark otherwise.
@@ -387,18 +405,22 @@ public sealed unsafe class UdpBind : IWakeableBind
 
     private void SendBatch(UdpSocket socket, MessageBatch batch, ReadOnlySpan<PacketBuffer> packets)
     {
+        var refused = false;
         while (!packets.IsEmpty)
         {
-            packets = packets[SendMessages(socket, batch, packets)..];
+            packets = packets[SendMessages(socket, batch, packets, refused, out refused)..];
         }
     }
 
     /// <summary>
     /// Sends the packets as messages (a segmented one per run of same-size packets to one place when
-    /// the socket allows) and returns how many packets are done: all of them, unless a segmented send
-    /// was refused, which turns segmentation off for the socket and leaves the rest to send again plainly.
+    /// the socket and that destination's path allow) and returns how many packets are done: all of
+    /// them, unless a segmented send was refused, which turns segmentation off for the socket or that
+    /// destination and leaves the rest to send again, <paramref name="refused"/> set. The next call
+    /// has <paramref name="firstRefused"/> set: the refused run goes plainly even if the table has
+    /// since let its destination go (full, or expired), so every call makes progress.
     /// </summary>
-    private int SendMessages(UdpSocket socket, MessageBatch batch, ReadOnlySpan<PacketBuffer> packets)
+    private int SendMessages(UdpSocket socket, MessageBatch batch, ReadOnlySpan<PacketBuffer> packets, bool firstRefused, out bool refused)
     {
         // Per message: its first packet and how many it carries, so a refused segmented message can
         // be resent from there; and how many packets before it could not be addressed at all.
@@ -406,24 +428,30 @@ public sealed unsafe class UdpBind : IWakeableBind
         Span<int> lengths = stackalloc int[packets.Length];
         Span<int> skippedBefore = stackalloc int[packets.Length + 1];
         var segmentation = socket.Segmentation;
+        var paths = socket.UnsegmentedPaths;
         var count = 0;
         var skipped = 0;
         var next = 0;
+        refused = false;
         while (next < packets.Length)
         {
             var run = segmentation ? UdpGsoRun.Length(packets[next..]) : 1;
-            if (batch.TryPrepareSend(count, next, packets.Slice(next, run), socket.Family))
-            {
-                skippedBefore[count] = skipped;
-                firsts[count] = next;
-                lengths[count++] = run;
-            }
-            else
-            {
-                skipped += run;
-            }
 
-            next += run;
+            // A run whose path refused segmentation goes as one message per packet.
+            var size = run > 1 && ((next == 0 && firstRefused) || paths.Contains(packets[next].Endpoint)) ? 1 : run;
+            for (var end = next + run; next < end; next += size)
+            {
+                if (batch.TryPrepareSend(count, next, packets.Slice(next, size), socket.Family))
+                {
+                    skippedBefore[count] = skipped;
+                    firsts[count] = next;
+                    lengths[count++] = size;
+                }
+                else
+                {
+                    skipped += size;
+                }
+            }
         }
 
         skippedBefore[count] = skipped;
@@ -468,19 +496,25 @@ public sealed unsafe class UdpBind : IWakeableBind
                 continue;
             }
 
-            // Refused: no checksum offload on the way out (EIO, on kernels that need it), a segment
-            // longer than the route's MTU (EMSGSIZE; EINVAL on older kernels), or a socket without
-            // UDP checksums (EINVAL). Segmentation will not work on this socket: the refused message
-            // and the rest go again one datagram each, which the kernel fragments if the MTU asks.
+            // Refused. A segment longer than the path's MTU (EMSGSIZE) is that destination's path:
+            // only it goes unsegmented, for a while. No checksum offload on the way out (EIO, on
+            // kernels that need it), a socket without UDP checksums (EINVAL), or an older kernel's
+            // EINVAL for the MTU: segmentation will not work on this socket. Either way the refused
+            // message and the rest go again, that one a datagram each, which the kernel fragments
+            // if the MTU asks.
             if (errno is Errno.EIO or Errno.EINVAL or Errno.EMSGSIZE && batch.IsSegmented(start))
             {
-                if (socket.DisableSegmentation(errno))
+                var first = errno == Errno.EMSGSIZE
+                    ? RefusedByPath(socket, packets[firsts[start]].Endpoint)
+                    : socket.DisableSegmentation(errno);
+                if (first)
                 {
                     SegmentationRefused?.Invoke(errno);
                 }
 
                 done = firsts[start];
                 skipped = skippedBefore[start];
+                refused = true;
                 break;
             }
 
@@ -506,6 +540,12 @@ public sealed unsafe class UdpBind : IWakeableBind
         }
 
         return done;
+    }
+
+    private bool RefusedByPath(UdpSocket socket, Endpoint destination)
+    {
+        Interlocked.Increment(ref _pathRefusals);
+        return socket.DisableSegmentationTo(destination);
     }
 
     /// <summary>Takes a free send batch, preferring this thread's usual one; waits on it if all are busy.</summary>

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Trellis.Core.Transport;
 
 namespace Trellis.Net;
 
@@ -11,14 +12,16 @@ internal sealed unsafe class UdpSocket
     private volatile bool _closed;
     private volatile bool _segmentation;
     private int _segmentationRefusal;
+    private int _pathRefusalReported;
 
-    private UdpSocket(FileDescriptor fd, int family, ushort port, bool segmentation, bool receiveCoalescing)
+    private UdpSocket(FileDescriptor fd, int family, ushort port, bool segmentation, bool receiveCoalescing, TimeProvider time)
     {
         Fd = fd;
         Family = family;
         Port = port;
         _segmentation = segmentation;
         ReceiveCoalescing = receiveCoalescing;
+        UnsegmentedPaths = new UnsegmentedPaths(time);
     }
 
     public FileDescriptor Fd { get; }
@@ -31,29 +34,36 @@ internal sealed unsafe class UdpSocket
     /// <summary>Set before the shutdown that wakes a blocked receiver, so the receiver can tell a wake-up from a datagram.</summary>
     public bool IsClosed => _closed;
 
-    /// <summary>Whether sends may carry UDP_SEGMENT: the kernel knows it and no such send has failed on this socket.</summary>
+    /// <summary>
+    /// Whether sends may carry UDP_SEGMENT: the kernel knows it and has not refused such a send for a
+    /// reason of the socket's own (a path's refusal turns it off only toward that destination).
+    /// </summary>
     public bool Segmentation => _segmentation;
 
     /// <summary>Whether the kernel may merge received datagrams (UDP_GRO), which the receiver must split.</summary>
     public bool ReceiveCoalescing { get; }
 
+    /// <summary>The destinations whose path refused a segmented send, sent one datagram per message for a while.</summary>
+    public UnsegmentedPaths UnsegmentedPaths { get; }
+
     /// <param name="offload">False keeps to one datagram per system-call message both ways (no UDP GSO or GRO).</param>
-    public static UdpSocket Open(ushort port, bool dualStack, bool offload, int bufferSize)
+    /// <param name="time">The clock after which a path that refused segmentation is tried again.</param>
+    public static UdpSocket Open(ushort port, bool dualStack, bool offload, int bufferSize, TimeProvider time)
     {
-        if (dualStack && TryOpen(Libc.AF_INET6, port, offload, bufferSize) is { } socket)
+        if (dualStack && TryOpen(Libc.AF_INET6, port, offload, bufferSize, time) is { } socket)
         {
             return socket;
         }
 
-        return TryOpen(Libc.AF_INET, port, offload, bufferSize) ?? throw new ErrnoException("socket(AF_INET, SOCK_DGRAM)", Errno.EAFNOSUPPORT);
+        return TryOpen(Libc.AF_INET, port, offload, bufferSize, time) ?? throw new ErrnoException("socket(AF_INET, SOCK_DGRAM)", Errno.EAFNOSUPPORT);
     }
 
     /// <summary>The errno of the segmented send that turned segmentation off on this socket; 0 while none was refused.</summary>
     public int SegmentationRefusal => Volatile.Read(ref _segmentationRefusal);
 
     /// <summary>
-    /// Stops segmented sends for good because the kernel or the route refused one with
-    /// <paramref name="errno"/>; true for the one caller that turned them off (the others raced it).
+    /// Stops segmented sends for good because the kernel refused one with <paramref name="errno"/> for
+    /// a reason of the socket's own; true for the one caller that turned them off (the others raced it).
     /// </summary>
     public bool DisableSegmentation(int errno)
     {
@@ -64,6 +74,16 @@ internal sealed unsafe class UdpSocket
 
         _segmentation = false;
         return true;
+    }
+
+    /// <summary>
+    /// Sends to <paramref name="destination"/> one datagram per message for a while, because its path
+    /// refused a segmented send; true the first time on this socket, so the refusal is told once.
+    /// </summary>
+    public bool DisableSegmentationTo(Endpoint destination)
+    {
+        UnsegmentedPaths.Add(destination);
+        return Interlocked.Exchange(ref _pathRefusalReported, 1) == 0;
     }
 
     public void SetMark(uint mark)
@@ -101,7 +121,7 @@ internal sealed unsafe class UdpSocket
     }
 
     /// <summary>Null when the address family is unavailable on this host (so the caller can fall back).</summary>
-    private static UdpSocket? TryOpen(int family, ushort port, bool offload, int bufferSize)
+    private static UdpSocket? TryOpen(int family, ushort port, bool offload, int bufferSize, TimeProvider time)
     {
         var name = family == Libc.AF_INET6 ? "AF_INET6" : "AF_INET";
         var raw = Libc.socket(family, Libc.SOCK_DGRAM | Libc.SOCK_CLOEXEC, Libc.IPPROTO_UDP);
@@ -153,7 +173,7 @@ internal sealed unsafe class UdpSocket
                 throw ErrnoException.FromLastError("getsockname");
             }
 
-            return new UdpSocket(fd, family, SockAddr.Swap(address.Port), segmentation, receiveCoalescing);
+            return new UdpSocket(fd, family, SockAddr.Swap(address.Port), segmentation, receiveCoalescing, time);
         }
         catch
         {

@@ -1,10 +1,14 @@
 using System.Net;
 using System.Net.Sockets;
 using Trellis.Core.Transport;
+using Trellis.Net.Tests.Netlink;
 
 namespace Trellis.Net.Tests;
 
-/// <summary>UDP segmentation (GSO) and receive merging (GRO) against the real kernel, over loopback.</summary>
+/// <summary>
+/// UDP segmentation (GSO) and receive merging (GRO) against the real kernel, over loopback; paths
+/// with a small MTU in a namespace of their own.
+/// </summary>
 public sealed class UdpOffloadTests : IDisposable
 {
     // Options that turn a socket's UDP checksums off: SO_NO_CHECK (IPv4) and UDP_NO_CHECK6_TX (IPv6),
@@ -15,9 +19,8 @@ public sealed class UdpOffloadTests : IDisposable
     private const int UdpNoCheck6Tx = 101;
     private const int UdpNoCheck6Rx = 102;
 
-    // IPV6_MTU: the socket's own MTU, below the route's.
-    private const int SolIPv6 = 41;
-    private const int IPv6Mtu = 24;
+    // A route's MTU below the segments of a run (each a datagram of 1300 bytes plus headers).
+    private const string SmallMtu = "1280";
 
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
@@ -59,20 +62,19 @@ public sealed class UdpOffloadTests : IDisposable
     }
 
     [Theory]
-    [InlineData("127.0.0.1", SolSocket, SoNoCheck, 1, 22)] // EINVAL
-    [InlineData("::1", SolUdp, UdpNoCheck6Tx, 1, 22)]
-    [InlineData("::1", SolIPv6, IPv6Mtu, 1280, 90)] // EMSGSIZE: a segment longer than the MTU
-    public async Task A_refused_segmented_send_goes_again_one_datagram_each_and_loses_nothing_of_its_batch(string loopback, int level, int option, int value, int errno)
+    [InlineData("127.0.0.1", SolSocket, SoNoCheck)]
+    [InlineData("::1", SolUdp, UdpNoCheck6Tx)]
+    public async Task A_socket_whose_segmented_send_is_refused_sends_one_datagram_each_to_everyone_and_loses_nothing_of_its_batch(string loopback, int level, int option)
     {
+        const int errno = 22; // EINVAL: the socket's own reason, not a path's
         _sender.Open(0);
         Assert.True(_sender.Segmentation, "this kernel takes UDP_SEGMENT");
 
-        // Real refusals from the real kernel, without root: without UDP checksums it refuses a
-        // segmented send and takes plain ones; below a segment's size in MTU it refuses it and
-        // fragments plain ones, as on a route with a smaller MTU.
+        // A real refusal from the real kernel, without root: without UDP checksums it refuses a
+        // segmented send and takes plain ones.
         using (var raw = new Socket(new SafeSocketHandle(_sender.OpenSocket!.Fd.Value, ownsHandle: false)))
         {
-            raw.SetRawSocketOption(level, option, BitConverter.GetBytes(value));
+            raw.SetRawSocketOption(level, option, BitConverter.GetBytes(1));
         }
 
         var refusals = new List<int>();
@@ -99,7 +101,79 @@ public sealed class UdpOffloadTests : IDisposable
         await ReceiveEach(plain, packets);
         Assert.Single(refusals);
         Assert.Equal(0, _sender.SegmentedSends);
+        Assert.Equal(0, _sender.PathRefusals);
         Assert.Equal(0, _sender.SendErrors);
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1", "127.0.0.2")]
+    [InlineData("::1", "fd00:9::2")]
+    public async Task A_path_whose_mtu_refuses_a_segmented_send_gets_each_datagram_alone_while_other_destinations_stay_segmented(string fine, string small)
+    {
+        var clock = new ManualClock();
+        using var ns = SmallMtuRoute(small);
+        using var sender = new UdpBind(offload: true, time: clock);
+        using var toFine = new UdpBind(offload: true);
+        using var toSmall = new UdpBind(offload: true);
+        var fineEndpoint = Endpoint.FromIPEndPoint(new IPEndPoint(IPAddress.Parse(fine), ns.Run(() => toFine.Open(0))));
+        var smallEndpoint = Endpoint.FromIPEndPoint(new IPEndPoint(IPAddress.Parse(small), ns.Run(() => toSmall.Open(0))));
+        ns.Run(() => sender.Open(0));
+        Assert.True(sender.Segmentation, "this kernel takes UDP_SEGMENT");
+        Assert.True(toFine.ReceiveCoalescing && toSmall.ReceiveCoalescing, "this kernel takes UDP_GRO");
+        var refusals = new List<int>();
+        sender.SegmentationRefused += refusals.Add;
+
+        // Runs for both, interleaved: the refused message is not the first of its system call, and
+        // a run to the fine path follows it. 1300-byte datagrams do not fit the small MTU whole.
+        var smallSizes = Enumerable.Repeat(1300, 10).Append(300).Concat(Enumerable.Repeat(1300, 8)).ToArray();
+        var fineSizes = Enumerable.Repeat(1250, 5).Prepend(500).Concat(Enumerable.Repeat(1300, 9)).ToArray();
+        var packets = Interleave(Packets(fineSizes, fineEndpoint), Packets(smallSizes, smallEndpoint));
+
+        sender.Send(packets);
+
+        // The kernel merged the fine path's trains on the way in (loopback keeps a segmented send
+        // whole); the small path's datagrams came one by one, each whole and in order.
+        Assert.Equal([Errno.EMSGSIZE], refusals);
+        await ReceiveInOrder(toFine, packets, fineEndpoint);
+        await ReceiveInOrder(toSmall, packets, smallEndpoint);
+        Assert.True(toFine.MergedReceives > 0, "the fine path got no segmented train");
+        Assert.Equal(0, toSmall.MergedReceives);
+        Assert.True(sender.Segmentation);
+        Assert.Equal(0, sender.SegmentationRefusal);
+        Assert.Equal(1, sender.PathRefusals);
+
+        // The next batch: segmented to the fine path from the start, the small one not even tried.
+        var segmented = sender.SegmentedSends;
+        var merged = toFine.MergedReceives;
+        sender.Send(packets);
+
+        await ReceiveInOrder(toFine, packets, fineEndpoint);
+        await ReceiveInOrder(toSmall, packets, smallEndpoint);
+        Assert.Equal(segmented + 2, sender.SegmentedSends);
+        Assert.True(toFine.MergedReceives > merged, "the fine path got no segmented train");
+        Assert.Equal(0, toSmall.MergedReceives);
+        Assert.Equal(1, sender.PathRefusals);
+
+        // After a while the small path is tried again: still refused (told no second time), then
+        // with the route's MTU back to normal, segmented again.
+        clock.Advance(UnsegmentedPaths.RetryAfter);
+        sender.Send(packets);
+
+        await ReceiveInOrder(toSmall, packets, smallEndpoint);
+        await ReceiveInOrder(toFine, packets, fineEndpoint);
+        Assert.Equal(2, sender.PathRefusals);
+        Assert.Equal(0, toSmall.MergedReceives);
+
+        ns.Exec("ip", "route", "change", "local", small, "dev", "lo", "table", "local");
+        clock.Advance(UnsegmentedPaths.RetryAfter);
+        sender.Send(packets);
+
+        await ReceiveInOrder(toSmall, packets, smallEndpoint);
+        await ReceiveInOrder(toFine, packets, fineEndpoint);
+        Assert.Equal(2, sender.PathRefusals);
+        Assert.True(toSmall.MergedReceives > 0, "the recovered path got no segmented train");
+        Assert.Single(refusals);
+        Assert.Equal(0, sender.SendErrors);
     }
 
     [Theory]
@@ -212,6 +286,98 @@ public sealed class UdpOffloadTests : IDisposable
         Assert.Equal(0, _sender.SendErrors);
         Assert.True(_sender.SegmentedSends > 0);
         Assert.Equal(0, allocated);
+    }
+
+    [Fact]
+    public async Task Steady_state_sends_past_a_path_that_refused_segmentation_allocate_nothing()
+    {
+        using var ns = SmallMtuRoute("127.0.0.2");
+        using var sender = new UdpBind(offload: true);
+        using var toFine = new UdpBind(offload: true);
+        using var toSmall = new UdpBind(offload: true);
+        var fine = Endpoint.FromIPEndPoint(new IPEndPoint(IPAddress.Loopback, ns.Run(() => toFine.Open(0))));
+        var small = Endpoint.FromIPEndPoint(new IPEndPoint(IPAddress.Parse("127.0.0.2"), ns.Run(() => toSmall.Open(0))));
+        ns.Run(() => sender.Open(0));
+        var half = sender.BatchSize / 2;
+        var outgoing = Packets(Enumerable.Repeat(1300, half).ToArray(), small).Concat(Packets(Enumerable.Repeat(1400, half).ToArray(), fine)).ToArray();
+        var incoming = PacketBuffer.AllocateBatch(sender.BatchSize);
+        UdpBind[] receivers = [toSmall, toFine];
+        void Round()
+        {
+            sender.Send(outgoing);
+            foreach (var receiver in receivers)
+            {
+                var got = 0;
+                while (got < half)
+                {
+                    got += receiver.Receive(incoming);
+                }
+            }
+        }
+
+        // The first round's refusal (and the event) come before the measure.
+        var measure = Within.OnThread(() =>
+        {
+            for (var i = 0; i < 50; i++)
+            {
+                Round();
+            }
+
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < 500; i++)
+            {
+                Round();
+            }
+
+            return GC.GetAllocatedBytesForCurrentThread() - before;
+        });
+
+        var allocated = await Within.Complete(measure, TimeSpan.FromSeconds(60), () =>
+        {
+            toSmall.Close();
+            toFine.Close();
+        }, "500 batches to two paths over loopback");
+
+        Assert.Equal(0, sender.SendErrors);
+        Assert.Equal(1, sender.PathRefusals);
+        Assert.True(sender.SegmentedSends >= 500, $"{sender.SegmentedSends} segmented sends");
+        Assert.Equal(0, toSmall.MergedReceives);
+        Assert.Equal(0, allocated);
+    }
+
+    /// <summary>
+    /// A namespace of its own whose loopback has a route with a small MTU to <paramref name="small"/>,
+    /// as a peer behind a link with a smaller MTU (or a path MTU the kernel learned) has.
+    /// </summary>
+    private static IsolatedNamespace SmallMtuRoute(string small)
+    {
+        var ns = new IsolatedNamespace();
+        try
+        {
+            ns.Exec("ip", "link", "set", "lo", "up");
+            ns.Exec("ip", "route", "add", "local", small, "dev", "lo", "table", "local", "mtu", SmallMtu);
+            return ns;
+        }
+        catch
+        {
+            ns.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The packets of both lists, alternating run by run in chunks as a sender's batch mixes peers.</summary>
+    private static PacketBuffer[] Interleave(PacketBuffer[] a, PacketBuffer[] b) =>
+        [a[0], .. b[..11], .. a[1..6], .. b[11..], .. a[6..]];
+
+    /// <summary>Receives those of <paramref name="packets"/> sent to <paramref name="to"/>, each whole and in order.</summary>
+    private static async Task ReceiveInOrder(UdpBind receiver, PacketBuffer[] packets, Endpoint to)
+    {
+        var expected = packets.Where(p => p.Endpoint == to).ToArray();
+        var received = await Receive(receiver, expected.Length, UdpBind.DefaultBatchSize);
+        for (var i = 0; i < expected.Length; i++)
+        {
+            Assert.True(received[i].AsSpan().SequenceEqual(expected[i].Packet), $"datagram {i} of {expected.Length} to {to.ToIPEndPoint()} differs");
+        }
     }
 
     /// <summary>Reads each of <paramref name="packets"/> from a plain socket, whole and in order.</summary>

@@ -96,7 +96,7 @@ internal static class WireGuardVerb
         }
     }
 
-    /// <summary>The fall-back from UDP segmentation, said once, as the start-up line said it was on (the lab checks it).</summary>
+    /// <summary>The fall-back from UDP segmentation, said once per reason, as the start-up line said it was on (the lab checks it).</summary>
     private static void ReportRefusal(int errno)
     {
         Console.Out.WriteLine($"trellis wireguard: {UdpBind.DescribeRefusal(errno)}");

@@ -86,7 +86,7 @@ public sealed partial class WireGuardEngine : IEngine
         Device? device = null;
         try
         {
-            bind = options.CreateBind?.Invoke() ?? new UdpBind();
+            bind = options.CreateBind?.Invoke() ?? new UdpBind(time: options.Time);
             if (bind is UdpBind udp)
             {
                 udp.SegmentationRefused += errno => LogSegmentationRefused(_logger, UdpBind.DescribeRefusal(errno));
