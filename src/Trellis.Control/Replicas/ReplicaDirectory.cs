@@ -57,12 +57,12 @@ public sealed partial class ReplicaDirectory(ReplicaRoster roster, ControlServic
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
-                // The maps keep the list they have; the next tick tries again.
+                // The maps keep the list they have and the relay its links; the next tick tries again.
                 LogReadFailed(logger, e.Message);
             }
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "replicas: could not read the roster's URLs: {Reason}")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "replicas: could not read the roster or follow it (URLs in the maps, relay mesh links): {Reason}")]
     private static partial void LogReadFailed(ILogger logger, string reason);
 }
