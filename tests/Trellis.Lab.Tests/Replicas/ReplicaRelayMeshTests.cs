@@ -6,7 +6,8 @@ namespace Trellis.Lab.Tests.Replicas;
 /// <summary>
 /// Issue 17: the replicas' embedded relays form one relay mesh with nothing configured for it, so
 /// two nodes homed on different replicas' relays reach each other when no direct path exists
-/// (nftables drops every UDP datagram of one node's namespace).
+/// (nftables drops every UDP datagram of one node's namespace), and a replica that dies and
+/// returns is meshed again.
 /// </summary>
 public sealed class ReplicaRelayMeshTests(ITestOutputHelper output)
 {
@@ -38,7 +39,7 @@ public sealed class ReplicaRelayMeshTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task Nodes_homed_on_different_replicas_relays_reach_each_other_over_the_relays_mesh_when_no_direct_path_exists()
+    public async Task Nodes_homed_on_different_replicas_relays_reach_each_other_over_the_relays_mesh_when_no_direct_path_exists_also_after_a_replica_dies_and_returns()
     {
         await using var lab = await ReplicaLab.StartAsync(output, replicas: 2);
         var a = await lab.AddNodeAsync("on-zero", first: 0, onlyFirst: true);
@@ -73,5 +74,18 @@ public sealed class ReplicaRelayMeshTests(ITestOutputHelper output)
         // What an operator reads in each replica's log: its relay linked to the other's, with no flag set.
         Assert.Contains($"relay mesh: linking to the embedded relay of replica {lab.Url(1)}/relay", lab.Servers[0]!.Output, StringComparison.Ordinal);
         Assert.Contains($"relay mesh: linking to the embedded relay of replica {lab.Url(0)}/relay", lab.Servers[1]!.Output, StringComparison.Ordinal);
+
+        // Replica 1 dies: its node moves to replica 0 (and to its relay), still reached.
+        await lab.KillServerAsync(1);
+        await Poll.UntilAsync(async _ => await lab.ConnectedAsync(0) == 2, MeshLabTimeouts.Converge, "both nodes on replica 0");
+        await PingBothWaysAsync(a, b, "after replica 1 died");
+
+        // It returns, and a node that comes to it reaches the node on replica 0 over the relays' mesh again.
+        await lab.StartServerAsync(1);
+        var c = await lab.AddNodeAsync("on-one-again", first: 1, onlyFirst: true);
+        await Poll.UntilAsync(async _ => await lab.ConnectedAsync(1) == 1, MeshLabTimeouts.Converge, "the new node on the restarted replica 1");
+        await Poll.UntilAsync(async _ => await PathAsync(a, c.Name) == "relay", MeshLabTimeouts.Converge, $"{a.Name} to show the relay to {c.Name}");
+        await PingBothWaysAsync(a, c, "through the restarted replica's relay");
+        Assert.Equal(1, await lab.ConnectedAsync(1));
     }
 }
