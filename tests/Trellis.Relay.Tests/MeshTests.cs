@@ -44,6 +44,33 @@ public class MeshTests
     }
 
     [Fact]
+    public async Task A_peer_added_with_its_key_pinned_and_then_removed_takes_its_clients_routes_with_it()
+    {
+        var one = await TestRelay.StartAsync(Meshed());
+        var two = await TestRelay.StartAsync(Meshed());
+        await using (one)
+        await using (two)
+        {
+            one.Server.AddMeshPeer(two.RelayUrl, two.Server.PublicKey);
+            two.Server.AddMeshPeer(one.RelayUrl, one.Server.PublicKey);
+            await using var a = await TestRelay.ConnectedClientAsync(one);
+            await using var b = await TestRelay.ConnectedClientAsync(two);
+            await KnowsAsync(one, 1);
+            await PacketExchange.OneWayAsync(a, b, 5, seed: 7);
+
+            Assert.True(await one.Server.RemoveMeshPeerAsync(two.RelayUrl));
+            Assert.Equal(0, one.Server.Stats.RemoteClients);
+            Assert.Empty(one.Server.MeshLinks);
+            Assert.False(await one.Server.RemoveMeshPeerAsync(two.RelayUrl));
+
+            // Added again, the link comes back.
+            one.Server.AddMeshPeer(two.RelayUrl, two.Server.PublicKey);
+            await KnowsAsync(one, 1);
+            await PacketExchange.OneWayAsync(a, b, 5, seed: 8);
+        }
+    }
+
+    [Fact]
     public async Task A_client_leaving_a_peer_relay_is_reported_gone_to_its_senders_here()
     {
         var (one, two) = await RegionAsync();

@@ -1,5 +1,6 @@
 using Npgsql;
 using Trellis.Core.Control;
+using Trellis.Core.Keys;
 
 namespace Trellis.Control.Replicas;
 
@@ -36,26 +37,30 @@ public sealed class ReplicaRoster(NpgsqlDataSource source, ReplicaIdentity self)
         await clear.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Records the URL nodes reach this replica at (its configured public URL), once it is listening.</summary>
-    public async Task SetUrlAsync(Uri url, CancellationToken cancellationToken)
+    /// <summary>
+    /// Records the URL nodes reach this replica at (its configured public URL) and its embedded
+    /// relay's public key (null: no relay), once it is listening.
+    /// </summary>
+    public async Task SetUrlAsync(Uri url, Key? relayKey, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(url);
-        await using var command = source.CreateCommand("""UPDATE "Replicas" SET "Url" = $1 WHERE "Origin" = $2""");
+        await using var command = source.CreateCommand("""UPDATE "Replicas" SET "Url" = $1, "RelayKey" = $2 WHERE "Origin" = $3""");
         command.Parameters.AddWithValue(url.ToString());
+        command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text, Value = relayKey is { } key ? key.ToBase64() : DBNull.Value });
         command.Parameters.AddWithValue(self.Origin);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
-    /// The public URLs of the replicas alive now (their roster lock held), oldest first, at most
+    /// The replicas alive now (their roster lock held) that have a public URL, oldest first, at most
     /// <see cref="ReplicaUrls.MaxCount"/>. A replica killed a moment ago drops out at once, before
     /// any sweep; one without a configured public URL is never listed. (pg_locks shows the whole
-    /// cluster's locks: only this database's count.)
+    /// cluster's locks: only this database's count.) A relay key that does not read is left out.
     /// </summary>
-    public async Task<IReadOnlyList<string>> LiveUrlsAsync(CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<LiveReplica>> LiveAsync(CancellationToken cancellationToken)
     {
         await using var command = source.CreateCommand("""
-            SELECT r."Url" FROM "Replicas" r
+            SELECT r."Origin", r."Url", r."RelayKey" FROM "Replicas" r
             WHERE r."Url" IS NOT NULL AND EXISTS (
                 SELECT 1 FROM pg_locks l
                 WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
@@ -66,14 +71,15 @@ public sealed class ReplicaRoster(NpgsqlDataSource source, ReplicaIdentity self)
             """);
         command.Parameters.AddWithValue(AdvisoryLocks.RosterSpace);
         command.Parameters.AddWithValue(ReplicaUrls.MaxCount);
-        var urls = new List<string>();
+        var live = new List<LiveReplica>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            urls.Add(reader.GetString(0));
+            Key? relayKey = !reader.IsDBNull(2) && Key.TryParseBase64(reader.GetString(2), out var key) ? key : null;
+            live.Add(new LiveReplica(reader.GetString(0), reader.GetString(1), relayKey));
         }
 
-        return urls;
+        return live;
     }
 
     /// <summary>

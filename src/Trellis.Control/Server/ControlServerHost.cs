@@ -66,6 +66,9 @@ public sealed class ControlServerHost : IAsyncDisposable
     /// <summary>The change feed, lease and presence of a server on PostgreSQL; null on SQLite.</summary>
     public ReplicaSetup? Replicas { get; }
 
+    /// <summary>The embedded relay; null when it is off.</summary>
+    public RelayServer? Relay => _relay;
+
     /// <summary>The access policy in force and its changes.</summary>
     public PolicyService Policy { get; }
 
@@ -276,18 +279,26 @@ public sealed class ControlServerHost : IAsyncDisposable
         ConsoleEventsEndpoint.Map(app, feed, consoleSessions, service.Store, consoleLogger);
 
         RelayServer? relay = null;
+        ReplicaRelayMesh? relayMesh = null;
         if (options.Relay)
         {
+            // Replicas that advertise a public URL mesh their relays (ReplicaRelayMesh); with no mesh
+            // key configured they use one derived from the server key they all share.
+            var meshesReplicas = replicas is not null && options.PublicUrl is not null;
             relay = new RelayServer(
                 new RelayServerOptions
                 {
                     PrivateKey = ServerKey.LoadOrCreate(options.DataDirectory, ServerKey.RelayFileName),
                     Admission = new MeshAdmission(mesh),
-                    MeshKey = options.RelayMeshKey,
+                    MeshKey = options.RelayMeshKey ?? (meshesReplicas ? ReplicaMeshKey.Derive(serverKey) : null),
                 },
                 TimeProvider.System, // relay timeouts and rate limits run on the network's clock, not the store's
-                app.Services.GetRequiredService<ILoggerFactory>());
+                loggers);
             app.MapRelay(RelayNode.RelayPath, relay);
+            if (meshesReplicas)
+            {
+                relayMesh = new ReplicaRelayMesh(relay, replicas!.Identity.Origin, loggers.CreateLogger<ReplicaRelayMesh>());
+            }
         }
 
         RelayEndpoints.Map(app, mesh, CurrentRelayMap, options.RelayMeshKey);
@@ -300,7 +311,7 @@ public sealed class ControlServerHost : IAsyncDisposable
                 // Before the first node connects, so its first map names the replicas. Only a configured
                 // public URL is advertised: the address bound may not be one nodes can reach.
                 await app.Services.GetRequiredService<ReplicaDirectory>()
-                    .AnnounceAsync(options.PublicUrl is { } url ? new Uri(url) : null, cancellationToken).ConfigureAwait(false);
+                    .AnnounceAsync(options.PublicUrl is { } url ? new Uri(url) : null, relayMesh, cancellationToken).ConfigureAwait(false);
             }
 
             await app.StartAsync(cancellationToken).ConfigureAwait(false);

@@ -161,20 +161,61 @@ public sealed partial class RelayServer : IAsyncDisposable
         }
 
         var (address, pinned) = MeshPeerUrl.Split(url);
+        AddMeshPeer(address, pinned);
+    }
+
+    /// <summary>
+    /// Adds a mesh peer at <paramref name="url"/> (no <c>#KEY</c> part) whose relay key is
+    /// <paramref name="pinned"/> (null: trusted on first use), unless a link to that URL exists.
+    /// </summary>
+    public void AddMeshPeer(Uri url, Key? pinned)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        if (Options.MeshKey is null)
+        {
+            throw new InvalidOperationException("a relay without a mesh key cannot mesh");
+        }
+
         lock (_links)
         {
-            if (_links.Any(l => l.Url == address))
+            if (_links.Any(l => l.Url == url))
             {
                 return;
             }
 
-            var link = new MeshPeerLink(this, address, pinned, _meshPeerKeys, _loggers);
+            var link = new MeshPeerLink(this, url, pinned, _meshPeerKeys, _loggers);
             _links.Add(link);
             if (Volatile.Read(ref _started) != 0 && !IsShuttingDown)
             {
                 link.Start();
             }
         }
+    }
+
+    /// <summary>
+    /// Closes the link to the mesh peer at <paramref name="url"/> (as added, without <c>#KEY</c>) and
+    /// forgets the clients it reached; false when there was none.
+    /// </summary>
+    public async Task<bool> RemoveMeshPeerAsync(Uri url)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        MeshPeerLink? link;
+        lock (_links)
+        {
+            link = _links.FirstOrDefault(l => l.Url == url);
+            if (link is null)
+            {
+                return false;
+            }
+
+            _links.Remove(link);
+        }
+
+        await link.DisposeAsync().ConfigureAwait(false);
+
+        // After the close no event of the link can add a route back.
+        RemoveAllRemote(link);
+        return true;
     }
 
     /// <summary>Tells every client to reconnect later (Restarting) and closes the connections; new ones are refused.</summary>

@@ -4,6 +4,7 @@ using Trellis.Control.Store;
 using Trellis.Control.Tests.NodeProtocol;
 using Trellis.Control.Tests.Store;
 using Trellis.Core.Control;
+using Trellis.Relay.Client;
 
 namespace Trellis.Control.Tests.Replicas;
 
@@ -13,6 +14,9 @@ namespace Trellis.Control.Tests.Replicas;
 /// </summary>
 public sealed class ReplicaTests : IAsyncLifetime
 {
+    // A safety net for a busy machine: a replica learns another's relay at its next directory read.
+    private static readonly TimeSpan MeshTimeout = TimeSpan.FromSeconds(60);
+
     private string _database = null!;
     private Func<Task> _drop = null!;
     private readonly List<IAsyncDisposable> _owned = [];
@@ -37,6 +41,56 @@ public sealed class ReplicaTests : IAsyncLifetime
         _owned.Add(replica);
         return replica;
     }
+
+    /// <summary>
+    /// A replica whose public URL is its own address, as the relay mesh needs (the port is reserved
+    /// first, so the URL is known before it starts), sharing <paramref name="first"/>'s server key as
+    /// replicas must.
+    /// </summary>
+    private async Task<ControlServerFixture> RelayReplicaAsync(ControlServerFixture? first = null)
+    {
+        int port;
+        using (var reserve = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+        {
+            reserve.Start();
+            port = ((System.Net.IPEndPoint)reserve.LocalEndpoint).Port;
+        }
+
+        var replica = await ControlServerFixture.StartAsync(o =>
+        {
+            if (first is not null)
+            {
+                File.Copy(Path.Combine(first.DataDirectory, ServerKey.FileName), Path.Combine(o.DataDirectory, ServerKey.FileName));
+            }
+
+            return o with { Database = _database, Listen = $"http://127.0.0.1:{port}", PublicUrl = $"http://127.0.0.1:{port}/" };
+        });
+        _owned.Add(replica);
+        return replica;
+    }
+
+    private RelayClient RelayClientOf(ControlServerFixture replica, SimulatedNode node)
+    {
+        var client = new RelayClient(new RelayClientOptions { Url = new Uri(replica.Url, "/relay"), PrivateKey = node.NodeKey });
+        _owned.Add(client);
+        return client;
+    }
+
+    private static async Task ExchangeAsync(RelayClient from, RelayClient to, string text)
+    {
+        var payload = System.Text.Encoding.UTF8.GetBytes(text);
+        Assert.True(await from.SendAsync(to.PublicKey, payload));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var packet = await to.Packets.ReadAsync(timeout.Token);
+        Assert.Equal(from.PublicKey, packet.Source);
+        Assert.Equal(payload, packet.Data.ToArray());
+    }
+
+    /// <summary>The relay URLs <paramref name="replica"/>'s embedded relay has a connected mesh link to.</summary>
+    private static string[] MeshedWith(ControlServerFixture replica) =>
+        [.. replica.Host.Relay!.MeshLinks.Where(l => l.Connected).Select(l => l.Url.ToString()).Order(StringComparer.Ordinal)];
+
+    private static string RelayUrlOf(ControlServerFixture replica) => new Uri(replica.Url, "/relay").ToString();
 
     private async Task<SimulatedNode> JoinAsync(ControlServerFixture replica, string name, string authKey, string endpoint)
     {
@@ -223,6 +277,53 @@ public sealed class ReplicaTests : IAsyncLifetime
         _owned.Remove(b);
         await b.DisposeAsync();
         await SimulatedNode.WaitAsync(() => onA.Replicas is ["https://a.example.com/"], "the node on A to forget the stopped replica B");
+    }
+
+    [Fact]
+    public async Task The_replicas_relays_mesh_so_nodes_homed_on_different_replicas_reach_each_other_and_the_mesh_follows_replicas_joining_and_stopping()
+    {
+        var a = await RelayReplicaAsync();
+        var b = await RelayReplicaAsync(first: a);
+        var key = await a.AuthKeyAsync();
+        var onA = await JoinAsync(a, "on-a", key, "198.51.100.1:41641");
+        var onB = await JoinAsync(b, "on-b", key, "198.51.100.2:41641");
+
+        // No flag set: each relay linked to the other from the roster (B's within a directory period).
+        await SimulatedNode.WaitAsync(() => MeshedWith(a).SequenceEqual([RelayUrlOf(b)]) && MeshedWith(b).SequenceEqual([RelayUrlOf(a)]), "the two replicas' relays meshed", MeshTimeout);
+
+        // Each node homed on its own replica's relay; a packet for the other goes one hop across the mesh.
+        var ra = RelayClientOf(a, onA);
+        var rb = RelayClientOf(b, onB);
+        await ra.ConnectAsync();
+        await rb.ConnectAsync();
+        await SimulatedNode.WaitAsync(
+            () => a.Host.Relay!.Stats.RemoteClients == 1 && b.Host.Relay!.Stats.RemoteClients == 1, "each relay to know the node on the other");
+        await ExchangeAsync(ra, rb, "from the node on A to the node on B");
+        await ExchangeAsync(rb, ra, "from the node on B to the node on A");
+        Assert.Equal(1, a.Host.Relay!.Stats.MeshPacketsForwarded);
+        Assert.Equal(1, b.Host.Relay!.Stats.MeshPacketsForwarded);
+
+        // A third replica joins the mesh of the two, and its node reaches the node on A.
+        var c = await RelayReplicaAsync(first: a);
+        await SimulatedNode.WaitAsync(
+            () => MeshedWith(a).SequenceEqual(new[] { RelayUrlOf(b), RelayUrlOf(c) }.Order(StringComparer.Ordinal))
+                && MeshedWith(c).SequenceEqual(new[] { RelayUrlOf(a), RelayUrlOf(b) }.Order(StringComparer.Ordinal)),
+            "the third replica's relay meshed with both", MeshTimeout);
+        var onC = await JoinAsync(c, "on-c", key, "198.51.100.3:41641");
+        var rc = RelayClientOf(c, onC);
+        await rc.ConnectAsync();
+        await SimulatedNode.WaitAsync(() => a.Host.Relay!.Stats.RemoteClients == 2 && c.Host.Relay!.Stats.RemoteClients == 2, "A's and C's relays to know the node on C and the node on A");
+        await ExchangeAsync(rc, ra, "from the node on C to the node on A");
+        await ExchangeAsync(ra, rc, "from the node on A to the node on C");
+
+        // C stops: the others unlink from it (its roster lock is free at once; no sweep needed).
+        _owned.Remove(c);
+        await c.DisposeAsync();
+        await SimulatedNode.WaitAsync(
+            () => a.Host.Relay!.MeshLinks.All(l => l.Url.ToString() != RelayUrlOf(c)) && b.Host.Relay!.MeshLinks.All(l => l.Url.ToString() != RelayUrlOf(c)),
+            "A and B to unlink from the stopped replica", MeshTimeout);
+        Assert.Equal([RelayUrlOf(b)], MeshedWith(a));
+        await ExchangeAsync(ra, rb, "from the node on A to the node on B, after C stopped");
     }
 
     [Fact]
