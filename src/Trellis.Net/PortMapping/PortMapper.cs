@@ -281,7 +281,14 @@ public sealed class PortMapper
             while (true)
             {
                 await socket.SendAsync(request, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+                // Past the timeout after the send (a busy machine): a wait of -1 ms would be infinite,
+                // a longer negative one throws; give the answer no more time than the timeout leaves.
                 var remaining = Timeout - _time.GetElapsedTime(started);
+                if (remaining <= TimeSpan.Zero)
+                {
+                    remaining = TimeSpan.FromMilliseconds(1);
+                }
+
                 using var timer = new CancellationTokenSource(remaining < interval ? remaining : interval, _time);
                 using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
                 try

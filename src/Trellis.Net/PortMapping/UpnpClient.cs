@@ -301,7 +301,13 @@ public sealed class UpnpClient
                 }
             }
 
+            // Past the timeout after the sends (a busy machine): stop. A wait of -1 ms would be infinite.
             var remaining = DiscoveryTimeout - _time.GetElapsedTime(started);
+            if (remaining <= TimeSpan.Zero)
+            {
+                break;
+            }
+
             using var timer = new CancellationTokenSource(remaining < interval ? remaining : interval, _time);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
             try

@@ -62,6 +62,21 @@ public sealed class UpnpClientTests
     }
 
     /// <summary>
+    /// A machine so busy that the discovery timeout runs out between the loop's check and the wait
+    /// after the sends, by between 1 and 2 ms: a wait of -1 ms is an infinite one, and the search hung
+    /// (as it did twice in a full run of this assembly at load 30).
+    /// </summary>
+    [Fact]
+    public async Task A_timeout_that_runs_out_during_the_sends_ends_the_search()
+    {
+        var clock = new JumpingClock(TimeSpan.FromMilliseconds(150.5));
+        var client = new UpnpClient(IPAddress.Loopback, clock) { SsdpPort = 9, DiscoveryTimeout = TimeSpan.FromMilliseconds(300) };
+
+        Assert.Null(await client.MapUdpAsync(41641, TimeSpan.FromHours(1)).WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("SSDP", client.LastError, StringComparison.Ordinal);
+    }
+
+    /// <summary>
     /// Waits for the fake gateway as long as a failing test can afford: its answers end each wait, and
     /// with the 1 s and 2 s defaults a busy machine's stall would end the mapping with "no answer".
     /// </summary>
@@ -73,4 +88,14 @@ public sealed class UpnpClientTests
 
     private static string Fault(int code) =>
         $"""<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><s:Fault><faultcode>s:Client</faultcode><faultstring>UPnPError</faultstring><detail><UPnPError xmlns="urn:schemas-upnp-org:control-1-0"><errorCode>{code}</errorCode><errorDescription>x</errorDescription></UPnPError></detail></s:Fault></s:Body></s:Envelope>""";
+
+    /// <summary>A clock each reading of which is <paramref name="step"/> later than the one before; timers are the system's.</summary>
+    private sealed class JumpingClock(TimeSpan step) : TimeProvider
+    {
+        private long _now;
+
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+        public override long GetTimestamp() => Interlocked.Add(ref _now, step.Ticks);
+    }
 }
