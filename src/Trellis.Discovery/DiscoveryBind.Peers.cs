@@ -106,13 +106,21 @@ public sealed partial class DiscoveryBind
                 }
             }
 
+            var offersChanged = false;
             foreach (var p in peers)
             {
                 var state = table.ByNodeKey[p.NodeKey];
+                offersChanged |= state.OffersPeerRelay != p.PeerRelay;
                 if (UpdatePeer(state, p, isNew: false, ownsDiscoKey: !state.DiscoOff))
                 {
                     rounds.Add(state);
                 }
+            }
+
+            if (offersChanged)
+            {
+                // Whether anyone offers to relay is kept for the send path: a new or withdrawn offer changes it.
+                RetainPeerRelayPairs(table);
             }
         }
 
