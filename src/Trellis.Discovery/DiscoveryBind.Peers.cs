@@ -86,6 +86,55 @@ public sealed partial class DiscoveryBind
     }
 
     /// <summary>
+    /// Applies the map's new view (candidates, home relay, relay offer) of peers already in the set
+    /// with the same disco key, touching no other peer: a delta's work, not the mesh's. False, changing
+    /// nothing, when any is not such a peer; <see cref="SetPeers"/> is due then.
+    /// </summary>
+    public bool UpdatePeers(IReadOnlyList<DiscoPeer> peers)
+    {
+        ArgumentNullException.ThrowIfNull(peers);
+        var rounds = new List<PeerState>();
+        lock (_peersLock)
+        {
+            // DiscoKey and DiscoOff are written only under _peersLock (UpdatePeer), so they read as set here.
+            var table = _table;
+            foreach (var p in peers)
+            {
+                if (!table.ByNodeKey.TryGetValue(p.NodeKey, out var state) || state.DiscoKey != p.DiscoKey)
+                {
+                    return false;
+                }
+            }
+
+            var offersChanged = false;
+            foreach (var p in peers)
+            {
+                var state = table.ByNodeKey[p.NodeKey];
+                offersChanged |= state.OffersPeerRelay != p.PeerRelay;
+                if (UpdatePeer(state, p, isNew: false, ownsDiscoKey: !state.DiscoOff))
+                {
+                    rounds.Add(state);
+                }
+            }
+
+            if (offersChanged)
+            {
+                // Whether anyone offers to relay is kept for the send path: a new or withdrawn offer changes it.
+                RetainPeerRelayPairs(table);
+            }
+        }
+
+        foreach (var state in rounds)
+        {
+            StartRound(state, full: true, reprobe: true);
+        }
+
+        ActOnHeldGuessOffers();
+        OfferGuessesDue();
+        return true;
+    }
+
+    /// <summary>
     /// Whether the peer may use its disco key. Disco keys are public, so a second node can claim
     /// one; messages sealed with it would then prove paths for the wrong peer. When several peers
     /// claim one key, the peer that already held it keeps it (a copy cannot take over an

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Trellis.Core.Control;
 
 namespace Trellis.Node;
@@ -25,4 +26,15 @@ public sealed record NetMap
 
     /// <summary>The server's running replicas' URLs as the map last named them (checked, at most <see cref="ReplicaUrls.MaxCount"/>); empty from a single server.</summary>
     public IReadOnlyList<Uri> Replicas { get; init; } = [];
+
+    /// <summary>Names this map among those built in this process (<see cref="PeerChanges.Base"/>); 0 for one read from the cache.</summary>
+    [JsonIgnore]
+    public long Generation { get; init; }
+
+    /// <summary>
+    /// The peers this map changed from the map it was built from (a delta's), so what already holds
+    /// that map changes only these; null for a full map or one read from the cache.
+    /// </summary>
+    [JsonIgnore]
+    public PeerChanges? Changes { get; init; }
 }

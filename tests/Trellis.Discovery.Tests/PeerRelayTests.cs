@@ -43,6 +43,16 @@ public sealed class PeerRelayTests : IDisposable
     }
 
     [Fact]
+    public async Task An_offer_to_relay_that_arrives_as_a_change_to_the_peer_alone_is_taken_up()
+    {
+        var (a, b, r) = Triangle(serves: true, offerByUpdate: true);
+
+        await RunUntilAsync(a, b, () => OnPeerRelay(a, b, r) && OnPeerRelay(b, a, r), TimeSpan.FromSeconds(40));
+        Assert.Equal(r.NodeKey, a.Bind.GetStatus(b.NodeKey)!.PeerRelay);
+        Assert.Equal(1, r.Bind.PeerRelayPairs);
+    }
+
+    [Fact]
     public async Task The_requests_go_on_the_pongs_that_prove_the_relay_so_the_pair_needs_no_later_tick()
     {
         // R unreachable until both sides' requests are due and wait for a proven path to R. Then one
@@ -174,7 +184,8 @@ public sealed class PeerRelayTests : IDisposable
     /// A and B, every datagram between them dropped (while <paramref name="blocked"/> says so); R,
     /// reachable by both (except while <paramref name="relayUnreachable"/> says not), relaying for peers if <paramref name="serves"/>.
     /// </summary>
-    private (TestNode A, TestNode B, TestNode R) Triangle(bool serves, Func<bool>? blocked = null, Func<bool>? relayUnreachable = null)
+    /// <param name="offerByUpdate">The relay's offer arrives after the first map, as a delta's change to the peer (<see cref="DiscoveryBind.UpdatePeers"/>).</param>
+    private (TestNode A, TestNode B, TestNode R) Triangle(bool serves, Func<bool>? blocked = null, Func<bool>? relayUnreachable = null, bool offerByUpdate = false)
     {
         var a = _bed.Node("10.0.0.1");
         var b = _bed.Node("10.0.0.2");
@@ -191,9 +202,15 @@ public sealed class PeerRelayTests : IDisposable
         }
 
         var relayPeer = r.AsPeer() with { PeerRelay = true };
-        a.Bind.SetPeers([b.AsPeer(), relayPeer]);
-        b.Bind.SetPeers([a.AsPeer(), relayPeer]);
+        a.Bind.SetPeers([b.AsPeer(), offerByUpdate ? r.AsPeer() : relayPeer]);
+        b.Bind.SetPeers([a.AsPeer(), offerByUpdate ? r.AsPeer() : relayPeer]);
         r.Bind.SetPeers([a.AsPeer(), b.AsPeer()]);
+        if (offerByUpdate)
+        {
+            Assert.True(a.Bind.UpdatePeers([relayPeer]));
+            Assert.True(b.Bind.UpdatePeers([relayPeer]));
+        }
+
         return (a, b, r);
     }
 

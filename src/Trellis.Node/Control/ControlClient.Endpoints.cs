@@ -1,5 +1,6 @@
 using Trellis.Core.Build;
 using Trellis.Core.Control;
+using Trellis.Core.Keys;
 using Trellis.Crypto.Noise;
 
 namespace Trellis.Node.Control;
@@ -67,20 +68,22 @@ public sealed partial class ControlClient
     }
 
     /// <summary>
-    /// What the map held from an earlier stream is, for a server that may resume from it
-    /// (<see cref="ControlProtocol.Resume"/>, as the last full map's server announced); null otherwise.
+    /// The map a resume starts from: this client's own from an earlier stream, else the one held from
+    /// an earlier run if this server proved the key it came with; null (a full map) when there is none,
+    /// the server did not announce <see cref="ControlProtocol.Resume"/> or the map is too large to describe.
     /// </summary>
-    private MapResume? ResumeFrom(NetMap? map) =>
-        map is not null && ServerProtocol >= ControlProtocol.Resume && map.Peers.Count <= MaxResumePeers
-            ? MapDigest.Resume([.. map.Peers.Values], map.OverlayPrefixes, map.Dns)
-            : null;
+    private ResumableMap? ResumeBasis(Key serverKey)
+    {
+        var basis = Current is { } current ? new ResumableMap(current, serverKey, ServerProtocol) : _held is { } held && held.ServerKey == serverKey ? held : null;
+        return basis is not null && basis.ServerProtocol >= ControlProtocol.Resume && basis.Map.Peers.Count <= MaxResumePeers ? basis : null;
+    }
 
     // About 22 bytes of base64 per peer: past this the request would near the server's cap on what a
     // node may send (MessageFramer.MaxNodeMessage), and a full map is asked for instead.
     private const int MaxResumePeers = MessageFramer.MaxNodeMessage / 32;
 
     /// <summary>Asks for the map stream with the endpoints as of now; a report waiting meanwhile is compared with these once the stream is open.</summary>
-    private async Task OpenMapStreamAsync(NoiseControlChannel stream, CancellationToken cancellationToken)
+    private async Task OpenMapStreamAsync(NoiseControlChannel stream, Key serverKey, CancellationToken cancellationToken)
     {
         await _endpointLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -89,7 +92,9 @@ public sealed partial class ControlClient
             var homeRelay = _options.HomeRelay();
             var peerRelay = _options.OffersPeerRelay();
             var mappingVaries = _options.MappingVaries();
-            var request = new MapRequest { Endpoints = endpoints, HomeRelay = homeRelay, PeerRelay = peerRelay, MappingVaries = mappingVaries, Protocol = ControlProtocol.Current, Version = BuildInfo.Short, Resume = ResumeFrom(Current) };
+            _described = ResumeBasis(serverKey);
+            var resume = _described is { Map: var held } ? MapDigest.Resume([.. held.Peers.Values], held.OverlayPrefixes, held.Dns) : null;
+            var request = new MapRequest { Endpoints = endpoints, HomeRelay = homeRelay, PeerRelay = peerRelay, MappingVaries = mappingVaries, Protocol = ControlProtocol.Current, Version = BuildInfo.Short, Resume = resume };
             await stream.SendAsync(request, cancellationToken).ConfigureAwait(false);
             _endpointsStream = stream;
             _endpointsSent = endpoints;

@@ -107,7 +107,7 @@ public sealed partial class ControlClient
             return SessionEnd.Final;
         }
 
-        await OpenMapStreamAsync(channel, token).ConfigureAwait(false);
+        await OpenMapStreamAsync(channel, serverKey, token).ConfigureAwait(false);
         try
         {
             return await StreamAsync(channel, token).ConfigureAwait(false);
@@ -204,8 +204,11 @@ public sealed partial class ControlClient
             {
                 case MapDelta resumed when opening:
                     // The server answered our map's digests (MapResume) with what changed since: the session resumed.
-                    var held = Current ?? throw new ControlException(ControlErrorKind.Protocol, "the server resumed a map this node does not hold");
-                    var resumedMap = Current = NetMapBuilder.Apply(held, resumed);
+                    var held = _described ?? throw new ControlException(ControlErrorKind.Protocol, "the server resumed a map this node did not describe");
+
+                    // From the cached map of an earlier run, the level is the one its server announced.
+                    ServerProtocol = held.ServerProtocol;
+                    var resumedMap = Current = NetMapBuilder.Apply(held.Map, resumed);
                     _learned = resumedMap.Replicas;
                     LogResumed(_logger, CurrentServer.AbsoluteUri, resumed.PeersChanged.Count, resumed.PeersRemoved.Count);
                     SetStatus(s => WithSelf(s, resumed.Self ?? s.Self) with
@@ -283,6 +286,7 @@ public sealed partial class ControlClient
     private void Publish(NetMap map)
     {
         Current = map;
+        _held = null; // this client's own map supersedes it
         _maps.Writer.TryWrite(map);
     }
 }

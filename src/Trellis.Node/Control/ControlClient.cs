@@ -42,6 +42,11 @@ public sealed partial class ControlClient : IAsyncDisposable
     private Key? _serverKey;
     private Key _nodeKey;
 
+    // touched only by the loop: the map from an earlier run, until this client has one of its own,
+    // and the map the last map request described (what an opening delta applies to)
+    private ResumableMap? _held;
+    private ResumableMap? _described;
+
     public ControlClient(ControlClientOptions options, TimeProvider? time = null, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -54,6 +59,7 @@ public sealed partial class ControlClient : IAsyncDisposable
         _serverKey = options.ServerKey;
         _nodeKey = options.NodeKey;
         _learned = options.LearnedServers;
+        _held = options.Held;
         CurrentServer = options.Server;
     }
 

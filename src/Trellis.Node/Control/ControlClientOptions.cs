@@ -22,6 +22,12 @@ public sealed record ControlClientOptions
     /// </summary>
     public IReadOnlyList<Uri> LearnedServers { get; init; } = [];
 
+    /// <summary>
+    /// A map held from an earlier run (the daemon's cached map): the first map stream resumes from it
+    /// (one delta instead of a full map) when the server proves the key the map came with.
+    /// </summary>
+    public ResumableMap? Held { get; init; }
+
     /// <summary>The server's pinned public key; null: trust the key the server first presents, then keep it (see <see cref="ControlClient.ServerKey"/>).</summary>
     public Key? ServerKey { get; init; }
 

@@ -9,6 +9,8 @@ namespace Trellis.Node.Control;
 /// </summary>
 public static class NetMapBuilder
 {
+    private static long _generations;
+
     public static NetMap FromFull(FullMap full)
     {
         ArgumentNullException.ThrowIfNull(full);
@@ -29,6 +31,7 @@ public static class NetMapBuilder
             PacketFilter = full.PacketFilter ?? PacketFilter.AllowAll,
             Dns = full.Dns,
             Replicas = ReplicaUrls.Parse(full.Replicas),
+            Generation = Interlocked.Increment(ref _generations),
         };
     }
 
@@ -38,9 +41,11 @@ public static class NetMapBuilder
         ArgumentNullException.ThrowIfNull(map);
         ArgumentNullException.ThrowIfNull(delta);
         var peers = (map.Peers as ImmutableDictionary<long, PeerInfo> ?? map.Peers.ToImmutableDictionary()).ToBuilder();
+        var changed = new HashSet<long>();
         foreach (var peer in delta.PeersChanged)
         {
             peers[peer.Id] = peer;
+            changed.Add(peer.Id);
         }
 
         if (delta.PeersKept is { } kept)
@@ -50,7 +55,10 @@ public static class NetMapBuilder
 
         foreach (var id in delta.PeersRemoved)
         {
-            peers.Remove(id);
+            if (peers.Remove(id))
+            {
+                changed.Add(id);
+            }
         }
 
         foreach (var patch in delta.Patches)
@@ -64,6 +72,7 @@ public static class NetMapBuilder
                     HomeRelay = patch.HomeRelay ?? peer.HomeRelay,
                     Online = patch.Online ?? peer.Online,
                 };
+                changed.Add(patch.Id);
             }
         }
 
@@ -74,6 +83,10 @@ public static class NetMapBuilder
             PacketFilter = delta.PacketFilter ?? map.PacketFilter,
             Replicas = delta.Replicas is { } replicas ? ReplicaUrls.Parse(replicas) : map.Replicas,
             RelayMap = delta.RelayMap ?? map.RelayMap,
+            Generation = Interlocked.Increment(ref _generations),
+
+            // Kept peers drop an unknown number: no short list of changes then.
+            Changes = map.Generation != 0 && delta.PeersKept is null ? new PeerChanges(map.Generation, changed) : null,
         };
     }
 

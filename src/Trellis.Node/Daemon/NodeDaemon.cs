@@ -37,6 +37,9 @@ public sealed partial class NodeDaemon : ILocalApiBackend, IAsyncDisposable
     // The replicas' URLs the last map named (cached or received) and the server setting it came
     // under: a later session for that setting dials them too after the configured URLs.
     private volatile LearnedReplicas? _replicas;
+
+    // The cached map restored at start, for the first session to resume its map stream from (taken by it).
+    private RestoredMap? _restored;
     private volatile string? _engineError;
     private Dns.NodeDns? _dns;
 
@@ -226,14 +229,15 @@ public sealed partial class NodeDaemon : ILocalApiBackend, IAsyncDisposable
 
     private async Task RestoreCachedMapAsync()
     {
-        if (_prefs is not { WantUp: true, ServerUrl: { } server } || _state.LoadMap(server) is not { } cached)
+        if (_prefs is not { WantUp: true, ServerUrl: { } server } || _state.LoadCachedMap(server) is not { } cached)
         {
             return;
         }
 
-        LogRestored(_logger, cached.Peers.Count, server);
-        _replicas = new LearnedReplicas(server, cached.Replicas);
-        await ApplyAsync(cached, _prefs, from: null).ConfigureAwait(false);
+        LogRestored(_logger, cached.Map.Peers.Count, server);
+        _replicas = new LearnedReplicas(server, cached.Map.Replicas);
+        _restored = cached.Resumable() is { } resumable ? new RestoredMap(server, resumable) : null;
+        await ApplyAsync(cached.Map, _prefs, from: null).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -314,6 +318,7 @@ public sealed partial class NodeDaemon : ILocalApiBackend, IAsyncDisposable
             Server = servers[0],
             OtherServers = [.. servers.Skip(1)],
             LearnedServers = _replicas is { } learned && learned.ServerUrl == prefs.ServerUrl ? learned.Urls : [],
+            Held = Interlocked.Exchange(ref _restored, null) is { } restored && restored.ServerUrl == prefs.ServerUrl ? restored.Map : null,
             ServerKey = PinnedKey(prefs),
             PrivateCa = _options.PrivateCa,
             RenewNodeKeyAsync = RenewNodeKeyAsync,
@@ -347,7 +352,7 @@ public sealed partial class NodeDaemon : ILocalApiBackend, IAsyncDisposable
                 return;
             }
 
-            _mapCache.Save(map, session.ServerUrl);
+            _mapCache.Save(map, session.ServerUrl, session.Client.ServerKey, session.Client.ServerProtocol);
             if (_replicas?.Urls != map.Replicas)
             {
                 _replicas = new LearnedReplicas(session.ServerUrl, map.Replicas);
@@ -533,4 +538,6 @@ public sealed partial class NodeDaemon : ILocalApiBackend, IAsyncDisposable
     private static partial void LogApplyFailed(ILogger logger, Exception exception);
 
     private sealed record LearnedReplicas(string ServerUrl, IReadOnlyList<Uri> Urls);
+
+    private sealed record RestoredMap(string ServerUrl, ResumableMap Map);
 }

@@ -7,7 +7,7 @@ namespace Trellis.Node.Dns;
 
 /// <summary>
 /// Names on the node: each map (after the engine has put the resolver addresses on the TUN) checks
-/// the map's DNS configuration, rebuilds <see cref="MeshNames"/>, starts or updates the
+/// the map's DNS configuration, rebuilds <see cref="MeshNames"/> (kept when a delta moved only peers' paths), starts or updates the
 /// <see cref="MeshResolver"/> and, with accept-dns, points the host at it (<see cref="IHostDns"/>).
 /// <see cref="Down"/> stops the resolver and restores the host. Called only under the daemon's apply lock.
 /// </summary>
@@ -17,6 +17,9 @@ public sealed partial class NodeDns : IDisposable
     private readonly IHostDns _host;
     private readonly ILogger _logger;
     private MeshResolver? _resolver;
+
+    // The map the resolver's names were built from: a delta that moved only peers' paths keeps them.
+    private NetMap? _named;
 
     public NodeDns(NodeDnsOptions options, string stateDirectory, string interfaceName, ILoggerFactory loggerFactory)
     {
@@ -52,26 +55,8 @@ public sealed partial class NodeDns : IDisposable
             return;
         }
 
-        var names = MeshNames.Build(map, config, _host.OriginalNameservers());
-        // Who may ask: this node, and the plain WireGuard peers it is the gateway of (their DNS= line names this resolver).
-        var plainPeers = map.Peers.Values.Where(p => p.Gateway == map.Self.Id).SelectMany(p => p.Addresses);
-        var own = map.Self.Addresses.Concat(plainPeers).Select(a => IPAddress.TryParse(a.Split('/')[0], out var ip) ? ip : null).OfType<IPAddress>().ToList();
-        try
+        if (!NamesKept(map) && !UpdateNames(map, config))
         {
-            if (_resolver is null)
-            {
-                _resolver = MeshResolver.Start([.. _options.ListenAddresses.Select(a => new IPEndPoint(a, _options.Port))], names, own, _logger);
-                LogListening(_logger, string.Join(", ", _options.ListenAddresses), _options.Port);
-            }
-            else
-            {
-                _resolver.Update(names, own);
-            }
-        }
-        catch (SocketException e)
-        {
-            Error = $"the mesh resolver cannot listen on {string.Join(", ", _options.ListenAddresses)} port {_options.Port}: {e.Message} (tried again with the next map)";
-            LogResolverFailed(_logger, e.Message);
             return;
         }
 
@@ -94,11 +79,55 @@ public sealed partial class NodeDns : IDisposable
         }
     }
 
+    /// <summary>Whether the resolver's names hold for <paramref name="map"/>: a delta on the map they were built from that changed no name, address or gateway.</summary>
+    private bool NamesKept(NetMap map)
+    {
+        if (_resolver is null || _named is not { } named || !ReferenceEquals(named.Self, map.Self) || !ReferenceEquals(named.Dns, map.Dns)
+            || PeerChanges.Between(named, map, static (a, b) => a.Name == b.Name && a.Gateway == b.Gateway && a.Addresses.SequenceEqual(b.Addresses)) is null)
+        {
+            return false;
+        }
+
+        _named = map;
+        return true;
+    }
+
+    /// <summary>Builds the names and starts or updates the resolver; false when it cannot listen (the error is set).</summary>
+    private bool UpdateNames(NetMap map, DnsConfig config)
+    {
+        var names = MeshNames.Build(map, config, _host.OriginalNameservers());
+        // Who may ask: this node, and the plain WireGuard peers it is the gateway of (their DNS= line names this resolver).
+        var plainPeers = map.Peers.Values.Where(p => p.Gateway == map.Self.Id).SelectMany(p => p.Addresses);
+        var own = map.Self.Addresses.Concat(plainPeers).Select(a => IPAddress.TryParse(a.Split('/')[0], out var ip) ? ip : null).OfType<IPAddress>().ToList();
+        try
+        {
+            if (_resolver is null)
+            {
+                _resolver = MeshResolver.Start([.. _options.ListenAddresses.Select(a => new IPEndPoint(a, _options.Port))], names, own, _logger);
+                LogListening(_logger, string.Join(", ", _options.ListenAddresses), _options.Port);
+            }
+            else
+            {
+                _resolver.Update(names, own);
+            }
+        }
+        catch (SocketException e)
+        {
+            Error = $"the mesh resolver cannot listen on {string.Join(", ", _options.ListenAddresses)} port {_options.Port}: {e.Message} (tried again with the next map)";
+            LogResolverFailed(_logger, e.Message);
+            return false;
+        }
+
+        _named = map;
+        return true;
+    }
+
     /// <summary>Stops answering and puts the host's resolver configuration back.</summary>
     public void Down()
     {
         _resolver?.Dispose();
         _resolver = null;
+        _named = null;
         RestoreHost();
     }
 

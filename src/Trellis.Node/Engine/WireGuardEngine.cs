@@ -171,6 +171,12 @@ public sealed partial class WireGuardEngine : IEngine
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             cancellationToken.ThrowIfCancellationRequested();
+            if (TryApplyPeerChanges(map, settings))
+            {
+                return;
+            }
+
+            _lastMap = null;
             var plan = EnginePlanner.Plan(map, settings, _publicKey);
             foreach (var problem in plan.Problems)
             {
@@ -196,6 +202,8 @@ public sealed partial class WireGuardEngine : IEngine
             {
                 throw new AggregateException($"{failures.Count} change(s) to {_tun.Name} failed and will be retried with the next map", failures);
             }
+
+            (_lastMap, _lastSettings) = (map, settings);
         }
         finally
         {

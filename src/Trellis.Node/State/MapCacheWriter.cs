@@ -1,4 +1,6 @@
 using Microsoft.Extensions.Logging;
+using Trellis.Core.Control;
+using Trellis.Core.Keys;
 
 namespace Trellis.Node.State;
 
@@ -16,16 +18,17 @@ public sealed partial class MapCacheWriter(StateDirectory state, TimeProvider ti
 
     // Guards what follows; writes happen under it, so two never overlap.
     private readonly Lock _gate = new();
-    private (NetMap Map, string Server)? _pending;
+    private (NetMap Map, string Server, Key? ServerKey, int ServerProtocol)? _pending;
     private ITimer? _timer;
     private long _lastWrite;
 
     /// <summary>Writes <paramref name="map"/> now when the last write is <see cref="Interval"/> old, else when it is.</summary>
-    public void Save(NetMap map, string serverUrl)
+    /// <remarks>With the server's key and protocol level, a restarted daemon resumes from the map (<see cref="CachedMap.Resumable"/>).</remarks>
+    public void Save(NetMap map, string serverUrl, Key? serverKey = null, int serverProtocol = ControlProtocol.Initial)
     {
         lock (_gate)
         {
-            _pending = (map, serverUrl);
+            _pending = (map, serverUrl, serverKey, serverProtocol);
             if (_timer is not null)
             {
                 return; // a write is due and takes the newest map
@@ -60,12 +63,12 @@ public sealed partial class MapCacheWriter(StateDirectory state, TimeProvider ti
             return;
         }
 
-        var (map, server) = pending;
+        var (map, server, serverKey, serverProtocol) = pending;
         _pending = null;
         _lastWrite = time.GetTimestamp();
         try
         {
-            state.SaveMap(map, server, time.GetUtcNow());
+            state.SaveMap(map, server, time.GetUtcNow(), serverKey, serverProtocol);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

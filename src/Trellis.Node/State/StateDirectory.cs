@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Trellis.Core.Control;
 using Trellis.Core.Keys;
 using Trellis.Crypto;
 
@@ -97,7 +98,10 @@ public sealed partial class StateDirectory : IDisposable
     /// The cached map if it was received from <paramref name="serverUrl"/> with the current node key;
     /// null otherwise, or when the file is damaged (a warning, never a failed start).
     /// </summary>
-    public NetMap? LoadMap(string serverUrl)
+    public NetMap? LoadMap(string serverUrl) => LoadCachedMap(serverUrl)?.Map;
+
+    /// <summary>As <see cref="LoadMap"/>, with what the cache says of the server that sent the map.</summary>
+    public CachedMap? LoadCachedMap(string serverUrl)
     {
         var path = File(MapFile);
         if (!System.IO.File.Exists(path))
@@ -122,12 +126,22 @@ public sealed partial class StateDirectory : IDisposable
             return null;
         }
 
-        return cached.ServerUrl == serverUrl && cached.NodeKey == NodePublicKey() ? cached.Map : null;
+        return cached.ServerUrl == serverUrl && cached.NodeKey == NodePublicKey() ? cached : null;
     }
 
-    public void SaveMap(NetMap map, string serverUrl, DateTimeOffset now) =>
+    /// <summary>Caches <paramref name="map"/>; with the server's key and protocol level a restarted daemon can resume from it.</summary>
+    public void SaveMap(NetMap map, string serverUrl, DateTimeOffset now, Key? serverKey = null, int serverProtocol = ControlProtocol.Initial) =>
         AtomicFile.Write(File(MapFile), JsonSerializer.SerializeToUtf8Bytes(
-            new CachedMap { Version = CachedMap.CurrentVersion, ServerUrl = serverUrl, NodeKey = NodePublicKey(), SavedAt = now, Map = map },
+            new CachedMap
+            {
+                Version = CachedMap.CurrentVersion,
+                ServerUrl = serverUrl,
+                NodeKey = NodePublicKey(),
+                SavedAt = now,
+                Map = map,
+                ServerKey = serverKey?.ToBase64(),
+                ServerProtocol = serverProtocol,
+            },
             StateJsonContext.Default.CachedMap));
 
     public void ClearMap() => System.IO.File.Delete(File(MapFile));

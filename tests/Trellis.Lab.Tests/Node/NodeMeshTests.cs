@@ -75,7 +75,7 @@ public sealed class NodeMeshTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task Without_the_control_server_tunnels_keep_working_and_a_restarted_daemon_comes_back_from_its_cached_map()
+    public async Task Without_the_control_server_tunnels_keep_working_and_a_restarted_daemon_comes_back_from_its_cached_map_and_resumes_from_it()
     {
         await using var mesh = await MeshLab.StartAsync(output);
         var a = await mesh.AddNodeAsync("alpha");
@@ -92,6 +92,13 @@ public sealed class NodeMeshTests(ITestOutputHelper output)
         await a.StartDaemonAsync();
         await Poll.UntilAsync(_ => a.PingAsync(bAddresses[0]), MeshTimeout, "alpha, restarted with the server down, to reach bravo");
         await Poll.UntilAsync(_ => a.PingAsync(bAddresses[1]), MeshTimeout, "alpha to reach bravo over IPv6");
+
+        // The server is back: alpha resumes its map session from the map it restarted with, no full map.
+        // Its retries backed off while the server was down (up to 60 s apart), hence the longer wait.
+        await mesh.StartServerAsync();
+        await Poll.UntilAsync(async _ => (await a.StatusAsync()).GetProperty("mapResumes").GetInt32() == 1, TimeSpan.FromSeconds(90), "alpha to resume its map session from the cached map");
+        Assert.Equal(0, (await a.StatusAsync()).GetProperty("fullMaps").GetInt32());
+        Assert.True(await a.PingAsync(bAddresses[0]));
     }
 
     [Fact]

@@ -22,7 +22,7 @@ public sealed class ControlClientTests : IAsyncLifetime
         await _server.DisposeAsync();
     }
 
-    private ControlClient Client(string hostname, string? authKey, Key? machineKey = null, Uri? server = null, Func<IReadOnlyList<string>>? endpoints = null, Key? serverKey = null, Func<int>? homeRelay = null, IReadOnlyList<Uri>? otherServers = null)
+    private ControlClient Client(string hostname, string? authKey, Key? machineKey = null, Uri? server = null, Func<IReadOnlyList<string>>? endpoints = null, Key? serverKey = null, Func<int>? homeRelay = null, IReadOnlyList<Uri>? otherServers = null, Key? nodeKey = null, ResumableMap? held = null)
     {
         var client = new ControlClient(new ControlClientOptions
         {
@@ -30,8 +30,9 @@ public sealed class ControlClientTests : IAsyncLifetime
             OtherServers = otherServers ?? [],
             ServerKey = serverKey,
             MachineKey = machineKey ?? X25519.GeneratePrivateKey(),
-            NodeKey = X25519.GeneratePrivateKey(),
+            NodeKey = nodeKey ?? X25519.GeneratePrivateKey(),
             DiscoKey = X25519.GeneratePrivateKey(),
+            Held = held,
             Hostname = hostname,
             AuthKey = authKey,
             Endpoints = endpoints ?? (() => ["198.51.100.1:41641"]),
@@ -275,6 +276,48 @@ public sealed class ControlClientTests : IAsyncLifetime
         await Waiting.UntilAsync(() => Task.FromResult<object?>(_server.Host.Connections.MapSent.Resumes == 2 ? true : null), "both resumes counted");
         Assert.Equal(0, _server.Host.Connections.MapSent.FullMaps);
         Assert.Equal(peer.Status.Self!.Id, Assert.Single(client.Current!.Peers.Values).Id);
+    }
+
+    [Fact]
+    public async Task A_client_given_the_map_of_an_earlier_run_resumes_from_it_and_sees_what_changed_meanwhile()
+    {
+        var (machine, nodeKey) = (X25519.GeneratePrivateKey(), X25519.GeneratePrivateKey());
+        var first = Client("restarted", await _server.AuthKeyAsync(), machine, nodeKey: nodeKey);
+        first.Start();
+        var peer = await RunningAsync("stays");
+        var held = await Waiting.ForMapAsync(first, m => m.Peers.Count == 1, "the peer in the first run's map");
+        var protocol = first.ServerProtocol;
+        await first.StopAsync();
+        var joined = await RunningAsync("joins-meanwhile");
+        var fullMaps = _server.Host.Connections.MapSent.FullMaps;
+
+        var again = Client("restarted", authKey: null, machine, nodeKey: nodeKey, held: new ResumableMap(held, _server.PublicKey, protocol));
+        again.Start();
+        var running = await Waiting.ForStatusAsync(again, s => s.State == ControlState.Running, "the second run to stream");
+        Assert.Equal((1, 1), (running.MapStreams, running.MapResumes));
+        Assert.Equal(fullMaps, _server.Host.Connections.MapSent.FullMaps);
+        Assert.Equal([peer.Status.Self!.Id, joined.Status.Self!.Id], again.Current!.Peers.Keys.Order());
+
+        // The level comes from the cached map, so what needs it (plain-peer reports) is still sent.
+        Assert.Equal(ControlProtocol.Current, again.ServerProtocol);
+    }
+
+    [Theory]
+    [InlineData(false, ControlProtocol.Resume)]
+    [InlineData(true, ControlProtocol.PlainPeerReports)]
+    public async Task A_map_of_an_earlier_run_from_another_server_key_or_an_older_server_is_not_resumed_from(bool sameKey, int protocol)
+    {
+        var (machine, nodeKey) = (X25519.GeneratePrivateKey(), X25519.GeneratePrivateKey());
+        var first = Client("restarted", await _server.AuthKeyAsync(), machine, nodeKey: nodeKey);
+        first.Start();
+        var held = await Waiting.ForMapAsync(first, _ => true, "the first run's map");
+        await first.StopAsync();
+
+        var key = sameKey ? _server.PublicKey : X25519.PublicKey(X25519.GeneratePrivateKey());
+        var again = Client("restarted", authKey: null, machine, nodeKey: nodeKey, held: new ResumableMap(held, key, protocol));
+        again.Start();
+        var running = await Waiting.ForStatusAsync(again, s => s.State == ControlState.Running, "the second run to stream");
+        Assert.Equal((1, 0), (running.MapStreams, running.MapResumes));
     }
 
     [Fact]

@@ -135,6 +135,36 @@ public sealed class NodeDaemonTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_restarted_daemon_resumes_its_map_session_from_the_cached_map_without_a_full_map()
+    {
+        await using (var daemon = await _harness.StartAsync())
+        {
+            await daemon.UpAsync(new UpRequest { Server = ServerUrl, AuthKey = await _server.AuthKeyAsync(), Hostname = "desk" }, CancellationToken.None);
+            var first = daemon.Status();
+            Assert.Equal((1, 0), (first.FullMaps, first.MapResumes));
+        }
+
+        // A node joins while the daemon is down: the resumed session brings it.
+        await using var other = new Trellis.Node.Control.ControlClient(new Trellis.Node.Control.ControlClientOptions
+        {
+            Server = _server.Url,
+            MachineKey = X25519.GeneratePrivateKey(),
+            NodeKey = X25519.GeneratePrivateKey(),
+            DiscoKey = X25519.GeneratePrivateKey(),
+            Hostname = "spoke",
+            AuthKey = await _server.AuthKeyAsync(),
+        });
+        other.Start();
+        await Waiting.ForStatusAsync(other, s => s.State == Trellis.Node.Control.ControlState.Running, "the spoke to join");
+
+        await using var restarted = await _harness.StartAsync();
+        await _harness.Engines.Current.WaitForAsync(m => m.Peers.Values.Any(p => p.Name == "spoke"), "the spoke in the restarted daemon's map");
+        await WaitForAsync(() => restarted.Status().State == NodeStates.Running, "the restarted daemon to run");
+        var status = restarted.Status();
+        Assert.Equal((0, 1), (status.FullMaps, status.MapResumes));
+    }
+
+    [Fact]
     public async Task Peers_reach_the_engine_as_they_join_and_leave()
     {
         await using var daemon = await _harness.StartAsync();

@@ -145,6 +145,29 @@ public sealed partial class StateDirectoryTests : IDisposable
         Assert.False(File.Exists(Path.Combine(_dir, "netmap.json")));
     }
 
+    [Fact]
+    public void The_cached_map_keeps_the_servers_key_and_level_so_a_restart_can_resume_and_an_older_cache_still_loads()
+    {
+        var map = SampleMaps.Map(SampleMaps.Peer(1, "self"), SampleMaps.Peer(2, "peer"));
+        var serverKey = X25519.PublicKey(X25519.GeneratePrivateKey());
+        using var state = StateDirectory.Open(_dir);
+        state.SaveMap(map, Server, DateTimeOffset.UtcNow, serverKey, Trellis.Core.Control.ControlProtocol.Resume);
+        var resumable = state.LoadCachedMap(Server)!.Resumable();
+        Assert.NotNull(resumable);
+        Assert.Equal((serverKey, Trellis.Core.Control.ControlProtocol.Resume), (resumable.ServerKey, resumable.ServerProtocol));
+        Assert.Equal([2L], resumable.Map.Peers.Keys);
+
+        // A cache written before the server's key and level were kept: applied at start, then a full map.
+        var path = Path.Combine(_dir, "netmap.json");
+        var older = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        Assert.True(older.Remove("serverKey") && older.Remove("serverProtocol"));
+        File.WriteAllText(path, older.ToJsonString());
+        var loaded = state.LoadCachedMap(Server);
+        Assert.NotNull(loaded);
+        Assert.Equal([2L], loaded.Map.Peers.Keys);
+        Assert.Null(loaded.Resumable());
+    }
+
     [Theory]
     [InlineData("{\"version\":1,\"serverUrl\":")]
     [InlineData("not json")]

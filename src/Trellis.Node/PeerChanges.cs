@@ -1,0 +1,43 @@
+using Trellis.Core.Control;
+
+namespace Trellis.Node;
+
+/// <summary>
+/// What a delta changed in the peers of the map it was applied to: with these, whatever holds the
+/// map of generation <see cref="Base"/> reconfigures only the peers named, in time proportional to the
+/// delta rather than the mesh. What else the delta changed (the node itself, the filter, the relay
+/// map) keeps or replaces the base map's objects, so a reference comparison tells.
+/// </summary>
+/// <param name="Base">The <see cref="NetMap.Generation"/> of the map the delta was applied to.</param>
+/// <param name="Peers">Ids of the peers added, replaced, patched or removed (each once).</param>
+public sealed record PeerChanges(long Base, IReadOnlyCollection<long> Peers)
+{
+    /// <summary>
+    /// The peers <paramref name="map"/> changed from <paramref name="last"/>, each before and after, when
+    /// it was built from <paramref name="last"/> by a delta that added and removed no peer and changed
+    /// each only where <paramref name="unchanged"/> does not look; null otherwise (work on the whole map).
+    /// </summary>
+    public static List<(PeerInfo Before, PeerInfo After)>? Between(NetMap last, NetMap map, Func<PeerInfo, PeerInfo, bool> unchanged)
+    {
+        ArgumentNullException.ThrowIfNull(last);
+        ArgumentNullException.ThrowIfNull(map);
+        ArgumentNullException.ThrowIfNull(unchanged);
+        if (map.Changes is not { } changes || changes.Base != last.Generation || last.Generation == 0 || map.Peers.Count != last.Peers.Count)
+        {
+            return null;
+        }
+
+        var changed = new List<(PeerInfo Before, PeerInfo After)>(changes.Peers.Count);
+        foreach (var id in changes.Peers)
+        {
+            if (!last.Peers.TryGetValue(id, out var before) || !map.Peers.TryGetValue(id, out var after) || !unchanged(before, after))
+            {
+                return null;
+            }
+
+            changed.Add((before, after));
+        }
+
+        return changed;
+    }
+}
