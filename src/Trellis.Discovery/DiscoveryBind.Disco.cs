@@ -413,7 +413,7 @@ public sealed partial class DiscoveryBind
             {
                 if (_sideByEndpoint.TryGetValue(endpoint, out var side))
                 {
-                    side.Send(endpoint, b.Data.AsSpan(0, n));
+                    side.Send(endpoint, b.Data.Slice(0, n));
                     return;
                 }
 
@@ -423,7 +423,7 @@ public sealed partial class DiscoveryBind
                 b.Local = from;
                 _inner.Send(_discoBatch);
             }
-            else if (_relay is not { } relay || !relay.TrySend(peer.NodeKey, b.Data.AsSpan(0, n)))
+            else if (_relay is not { } relay || !relay.TrySend(peer.NodeKey, b.Data.Slice(0, n)))
             {
                 Interlocked.Increment(ref _relaySendDrops);
             }

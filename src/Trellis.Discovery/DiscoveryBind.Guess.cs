@@ -476,7 +476,7 @@ public sealed partial class DiscoveryBind
         {
             var b = _discoBatch[0];
             var n = _sealer.Seal(disco, DiscoMessage.Ping(tx, _options.NodePublicKey), b.Data);
-            socket.Send(to, b.Data.AsSpan(0, n));
+            socket.Send(to, b.Data.Slice(0, n));
         }
     }
 

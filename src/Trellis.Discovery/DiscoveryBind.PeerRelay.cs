@@ -557,7 +557,7 @@ public sealed partial class DiscoveryBind
         lock (_discoLock)
         {
             var b = _discoBatch[0];
-            var n = _sealer.Seal(disco, message, b.Data.AsSpan(PeerRelayWire.HeaderSize));
+            var n = _sealer.Seal(disco, message, b.Data.Slice(PeerRelayWire.HeaderSize));
             PeerRelayWire.MarkDisco(b.Data, leg.Handle);
             b.Offset = 0;
             b.Length = PeerRelayWire.HeaderSize + n;

@@ -93,7 +93,7 @@ public sealed partial class DiscoveryBind : IBind
         InitPeerRelay();
         WakeMagic.CopyTo(_wakePacket);
         RandomNumberGenerator.Fill(_wakePacket.AsSpan(WakeMagic.Length));
-        _wakePacket.CopyTo(_wakeBatch[0].Data, 0);
+        _wakePacket.CopyTo(_wakeBatch[0].Data);
         _wakeBatch[0].Length = _wakePacket.Length;
     }
 

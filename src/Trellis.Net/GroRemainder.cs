@@ -18,7 +18,7 @@ internal sealed class GroRemainder
     public void Keep(PacketBuffer source, int from, int segmentSize)
     {
         var length = source.Length - from;
-        source.Data.AsSpan(source.Offset + from, length).CopyTo(_buffer.Data);
+        source.Data.Slice(source.Offset + from, length).CopyTo(_buffer.Data);
         _buffer.Length = length;
         _buffer.Endpoint = source.Endpoint;
         _buffer.Local = source.Local;
@@ -34,7 +34,7 @@ internal sealed class GroRemainder
         {
             var length = Math.Min(_segmentSize, _buffer.Length - _next);
             var target = packets[count++];
-            _buffer.Data.AsSpan(_next, length).CopyTo(target.Data);
+            _buffer.Data.Slice(_next, length).CopyTo(target.Data);
             target.Offset = 0;
             target.Length = length;
             target.Endpoint = _buffer.Endpoint;

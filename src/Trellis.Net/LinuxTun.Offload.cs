@@ -102,7 +102,7 @@ public sealed unsafe partial class LinuxTun
 
             if (header.GsoType == VirtioNetHeader.GsoNone)
             {
-                var packet = buffer.Data.AsSpan(offset, Math.Min(length, room));
+                var packet = buffer.Data.Slice(offset, Math.Min(length, room));
                 if (length > room || ((header.Flags & VirtioNetHeader.FlagNeedsCsum) != 0 && !GsoSplitter.CompleteChecksum(header, packet)))
                 {
                     Interlocked.Increment(ref _droppedReads);
@@ -126,7 +126,7 @@ public sealed unsafe partial class LinuxTun
     {
         var buffer = packets[count];
         var room = PacketBuffer.Capacity - offset;
-        ReadOnlySpan<byte> source = buffer.Data.AsSpan(offset, Math.Min(length, room));
+        ReadOnlySpan<byte> source = buffer.Data.Slice(offset, Math.Min(length, room));
         if (length > room)
         {
             source = Park(source, _spill.AsSpan(0, length - room));
@@ -146,7 +146,7 @@ public sealed unsafe partial class LinuxTun
             for (var i = segments - 1; i >= 0; i--)
             {
                 var into = packets[count + i];
-                into.Length = GsoSplitter.WriteSegment(layout, source, i, into.Data.AsSpan(offset));
+                into.Length = GsoSplitter.WriteSegment(layout, source, i, into.Data.Slice(offset));
                 into.Offset = offset;
             }
 
@@ -185,7 +185,7 @@ public sealed unsafe partial class LinuxTun
         while (count < packets.Length && _pendingNext < segments)
         {
             var into = packets[count++];
-            into.Length = GsoSplitter.WriteSegment(_pendingLayout, source, _pendingNext++, into.Data.AsSpan(offset));
+            into.Length = GsoSplitter.WriteSegment(_pendingLayout, source, _pendingNext++, into.Data.Slice(offset));
             into.Offset = offset;
         }
 

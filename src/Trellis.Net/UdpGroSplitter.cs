@@ -67,7 +67,7 @@ internal static class UdpGroSplitter
                     continue;
                 }
 
-                source.Data.AsSpan(source.Offset + from, length).CopyTo(target.Data);
+                source.Data.Slice(source.Offset + from, length).CopyTo(target.Data);
                 target.Offset = 0;
                 target.Length = length;
                 target.Endpoint = source.Endpoint;

@@ -9,9 +9,11 @@ namespace Trellis.WireGuard;
 /// where queuing work may grow the pool's queue), so the data path still allocates nothing; the packet
 /// thread that found none free waits as it would at full depth, until the new one arrives or one comes back.
 /// A burst (or a loaded machine, whose slow threads keep batches in flight longer) leaves batches that
-/// later traffic never needs; so once per <see cref="Constants.BatchTrimInterval"/> the pool lets go of
+/// later traffic never needs; so once per <see cref="Constants.BatchTrimInterval"/> the pool sets aside
 /// the free ones beyond the most that were out at once in that interval (never below two: a reader
-/// blocked in its read holds one), and gives their pages back first, so the daemon returns to its idle size.
+/// blocked in its read holds one) and gives all their pages back, so the daemon returns to its idle size.
+/// A batch set aside is the first one made again: the next burst maps and allocates nothing new. Their
+/// memory is unmapped when the pool is disposed, which must wait until no thread holds a batch.
 /// </summary>
 internal sealed class BatchPool : IDisposable
 {
@@ -19,6 +21,13 @@ internal sealed class BatchPool : IDisposable
     private readonly int _batchSize;
     private readonly Timer _grow;
     private readonly ITimer _trim;
+
+    // Guarded by _madeLock, which only Grow, Trim and Dispose take (never a packet thread): every batch
+    // made, those a trim set aside with their pages given back, and whether their memory is unmapped.
+    private readonly Lock _madeLock = new();
+    private readonly List<PacketBatch> _made;
+    private readonly Stack<PacketBatch> _setAside;
+    private bool _disposed;
 
     // Written only by the one Grow or Trim running at a time (guarded by _resizing).
     private int _created;
@@ -39,16 +48,20 @@ internal sealed class BatchPool : IDisposable
     {
         _free = new BlockingRing<PacketBatch>(capacity);
         _batchSize = batchSize;
+        _made = new List<PacketBatch>(capacity);
+        _setAside = new Stack<PacketBatch>(capacity);
         _grow = new Timer(static pool => ((BatchPool)pool!).Grow(), this, Timeout.Infinite, Timeout.Infinite);
         _trim = time.CreateTimer(static pool => ((BatchPool)pool!).Trim(), this, Constants.BatchTrimInterval, Constants.BatchTrimInterval);
         for (var i = 0; i < Math.Min(initial, capacity); i++)
         {
-            _free.TryAdd(new PacketBatch(batchSize));
+            var batch = new PacketBatch(batchSize);
+            _made.Add(batch);
+            _free.TryAdd(batch);
             _created++;
         }
     }
 
-    /// <summary>Batches the pool holds, free or out.</summary>
+    /// <summary>Batches the pool holds, free or out (not those a trim set aside).</summary>
     public int Created => Volatile.Read(ref _created);
 
     /// <summary>Takes a free batch, asking for one more if none is free; waits for one; false once closed.</summary>
@@ -87,11 +100,23 @@ internal sealed class BatchPool : IDisposable
 
     public void Close() => _free.Close();
 
+    /// <summary>Closes the pool and unmaps every batch it made: only once no thread holds one.</summary>
     public void Dispose()
     {
         _free.Close();
         _grow.Dispose();
         _trim.Dispose();
+        lock (_madeLock)
+        {
+            _disposed = true;
+            foreach (var batch in _made)
+            {
+                batch.Dispose();
+            }
+
+            _made.Clear();
+            _setAside.Clear();
+        }
     }
 
     /// <summary>Makes one batch (on a thread-pool thread).</summary>
@@ -100,11 +125,19 @@ internal sealed class BatchPool : IDisposable
         PacketBatch? batch = null;
         try
         {
-            if (_created < _free.Capacity)
+            lock (_madeLock)
             {
-                // Counted before it is free to take, so whoever takes it sees it counted.
-                batch = new PacketBatch(_batchSize);
-                Volatile.Write(ref _created, _created + 1);
+                if (_created < _free.Capacity && !_disposed)
+                {
+                    if (!_setAside.TryPop(out batch))
+                    {
+                        batch = new PacketBatch(_batchSize);
+                        _made.Add(batch);
+                    }
+
+                    // Counted before it is free to take, so whoever takes it sees it counted.
+                    Volatile.Write(ref _created, _created + 1);
+                }
             }
         }
         finally
@@ -115,11 +148,11 @@ internal sealed class BatchPool : IDisposable
 
         if (batch is not null)
         {
-            _free.TryAdd(batch); // false once closed: the batch is dropped
+            _free.TryAdd(batch); // false once closed: Dispose unmaps it with the rest
         }
     }
 
-    /// <summary>Lets go of the batches the last interval did not need (on a timer thread).</summary>
+    /// <summary>Sets aside the batches the last interval did not need, pages given back (on a timer thread).</summary>
     private void Trim()
     {
         if (Interlocked.CompareExchange(ref _resizing, 1, 0) != 0)
@@ -130,14 +163,14 @@ internal sealed class BatchPool : IDisposable
         try
         {
             var keep = Math.Max(Kept, Volatile.Read(ref _peakOut));
-            while (_created > keep && _free.TryTake(out var idle))
+            lock (_madeLock)
             {
-                foreach (var packet in idle.Packets)
+                while (!_disposed && _created > keep && _free.TryTake(out var idle))
                 {
-                    PageRelease.Release(packet);
+                    idle.Release();
+                    _setAside.Push(idle);
+                    Volatile.Write(ref _created, _created - 1);
                 }
-
-                Volatile.Write(ref _created, _created - 1);
             }
 
             Volatile.Write(ref _peakOut, Volatile.Read(ref _out));

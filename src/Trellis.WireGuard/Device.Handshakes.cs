@@ -157,7 +157,7 @@ public sealed partial class Device
     {
         var buffer = ScratchBuffer();
         var senderIndex = BinaryPrimitives.ReadUInt32LittleEndian(msg[MessageLayout.InitSender..]);
-        _cookieChecker.CreateReply(buffer.Data.AsSpan(0, MessageLayout.CookieReplySize), msg, senderIndex, source);
+        _cookieChecker.CreateReply(buffer.Data.Slice(0, MessageLayout.CookieReplySize), msg, senderIndex, source);
         buffer.Offset = 0;
         buffer.Length = MessageLayout.CookieReplySize;
         buffer.Endpoint = source;

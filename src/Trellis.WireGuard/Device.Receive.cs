@@ -176,7 +176,7 @@ public sealed partial class Device
             var buffer = batch.Packets[i];
             peer.UpdateEndpointFromPacket(buffer.Endpoint, buffer.Local);
             runBytes += buffer.Length;
-            var plaintext = buffer.Data.AsSpan(MessageLayout.TransportHeaderSize, buffer.Length - MessageLayout.TransportMinSize);
+            var plaintext = buffer.Data.Slice(MessageLayout.TransportHeaderSize, buffer.Length - MessageLayout.TransportMinSize);
             if (plaintext.IsEmpty)
             {
                 continue; // keepalive

@@ -99,12 +99,16 @@ public sealed partial class Device
         Bind.Close();
         Tun.Close();
         _handshakeQueue.Close();
-        _outFree.Dispose();
-        _inFree.Dispose();
+        _outFree.Close();
+        _inFree.Close();
         _tunThread?.Join();
         _receiveThread?.Join();
         _handshakeThread?.Join();
         _outbound?.Dispose();
         _inbound?.Dispose();
+
+        // Unmaps the batches: no thread is left to touch one.
+        _outFree.Dispose();
+        _inFree.Dispose();
     }
 }

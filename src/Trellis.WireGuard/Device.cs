@@ -363,16 +363,16 @@ public sealed partial class Device : IDisposable
     /// Pads and seals the plaintext at <c>data[16..16+length]</c> in place, writes the header, and
     /// returns the message length.
     /// </summary>
-    internal int SealTransport(byte[] data, int length, Keypair keypair, ulong nonce)
+    internal int SealTransport(Span<byte> data, int length, Keypair keypair, ulong nonce)
     {
         var padding = MessageLayout.PaddingSize(length, Mtu);
         var padded = length + padding;
-        data.AsSpan(MessageLayout.TransportHeaderSize + length, padding).Clear();
+        data.Slice(MessageLayout.TransportHeaderSize + length, padding).Clear();
         MessageLayout.WriteType(data, MessageType.Transport);
-        BinaryPrimitives.WriteUInt32LittleEndian(data.AsSpan(MessageLayout.TransportReceiver), keypair.RemoteIndex);
-        BinaryPrimitives.WriteUInt64LittleEndian(data.AsSpan(MessageLayout.TransportCounter), nonce);
+        BinaryPrimitives.WriteUInt32LittleEndian(data[MessageLayout.TransportReceiver..], keypair.RemoteIndex);
+        BinaryPrimitives.WriteUInt64LittleEndian(data[MessageLayout.TransportCounter..], nonce);
         ChaChaPolyContext.ForCurrentThread().Seal(
-            keypair.SendKey, nonce, data.AsSpan(MessageLayout.TransportHeaderSize, padded), data.AsSpan(MessageLayout.TransportHeaderSize + padded, MessageLayout.TagSize));
+            keypair.SendKey, nonce, data.Slice(MessageLayout.TransportHeaderSize, padded), data.Slice(MessageLayout.TransportHeaderSize + padded, MessageLayout.TagSize));
         return MessageLayout.TransportHeaderSize + padded + MessageLayout.TagSize;
     }
 

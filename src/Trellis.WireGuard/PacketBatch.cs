@@ -4,13 +4,16 @@ namespace Trellis.WireGuard;
 
 /// <summary>
 /// A batch of packets moving through one direction of the pipeline, with per-packet metadata in
-/// parallel arrays. Allocated once at start-up and recycled.
+/// parallel arrays. Made off the packet threads and recycled (see BatchPool); its buffers share one slab.
 /// </summary>
-internal sealed class PacketBatch
+internal sealed class PacketBatch : IDisposable
 {
+    private readonly PacketSlab _slab;
+
     public PacketBatch(int size)
     {
-        Packets = PacketBuffer.AllocateBatch(size);
+        _slab = new PacketSlab(size);
+        Packets = _slab.Buffers;
         Keypairs = new Keypair?[size];
         Nonces = new ulong[size];
         Ok = new bool[size];
@@ -43,6 +46,12 @@ internal sealed class PacketBatch
         Nonces[to] = Nonces[from];
         Keypairs[from] = null;
     }
+
+    /// <summary>Gives the buffers' pages back while the batch is set aside; they read as zeros after.</summary>
+    public void Release() => _slab.Release();
+
+    /// <summary>Unmaps the buffers: only once no thread can touch them again.</summary>
+    public void Dispose() => ((IDisposable)_slab).Dispose();
 
     public void Clear()
     {

@@ -122,7 +122,7 @@ public sealed partial class Peer
         }
 
         var buffer = Device.ScratchBuffer();
-        plaintext.CopyTo(buffer.Data.AsSpan(MessageLayout.TransportHeaderSize));
+        plaintext.CopyTo(buffer.Data.Slice(MessageLayout.TransportHeaderSize));
         lock (keypair.SyncRoot)
         {
             if (keypair.IsDeleted)

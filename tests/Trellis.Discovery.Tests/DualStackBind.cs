@@ -89,7 +89,7 @@ internal sealed class DualStackBind : IWakeableBind
             var n = 0;
             while (_open && n < packets.Length && _queue.TryDequeue(out var item))
             {
-                item.Data.CopyTo(packets[n].Data, 0);
+                item.Data.CopyTo(packets[n].Data);
                 packets[n].Offset = 0;
                 packets[n].Length = item.Data.Length;
                 packets[n].Endpoint = item.Source;

@@ -77,7 +77,7 @@ internal sealed class TestNode : IDisposable
         for (var i = 0; i < count; i++)
         {
             batch[i].Data[0] = 4;
-            batch[i].Data.AsSpan(1, 3).Clear();
+            batch[i].Data.Slice(1, 3).Clear();
             batch[i].Data[4] = (byte)i;
             batch[i].Length = 100;
             batch[i].Endpoint = to;

@@ -75,7 +75,7 @@ public sealed class GroReadPlanTests
             var buffer = packets[i];
             for (var d = 0; d < datagrams; d++)
             {
-                buffer.Data.AsSpan(d * 100, 100).Fill((byte)number++);
+                buffer.Data.Slice(d * 100, 100).Fill((byte)number++);
             }
 
             buffer.Offset = 0;

@@ -87,10 +87,10 @@ public sealed class LinuxTunTests
         // A malformed packet first: the kernel refuses it, the batch goes on.
         packets[0].Offset = 0;
         packets[0].Length = 20;
-        packets[0].Data.AsSpan(0, 20).Fill(0xf0);
+        packets[0].Data.Slice(0, 20).Fill(0xf0);
 
         packets[1].Offset = Headroom;
-        packets[1].Length = IPPackets.WriteIcmpEcho(packets[1].Data.AsSpan(Headroom), t.Peer, t.Local, IPPackets.EchoRequest, 0x7472, 1, "ping"u8);
+        packets[1].Length = IPPackets.WriteIcmpEcho(packets[1].Data.Slice(Headroom), t.Peer, t.Local, IPPackets.EchoRequest, 0x7472, 1, "ping"u8);
         t.Tun.Write(packets);
 
         Assert.Equal(1, t.Tun.WriteErrors);
@@ -133,7 +133,7 @@ public sealed class LinuxTunTests
         for (var i = 0; i < perRound; i++)
         {
             requests[i].Offset = Headroom;
-            requests[i].Length = IPPackets.WriteIcmpEcho(requests[i].Data.AsSpan(Headroom), t.Peer, t.Local, IPPackets.EchoRequest, 0x6e6f, (ushort)i, "allocation"u8);
+            requests[i].Length = IPPackets.WriteIcmpEcho(requests[i].Data.Slice(Headroom), t.Peer, t.Local, IPPackets.EchoRequest, 0x6e6f, (ushort)i, "allocation"u8);
         }
 
         var replies = PacketBuffer.AllocateBatch(t.Tun.BatchSize);

@@ -121,7 +121,7 @@ public sealed class UdpGroSplitterTests
         var offset = 0;
         foreach (var d in datagrams)
         {
-            d.CopyTo(buffer.Data, offset);
+            d.CopyTo(buffer.Data[offset..]);
             offset += d.Length;
         }
 

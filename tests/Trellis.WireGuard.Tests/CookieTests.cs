@@ -41,7 +41,7 @@ public class CookieTests
         var batch = PacketBuffer.AllocateBatch(32);
         foreach (var b in batch)
         {
-            initiation.CopyTo(b.Data, 0);
+            initiation.CopyTo(b.Data);
             b.Length = initiation.Length;
             b.Endpoint = pair.BindB.LocalEndpoint;
         }

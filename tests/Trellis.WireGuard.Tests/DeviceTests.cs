@@ -116,7 +116,7 @@ public class DeviceTests
         var attacker = pair.Network.CreateBind(Endpoint.FromIPEndPoint(IPEndPoint.Parse("198.51.100.9:0")));
         attacker.Open(0);
         var buffer = new PacketBuffer { Endpoint = pair.BindB.LocalEndpoint };
-        captured.CopyTo(buffer.Data, 0);
+        captured.CopyTo(buffer.Data);
         buffer.Length = captured.Length;
         attacker.Send([buffer]);
         DevicePair.WaitFor(() => Interlocked.Read(ref pair.B.Counters.ReplayedPackets) == 1, "the replay to be counted");

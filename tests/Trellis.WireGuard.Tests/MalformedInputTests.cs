@@ -10,7 +10,7 @@ public class MalformedInputTests
     private static void SendRaw(DevicePair pair, InMemoryBind from, byte[] bytes)
     {
         var buffer = new PacketBuffer { Endpoint = pair.BindB.LocalEndpoint, Length = bytes.Length };
-        bytes.CopyTo(buffer.Data, 0);
+        bytes.CopyTo(buffer.Data);
         from.Send([buffer]);
     }
 

@@ -207,7 +207,7 @@ public class TimerTests
         var replayer = pair.Network.CreateBind(Endpoint.FromIPEndPoint(IPEndPoint.Parse("198.51.100.1:0")));
         replayer.Open(0);
         var buffer = new PacketBuffer { Endpoint = pair.BindB.LocalEndpoint, Length = initiation.Length };
-        initiation.CopyTo(buffer.Data, 0);
+        initiation.CopyTo(buffer.Data);
         replayer.Send([buffer]);
         DevicePair.WaitFor(() => Interlocked.Read(ref pair.B.Counters.HandshakeReplayed) == 1, "the replay to be refused");
         Assert.Equal(1, pair.CountOnWire(MessageType.Response, pair.B));

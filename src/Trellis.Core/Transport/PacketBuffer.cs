@@ -1,20 +1,43 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
 namespace Trellis.Core.Transport;
 
 /// <summary>
-/// One reusable packet slot on the data path. The array is pinned and allocated once, so batched
-/// system calls can point at it directly and steady-state traffic allocates nothing.
+/// One reusable packet slot on the data path. Its bytes never move (a pinned array of its own, or its
+/// batch's slice of native memory), so batched system calls can point at them directly and
+/// steady-state traffic allocates nothing.
 /// </summary>
-public sealed class PacketBuffer
+public sealed unsafe class PacketBuffer
 {
     /// <summary>Room for the largest IP packet plus WireGuard's header, padding and tag.</summary>
     public const int Capacity = 65536;
 
+    // Keeps the bytes alive as long as the buffer: its own pinned array, or the slab its batch shares.
+    private readonly Memory<byte> _memory;
+    private readonly byte* _start;
+
     public PacketBuffer()
+        : this(GC.AllocateUninitializedArray<byte>(Capacity, pinned: true))
     {
-        Data = GC.AllocateUninitializedArray<byte>(Capacity, pinned: true);
     }
 
-    public byte[] Data { get; }
+    /// <param name="memory">
+    /// <see cref="Capacity"/> bytes that never move: a pinned array, or memory a <c>MemoryManager</c>
+    /// holds outside the collector's heap.
+    /// </param>
+    public PacketBuffer(Memory<byte> memory)
+    {
+        if (memory.Length != Capacity)
+        {
+            throw new ArgumentException($"A packet buffer is {Capacity} bytes, not {memory.Length}.", nameof(memory));
+        }
+
+        _memory = memory;
+        _start = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(memory.Span));
+    }
+
+    public Span<byte> Data => new(_start, Capacity);
 
     /// <summary>Where the packet starts inside <see cref="Data"/>.</summary>
     public int Offset { get; set; }
@@ -31,7 +54,7 @@ public sealed class PacketBuffer
     /// </summary>
     public LocalAddress Local { get; set; }
 
-    public Span<byte> Packet => Data.AsSpan(Offset, Length);
+    public Span<byte> Packet => Data.Slice(Offset, Length);
 
     /// <summary>Allocates <paramref name="count"/> buffers, once, at start-up.</summary>
     public static PacketBuffer[] AllocateBatch(int count)

@@ -197,12 +197,12 @@ public sealed class TcpCoalescerTests
         var stream = Stream(4, 100, lastLength: 500, options: Timestamps);
         var coalescer = new TcpCoalescer(128);
         var buffers = Buffers(stream);
-        var heads = buffers.Select(b => b.Data.AsSpan(b.Offset, 60).ToArray()).ToArray();
+        var heads = buffers.Select(b => b.Data.Slice(b.Offset, 60).ToArray()).ToArray();
         void Round()
         {
             for (var i = 0; i < buffers.Length; i++)
             {
-                heads[i].CopyTo(buffers[i].Data, buffers[i].Offset); // Finish rewrote the heads
+                heads[i].CopyTo(buffers[i].Data[buffers[i].Offset..]); // Finish rewrote the heads
             }
 
             coalescer.Plan(buffers);
@@ -254,7 +254,7 @@ public sealed class TcpCoalescerTests
         var buffers = PacketBuffer.AllocateBatch(packets.Length);
         for (var i = 0; i < packets.Length; i++)
         {
-            packets[i].CopyTo(buffers[i].Data, Headroom);
+            packets[i].CopyTo(buffers[i].Data[Headroom..]);
             buffers[i].Offset = Headroom;
             buffers[i].Length = packets[i].Length;
         }

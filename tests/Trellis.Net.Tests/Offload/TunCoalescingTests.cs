@@ -42,7 +42,7 @@ public sealed class TunCoalescingTests
             var packet = Segments.TcpPacket(
                 4, payload.AsSpan(i * SegmentSize, SegmentSize), clientIsn + 1 + (uint)(i * SegmentSize), flags, id: (ushort)(3 + i),
                 sourcePort: ClientPort, destinationPort: port, ack: serverIsn + 1, window: 65535, addresses: addresses);
-            packet.CopyTo(batch[i].Data, Headroom);
+            packet.CopyTo(batch[i].Data[Headroom..]);
             batch[i].Offset = Headroom;
             batch[i].Length = packet.Length;
         }
@@ -68,7 +68,7 @@ public sealed class TunCoalescingTests
     private static void Write(LinuxTun tun, byte[] packet)
     {
         var buffer = new PacketBuffer { Offset = Headroom, Length = packet.Length };
-        packet.CopyTo(buffer.Data, Headroom);
+        packet.CopyTo(buffer.Data[Headroom..]);
         tun.Write([buffer]);
     }
 

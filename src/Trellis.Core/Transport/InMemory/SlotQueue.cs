@@ -78,7 +78,7 @@ public sealed class SlotQueue
             while (_count > 0 && n < into.Length)
             {
                 var b = into[n++];
-                _slots[_head].AsSpan(0, _lengths[_head]).CopyTo(b.Data.AsSpan(offset));
+                _slots[_head].AsSpan(0, _lengths[_head]).CopyTo(b.Data.Slice(offset));
                 b.Offset = offset;
                 b.Length = _lengths[_head];
                 b.Endpoint = _endpoints[_head];
