@@ -71,7 +71,7 @@ public sealed partial class DiscoveryBind
                     OnPingViaLeg(peer, sender, message);
                     break;
                 case DiscoMessageType.Ping:
-                    OnPing(peer, sender, message, source, viaRelay, local, met);
+                    OnPing(peer, sender, message, source, viaRelay, local, met, onMainSocket: side is null);
                     break;
                 case DiscoMessageType.Pong:
                     OnPong(peer, sender, message, local);
@@ -104,7 +104,9 @@ public sealed partial class DiscoveryBind
 
     /// <param name="met">The ping just met one of our guess sockets: ping back through it at once, since our
     /// earlier pings from that socket died at the peer's NAT and the next ping round is seconds away.</param>
-    private void OnPing(PeerState peer, Key sender, in DiscoMessage ping, Endpoint source, bool viaRelay, LocalAddress local, bool met = false)
+    /// <param name="onMainSocket">It came to the main socket: answered from there even if a guess socket also met
+    /// <paramref name="source"/>, so the peer proves the address it pinged (a held peer relay request waits for that one).</param>
+    private void OnPing(PeerState peer, Key sender, in DiscoMessage ping, Endpoint source, bool viaRelay, LocalAddress local, bool met = false, bool onMainSocket = false)
     {
         if (ping.NodeKey != peer.NodeKey)
         {
@@ -151,10 +153,10 @@ public sealed partial class DiscoveryBind
         }
 
         // The pong leaves from the address the ping came to, so the peer meets us where it looked.
-        SendDisco(disco, peer, viaRelay ? null : source, DiscoMessage.Pong(ping.TxId, viaRelay ? default : source), local);
+        SendDisco(disco, peer, viaRelay ? null : source, DiscoMessage.Pong(ping.TxId, viaRelay ? default : source), local, onMainSocket);
         if (pingBack)
         {
-            SendPing(peer, disco, source, now, null);
+            SendPing(peer, disco, source, now, null, mainSocket: onMainSocket);
         }
     }
 
@@ -395,15 +397,20 @@ public sealed partial class DiscoveryBind
         return false;
     }
 
-    private void SendPing(PeerState peer, Key disco, Endpoint? to, long now, TaskCompletionSource<PingResult>? waiter, DiscoTxId? txId = null)
+    private void SendPing(PeerState peer, Key disco, Endpoint? to, long now, TaskCompletionSource<PingResult>? waiter, DiscoTxId? txId = null, bool mainSocket = false)
     {
         var tx = txId ?? DiscoTxId.New();
         _pending[tx] = new PendingPing(peer, to ?? default, to is null, now, waiter);
-        SendDisco(disco, peer, to, DiscoMessage.Ping(tx, _options.NodePublicKey));
+        SendDisco(disco, peer, to, DiscoMessage.Ping(tx, _options.NodePublicKey), mainSocket: mainSocket);
     }
 
-    /// <summary>Seals and sends one message, directly to <paramref name="to"/> or (null) over the relay.</summary>
-    private void SendDisco(Key disco, PeerState peer, Endpoint? to, in DiscoMessage message, LocalAddress from = default)
+    /// <summary>
+    /// Seals and sends one message, directly to <paramref name="to"/> or (null) over the relay. Directly,
+    /// it leaves from the guess socket that met <paramref name="to"/>, if one did, unless
+    /// <paramref name="mainSocket"/>: peer relay requests and grants, since a leg's packets travel on
+    /// the main socket and the relay pairs a leg with the address the request came from.
+    /// </summary>
+    private void SendDisco(Key disco, PeerState peer, Endpoint? to, in DiscoMessage message, LocalAddress from = default, bool mainSocket = false)
     {
         lock (_discoLock)
         {
@@ -411,7 +418,7 @@ public sealed partial class DiscoveryBind
             var n = _sealer.Seal(disco, message, b.Data);
             if (to is { } endpoint)
             {
-                if (_sideByEndpoint.TryGetValue(endpoint, out var side))
+                if (!mainSocket && _sideByEndpoint.TryGetValue(endpoint, out var side))
                 {
                     side.Send(endpoint, b.Data.Slice(0, n));
                     return;

@@ -235,7 +235,7 @@ public sealed partial class DiscoveryBind
             {
                 // Our own ping to it may have been lost (sent before its NAT opened): one of our own
                 // proves it; one ping per request at most, a second apart per asker.
-                SendPing(asker, disco, source, now, null);
+                SendPing(asker, disco, source, now, null, mainSocket: true);
             }
 
             return;
@@ -294,7 +294,7 @@ public sealed partial class DiscoveryBind
                 disco = to.DiscoKey;
             }
 
-            SendDisco(disco, to, g.Endpoint, DiscoMessage.PeerRelayGrant(g.Peer, g.Handle));
+            SendDisco(disco, to, g.Endpoint, DiscoMessage.PeerRelayGrant(g.Peer, g.Handle), mainSocket: true);
             if (g.To == asker.NodeKey && grants.Count == 2)
             {
                 LogPeerRelayPair(asker.NodeKey.ToString(), target.NodeKey.ToString());
@@ -439,7 +439,9 @@ public sealed partial class DiscoveryBind
             peer.PeerRelayAwaitsPath = false;
         }
 
-        SendDisco(disco, relay, to, DiscoMessage.PeerRelayRequest(peer.NodeKey));
+        // From the main socket even when a guess socket met the relay (its answer there would be
+        // refused, and legs run on the main socket): an unproven source is pinged and then served.
+        SendDisco(disco, relay, to, DiscoMessage.PeerRelayRequest(peer.NodeKey), mainSocket: true);
     }
 
     /// <summary>

@@ -283,6 +283,37 @@ public sealed class PortGuessingTests : IDisposable
     }
 
     /// <summary>
+    /// A peer relay that port guessing met (a guess socket carries the node's packets to it) is still
+    /// asked from the main socket: the relay pairs a leg with the address a request came from, the leg's
+    /// packets leave the main socket, and a grant arriving on a guess socket is refused. Asked through
+    /// the guess socket, the pair stayed on the TCP relay (the lab's policy peer-relay test, 2 runs in 8 at load).
+    /// </summary>
+    [Fact]
+    public async Task A_peer_relay_that_a_guess_socket_met_is_asked_from_the_main_socket()
+    {
+        var sockets = new FakeGuessSockets();
+        var (hard, relay) = HardSideWithEasyPeer(sockets);
+        using var other = _bed.FakePeer("10.0.0.8");
+        hard.Bind.SetPeers([relay.AsPeer(relay.Local) with { PeerRelay = true }, other.AsPeer()]);
+        relay.SendGuess(hard, PortGuessStep.Offer);
+        await TestNode.WaitForAsync(() => relay.Guesses.Count == 1, "the go over the relay");
+
+        var winner = sockets.Opened.ElementAt(100);
+        winner.Deliver(relay.Seal(hard, DiscoMessage.Ping(DiscoTxId.New(), relay.NodeKey)), relay.Local);
+        var pingBack = winner.Sent.Select(s => relay.Open(s.Data)).Last(m => m.Type == DiscoMessageType.Ping);
+        winner.Deliver(relay.Seal(hard, DiscoMessage.Pong(pingBack.TxId, default)), relay.Local);
+        Assert.Equal("direct", hard.Bind.GetStatus(relay.NodeKey)!.Path);
+
+        // Traffic for the other peer, which has no path: past the punching head start, the node asks the relay for a leg.
+        hard.SendWireGuard(other.NodeKey);
+        await AdvanceAsync(DiscoveryBind.PeerRelayAfter + TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(500));
+        await TestNode.WaitForAsync(
+            () => relay.Received.Any(m => m.Type == DiscoMessageType.PeerRelayRequest && m.NodeKey == other.NodeKey),
+            "the request on the relay's main-socket path");
+        Assert.DoesNotContain(winner.Sent, s => relay.Open(s.Data).Type == DiscoMessageType.PeerRelayRequest);
+    }
+
+    /// <summary>
     /// An easy node (stable mapping) that knows a peer behind a hard NAT, which never answers (as
     /// nothing unsolicited passes the NAT): at its socket and at a public address whose port is
     /// below any guessed one, so every ping to another port of that address is a guess.
