@@ -145,16 +145,7 @@ public sealed class NodeDaemonTests : IAsyncLifetime
         }
 
         // A node joins while the daemon is down: the resumed session brings it.
-        await using var other = new Trellis.Node.Control.ControlClient(new Trellis.Node.Control.ControlClientOptions
-        {
-            Server = _server.Url,
-            MachineKey = X25519.GeneratePrivateKey(),
-            NodeKey = X25519.GeneratePrivateKey(),
-            DiscoKey = X25519.GeneratePrivateKey(),
-            Hostname = "spoke",
-            AuthKey = await _server.AuthKeyAsync(),
-        });
-        other.Start();
+        await using var other = await StartSpokeAsync();
         await Waiting.ForStatusAsync(other, s => s.State == Trellis.Node.Control.ControlState.Running, "the spoke to join");
 
         await using var restarted = await _harness.StartAsync();
@@ -170,16 +161,7 @@ public sealed class NodeDaemonTests : IAsyncLifetime
         await using var daemon = await _harness.StartAsync();
         await daemon.UpAsync(new UpRequest { Server = ServerUrl, AuthKey = await _server.AuthKeyAsync(), Hostname = "hub" }, CancellationToken.None);
 
-        await using var other = new Trellis.Node.Control.ControlClient(new Trellis.Node.Control.ControlClientOptions
-        {
-            Server = _server.Url,
-            MachineKey = X25519.GeneratePrivateKey(),
-            NodeKey = X25519.GeneratePrivateKey(),
-            DiscoKey = X25519.GeneratePrivateKey(),
-            Hostname = "spoke",
-            AuthKey = await _server.AuthKeyAsync(),
-        });
-        other.Start();
+        await using var other = await StartSpokeAsync();
         var joined = await _harness.Engines.Current.WaitForAsync(m => m.Peers.Values.Any(p => p.Name == "spoke"), "the new peer");
         var id = joined.Peers.Values.Single(p => p.Name == "spoke").Id;
 
@@ -198,16 +180,7 @@ public sealed class NodeDaemonTests : IAsyncLifetime
         await daemon.UpAsync(new UpRequest { Server = ServerUrl, AuthKey = await _server.AuthKeyAsync(), Hostname = "hub" }, CancellationToken.None);
         var hubId = daemon.Status().Self!.Id;
 
-        await using var other = new Trellis.Node.Control.ControlClient(new Trellis.Node.Control.ControlClientOptions
-        {
-            Server = _server.Url,
-            MachineKey = X25519.GeneratePrivateKey(),
-            NodeKey = X25519.GeneratePrivateKey(),
-            DiscoKey = X25519.GeneratePrivateKey(),
-            Hostname = "spoke",
-            AuthKey = await _server.AuthKeyAsync(),
-        });
-        other.Start();
+        await using var other = await StartSpokeAsync();
         await Waiting.ForMapAsync(other, m => m.Peers.ContainsKey(hubId), "the hub in the spoke's map");
 
         _harness.Engines.Current.ChangeHomeRegion(902);
@@ -328,6 +301,22 @@ public sealed class NodeDaemonTests : IAsyncLifetime
     }
 
     /// <summary>The daemon raises no event for its status; the control loop changes it on its own time.</summary>
+    /// <summary>Another node, "spoke", joining the server with a control client of its own.</summary>
+    private async Task<Trellis.Node.Control.ControlClient> StartSpokeAsync()
+    {
+        var spoke = new Trellis.Node.Control.ControlClient(new Trellis.Node.Control.ControlClientOptions
+        {
+            Server = _server.Url,
+            MachineKey = X25519.GeneratePrivateKey(),
+            NodeKey = X25519.GeneratePrivateKey(),
+            DiscoKey = X25519.GeneratePrivateKey(),
+            Hostname = "spoke",
+            AuthKey = await _server.AuthKeyAsync(),
+        });
+        spoke.Start();
+        return spoke;
+    }
+
     private static async Task<T> EventuallyAsync<T>(Func<T> read, Func<T, bool> done, string what)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
