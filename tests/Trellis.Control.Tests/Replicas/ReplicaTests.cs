@@ -2,6 +2,7 @@ using Trellis.Control.Replicas;
 using Trellis.Control.Server;
 using Trellis.Control.Store;
 using Trellis.Control.Tests.NodeProtocol;
+using Trellis.Control.Tests.Server;
 using Trellis.Control.Tests.Store;
 using Trellis.Core.Control;
 using Trellis.Relay.Client;
@@ -76,15 +77,8 @@ public sealed class ReplicaTests : IAsyncLifetime
         return client;
     }
 
-    private static async Task ExchangeAsync(RelayClient from, RelayClient to, string text)
-    {
-        var payload = System.Text.Encoding.UTF8.GetBytes(text);
-        Assert.True(await from.SendAsync(to.PublicKey, payload));
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        using var packet = await to.Packets.ReadAsync(timeout.Token);
-        Assert.Equal(from.PublicKey, packet.Source);
-        Assert.Equal(payload, packet.Data.ToArray());
-    }
+    private static Task ExchangeAsync(RelayClient from, RelayClient to, string text) =>
+        RelayExchange.SendAsync(from, to, text, TimeSpan.FromSeconds(30));
 
     /// <summary>The relay URLs <paramref name="replica"/>'s embedded relay has a connected mesh link to.</summary>
     private static string[] MeshedWith(ControlServerFixture replica) =>

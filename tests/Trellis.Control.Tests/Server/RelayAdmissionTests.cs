@@ -23,15 +23,8 @@ public class RelayAdmissionTests
         return node;
     }
 
-    private static async Task ExchangeAsync(RelayClient from, RelayClient to, string text)
-    {
-        var payload = System.Text.Encoding.UTF8.GetBytes(text);
-        Assert.True(await from.SendAsync(to.PublicKey, payload));
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        using var packet = await to.Packets.ReadAsync(timeout.Token);
-        Assert.Equal(from.PublicKey, packet.Source);
-        Assert.Equal(payload, packet.Data.ToArray());
-    }
+    private static Task ExchangeAsync(RelayClient from, RelayClient to, string text) =>
+        RelayExchange.SendAsync(from, to, text, TimeSpan.FromSeconds(10));
 
     [Fact]
     public async Task The_embedded_relay_carries_packets_between_registered_nodes_and_refuses_strangers()
