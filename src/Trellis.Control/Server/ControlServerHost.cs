@@ -329,6 +329,8 @@ public sealed class ControlServerHost : IAsyncDisposable
             }
 
             metrics.Dispose();
+            // A server that could not bind (its port taken) must not leave its services behind.
+            await app.DisposeAsync().ConfigureAwait(false);
             throw;
         }
 

@@ -37,8 +37,16 @@ internal sealed class ControlServerFixture : IAsyncDisposable
         var options = new ServerOptions { Listen = "http://127.0.0.1:0", DataDirectory = dir, StunPort = 0 };
         options = configure?.Invoke(options) ?? options;
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var host = await ControlServerHost.StartAsync(options, clock, l => l.SetMinimumLevel(LogLevel.Warning), policyCompiler: policyCompiler);
-        return new ControlServerFixture(dir, host, options, clock);
+        try
+        {
+            var host = await ControlServerHost.StartAsync(options, clock, l => l.SetMinimumLevel(LogLevel.Warning), policyCompiler: policyCompiler);
+            return new ControlServerFixture(dir, host, options, clock);
+        }
+        catch
+        {
+            Directory.Delete(dir, recursive: true);
+            throw;
+        }
     }
 
     /// <summary>Stops the server and starts a new one on the same data directory and port.</summary>

@@ -50,24 +50,35 @@ public sealed class ReplicaTests : IAsyncLifetime
     /// </summary>
     private async Task<ControlServerFixture> RelayReplicaAsync(ControlServerFixture? first = null)
     {
-        int port;
-        using (var reserve = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+        for (var attempt = 1; ; attempt++)
         {
-            reserve.Start();
-            port = ((System.Net.IPEndPoint)reserve.LocalEndpoint).Port;
-        }
-
-        var replica = await ControlServerFixture.StartAsync(o =>
-        {
-            if (first is not null)
+            int port;
+            using (var reserve = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
             {
-                File.Copy(Path.Combine(first.DataDirectory, ServerKey.FileName), Path.Combine(o.DataDirectory, ServerKey.FileName));
+                reserve.Start();
+                port = ((System.Net.IPEndPoint)reserve.LocalEndpoint).Port;
             }
 
-            return o with { Database = _database, Listen = $"http://127.0.0.1:{port}", PublicUrl = $"http://127.0.0.1:{port}/" };
-        });
-        _owned.Add(replica);
-        return replica;
+            try
+            {
+                var replica = await ControlServerFixture.StartAsync(o =>
+                {
+                    if (first is not null)
+                    {
+                        File.Copy(Path.Combine(first.DataDirectory, ServerKey.FileName), Path.Combine(o.DataDirectory, ServerKey.FileName));
+                    }
+
+                    return o with { Database = _database, Listen = $"http://127.0.0.1:{port}", PublicUrl = $"http://127.0.0.1:{port}/" };
+                });
+                _owned.Add(replica);
+                return replica;
+            }
+            catch (IOException e) when (attempt < 5 && e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+            {
+                // Another process (tests run side by side) took the port between its release and the
+                // bind: a reservation cannot be handed over atomically, so take another.
+            }
+        }
     }
 
     private RelayClient RelayClientOf(ControlServerFixture replica, SimulatedNode node)
