@@ -12,6 +12,7 @@ public sealed class MeshSession : IDisposable
 {
     private readonly Lock _lock = new();
     private readonly SessionSignal _signal;
+    private readonly TimeProvider _time;
 
     // guarded by _lock
     private readonly PendingDelta _pending;
@@ -20,10 +21,13 @@ public sealed class MeshSession : IDisposable
     private bool _closed;
     private string? _closeReason;
     private string _closeCode = ControlErrorCodes.StreamEnded;
+    private long _lastSent; // timestamp of the last full map or delta taken; 0 before the first
+    private bool _pacing; // the pump waits out the pace with a delta pending
 
     internal MeshSession(long nodeId, NodeView view, int protocol = ControlProtocol.Initial, TimeProvider? time = null)
     {
-        _signal = new SessionSignal(time ?? TimeProvider.System);
+        _time = time ?? TimeProvider.System;
+        _signal = new SessionSignal(_time);
         NodeId = nodeId;
         View = view;
         _pending = new PendingDelta(appliesKept: protocol >= ControlProtocol.PeersKept);
@@ -95,6 +99,10 @@ public sealed class MeshSession : IDisposable
             }
 
             change(_pending);
+            if (_pacing)
+            {
+                return; // the pump's timer sends it with what is already pending: no wake-up per change
+            }
         }
 
         Wake();
@@ -125,23 +133,44 @@ public sealed class MeshSession : IDisposable
     /// The next message to send: the full map (or the resuming delta) first, then deltas; a keepalive after
     /// <paramref name="keepalive"/> of silence; null once the session is closed.
     /// </summary>
+    public ValueTask<ControlMessage?> NextAsync(TimeSpan keepalive, CancellationToken cancellationToken) =>
+        NextAsync(keepalive, TimeSpan.Zero, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="NextAsync(TimeSpan, CancellationToken)"/>, with at least <paramref name="pace"/> between
+    /// two messages: changes arriving sooner wait and go out merged. A lone change after a quiet spell goes
+    /// at once; in a join storm each node gets a few merged deltas a second instead of one per join, which
+    /// is what made the storm's cost grow with the square of the nodes (docs/BENCHMARKS.md).
+    /// </summary>
     // Pooled: each of thousands of pumps calls this once per delta.
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<ControlMessage?> NextAsync(TimeSpan keepalive, CancellationToken cancellationToken)
+    public async ValueTask<ControlMessage?> NextAsync(TimeSpan keepalive, TimeSpan pace, CancellationToken cancellationToken)
     {
         while (true)
         {
+            var wait = keepalive;
+            var pacing = false;
             lock (_lock)
             {
+                _pacing = false;
                 if (_first is { } first)
                 {
                     _first = null;
+                    _lastSent = _time.GetTimestamp();
                     return first;
                 }
 
                 if (!_pending.IsEmpty)
                 {
-                    return _pending.Take();
+                    var left = _lastSent == 0 ? TimeSpan.Zero : pace - _time.GetElapsedTime(_lastSent);
+                    if (left <= TimeSpan.Zero)
+                    {
+                        _lastSent = _time.GetTimestamp();
+                        return _pending.Take();
+                    }
+
+                    wait = left;
+                    pacing = _pacing = true;
                 }
 
                 if (_closed)
@@ -150,7 +179,9 @@ public sealed class MeshSession : IDisposable
                 }
             }
 
-            if (!await _signal.WaitAsync(keepalive, cancellationToken).ConfigureAwait(false))
+            // While pacing only a close wakes the pump early (and a wake-up left from before, which
+            // sends the loop round to wait out the rest).
+            if (!await _signal.WaitAsync(wait, cancellationToken).ConfigureAwait(false) && !pacing)
             {
                 return new KeepaliveMessage();
             }

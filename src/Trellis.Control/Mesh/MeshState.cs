@@ -27,12 +27,15 @@ public sealed partial class MeshState
     private readonly Func<RelayMap> _relayMap;
     private readonly IReadOnlyList<string> _overlayPrefixes;
     private readonly DnsConfig? _dns;
+    private readonly TimeProvider? _sessionTime;
 
-    public MeshState(Func<RelayMap> relayMap, IReadOnlyList<string> overlayPrefixes, DnsConfig? dns = null)
+    /// <param name="sessionTime">The map streams' clock (keepalives, pacing); the system's unless a test fakes it.</param>
+    public MeshState(Func<RelayMap> relayMap, IReadOnlyList<string> overlayPrefixes, DnsConfig? dns = null, TimeProvider? sessionTime = null)
     {
         _relayMap = relayMap;
         _overlayPrefixes = overlayPrefixes;
         _dns = dns;
+        _sessionTime = sessionTime;
     }
 
     /// <summary>The overlay prefixes every map carries.</summary>
@@ -180,7 +183,7 @@ public sealed partial class MeshState
                     throw new InvalidOperationException($"node {id} is not active");
                 }
 
-                var session = new MeshSession(id, ViewOfLocked(id), protocol);
+                var session = new MeshSession(id, ViewOfLocked(id), protocol, _sessionTime);
                 if (_sessions.TryRemove(id, out var previous))
                 {
                     previous.Close("replaced by a newer connection");

@@ -153,7 +153,7 @@ public sealed partial class NodeConnection(
         try
         {
             var first = true;
-            while (await session.NextAsync(limits.Keepalive, cancellationToken).ConfigureAwait(false) is { } message)
+            while (await session.NextAsync(limits.Keepalive, limits.DeltaPace, cancellationToken).ConfigureAwait(false) is { } message)
             {
                 var before = channel.BytesSent;
                 await channel.SendAsync(message, cancellationToken).ConfigureAwait(false);

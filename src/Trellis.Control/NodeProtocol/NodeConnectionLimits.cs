@@ -21,4 +21,11 @@ public sealed record NodeConnectionLimits
 
     /// <summary>A map stream sends a keepalive after this much silence.</summary>
     public TimeSpan Keepalive { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// The least time between two messages of a map stream: changes within it are merged into one delta
+    /// (see <see cref="Mesh.MeshSession.NextAsync(TimeSpan, TimeSpan, CancellationToken)"/>). Small against the
+    /// seconds a path takes to settle, large enough that a join storm sends each node a few deltas a second.
+    /// </summary>
+    public TimeSpan DeltaPace { get; init; } = TimeSpan.FromMilliseconds(200);
 }
