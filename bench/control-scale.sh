@@ -8,8 +8,13 @@
 # ANNOUNCE=all|half|none: which simulated nodes announce the kept-ids form of a delta (default all,
 # as current nodes do; half also splits the first policy's row by the form each node was sent).
 # SERVER_ENV="NAME=value ..." sets environment variables for the server process only (e.g. a GC setting to compare).
-# PORT=first listen port (default 18443; one more per size); the server runs without STUN.
-# Usage: [ANNOUNCE=half] [PORT=P] bench/control-scale.sh [N ...]   (default: 1000 5000)
+# PORT=first listen port (default 18443; one more per size, REPLICAS more with replicas); the server runs without STUN.
+# REPLICAS=R (default 1: one server on SQLite) runs R servers as replicas of one fresh PostgreSQL
+# database on the local cluster (its Unix socket /var/run/postgresql, as the user running this),
+# dropped at the end, and spreads the nodes over them round-robin. Every change is made through the
+# first replica and its row counts the nodes on all of them, then is split into the nodes on that
+# replica and on the others; CPU and memory are the servers' sum and, in brackets, the largest one's.
+# Usage: [ANNOUNCE=half] [PORT=P] [REPLICAS=3] bench/control-scale.sh [N ...]   (default: 1000 5000)
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SIZES=("$@")
@@ -26,20 +31,35 @@ rows=$(mktemp)
 trap 'rm -f "$rows"' EXIT
 status=0
 port=${PORT:-18443}
+replicas=${REPLICAS:-1}
 for n in "${SIZES[@]}"; do
-  "$SCALE" "$TRELLIS" "$n" "$port" "${ANNOUNCE:-all}" >>"$rows" || status=1
-  port=$((port + 1))
+  "$SCALE" "$TRELLIS" "$n" "$port" "${ANNOUNCE:-all}" "$replicas" >>"$rows" || status=1
+  port=$((port + replicas))
 done
+
+if [[ $replicas -gt 1 ]]; then
+  servers="$replicas replicas on one PostgreSQL $(psql -h /var/run/postgresql -d postgres -tAc 'SHOW server_version' | cut -d' ' -f1) database (local, Unix socket), nodes spread round-robin, every change made through the first"
+  cpu="servers' CPU, sum (largest) (s)"
+  joins="servers' CPU for the joins, sum (largest) (s)"
+  joined="servers' RSS / peak after the joins, sum (largest) (MiB)"
+  ended="servers' RSS / peak at the end, sum (largest) (MiB)"
+else
+  servers="one server on SQLite"
+  cpu="server CPU (s)"
+  joins="server CPU for the joins (s)"
+  joined="server RSS / peak after the joins (MiB)"
+  ended="server RSS / peak at the end (MiB)"
+fi
 
 echo "## Control-plane scale"
 echo
-echo "- dotnet $(dotnet --version), kernel $(uname -r), $(nproc) cores; server and all simulated nodes on this machine; nodes announcing kept ids: ${ANNOUNCE:-all}; server environment: ${SERVER_ENV:-none}"
+echo "- dotnet $(dotnet --version), kernel $(uname -r), $(nproc) cores; server and all simulated nodes on this machine; $servers; nodes announcing kept ids: ${ANNOUNCE:-all}; server environment: ${SERVER_ENV:-none}"
 echo
-echo "| nodes | change | nodes it must reach | p50 / p99 / max (ms) | server CPU (s) | missed | reached, not affected |"
+echo "| nodes | change | nodes it must reach | p50 / p99 / max (ms) | $cpu | missed | reached, not affected |"
 echo "|---|---|---|---|---|---|---|"
 sed -n 's/^P|/|/p' "$rows"
 echo
-echo "| nodes | join all (s) | failed joins | server CPU for the joins (s) | largest full map (KiB) | server RSS / peak after the joins (MiB) | server RSS / peak at the end (MiB) | peers a node sees under the policy (mean) |"
+echo "| nodes | join all (s) | failed joins | $joins | largest full map (KiB) | $joined | $ended | peers a node sees under the policy (mean) |"
 echo "|---|---|---|---|---|---|---|---|"
 sed -n 's/^M|/|/p' "$rows"
 exit $status

@@ -1,17 +1,14 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text;
-using System.Text.Json;
 using Trellis.Control.Policy;
 using Trellis.Control.Store;
 using Trellis.ControlScale;
 using Trellis.Core.Control;
-using Trellis.Core.Keys;
 
-// Usage: Trellis.ControlScale TRELLIS_BINARY NODES [PORT [ANNOUNCE]]
+// Usage: Trellis.ControlScale TRELLIS_BINARY NODES [PORT [ANNOUNCE [REPLICAS]]]
 // Starts `trellis server`, joins NODES simulated nodes (owned by users in groups, one in five tagged)
 // over the real protocol, and measures how long one change takes to reach every node it must reach:
 // first with no policy (an endpoint change, a node joining), then after a 200-rule policy is set
@@ -19,10 +16,17 @@ using Trellis.Core.Keys;
 // ANNOUNCE says which simulated nodes announce ControlProtocol.PeersKept (and are told a first
 // policy as the peers they keep, not the ones they lose): all, half (every other one; the first
 // policy's row is then also split by form) or none (as nodes before it). Default: all.
+// REPLICAS above 1 (default 1: one server on SQLite) starts that many servers on one fresh PostgreSQL
+// database, on PORT and the ports after it, and spreads the nodes over them round-robin; every change
+// is made through the first (an endpoint change of a node on it, a node joining it, the policy set
+// through its admin API), every row counts the nodes on all replicas and is also split into those on
+// the first and those on the others; CPU and memory are the servers' sum and, in brackets, the largest.
 // Prints table rows on stdout: "P|" propagation rows, "M|" the run's join and memory row.
-if (args.Length < 2 || (args.Length > 3 && args[3] is not ("all" or "half" or "none")))
+var replicas = 1;
+if (args.Length < 2 || (args.Length > 3 && args[3] is not ("all" or "half" or "none"))
+    || (args.Length > 4 && (!int.TryParse(args[4], CultureInfo.InvariantCulture, out replicas) || replicas < 1)))
 {
-    Console.Error.WriteLine("usage: Trellis.ControlScale TRELLIS_BINARY NODES [PORT [all|half|none]]");
+    Console.Error.WriteLine("usage: Trellis.ControlScale TRELLIS_BINARY NODES [PORT [all|half|none [REPLICAS]]]");
     return 2;
 }
 
@@ -37,33 +41,15 @@ int ProtocolOf(int index) => announce switch
     "half" when index % 2 == 0 => ControlProtocol.Current,
     _ => ControlProtocol.Initial,
 };
-var dir = Directory.CreateTempSubdirectory("trellis-scale-").FullName;
-var server = new Uri($"http://127.0.0.1:{port}");
-// No STUN: the bench does not use it, and two runs (or another engineer's server) can then share the machine.
-using var process = new ServerProcess(trellis, "127.0.0.1", port, dir, "--stun-port", "0");
 using var http = new HttpClient();
-Key serverKey = default;
+await using var servers = await ReplicaSet.StartAsync(trellis, port, replicas, http);
+var server = servers.Urls[0];
+var serverKey = servers.ServerKey;
+Uri ReplicaOf(int index) => servers.Urls[index % servers.Count];
 
-// A server start takes tens of seconds on two cores shared with other builds (migrations, JIT).
-var startDeadline = Stopwatch.StartNew();
-var serverStart = TimeSpan.FromSeconds(180);
-while (true)
-{
-    try
-    {
-        var doc = await http.GetFromJsonAsync<JsonElement>(new Uri(server, "/key"));
-        serverKey = Key.FromBase64(doc.GetProperty("publicKey").GetString()!);
-        break;
-    }
-    catch (HttpRequestException) when (startDeadline.Elapsed < serverStart && !process.HasExited)
-    {
-        await Task.Delay(100);
-    }
-}
-
-// Users, auth keys and the API key go straight into the server's SQLite database; the policy goes
+// Users, auth keys and the API key go straight into the servers' database; the policy goes
 // through the admin API, as an operator's `trellis policy set` would.
-var store = new ControlStore(TrellisDbContextFactory.SqliteFile(Path.Combine(dir, "trellis.db")), TimeProvider.System);
+var store = new ControlStore(servers.Store, TimeProvider.System);
 var userKeys = new string[BenchPolicy.Users];
 for (var u = 0; u < BenchPolicy.Users; u++)
 {
@@ -86,9 +72,9 @@ string KeyOf(int index) => BenchPolicy.OwnerOf(index) switch
     _ => throw new UnreachableException(),
 };
 
-var everyone = Enumerable.Range(0, count).Select(i => new ScaleClient(server, serverKey, i, ProtocolOf(i))).ToList();
+var everyone = Enumerable.Range(0, count).Select(i => new ScaleClient(ReplicaOf(i), serverKey, i, ProtocolOf(i))).ToList();
 var joinWatch = Stopwatch.StartNew();
-var cpuBeforeJoin = process.CpuSeconds();
+var cpuBeforeJoin = servers.CpuSeconds();
 var failedJoins = 0;
 using (var gate = new SemaphoreSlim(JoinConcurrency))
 {
@@ -120,22 +106,40 @@ var clients = everyone.Where(c => c.FullMapArrived.Task.IsCompletedSuccessfully)
 var registered = everyone.Where(c => c.Self is not null).ToList();
 
 var joinSeconds = joinWatch.Elapsed.TotalSeconds;
-var joinCpu = process.CpuSeconds() - cpuBeforeJoin;
+double[] joinCpu = [.. servers.CpuSeconds().Select((seconds, i) => seconds - cpuBeforeJoin[i])];
 Console.Error.WriteLine($"[bench] {clients.Count} of {count} nodes joined in {joinSeconds:F1} s ({failedJoins} failed); largest full map {clients.Max(c => c.FullMapBytes) / 1024} KiB");
 await PropagationMeter.WaitQuietAsync();
-var rssJoined = process.MemoryMiB();
-var peakJoined = process.PeakMemoryMiB();
+var rssJoined = servers.MemoryMiB();
+var peakJoined = servers.PeakMemoryMiB();
 
 var lastFullMap = clients.Max(c => c.FullMapBytes);
-var meter = new PropagationMeter(clients, process);
+var meter = new PropagationMeter(clients, servers);
 IAccessPolicy policy = AllowAllPolicy.Instance;
 List<PolicyNode> Members() => [.. registered.Select(c => PolicyExpectations.NodeOf(c.Self!))];
 var results = new List<Propagation>();
 var joiners = 0;
 
+// With half the nodes announcing, the first policy's row is also given for each form, from the same change.
+NodeGroup[] byForm = announce == "half"
+    ?
+    [
+        new("nodes sent the peers kept", c => c.Protocol >= ControlProtocol.PeersKept),
+        new("nodes sent the peers removed (older protocol)", c => c.Protocol < ControlProtocol.PeersKept),
+    ]
+    : [];
+
+// With replicas, every row is also given for the nodes on the replica the change went through and for the others.
+NodeGroup[] byReplica = replicas > 1
+    ?
+    [
+        new("nodes on the replica it was made on", c => c.Server == server),
+        new("nodes on the other replicas", c => c.Server != server),
+    ]
+    : [];
+
 async Task EndpointChangeAsync(string name)
 {
-    var mover = clients[0];
+    var mover = clients.First(c => c.Server == server);
     var members = Members();
     var expected = PolicyExpectations.SeenBy(policy, PolicyExpectations.NodeOf(mover.Self!), members);
     var endpoint = $"203.0.113.77:{Random.Shared.Next(1024, 65535)}";
@@ -146,12 +150,13 @@ async Task EndpointChangeAsync(string name)
             await mover.SendAsync(new EndpointUpdate { Endpoints = [endpoint] }, CancellationToken.None);
             return expected;
         },
-        origin: mover.Self!.Id));
+        origin: mover.Self!.Id,
+        groups: byReplica));
 }
 
 async Task JoinAsync(string name)
 {
-    // A user node, in the first group: sees what that group's rules give it.
+    // A user node, in the first group, joining the first replica: sees what that group's rules give it.
     var joiner = new ScaleClient(server, serverKey, count + joiners, ProtocolOf(count + joiners));
     joiners++;
     results.AddRange(await meter.MeasureAsync(name, async () =>
@@ -161,20 +166,11 @@ async Task JoinAsync(string name)
         var self = PolicyExpectations.NodeOf(joiner.Self!);
         members.Add(self);
         return PolicyExpectations.SeenBy(policy, self, members);
-    }));
+    }, groups: byReplica));
     await joiner.FullMapArrived.Task;
     clients.Add(joiner);
     registered.Add(joiner);
 }
-
-// With half the nodes announcing, the first policy's row is also given for each form, from the same change.
-NodeGroup[] byForm = announce == "half"
-    ?
-    [
-        new("nodes sent the peers kept", c => c.Protocol >= ControlProtocol.PeersKept),
-        new("nodes sent the peers removed (older protocol)", c => c.Protocol < ControlProtocol.PeersKept),
-    ]
-    : [];
 
 async Task SetPolicyAsync(string name, PolicyEdit edit, IReadOnlyList<NodeGroup>? groups = null)
 {
@@ -191,7 +187,7 @@ async Task SetPolicyAsync(string name, PolicyEdit edit, IReadOnlyList<NodeGroup>
         }
 
         return expected;
-    }, groups: groups));
+    }, groups: [.. groups ?? [], .. byReplica]));
     policy = next;
 }
 
@@ -212,7 +208,7 @@ foreach (var r in results)
     Console.WriteLine("P" + r.Row(count));
 }
 
+string Each(IReadOnlyList<double> values, string format) => Propagation.SumAndLargest(values, format);
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"M| {count} | {joinSeconds:F1} | {failedJoins} | {joinCpu:F1} | {lastFullMap / 1024} | {rssJoined:F0} / {peakJoined:F0} | {process.MemoryMiB():F0} / {process.PeakMemoryMiB():F0} | {averagePeers:F0} |"));
-Directory.Delete(dir, recursive: true);
+    $"M| {count} | {joinSeconds:F1} | {failedJoins} | {Each(joinCpu, "F1")} | {lastFullMap / 1024} | {Each(rssJoined, "F0")} / {Each(peakJoined, "F0")} | {Each(servers.MemoryMiB(), "F0")} / {Each(servers.PeakMemoryMiB(), "F0")} | {averagePeers:F0} |"));
 return failedJoins == 0 && results.All(r => r.Missed == 0 && r.Unexpected == 0) ? 0 : 1;

@@ -5,22 +5,28 @@ namespace Trellis.ControlScale;
 
 /// <summary>
 /// One change and how it spread: the nodes it had to reach, how many it did and how fast, the
-/// server's CPU for it, and the nodes it should not have reached that received something anyway.
+/// servers' CPU for it (each server's; null on a row that splits another row's change), and the nodes
+/// it should not have reached that received something anyway.
 /// </summary>
-internal sealed record Propagation(string Change, int Expected, int Reached, double P50, double P99, double Max, double CpuSeconds, int Unexpected)
+internal sealed record Propagation(string Change, int Expected, int Reached, double P50, double P99, double Max, IReadOnlyList<double>? Cpu, int Unexpected)
 {
     public int Missed => Expected - Reached;
 
     public string Row(int nodes) => string.Create(
         CultureInfo.InvariantCulture,
-        $"| {nodes} | {Change} | {Expected} | {P50:F0} / {P99:F0} / {Max:F0} | {(double.IsNaN(CpuSeconds) ? "(the same change)" : CpuSeconds.ToString("F2", CultureInfo.InvariantCulture))} | {Missed} | {Unexpected} |");
+        $"| {nodes} | {Change} | {Expected} | {P50:F0} / {P99:F0} / {Max:F0} | {(Cpu is null ? "(the same change)" : SumAndLargest(Cpu, "F2"))} | {Missed} | {Unexpected} |");
+
+    /// <summary>One server's figure as it is; several servers' as their sum and, in brackets, the largest.</summary>
+    public static string SumAndLargest(IReadOnlyList<double> each, string format) => each.Count == 1
+        ? each[0].ToString(format, CultureInfo.InvariantCulture)
+        : $"{each.Sum().ToString(format, CultureInfo.InvariantCulture)} ({each.Max().ToString(format, CultureInfo.InvariantCulture)})";
 }
 
 /// <summary>Some of the nodes a change reaches, reported on their own row as well (e.g. those sent the old form).</summary>
 internal sealed record NodeGroup(string Name, Func<ScaleClient, bool> Contains);
 
 /// <summary>Times a change from the moment it is made until every node it must reach has received a message.</summary>
-internal sealed class PropagationMeter(List<ScaleClient> clients, ServerProcess server)
+internal sealed class PropagationMeter(List<ScaleClient> clients, ReplicaSet servers)
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(120);
     private static readonly TimeSpan Quiet = TimeSpan.FromSeconds(1);
@@ -51,7 +57,7 @@ internal sealed class PropagationMeter(List<ScaleClient> clients, ServerProcess 
             c.Arm();
         }
 
-        var cpu = server.CpuSeconds();
+        var cpu = servers.CpuSeconds();
         var t0 = Stopwatch.GetTimestamp();
         var expectedIds = await change().ConfigureAwait(false);
         var expected = watched.Where(c => expectedIds.Contains(c.Self!.Id)).ToList();
@@ -61,9 +67,9 @@ internal sealed class PropagationMeter(List<ScaleClient> clients, ServerProcess 
             await Task.Delay(Poll).ConfigureAwait(false);
         }
 
-        var cpuUsed = server.CpuSeconds() - cpu;
+        double[] cpuUsed = [.. servers.CpuSeconds().Select((seconds, i) => seconds - cpu[i])];
         await WaitQuietAsync().ConfigureAwait(false);
-        Propagation Of(string row, Func<ScaleClient, bool> included, double cpuSeconds)
+        Propagation Of(string row, Func<ScaleClient, bool> included, IReadOnlyList<double>? cpuSeconds)
         {
             var latencies = expected.Where(c => included(c) && c.FirstAfterArm != 0)
                 .Select(c => Stopwatch.GetElapsedTime(t0, c.FirstAfterArm).TotalMilliseconds).Order().ToList();
@@ -77,7 +83,7 @@ internal sealed class PropagationMeter(List<ScaleClient> clients, ServerProcess 
         List<Propagation> results = [Of(name, _ => true, cpuUsed)];
         foreach (var group in groups ?? [])
         {
-            results.Add(Of($"{name}: {group.Name}", group.Contains, double.NaN));
+            results.Add(Of($"{name}: {group.Name}", group.Contains, null));
         }
 
         return results;

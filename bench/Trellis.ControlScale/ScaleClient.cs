@@ -26,6 +26,9 @@ internal sealed class ScaleClient(Uri server, Key serverKey, int index, int prot
 
     public int Index { get; } = index;
 
+    /// <summary>The server (replica) this node talks to.</summary>
+    public Uri Server { get; } = server;
+
     /// <summary>The <see cref="ControlProtocol"/> level this node announces: whether it is sent <see cref="MapDelta.PeersKept"/>.</summary>
     public int Protocol { get; } = protocol;
 
@@ -41,7 +44,7 @@ internal sealed class ScaleClient(Uri server, Key serverKey, int index, int prot
     public async Task JoinAsync(string authKey, string hostname, CancellationToken ct)
     {
         var socket = new ClientWebSocket();
-        await socket.ConnectAsync(new UriBuilder(server) { Scheme = "ws", Path = "/control" }.Uri, ct).ConfigureAwait(false);
+        await socket.ConnectAsync(new UriBuilder(Server) { Scheme = "ws", Path = "/control" }.Uri, ct).ConfigureAwait(false);
         _channel = await NoiseControlChannel.ConnectAsync(socket, X25519.GeneratePrivateKey(), serverKey, ct).ConfigureAwait(false);
         await _channel.SendAsync(new RegisterRequest
         {
