@@ -57,7 +57,8 @@ internal sealed class ReplicaSet : IAsyncDisposable
         ? TrellisDbContextFactory.SqliteFile(Path.Combine(DataDirectory(0), "trellis.db"))
         : TrellisDbContextFactory.Postgres(Connection(_databaseName));
 
-    private static string Connection(string database) => $"Host={PostgresSocket};Username={Environment.UserName};Database={database}";
+    // Three replicas under a join storm must stay within the cluster's 100 connections (its default).
+    private static string Connection(string database) => $"Host={PostgresSocket};Username={Environment.UserName};Database={database};Maximum Pool Size=30";
 
     private string DataDirectory(int replica) => Urls.Count == 1 ? _directory : Path.Combine(_directory, $"server{replica}");
 
@@ -99,9 +100,11 @@ internal sealed class ReplicaSet : IAsyncDisposable
 
         // No STUN: the bench does not use it, and two runs (or another engineer's server) can then share the machine.
         // Replicas advertise their URLs, as a deployment's do, so their maps list them and their relays mesh.
+        // The default connection limit (10,000) would refuse the joiners of a 10,000-node run.
+        string[] common = ["--stun-port", "0", "--max-connections", "100000"];
         string[] extra = _databaseName is null
-            ? ["--stun-port", "0"]
-            : ["--stun-port", "0", "--database", Connection(_databaseName), "--public-url", url.ToString().TrimEnd('/')];
+            ? common
+            : [.. common, "--database", Connection(_databaseName), "--public-url", url.ToString().TrimEnd('/')];
         var process = new ServerProcess(trellis, "127.0.0.1", port, DataDirectory(replica), extra);
         lock (_servers)
         {
