@@ -18,39 +18,35 @@ public class MeshSessionPaceTests
 
     private readonly FakeTimeProvider _clock = new();
 
-    private static PeerInfo Node(long id) => new()
-    {
-        Id = id,
-        Name = $"node{id}",
-        NodeKey = $"nodekey{id}",
-        DiscoKey = $"disco{id}",
-        Addresses = [$"100.64.0.{id}/32"],
-        AllowedIps = [$"100.64.0.{id}/32"],
-    };
-
-    private MeshState NewMesh() => new(() => new RelayMap(), ["100.64.0.0/10"], sessionTime: _clock);
-
     private static async Task<T> NextAsync<T>(ValueTask<ControlMessage?> next)
         where T : ControlMessage =>
         Assert.IsType<T>(await next.AsTask().WaitAsync(Patience));
 
+    /// <summary>A mesh of nodes 1 and 2, and node 1's stream with its full map taken.</summary>
+    private async Task<(MeshState Mesh, MeshSession Session)> StreamAfterItsFullMapAsync()
+    {
+        var mesh = new MeshState(() => new RelayMap(), ["100.64.0.0/10"], sessionTime: _clock);
+        mesh.Upsert(MeshTestPeers.Node(1));
+        mesh.Upsert(MeshTestPeers.Node(2));
+        var session = mesh.Connect(1);
+        await NextAsync<FullMap>(session.NextAsync(Keepalive, Pace, CancellationToken.None));
+        return (mesh, session);
+    }
+
     [Fact]
     public async Task A_change_after_a_quiet_spell_goes_at_once_and_the_changes_right_after_it_go_together_when_the_pace_has_passed()
     {
-        var mesh = NewMesh();
-        mesh.Upsert(Node(1));
-        mesh.Upsert(Node(2));
-        using var session = mesh.Connect(1);
-        await NextAsync<FullMap>(session.NextAsync(Keepalive, Pace, CancellationToken.None));
+        var (mesh, session) = await StreamAfterItsFullMapAsync();
+        using var _ = session;
 
         _clock.Advance(TimeSpan.FromSeconds(1));
-        mesh.Upsert(Node(3));
+        mesh.Upsert(MeshTestPeers.Node(3));
         var first = await NextAsync<MapDelta>(session.NextAsync(Keepalive, Pace, CancellationToken.None)); // the clock does not move
         Assert.Equal([3L], first.PeersChanged.Select(p => p.Id));
 
-        mesh.Upsert(Node(4));
+        mesh.Upsert(MeshTestPeers.Node(4));
         var next = session.NextAsync(Keepalive, Pace, CancellationToken.None);
-        mesh.Upsert(Node(5)); // arrives while the stream waits out the pace
+        mesh.Upsert(MeshTestPeers.Node(5)); // arrives while the stream waits out the pace
         _clock.Advance(Pace - TimeSpan.FromMilliseconds(1));
         Assert.False(next.IsCompleted, "a delta went out before the pace had passed");
 
@@ -62,13 +58,10 @@ public class MeshSessionPaceTests
     [Fact]
     public async Task A_session_closed_while_its_delta_waits_for_the_pace_ends_at_once()
     {
-        var mesh = NewMesh();
-        mesh.Upsert(Node(1));
-        mesh.Upsert(Node(2));
-        using var session = mesh.Connect(1);
-        await NextAsync<FullMap>(session.NextAsync(Keepalive, Pace, CancellationToken.None));
+        var (mesh, session) = await StreamAfterItsFullMapAsync();
+        using var _ = session;
 
-        mesh.Upsert(Node(3));
+        mesh.Upsert(MeshTestPeers.Node(3));
         var next = session.NextAsync(Keepalive, Pace, CancellationToken.None);
         mesh.Remove(1, "deleted");
 
