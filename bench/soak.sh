@@ -3,7 +3,8 @@
 # ring of pings through the tunnels, left running for MINUTES (default 60). Every minute it reads each
 # process's resident memory (/proc) and its GC heap after the latest collection (a daemon's from its
 # status, memory.gcHeapBytes, JIT or NativeAOT; the JIT-run server's from dotnet-counters); it prints them
-# as a table, then each process's growth after minute 5. Needs root.
+# as a table, then each process's growth after minute 5, and what its resident memory was made of then and at
+# the end (JIT code and loader heaps, anonymous, files: code compiled late shows apart from objects). Needs root.
 # Usage: bench/soak.sh [MINUTES [GCDUMP_DIR]]
 #   TRELLIS_NODE_BIN=path/to/trellis-node  runs the daemons with that executable (e.g. the NativeAOT one
 #                                          scripts/publish.sh writes), the server with the Release `trellis`.

@@ -9,7 +9,8 @@ using Trellis.Soak;
 // The demo's four-city mesh (NAT lab, `trellis server`, four daemons run by NODE, or by TRELLIS when
 // NODE is "-"), a ring of pings through the tunnels (each device pings the next, 1000-byte payloads,
 // two a second), and every minute each process's resident memory and its GC heap (a daemon's from
-// its status, the JIT-run server's from dotnet-counters). With GCDUMP_DIR, each JIT-run process's
+// its status, the JIT-run server's from dotnet-counters); at the end, what each process's resident memory
+// was made of at minute 5 and at the end (JIT code, anonymous, files). With GCDUMP_DIR, each JIT-run process's
 // heap is dumped (dotnet-gcdump) after minute 5 and at the end, for comparing what grew. Prints a Markdown table on stdout, progress on stderr.
 if (args.Length < 3)
 {
@@ -40,6 +41,7 @@ watched.AddRange(devices.Select(d => new WatchedProcess(d.Name, d.Daemon.Id, IsJ
 Console.Error.WriteLine($"[soak] {minutes} min; watching {string.Join(", ", watched.Select(w => $"{w.Name} ({w.Pid})"))}");
 
 var rss = watched.ToDictionary(w => w, _ => new List<double>());
+var breakdowns = watched.ToDictionary(w => w, _ => new List<ResidentBreakdown>());
 var heaps = watched.ToDictionary(w => w, _ => new List<double?>());
 Console.WriteLine($"| minute | {string.Join(" | ", watched.Select(w => $"{w.Name} RSS (MiB) | {w.Name} GC heap (MiB)"))} |");
 Console.WriteLine($"|---|{string.Concat(watched.Select(_ => "---|---|"))}");
@@ -59,6 +61,7 @@ try
         {
             var sample = MemorySample.Read(w.Pid);
             rss[w].Add(sample.RssMiB);
+            breakdowns[w].Add(ResidentBreakdown.Read(w.Pid));
             cells.Add(sample.RssMiB.ToString("F1", CultureInfo.InvariantCulture));
             var heap = await w.GcHeapMiBAsync(stop.Token);
             heaps[w].Add(heap);
@@ -89,6 +92,15 @@ if (rss.Values.First().Count > BaselineMinute + 1)
         var heap = heaps[w];
         var heapCell = heap[BaselineMinute] is { } h0 && heap[^1] is { } h1 ? string.Create(CultureInfo.InvariantCulture, $"{h0:F1} / {h1:F1}") : "n/a";
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {w.Name} | {from:F1} | {to:F1} | {(to - from) / from * 100:+0.0;-0.0}% | {perMinute:+0.00;-0.00} | {heapCell} |"));
+    }
+
+    // What grew: executable memory (JIT code and loader heaps) tells compiled code from objects.
+    Console.WriteLine();
+    Console.WriteLine($"| process | resident JIT code / anonymous / files at minute {BaselineMinute} (MiB) | at the end (MiB) |");
+    Console.WriteLine("|---|---|---|");
+    foreach (var (w, values) in breakdowns)
+    {
+        Console.WriteLine($"| {w.Name} | {values[BaselineMinute]} | {values[^1]} |");
     }
 }
 
