@@ -154,21 +154,7 @@ public sealed class LinuxTunTests
             }
         }
 
-        var measure = Within.OnThread(() =>
-        {
-            for (var i = 0; i < 20; i++)
-            {
-                Round();
-            }
-
-            var before = GC.GetAllocatedBytesForCurrentThread();
-            for (var i = 0; i < 200; i++)
-            {
-                Round();
-            }
-
-            return GC.GetAllocatedBytesForCurrentThread() - before;
-        });
+        var measure = Within.AllocatedOverRounds(Round, warmUp: 20, measured: 200);
 
         var allocated = await Within.Complete(measure, TimeSpan.FromSeconds(60), t.Tun.Close, "200 rounds of echo through the TUN");
         Assert.Equal(0, t.Tun.WriteErrors);

@@ -247,26 +247,6 @@ public sealed class UdpOffloadTests : IDisposable
         Assert.Equal(0, receiver.MergedReceives);
     }
 
-    /// <summary>
-    /// On a thread of its own, 50 rounds to warm up, then the bytes 500 more allocate on that thread
-    /// (one thread does both sides, so the per-thread counter sees every byte either side allocates).
-    /// </summary>
-    private static Task<long> AllocatedOverRounds(Action round) => Within.OnThread(() =>
-    {
-        for (var i = 0; i < 50; i++)
-        {
-            round();
-        }
-
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 500; i++)
-        {
-            round();
-        }
-
-        return GC.GetAllocatedBytesForCurrentThread() - before;
-    });
-
     [Fact]
     public async Task Steady_state_segmented_sends_and_merged_receives_allocate_nothing()
     {
@@ -284,7 +264,7 @@ public sealed class UdpOffloadTests : IDisposable
             }
         }
 
-        var measure = AllocatedOverRounds(Round);
+        var measure = Within.AllocatedOverRounds(Round, warmUp: 50, measured: 500);
 
         var allocated = await Within.Complete(measure, TimeSpan.FromSeconds(60), _receiver.Close, "500 segmented batches over loopback");
 
@@ -321,7 +301,7 @@ public sealed class UdpOffloadTests : IDisposable
         }
 
         // The first round's refusal (and the event) come before the measure.
-        var measure = AllocatedOverRounds(Round);
+        var measure = Within.AllocatedOverRounds(Round, warmUp: 50, measured: 500);
 
         var allocated = await Within.Complete(measure, TimeSpan.FromSeconds(60), () =>
         {

@@ -20,4 +20,24 @@ internal static class Within
     /// <summary>Runs a blocking loop on its own thread, not a pool thread it could starve.</summary>
     public static Task<T> OnThread<T>(Func<T> body) =>
         Task.Factory.StartNew(body, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    /// <summary>
+    /// On a thread of its own, <paramref name="warmUp"/> rounds, then the bytes <paramref name="measured"/>
+    /// more allocate on that thread (a test that does both sides on it sees every byte either allocates).
+    /// </summary>
+    public static Task<long> AllocatedOverRounds(Action round, int warmUp, int measured) => OnThread(() =>
+    {
+        for (var i = 0; i < warmUp; i++)
+        {
+            round();
+        }
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < measured; i++)
+        {
+            round();
+        }
+
+        return GC.GetAllocatedBytesForCurrentThread() - before;
+    });
 }
