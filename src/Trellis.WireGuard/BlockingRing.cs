@@ -15,6 +15,11 @@ internal sealed class BlockingRing<T>
     private int _count;
     private bool _closed;
 
+    // Threads blocked in Take and in Add (under _lock): a change wakes only whom it can help, and one
+    // taker per item, instead of every waiter (two workers woken for one batch, one of them for nothing).
+    private int _waitingTakers;
+    private int _waitingAdders;
+
     public BlockingRing(int capacity) => _items = new T?[capacity];
 
     public int Count
@@ -52,7 +57,9 @@ internal sealed class BlockingRing<T>
         {
             while (!_closed && _count == _items.Length)
             {
+                _waitingAdders++;
                 Monitor.Wait(_lock);
+                _waitingAdders--;
             }
 
             if (_closed)
@@ -87,7 +94,9 @@ internal sealed class BlockingRing<T>
         {
             while (_count == 0 && !_closed)
             {
+                _waitingTakers++;
                 Monitor.Wait(_lock);
+                _waitingTakers--;
             }
 
             if (_count == 0)
@@ -114,7 +123,26 @@ internal sealed class BlockingRing<T>
     {
         _items[(_head + _count) % _items.Length] = item;
         _count++;
-        Monitor.PulseAll(_lock);
+        Wake(_waitingTakers);
+    }
+
+    // Monitor has one wait queue for both kinds of waiter: Pulse could wake the wrong kind, so one is
+    // woken only when no waiter of the other kind is blocked.
+    private void Wake(int waitingOfThatKind)
+    {
+        if (waitingOfThatKind == 0)
+        {
+            return;
+        }
+
+        if (_waitingTakers + _waitingAdders == waitingOfThatKind)
+        {
+            Monitor.Pulse(_lock);
+        }
+        else
+        {
+            Monitor.PulseAll(_lock);
+        }
     }
 
     private T TakeLocked()
@@ -123,7 +151,7 @@ internal sealed class BlockingRing<T>
         _items[_head] = null;
         _head = (_head + 1) % _items.Length;
         _count--;
-        Monitor.PulseAll(_lock);
+        Wake(_waitingAdders);
         return item;
     }
 }

@@ -30,8 +30,8 @@ internal sealed class PacketBatch : IDisposable
 
     public int Count { get; set; }
 
-    /// <summary>Signalled once a worker finished the batch; the ordered stage waits on it.</summary>
-    public BatchSignal Processed { get; } = new();
+    /// <summary>Set by the worker that processed the batch, for the ordered completion (see OrderedPipeline).</summary>
+    public bool Finished;
 
     /// <summary>Moves packet <paramref name="from"/> (buffer and metadata) to slot <paramref name="to"/>.</summary>
     public void MoveTo(int from, int to)
