@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Trellis.Net.Offload;
 
@@ -11,9 +12,31 @@ namespace Trellis.Net.Offload;
 /// </summary>
 internal static class InternetChecksum
 {
-    /// <summary>Adds <paramref name="data"/> to <paramref name="sum"/>, 8 bytes at a time with end-around carry.</summary>
+    // Below this the vector loop's set-up and final reduction cost more than they save.
+    private const int VectorThreshold = 128;
+
+    // 16-bit words a 32-bit lane can take before it may overflow (65,537 x 0xffff < 2^32), in bytes of Vector256 blocks.
+    private const int VectorChunk = 65536 * 32;
+
+    /// <summary>
+    /// Adds <paramref name="data"/> to <paramref name="sum"/>: with 256-bit vectors, each 32-bit lane's
+    /// two 16-bit words summed apart into wide lanes (no carries to chase), else 8 bytes at a time with
+    /// end-around carry. The TUN reader checksums every segment it cuts from a super-packet, and the
+    /// carry chain did 8 bytes a cycle at best: it was the reader's largest cost in a perf profile.
+    /// </summary>
     public static ulong Add(ReadOnlySpan<byte> data, ulong sum = 0)
     {
+        if (Vector256.IsHardwareAccelerated && data.Length >= VectorThreshold)
+        {
+            var whole = data.Length & ~31;
+            for (var at = 0; at < whole; at += VectorChunk)
+            {
+                sum = AddCarry(sum, AddVectors(data.Slice(at, Math.Min(VectorChunk, whole - at))));
+            }
+
+            data = data[whole..];
+        }
+
         ref var start = ref MemoryMarshal.GetReference(data);
         var length = data.Length;
         var i = 0;
@@ -42,6 +65,38 @@ internal static class InternetChecksum
         }
 
         return sum;
+    }
+
+    /// <summary>The sum of the native 16-bit words of <paramref name="data"/> (a multiple of 32 bytes, at most <see cref="VectorChunk"/>).</summary>
+    private static ulong AddVectors(ReadOnlySpan<byte> data)
+    {
+        ref var start = ref MemoryMarshal.GetReference(data);
+        var mask = Vector256.Create(0xffffu);
+        Vector256<uint> low0 = default, high0 = default, low1 = default, high1 = default;
+        var i = 0;
+        for (; i + 64 <= data.Length; i += 64)
+        {
+            var a = Vector256.LoadUnsafe(ref start, (nuint)i).AsUInt32();
+            var b = Vector256.LoadUnsafe(ref start, (nuint)(i + 32)).AsUInt32();
+            low0 += a & mask;
+            high0 += a >>> 16;
+            low1 += b & mask;
+            high1 += b >>> 16;
+        }
+
+        if (i < data.Length)
+        {
+            var a = Vector256.LoadUnsafe(ref start, (nuint)i).AsUInt32();
+            low0 += a & mask;
+            high0 += a >>> 16;
+        }
+
+        // Widened before adding across lanes: each lane may hold almost 2^32.
+        var (w0, w1) = Vector256.Widen(low0);
+        var (w2, w3) = Vector256.Widen(high0);
+        var (w4, w5) = Vector256.Widen(low1);
+        var (w6, w7) = Vector256.Widen(high1);
+        return Vector256.Sum(w0 + w1 + w2 + w3 + w4 + w5 + w6 + w7);
     }
 
     /// <summary>Adds a 16-bit value given in host order (a length, a protocol number).</summary>

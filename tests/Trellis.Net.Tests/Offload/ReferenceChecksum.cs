@@ -8,7 +8,8 @@ namespace Trellis.Net.Tests.Offload;
 /// </summary>
 internal static class ReferenceChecksum
 {
-    public static uint Sum(ReadOnlySpan<byte> data, uint sum = 0)
+    // 64 bits: a 32-bit sum overflows past 128 KiB of 0xffff words.
+    public static ulong Sum(ReadOnlySpan<byte> data, ulong sum = 0)
     {
         for (var i = 0; i < data.Length; i += 2)
         {
@@ -18,7 +19,7 @@ internal static class ReferenceChecksum
         return sum;
     }
 
-    public static ushort Fold(uint sum)
+    public static ushort Fold(ulong sum)
     {
         while (sum > 0xffff)
         {
