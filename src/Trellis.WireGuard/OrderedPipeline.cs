@@ -8,8 +8,7 @@ namespace Trellis.WireGuard;
 /// <remarks>
 /// The worker that finishes the batch next in order completes it, and then every later batch already
 /// finished, one worker at a time. A completion thread of its own cost each batch one more wake-up
-/// and a move of its packets to another core's cache: on two cores, 7 to 13% more CPU per byte
-/// (docs/BENCHMARKS.md).
+/// and a move of its packets to another core's cache (docs/BENCHMARKS.md, the pair's cycles).
 /// </remarks>
 internal sealed class OrderedPipeline : IDisposable
 {
