@@ -147,4 +147,33 @@ public class MessageFramerTests
         // The pool runs dry after a few dozen: every writer past them allocates its first segment.
         Assert.True(perMessage < 8 * 1024, $"{perMessage} bytes per message in flight");
     }
+
+    [Fact]
+    public void A_connection_between_whole_messages_holds_no_buffer()
+    {
+        // A server reads thousands of node connections, whose small messages arrive whole: none may keep
+        // a reassembly buffer between them (a 4 KiB one each was 40 MB at 10,000 nodes).
+        var keepalive = MessageFramer.Encode(new KeepaliveMessage());
+        var framers = new MessageFramer[2000];
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < framers.Length; i++)
+        {
+            framers[i] = new MessageFramer(MessageFramer.MaxNodeMessage);
+            Assert.Single(framers[i].AddRaw(keepalive));
+        }
+
+        var perConnection = (GC.GetAllocatedBytesForCurrentThread() - before) / framers.Length;
+        Assert.True(perConnection < 1024, $"{perConnection} bytes per connection");
+
+        // A message cut anywhere still arrives, and the next whole one after it too.
+        var two = MessageFramer.Encode(new LogoutRequest()).Concat(keepalive).ToArray();
+        for (var cut = 1; cut < two.Length; cut++)
+        {
+            var framer = framers[cut];
+            var first = framer.Add(two.AsSpan(0, cut));
+            var rest = framer.Add(two.AsSpan(cut));
+            Assert.Equal([typeof(LogoutRequest), typeof(KeepaliveMessage)], first.Concat(rest).Select(m => m.GetType()));
+            Assert.IsType<KeepaliveMessage>(Assert.Single(framer.Add(keepalive)));
+        }
+    }
 }

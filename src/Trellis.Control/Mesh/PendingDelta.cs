@@ -13,9 +13,11 @@ namespace Trellis.Control.Mesh;
 /// </summary>
 internal sealed class PendingDelta(bool appliesKept = false)
 {
-    private readonly Dictionary<long, PeerInfo> _changed = [];
-    private readonly HashSet<long> _removed = [];
-    private readonly Dictionary<long, PeerPatch> _patches = [];
+    // Replaced after a take that grew them (Take): a join storm's merged deltas fill them with
+    // dozens of peers, and thousands of quiet sessions must not keep that capacity.
+    private Dictionary<long, PeerInfo> _changed = [];
+    private HashSet<long> _removed = [];
+    private Dictionary<long, PeerPatch> _patches = [];
     private AllPeersExcept? _allChanged; // set only while no other peer change is pending
     private AllPeersExcept? _allRemoved; // likewise
     private HashSet<long>? _kept; // non-null: the node keeps only these and those in _changed, then removes _removed
@@ -179,6 +181,21 @@ internal sealed class PendingDelta(bool appliesKept = false)
         _allChanged = null;
         _allRemoved = null;
         _kept = null;
+        if (_changed.Count > KeptCapacity)
+        {
+            _changed = [];
+        }
+
+        if (_removed.Count > KeptCapacity)
+        {
+            _removed = [];
+        }
+
+        if (_patches.Count > KeptCapacity)
+        {
+            _patches = [];
+        }
+
         _changed.Clear();
         _removed.Clear();
         _patches.Clear();
@@ -187,6 +204,9 @@ internal sealed class PendingDelta(bool appliesKept = false)
         _replicas = null;
         return delta;
     }
+
+    /// <summary>Up to this many entries a taken collection is cleared and kept for the next delta; above, it is let go.</summary>
+    private const int KeptCapacity = 8;
 
     /// <summary>Turns a pending "every peer but these" into single entries, so one peer's change can be merged with it.</summary>
     private void Expand()

@@ -68,19 +68,27 @@ public sealed class ConnectionCounters
     }
 
     /// <param name="first">The stream's first message: a delta there answers a node's <see cref="MapResume"/>.</param>
-    internal void Sent(ControlMessage message, long bytes, bool first)
+    internal static MapMessageKind KindOf(ControlMessage message, bool first) => message switch
     {
-        switch (message)
+        FullMap => MapMessageKind.FullMap,
+        MapDelta when first => MapMessageKind.Resume,
+        MapDelta => MapMessageKind.Delta,
+        _ => MapMessageKind.Other,
+    };
+
+    internal void Sent(MapMessageKind kind, long bytes)
+    {
+        switch (kind)
         {
-            case FullMap:
+            case MapMessageKind.FullMap:
                 Interlocked.Increment(ref _fullMaps);
                 Interlocked.Add(ref _fullMapBytes, bytes);
                 break;
-            case MapDelta when first:
+            case MapMessageKind.Resume:
                 Interlocked.Increment(ref _resumes);
                 Interlocked.Add(ref _resumeBytes, bytes);
                 break;
-            case MapDelta:
+            case MapMessageKind.Delta:
                 Interlocked.Increment(ref _deltas);
                 Interlocked.Add(ref _deltaBytes, bytes);
                 break;

@@ -155,9 +155,12 @@ public sealed partial class NodeConnection(
             var first = true;
             while (await session.NextAsync(limits.Keepalive, limits.DeltaPace, cancellationToken).ConfigureAwait(false) is { } message)
             {
+                // Nothing after the send reads the message, so the pump does not keep it while it waits for
+                // the next one: a full map of thousands of peers would stay with every quiet node until then.
+                var kind = ConnectionCounters.KindOf(message, first);
                 var before = channel.BytesSent;
                 await channel.SendAsync(message, cancellationToken).ConfigureAwait(false);
-                counters.Sent(message, channel.BytesSent - before, first);
+                counters.Sent(kind, channel.BytesSent - before);
                 first = false;
             }
 

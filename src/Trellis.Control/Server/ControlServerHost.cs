@@ -141,7 +141,11 @@ public sealed class ControlServerHost : IAsyncDisposable
         var mesh = new MeshState(CurrentRelayMap, [options.IPv4Prefix, ula.ToString()], options.Dns);
         var counters = new ConnectionCounters();
         var metrics = new ServerMetrics(mesh, counters);
-        builder.Services.AddRelayBuffers();
+
+        // Kestrel's own 4 KiB blocks, not the relay host's 32 KiB ones (AddRelayBuffers): every node
+        // writing a delta to a slow reader holds a block until its socket drains, and in a join storm
+        // thousands of 32 KiB blocks outran the shared array pool, were promoted and died in gen2
+        // (docs/BENCHMARKS.md, "Where one server's memory goes"). The embedded relay reads in 4 KiB blocks.
         builder.Services.AddSingleton(time);
         builder.Services.AddSingleton(store);
         builder.Services.AddSingleton(mesh);

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Text.Json;
 
@@ -25,9 +26,13 @@ public sealed class MessageFramer
 
     private readonly int _maxMessage;
     private const int InitialBuffer = 4096;
-    private const int ShrinkAbove = 64 * 1024;
 
-    private byte[] _buffer = new byte[InitialBuffer];
+    /// <summary>Up to this size the partial-message buffer comes from the shared pool; a larger one (a full map) is allocated and dropped.</summary>
+    private const int PooledUpTo = 64 * 1024;
+
+    // Only the bytes of a message not yet complete: a connection between messages (most of a server's
+    // thousands, always, as a node's messages arrive whole) holds no buffer.
+    private byte[] _buffer = [];
     private int _count;
 
     public MessageFramer(int maxMessage = DefaultMaxMessage) => _maxMessage = maxMessage;
@@ -75,15 +80,36 @@ public sealed class MessageFramer
     /// <summary>Like <see cref="Add"/>, but returns each complete message's JSON undecoded.</summary>
     public List<byte[]> AddRaw(ReadOnlySpan<byte> bytes)
     {
+        var messages = new List<byte[]>();
+        if (_count == 0)
+        {
+            // Nothing held: the messages are read straight from the input, only a partial tail is kept.
+            var used = TakeMessages(bytes, messages);
+            Keep(bytes[used..]);
+            return messages;
+        }
+
         EnsureCapacity(_count + bytes.Length);
         bytes.CopyTo(_buffer.AsSpan(_count));
         _count += bytes.Length;
-
-        var messages = new List<byte[]>();
-        var at = 0;
-        while (_count - at >= 4)
+        var at = TakeMessages(_buffer.AsSpan(0, _count), messages);
+        _buffer.AsSpan(at, _count - at).CopyTo(_buffer);
+        _count -= at;
+        if (_count == 0)
         {
-            var length = BinaryPrimitives.ReadInt32BigEndian(_buffer.AsSpan(at));
+            Release();
+        }
+
+        return messages;
+    }
+
+    /// <summary>Adds each complete message at the start of <paramref name="stream"/>; returns the bytes they took.</summary>
+    private int TakeMessages(ReadOnlySpan<byte> stream, List<byte[]> messages)
+    {
+        var at = 0;
+        while (stream.Length - at >= 4)
+        {
+            var length = BinaryPrimitives.ReadInt32BigEndian(stream[at..]);
             if (length <= 0)
             {
                 throw new InvalidDataException($"control message of {length} bytes");
@@ -94,24 +120,38 @@ public sealed class MessageFramer
                 throw new ControlMessageTooLargeException(length, _maxMessage);
             }
 
-            if (_count - at - 4 < length)
+            if (stream.Length - at - 4 < length)
             {
                 break;
             }
 
-            messages.Add(_buffer.AsSpan(at + 4, length).ToArray());
+            messages.Add(stream.Slice(at + 4, length).ToArray());
             at += 4 + length;
         }
 
-        _buffer.AsSpan(at, _count - at).CopyTo(_buffer);
-        _count -= at;
-        if (_count == 0 && _buffer.Length > ShrinkAbove)
+        return at;
+    }
+
+    private void Keep(ReadOnlySpan<byte> partial)
+    {
+        if (partial.IsEmpty)
         {
-            // One full map grew the buffer; thousands of idle connections must not each keep that size.
-            _buffer = new byte[InitialBuffer];
+            return;
         }
 
-        return messages;
+        EnsureCapacity(partial.Length);
+        partial.CopyTo(_buffer);
+        _count = partial.Length;
+    }
+
+    private void Release()
+    {
+        if (_buffer.Length is > 0 and <= PooledUpTo)
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+        }
+
+        _buffer = [];
     }
 
     public static ControlMessage Decode(ReadOnlySpan<byte> json)
@@ -138,9 +178,17 @@ public sealed class MessageFramer
             throw new InvalidDataException($"control stream buffered more than {_maxMessage} bytes");
         }
 
-        if (needed > _buffer.Length)
+        if (needed <= _buffer.Length)
         {
-            Array.Resize(ref _buffer, Math.Max(needed, _buffer.Length * 2));
+            return;
         }
+
+        // Grown by what arrived, not by what the length prefix announces: a peer that announces a
+        // large message and sends little makes the server hold little.
+        var size = Math.Max(needed, Math.Max(InitialBuffer, _buffer.Length * 2));
+        var grown = size <= PooledUpTo ? ArrayPool<byte>.Shared.Rent(size) : new byte[size];
+        _buffer.AsSpan(0, _count).CopyTo(grown);
+        Release();
+        _buffer = grown;
     }
 }
