@@ -6,8 +6,12 @@
 # as a table, then each process's growth after minute 5, and what its resident memory was made of then and at
 # the end (JIT code and loader heaps, anonymous, files: code compiled late shows apart from objects). Needs root.
 # Usage: bench/soak.sh [MINUTES [GCDUMP_DIR]]
+#   TRELLIS_BIN=path/to/trellis            runs the server (and the admin verbs, and the daemons unless
+#                                          TRELLIS_NODE_BIN is set) with that executable, e.g. the single file
+#                                          scripts/publish.sh writes, what operators run; else the tree's
+#                                          Release build of `trellis`.
 #   TRELLIS_NODE_BIN=path/to/trellis-node  runs the daemons with that executable (e.g. the NativeAOT one
-#                                          scripts/publish.sh writes), the server with the Release `trellis`.
+#                                          scripts/publish.sh writes).
 #   GCDUMP_DIR                             dumps every JIT-run process's heap (dotnet-gcdump) after minute 5
 #                                          and at the end, to compare what grew (dotnet-gcdump report FILE).
 set -euo pipefail
@@ -18,14 +22,19 @@ DUMPS=${2:-}
 [[ $EUID -eq 0 ]] || { echo "bench/soak.sh: run as root (namespaces, TUN devices)" >&2; exit 1; }
 
 echo "[soak] building (Release)" >&2
-dotnet build -c Release -v quiet -nologo "$REPO/src/Trellis.Cli" >/dev/null
+if [ -n "${TRELLIS_BIN:-}" ]; then
+  [ -x "$TRELLIS_BIN" ] || { echo "TRELLIS_BIN: $TRELLIS_BIN is not an executable file" >&2; exit 2; }
+  TRELLIS=$(realpath "$TRELLIS_BIN")
+else
+  dotnet build -c Release -v quiet -nologo "$REPO/src/Trellis.Cli" >/dev/null
+  TRELLIS="$REPO/src/Trellis.Cli/bin/Release/net10.0/trellis"
+fi
 dotnet build -c Release -v quiet -nologo "$REPO/bench/Trellis.Soak" >/dev/null
-TRELLIS="$REPO/src/Trellis.Cli/bin/Release/net10.0/trellis"
 NODE=${TRELLIS_NODE_BIN:--}
 
 echo "## Soak: the four-city mesh for $MINUTES minutes"
 echo
-echo "- dotnet $(dotnet --version), kernel $(uname -r), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg) at the start; daemons: ${TRELLIS_NODE_BIN:-$TRELLIS}"
+echo "- dotnet $(dotnet --version), kernel $(uname -r), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg) at the start; server: $TRELLIS; daemons: ${TRELLIS_NODE_BIN:-$TRELLIS}"
 echo
 "$REPO/bench/Trellis.Soak/bin/Release/net10.0/Trellis.Soak" "$TRELLIS" "$NODE" "$MINUTES" $DUMPS
 echo

@@ -126,8 +126,10 @@ static async Task<double?> DaemonHeapMiBAsync(DemoDevice device, CancellationTok
         : null;
 }
 
-// A JIT-run .NET process maps the runtime's shared library; a NativeAOT one has it compiled in.
-static bool IsJit(int pid) => File.ReadLines($"/proc/{pid}/maps").Any(l => l.EndsWith("/libcoreclr.so", StringComparison.Ordinal));
+// A JIT-run .NET process maps the runtime's shared library, or, published as a single file with the runtime
+// linked into the host, the JIT's double-mapped code memory; a NativeAOT one has neither.
+static bool IsJit(int pid) => File.ReadLines($"/proc/{pid}/maps")
+    .Any(l => l.EndsWith("/libcoreclr.so", StringComparison.Ordinal) || l.Contains("/memfd:doublemapper", StringComparison.Ordinal));
 
 static async Task DumpAsync(List<WatchedProcess> watched, string directory, int minute)
 {
