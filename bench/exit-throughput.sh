@@ -2,7 +2,9 @@
 # What an exit node costs: iperf3 TCP from a client to an "internet" host, sent directly and sent
 # through a Trellis exit node (`trellis set --exit-node`), over IPv4 and over IPv6 (the exit node
 # NATs both to its own address), beside the tunnel alone (the client to the exit node's own overlay
-# address: what forwarding and NAT add on top of it). The runs alternate (direct, exit, direct, exit, ...) so drift on a
+# address: what forwarding and NAT add on top of it), and last that tunnel again over the server's relay
+# (every UDP datagram of the client's namespace dropped, so the pair falls back to the relay's TCP).
+# The runs alternate (direct, exit, direct, exit, ...) so drift on a
 # shared machine falls on both sides; the medians and their ratio are printed as one Markdown table.
 # Each exit run is checked to have really gone through the tunnel: iperf3 reports the client's overlay
 # address as its local address, and the internet host sees the exit node's address.
@@ -22,7 +24,7 @@ DURATION=${DURATION:-10}
 REPS=${REPS:-3}
 BUILD=1
 
-usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -52,6 +54,7 @@ source "$REPO/bench/lib/common.sh"
 WORK=$(mktemp -d /tmp/trellis-exit-bench.XXXXXX)
 PREFIX="trlx-$$"
 BRIDGE="trlxbr$$"
+CUT_TABLE=trellis_bench_cut # in the client's namespace only
 SIDES=(c e w)
 declare -A UNDER4=([c]=10.0.0.1 [e]=10.0.0.2 [w]=10.0.0.4)
 declare -A UNDER6=([c]=fd77::1 [e]=fd77::2 [w]=fd77::4)
@@ -177,9 +180,27 @@ for ((r = 1; r <= REPS; r++)); do
 done
 SEEN=$(grep -o 'Accepted connection from [0-9a-f.:]*' "$WORK/iperf3-server-w.log" | awk '{ print $4 }' | sort -u | paste -sd ' ')
 
+# The same tunnel with every UDP datagram of the client's namespace dropped (a UDP-hostile network):
+# the pair falls back to the server's relay (TCP), and iperf3 runs over it.
+log "the client's UDP cut: the tunnel over the relay"
+: >"$WORK/relay4"
+in_ns "$PREFIX-c" nft add table inet "$CUT_TABLE"
+for hook in input output; do
+  in_ns "$PREFIX-c" nft add chain inet "$CUT_TABLE" "$hook" "{ type filter hook $hook priority -10; meta l4proto udp drop; }"
+done
+over_relay() {
+  node c status --json | tr -d ' \n' | grep -q '"path":"relay"' && in_ns "$PREFIX-c" ping -n -c 1 -W 1 "$OVERLAY_E" >/dev/null
+}
+wait_for 60 "the client did not reach the exit node over the relay with its UDP cut" over_relay
+for ((r = 1; r <= REPS; r++)); do
+  run relay4 "$OVERLAY_E" "^${OVERLAY_C//./\\.}\$"
+done
+in_ns "$PREFIX-c" nft delete table inet "$CUT_TABLE"
+
 D4=$(median <"$WORK/direct4"); X4=$(median <"$WORK/exit4")
 D6=$(median <"$WORK/direct6"); X6=$(median <"$WORK/exit6")
 T4=$(median <"$WORK/tunnel4"); T6=$(median <"$WORK/tunnel6")
+R4=$(median <"$WORK/relay4")
 
 echo
 echo "## Exit node: throughput through it beside the direct path"
@@ -193,6 +214,7 @@ echo "|---|---|---|---|---|---|"
 echo "| IPv4 | direct | $(wc -l <"$WORK/direct4") | $(paste -sd ' ' "$WORK/direct4") | $D4 | 1.000 |"
 echo "| IPv4 | the tunnel alone (to the exit node's overlay address) | $(wc -l <"$WORK/tunnel4") | $(paste -sd ' ' "$WORK/tunnel4") | $T4 | $(ratio "$T4" "$D4") |"
 echo "| IPv4 | through the exit node | $(wc -l <"$WORK/exit4") | $(paste -sd ' ' "$WORK/exit4") | $X4 | $(ratio "$X4" "$D4") |"
+echo "| IPv4 | the tunnel alone over the relay (the client's UDP cut; after the runs above) | $(wc -l <"$WORK/relay4") | $(paste -sd ' ' "$WORK/relay4") | $R4 | $(ratio "$R4" "$D4") |"
 echo "| IPv6 | direct | $(wc -l <"$WORK/direct6") | $(paste -sd ' ' "$WORK/direct6") | $D6 | 1.000 |"
 echo "| IPv6 | the tunnel alone (to the exit node's overlay address) | $(wc -l <"$WORK/tunnel6") | $(paste -sd ' ' "$WORK/tunnel6") | $T6 | $(ratio "$T6" "$D6") |"
 echo "| IPv6 | through the exit node | $(wc -l <"$WORK/exit6") | $(paste -sd ' ' "$WORK/exit6") | $X6 | $(ratio "$X6" "$D6") |"

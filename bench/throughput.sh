@@ -5,6 +5,7 @@
 #   the Trellis pair with the TUN's offloads but without UDP GSO/GRO (TRELLIS_UDP_OFFLOAD=0),
 #   the two Trellis pairs again with all offloads off (TRELLIS_OFFLOAD=0)
 # (the first-named side sends). Prints the versions and one Markdown table with ratios to wireguard-go.
+# Each tunnel also carries iperf3 UDP (-b 0, 1400-byte datagrams) once: datagrams per second received and loss.
 # Each tunnel is measured twice: as is, and with the iperf3 server and client each in a session of
 # their own (`setsid`), so the kernel's autogroup scheduling gives the application a fair share of
 # the cores against the daemons, as under systemd. CPU cycles per byte: each daemon's CPU time
@@ -28,7 +29,7 @@ REPS=${REPS:-3}
 PINGS=${PINGS:-20}
 BUILD=1
 
-usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -270,7 +271,23 @@ measure() {
   echo "$gbits $rtt $cyc_a $cyc_b"
 }
 
-declare -A GBITS RTT NOTE SGBITS CYC_A CYC_B SCYC_A SCYC_B
+# measure_udp TARGET: iperf3 UDP as fast as it can send (-b 0) in 1400-byte datagrams; prints
+# "DATAGRAMS_PER_SECOND_RECEIVED LOSS_PERCENT" from the receiver's summary, or returns 1.
+measure_udp() {
+  local target=$1 out=$WORK/iperf3-udp.log
+  timeout $((DURATION + 30)) ip netns exec "$NS_A" \
+    iperf3 -c "$target" -p "$IPERF_PORT" -u -b 0 -l 1400 -t "$DURATION" >"$out" 2>&1 || {
+    echo "iperf3 -u failed: $(tail -n 2 "$out" | tr '\n' ' ')" >&2
+    return 1
+  }
+  # "[  5]   0.00-10.04  sec  1.20 GBytes  1.03 Gbits/sec  0.012 ms  768041/1688421 (45%)  receiver"
+  awk '/receiver/ {
+    split($3, span, "-"); seconds = span[2] - span[1]
+    for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+\/[0-9]+$/) { split($i, lt, "/"); lost = lt[1]; total = lt[2] }
+    if (seconds > 0 && total > 0) printf "%.0f %.2f\n", (total - lost) / seconds, 100 * lost / total }' "$out" | grep . || return 1
+}
+
+declare -A GBITS RTT NOTE SGBITS CYC_A CYC_B SCYC_A SCYC_B UDP_PPS UDP_LOSS
 ROWS=("veth (no tunnel)" "wireguard-go <-> wireguard-go" "Trellis <-> Trellis" "Trellis <-> wireguard-go"
   "Trellis <-> Trellis, UDP GSO/GRO off" "Trellis <-> Trellis, offloads off" "Trellis <-> wireguard-go, offloads off")
 [[ -z ${TRELLIS_NODE_ANCHOR:-} ]] || ROWS+=("Trellis AOT anchor <-> anchor")
@@ -312,6 +329,12 @@ run_row() { # label IMPL_A IMPL_B [OFFLOAD [UDP_OFFLOAD]]
     SCYC_B[$label]=$cb
   else
     NOTE[$label]="${NOTE[$label]:-}${NOTE[$label]:+; }setsid measurement failed"
+  fi
+  UDP_PPS[$label]=n/a
+  UDP_LOSS[$label]=n/a
+  if result=$(measure_udp "$INNER_B"); then
+    read -r UDP_PPS[$label] UDP_LOSS[$label] <<<"$result"
+    log "  UDP: ${UDP_PPS[$label]} datagrams/s received, ${UDP_LOSS[$label]}% lost"
   fi
   # The kernel counts a super-packet as one: bytes per packet above the MTU show the offloads at work.
   log "  bytes per packet the kernel counted: A's TUN sent $(tun_average "$NS_A" "$IF_A" tx), B's TUN received $(tun_average "$NS_B" "$IF_B" rx)"
@@ -384,6 +407,15 @@ for label in "${ROWS[@]}"; do
   sg=${SGBITS[$label]:-n/a}
   r=${RTT[$label]}
   echo "| $label | $(fmt "$g" 2) | $(ratio "$g" "$BASE_GBITS") | $(fmt "$sg" 2) | $(ratio "$sg" "$BASE_SGBITS") | $(fmt "$r" 3) | $(ratio "$r" "$BASE_RTT") | ${CYC_A[$label]:-n/a} / ${CYC_B[$label]:-n/a} | ${SCYC_A[$label]:-n/a} / ${SCYC_B[$label]:-n/a} |"
+done
+echo
+echo "UDP, iperf3 -u -b 0 -l 1400 for $DURATION s (one run, as is): datagrams per second the receiver got, and the share the sender's rate lost"
+echo
+echo "| path | datagrams/s received | ratio to wireguard-go | lost |"
+echo "|---|---|---|---|"
+for label in "${ROWS[@]}"; do
+  [[ $label == "veth (no tunnel)" ]] && continue
+  echo "| $label | ${UDP_PPS[$label]:-n/a} | $(ratio "${UDP_PPS[$label]:-n/a}" "${UDP_PPS["wireguard-go <-> wireguard-go"]:-n/a}") | ${UDP_LOSS[$label]:-n/a}% |"
 done
 echo
 echo "- Trellis <-> Trellis, UDP GSO/GRO on / off: $(ratio "${GBITS["Trellis <-> Trellis"]}" "${GBITS["Trellis <-> Trellis, UDP GSO/GRO off"]}"); with setsid: $(ratio "${SGBITS["Trellis <-> Trellis"]}" "${SGBITS["Trellis <-> Trellis, UDP GSO/GRO off"]}")"
