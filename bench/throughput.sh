@@ -333,7 +333,9 @@ run_row() { # label IMPL_A IMPL_B [OFFLOAD [UDP_OFFLOAD]]
   UDP_PPS[$label]=n/a
   UDP_LOSS[$label]=n/a
   if result=$(measure_udp "$INNER_B"); then
-    read -r UDP_PPS[$label] UDP_LOSS[$label] <<<"$result"
+    read -r g r <<<"$result"
+    UDP_PPS[$label]=$g
+    UDP_LOSS[$label]=$r
     log "  UDP: ${UDP_PPS[$label]} datagrams/s received, ${UDP_LOSS[$label]}% lost"
   fi
   # The kernel counts a super-packet as one: bytes per packet above the MTU show the offloads at work.
