@@ -129,7 +129,7 @@ public sealed partial class Device
         }
     }
 
-    /// <summary>Runs on the ordered completion thread: replay window, key confirmation, roaming, source check, filter, TUN write.</summary>
+    /// <summary>Runs in the ordered completion, one batch at a time: replay window, key confirmation, roaming, source check, filter, TUN write.</summary>
     private void WriteBatch(PacketBatch batch)
     {
         var filter = InboundFilter;

@@ -144,7 +144,7 @@ public sealed partial class Device
         }
     }
 
-    /// <summary>Runs on the ordered completion thread: address, send, then account per run of one peer.</summary>
+    /// <summary>Runs in the ordered completion, one batch at a time: address, send, then account per run of one peer.</summary>
     private void SendBatch(PacketBatch batch)
     {
         var kept = 0;
