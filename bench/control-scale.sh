@@ -8,6 +8,8 @@
 # ANNOUNCE=all|half|none: which simulated nodes announce the kept-ids form of a delta (default all,
 # as current nodes do; half also splits the first policy's row by the form each node was sent).
 # SERVER_ENV="NAME=value ..." sets environment variables for the server process only (e.g. a GC setting to compare).
+# TRELLIS_BIN=path/to/trellis runs the server from that executable (e.g. the single file scripts/publish.sh
+# makes, which operators run) instead of the tree's Release build.
 # PORT=first listen port (default 18443; one more per size, REPLICAS more with replicas); the server runs without STUN.
 # REPLICAS=R (default 1: one server on SQLite) runs R servers as replicas of one fresh PostgreSQL
 # database on the local cluster (its Unix socket /var/run/postgresql, as the user running this),
@@ -22,9 +24,14 @@ SIZES=("$@")
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
 echo "[bench] building (Release)" >&2
-dotnet build -c Release -v quiet -nologo "$REPO/src/Trellis.Cli" >/dev/null
+if [ -n "${TRELLIS_BIN:-}" ]; then
+  [ -x "$TRELLIS_BIN" ] || { echo "TRELLIS_BIN: $TRELLIS_BIN is not an executable file" >&2; exit 2; }
+  TRELLIS=$(realpath "$TRELLIS_BIN")
+else
+  dotnet build -c Release -v quiet -nologo "$REPO/src/Trellis.Cli" >/dev/null
+  TRELLIS="$REPO/src/Trellis.Cli/bin/Release/net10.0/trellis"
+fi
 dotnet build -c Release -v quiet -nologo "$REPO/bench/Trellis.ControlScale" >/dev/null
-TRELLIS="$REPO/src/Trellis.Cli/bin/Release/net10.0/trellis"
 SCALE="$REPO/bench/Trellis.ControlScale/bin/Release/net10.0/Trellis.ControlScale"
 
 rows=$(mktemp)
@@ -53,7 +60,7 @@ fi
 
 echo "## Control-plane scale"
 echo
-echo "- dotnet $(dotnet --version), kernel $(uname -r), $(nproc) cores; server and all simulated nodes on this machine; $servers; nodes announcing kept ids: ${ANNOUNCE:-all}; server environment: ${SERVER_ENV:-none}"
+echo "- dotnet $(dotnet --version), kernel $(uname -r), $(nproc) cores; server and all simulated nodes on this machine; $servers; server executable: ${TRELLIS_BIN:-the Release build of this tree}; nodes announcing kept ids: ${ANNOUNCE:-all}; server environment: ${SERVER_ENV:-none}"
 echo
 echo "| nodes | change | nodes it must reach | p50 / p99 / max (ms) | $cpu | missed | reached, not affected |"
 echo "|---|---|---|---|---|---|---|"

@@ -1,11 +1,11 @@
 using System.Buffers.Binary;
-using System.Security.Cryptography;
 
 namespace Trellis.Crypto;
 
 /// <summary>
 /// ChaCha20-Poly1305 with WireGuard's nonce (4 zero bytes then a 64-bit little-endian counter), for
-/// the handshake's one-shot seals. The data path keeps one cipher per keypair instead (see WireGuard).
+/// handshakes and the control channel: this thread's <see cref="ChaChaPolyContext"/>, as the data path
+/// uses, so a server sealing a message for each of thousands of nodes makes no cipher object for each.
 /// </summary>
 public static class Aead
 {
@@ -20,10 +20,9 @@ public static class Aead
     /// <summary>Writes ciphertext || tag (plaintext.Length + 16 bytes) into <paramref name="output"/>.</summary>
     public static void Seal(ReadOnlySpan<byte> key, ulong counter, ReadOnlySpan<byte> plaintext, ReadOnlySpan<byte> associatedData, Span<byte> output)
     {
-        Span<byte> nonce = stackalloc byte[12];
-        WriteNonce(nonce, counter);
-        using var c = new ChaCha20Poly1305(key);
-        c.Encrypt(nonce, plaintext, output[..plaintext.Length], output.Slice(plaintext.Length, TagSize), associatedData);
+        var ciphertext = output[..plaintext.Length];
+        plaintext.CopyTo(ciphertext);
+        ChaChaPolyContext.ForCurrentThread().Seal(key, counter, ciphertext, output.Slice(plaintext.Length, TagSize), associatedData);
     }
 
     /// <summary>Opens ciphertext || tag into <paramref name="plaintext"/>; false when authentication fails.</summary>
@@ -34,19 +33,17 @@ public static class Aead
             return false;
         }
 
-        Span<byte> nonce = stackalloc byte[12];
-        WriteNonce(nonce, counter);
-        using var c = new ChaCha20Poly1305(key);
         var n = sealedData.Length - TagSize;
-        try
+        Span<byte> tag = stackalloc byte[TagSize];
+        sealedData[n..].CopyTo(tag); // before the copy below, which may overlap it
+        var opened = plaintext[..n];
+        sealedData[..n].CopyTo(opened);
+        if (!ChaChaPolyContext.ForCurrentThread().Open(key, counter, opened, tag, associatedData))
         {
-            c.Decrypt(nonce, sealedData[..n], sealedData[n..], plaintext[..n], associatedData);
-            return true;
-        }
-        catch (AuthenticationTagMismatchException)
-        {
-            plaintext[..n].Clear();
+            opened.Clear();
             return false;
         }
+
+        return true;
     }
 }

@@ -38,8 +38,8 @@ public sealed unsafe class ChaChaPolyContext : IDisposable
     /// <summary>This thread's context, created on first use and freed when the thread ends.</summary>
     public static ChaChaPolyContext ForCurrentThread() => t_context ??= new ChaChaPolyContext();
 
-    /// <summary>Encrypts <paramref name="data"/> in place and writes the 16-byte tag.</summary>
-    public void Seal(ReadOnlySpan<byte> key, ulong counter, Span<byte> data, Span<byte> tag)
+    /// <summary>Encrypts <paramref name="data"/> in place and writes the 16-byte tag; <paramref name="associatedData"/> is authenticated, not sent (none on the data path).</summary>
+    public void Seal(ReadOnlySpan<byte> key, ulong counter, Span<byte> data, Span<byte> tag, ReadOnlySpan<byte> associatedData = default)
     {
         if (key.Length != KeySize || tag.Length < TagSize)
         {
@@ -52,8 +52,10 @@ public sealed unsafe class ChaChaPolyContext : IDisposable
         fixed (byte* k = key)
         fixed (byte* d = data)
         fixed (byte* t = tag)
+        fixed (byte* a = associatedData)
         {
             if (LibCrypto.EVP_CipherInit_ex(_encrypt, IntPtr.Zero, IntPtr.Zero, k, iv, 1) != 1 ||
+                (associatedData.Length > 0 && LibCrypto.EVP_CipherUpdate(_encrypt, null, &written, a, associatedData.Length) != 1) ||
                 (data.Length > 0 && LibCrypto.EVP_CipherUpdate(_encrypt, d, &written, d, data.Length) != 1) ||
                 LibCrypto.EVP_CipherFinal_ex(_encrypt, d + data.Length, &written) != 1 ||
                 LibCrypto.EVP_CIPHER_CTX_ctrl(_encrypt, LibCrypto.CtrlAeadGetTag, TagSize, t) != 1)
@@ -64,7 +66,7 @@ public sealed unsafe class ChaChaPolyContext : IDisposable
     }
 
     /// <summary>Decrypts <paramref name="data"/> in place; false (data unspecified) when the tag does not verify.</summary>
-    public bool Open(ReadOnlySpan<byte> key, ulong counter, Span<byte> data, ReadOnlySpan<byte> tag)
+    public bool Open(ReadOnlySpan<byte> key, ulong counter, Span<byte> data, ReadOnlySpan<byte> tag, ReadOnlySpan<byte> associatedData = default)
     {
         if (key.Length != KeySize || tag.Length < TagSize)
         {
@@ -77,8 +79,10 @@ public sealed unsafe class ChaChaPolyContext : IDisposable
         fixed (byte* k = key)
         fixed (byte* d = data)
         fixed (byte* t = tag)
+        fixed (byte* a = associatedData)
         {
             return LibCrypto.EVP_CipherInit_ex(_decrypt, IntPtr.Zero, IntPtr.Zero, k, iv, 0) == 1 &&
+                   (associatedData.Length == 0 || LibCrypto.EVP_CipherUpdate(_decrypt, null, &written, a, associatedData.Length) == 1) &&
                    (data.Length == 0 || LibCrypto.EVP_CipherUpdate(_decrypt, d, &written, d, data.Length) == 1) &&
                    LibCrypto.EVP_CIPHER_CTX_ctrl(_decrypt, LibCrypto.CtrlAeadSetTag, TagSize, t) == 1 &&
                    LibCrypto.EVP_CipherFinal_ex(_decrypt, d + data.Length, &written) == 1;

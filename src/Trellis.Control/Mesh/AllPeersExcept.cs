@@ -26,6 +26,9 @@ internal sealed class AllPeersExcept
     /// <summary>The peers kept, in no particular order (the node itself is not among them).</summary>
     public IReadOnlyCollection<long> Kept => _kept;
 
+    /// <summary>The same, as this description's own array, for a delta to send as it is: never changed by either, though listing sorts it.</summary>
+    public long[] KeptIds => _kept;
+
     /// <summary>
     /// Whether naming the peers kept takes fewer ids than listing the others (<see cref="MapDelta.PeersKept"/>
     /// against <see cref="MapDelta.PeersRemoved"/>); judged from the counts alone, without a walk.

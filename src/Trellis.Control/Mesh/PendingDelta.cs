@@ -21,6 +21,7 @@ internal sealed class PendingDelta(bool appliesKept = false)
     private AllPeersExcept? _allChanged; // set only while no other peer change is pending
     private AllPeersExcept? _allRemoved; // likewise
     private HashSet<long>? _kept; // non-null: the node keeps only these and those in _changed, then removes _removed
+    private long[]? _keptIds; // the same, as a first policy gave it with nothing else pending: sent as is unless a change needs the set
     private PeerInfo? _self;
     private PacketFilter? _filter;
     private IReadOnlyList<string>? _replicas;
@@ -31,7 +32,7 @@ internal sealed class PendingDelta(bool appliesKept = false)
     public bool IsEmpty => NoPeerPending && _self is null && _filter is null && _replicas is null;
 
     private bool NoPeerPending =>
-        _changed.Count == 0 && _removed.Count == 0 && _patches.Count == 0 && _allChanged is null && _allRemoved is null && _kept is null;
+        _changed.Count == 0 && _removed.Count == 0 && _patches.Count == 0 && _allChanged is null && _allRemoved is null && _kept is null && _keptIds is null;
 
     /// <summary>Every peer of the set changed (sent in full), e.g. a policy was removed.</summary>
     public void ChangedAll(AllPeersExcept peers)
@@ -51,8 +52,15 @@ internal sealed class PendingDelta(bool appliesKept = false)
     /// <summary>Every peer of the set is gone from this node's view, e.g. a first policy narrowed it.</summary>
     public void RemovedAll(AllPeersExcept peers)
     {
-        if (appliesKept && (_kept is not null || peers.KeptIsShorter))
+        if (appliesKept && (_kept is not null || _keptIds is not null || peers.KeptIsShorter))
         {
+            if (NoPeerPending)
+            {
+                // A first policy over a large mesh: one array per node, not a set built and listed again.
+                _keptIds = peers.KeptIds;
+                return;
+            }
+
             KeepOnly(peers.Kept);
             return;
         }
@@ -83,7 +91,7 @@ internal sealed class PendingDelta(bool appliesKept = false)
 
         Expand();
         var now = new HashSet<long>(kept); // sized once from a collection, not grown through each add
-        if (_kept is { } earlier)
+        if (KeptSet() is { } earlier)
         {
             earlier.IntersectWith(now); // of the peers the node had, those kept then and now
         }
@@ -124,10 +132,10 @@ internal sealed class PendingDelta(bool appliesKept = false)
         Expand();
         _changed.Remove(id);
         _patches.Remove(id);
-        if (_kept is not null)
+        if (KeptSet() is { } kept)
         {
             // Neither kept nor changed, the node drops it anyway.
-            _kept.Remove(id);
+            kept.Remove(id);
             return;
         }
 
@@ -143,7 +151,7 @@ internal sealed class PendingDelta(bool appliesKept = false)
             return;
         }
 
-        if (_kept is { } kept && !kept.Contains(patch.Id))
+        if (KeptSet() is { } kept && !kept.Contains(patch.Id))
         {
             return; // a peer the node drops: nothing to patch
         }
@@ -171,7 +179,7 @@ internal sealed class PendingDelta(bool appliesKept = false)
         var delta = new MapDelta
         {
             PeersChanged = _allChanged is { } changed ? changed.Peers() : [.. _changed.Values],
-            PeersKept = _kept is { } kept ? [.. kept] : null,
+            PeersKept = _keptIds ?? (_kept is { } kept ? [.. kept] : null),
             PeersRemoved = _allRemoved is { } removed ? removed.Ids() : [.. _removed],
             Patches = [.. _patches.Values],
             Self = _self,
@@ -181,6 +189,7 @@ internal sealed class PendingDelta(bool appliesKept = false)
         _allChanged = null;
         _allRemoved = null;
         _kept = null;
+        _keptIds = null;
         if (_changed.Count > KeptCapacity)
         {
             _changed = [];
@@ -207,6 +216,18 @@ internal sealed class PendingDelta(bool appliesKept = false)
 
     /// <summary>Up to this many entries a taken collection is cleared and kept for the next delta; above, it is let go.</summary>
     private const int KeptCapacity = 8;
+
+    /// <summary>The kept set, made from the kept ids first if a policy change left only those.</summary>
+    private HashSet<long>? KeptSet()
+    {
+        if (_keptIds is { } ids)
+        {
+            _kept = [.. ids];
+            _keptIds = null;
+        }
+
+        return _kept;
+    }
 
     /// <summary>Turns a pending "every peer but these" into single entries, so one peer's change can be merged with it.</summary>
     private void Expand()

@@ -121,6 +121,25 @@ public class PendingDeltaKeptTests
     }
 
     [Fact]
+    public void A_kept_set_queued_with_nothing_else_pending_still_merges_later_changes()
+    {
+        // The first policy's path: the kept ids are queued as they are, and a change before the take turns them into a set.
+        var delta = new PendingDelta(appliesKept: true);
+        delta.RemovedAll(new AllPeersExcept(Mesh, [2, 3], self: 1));
+        Assert.False(delta.IsEmpty);
+
+        delta.Removed(3);
+        delta.Patched(new PeerPatch { Id = 5, Online = true }, Peer(5, online: true)); // not kept: dropped
+        delta.Patched(new PeerPatch { Id = 2, Online = true }, Peer(2, online: true));
+
+        var taken = delta.Take();
+        Assert.Equal([2L], taken.PeersKept);
+        Assert.Empty(taken.PeersRemoved);
+        Assert.Equal(2, Assert.Single(taken.Patches).Id);
+        Assert.True(delta.IsEmpty);
+    }
+
+    [Fact]
     public void Any_sequence_of_changes_leaves_a_node_applying_kept_ids_with_the_peers_of_one_applying_listed_ids()
     {
         // Fixed seed: the same sequences every run. Both pending deltas get the same changes; the two

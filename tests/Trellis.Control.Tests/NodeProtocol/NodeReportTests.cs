@@ -17,7 +17,12 @@ public class NodeReportTests
             await node.StartMapAsync("198.51.100.9:41641");
         }
 
-        await SimulatedNode.WaitAsync(() => sender.Peers.Count == 1 && peer.Peers.Count == 1, "both maps");
+        // Each must see the other's announced endpoint, not just its entry: a map request is answered on its
+        // own connection, so the peer's full map can name the sender before the sender's endpoints are in,
+        // and those then follow in a delta that the pace can hold back past the test's first assertion.
+        static bool Announced(SimulatedNode node) =>
+            node.Peers.Values.SingleOrDefault()?.Endpoints is ["198.51.100.9:41641"];
+        await SimulatedNode.WaitAsync(() => Announced(sender) && Announced(peer), "both maps, with each other's endpoint");
         return (sender, peer);
     }
 
