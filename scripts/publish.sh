@@ -26,8 +26,14 @@ fi
 
 for rid in $RIDS; do
   start=$(date +%s)
+  # linux-x64: ReadyToRun (one composite image of the app and the runtime, the SDK's default for a single
+  # file) and no Tiered PGO, in this file's runtimeconfig only: the server then compiles little after its
+  # start, which kept its resident memory growing for 40 minutes (docs/BENCHMARKS.md, "Soak"). The tree's
+  # builds keep PGO. linux-arm64 keeps the JIT-only file until its ReadyToRun publish has been tried.
+  PRECOMPILE=()
+  [ "$rid" != linux-x64 ] || PRECOMPILE=(-p:PublishReadyToRun=true -p:TieredPGO=false)
   dotnet publish "$REPO/src/Trellis.Cli/Trellis.Cli.csproj" -c Release -r "$rid" --self-contained \
-    -p:PublishSingleFile=true -p:IncludeNativeLibrariesForSelfExtract=true -p:DebugType=none \
+    -p:PublishSingleFile=true -p:IncludeNativeLibrariesForSelfExtract=true "${PRECOMPILE[@]}" -p:DebugType=none \
     --artifacts-path "$OUT/build" -o "$OUT/$rid" -nologo -v quiet
   echo "published $rid in $(( $(date +%s) - start )) s"
   if [ "$rid" = "$HOST_RID" ]; then
