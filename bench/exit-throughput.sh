@@ -13,9 +13,10 @@
 # on one bridge (10.0.0.0/24, fd77::/64); direct runs cross the bridge once, exit runs cross it twice
 # (C -> E in the tunnel, E -> W after the exit node's NAT).
 #
-# Usage: sudo bench/exit-throughput.sh [-t SECONDS] [-r REPETITIONS] [--no-build]
+# Usage: sudo bench/exit-throughput.sh [-t SECONDS] [-r REPETITIONS] [--relay-only] [--no-build]
 #   -t  iperf3 duration per run (default 10; env DURATION)
 #   -r  runs per condition and family (default 3; env REPS)
+#   --relay-only  only the runs over the relay (the other rows print n/a)
 #   --no-build  do not build; use $TRELLIS_BIN or src/Trellis.Cli/bin/Release/net10.0/trellis
 # Needs root, /dev/net/tun, ip, nft, iperf3, ping, ss, dotnet.
 set -euo pipefail
@@ -23,13 +24,15 @@ set -euo pipefail
 DURATION=${DURATION:-10}
 REPS=${REPS:-3}
 BUILD=1
+RELAY_ONLY=0
 
-usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [[ $# -gt 0 ]]; do
   case $1 in
     -t) DURATION=$2; shift 2 ;;
     -r) REPS=$2; shift 2 ;;
+    --relay-only) RELAY_ONLY=1; shift ;;
     --no-build) BUILD=0; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "unknown argument: $1" >&2; usage >&2; exit 2 ;;
@@ -166,7 +169,7 @@ exit_in_use() { # the internet host sees the exit node's address
 }
 
 for label in direct4 exit4 direct6 exit6 tunnel4 tunnel6; do : >"$WORK/$label"; done
-for ((r = 1; r <= REPS; r++)); do
+for ((r = 1; r <= REPS && !RELAY_ONLY; r++)); do
   log "repetition $r of $REPS"
   run direct4 "${UNDER4[w]}" "^${UNDER4[c]}\$"
   run direct6 "${UNDER6[w]}" "^${UNDER6[c]}\$"
@@ -178,7 +181,7 @@ for ((r = 1; r <= REPS; r++)); do
   run exit6 "${UNDER6[w]}" "^${OVERLAY6_C}\$"
   node c set --exit-node= >/dev/null
 done
-SEEN=$(grep -o 'Accepted connection from [0-9a-f.:]*' "$WORK/iperf3-server-w.log" | awk '{ print $4 }' | sort -u | paste -sd ' ')
+SEEN=$(grep -o 'Accepted connection from [0-9a-f.:]*' "$WORK/iperf3-server-w.log" | awk '{ print $4 }' | sort -u | paste -sd ' ' || true)
 
 # The same tunnel with every UDP datagram of the client's namespace dropped (a UDP-hostile network):
 # the pair falls back to the server's relay (TCP), and iperf3 runs over it.

@@ -3,6 +3,8 @@
 # Gbit/s and CPU seconds per Gbit), and the relay's memory per idle connection.
 # The relay runs in its own process; both clients share another. Usage:
 #   bench/relay-bench.sh [SECONDS_PER_RUN] [RUNS] [IDLE_CONNECTIONS]   (default: 5 3 5000)
+# PIN=1 pins the throughput runs' relay to CPU 0 and the clients to CPU 1 (Gbit/s per relay core);
+# by default both processes run on any core.
 # ALLOC_TRACE=1 makes the relay print which types it allocated (stderr) when it exits.
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -19,7 +21,11 @@ BENCH="$REPO/bench/Trellis.RelayBench/bin/Release/net10.0/Trellis.RelayBench"
 echo "## Relay throughput"
 echo
 echo "- kernel $(uname -r)"
-"$BENCH" throughput "$SECONDS_PER_RUN" "$RUNS"
+if [[ ${PIN:-0} == 1 ]]; then
+  "$BENCH" throughput "$SECONDS_PER_RUN" "$RUNS" --pin
+else
+  "$BENCH" throughput "$SECONDS_PER_RUN" "$RUNS"
+fi
 echo
 echo "## Relay idle connections"
 echo

@@ -16,12 +16,10 @@ internal sealed class ServerProcess : IDisposable
 
     public Uri Url { get; }
 
-    public static async Task<ServerProcess> StartAsync()
+    /// <param name="cpu">The one CPU the relay may run on (taskset), or null: any.</param>
+    public static async Task<ServerProcess> StartAsync(int? cpu = null)
     {
-        var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardInput = true, RedirectStandardOutput = true };
-        start.ArgumentList.Add("server");
-        start.ArgumentList.Add("0");
-        var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the relay process");
+        var process = Process.Start(Pinning.Command(cpu, ["server", "0"], redirect: true)) ?? throw new InvalidOperationException("could not start the relay process");
         var ready = await process.StandardOutput.ReadLineAsync() ?? throw new InvalidOperationException("the relay process exited");
         return new ServerProcess(process, new Uri(ready["ready ".Length..]));
     }

@@ -18,10 +18,14 @@ internal static class ThroughputBench
 
     private static readonly int[] Sizes = [1200, 65_000];
 
-    public static async Task<int> RunAsync(int seconds, int runs)
+    /// <param name="pinned">The relay runs on <see cref="Pinning.RelayCpu"/> alone; this process already runs on <see cref="Pinning.ClientsCpu"/>.</param>
+    public static async Task<int> RunAsync(int seconds, int runs, bool pinned)
     {
-        using var server = await ServerProcess.StartAsync();
-        Console.WriteLine($"- dotnet {Environment.Version}, {Environment.ProcessorCount} cores; relay in its own process, both clients in another, over loopback (plain HTTP Upgrade); {runs} runs of {seconds} s each, medians");
+        using var server = await ServerProcess.StartAsync(pinned ? Pinning.RelayCpu : null);
+        var layout = pinned
+            ? $"relay in its own process pinned to CPU {Pinning.RelayCpu}, both clients in another pinned to CPU {Pinning.ClientsCpu}"
+            : $"{Environment.ProcessorCount} cores; relay in its own process, both clients in another";
+        Console.WriteLine($"- dotnet {Environment.Version}, {layout}, over loopback (plain HTTP Upgrade); {runs} runs of {seconds} s each, medians");
         Console.WriteLine();
         Console.WriteLine("| packet (bytes) | sender | Gbit/s delivered | relay CPU s/Gbit | clients CPU s/Gbit | relay drops | relay allocated B/packet |");
         Console.WriteLine("|---|---|---|---|---|---|---|");

@@ -7,7 +7,8 @@ namespace Trellis.Discovery;
 /// Outbound: each packet to a synthetic endpoint goes over its peer's trusted direct path (through
 /// the guess socket that met the peer when port guessing found the path, else batched on the main
 /// socket), else a peer relay's proven leg (marked in place, restored once sent), else the relay,
-/// and while a direct path's trust has just lapsed, over both.
+/// and while a direct path's trust has just lapsed, over both. The relay's packets of one batch are
+/// queued together and its writer woken once, after the batch.
 /// </summary>
 public sealed partial class DiscoveryBind
 {
@@ -43,9 +44,10 @@ public sealed partial class DiscoveryBind
     /// <summary>Packets to a synthetic endpoint of no current peer.</summary>
     public long NoRouteDrops => Interlocked.Read(ref _noRoute);
 
+    /// <summary>Queues one packet of a batch for the relay; <see cref="Send"/> flushes once after the batch.</summary>
     private void SendViaRelay(PeerState peer, PacketBuffer p)
     {
-        if (_relay is { } relay && relay.TrySend(peer.NodeKey, p.Packet))
+        if (_relay is { } relay && relay.TryQueue(peer.NodeKey, p.Packet))
         {
             Interlocked.Increment(ref _relaySent);
         }
@@ -67,7 +69,7 @@ public sealed partial class DiscoveryBind
 
         var table = _table;
         var now = _time.GetTimestamp();
-        int n = 0, viaPath = 0, viaLeg = 0;
+        int n = 0, viaPath = 0, viaLeg = 0, viaRelay = 0;
         foreach (var p in packets)
         {
             if (!SyntheticEndpoint.TryGetIndex(p.Endpoint, out var index))
@@ -105,6 +107,7 @@ public sealed partial class DiscoveryBind
                 if (now >= path.TrustedUntil)
                 {
                     SendViaRelay(peer, p);
+                    viaRelay++;
                     Interlocked.Increment(ref _bothSent);
                 }
 
@@ -132,6 +135,7 @@ public sealed partial class DiscoveryBind
             }
 
             SendViaRelay(peer, p);
+            viaRelay++;
             if (path is not null && now < path.TrustedUntil + _trustTicks)
             {
                 // Its pongs are late, not yet missing: the copy on the path arrives first if it still
@@ -142,6 +146,11 @@ public sealed partial class DiscoveryBind
                 direct[n++] = p;
                 Interlocked.Increment(ref _bothSent);
             }
+        }
+
+        if (viaRelay > 0)
+        {
+            _relay?.Flush();
         }
 
         if (n == 0)

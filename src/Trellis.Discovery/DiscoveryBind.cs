@@ -21,6 +21,12 @@ public sealed partial class DiscoveryBind : IBind
 {
     private const int RelaySlots = 256;
     private const int RelaySlotSize = 4096;
+
+    /// <summary>
+    /// How long a relayed packet waits for a slot before it is dropped: long enough to ride out the
+    /// receive thread being descheduled on a busy machine, short enough that a closed device is not waited on.
+    /// </summary>
+    private static readonly TimeSpan RelayRoomWait = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan TrustFor = TimeSpan.FromSeconds(6.5);
     private static readonly TimeSpan HeartbeatEvery = TimeSpan.FromSeconds(3);
     private static readonly TimeSpan IdleAfter = TimeSpan.FromSeconds(45);

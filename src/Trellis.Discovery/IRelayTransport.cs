@@ -20,6 +20,17 @@ public interface IRelayTransport
     /// <summary>Queues a packet without waiting; false (dropped) when it cannot. Never throws.</summary>
     bool TrySend(Key nodeKey, ReadOnlySpan<byte> packet);
 
+    /// <summary>
+    /// Queues one packet of a batch; what is queued goes out at <see cref="Flush"/>, once per batch.
+    /// May wait briefly while the relay connection's queue is full; false (dropped) when it cannot. Never throws.
+    /// </summary>
+    bool TryQueue(Key nodeKey, ReadOnlySpan<byte> packet) => TrySend(nodeKey, packet);
+
+    /// <summary>Sends what <see cref="TryQueue"/> queued.</summary>
+    void Flush()
+    {
+    }
+
     /// <summary>Sets who receives; called from the transport's own thread, one packet at a time.</summary>
     void SetReceiver(RelayReceiver? receiver);
 

@@ -146,30 +146,44 @@ public sealed partial class RegionalRelays : IRelayTransport, IAsyncDisposable
         RaiseIf(moved);
     }
 
-    public bool TrySend(Key nodeKey, ReadOnlySpan<byte> packet)
+    public bool TrySend(Key nodeKey, ReadOnlySpan<byte> packet) => Route(nodeKey) is { } connection && connection.TrySend(nodeKey, packet, _time, queue: false);
+
+    public bool TryQueue(Key nodeKey, ReadOnlySpan<byte> packet) => Route(nodeKey) is { } connection && connection.TrySend(nodeKey, packet, _time, queue: true);
+
+    public void Flush()
+    {
+        _home?.Transport.Flush();
+        foreach (var connection in _onDemandSnapshot)
+        {
+            connection.Transport.Flush();
+        }
+    }
+
+    /// <summary>The connection a packet for <paramref name="nodeKey"/> goes through; null when there is none.</summary>
+    private RegionConnection? Route(Key nodeKey)
     {
         var home = _home;
         var region = _peerRegions.TryGetValue(nodeKey, out var r) && r != 0 ? r : home?.Region ?? 0;
         if (home is not null && region == home.Region)
         {
-            return home.TrySend(nodeKey, packet, _time);
+            return home;
         }
 
         // The peer answers through our home region: a home relay that stopped forwarding shows there.
         home?.Transport.ExpectReply();
         if ((Find(region) ?? Dial(region)) is { } theirs && theirs.Transport.IsAvailable)
         {
-            return theirs.TrySend(nodeKey, packet, _time);
+            return theirs;
         }
 
         // Their region is not reachable now (connecting, or down while the peer moves home): where
         // they were last heard works if they keep a connection there, and home costs nothing to try.
         if (_heardOn.TryGetValue(nodeKey, out var heard) && (heard == home?.Region ? home : Find(heard)) is { } last && last.Transport.IsAvailable)
         {
-            return last.TrySend(nodeKey, packet, _time);
+            return last;
         }
 
-        return home?.TrySend(nodeKey, packet, _time) ?? false;
+        return home;
     }
 
     private RegionConnection? Find(int region)
@@ -378,9 +392,10 @@ public sealed partial class RegionalRelays : IRelayTransport, IAsyncDisposable
 
         public void Touch(TimeProvider time) => Volatile.Write(ref _lastUsed, time.GetTimestamp());
 
-        public bool TrySend(Key nodeKey, ReadOnlySpan<byte> packet, TimeProvider time)
+        /// <param name="queue">One packet of a batch (<see cref="IRelayTransport.TryQueue"/>), sent at the batch's Flush.</param>
+        public bool TrySend(Key nodeKey, ReadOnlySpan<byte> packet, TimeProvider time, bool queue)
         {
-            if (!Transport.TrySend(nodeKey, packet))
+            if (!(queue ? Transport.TryQueue(nodeKey, packet) : Transport.TrySend(nodeKey, packet)))
             {
                 return false;
             }

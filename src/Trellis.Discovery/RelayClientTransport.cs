@@ -7,6 +7,13 @@ namespace Trellis.Discovery;
 /// <summary>The thin adapter over one <see cref="RelayClient"/>, which it owns: a pump hands its packets to the receiver.</summary>
 public sealed class RelayClientTransport : IRelayTransport, IAsyncDisposable
 {
+    /// <summary>
+    /// How long a batch's packet waits for room in a full send queue (the device's send stage waits,
+    /// as it would on a full UDP socket buffer): a writer descheduled on a busy machine catches up in
+    /// this time, and a stalled connection holds up the device's other sends no longer than this.
+    /// </summary>
+    internal static readonly TimeSpan QueueRoomWait = TimeSpan.FromMilliseconds(10);
+
     private readonly RelayClient _client;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _pump;
@@ -25,6 +32,11 @@ public sealed class RelayClientTransport : IRelayTransport, IAsyncDisposable
 
     public bool TrySend(Key nodeKey, ReadOnlySpan<byte> packet) =>
         packet.Length <= RelayProtocol.MaxPacketSize && _client.TrySend(nodeKey, packet);
+
+    public bool TryQueue(Key nodeKey, ReadOnlySpan<byte> packet) =>
+        packet.Length <= RelayProtocol.MaxPacketSize && _client.TryQueue(nodeKey, packet, QueueRoomWait);
+
+    public void Flush() => _client.Flush();
 
     public void SetReceiver(RelayReceiver? receiver) => _receiver = receiver;
 

@@ -72,6 +72,43 @@ internal sealed class FakeRelayTransport : IRelayTransport
 
     public bool TrySend(Key nodeKey, ReadOnlySpan<byte> packet) => _relay.Forward(_self, nodeKey, packet);
 
+    // Packets of a batch wait here until Flush, as they wait for the real client's writer.
+    private readonly List<(Key, byte[])> _batch = [];
+
+    /// <summary>How often a batch was flushed here.</summary>
+    public int Flushes;
+
+    public bool TryQueue(Key nodeKey, ReadOnlySpan<byte> packet)
+    {
+        if (!_relay.Up)
+        {
+            return false;
+        }
+
+        lock (_batch)
+        {
+            _batch.Add((nodeKey, packet.ToArray()));
+        }
+
+        return true;
+    }
+
+    public void Flush()
+    {
+        Interlocked.Increment(ref Flushes);
+        (Key, byte[])[] batch;
+        lock (_batch)
+        {
+            batch = [.. _batch];
+            _batch.Clear();
+        }
+
+        foreach (var (nodeKey, packet) in batch)
+        {
+            _relay.Forward(_self, nodeKey, packet);
+        }
+    }
+
     public void SetReceiver(RelayReceiver? receiver) => Volatile.Write(ref _receiver, receiver);
 
     /// <summary>How often a reply was said to be expected here.</summary>

@@ -115,6 +115,27 @@ public sealed class RegionalRelaysTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_batch_queued_for_peers_in_two_regions_goes_out_through_each_region_when_flushed()
+    {
+        var a = Node(nearest: East);
+        var b = Node(nearest: West);
+        var c = Node(nearest: East);
+        a.Relays.SetPeerRegions(new Dictionary<Key, int> { [b.Key] = West, [c.Key] = East });
+
+        Assert.True(a.Relays.TryQueue(b.Key, [1]));
+        Assert.True(a.Relays.TryQueue(c.Key, [2]));
+        Assert.True(a.Relays.TryQueue(b.Key, [3]));
+        Assert.Equal(0, _regions[West].Forwarded + _regions[East].Forwarded);
+
+        a.Relays.Flush();
+        Assert.Equal(new byte[] { 1 }, (await NextAsync(b)).Packet);
+        Assert.Equal(new byte[] { 3 }, (await NextAsync(b)).Packet);
+        Assert.Equal(new byte[] { 2 }, (await NextAsync(c)).Packet);
+        Assert.Equal(1, _regions[East].ClientOf(a.Key)!.Flushes);
+        Assert.Equal(1, _regions[West].ClientOf(a.Key)!.Flushes);
+    }
+
+    [Fact]
     public void A_packet_sent_through_a_peers_region_expects_the_reply_at_home()
     {
         var a = Node(nearest: East);

@@ -24,6 +24,37 @@ public class RelayExchangeTests
     }
 
     [Fact]
+    public async Task A_batch_queued_without_waking_the_writer_arrives_whole_and_in_order_after_the_flush()
+    {
+        await using var relay = await TestRelay.StartAsync();
+        await using var a = await TestRelay.ConnectedClientAsync(relay);
+        await using var b = await TestRelay.ConnectedClientAsync(relay);
+
+        // Batches as a node's data path hands them over (up to 128 packets), more than the send
+        // queue holds in all: a full queue makes the sender wait for the writer instead of dropping.
+        const int batches = 8, batchSize = 128;
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        for (var batch = 0; batch < batches; batch++)
+        {
+            for (var i = batch * batchSize; i < (batch + 1) * batchSize; i++)
+            {
+                Assert.True(a.TryQueue(b.PublicKey, PacketExchange.Packet(i, 1 + (i % 1400), seed: 5), TimeSpan.FromMinutes(1)), $"packet {i} dropped");
+            }
+
+            a.Flush();
+        }
+
+        for (var i = 0; i < batches * batchSize; i++)
+        {
+            using var packet = await b.Packets.ReadAsync(cancel.Token);
+            Assert.Equal(a.PublicKey, packet.Source);
+            Assert.True(PacketExchange.Packet(i, 1 + (i % 1400), seed: 5).AsSpan().SequenceEqual(packet.Span), $"packet {i} differs");
+        }
+
+        Assert.Equal(0, a.SendDrops);
+    }
+
+    [Fact]
     public async Task The_WebSocket_fallback_carries_the_same_frames()
     {
         await using var relay = await TestRelay.StartAsync();

@@ -140,4 +140,87 @@ public class SendQueueTests
         queue.DrainAndReturn();
         Assert.False(await second.WaitAsync(TimeSpan.FromSeconds(5)));
     }
+
+    [Fact]
+    public void A_burst_longer_than_the_initial_ring_is_kept_whole_and_in_order_up_to_the_capacity()
+    {
+        const int capacity = SendQueue.InitialRing * 4;
+        var queue = new SendQueue(capacity, QueueFullMode.DropOldest);
+        for (var i = 0; i < capacity; i++)
+        {
+            Assert.Equal(EnqueueResult.Queued, queue.TryEnqueue(Frame((byte)i)));
+        }
+
+        // Taking some and adding more wraps the grown ring; the policy applies only at the capacity.
+        Assert.True(queue.TryDequeue(out var first));
+        first.Return();
+        Assert.Equal(EnqueueResult.Queued, queue.TryEnqueue(Frame(capacity)));
+        Assert.Equal(EnqueueResult.QueuedDroppingOldest, queue.TryEnqueue(Frame(capacity + 1)));
+
+        Assert.Equal(Enumerable.Range(2, capacity).Select(i => (byte)i), Drain(queue));
+    }
+
+    [Fact]
+    public async Task A_producer_that_may_wait_on_a_full_queue_gets_its_frame_in_once_the_writer_takes_one()
+    {
+        var queue = new SendQueue(2, QueueFullMode.DropNewest);
+        queue.TryEnqueue(Frame(1));
+        queue.TryEnqueue(Frame(2));
+        var third = Task.Run(() => queue.TryEnqueue(Frame(3), deferWake: true, TimeSpan.FromMinutes(1)));
+
+        Assert.True(queue.TryDequeue(out var taken));
+        taken.Return();
+
+        Assert.Equal(EnqueueResult.Queued, await third.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal([2, 3], Drain(queue));
+    }
+
+    [Fact]
+    public void A_queue_still_full_after_the_wait_drops_by_its_policy()
+    {
+        var queue = new SendQueue(1, QueueFullMode.DropNewest);
+        queue.TryEnqueue(Frame(1));
+        Assert.Equal(EnqueueResult.DroppedNewest, queue.TryEnqueue(Frame(2), deferWake: true, TimeSpan.FromMilliseconds(1)));
+        Assert.Equal([1], Drain(queue));
+    }
+
+    [Fact]
+    public async Task A_producer_waiting_on_a_full_queue_gives_up_when_it_closes()
+    {
+        var queue = new SendQueue(1, QueueFullMode.DropNewest);
+        queue.TryEnqueue(Frame(1));
+        var second = Task.Run(() => queue.TryEnqueue(Frame(2), deferWake: true, TimeSpan.FromMinutes(1)));
+        queue.DrainAndReturn();
+        Assert.Equal(EnqueueResult.Closed, await second.WaitAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    private static OutFrame Frame(byte tag, int length)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(length);
+        buffer[0] = tag;
+        return new OutFrame(buffer, 0, length);
+    }
+
+    [Fact]
+    public void A_queue_full_in_bytes_drops_by_its_policy_before_it_is_full_in_packets()
+    {
+        var oldest = new SendQueue(256, QueueFullMode.DropOldest, maxBytes: 3000);
+        Assert.Equal(EnqueueResult.Queued, oldest.TryEnqueue(Frame(1, 1000)));
+        Assert.Equal(EnqueueResult.Queued, oldest.TryEnqueue(Frame(2, 1000)));
+        Assert.Equal(EnqueueResult.Queued, oldest.TryEnqueue(Frame(3, 1000)));
+
+        // A large frame pushes out as many of the oldest as it needs room for.
+        Assert.Equal(EnqueueResult.QueuedDroppingOldest, oldest.TryEnqueue(Frame(4, 2000)));
+        Assert.Equal([3, 4], Drain(oldest));
+
+        var newest = new SendQueue(256, QueueFullMode.DropNewest, maxBytes: 3000);
+        newest.TryEnqueue(Frame(1, 2000));
+        Assert.Equal(EnqueueResult.DroppedNewest, newest.TryEnqueue(Frame(2, 1001)));
+        Assert.Equal(EnqueueResult.Queued, newest.TryEnqueue(Frame(3, 1000)));
+        Assert.Equal([1, 3], Drain(newest));
+
+        // Drained, it takes a frame larger than the limit: one frame always fits.
+        Assert.Equal(EnqueueResult.Queued, newest.TryEnqueue(Frame(5, 4000)));
+        Assert.Equal([5], Drain(newest));
+    }
 }

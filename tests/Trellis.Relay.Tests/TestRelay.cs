@@ -18,6 +18,7 @@ internal static class TestRelay
         PrivateKey = privateKey ?? X25519.GeneratePrivateKey(),
         Admission = admission ?? AllowAllAdmissionForTesting.Instance,
         SendQueueLength = 4096, // exchanges check every byte: nothing may drop on a busy test machine
+        SendQueueBytes = int.MaxValue,
         RestartReconnectIn = TimeSpan.FromMilliseconds(100),
         RestartTryFor = TimeSpan.FromSeconds(10),
     };

@@ -172,6 +172,31 @@ public sealed partial class RelayClient : IAsyncDisposable
         return false;
     }
 
+    /// <summary>
+    /// Queues one packet of a batch without waking the writer (it wakes once at <see cref="Flush"/>, or
+    /// as soon as the queue is half full). A full queue is waited on, blocking the caller for up to
+    /// <paramref name="waitForRoom"/>, so back-pressure from the relay slows the sender instead of
+    /// dropping; false (dropped) when not connected or still full.
+    /// </summary>
+    public bool TryQueue(Key destination, ReadOnlySpan<byte> packet, TimeSpan waitForRoom)
+    {
+        if (!TryBuild(destination, packet, out var connection, out var frame))
+        {
+            return false;
+        }
+
+        if (connection.Queue.TryEnqueue(frame, deferWake: true, waitForRoom) is EnqueueResult.Queued or EnqueueResult.QueuedDroppingOldest)
+        {
+            return true;
+        }
+
+        Interlocked.Increment(ref _sendDrops);
+        return false;
+    }
+
+    /// <summary>Wakes the writer for what <see cref="TryQueue"/> queued: once per batch.</summary>
+    public void Flush() => _current?.Queue.Wake();
+
     private bool TryBuild(Key destination, ReadOnlySpan<byte> packet, out RelayConnection connection, out OutFrame frame)
     {
         if (packet.Length > RelayProtocol.MaxPacketSize)

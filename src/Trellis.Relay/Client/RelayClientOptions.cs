@@ -28,8 +28,11 @@ public sealed record RelayClientOptions
 
     public RelayTransport Transport { get; init; } = RelayTransport.Auto;
 
-    /// <summary>Packets queued for sending; SendAsync waits beyond it.</summary>
-    public int SendQueueLength { get; init; } = 64;
+    /// <summary>
+    /// Packets queued for sending; SendAsync waits beyond it, TrySend drops. Twice the batch a node's
+    /// data path hands over at once (128), so a batch fits while the writer still sends the last one.
+    /// </summary>
+    public int SendQueueLength { get; init; } = 256;
 
     /// <summary>Received packets not yet read by the application; reading from the relay pauses beyond it.</summary>
     public int ReceiveQueueLength { get; init; } = 256;

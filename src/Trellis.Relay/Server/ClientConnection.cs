@@ -42,7 +42,7 @@ internal sealed partial class ClientConnection
         _logger = server.Logger;
         RemoteAddress = remoteAddress;
         var options = server.Options;
-        Sender = new FrameSender(stream, new SendQueue(options.SendQueueLength, options.QueueFullMode), server.Time, Abort);
+        Sender = new FrameSender(stream, new SendQueue(options.SendQueueLength, options.QueueFullMode, options.SendQueueBytes), server.Time, Abort);
     }
 
     public Key NodeKey { get; private set; }

@@ -260,6 +260,7 @@ public sealed partial class RelayServer : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(o.Admission, nameof(o.Admission));
         ArgumentOutOfRangeException.ThrowIfLessThan(o.SendQueueLength, 1, nameof(o.SendQueueLength));
+        ArgumentOutOfRangeException.ThrowIfLessThan(o.SendQueueBytes, Protocol.RelayProtocol.MaxFrameLength, nameof(o.SendQueueBytes));
         ArgumentOutOfRangeException.ThrowIfLessThan(o.MeshSendQueueLength, 1, nameof(o.MeshSendQueueLength));
         ArgumentOutOfRangeException.ThrowIfLessThan(o.MaxConnections, 1, nameof(o.MaxConnections));
         ArgumentOutOfRangeException.ThrowIfLessThan(o.MaxConnectionsPerAddress, 1, nameof(o.MaxConnectionsPerAddress));

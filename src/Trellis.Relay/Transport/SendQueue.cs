@@ -15,28 +15,43 @@ internal enum EnqueueResult
 /// One connection's outgoing frames: a bounded ring of packets (full: drop by policy, or let the
 /// producer wait) and an unbounded-but-capped queue of control frames, which go first. Many
 /// producers, one writer; the writer's wait is a reusable value-task source, so steady traffic
-/// allocates nothing. The queue owns every frame handed to it and returns those it drops.
+/// allocates nothing. The ring starts at <see cref="InitialRing"/> slots and doubles up to the
+/// capacity the first times a burst needs it, so idle connections hold a small ring and busy ones
+/// keep the large one. A byte limit beside the packet limit bounds what a slow reader can make the
+/// relay hold when the frames are large. The queue owns every frame handed to it and returns those it drops.
 /// </summary>
 internal sealed class SendQueue : IValueTaskSource<bool>
 {
     /// <summary>Control frames are rare; a watcher's initial presence dump is the most there can be at once.</summary>
     private const int MaxControlFrames = 1 << 20;
 
+    /// <summary>Slots a new ring has: what an idle connection holds (16 bytes each).</summary>
+    internal const int InitialRing = 32;
+
     private readonly Lock _gate = new();
-    private readonly OutFrame[] _ring;
+    private readonly int _capacity;
+    private readonly long _maxBytes;
     private readonly QueueFullMode _mode;
+
+    // guarded by _gate: replaced by a larger one while the queue grows to _capacity
+    private OutFrame[] _ring;
     private Queue<OutFrame>? _control;
     private int _head;
     private int _count;
+    private long _bytes;
     private bool _completed;
     private bool _readerWaiting;
     private ManualResetValueTaskSourceCore<bool> _signal = new() { RunContinuationsAsynchronously = true };
     private TaskCompletionSource? _space;
 
-    public SendQueue(int capacity, QueueFullMode mode)
+    /// <param name="maxBytes">Packet bytes the queue holds at most (one frame always fits).</param>
+    public SendQueue(int capacity, QueueFullMode mode, long maxBytes = long.MaxValue)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
-        _ring = new OutFrame[capacity];
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxBytes, 1);
+        _capacity = capacity;
+        _maxBytes = maxBytes;
+        _ring = new OutFrame[Math.Min(capacity, InitialRing)];
         _mode = mode;
     }
 
@@ -70,18 +85,21 @@ internal sealed class SendQueue : IValueTaskSource<bool>
                 dropped = frame;
                 wake = false;
             }
-            else if (_count < _ring.Length)
+            else if (MakeRoomLocked(frame.Length))
             {
-                _ring[(_head + _count) % _ring.Length] = frame;
-                _count++;
+                AddLocked(frame);
                 result = EnqueueResult.Queued;
-                wake = (!deferWake || _count * 2 >= _ring.Length) && TakeReader();
+                wake = (!deferWake || _count * 2 >= _capacity || _bytes * 2 >= _maxBytes) && TakeReader();
             }
             else if (_mode == QueueFullMode.DropOldest)
             {
-                dropped = _ring[_head];
-                _ring[_head] = frame;
-                _head = (_head + 1) % _ring.Length;
+                do
+                {
+                    RemoveHeadLocked().Return();
+                }
+                while (!MakeRoomLocked(frame.Length));
+
+                AddLocked(frame);
                 result = EnqueueResult.QueuedDroppingOldest;
                 wake = TakeReader();
             }
@@ -100,6 +118,28 @@ internal sealed class SendQueue : IValueTaskSource<bool>
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// Like <see cref="TryEnqueue"/>, but a full queue is first waited on, blocking the caller for up to
+    /// <paramref name="waitForRoom"/> (a full queue has its writer awake: the half-full wake saw to
+    /// it): back-pressure from the connection reaches a producer that can wait, as a full socket buffer would.
+    /// </summary>
+    public EnqueueResult TryEnqueue(OutFrame frame, bool deferWake, TimeSpan waitForRoom)
+    {
+        Task? space = null;
+        lock (_gate)
+        {
+            if (!_completed && IsFullLocked(frame.Length) && waitForRoom > TimeSpan.Zero)
+            {
+                _space ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                space = _space.Task;
+            }
+        }
+
+        space?.Wait(waitForRoom);
+
+        return TryEnqueue(frame, deferWake);
     }
 
     /// <summary>Wakes the writer if it waits while frames are queued (after <see cref="TryEnqueue"/> with deferWake).</summary>
@@ -160,15 +200,14 @@ internal sealed class SendQueue : IValueTaskSource<bool>
                 return false;
             }
 
-            if (_count == _ring.Length)
+            if (!MakeRoomLocked(frame.Length))
             {
                 _space ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 space = _space.Task;
                 return false;
             }
 
-            _ring[(_head + _count) % _ring.Length] = frame;
-            _count++;
+            AddLocked(frame);
             wake = TakeReader();
         }
 
@@ -222,10 +261,7 @@ internal sealed class SendQueue : IValueTaskSource<bool>
                 return false;
             }
 
-            frame = _ring[_head];
-            _ring[_head] = default;
-            _head = (_head + 1) % _ring.Length;
-            _count--;
+            frame = RemoveHeadLocked();
             (space, _space) = (_space, null);
         }
 
@@ -281,6 +317,50 @@ internal sealed class SendQueue : IValueTaskSource<bool>
         {
             frame.Return();
         }
+    }
+
+    /// <summary>Whether a frame of <paramref name="length"/> bytes fits, growing the ring if it must; one frame always fits.</summary>
+    private bool MakeRoomLocked(int length) =>
+        (_count == 0 || _bytes + length <= _maxBytes) && (_count < _ring.Length || GrowLocked());
+
+    /// <summary>Whether a frame of <paramref name="length"/> bytes would find the queue full (in packets or bytes).</summary>
+    private bool IsFullLocked(int length) =>
+        _count > 0 && (_bytes + length > _maxBytes || (_count == _ring.Length && _ring.Length >= _capacity));
+
+    private void AddLocked(OutFrame frame)
+    {
+        _ring[(_head + _count) % _ring.Length] = frame;
+        _count++;
+        _bytes += frame.Length;
+    }
+
+    private OutFrame RemoveHeadLocked()
+    {
+        var frame = _ring[_head];
+        _ring[_head] = default;
+        _head = (_head + 1) % _ring.Length;
+        _count--;
+        _bytes -= frame.Length;
+        return frame;
+    }
+
+    /// <summary>Doubles a full ring, up to the capacity, keeping the frames in order; false when at capacity.</summary>
+    private bool GrowLocked()
+    {
+        if (_ring.Length >= _capacity)
+        {
+            return false;
+        }
+
+        var larger = new OutFrame[Math.Min(_capacity, _ring.Length * 2)];
+        for (var i = 0; i < _count; i++)
+        {
+            larger[i] = _ring[(_head + i) % _ring.Length];
+        }
+
+        _ring = larger;
+        _head = 0;
+        return true;
     }
 
     private bool TakeReader()

@@ -13,6 +13,7 @@ public sealed class SlotQueue
     private int _head;
     private int _count;
     private bool _closed;
+    private int _roomWaiters;
 
     public SlotQueue(int capacity, int slotSize)
     {
@@ -33,10 +34,34 @@ public sealed class SlotQueue
 
     public long Enqueued { get; private set; }
 
-    public bool Enqueue(ReadOnlySpan<byte> packet, in Endpoint endpoint)
+    public bool Enqueue(ReadOnlySpan<byte> packet, in Endpoint endpoint) => Enqueue(packet, endpoint, TimeSpan.Zero);
+
+    /// <summary>
+    /// Like <see cref="Enqueue(ReadOnlySpan{byte}, in Endpoint)"/>, but a full queue is waited on (blocking the caller)
+    /// for up to <paramref name="waitForRoom"/> before the packet is dropped: a producer that reads
+    /// from a stream can so leave the stream's own buffer to absorb a slow consumer.
+    /// </summary>
+    public bool Enqueue(ReadOnlySpan<byte> packet, in Endpoint endpoint, TimeSpan waitForRoom)
     {
         lock (_lock)
         {
+            if (_count == _slots.Length && !_closed && waitForRoom > TimeSpan.Zero)
+            {
+                _roomWaiters++;
+                try
+                {
+                    var deadline = Environment.TickCount64 + (long)waitForRoom.TotalMilliseconds;
+                    while (_count == _slots.Length && !_closed && deadline - Environment.TickCount64 is > 0 and var left)
+                    {
+                        Monitor.Wait(_lock, (int)Math.Min(left, int.MaxValue));
+                    }
+                }
+                finally
+                {
+                    _roomWaiters--;
+                }
+            }
+
             if (_closed || _count == _slots.Length || packet.Length > SlotSize)
             {
                 Dropped++;
@@ -84,6 +109,11 @@ public sealed class SlotQueue
                 b.Endpoint = _endpoints[_head];
                 _head = (_head + 1) % _slots.Length;
                 _count--;
+            }
+
+            if (n > 0 && _roomWaiters > 0)
+            {
+                Monitor.PulseAll(_lock);
             }
 
             return n;
