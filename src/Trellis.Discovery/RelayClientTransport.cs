@@ -10,7 +10,8 @@ public sealed class RelayClientTransport : IRelayTransport, IAsyncDisposable
     /// <summary>
     /// How long a batch's packet waits for room in a full send queue (the device's send stage waits,
     /// as it would on a full UDP socket buffer): a writer descheduled on a busy machine catches up in
-    /// this time, and a stalled connection holds up the device's other sends no longer than this.
+    /// this time, and a stalled connection holds up the device's other sends once for this long, then
+    /// its packets drop at once until it takes one again.
     /// </summary>
     internal static readonly TimeSpan QueueRoomWait = TimeSpan.FromMilliseconds(10);
 

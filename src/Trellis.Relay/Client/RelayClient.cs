@@ -43,6 +43,7 @@ public sealed partial class RelayClient : IAsyncDisposable
     private int _started;
     private int _disposed;
     private volatile bool _preferred;
+    private volatile bool _queueStalled; // a TryQueue wait ran out; cleared when a packet fits again
     private volatile RelayConnectionState _state;
     private long _sendDrops;
 
@@ -176,7 +177,8 @@ public sealed partial class RelayClient : IAsyncDisposable
     /// Queues one packet of a batch without waking the writer (it wakes once at <see cref="Flush"/>, or
     /// as soon as the queue is half full). A full queue is waited on, blocking the caller for up to
     /// <paramref name="waitForRoom"/>, so back-pressure from the relay slows the sender instead of
-    /// dropping; false (dropped) when not connected or still full.
+    /// dropping; once such a wait ran out, packets drop at once until one fits again, so a stalled
+    /// connection costs its caller one wait, not one per packet. False (dropped) when not connected or full.
     /// </summary>
     public bool TryQueue(Key destination, ReadOnlySpan<byte> packet, TimeSpan waitForRoom)
     {
@@ -185,11 +187,14 @@ public sealed partial class RelayClient : IAsyncDisposable
             return false;
         }
 
-        if (connection.Queue.TryEnqueue(frame, deferWake: true, waitForRoom) is EnqueueResult.Queued or EnqueueResult.QueuedDroppingOldest)
+        var wait = _queueStalled ? TimeSpan.Zero : waitForRoom;
+        if (connection.Queue.TryEnqueue(frame, deferWake: true, wait) is EnqueueResult.Queued or EnqueueResult.QueuedDroppingOldest)
         {
+            _queueStalled = false;
             return true;
         }
 
+        _queueStalled = true;
         Interlocked.Increment(ref _sendDrops);
         return false;
     }
