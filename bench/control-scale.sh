@@ -24,13 +24,9 @@ SIZES=("$@")
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
 echo "[bench] building (Release)" >&2
-if [ -n "${TRELLIS_BIN:-}" ]; then
-  [ -x "$TRELLIS_BIN" ] || { echo "TRELLIS_BIN: $TRELLIS_BIN is not an executable file" >&2; exit 2; }
-  TRELLIS=$(realpath "$TRELLIS_BIN")
-else
-  dotnet build -c Release -v quiet -nologo "$REPO/src/Trellis.Cli" >/dev/null
-  TRELLIS="$REPO/src/Trellis.Cli/bin/Release/net10.0/trellis"
-fi
+# shellcheck source=bench/lib/common.sh
+source "$REPO/bench/lib/common.sh"
+release_trellis "$REPO"
 dotnet build -c Release -v quiet -nologo "$REPO/bench/Trellis.ControlScale" >/dev/null
 SCALE="$REPO/bench/Trellis.ControlScale/bin/Release/net10.0/Trellis.ControlScale"
 

@@ -22,13 +22,9 @@ DUMPS=${2:-}
 [[ $EUID -eq 0 ]] || { echo "bench/soak.sh: run as root (namespaces, TUN devices)" >&2; exit 1; }
 
 echo "[soak] building (Release)" >&2
-if [ -n "${TRELLIS_BIN:-}" ]; then
-  [ -x "$TRELLIS_BIN" ] || { echo "TRELLIS_BIN: $TRELLIS_BIN is not an executable file" >&2; exit 2; }
-  TRELLIS=$(realpath "$TRELLIS_BIN")
-else
-  dotnet build -c Release -v quiet -nologo "$REPO/src/Trellis.Cli" >/dev/null
-  TRELLIS="$REPO/src/Trellis.Cli/bin/Release/net10.0/trellis"
-fi
+# shellcheck source=bench/lib/common.sh
+source "$REPO/bench/lib/common.sh"
+release_trellis "$REPO"
 dotnet build -c Release -v quiet -nologo "$REPO/bench/Trellis.Soak" >/dev/null
 NODE=${TRELLIS_NODE_BIN:--}
 

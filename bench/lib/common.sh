@@ -1,4 +1,4 @@
-# Shared by the bench scripts that run real trellis processes in namespaces (sourced, not run).
+# Shared by the bench scripts (sourced, not run).
 # The sourcing script defines log and die first, and sets BUILD (1: publish a Release build into
 # $WORK) before calling trellis_binary.
 
@@ -51,4 +51,16 @@ trellis_binary() {
   fi
   [[ -x $binary ]] || die "no trellis executable at $binary"
   echo "$binary"
+}
+
+# release_trellis REPO: sets TRELLIS to the trellis to measure: $TRELLIS_BIN when given (e.g. the single
+# file scripts/publish.sh makes, which operators run), else the tree's Release build, built here.
+release_trellis() {
+  if [ -n "${TRELLIS_BIN:-}" ]; then
+    [ -x "$TRELLIS_BIN" ] || { echo "TRELLIS_BIN: $TRELLIS_BIN is not an executable file" >&2; exit 2; }
+    TRELLIS=$(realpath "$TRELLIS_BIN")
+  else
+    dotnet build -c Release -v quiet -nologo "$1/src/Trellis.Cli" >/dev/null
+    TRELLIS="$1/src/Trellis.Cli/bin/Release/net10.0/trellis"
+  fi
 }
