@@ -1,8 +1,8 @@
 namespace Trellis.Crypto;
 
 /// <summary>
-/// ChaCha20-Poly1305 for the data path: one OpenSSL context per thread, re-keyed per packet (ChaCha
-/// has no key schedule, so re-keying costs a copy). Written by hand because .NET's type costs an
+/// ChaCha20-Poly1305 for the data path (and <see cref="Aead"/>'s handshake and control-channel seals):
+/// one OpenSSL context per thread, re-keyed per message (ChaCha has no key schedule, so re-keying costs a copy). Written by hand because .NET's type costs an
 /// exception per forged packet and runs at about 60% of this speed (docs/BENCHMARKS.md); the nonce is
 /// WireGuard's (4 zero bytes, 64-bit little-endian counter). Not thread-safe: use <see cref="ForCurrentThread"/>.
 /// </summary>
