@@ -12,7 +12,8 @@ namespace Trellis.Control.Mesh;
 internal sealed class AllPeersExcept
 {
     private readonly MeshSnapshot _everyone;
-    private readonly long[] _kept; // a copy: the view it came from changes later; sorted when first listed
+    private readonly long[] _kept; // a copy, or a PeerIdSet's array (ascending, never changed, perhaps with the node itself)
+    private readonly IReadOnlyList<long> _keptOthers; // the same without the node itself
     private readonly long _self;
     private bool _sorted; // guarded by the owning delta's session lock, as the listing is
 
@@ -20,20 +21,31 @@ internal sealed class AllPeersExcept
     {
         _everyone = everyone;
         _kept = [.. kept];
+        _keptOthers = _kept;
         _self = self;
     }
 
-    /// <summary>The peers kept, in no particular order (the node itself is not among them).</summary>
-    public IReadOnlyCollection<long> Kept => _kept;
+    /// <summary>As the other, reading the set's own array instead of a copy: the nodes of a class share it.</summary>
+    public AllPeersExcept(MeshSnapshot everyone, PeerIdSet kept, long self)
+    {
+        _everyone = everyone;
+        _kept = kept.Ids;
+        _keptOthers = kept.IdsWithout(self);
+        _self = self;
+        _sorted = true;
+    }
 
-    /// <summary>The same, as this description's own array, for a delta to send as it is: never changed by either, though listing sorts it.</summary>
-    public long[] KeptIds => _kept;
+    /// <summary>The peers kept (the node itself is not among them).</summary>
+    public IReadOnlyCollection<long> Kept => _keptOthers;
+
+    /// <summary>The same, for a delta to send as it is: never changed by either, though listing may sort a copied one.</summary>
+    public IReadOnlyList<long> KeptIds => _keptOthers;
 
     /// <summary>
     /// Whether naming the peers kept takes fewer ids than listing the others (<see cref="MapDelta.PeersKept"/>
     /// against <see cref="MapDelta.PeersRemoved"/>); judged from the counts alone, without a walk.
     /// </summary>
-    public bool KeptIsShorter => _kept.Length < _everyone.Ids.Length - 1 - _kept.Length;
+    public bool KeptIsShorter => _keptOthers.Count < _everyone.Ids.Length - 1 - _keptOthers.Count;
 
     /// <summary>
     /// True when no peer is left over. The mesh holds more entries than the node and its kept peers

@@ -96,7 +96,7 @@ public sealed partial class MeshState
     /// The entries of offering relays the node keeps seeing whose offer it gains or loses under its
     /// new view (a policy edit, the node's own change), to be sent again; under the write lock.
     /// </summary>
-    private void AddOfferChangesLocked(NodeView view, long self, HashSet<long>? previous, HashSet<long>? next, List<PeerInfo> resend)
+    private void AddOfferChangesLocked(NodeView view, long self, PeerIdSet? previous, PeerIdSet? next, List<PeerInfo> resend)
     {
         foreach (var relay in _offering)
         {

@@ -48,20 +48,22 @@ public sealed partial class MeshState
     /// Widens a node's view for plain peers: a gateway also sees whom its plain peers see and takes
     /// on their inbound rules; any node that sees a plain peer also sees that peer's gateway.
     /// </summary>
-    private PacketFilter WithPlainPeersLocked(long self, HashSet<long> visible, PacketFilter filter)
+    private PacketFilter WithPlainPeersLocked(long self, ref PeerIdSet visible, PacketFilter filter)
     {
         if (_plainPeers.Count == 0 || _policyNodes is not { } nodes)
         {
             return filter;
         }
 
+        HashSet<long>? wider = null; // the class's set is shared: widened on a copy of this node's own
         List<FilterRule>? rules = null;
         foreach (var id in _plainPeers)
         {
             if (_nodes.TryGetValue(id, out var peer) && peer.Gateway == self && _members.TryGetValue(id, out var member))
             {
-                visible.UnionWith(_policy.VisiblePeers(member, nodes));
-                visible.Add(id);
+                wider ??= [.. visible];
+                wider.UnionWith(_policy.VisiblePeers(member, nodes));
+                wider.Add(id);
                 rules ??= [.. filter.Rules];
                 rules.AddRange(_policy.InboundFilter(member, nodes).Rules);
                 AddOutboundRulesLocked(peer, member, nodes, rules);
@@ -70,14 +72,26 @@ public sealed partial class MeshState
 
         foreach (var id in _plainPeers)
         {
-            if (visible.Contains(id) && _nodes.TryGetValue(id, out var peer) && peer.Gateway is { } gateway && gateway != self && _nodes.ContainsKey(gateway))
+            if (id != self && (wider?.Contains(id) ?? visible.Contains(id)) && _nodes.TryGetValue(id, out var peer) && peer.Gateway is { } gateway && gateway != self && _nodes.ContainsKey(gateway))
             {
-                visible.Add(gateway);
+                wider ??= [.. visible];
+                wider.Add(gateway);
             }
         }
 
-        visible.Remove(self);
+        if (wider is not null)
+        {
+            visible = PeerIdSet.From(wider);
+        }
+
         return rules is null ? filter : filter with { Rules = rules };
+    }
+
+    /// <summary>A node's filter with its plain peers' rules, its view left as it is.</summary>
+    private PacketFilter WithPlainPeersLocked(long self, PacketFilter filter)
+    {
+        var none = PeerIdSet.Empty;
+        return WithPlainPeersLocked(self, ref none, filter);
     }
 
     /// <summary>

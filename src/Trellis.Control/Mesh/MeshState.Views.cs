@@ -17,6 +17,9 @@ public sealed partial class MeshState
     private IAccessPolicy _policy = AllowAllPolicy.Instance;
     private readonly Dictionary<long, PolicyNode> _members = [];
     private PolicyNodeSet? _policyNodes; // null while the policy allows all: nothing asks it then
+    private readonly Dictionary<IReadOnlySet<long>, PeerIdSet> _classSets = new(ReferenceEqualityComparer.Instance);
+    private PolicyNodeSet? _classSetsOf; // the node set and policy the class sets came from
+    private IAccessPolicy? _classSetsPolicy;
 
     /// <summary>The policy in force (<see cref="AllowAllPolicy"/> until one is set).</summary>
     public IAccessPolicy Policy
@@ -102,6 +105,8 @@ public sealed partial class MeshState
 
             _policyNodes = new PolicyNodeSet(_members.Values);
             var seenBy = _policy.VisiblePeers(member, _policyNodes);
+            var moved = new Dictionary<PeerIdSet, PeerIdSet>(); // views that shared a set share its successor
+            Func<PeerIdSet, PeerIdSet> gain = set => set.With(info.Id), lose = set => set.Without(info.Id);
             foreach (var (id, session) in _sessions)
             {
                 if (id == info.Id)
@@ -118,13 +123,21 @@ public sealed partial class MeshState
                 var sees = seenBy.Contains(id);
                 if (sees)
                 {
-                    view.Visible?.Add(info.Id);
+                    if (view.Visible is { } visible)
+                    {
+                        view.Visible = PeerIdSet.Rebase(visible, moved, gain);
+                    }
+
                     var entry = EntryForLocked(view, id, info);
                     session.Update(d => d.Changed(entry));
                 }
                 else if (saw)
                 {
-                    view.Visible?.Remove(info.Id);
+                    if (view.Visible is { } visible)
+                    {
+                        view.Visible = PeerIdSet.Rebase(visible, moved, lose);
+                    }
+
                     view.Withheld?.Remove(info.Id);
                     session.Update(d => d.Removed(info.Id));
                 }
@@ -152,6 +165,8 @@ public sealed partial class MeshState
             _policyNodes = new PolicyNodeSet(_members.Values);
         }
 
+        var moved = new Dictionary<PeerIdSet, PeerIdSet>();
+        Func<PeerIdSet, PeerIdSet> lose = set => set.Without(removed);
         foreach (var (_, session) in _sessions)
         {
             var view = session.View;
@@ -160,7 +175,11 @@ public sealed partial class MeshState
                 continue; // it never reached this node, so neither does its leaving
             }
 
-            view.Visible?.Remove(removed);
+            if (view.Visible is { } visible)
+            {
+                view.Visible = PeerIdSet.Rebase(visible, moved, lose);
+            }
+
             view.Withheld?.Remove(removed);
             session.Update(d => d.Removed(removed));
             if (!_policy.AllowsAll)
@@ -180,14 +199,14 @@ public sealed partial class MeshState
     {
         if (_policy.AllowsAll || !_members.TryGetValue(id, out var member))
         {
-            return NodeView.Everything;
+            return NodeView.Everything(id);
         }
 
         var (visible, filter) = ComputeViewLocked(member);
-        return new NodeView(visible, filter);
+        return new NodeView(id, visible, filter);
     }
 
-    private (HashSet<long>? Visible, PacketFilter Filter) ComputeViewLocked(PolicyNode member)
+    private (PeerIdSet? Visible, PacketFilter Filter) ComputeViewLocked(PolicyNode member)
     {
         if (_policy.AllowsAll)
         {
@@ -195,10 +214,31 @@ public sealed partial class MeshState
         }
 
         var nodes = _policyNodes ??= new PolicyNodeSet(_members.Values);
-        var peers = _policy.VisiblePeers(member, nodes);
-        var visible = peers as HashSet<long> ?? [.. peers]; // a new set each time (IAccessPolicy), so it may be kept
-        visible.Remove(member.Id);
-        return (visible, WithPlainPeersLocked(member.Id, visible, _policy.InboundFilter(member, nodes)));
+        var visible = ClassSetLocked(_policy.ClassPeers(member, nodes), nodes);
+        var filter = WithPlainPeersLocked(member.Id, ref visible, _policy.InboundFilter(member, nodes));
+        return (visible, filter);
+    }
+
+    /// <summary>
+    /// The one <see cref="PeerIdSet"/> for a class's shared peers while the policy and its node set last:
+    /// the nodes of a class hold one array between them, not a copy each.
+    /// </summary>
+    private PeerIdSet ClassSetLocked(IReadOnlySet<long> classPeers, PolicyNodeSet nodes)
+    {
+        if (!ReferenceEquals(_classSetsOf, nodes) || !ReferenceEquals(_classSetsPolicy, _policy))
+        {
+            _classSets.Clear();
+            _classSetsOf = nodes;
+            _classSetsPolicy = _policy;
+        }
+
+        if (!_classSets.TryGetValue(classPeers, out var set))
+        {
+            set = PeerIdSet.From(classPeers);
+            _classSets[classPeers] = set;
+        }
+
+        return set;
     }
 
     /// <summary>
@@ -206,7 +246,7 @@ public sealed partial class MeshState
     /// To or from seeing everything (a first policy, or none), the difference is "every peer but those
     /// kept", queued as that against <paramref name="everyone"/> (taken once per change, on first need).
     /// </summary>
-    private void ApplyViewLocked(MeshSession session, HashSet<long>? next, PacketFilter filter, ref MeshSnapshot? everyone)
+    private void ApplyViewLocked(MeshSession session, PeerIdSet? next, PacketFilter filter, ref MeshSnapshot? everyone)
     {
         var view = session.View;
         var previous = view.Visible;
@@ -214,22 +254,35 @@ public sealed partial class MeshState
         var gained = new List<PeerInfo>();
         var lost = new List<long>();
         AllPeersExcept? allGained = null, allLost = null;
-        if (previous is not null && next is not null)
+        if (previous is not null && next is not null && !ReferenceEquals(previous, next))
         {
-            // Both bounded by the policy: compare the sets, not the whole mesh.
-            foreach (var id in previous)
+            // Both bounded by the policy: one walk over the two ascending lists, not the whole mesh.
+            var (was, now) = (previous.Ids, next.Ids);
+            int i = 0, j = 0;
+            while (i < was.Length || j < now.Length)
             {
-                if (!next.Contains(id))
+                if (j == now.Length || (i < was.Length && was[i] < now[j]))
                 {
-                    lost.Add(id);
-                }
-            }
+                    if (was[i] != self)
+                    {
+                        lost.Add(was[i]);
+                    }
 
-            foreach (var id in next)
-            {
-                if (!previous.Contains(id) && _nodes.TryGetValue(id, out var peer))
+                    i++;
+                }
+                else if (i == was.Length || now[j] < was[i])
                 {
-                    gained.Add(EntryForLocked(view, self, peer));
+                    if (now[j] != self && _nodes.TryGetValue(now[j], out var peer))
+                    {
+                        gained.Add(EntryForLocked(view, self, peer));
+                    }
+
+                    j++;
+                }
+                else
+                {
+                    i++;
+                    j++;
                 }
             }
         }
@@ -278,7 +331,7 @@ public sealed partial class MeshState
 
             if (d.AppliesKept && next is not null && lost.Count > next.Count)
             {
-                d.KeepOnly(next); // an edit that takes most of a node's peers: name the few left instead
+                d.KeepOnly(next.IdsWithout(self)); // an edit that takes most of a node's peers: name the few left instead
             }
             else
             {
@@ -302,7 +355,7 @@ public sealed partial class MeshState
             return;
         }
 
-        var filter = WithPlainPeersLocked(member.Id, [], _policy.InboundFilter(member, _policyNodes));
+        var filter = WithPlainPeersLocked(member.Id, _policy.InboundFilter(member, _policyNodes));
         if (!PacketFilterEquality.Same(filter, session.View.Filter))
         {
             session.View.Filter = filter;

@@ -21,7 +21,7 @@ internal sealed class PendingDelta(bool appliesKept = false)
     private AllPeersExcept? _allChanged; // set only while no other peer change is pending
     private AllPeersExcept? _allRemoved; // likewise
     private HashSet<long>? _kept; // non-null: the node keeps only these and those in _changed, then removes _removed
-    private long[]? _keptIds; // the same, as a first policy gave it with nothing else pending: sent as is unless a change needs the set
+    private IReadOnlyList<long>? _keptIds; // the same, as a first policy gave it with nothing else pending: sent as is unless a change needs the set
     private PeerInfo? _self;
     private PacketFilter? _filter;
     private IReadOnlyList<string>? _replicas;

@@ -64,13 +64,17 @@ public sealed class CompiledPolicy : IAccessPolicy
 
     public IReadOnlySet<long> VisiblePeers(PolicyNode node, PolicyNodeSet nodes)
     {
+        var peers = new HashSet<long>(ClassPeers(node, nodes)); // the class's set is shared: the caller gets its own copy
+        peers.Remove(node.Id);
+        return peers;
+    }
+
+    public IReadOnlySet<long> ClassPeers(PolicyNode node, PolicyNodeSet nodes)
+    {
         ArgumentNullException.ThrowIfNull(node);
         ArgumentNullException.ThrowIfNull(nodes);
         var view = View(nodes);
-        var shared = view.VisibleToClass(ViewClass.Of(node, _prefixes), static (state) => state.Policy.ClassPeers(state.Node, state.View), (Policy: this, Node: node, View: view));
-        var peers = new HashSet<long>(shared); // the class's set is shared: the caller gets its own copy
-        peers.Remove(node.Id);
-        return peers;
+        return view.VisibleToClass(ViewClass.Of(node, _prefixes), static (state) => state.Policy.ClassPeers(state.Node, state.View), (Policy: this, Node: node, View: view));
     }
 
     /// <summary>The peers every node of <paramref name="node"/>'s <see cref="ViewClass"/> sees, perhaps the node itself among them.</summary>

@@ -20,6 +20,13 @@ public interface IAccessPolicy
     IReadOnlySet<long> VisiblePeers(PolicyNode node, PolicyNodeSet nodes);
 
     /// <summary>
+    /// The same peers as one set shared by every node that sees alike (its class), perhaps with
+    /// <paramref name="node"/> itself among them: for keeping, never for changing. A policy without
+    /// classes answers <see cref="VisiblePeers"/>.
+    /// </summary>
+    IReadOnlySet<long> ClassPeers(PolicyNode node, PolicyNodeSet nodes) => VisiblePeers(node, nodes);
+
+    /// <summary>
     /// The ids of the nodes that may reach <paramref name="node"/> on some port (the sources of its
     /// inbound filter), never itself: a new set. Those are the nodes that may use it as a peer relay.
     /// </summary>
