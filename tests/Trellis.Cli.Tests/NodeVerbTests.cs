@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Trellis.Control.Server;
+using Trellis.Core.Build;
 using Trellis.Core.Control;
 using Trellis.Crypto;
 using Trellis.Node;
@@ -201,6 +202,50 @@ public sealed class NodeVerbTests : IDisposable
             await server.DisposeAsync();
             Directory.Delete(dir, recursive: true);
         }
+    }
+
+    [Fact]
+    public async Task Status_shows_the_servers_release_the_daemons_and_each_peers()
+    {
+        var dir = Directory.CreateTempSubdirectory("trellis-node-cli-server-").FullName;
+        var server = await ControlServerHost.StartAsync(
+            new ServerOptions { Listen = "http://127.0.0.1:0", DataDirectory = dir, StunPort = 0 }, logging: l => l.SetMinimumLevel(LogLevel.Warning));
+        try
+        {
+            await using var daemon = await StartDaemonAsync();
+            await server.Service.Store.CreateUserAsync("alice");
+            var key = (await server.Service.Store.CreateAuthKeyAsync("alice", null, reusable: true, ephemeral: false, expiresAt: null)).Value!.Plaintext;
+            var up = await RunAsync("up", "--server", server.Url.AbsoluteUri, "--authkey", key, "--hostname", "box", "--socket", Socket);
+            Assert.True(up.Code == 0, up.Error);
+
+            var (code, output, _) = await RunAsync("status", "--socket", Socket);
+            Assert.Equal(0, code);
+            Assert.StartsWith($"running ({server.Url.AbsoluteUri}, server {BuildInfo.Short})", output, StringComparison.Ordinal);
+            Assert.Matches($@"this node: box  \S+, \S+  connected  daemon {System.Text.RegularExpressions.Regex.Escape(BuildInfo.Short)}\n", output.ReplaceLineEndings("\n"));
+
+            using var json = JsonDocument.Parse((await RunAsync("status", "--json", "--socket", Socket)).Output);
+            Assert.Equal((BuildInfo.Short, BuildInfo.Short), (json.RootElement.GetProperty("serverVersion").GetString(), json.RootElement.GetProperty("version").GetString()));
+        }
+        finally
+        {
+            await server.DisposeAsync();
+            Directory.Delete(dir, recursive: true);
+        }
+
+        // Each peer's release as its daemon reported it, and "unknown" for one older than version reporting.
+        var (self, laptop, nas) = (Peer(1, "me"), Peer(2, "laptop") with { Version = "0.9.0+abcdef123456" }, Peer(3, "nas"));
+        var unreachable = $"http://127.0.0.1:{UnusedPort()}/";
+        using (var state = Trellis.Node.State.StateDirectory.Open(StateDirectory))
+        {
+            state.SavePrefs(new NodePrefs { ServerUrl = unreachable, WantUp = true });
+            state.SaveMap(new NetMap { Self = self, Peers = new[] { laptop, nas }.ToImmutableDictionary(p => p.Id) }, unreachable, DateTimeOffset.UtcNow);
+        }
+
+        await using var offline = await StartDaemonAsync();
+        var table = (await RunAsync("status", "--socket", Socket)).Output;
+        Assert.Matches(@"\sVERSION\s*\n", table.ReplaceLineEndings("\n"));
+        Assert.Matches(@"laptop\s.*\s0\.9\.0\+abcdef123456\s*\n", table.ReplaceLineEndings("\n"));
+        Assert.Matches(@"nas\s.*\sunknown\s*\n", table.ReplaceLineEndings("\n"));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Trellis.Core.Build;
 using Trellis.Core.Control;
 
 namespace Trellis.Control.Mesh;
@@ -55,6 +56,7 @@ public sealed partial class MeshState
             PacketFilter = view.Filter ?? PacketFilter.AllowAll,
             Replicas = _replicaUrls,
             RelayMap = _relayMap(),
+            ServerVersion = BuildInfo.Short,
         };
     }
 }

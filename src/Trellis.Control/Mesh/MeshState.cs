@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Trellis.Control.Policy;
+using Trellis.Core.Build;
 using Trellis.Core.Control;
 
 namespace Trellis.Control.Mesh;
@@ -227,6 +228,7 @@ public sealed partial class MeshState
             PacketFilter = view.Filter,
             Dns = _dns,
             ServerProtocol = ControlProtocol.Current,
+            ServerVersion = BuildInfo.Short,
             Replicas = _replicaUrls,
         };
     }

@@ -112,6 +112,9 @@ public sealed record FullMap : ControlMessage
     /// <summary>The newest <see cref="ControlProtocol"/> level the server takes; absent (0) from older servers.</summary>
     public int ServerProtocol { get; init; }
 
+    /// <summary>The server's release and commit (<see cref="Build.BuildInfo.Short"/>), for `trellis status`; absent from older servers.</summary>
+    public string? ServerVersion { get; init; }
+
     /// <summary>
     /// The public URLs of the server's running replicas (<see cref="ReplicaUrls"/>); null from a single
     /// server, a replica that knows none yet, or an older server. Older nodes ignore it.
@@ -154,6 +157,9 @@ public sealed record MapDelta : ControlMessage
     /// its own URL); null leaves it. Sent only to nodes that announced <see cref="ControlProtocol.Resume"/>.
     /// </summary>
     public RelayMap? RelayMap { get; init; }
+
+    /// <summary>Set in the delta that answers <see cref="MapRequest.Resume"/>, as <see cref="FullMap.ServerVersion"/>: the replica may run another release than the one the map came from.</summary>
+    public string? ServerVersion { get; init; }
 }
 
 public sealed record EndpointUpdate : ControlMessage

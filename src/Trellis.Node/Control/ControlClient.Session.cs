@@ -1,5 +1,6 @@
 using System.Net.WebSockets;
 using Trellis.Core;
+using Trellis.Core.Build;
 using Trellis.Core.Control;
 using Trellis.Crypto;
 using Trellis.Crypto.Noise;
@@ -219,6 +220,7 @@ public sealed partial class ControlClient
                         MapStreams = s.MapStreams + 1,
                         MapResumes = s.MapResumes + 1,
                         Failures = 0,
+                        ServerVersion = Printable(resumed.ServerVersion),
                     });
                     Publish(resumedMap);
                     break;
@@ -236,6 +238,7 @@ public sealed partial class ControlClient
                         ErrorKind = ControlErrorKind.None,
                         MapStreams = s.MapStreams + 1,
                         Failures = 0,
+                        ServerVersion = Printable(full.ServerVersion),
                     });
                     Publish(map);
                     break;
@@ -276,6 +279,9 @@ public sealed partial class ControlClient
 
         return SessionEnd.Reconnect;
     }
+
+    /// <summary>The server's version if it is one a terminal may show (the server is trusted, but a status line never prints control characters).</summary>
+    private static string? Printable(string? version) => version is not null && NodeVersion.IsValid(version) ? version : null;
 
     /// <summary>A new description of this node; a changed key expiry means a renewal took, so its link is spent.</summary>
     private static ControlStatus WithSelf(ControlStatus status, PeerInfo? self) =>

@@ -80,6 +80,9 @@ public sealed record ControlStatus
     /// <summary>How many of <see cref="MapStreams"/> resumed the map held (one delta) instead of receiving a full map.</summary>
     public int MapResumes { get; init; }
 
+    /// <summary>The release of the server (replica) the map stream is open to, as it said; null from an older server or one that said something unprintable.</summary>
+    public string? ServerVersion { get; init; }
+
     /// <summary>The URL of the replica the client is connected to, or dialing; null before the first attempt.</summary>
     public Uri? Server { get; init; }
 

@@ -1,5 +1,6 @@
 using System.Net.NetworkInformation;
 using Microsoft.Extensions.Logging;
+using Trellis.Core.Build;
 using Trellis.Node.Control;
 using Trellis.Node.Engine;
 using Trellis.Node.LocalApi;
@@ -197,6 +198,8 @@ public sealed partial class NodeDaemon : ILocalApiBackend, IAsyncDisposable
             EngineStatus()) with
             {
                 ConnectedTo = control?.Server?.AbsoluteUri,
+                ServerVersion = control?.ServerVersion,
+                Version = BuildInfo.Short,
                 FullMaps = control is null ? 0 : control.MapStreams - control.MapResumes,
                 MapResumes = control?.MapResumes ?? 0,
                 AuthUrl = control?.State == ControlState.Pending ? control.AuthUrl : null,

@@ -126,6 +126,12 @@ public sealed record StatusResponse
     /// <summary>The replica the node is connected to or dialing now; null before its first attempt.</summary>
     public string? ConnectedTo { get; init; }
 
+    /// <summary>The release of the server the node's map stream last opened to; null before that or from an older server.</summary>
+    public string? ServerVersion { get; init; }
+
+    /// <summary>This daemon's own release and commit.</summary>
+    public string? Version { get; init; }
+
     /// <summary>The server's running replicas' URLs as the node's map names them: where it goes when its replica does.</summary>
     public IReadOnlyList<string> Replicas { get; init; } = [];
 

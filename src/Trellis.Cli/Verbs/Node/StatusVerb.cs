@@ -30,10 +30,14 @@ internal static class StatusVerb
 
     private static void Write(StatusResponse status, TextWriter output, DateTimeOffset now)
     {
-        output.WriteLine(status.Server is null ? status.State : $"{status.State} ({status.Server})");
+        // Versions: the server's as it said when the map stream opened, the daemon's own (it may predate
+        // this command after an upgrade until it restarts), and each peer's in the table.
+        var server = status.ServerVersion is { } serverVersion ? $"{status.Server}, server {serverVersion}" : status.Server;
+        output.WriteLine(status.Server is null ? status.State : $"{status.State} ({server})");
         if (status.Self is { } self)
         {
-            output.WriteLine($"this node: {self.Hostname}  {string.Join(", ", self.Addresses.Select(UpVerb.StripHostPrefix))}  {(self.Online ? "connected" : "not connected")}");
+            var daemon = status.Version is { } version ? $"  daemon {version}" : "";
+            output.WriteLine($"this node: {self.Hostname}  {string.Join(", ", self.Addresses.Select(UpVerb.StripHostPrefix))}  {(self.Online ? "connected" : "not connected")}{daemon}");
             if (self.KeyExpiry is { } expiry)
             {
                 output.WriteLine(KeyExpiryText.Describe(expiry, now));
