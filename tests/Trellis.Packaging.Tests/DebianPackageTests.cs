@@ -9,8 +9,8 @@ namespace Trellis.Packaging.Tests;
 /// The Debian package as an operator meets it, on a copy of this machine with .NET taken away: it
 /// installs, `trellis --version` and `trellis-node --version` (the NativeAOT node executable) answer,
 /// the server unit's command line starts the server with the packaged configuration, the daemon unit's
-/// starts `trellis-node daemon` and both executables' `status` reach it, `remove` keeps /var/lib/trellis
-/// and `purge` deletes it. The executable is
+/// starts `trellis-node daemon` and both executables' `status` reach it, `apt-get remove` keeps /var/lib/trellis
+/// and `apt-get purge` deletes it (apt-get as an operator types it, installing the file as README says). The executable is
 /// published once (minutes on a busy machine); set TRELLIS_PUBLISHED to a directory scripts/publish.sh
 /// wrote to reuse it. (`scripts/single-file-demo.sh` runs `trellis demo` the same way.)
 /// </summary>
@@ -37,7 +37,7 @@ public sealed class DebianPackageTests(ITestOutputHelper output)
         await root.CopyInAsync(deb, "/var/tmp/trellis.deb");
         await Expect(root, "rm -rf /usr/share/dotnet /usr/lib/dotnet /usr/bin/dotnet /root/.dotnet && ! command -v dotnet");
 
-        await Expect(root, "dpkg -i /var/tmp/trellis.deb");
+        await Expect(root, "apt-get install -y /var/tmp/trellis.deb");
         var version = await Expect(root, "trellis --version");
         Assert.Matches(@"^trellis \d+\.\d+\.\d+\ncommit  \S+\nruntime \.NET \d", version);
         Assert.Equal(version, await Expect(root, "trellis version"));
@@ -49,12 +49,12 @@ public sealed class DebianPackageTests(ITestOutputHelper output)
         await StartDaemonUnitCommandAsync(root);
         Assert.Contains("server.key", await Expect(root, "ls /var/lib/trellis"), StringComparison.Ordinal);
 
-        await Expect(root, "dpkg -r trellis");
+        await Expect(root, "apt-get remove -y trellis");
         Assert.Contains("not installed", (await root.RunAsync("test -e /usr/bin/trellis && echo installed || echo not installed")).StandardOutput, StringComparison.Ordinal);
         Assert.Contains("server.key", await Expect(root, "ls /var/lib/trellis"), StringComparison.Ordinal);
         Assert.Contains("trellis.db", await Expect(root, "ls /var/lib/trellis"), StringComparison.Ordinal);
 
-        await Expect(root, "dpkg -P trellis");
+        await Expect(root, "apt-get purge -y trellis");
         Assert.Contains("gone", (await root.RunAsync("test -e /var/lib/trellis && echo kept || echo gone")).StandardOutput, StringComparison.Ordinal);
         Assert.Contains("gone", (await root.RunAsync("test -e /etc/trellis/server.yaml && echo kept || echo gone")).StandardOutput, StringComparison.Ordinal);
     }
