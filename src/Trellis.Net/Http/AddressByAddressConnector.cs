@@ -10,7 +10,10 @@ namespace Trellis.Net.Http;
 /// The TCP connect of Trellis's HTTP clients (a <see cref="SocketsHttpHandler.ConnectCallback"/>):
 /// every address of the name in turn, as .NET's own connect does, but remembering why each failed, so
 /// "nothing listens on 192.0.2.1:443" is not hidden behind the IPv6 attempt's "network is
-/// unreachable", and a name that does not resolve says so.
+/// unreachable", and a name that does not resolve says so. With a connect timeout, an address that
+/// does not answer (a dead host: no refusal, only silence) gets its share of it and the next address
+/// the rest, so a name for several replicas reaches a live one instead of waiting on the dead one's
+/// address every time.
 /// </summary>
 public static class AddressByAddressConnector
 {
@@ -20,18 +23,19 @@ public static class AddressByAddressConnector
         var handler = new SocketsHttpHandler
         {
             ConnectTimeout = connectTimeout,
-            ConnectCallback = (context, ct) => ConnectAsync(context.DnsEndPoint, ct),
+            ConnectCallback = (context, ct) => ConnectAsync(context.DnsEndPoint, Dns.GetHostAddressesAsync, connectTimeout, ct),
         };
         ca?.ApplyTo(handler.SslOptions);
         return handler;
     }
 
     public static ValueTask<Stream> ConnectAsync(DnsEndPoint target, CancellationToken cancellationToken) =>
-        ConnectAsync(target, Dns.GetHostAddressesAsync, cancellationToken);
+        ConnectAsync(target, Dns.GetHostAddressesAsync, null, cancellationToken);
 
     /// <param name="resolve">The name lookup (tests give a name several addresses without DNS).</param>
+    /// <param name="connectTimeout">The whole connect's limit, shared out between the addresses; null: none but the caller's token.</param>
     internal static async ValueTask<Stream> ConnectAsync(
-        DnsEndPoint target, Func<string, CancellationToken, Task<IPAddress[]>> resolve, CancellationToken cancellationToken)
+        DnsEndPoint target, Func<string, CancellationToken, Task<IPAddress[]>> resolve, TimeSpan? connectTimeout, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(target);
         IPAddress[] addresses;
@@ -57,14 +61,22 @@ public static class AddressByAddressConnector
         }
 
         var failures = new List<string>();
-        SocketException? last = null;
-        foreach (var address in addresses)
+        Exception? last = null;
+        var share = connectTimeout / addresses.Length;
+        for (var i = 0; i < addresses.Length; i++)
         {
+            var address = addresses[i];
             var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            if (share is { } limit && i < addresses.Length - 1)
+            {
+                attempt.CancelAfter(limit); // the last address keeps whatever the caller's timeout leaves
+            }
+
             try
             {
                 UnderlayMark.Apply(socket);
-                await socket.ConnectAsync(new IPEndPoint(address, target.Port), cancellationToken).ConfigureAwait(false);
+                await socket.ConnectAsync(new IPEndPoint(address, target.Port), attempt.Token).ConfigureAwait(false);
                 return new NetworkStream(socket, ownsSocket: true);
             }
             catch (SocketException e)
@@ -72,6 +84,12 @@ public static class AddressByAddressConnector
                 socket.Dispose();
                 last = e;
                 failures.Add(string.Create(CultureInfo.InvariantCulture, $"{new IPEndPoint(address, target.Port)}: {e.Message}"));
+            }
+            catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+            {
+                socket.Dispose();
+                last = e;
+                failures.Add(string.Create(CultureInfo.InvariantCulture, $"{new IPEndPoint(address, target.Port)}: no answer within {share!.Value.TotalSeconds:0.#} s"));
             }
             catch
             {

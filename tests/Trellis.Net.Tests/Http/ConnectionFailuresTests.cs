@@ -17,10 +17,40 @@ public sealed class ConnectionFailuresTests
         var port = UnusedPort();
         var target = new DnsEndPoint("vpn.example.test", port);
         var failure = await Assert.ThrowsAsync<ConnectFailure>(async () => await AddressByAddressConnector.ConnectAsync(
-            target, (_, _) => Task.FromResult(new[] { IPAddress.IPv6Loopback, IPAddress.Loopback }), CancellationToken.None));
+            target, (_, _) => Task.FromResult(new[] { IPAddress.IPv6Loopback, IPAddress.Loopback }), null, CancellationToken.None));
         Assert.StartsWith("every address failed: ", failure.Message, StringComparison.Ordinal);
         Assert.Contains($"[::1]:{port}: ", failure.Message, StringComparison.Ordinal);
         Assert.Contains($"127.0.0.1:{port}: Connection refused", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_name_whose_first_address_never_answers_reaches_the_next_within_the_connect_timeout()
+    {
+        // A dead replica's host refuses nothing, it is silent: here a listener whose accept queue of one is
+        // full, so the kernel drops every further SYN. The live replica listens on the same port elsewhere.
+        using var silent = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        silent.Bind(new IPEndPoint(IPAddress.Parse("127.0.0.2"), 0));
+        silent.Listen(0);
+        var port = ((IPEndPoint)silent.LocalEndPoint!).Port;
+        using var filler = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await filler.ConnectAsync(silent.LocalEndPoint!);
+        var live = new TcpListener(IPAddress.Loopback, port);
+        live.Start();
+        try
+        {
+            // Without a share of the timeout per address, the first attempt would wait until the caller gives up.
+            using var caller = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            await using var stream = (NetworkStream)await AddressByAddressConnector.ConnectAsync(
+                new DnsEndPoint("replicas.example.test", port),
+                (_, _) => Task.FromResult(new[] { IPAddress.Parse("127.0.0.2"), IPAddress.Loopback }),
+                TimeSpan.FromSeconds(2),
+                caller.Token);
+            Assert.Equal(new IPEndPoint(IPAddress.Loopback, port), stream.Socket.RemoteEndPoint);
+        }
+        finally
+        {
+            live.Stop();
+        }
     }
 
     [Fact]
