@@ -228,7 +228,14 @@ public sealed partial class DiscoveryBind
                 peer.LastPong = now;
                 NoteObserved(pong.Observed);
                 _byEndpoint[pending.Endpoint] = peer;
+                var before = peer.Direct?.Endpoint;
                 ChoosePathLocked(peer, now);
+                if (peer.Direct is { } direct && (direct.Endpoint == pending.Endpoint || direct.Endpoint != before))
+                {
+                    // The direct path answered (or is another one now): nothing on it is overdue.
+                    peer.DirectPingSince = 0;
+                }
+
                 provedPath = true;
             }
         }

@@ -7,8 +7,8 @@ namespace Trellis.Discovery;
 /// Outbound: each packet to a synthetic endpoint goes over its peer's trusted direct path (through
 /// the guess socket that met the peer when port guessing found the path, else batched on the main
 /// socket), else a peer relay's proven leg (marked in place, restored once sent), else the relay,
-/// and while a direct path's trust has just lapsed, over both. The relay's packets of one batch are
-/// queued together and its writer woken once, after the batch.
+/// and while a direct path is in doubt (a ping on it overdue, or its trust just lapsed), over both.
+/// The relay's packets of one batch are queued together and its writer woken once, after the batch.
 /// </summary>
 public sealed partial class DiscoveryBind
 {
@@ -36,13 +36,31 @@ public sealed partial class DiscoveryBind
     public long RelaySendDrops => Interlocked.Read(ref _relaySendDrops);
 
     /// <summary>
-    /// Packets sent both over the relay and to a direct path whose trust just lapsed (its last pong
-    /// 6.5 to 13 s ago): while the path is in doubt, neither copy waits for the other.
+    /// Packets sent both over the relay and to a direct path in doubt (a ping on it unanswered for
+    /// <see cref="PongOverdueAfter"/>, or its trust lapsed: its last pong 6.5 to 13 s ago): while the
+    /// path is in doubt, neither copy waits for the other.
     /// </summary>
     public long BothSent => Interlocked.Read(ref _bothSent);
 
     /// <summary>Packets to a synthetic endpoint of no current peer.</summary>
     public long NoRouteDrops => Interlocked.Read(ref _noRoute);
+
+    /// <summary>
+    /// How long a ping on the direct path may go unanswered before packets also take the relay. A
+    /// path that stops carrying UDP is otherwise found only when its trust lapses, 3.5 to 6.5 s later
+    /// (the last pong 0 to 3 s old), and each side of a pair finds it on its own: a cut took 5.5 s on
+    /// average to carry pings again. With this, each side sends over both within a heartbeat and 1.5 s
+    /// of the cut. Far above a direct path's round trip; a pong lost on a healthy path costs relay
+    /// copies until the next heartbeat's pong (at most 3 s). The path and `status` stay as they are.
+    /// </summary>
+    internal static readonly TimeSpan PongOverdueAfter = TimeSpan.FromSeconds(1.5);
+
+    /// <summary>A ping on the peer's direct path has gone unanswered for <see cref="PongOverdueAfter"/>.</summary>
+    private bool PongOverdue(PeerState peer, long now)
+    {
+        var since = peer.DirectPingSince;
+        return since != 0 && now - since >= _pongOverdueTicks;
+    }
 
     /// <summary>Queues one packet of a batch for the relay; <see cref="Send"/> flushes once after the batch.</summary>
     private void SendViaRelay(PeerState peer, PacketBuffer p)
@@ -99,12 +117,13 @@ public sealed partial class DiscoveryBind
             }
 
             var path = peer.Direct;
+            var trusted = path is not null && now < path.TrustedUntil && !PongOverdue(peer, now);
             if (path?.Via is { } via && now < path.TrustedUntil + _trustTicks)
             {
                 // Met by port guessing: only that socket's mapping reaches the peer (its trust lapsing, the relay as well).
                 via.Send(path.Endpoint, p.Packet);
                 viaPath++;
-                if (now >= path.TrustedUntil)
+                if (!trusted)
                 {
                     SendViaRelay(peer, p);
                     viaRelay++;
@@ -114,7 +133,7 @@ public sealed partial class DiscoveryBind
                 continue;
             }
 
-            if (path is not null && now < path.TrustedUntil)
+            if (path is not null && trusted)
             {
                 saved[n] = p.Endpoint;
                 p.Endpoint = path.Endpoint;
@@ -138,8 +157,8 @@ public sealed partial class DiscoveryBind
             viaRelay++;
             if (path is not null && now < path.TrustedUntil + _trustTicks)
             {
-                // Its pongs are late, not yet missing: the copy on the path arrives first if it still
-                // works, the relay's if not (the receiver's replay window drops the second).
+                // Its pongs are late (overdue, or its trust lapsed), not yet missing: the copy on the path
+                // arrives first if it still works, the relay's if not (the receiver's replay window drops the second).
                 saved[n] = p.Endpoint;
                 p.Endpoint = path.Endpoint;
                 p.Local = path.Local;

@@ -55,6 +55,7 @@ public sealed partial class DiscoveryBind : IBind
     private readonly long _trustTicks;
     private readonly long _idleTicks;
     private readonly long _callMeMaybeTicks;
+    private readonly long _pongOverdueTicks;
 
     // Relayed WireGuard packets wait here (preallocated slots) for the receive thread.
     private readonly SlotQueue _relayQueue = new(RelaySlots, RelaySlotSize);
@@ -94,6 +95,7 @@ public sealed partial class DiscoveryBind : IBind
         _trustTicks = Ticks(TrustFor);
         _idleTicks = Ticks(IdleAfter);
         _callMeMaybeTicks = Ticks(CallMeMaybeEvery);
+        _pongOverdueTicks = Ticks(PongOverdueAfter);
         InitReprobe();
         InitGuessing();
         InitPeerRelay();

@@ -138,6 +138,7 @@ internal sealed class PeerState
     private DirectPath? _direct;
     private PeerRelayLeg? _leg;
     private long _lastActive;
+    private long _directPingSince;
 
     public DirectPath? Direct
     {
@@ -156,6 +157,16 @@ internal sealed class PeerState
     {
         get => Volatile.Read(ref _lastActive);
         set => Volatile.Write(ref _lastActive, value);
+    }
+
+    /// <summary>
+    /// When a ping went to the direct path that no pong on it has answered since (zero: none waits);
+    /// written under Sync, read by Send (see <see cref="DiscoveryBind.PongOverdueAfter"/>).
+    /// </summary>
+    public long DirectPingSince
+    {
+        get => Volatile.Read(ref _directPingSince);
+        set => Volatile.Write(ref _directPingSince, value);
     }
 
     /// <summary>
@@ -215,12 +226,17 @@ internal sealed class PeerState
     public void PlanPingsLocked(IEnumerable<Endpoint> endpoints, long now, List<(Endpoint Endpoint, DiscoTxId TxId)> plan)
     {
         var start = plan.Count;
+        var direct = Direct?.Endpoint;
         foreach (var e in endpoints)
         {
             if (Paths.TryGetValue(e, out var path) && !Planned(plan, start, e))
             {
                 path.LastPingSent = now;
                 plan.Add((e, DiscoTxId.New()));
+                if (e == direct && DirectPingSince == 0)
+                {
+                    DirectPingSince = now;
+                }
             }
         }
     }

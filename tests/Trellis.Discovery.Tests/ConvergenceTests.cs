@@ -126,6 +126,59 @@ public sealed class ConvergenceTests : IDisposable
         Assert.Equal(2, a.Bind.RelaySent);
     }
 
+    [Fact]
+    public async Task When_a_direct_path_stops_carrying_UDP_both_sides_add_the_relay_within_a_heartbeat_and_1_5_s_before_its_trust_lapses()
+    {
+        var a = _bed.Node("10.0.0.1");
+        var b = _bed.Node("10.0.0.2");
+        a.Bind.SetLocalEndpoints([a.Local]);
+        b.Bind.SetLocalEndpoints([b.Local]);
+        b.Bind.SetPeers([a.AsPeer()]);
+        a.Bind.SetPeers([b.AsPeer()]);
+        await TestNode.WaitForAsync(() => DirectEndpoint(a, b) == b.Local && DirectEndpoint(b, a) == a.Local, "direct both ways");
+        await _bed.SettledAsync();
+
+        // Traffic for a while: the heartbeats (every 3 s) keep their rhythm, every pong on time.
+        await RunAsync(a, b, TimeSpan.FromSeconds(10));
+        Assert.Equal(0, a.Bind.RelaySent);
+        Assert.Equal(0, b.Bind.RelaySent);
+
+        // UDP between them stops (each node's wake-ups to itself still arrive); a packet each way every step.
+        _bed.Network.Drop = (source, destination, _) => source.Address != destination.Address;
+        var cut = _bed.Time.GetUtcNow();
+        TimeSpan? bothRelayed = null;
+        while (bothRelayed is null && _bed.Time.GetUtcNow() - cut < TimeSpan.FromSeconds(7))
+        {
+            a.SendWireGuard(b.NodeKey);
+            b.SendWireGuard(a.NodeKey);
+            await _bed.SettledAsync();
+            if (a.Bind.RelaySent > 0 && b.Bind.RelaySent > 0)
+            {
+                bothRelayed = _bed.Time.GetUtcNow() - cut;
+
+                // Before either trust lapsed: the pongs were overdue, not yet missing.
+                Assert.Equal("direct", a.Bind.GetStatus(b.NodeKey)!.Path);
+                Assert.Equal("direct", b.Bind.GetStatus(a.NodeKey)!.Path);
+            }
+
+            _bed.Time.Advance(Step);
+        }
+
+        // The next heartbeat is at most 3 s (and a tick) away, its pong overdue 1.5 s later; every relayed packet also went direct.
+        Assert.NotNull(bothRelayed);
+        Assert.InRange(bothRelayed.Value, DiscoveryBind.PongOverdueAfter, TimeSpan.FromSeconds(4) + DiscoveryBind.PongOverdueAfter);
+        Assert.Equal(a.Bind.RelaySent, a.Bind.BothSent);
+        Assert.Equal(b.Bind.RelaySent, b.Bind.BothSent);
+
+        // UDP is back: the next pong ends the relay copies.
+        _bed.Network.Drop = null;
+        await RunAsync(a, b, TimeSpan.FromSeconds(4));
+        var relayed = a.Bind.RelaySent + b.Bind.RelaySent;
+        await RunAsync(a, b, TimeSpan.FromSeconds(10), () => Assert.Equal(relayed, a.Bind.RelaySent + b.Bind.RelaySent));
+        Assert.Equal(b.Local, DirectEndpoint(a, b));
+        Assert.Equal(a.Local, DirectEndpoint(b, a));
+    }
+
     private static Endpoint? DirectEndpoint(TestNode from, TestNode to) => from.Bind.GetStatus(to.NodeKey) is { Path: "direct" } s ? s.DirectEndpoint : null;
 
     /// <summary>

@@ -15,14 +15,15 @@ namespace Trellis.Lab.Tests.Node;
 public sealed class PortGuessingTests(ITestOutputHelper output)
 {
     /// <summary>
-    /// Generous: punching first (5 s), then up to two attempts 25 s apart, each at most 12 s; a
+    /// Generous: punching first (5 s; none when the map says the hard side's mapping varies), then up
+    /// to two attempts 12 s apart, each over within 10 s (the hard side's sockets wait that long); a
     /// safety net, never a measurement.
     /// </summary>
     private static readonly TimeSpan DirectTimeout = TimeSpan.FromSeconds(90);
 
     private static readonly TimeSpan PingTimeout = TimeSpan.FromSeconds(45);
 
-    /// <summary>With guessing off, how long the pair is watched: beyond both attempts guessing would have made (5 + 25 + 12 s).</summary>
+    /// <summary>With guessing off, how long the pair is watched: beyond both attempts guessing would have made (5 + 12 + 10 s).</summary>
     private static readonly TimeSpan WatchedOff = TimeSpan.FromSeconds(50);
 
     [Fact]
