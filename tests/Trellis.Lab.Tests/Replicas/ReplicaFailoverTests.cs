@@ -12,8 +12,8 @@ public sealed class ReplicaFailoverTests(ITestOutputHelper output)
     /// <summary>
     /// The longest a continuous ping (every 0.2 s) may go without a reply while a replica dies and its
     /// nodes move. Tunnels never depend on the control connection, so a healthy one misses a reply or
-    /// two (0.31 to 0.38 s measured at load 47 to 67, beside a move of 1.4 s); 2 s is ten missed in a
-    /// row, room for a busy two-core machine's stalls. A tunnel torn down with its control connection
+    /// two (0.21 to 0.54 s in five runs at load 7 to 67, beside moves of 0.9 to 1.7 s); 2 s is ten
+    /// missed in a row, room for a busy two-core machine's stalls. A tunnel torn down with its control connection
     /// stays down for the whole move plus a handshake, so it fails here whenever the move takes about
     /// 2 s or more; a faster move still shows it in the printed gap next to the printed move time.
     /// </summary>
