@@ -9,6 +9,16 @@ namespace Trellis.Lab.Tests.Replicas;
 /// </summary>
 public sealed class ReplicaFailoverTests(ITestOutputHelper output)
 {
+    /// <summary>
+    /// The longest a continuous ping (every 0.2 s) may go without a reply while a replica dies and its
+    /// nodes move. Tunnels never depend on the control connection, so a healthy one misses a reply or
+    /// two (0.21 to 0.54 s in five runs at load 7 to 67, beside moves of 0.9 to 1.7 s); 2 s is ten
+    /// missed in a row, room for a busy two-core machine's stalls. A tunnel torn down with its control connection
+    /// stays down for the whole move plus a handshake, so it fails here whenever the move takes about
+    /// 2 s or more; a faster move still shows it in the printed gap next to the printed move time.
+    /// </summary>
+    private static readonly TimeSpan LongestTolerableGap = TimeSpan.FromSeconds(2);
+
     private static async Task AllPairsPingAsync(IReadOnlyList<ReplicaNode> nodes)
     {
         var addresses = new Dictionary<ReplicaNode, string>();
@@ -51,13 +61,38 @@ public sealed class ReplicaFailoverTests(ITestOutputHelper output)
         await SeesAsync(nodes[2], "n0-renamed");
         await SeesAsync(nodes[3], "n0-renamed");
 
+        // Pings that run through the kill: between the two nodes of the replica that dies, from one
+        // of them to a node on another replica, and between the nodes of the two that live.
+        ContinuousPing[] pings =
+        [
+            ContinuousPing.Start(nodes[0], nodes[1], await nodes[1].AddressAsync()),
+            ContinuousPing.Start(nodes[1], nodes[3], await nodes[3].AddressAsync()),
+            ContinuousPing.Start(nodes[2], nodes[3], await nodes[3].AddressAsync()),
+        ];
+        await Poll.UntilAsync(() => pings.All(p => p.Replied), MeshLabTimeouts.Converge, "a first reply to each continuous ping");
+
         // The busiest replica dies without a word: its nodes go to the others, and the tunnels never stop.
         var killedAt = System.Diagnostics.Stopwatch.StartNew();
         await lab.KillServerAsync(0);
         await Poll.UntilAsync(
             async _ => await lab.ConnectedAsync(1) + await lab.ConnectedAsync(2) == 4, MeshLabTimeouts.Converge, "all four nodes on replicas 1 and 2");
-        output.WriteLine($"all four nodes were seen on replicas 1 and 2 {killedAt.Elapsed.TotalSeconds:0.0} s after the kill (polled through curl; not asserted)");
+        var moved = killedAt.Elapsed;
+
+        // The issue's figure (5 s) is recorded, not asserted: a shared machine's pauses are no defect.
+        output.WriteLine($"FIGURE moved: both nodes of the killed replica were connected to another {moved.TotalSeconds:0.00} s after the kill (the replicas' /health, polled every 0.1 s)");
+        foreach (var node in nodes[..2])
+        {
+            Assert.NotEqual(lab.Url(0) + "/", (await node.StatusAsync()).GetProperty("connectedTo").GetString());
+        }
+
         await AllPairsPingAsync(nodes);
+        foreach (var ping in pings)
+        {
+            var (gap, replies) = await ping.StopAsync();
+            output.WriteLine($"FIGURE gap: the longest wait for a ping reply from {ping.Pair} across the kill was {gap.TotalSeconds:0.00} s ({replies} replies at 0.2 s)");
+
+            Assert.True(gap < LongestTolerableGap, $"the ping from {ping.Pair} went {gap.TotalSeconds:0.00} s without a reply across the kill");
+        }
 
         // A node joining during the outage (replica 0 first in its list) comes in through another.
         var late = await lab.AddNodeAsync("late", first: 0);
@@ -77,6 +112,20 @@ public sealed class ReplicaFailoverTests(ITestOutputHelper output)
             MeshLabTimeouts.Converge,
             "the node on the restarted replica to see every other node");
         await AllPairsPingAsync([back, late, nodes[1]]);
+
+        // The database holds each node once, the one that joined during the outage among them, and
+        // everything else the test made (one user, one auth key).
+        var rows = await lab.QueryAsync("""SELECT "Name", "Status", "NodeKey", "MachineKey", "DiscoKey", "IPv4", "IPv6" FROM "Nodes" ORDER BY "Name" """);
+        output.WriteLine($"nodes in the database: {string.Join("; ", rows.Select(r => $"{r[0]} {r[1]} {r[5]}"))}");
+        Assert.Equal(["back", "late", "n0-renamed", "n1", "n2", "n3-renamed"], rows.Select(r => r[0]));
+        Assert.All(rows, r => Assert.Equal("Active", r[1]));
+        for (var column = 2; column < 7; column++)
+        {
+            Assert.Equal(rows.Length, rows.Select(r => r[column]).Distinct().Count());
+        }
+
+        Assert.Equal(["lab"], (await lab.QueryAsync("""SELECT "Name" FROM "Users" """)).Select(r => r[0]));
+        Assert.Equal(["1"], (await lab.QueryAsync("""SELECT count(*) FROM "AuthKeys" """)).Select(r => r[0]));
     }
 
     [Fact]

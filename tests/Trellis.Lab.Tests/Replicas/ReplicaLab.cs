@@ -96,6 +96,13 @@ public sealed class ReplicaLab : IAsyncDisposable
         Servers[replica] = null;
     }
 
+    /// <summary>The rows <paramref name="sql"/> returns from the replicas' database, one line each, columns split by '|'.</summary>
+    public async Task<string[][]> QueryAsync(string sql)
+    {
+        var result = (await HostCommand.RunAsync("psql", "-h", "/var/run/postgresql", "-d", _databaseName, "-At", "-v", "ON_ERROR_STOP=1", "-c", sql)).EnsureSuccess();
+        return [.. result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => line.Split('|'))];
+    }
+
     /// <summary>How many node connections the replica holds now (its /health).</summary>
     public async Task<int> ConnectedAsync(int replica)
     {
