@@ -101,6 +101,12 @@ echo "== $TRELLIS ($(file -b "$TRELLIS" | cut -d, -f1-2)) via ${RUN[*]:-native}"
 version=$(arm64 "$TRELLIS" --version)
 echo "$version"
 grep -Eq '^runtime \.NET [0-9].* linux-arm64$' <<< "$version" || fail "trellis --version does not name the linux-arm64 runtime"
+if [ "$NODE_BIN" != "$TRELLIS" ]; then
+  echo "== $NODE_BIN (NativeAOT)"
+  node_version=$(arm64 "$NODE_BIN" --version)
+  echo "$node_version"
+  grep -Eq '^runtime \.NET [0-9].* linux-arm64$' <<< "$node_version" || fail "trellis-node --version does not name the linux-arm64 runtime"
+fi
 
 echo "== trellis server"
 PORT=8080
