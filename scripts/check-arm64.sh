@@ -97,7 +97,7 @@ wait_for() {
   echo $(( ($(date +%s%N) - start) / 1000000 ))
 }
 
-echo "== $TRELLIS ($(file -b "$TRELLIS" | cut -d, -f1-2)) via ${RUN[*]:-native}"
+echo "== $TRELLIS ($(( $(stat -c %s "$TRELLIS") / 1048576 )) MiB) via ${RUN[*]:-this machine}"
 version=$(arm64 "$TRELLIS" --version)
 echo "$version"
 grep -Eq '^runtime \.NET [0-9].* linux-arm64$' <<< "$version" || fail "trellis --version does not name the linux-arm64 runtime"
