@@ -45,7 +45,8 @@ if [ "${TRELLIS_ARM64_INSIDE:-}" != 1 ]; then
       dpkg --add-architecture arm64
     fi
     apt-get update -qq
-    # --no-remove: an arm64 library must never displace the host's own packages.
+    # --no-remove: an arm64 library must never displace the host's own packages (it may upgrade the
+    # host's twin of it to the same version, which multiarch requires).
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends --no-remove "${missing[@]}" >/dev/null
   fi
 
