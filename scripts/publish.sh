@@ -2,9 +2,10 @@
 # Publishes `trellis` as one self-contained executable per platform: nothing else to copy, no .NET on the
 # target. Native libraries (libsodium, SQLite) travel inside the file and are unpacked on first start
 # (to $DOTNET_BUNDLE_EXTRACT_BASE_DIR, else ~/.net, else the temp directory).
-# Beside it, for the platform of this machine, `trellis-node`: the node daemon and its verbs compiled
-# ahead of time (NativeAOT: no JIT, a fraction of the memory; needs clang and zlib's headers). NativeAOT
-# does not cross-compile without the target's sysroot, so other platforms get `trellis` only.
+# Beside it `trellis-node`: the node daemon and its verbs compiled ahead of time (NativeAOT: no JIT, a
+# fraction of the memory; needs clang and zlib's headers). For this machine's platform always; for the
+# other one when clang can link for it here (on Debian x86-64 for arm64: binutils-aarch64-linux-gnu,
+# libc6-dev:arm64 and libgcc-12-dev:arm64 after `dpkg --add-architecture arm64`), else `trellis` only.
 # Usage: scripts/publish.sh [OUTPUT_DIR] (default artifacts/publish); TRELLIS_RIDS="linux-x64" for one platform.
 # Prints each file's size. Build objects go under OUTPUT_DIR/build, apart from the tree's Debug build.
 set -euo pipefail
@@ -24,6 +25,25 @@ if ! command -v clang >/dev/null; then
   [ -z "$versioned" ] || LINKER=("-p:CppCompilerAndLinker=$versioned")
 fi
 
+# True when NativeAOT can link for RID here: the host's own platform, or a C program links for it with
+# the flags the ILCompiler's targets pass when cross-compiling (--target, the bfd linker).
+CLANG=clang
+[ ${#LINKER[@]} -eq 0 ] || CLANG=${LINKER[0]#-p:CppCompilerAndLinker=}
+can_link_for() {
+  [ "$1" = "$HOST_RID" ] && return 0
+  local triple probe ok=1
+  case $1 in
+    linux-arm64) triple=aarch64-linux-gnu ;;
+    linux-x64) triple=x86_64-linux-gnu ;;
+    *) return 1 ;;
+  esac
+  probe=$(mktemp -d)
+  echo 'int main(void) { return 0; }' > "$probe/probe.c"
+  "$CLANG" --target="$triple" -fuse-ld=bfd -pie -pthread "$probe/probe.c" -lm -ldl -lrt -o "$probe/probe" >/dev/null 2>&1 && ok=0
+  rm -rf "$probe"
+  return $ok
+}
+
 for rid in $RIDS; do
   start=$(date +%s)
   # ReadyToRun for Trellis and its packages, each assembly compiled on its own (not the SDK's default for a
@@ -37,7 +57,7 @@ for rid in $RIDS; do
     -p:PublishSingleFile=true -p:IncludeNativeLibrariesForSelfExtract=true "${PRECOMPILE[@]}" -p:DebugType=none \
     --artifacts-path "$OUT/build" -o "$OUT/$rid" -nologo -v quiet
   echo "published $rid in $(( $(date +%s) - start )) s"
-  if [ "$rid" = "$HOST_RID" ]; then
+  if can_link_for "$rid"; then
     start=$(date +%s)
     dotnet publish "$REPO/src/Trellis.NodeCli/Trellis.NodeCli.csproj" -c Release -r "$rid" "${LINKER[@]}" -p:DebugType=none \
       --artifacts-path "$OUT/build" -o "$OUT/$rid" -nologo -v quiet
