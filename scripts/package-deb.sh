@@ -85,7 +85,7 @@ Architecture: $arch
 Maintainer: Trellis developers <trellis@localhost>
 Section: net
 Priority: optional
-Depends: libc6, libssl3 | libssl3t64, passwd
+Depends: libc6, libstdc++6, libgcc-s1, libssl3 | libssl3t64, passwd
 Recommends: wireguard-tools, nftables
 Installed-Size: $(du -sk --exclude=DEBIAN "$root" | cut -f1)
 Description: self-hosted mesh VPN (WireGuard in userspace)
