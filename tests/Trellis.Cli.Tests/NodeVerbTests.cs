@@ -173,19 +173,9 @@ public sealed class NodeVerbTests : IDisposable
     }
 
     [Fact]
-    public async Task Up_force_reauth_without_a_key_on_a_server_without_sign_in_says_how_to_renew_and_stays_connected()
-    {
-        var dir = Directory.CreateTempSubdirectory("trellis-node-cli-server-").FullName;
-        var server = await ControlServerHost.StartAsync(
-            new ServerOptions { Listen = "http://127.0.0.1:0", DataDirectory = dir, StunPort = 0, NodeKeyExpiry = TimeSpan.FromDays(7) }, logging: l => l.SetMinimumLevel(LogLevel.Warning));
-        try
+    public Task Up_force_reauth_without_a_key_on_a_server_without_sign_in_says_how_to_renew_and_stays_connected() =>
+        WithNodeUpAsync(new ServerOptions { NodeKeyExpiry = TimeSpan.FromDays(7) }, async _ =>
         {
-            await using var daemon = await StartDaemonAsync();
-            await server.Service.Store.CreateUserAsync("alice");
-            var key = (await server.Service.Store.CreateAuthKeyAsync("alice", null, reusable: false, ephemeral: false, expiresAt: null)).Value!.Plaintext;
-            var up = await RunAsync("up", "--server", server.Url.AbsoluteUri, "--authkey", key, "--hostname", "box", "--socket", Socket);
-            Assert.True(up.Code == 0, up.Error);
-
             var (code, output, _) = await RunAsync("status", "--socket", Socket);
             Assert.Equal(0, code);
             Assert.Matches(@"warning: this node's key expires \S+ \S+Z \(in 7 d\); renew it before then with: trellis up --force-reauth", output);
@@ -196,6 +186,25 @@ public sealed class NodeVerbTests : IDisposable
             using var json = JsonDocument.Parse((await RunAsync("status", "--json", "--socket", Socket)).Output);
             Assert.Equal("running", json.RootElement.GetProperty("state").GetString());
             Assert.StartsWith("this server has no single sign-on", json.RootElement.GetProperty("renewHint").GetString(), StringComparison.Ordinal);
+        });
+
+    /// <summary>
+    /// A real server (<paramref name="options"/> with a listener, a data directory and no STUN added), a
+    /// daemon brought `up` on it as "box" with an auth key of alice's, then <paramref name="body"/>.
+    /// </summary>
+    private async Task WithNodeUpAsync(ServerOptions options, Func<ControlServerHost, Task> body)
+    {
+        var dir = Directory.CreateTempSubdirectory("trellis-node-cli-server-").FullName;
+        var server = await ControlServerHost.StartAsync(
+            options with { Listen = "http://127.0.0.1:0", DataDirectory = dir, StunPort = 0 }, logging: l => l.SetMinimumLevel(LogLevel.Warning));
+        try
+        {
+            await using var daemon = await StartDaemonAsync();
+            await server.Service.Store.CreateUserAsync("alice");
+            var key = (await server.Service.Store.CreateAuthKeyAsync("alice", null, reusable: false, ephemeral: false, expiresAt: null)).Value!.Plaintext;
+            var up = await RunAsync("up", "--server", server.Url.AbsoluteUri, "--authkey", key, "--hostname", "box", "--socket", Socket);
+            Assert.True(up.Code == 0, up.Error);
+            await body(server);
         }
         finally
         {
@@ -207,17 +216,8 @@ public sealed class NodeVerbTests : IDisposable
     [Fact]
     public async Task Status_shows_the_servers_release_the_daemons_and_each_peers()
     {
-        var dir = Directory.CreateTempSubdirectory("trellis-node-cli-server-").FullName;
-        var server = await ControlServerHost.StartAsync(
-            new ServerOptions { Listen = "http://127.0.0.1:0", DataDirectory = dir, StunPort = 0 }, logging: l => l.SetMinimumLevel(LogLevel.Warning));
-        try
+        await WithNodeUpAsync(new ServerOptions(), async server =>
         {
-            await using var daemon = await StartDaemonAsync();
-            await server.Service.Store.CreateUserAsync("alice");
-            var key = (await server.Service.Store.CreateAuthKeyAsync("alice", null, reusable: true, ephemeral: false, expiresAt: null)).Value!.Plaintext;
-            var up = await RunAsync("up", "--server", server.Url.AbsoluteUri, "--authkey", key, "--hostname", "box", "--socket", Socket);
-            Assert.True(up.Code == 0, up.Error);
-
             var (code, output, _) = await RunAsync("status", "--socket", Socket);
             Assert.Equal(0, code);
             Assert.StartsWith($"running ({server.Url.AbsoluteUri}, server {BuildInfo.Short})", output, StringComparison.Ordinal);
@@ -225,12 +225,7 @@ public sealed class NodeVerbTests : IDisposable
 
             using var json = JsonDocument.Parse((await RunAsync("status", "--json", "--socket", Socket)).Output);
             Assert.Equal((BuildInfo.Short, BuildInfo.Short), (json.RootElement.GetProperty("serverVersion").GetString(), json.RootElement.GetProperty("version").GetString()));
-        }
-        finally
-        {
-            await server.DisposeAsync();
-            Directory.Delete(dir, recursive: true);
-        }
+        });
 
         // Each peer's release as its daemon reported it, and "unknown" for one older than version reporting.
         var (self, laptop, nas) = (Peer(1, "me"), Peer(2, "laptop") with { Version = "0.9.0+abcdef123456" }, Peer(3, "nas"));

@@ -26,16 +26,7 @@ public class MeshClassViewTests
         """);
 
     /// <summary>A hundred nodes to each user: a0 has ids 1-100, a1 101-200, ... c7 1501-1600.</summary>
-    private static PeerInfo Node(long id) => new()
-    {
-        Id = id,
-        Name = $"node{id}",
-        NodeKey = $"nodekey{id}",
-        DiscoKey = $"disco{id}",
-        Addresses = [$"100.64.{id / 250}.{id % 250 + 1}/32", $"fd7a:1::{id:x}/128"],
-        AllowedIps = [$"100.64.{id / 250}.{id % 250 + 1}/32", $"fd7a:1::{id:x}/128"],
-        User = UserOf((id - 1) / NodesPerUser),
-    };
+    private static PeerInfo Node(long id) => MeshTestPeers.NumberedNode(id, UserOf((id - 1) / NodesPerUser));
 
     private static string UserOf(long user) => user < 4 ? $"a{user}" : user < 8 ? $"b{user - 4}" : $"c{user - 8}";
 

@@ -16,16 +16,7 @@ public class MeshFirstPolicyCostTests
         {"acls": [{"action": "accept", "src": ["u0@"], "dst": ["u1@:22"]}]}
         """);
 
-    private static PeerInfo Node(long id) => new()
-    {
-        Id = id,
-        Name = $"node{id}",
-        NodeKey = $"nodekey{id}",
-        DiscoKey = $"disco{id}",
-        Addresses = [$"100.64.{id / 250}.{id % 250 + 1}/32", $"fd7a:1::{id:x}/128"],
-        AllowedIps = [$"100.64.{id / 250}.{id % 250 + 1}/32", $"fd7a:1::{id:x}/128"],
-        User = $"u{id - 1}",
-    };
+    private static PeerInfo Node(long id) => MeshTestPeers.NumberedNode(id, $"u{id - 1}");
 
     private static async Task<(MeshState Mesh, List<MeshSession> Sessions)> ConnectedMeshAsync(int nodes)
     {

@@ -19,6 +19,18 @@ internal static class MeshTestPeers
         Tags = tags,
     };
 
+    /// <summary>A dual-stack node of a mesh of thousands: its IPv4 address counts on past 250 into the next /24.</summary>
+    public static PeerInfo NumberedNode(long id, string user) => new()
+    {
+        Id = id,
+        Name = $"node{id}",
+        NodeKey = $"nodekey{id}",
+        DiscoKey = $"disco{id}",
+        Addresses = [$"100.64.{id / 250}.{id % 250 + 1}/32", $"fd7a:1::{id:x}/128"],
+        AllowedIps = [$"100.64.{id / 250}.{id % 250 + 1}/32", $"fd7a:1::{id:x}/128"],
+        User = user,
+    };
+
     /// <summary>The session's next message, which must be a <typeparamref name="T"/>.</summary>
     public static async Task<T> Next<T>(MeshSession session)
         where T : ControlMessage
