@@ -11,10 +11,7 @@ internal sealed class NodeView(long self, PeerIdSet? visible, PacketFilter filte
 {
     public static NodeView Everything(long self) => new(self, null, PacketFilter.AllowAll);
 
-    /// <summary>The node whose view this is.</summary>
-    public long Self => self;
-
-    /// <summary>Null while no policy is in force: the node sees every peer. Often shared with the node's class, and may hold <see cref="Self"/>.</summary>
+    /// <summary>Null while no policy is in force: the node sees every peer. Often shared with the node's class, and may hold the node itself.</summary>
     public PeerIdSet? Visible { get; set; } = visible;
 
     public PacketFilter Filter { get; set; } = filter;
@@ -24,7 +21,4 @@ internal sealed class NodeView(long self, PeerIdSet? visible, PacketFilter filte
 
     /// <summary>Whether <paramref name="peer"/> is among the peers this node sees (never itself under a policy).</summary>
     public bool Sees(long peer) => Visible is null || (peer != self && Visible.Contains(peer));
-
-    /// <summary>How many peers the node sees under the policy, itself not counted.</summary>
-    public int VisibleCount => Visible is null ? 0 : Visible.Count - (Visible.Contains(self) ? 1 : 0);
 }
