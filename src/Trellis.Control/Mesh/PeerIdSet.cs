@@ -5,10 +5,10 @@ namespace Trellis.Control.Mesh;
 /// <summary>
 /// The peers a node's view holds under a policy: ascending ids in an array that never changes, so the
 /// nodes of one policy class (a user's devices, one tag's servers) share one, and a change makes a new
-/// set that every view holding the old one moves to (<see cref="Rebase"/>). A hash set per node cost
-/// some 28 bytes per peer: at 10,000 nodes seeing 600 peers each, 165 MB held and copied at every
-/// first policy (docs/BENCHMARKS.md). It may hold the viewing node itself (a class sees its own
-/// members); <see cref="NodeView.Sees"/> leaves it out.
+/// set that every view holding the old one moves to (<see cref="Rebase"/>). With a hash set per node
+/// (some 28 bytes per peer, copied from the class's at every first policy), a first policy on 10,000
+/// nodes seeing 600 peers each added 127 MiB to the server; shared, 31 (docs/BENCHMARKS.md). It may
+/// hold the viewing node itself (a class sees its own members); <see cref="NodeView.Sees"/> leaves it out.
 /// </summary>
 internal sealed class PeerIdSet : IReadOnlyCollection<long>
 {
