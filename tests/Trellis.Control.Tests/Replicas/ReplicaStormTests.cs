@@ -55,8 +55,8 @@ public sealed class ReplicaStormTests : IAsyncLifetime
 
     private async Task<ControlServerFixture> ReplicaAsync()
     {
-        // A small pool: the storm would fill the usual 40 a replica, and the cluster's 100 connections
-        // are shared with other tests and benchmarks (more queue for a connection instead).
+        // A small pool: the storm would fill the usual 40 a replica, and the cluster's connections (300
+        // in CI, 100 by default) are shared with other tests and benchmarks (more queue for one instead).
         var database = new Npgsql.NpgsqlConnectionStringBuilder(_database) { MaxPoolSize = 8 }.ConnectionString;
         var replica = await ControlServerFixture.StartAsync(o => o with { Database = database });
         _replicas.Add(replica);
