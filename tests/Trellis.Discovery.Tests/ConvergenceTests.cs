@@ -129,12 +129,7 @@ public sealed class ConvergenceTests : IDisposable
     [Fact]
     public async Task When_a_direct_path_stops_carrying_UDP_both_sides_add_the_relay_within_a_heartbeat_and_1_5_s_before_its_trust_lapses()
     {
-        var a = _bed.Node("10.0.0.1");
-        var b = _bed.Node("10.0.0.2");
-        a.Bind.SetLocalEndpoints([a.Local]);
-        b.Bind.SetLocalEndpoints([b.Local]);
-        b.Bind.SetPeers([a.AsPeer()]);
-        a.Bind.SetPeers([b.AsPeer()]);
+        var (a, b) = _bed.Pair();
         await TestNode.WaitForAsync(() => DirectEndpoint(a, b) == b.Local && DirectEndpoint(b, a) == a.Local, "direct both ways");
         await _bed.SettledAsync();
 
