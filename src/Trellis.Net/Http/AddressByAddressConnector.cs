@@ -29,9 +29,6 @@ public static class AddressByAddressConnector
         return handler;
     }
 
-    public static ValueTask<Stream> ConnectAsync(DnsEndPoint target, CancellationToken cancellationToken) =>
-        ConnectAsync(target, Dns.GetHostAddressesAsync, null, cancellationToken);
-
     /// <param name="resolve">The name lookup (tests give a name several addresses without DNS).</param>
     /// <param name="connectTimeout">The whole connect's limit, shared out between the addresses; null: none but the caller's token.</param>
     internal static async ValueTask<Stream> ConnectAsync(
