@@ -4,16 +4,19 @@ using Trellis.Core.Transport.InMemory;
 using Trellis.Crypto;
 using Trellis.Node;
 using Trellis.Node.Control;
+using Trellis.Node.Dns;
 using Trellis.Node.Engine;
 
 namespace Trellis.Benchmarks;
 
 /// <summary>
 /// A node in a mesh of <see cref="Peers"/> peers takes in a full map of it beside a one-peer delta (one
-/// peer's endpoint moved, then back): the control client's map building and the engine's reconcile
+/// peer's endpoint moved, then back) and a delta that adds a peer, then one that removes it again:
+/// the control client's map building and the engine's reconcile
 /// (WireGuard peers and allowed IPs, discovery, routes, filter) on an in-memory TUN and socket, the OS
 /// configuration recorded rather than applied. The full map's entries are new objects each time, as
-/// read from the wire; the names resolver and the cache write are left out (see docs/BENCHMARKS.md).
+/// read from the wire; the cache write is left out (see docs/BENCHMARKS.md), and the names the resolver
+/// builds afresh when a peer comes or goes are measured on their own.
 /// Run: dotnet run -c Release --project bench/Trellis.Benchmarks -- --filter '*DeltaApply*' --job short --inProcess
 /// </summary>
 [MemoryDiagnoser]
@@ -21,8 +24,10 @@ public class DeltaApplyBenchmarks
 {
     private static readonly IReadOnlyList<string> Overlay = ["100.64.0.0/10", "fd7a:115c:a1e0::/48"];
     private static readonly EngineSettings Settings = new() { AcceptRoutes = true };
+    private static readonly DnsConfig Names = new() { BaseDomain = DnsConfig.DefaultBaseDomain };
     private readonly FullMap[] _fulls = new FullMap[2];
     private readonly MapDelta[] _deltas = new MapDelta[2];
+    private readonly MapDelta[] _joinLeave = new MapDelta[2];
     private WireGuardEngine _engine = null!;
     private NetMap _current = null!;
     private int _turn;
@@ -47,6 +52,8 @@ public class DeltaApplyBenchmarks
 
         _deltas[0] = new MapDelta { PeersChanged = [BenchPeers.Entry(2, homeRelay: 0, moved: true)] };
         _deltas[1] = new MapDelta { PeersChanged = [BenchPeers.Entry(2, homeRelay: 0)] };
+        _joinLeave[0] = new MapDelta { PeersChanged = [BenchPeers.Entry(Peers + 2, homeRelay: 0)] };
+        _joinLeave[1] = new MapDelta { PeersRemoved = [Peers + 2] };
         var network = new InMemoryNetwork();
         _engine = new WireGuardEngine(
             new EngineOptions
@@ -70,6 +77,14 @@ public class DeltaApplyBenchmarks
 
     [Benchmark]
     public int OnePeerDelta() => Take(NetMapBuilder.Apply(_current, _deltas[_turn++ % 2]));
+
+    /// <summary>A peer joins, then leaves at the next call.</summary>
+    [Benchmark]
+    public int PeerJoinsOrLeaves() => Take(NetMapBuilder.Apply(_current, _joinLeave[_turn++ % 2]));
+
+    /// <summary>What the names resolver builds from the whole map when a peer comes or goes.</summary>
+    [Benchmark]
+    public int MeshNamesOfTheMap() => MeshNames.Build(_current, Names, []).Upstreams.Count;
 
     private int Take(NetMap map)
     {

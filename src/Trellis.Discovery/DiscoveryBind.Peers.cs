@@ -86,6 +86,94 @@ public sealed partial class DiscoveryBind
     }
 
     /// <summary>
+    /// Adds and removes peers, keeping every other one as it is: a delta's work, not the mesh's. False,
+    /// changing nothing, when a peer added is in the set already or claims a disco key that another
+    /// peer (or this node) holds, when a peer removed is not in the set, or when some peer is held off
+    /// a shared disco key (whether it may take the key over is <see cref="SetPeers"/>' question).
+    /// </summary>
+    public bool ChangePeers(IReadOnlyList<DiscoPeer> added, IReadOnlyCollection<Key> removed)
+    {
+        ArgumentNullException.ThrowIfNull(added);
+        ArgumentNullException.ThrowIfNull(removed);
+        if (added.Count == 0 && removed.Count == 0)
+        {
+            return true;
+        }
+
+        var rounds = new List<PeerState>(added.Count);
+        lock (_peersLock)
+        {
+            var old = _table;
+            if (old.ByDiscoKey.Count != old.ByNodeKey.Count)
+            {
+                return false;
+            }
+
+            var claimed = new HashSet<Key>();
+            foreach (var p in added)
+            {
+                if (old.ByNodeKey.ContainsKey(p.NodeKey) || p.DiscoKey == _sealer.PublicKey || old.ByDiscoKey.ContainsKey(p.DiscoKey) || !claimed.Add(p.DiscoKey))
+                {
+                    return false;
+                }
+            }
+
+            foreach (var key in removed)
+            {
+                if (!old.ByNodeKey.ContainsKey(key))
+                {
+                    return false;
+                }
+            }
+
+            var byNode = new Dictionary<Key, PeerState>(old.ByNodeKey);
+            var byDisco = new Dictionary<Key, PeerState>(old.ByDiscoKey);
+            var length = old.ByIndex.Length;
+            foreach (var p in added)
+            {
+                // Indexes freed below are reused only by a later update, as in SetPeers: WireGuard may
+                // still send to a removed peer's synthetic endpoint for a moment.
+                var state = new PeerState(_freeIndexes.Count > 0 ? _freeIndexes.Dequeue() : _nextIndex++, p.NodeKey);
+                UpdatePeer(state, p, isNew: true, ownsDiscoKey: true);
+                rounds.Add(state);
+                byNode.Add(p.NodeKey, state);
+                byDisco.Add(p.DiscoKey, state);
+                length = Math.Max(length, state.Index + 1);
+            }
+
+            var byIndex = new PeerState?[length];
+            Array.Copy(old.ByIndex, byIndex, old.ByIndex.Length);
+            foreach (var state in rounds)
+            {
+                byIndex[state.Index] = state;
+            }
+
+            foreach (var key in removed)
+            {
+                if (byNode.Remove(key, out var state))
+                {
+                    byDisco.Remove(state.DiscoKey);
+                    byIndex[state.Index] = null;
+                    ForgetPeer(state);
+                    _freeIndexes.Enqueue(state.Index);
+                }
+            }
+
+            _table = new PeerTable(byIndex, byNode, byDisco);
+            RetainPeerRelayPairs(_table);
+        }
+
+        foreach (var state in rounds)
+        {
+            StartRound(state, full: true, reprobe: true);
+        }
+
+        ActOnHeldGuessOffers();
+        OfferGuessesDue();
+        return true;
+    }
+
+    /// <summary>
     /// Applies the map's new view (candidates, home relay, relay offer) of peers already in the set
     /// with the same disco key, touching no other peer: a delta's work, not the mesh's. False, changing
     /// nothing, when any is not such a peer; <see cref="SetPeers"/> is due then.

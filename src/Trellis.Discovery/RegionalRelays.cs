@@ -40,8 +40,11 @@ public sealed partial class RegionalRelays : IRelayTransport, IAsyncDisposable
     private volatile RegionConnection? _home;
     private volatile RegionConnection[] _onDemandSnapshot = [];
     private volatile FrozenSet<int> _dialable = FrozenSet<int>.Empty;
-    private volatile FrozenDictionary<Key, int> _peerRegions = FrozenDictionary<Key, int>.Empty;
     private volatile RelayReceiver? _receiver;
+
+    // each peer's home region: replaced whole or changed in place by the map's one writer, read by
+    // every send and receive (a concurrent dictionary, so a delta changes a few entries, not all)
+    private volatile ConcurrentDictionary<Key, int> _peerRegions = new();
 
     // written by the connections' receive threads: where each known peer was last heard
     private readonly ConcurrentDictionary<Key, int> _heardOn = new();
@@ -124,13 +127,31 @@ public sealed partial class RegionalRelays : IRelayTransport, IAsyncDisposable
     public void SetPeerRegions(IReadOnlyDictionary<Key, int> regions)
     {
         ArgumentNullException.ThrowIfNull(regions);
-        _peerRegions = regions.ToFrozenDictionary();
+        _peerRegions = new ConcurrentDictionary<Key, int>(regions);
         foreach (var key in _heardOn.Keys)
         {
             if (!regions.ContainsKey(key))
             {
                 _heardOn.TryRemove(key, out _);
             }
+        }
+    }
+
+    /// <summary>Some peers' home regions set (new or moved) and others' dropped, the rest kept: a delta's work, not the mesh's.</summary>
+    public void ChangePeerRegions(IEnumerable<KeyValuePair<Key, int>> set, IEnumerable<Key> removed)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        ArgumentNullException.ThrowIfNull(removed);
+        var regions = _peerRegions;
+        foreach (var (key, region) in set)
+        {
+            regions[key] = region;
+        }
+
+        foreach (var key in removed)
+        {
+            regions.TryRemove(key, out _);
+            _heardOn.TryRemove(key, out _);
         }
     }
 

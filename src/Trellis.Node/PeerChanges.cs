@@ -19,25 +19,54 @@ public sealed record PeerChanges(long Base, IReadOnlyCollection<long> Peers)
     /// </summary>
     public static List<(PeerInfo Before, PeerInfo After)>? Between(NetMap last, NetMap map, Func<PeerInfo, PeerInfo, bool> unchanged)
     {
-        ArgumentNullException.ThrowIfNull(last);
-        ArgumentNullException.ThrowIfNull(map);
         ArgumentNullException.ThrowIfNull(unchanged);
-        if (map.Changes is not { } changes || changes.Base != last.Generation || last.Generation == 0 || map.Peers.Count != last.Peers.Count)
+        if (Diff(last, map) is not { Added: [], Removed: [] } diff)
         {
             return null;
         }
 
-        var changed = new List<(PeerInfo Before, PeerInfo After)>(changes.Peers.Count);
-        foreach (var id in changes.Peers)
+        foreach (var (before, after) in diff.Changed)
         {
-            if (!last.Peers.TryGetValue(id, out var before) || !map.Peers.TryGetValue(id, out var after) || !unchanged(before, after))
+            if (!unchanged(before, after))
             {
                 return null;
             }
-
-            changed.Add((before, after));
         }
 
-        return changed;
+        return [.. diff.Changed];
+    }
+
+    /// <summary>
+    /// What <paramref name="map"/> added, removed and changed in the peers of <paramref name="last"/>,
+    /// when it was built from <paramref name="last"/> by a delta; null otherwise (work on the whole map).
+    /// </summary>
+    public static PeerDiff? Diff(NetMap last, NetMap map)
+    {
+        ArgumentNullException.ThrowIfNull(last);
+        ArgumentNullException.ThrowIfNull(map);
+        if (map.Changes is not { } changes || changes.Base != last.Generation || last.Generation == 0)
+        {
+            return null;
+        }
+
+        List<PeerInfo> added = [], removed = [];
+        var changed = new List<(PeerInfo Before, PeerInfo After)>(changes.Peers.Count);
+        foreach (var id in changes.Peers)
+        {
+            switch (last.Peers.TryGetValue(id, out var before), map.Peers.TryGetValue(id, out var after))
+            {
+                case (true, true):
+                    changed.Add((before!, after!));
+                    break;
+                case (false, true):
+                    added.Add(after!);
+                    break;
+                case (true, false):
+                    removed.Add(before!);
+                    break;
+            }
+        }
+
+        return new PeerDiff(added, removed, changed);
     }
 }

@@ -127,6 +127,53 @@ internal static class EnginePlanner
     }
 
     /// <summary>
+    /// The peer as <see cref="Plan"/> would give it, when its plan depends on no other peer and asks
+    /// nothing of the OS: no gateway, a usable key other than this node's, only overlay host addresses,
+    /// and no subnet route that would be accepted. Null otherwise (the whole map is planned). Whether
+    /// another peer holds the same key or an address is for the caller, who knows the peers applied.
+    /// </summary>
+    public static PlannedPeer? PlanAlone(PeerInfo info, EngineSettings settings, Key ownKey, List<IPNetwork> overlay, bool preferIPv6)
+    {
+        var problems = new List<string>();
+        if (info.Gateway is not null || !TryPeerKey(info, ownKey, [], problems, out var key))
+        {
+            return null;
+        }
+
+        var addresses = ParsePeerAddresses(info, overlay, problems);
+        if (problems.Count > 0)
+        {
+            return null;
+        }
+
+        if (settings.AcceptRoutes)
+        {
+            foreach (var route in ParseNetworks(info.AllowedIps, "allowed IP", problems))
+            {
+                if (!addresses.Contains(route) && !ExitRoutes.IsExitRoute(route))
+                {
+                    return null;
+                }
+            }
+
+            if (problems.Count > 0)
+            {
+                return null;
+            }
+        }
+
+        return new PlannedPeer(info.Id, key, addresses, EndpointChooser.Choose(info.Endpoints, preferIPv6));
+    }
+
+    /// <summary>The overlay prefixes as <see cref="Plan"/> reads them; null when any is unusable.</summary>
+    public static List<IPNetwork>? Overlay(NetMap map)
+    {
+        var problems = new List<string>();
+        var overlay = ParseOverlay(map.OverlayPrefixes, problems);
+        return problems.Count == 0 ? overlay : null;
+    }
+
+    /// <summary>
     /// A plain WireGuard peer of another gateway: no WireGuard peer of its own (it speaks only to its
     /// gateway), its addresses routed to the gateway as if they were the gateway's.
     /// </summary>

@@ -204,6 +204,7 @@ public sealed partial class WireGuardEngine : IEngine
             }
 
             (_lastMap, _lastSettings) = (map, settings);
+            _peersStandAlone = PeersStandAlone(map, plan);
         }
         finally
         {
