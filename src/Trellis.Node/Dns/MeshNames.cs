@@ -1,8 +1,6 @@
-using System.Collections.Frozen;
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using ARSoft.Tools.Net;
-using ARSoft.Tools.Net.Dns;
 using Trellis.Core.Control;
 
 namespace Trellis.Node.Dns;
@@ -14,14 +12,20 @@ namespace Trellis.Node.Dns;
 /// </summary>
 internal sealed class MeshNames
 {
-    private readonly FrozenDictionary<string, IPAddress[]> _forward;
-    private readonly FrozenDictionary<string, string> _reverse;
+    private const string ReverseV4Zone = "in-addr.arpa";
+    private const string ReverseV6Zone = "ip6.arpa";
+    private const string HexDigits = "0123456789abcdef";
+
+    // Plain dictionaries, not frozen ones: freezing 20,000 names took longer than a lookup ever saves
+    // on a resolver's query rate, and every map with a peer added or gone builds them again.
+    private readonly Dictionary<string, IPAddress[]> _forward;
+    private readonly Dictionary<string, string> _reverse;
     private readonly KeyValuePair<string, IPEndPoint[]>[] _split;
 
     private MeshNames(
         DnsConfig config,
-        FrozenDictionary<string, IPAddress[]> forward,
-        FrozenDictionary<string, string> reverse,
+        Dictionary<string, IPAddress[]> forward,
+        Dictionary<string, string> reverse,
         KeyValuePair<string, IPEndPoint[]>[] split,
         IReadOnlyList<IPEndPoint> upstreams)
     {
@@ -79,8 +83,8 @@ internal sealed class MeshNames
         var upstreams = config.Nameservers.Count > 0 ? config.Nameservers.Select(Nameserver).ToList() : hostNameservers.ToList();
         return new MeshNames(
             config,
-            forward.ToFrozenDictionary(kv => kv.Key, kv => kv.Value.ToArray(), StringComparer.Ordinal),
-            reverse.ToFrozenDictionary(StringComparer.Ordinal),
+            forward.ToDictionary(kv => kv.Key, kv => kv.Value.ToArray(), StringComparer.Ordinal),
+            reverse,
             split,
             upstreams);
     }
@@ -108,8 +112,37 @@ internal sealed class MeshNames
         return null;
     }
 
-    public static string ReverseName(IPAddress address) =>
-        address.GetReverseLookupDomain().ToString().TrimEnd('.').ToLowerInvariant();
+    /// <summary>
+    /// "4.3.2.1.in-addr.arpa", or an IPv6 address's 32 nibbles in reverse under ip6.arpa (RFC 3596),
+    /// lower case without the final dot. Written here rather than taken from the DNS library's domain
+    /// names, which cost several objects per address: a map names every peer's addresses.
+    /// </summary>
+    public static string ReverseName(IPAddress address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        if (address.AddressFamily == AddressFamily.InterNetwork)
+        {
+            Span<byte> v4 = stackalloc byte[4];
+            address.TryWriteBytes(v4, out _);
+            return string.Create(CultureInfo.InvariantCulture, $"{v4[3]}.{v4[2]}.{v4[1]}.{v4[0]}.{ReverseV4Zone}");
+        }
+
+        return string.Create(64 + ReverseV6Zone.Length, address, static (chars, address) =>
+        {
+            Span<byte> v6 = stackalloc byte[16];
+            address.TryWriteBytes(v6, out _);
+            for (var i = 0; i < 16; i++)
+            {
+                var b = v6[15 - i];
+                chars[i * 4] = HexDigits[b & 0xF];
+                chars[(i * 4) + 1] = '.';
+                chars[(i * 4) + 2] = HexDigits[b >> 4];
+                chars[(i * 4) + 3] = '.';
+            }
+
+            ReverseV6Zone.CopyTo(chars[64..]);
+        });
+    }
 
     public static bool IsIPv4(IPAddress address) => address.AddressFamily == AddressFamily.InterNetwork;
 

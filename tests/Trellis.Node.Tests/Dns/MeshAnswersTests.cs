@@ -59,6 +59,17 @@ public sealed class MeshAnswersTests
         Assert.Equal([name], Addresses(response!));
     }
 
+    [Theory]
+    [InlineData("100.64.0.2")]
+    [InlineData("255.0.10.1")]
+    [InlineData("fd7a:115c:a1e0::1")]
+    [InlineData("fd7a:115c:a1e0:ab12:cd34:ef56:7890:fedc")]
+    [InlineData("::")]
+    public void Reverse_names_are_those_of_the_DNS_library_without_the_final_dot(string address) =>
+        Assert.Equal(
+            IPAddress.Parse(address).GetReverseLookupDomain().ToString().TrimEnd('.').ToLowerInvariant(),
+            MeshNames.ReverseName(IPAddress.Parse(address)));
+
     [Fact]
     public void An_unknown_name_under_the_base_domain_does_not_exist()
     {
