@@ -25,6 +25,12 @@ public sealed class LinuxNetworkConfig : IOsNetworkConfig
 
     private const string SrcValidMark = "net.ipv4.conf.all.src_valid_mark";
 
+    // RTN_LOCAL: a route type of the local table
+    private const byte RtnLocal = 2;
+
+    /// <summary>How long an apply waits for the kernel to make a new IPv6 address usable (an interface that is down never does).</summary>
+    private static readonly TimeSpan LocalRouteWait = TimeSpan.FromSeconds(5);
+
     private readonly RtNetlink _netlink = new();
 
     public void ConfigureLink(string interfaceName, int mtu)
@@ -42,6 +48,30 @@ public sealed class LinuxNetworkConfig : IOsNetworkConfig
         catch (ErrnoException e) when (e.Errno == EEXIST)
         {
             // already there: what we wanted
+        }
+
+        if (address.Address.AddressFamily == AddressFamily.InterNetworkV6)
+        {
+            AwaitLocalRoute(interfaceName, address.Address);
+        }
+    }
+
+    /// <summary>
+    /// Waits, at most <see cref="LocalRouteWait"/>, for the kernel to route the IPv6 address to this
+    /// host. Even without duplicate address detection it installs that route from a work queue, after
+    /// the address is listed: until then a packet to the address is dropped as not this host's
+    /// (Ip6InAddrErrors), which on a busy machine lost the first datagrams after an apply. IPv4 needs
+    /// no wait: its local route comes with the address.
+    /// </summary>
+    private void AwaitLocalRoute(string interfaceName, IPAddress address)
+    {
+        var host = new IPNetwork(address, 128);
+        var deadline = Environment.TickCount64 + (long)LocalRouteWait.TotalMilliseconds;
+        while (!_netlink.ListRoutes(interfaceName, RouteTable.Local, AddressFamily.InterNetworkV6).Any(r => r.Destination.Equals(host) && r.Type == RtnLocal)
+            && Environment.TickCount64 < deadline)
+        {
+            // No event to wait on short of a netlink subscription; the route usually comes within a millisecond.
+            Thread.Sleep(5);
         }
     }
 
