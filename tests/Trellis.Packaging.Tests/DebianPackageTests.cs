@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Trellis.Lab;
 using Xunit.Abstractions;
@@ -10,15 +9,12 @@ namespace Trellis.Packaging.Tests;
 /// installs, `trellis --version` and `trellis-node --version` (the NativeAOT node executable) answer,
 /// the server unit's command line starts the server with the packaged configuration, the daemon unit's
 /// starts `trellis-node daemon` and both executables' `status` reach it, `apt-get remove` keeps /var/lib/trellis
-/// and `apt-get purge` deletes it (apt-get as an operator types it, installing the file as README says). The executable is
-/// published once (minutes on a busy machine); set TRELLIS_PUBLISHED to a directory scripts/publish.sh
-/// wrote to reuse it. (`scripts/single-file-demo.sh` runs `trellis demo` the same way.)
+/// and `apt-get purge` deletes it (apt-get as an operator types it, installing the file as README says).
+/// (`scripts/single-file-demo.sh` runs `trellis demo` the same way.)
 /// </summary>
-public sealed class DebianPackageTests(ITestOutputHelper output)
+[Collection(PublishedTrellisCollection.Name)]
+public sealed class DebianPackageTests(PublishedTrellis published, ITestOutputHelper output)
 {
-    private const string PublishedVariable = "TRELLIS_PUBLISHED";
-    private static readonly TimeSpan PublishTimeout = TimeSpan.FromMinutes(30);
-
     // Safety nets only: compressing and unpacking a 70 MB executable is slow on busy shared cores.
     private static readonly TimeSpan StepTimeout = TimeSpan.FromMinutes(5);
 
@@ -26,10 +22,10 @@ public sealed class DebianPackageTests(ITestOutputHelper output)
     public async Task The_package_installs_and_runs_its_server_unit_without_dotnet_and_purge_removes_the_data()
     {
         LabRequirements.EnsureAvailable(["ip", "dpkg-deb", "unshare", "nsenter", "setpriv"]);
+        output.WriteLine(published.Log);
         using var work = new TemporaryDirectory();
-        var published = await PublishedAsync(work.Path);
         var deb = (await HostCommand.RunAsync(
-            Path.Combine(Repository(), "scripts", "package-deb.sh"), [published, work.Path], new CommandOptions { Timeout = StepTimeout })).EnsureSuccess()
+            Path.Combine(RepositoryRoot.Path, "scripts", "package-deb.sh"), [published.Directory, work.Path], new CommandOptions { Timeout = StepTimeout })).EnsureSuccess()
             .StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).Single(line => line.EndsWith("_amd64.deb", StringComparison.Ordinal));
         output.WriteLine($"package: {Path.GetFileName(deb)}, {new FileInfo(deb).Length / 1048576.0:0.0} MiB");
 
@@ -101,40 +97,11 @@ public sealed class DebianPackageTests(ITestOutputHelper output)
         await daemon.StopAsync();
     }
 
-    private async Task<string> PublishedAsync(string work)
-    {
-        if (Environment.GetEnvironmentVariable(PublishedVariable) is { Length: > 0 } given)
-        {
-            return given;
-        }
-
-        var dir = Path.Combine(work, "publish");
-        var timer = Stopwatch.StartNew();
-        var publish = await HostCommand.RunAsync(
-            Path.Combine(Repository(), "scripts", "publish.sh"),
-            [dir],
-            new CommandOptions { Timeout = PublishTimeout, Environment = new Dictionary<string, string> { ["TRELLIS_RIDS"] = "linux-x64" } });
-        output.WriteLine($"--- scripts/publish.sh ({timer.Elapsed.TotalSeconds:0} s) ---\n{publish.StandardOutput}{publish.StandardError}");
-        publish.EnsureSuccess();
-        return dir;
-    }
-
     private static async Task<string> Expect(ThrowawayRoot root, string command)
     {
         var result = await root.RunAsync(command, StepTimeout);
         Assert.True(result.Succeeded, $"{result}\n{result.StandardOutput}\n{result.StandardError}");
         return result.StandardOutput;
-    }
-
-    private static string Repository()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Trellis.slnx")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir?.FullName ?? throw new InvalidOperationException("the repository root was not found");
     }
 
     private sealed class TemporaryDirectory : IDisposable
