@@ -89,6 +89,79 @@ internal sealed class MeshNames
             upstreams);
     }
 
+    /// <summary>
+    /// These names with the peers a delta removed, added or renamed (a changed peer's old entry comes out,
+    /// its new one goes in): the dictionaries are copied, and only those peers are read. Null when that
+    /// cannot give what <see cref="Build"/> would, because a name or address a peer brings or takes is
+    /// shared with another node or an extra record (the whole map is built then).
+    /// </summary>
+    public MeshNames? With(IEnumerable<PeerInfo> removed, IEnumerable<PeerInfo> added)
+    {
+        var forward = new Dictionary<string, IPAddress[]>(_forward, StringComparer.Ordinal);
+        var reverse = new Dictionary<string, string>(_reverse, StringComparer.Ordinal);
+        foreach (var node in removed)
+        {
+            if (NamesOf(node) is var (full, label, addresses) && !TryTake(forward, reverse, full, label, addresses))
+            {
+                return null;
+            }
+        }
+
+        foreach (var node in added)
+        {
+            if (NamesOf(node) is not var (full, label, addresses))
+            {
+                continue;
+            }
+
+            if (forward.ContainsKey(full) || forward.ContainsKey(label) || addresses.Any(a => reverse.ContainsKey(ReverseName(a))))
+            {
+                return null;
+            }
+
+            forward[full] = addresses;
+            forward[label] = addresses;
+            foreach (var address in addresses)
+            {
+                reverse[ReverseName(address)] = full;
+            }
+        }
+
+        return new MeshNames(Config, forward, reverse, _split, Upstreams);
+    }
+
+    /// <summary>A node's full and short name and its addresses as <see cref="Build"/> reads them; null when it has no name or no address.</summary>
+    private (string Full, string Label, IPAddress[] Addresses)? NamesOf(PeerInfo node)
+    {
+        if (!DomainNames.TryNormalize(node.Name, out var label, out _) || label.Contains('.', StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var addresses = node.Addresses.Select(a => IPAddress.TryParse(a.Split('/')[0], out var ip) ? ip : null).OfType<IPAddress>().Distinct().ToArray();
+        return addresses.Length == 0 ? null : (label + "." + BaseDomain, label, addresses);
+    }
+
+    /// <summary>Takes a node's names out, when they are its alone; false otherwise.</summary>
+    private static bool TryTake(Dictionary<string, IPAddress[]> forward, Dictionary<string, string> reverse, string full, string label, IPAddress[] addresses)
+    {
+        if (!forward.TryGetValue(full, out var byFull) || !forward.TryGetValue(label, out var byLabel)
+            || !byFull.SequenceEqual(addresses) || !byLabel.SequenceEqual(addresses)
+            || addresses.Any(a => reverse.GetValueOrDefault(ReverseName(a)) != full))
+        {
+            return false;
+        }
+
+        forward.Remove(full);
+        forward.Remove(label);
+        foreach (var address in addresses)
+        {
+            reverse.Remove(ReverseName(address));
+        }
+
+        return true;
+    }
+
     /// <summary>A mesh name's addresses (both families); null when the name is not the mesh's.</summary>
     public IPAddress[]? Addresses(string name) => _forward.GetValueOrDefault(name);
 

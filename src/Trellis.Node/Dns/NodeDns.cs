@@ -18,8 +18,12 @@ public sealed partial class NodeDns : IDisposable
     private readonly ILogger _logger;
     private MeshResolver? _resolver;
 
-    // The map the resolver's names were built from: a delta that moved only peers' paths keeps them.
+    // The map the resolver's names were built from, the names, and who may ask (this node's addresses
+    // and its plain peers'): a delta that moved only peers' paths keeps them, one that adds or removes
+    // a peer changes the names for that peer.
     private NetMap? _named;
+    private MeshNames? _names;
+    private List<IPAddress> _askers = [];
 
     public NodeDns(NodeDnsOptions options, string stateDirectory, string interfaceName, ILoggerFactory loggerFactory)
     {
@@ -79,13 +83,33 @@ public sealed partial class NodeDns : IDisposable
         }
     }
 
-    /// <summary>Whether the resolver's names hold for <paramref name="map"/>: a delta on the map they were built from that changed no name, address or gateway.</summary>
+    /// <summary>
+    /// Whether the resolver's names hold for <paramref name="map"/>, a delta on the map they were built
+    /// from: kept when it changed no name, address or gateway, changed for the peers it added, removed
+    /// or renamed when their names are theirs alone (<see cref="MeshNames.With"/>); false when the
+    /// whole map's names are due.
+    /// </summary>
     private bool NamesKept(NetMap map)
     {
-        if (_resolver is null || _named is not { } named || !ReferenceEquals(named.Self, map.Self) || !ReferenceEquals(named.Dns, map.Dns)
-            || PeerChanges.Between(named, map, static (a, b) => a.Name == b.Name && a.Gateway == b.Gateway && a.Addresses.SequenceEqual(b.Addresses)) is null)
+        if (_resolver is null || _names is null || _named is not { } named || !ReferenceEquals(named.Self, map.Self) || !ReferenceEquals(named.Dns, map.Dns)
+            || PeerChanges.Diff(named, map) is not { } diff)
         {
             return false;
+        }
+
+        var renamed = diff.Changed.Where(c => c.Before.Name != c.After.Name || c.Before.Gateway != c.After.Gateway || !c.Before.Addresses.SequenceEqual(c.After.Addresses)).ToList();
+        if (diff.Added.Count > 0 || diff.Removed.Count > 0 || renamed.Count > 0)
+        {
+            // A plain peer served here may ask the resolver: who may ask is worked out from the whole map.
+            var removed = diff.Removed.Concat(renamed.Select(c => c.Before)).ToList();
+            var added = diff.Added.Concat(renamed.Select(c => c.After)).ToList();
+            if (removed.Concat(added).Any(p => p.Gateway == map.Self.Id) || _names.With(removed, added) is not { } names)
+            {
+                return false;
+            }
+
+            _resolver.Update(names, _askers);
+            _names = names;
         }
 
         _named = map;
@@ -118,7 +142,7 @@ public sealed partial class NodeDns : IDisposable
             return false;
         }
 
-        _named = map;
+        (_named, _names, _askers) = (map, names, own);
         return true;
     }
 
@@ -127,7 +151,7 @@ public sealed partial class NodeDns : IDisposable
     {
         _resolver?.Dispose();
         _resolver = null;
-        _named = null;
+        (_named, _names) = (null, null);
         RestoreHost();
     }
 
