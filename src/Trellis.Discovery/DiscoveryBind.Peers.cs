@@ -75,14 +75,7 @@ public sealed partial class DiscoveryBind
             RetainPeerRelayPairs(_table);
         }
 
-        foreach (var state in rounds)
-        {
-            StartRound(state, full: true, reprobe: true);
-        }
-
-        // Alongside the rounds just started, not at the next tick: port guessing the update made due.
-        ActOnHeldGuessOffers();
-        OfferGuessesDue();
+        StartRounds(rounds);
     }
 
     /// <summary>
@@ -163,13 +156,7 @@ public sealed partial class DiscoveryBind
             RetainPeerRelayPairs(_table);
         }
 
-        foreach (var state in rounds)
-        {
-            StartRound(state, full: true, reprobe: true);
-        }
-
-        ActOnHeldGuessOffers();
-        OfferGuessesDue();
+        StartRounds(rounds);
         return true;
     }
 
@@ -212,6 +199,13 @@ public sealed partial class DiscoveryBind
             }
         }
 
+        StartRounds(rounds);
+        return true;
+    }
+
+    /// <summary>A full round for each peer an update made due (outside the peers' lock), then port guessing it made due, not at the next tick.</summary>
+    private void StartRounds(List<PeerState> rounds)
+    {
         foreach (var state in rounds)
         {
             StartRound(state, full: true, reprobe: true);
@@ -219,7 +213,6 @@ public sealed partial class DiscoveryBind
 
         ActOnHeldGuessOffers();
         OfferGuessesDue();
-        return true;
     }
 
     /// <summary>
