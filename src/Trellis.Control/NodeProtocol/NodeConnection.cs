@@ -115,6 +115,14 @@ public sealed partial class NodeConnection(
                 LogBadInput(logger, machineKey.ToBase64(), e.Message);
                 await CloseQuietly(socket, WebSocketCloseStatus.InvalidPayloadData, "invalid control message").ConfigureAwait(false);
             }
+            catch (Exception e) when (DatabaseErrors.IsStoreFailure(e))
+            {
+                // The node is told why and tries again (another replica first): a dropped connection alone
+                // would leave `trellis up` guessing, and the exception would otherwise reach Kestrel's log unexplained.
+                LogStoreFailed(logger, machineKey.ToBase64(), e);
+                await TellUnavailable(channel).ConfigureAwait(false);
+                await CloseQuietly(socket, WebSocketCloseStatus.InternalServerError, "database unavailable").ConfigureAwait(false);
+            }
             catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException)
             {
                 // Only the expired watch, not the request's token: the abort it causes also aborts the request.
@@ -173,6 +181,20 @@ public sealed partial class NodeConnection(
         }
     }
 
+    private static async Task TellUnavailable(NoiseControlChannel channel)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(CloseTimeout);
+            var message = new ErrorMessage { Code = ControlErrorCodes.Unavailable, Message = "the server cannot use its database just now; try again shortly (the server's log says why)" };
+            await channel.SendAsync(message, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
+        {
+            // the node is gone already
+        }
+    }
+
     private static async Task ReplyIfError(NoiseControlChannel channel, ErrorMessage? error, CancellationToken cancellationToken)
     {
         if (error is not null)
@@ -200,6 +222,9 @@ public sealed partial class NodeConnection(
     // Debug: anyone can send a bad handshake, so at a higher level a flood would fill the log (the counters count timeouts).
     [LoggerMessage(Level = LogLevel.Debug, Message = "control handshake refused: {Reason}")]
     private static partial void LogHandshakeFailed(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "node {MachineKey}: the database failed its request; told it to try again")]
+    private static partial void LogStoreFailed(ILogger logger, string machineKey, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "node {MachineKey} sent invalid control data: {Reason}")]
     private static partial void LogBadInput(ILogger logger, string machineKey, string reason);

@@ -31,5 +31,22 @@ internal static class DatabaseErrors
         _ => false,
     };
 
+    /// <summary>
+    /// The database failed the request (unreachable, dropped, a broken schema): anything the provider
+    /// raised, however EF Core wrapped it. Not the node's fault, and not one to take the server down.
+    /// </summary>
+    public static bool IsStoreFailure(Exception e)
+    {
+        for (Exception? inner = e; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is System.Data.Common.DbException or DbUpdateException)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private static Exception Unwrap(Exception e) => e is DbUpdateException { InnerException: { } inner } ? inner : e;
 }

@@ -31,4 +31,7 @@ public static class ControlErrorCodes
     public const string AlreadyStreaming = "already-streaming";
 
     public const string Unexpected = "unexpected";
+
+    /// <summary>The server cannot serve the request now (its database failed): try again, perhaps at another replica.</summary>
+    public const string Unavailable = "unavailable";
 }

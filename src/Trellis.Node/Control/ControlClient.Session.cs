@@ -186,6 +186,8 @@ public sealed partial class ControlClient
                     throw new ControlException(ControlErrorKind.Unreachable, "the server closed the control connection during registration");
                 case RegisterResponse response:
                     return response;
+                case ErrorMessage { Code: ControlErrorCodes.Unavailable } unavailable:
+                    throw new ControlException(ControlErrorKind.Unreachable, $"the server could not register this node: {unavailable.Message}");
                 case ErrorMessage error:
                     throw new ControlException(ControlErrorKind.Protocol, $"the server refused the registration request: {error.Code}: {error.Message}");
                 default:

@@ -1,6 +1,7 @@
 using System.Net.WebSockets;
 using Trellis.Control.Server;
 using Trellis.Core.Control;
+using Trellis.Crypto;
 
 namespace Trellis.Control.Tests.NodeProtocol;
 
@@ -37,6 +38,39 @@ public class RegistrationTests
 
         var nodes = await server.Store.ListNodesAsync();
         Assert.Empty(nodes.Value!);
+    }
+
+    [Fact]
+    public async Task A_registration_the_database_fails_is_answered_with_unavailable_and_the_next_one_after_it_recovers_works()
+    {
+        await using var server = await ControlServerFixture.StartAsync();
+        var key = await server.AuthKeyAsync();
+        await AlterAsync(server, "ALTER TABLE Nodes RENAME TO NodesAway");
+
+        await using (var node = new SimulatedNode(server.Url, "early"))
+        {
+            await node.ConnectAsync();
+            await node.SendAsync(new RegisterRequest { NodeKey = X25519.PublicKey(node.NodeKey).ToBase64(), DiscoKey = X25519.PublicKey(node.DiscoKey).ToBase64(), Hostname = "early", AuthKey = key });
+            var error = Assert.IsType<ErrorMessage>(await node.ReceiveAsync());
+            Assert.Equal(ControlErrorCodes.Unavailable, error.Code);
+            Assert.Contains("database", error.Message, StringComparison.Ordinal);
+            Assert.Null(await node.ReceiveAsync());
+        }
+
+        await AlterAsync(server, "ALTER TABLE NodesAway RENAME TO Nodes");
+        await using var later = new SimulatedNode(server.Url, "later");
+        await later.ConnectAsync();
+        Assert.Equal("active", (await later.RegisterAsync(key)).Status);
+    }
+
+    /// <summary>Changes the server's SQLite database behind its back, as a broken or half-restored database would be.</summary>
+    private static async Task AlterAsync(ControlServerFixture server, string sql)
+    {
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={server.Options.SqlitePath};Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync();
     }
 
     [Fact]

@@ -133,6 +133,9 @@ internal sealed class SimulatedNode : IAsyncDisposable
 
     public Task SendAsync(ControlMessage message) => _channel!.SendAsync(message, CancellationToken.None);
 
+    /// <summary>The next message, for a test that reads the conversation itself (null when the server closed).</summary>
+    public Task<ControlMessage?> ReceiveAsync() => _channel!.ReceiveAsync(CancellationToken.None);
+
     public Task SendFramedAsync(byte[] framed) => _channel!.SendFramedAsync(framed, CancellationToken.None);
 
     /// <summary>Sends a WebSocket message past the Noise channel (forged or truncated transport messages).</summary>
