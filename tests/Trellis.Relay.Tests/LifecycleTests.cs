@@ -54,6 +54,7 @@ public class LifecycleTests
         a.Start();
         await Eventually.TrueAsync(() => Volatile.Read(ref failures) >= 3, "a few failed attempts");
         Assert.Contains("could not connect", a.LastError, StringComparison.Ordinal);
+        Assert.Contains($"127.0.0.1:{port}", a.LastError, StringComparison.Ordinal); // the address tried, and why
 
         await using var relay = await TestRelay.StartAsync(options, port);
         await Eventually.TrueAsync(() => a.IsConnected, "the client to connect");

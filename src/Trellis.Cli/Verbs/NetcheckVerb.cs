@@ -199,7 +199,7 @@ internal static class NetcheckVerb
 
         // A trailing slash keeps a path prefix (a server behind a proxy at /trellis/) when joining.
         var mapUrl = new Uri(new Uri(url.AbsoluteUri.EndsWith('/') ? url.AbsoluteUri : url.AbsoluteUri + "/"), "relay-map");
-        using var http = new HttpClient(Trellis.Net.Http.AddressByAddressConnector.Handler(FetchTimeout, ca)) { Timeout = FetchTimeout };
+        using var http = new HttpClient(Trellis.Core.Transport.AddressByAddressConnector.Handler(FetchTimeout, ca)) { Timeout = FetchTimeout };
         try
         {
             using var response = await http.GetAsync(mapUrl, ct).ConfigureAwait(false);

@@ -9,7 +9,7 @@ using Trellis.Cli.Metrics;
 using Trellis.Core.Metrics;
 using Trellis.Core.Tls;
 using Trellis.Crypto;
-using Trellis.Net.Http;
+using Trellis.Core.Transport;
 using Trellis.Net.Stun;
 using Trellis.Relay.Server;
 

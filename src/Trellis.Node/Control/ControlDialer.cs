@@ -6,7 +6,6 @@ using Trellis.Core.Keys;
 using Trellis.Core.Tls;
 using Trellis.Core.Transport;
 using Trellis.Crypto.Noise;
-using Trellis.Net.Http;
 
 namespace Trellis.Node.Control;
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Net.WebSockets;
@@ -21,19 +22,7 @@ internal static class RelayDialer
     private static async Task<(Stream, FrameReader)> DialUpgradeAsync(RelayClientOptions options, CancellationToken cancellationToken)
     {
         var url = options.Url;
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        try
-        {
-            UnderlayMark.Apply(socket);
-            await socket.ConnectAsync(url.IdnHost, url.Port, cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
-
-        Stream stream = new NetworkStream(socket, ownsSocket: true);
+        var stream = await Connect(new DnsEndPoint(url.IdnHost, url.Port), options, cancellationToken).ConfigureAwait(false);
         try
         {
             if (url.Scheme == Uri.UriSchemeHttps)
@@ -90,6 +79,13 @@ internal static class RelayDialer
         }
     }
 
+    /// <summary>
+    /// Address by address, with the connect timeout shared out: a relay name with several replicas'
+    /// addresses reaches a live one when one host is dead, and a failure names each address and why.
+    /// </summary>
+    private static ValueTask<Stream> Connect(DnsEndPoint target, RelayClientOptions options, CancellationToken cancellationToken) =>
+        AddressByAddressConnector.ConnectAsync(target, Dns.GetHostAddressesAsync, options.ConnectTimeout, cancellationToken);
+
     private static int ParseStatus(string statusLine)
     {
         // "HTTP/1.1 101 Switching Protocols"
@@ -141,21 +137,7 @@ internal static class RelayDialer
     {
         var handler = new SocketsHttpHandler
         {
-            ConnectCallback = async (context, ct) =>
-            {
-                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-                try
-                {
-                    UnderlayMark.Apply(socket);
-                    await socket.ConnectAsync(context.DnsEndPoint, ct).ConfigureAwait(false);
-                    return new NetworkStream(socket, ownsSocket: true);
-                }
-                catch
-                {
-                    socket.Dispose();
-                    throw;
-                }
-            },
+            ConnectCallback = (context, ct) => Connect(context.DnsEndPoint, options, ct),
         };
         if (options.CertificateValidation is { } validation)
         {

@@ -4,7 +4,6 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Trellis.Core.Transport;
-using Trellis.Net.Http;
 
 namespace Trellis.Net.Tests.Http;
 

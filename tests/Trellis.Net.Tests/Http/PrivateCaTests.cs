@@ -5,7 +5,6 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Trellis.Core.Tls;
 using Trellis.Core.Transport;
-using Trellis.Net.Http;
 using Trellis.Testing;
 
 namespace Trellis.Net.Tests.Http;

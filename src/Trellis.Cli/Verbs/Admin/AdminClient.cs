@@ -34,7 +34,7 @@ internal sealed class AdminClient : IDisposable
     {
         // A trailing slash keeps a path prefix (a server behind a proxy at /trellis/) when joining.
         var baseAddress = server.AbsoluteUri.EndsWith('/') ? server : new Uri(server.AbsoluteUri + "/");
-        var http = new HttpClient(Trellis.Net.Http.AddressByAddressConnector.Handler(Timeout, ca)) { BaseAddress = baseAddress, Timeout = Timeout };
+        var http = new HttpClient(Trellis.Core.Transport.AddressByAddressConnector.Handler(Timeout, ca)) { BaseAddress = baseAddress, Timeout = Timeout };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
         return new AdminClient(http, server.GetLeftPart(UriPartial.Authority), "check --server and that the server is running");
     }

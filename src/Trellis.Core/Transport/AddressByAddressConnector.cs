@@ -2,12 +2,12 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Trellis.Core.Tls;
-using Trellis.Core.Transport;
 
-namespace Trellis.Net.Http;
+namespace Trellis.Core.Transport;
 
 /// <summary>
-/// The TCP connect of Trellis's HTTP clients (a <see cref="SocketsHttpHandler.ConnectCallback"/>):
+/// The TCP connect of Trellis's HTTP clients (a <see cref="SocketsHttpHandler.ConnectCallback"/>) and
+/// of its relay clients, each socket with the underlay mark (<see cref="UnderlayMark"/>):
 /// every address of the name in turn, as .NET's own connect does, but remembering why each failed, so
 /// "nothing listens on 192.0.2.1:443" is not hidden behind the IPv6 attempt's "network is
 /// unreachable", and a name that does not resolve says so. With a connect timeout, an address that
@@ -31,7 +31,7 @@ public static class AddressByAddressConnector
 
     /// <param name="resolve">The name lookup (tests give a name several addresses without DNS).</param>
     /// <param name="connectTimeout">The whole connect's limit, shared out between the addresses; null: none but the caller's token.</param>
-    internal static async ValueTask<Stream> ConnectAsync(
+    public static async ValueTask<Stream> ConnectAsync(
         DnsEndPoint target, Func<string, CancellationToken, Task<IPAddress[]>> resolve, TimeSpan? connectTimeout, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(target);
