@@ -102,21 +102,10 @@ internal static class RelayDialer
     {
         var socket = new ClientWebSocket();
         socket.Options.CollectHttpResponseDetails = true;
-        // A custom invoker takes the TLS settings itself; ClientWebSocket refuses its own beside one.
-        var marked = UnderlayMark.Current != 0 ? MarkedInvoker(options) : null;
-        if (marked is null && options.CertificateValidation is not null)
-        {
-            socket.Options.RemoteCertificateValidationCallback = options.CertificateValidation;
-        }
-        else if (marked is null && options.PrivateCa is { } ca)
-        {
-            socket.Options.RemoteCertificateValidationCallback = ca.Validate;
-        }
-
         var url = new UriBuilder(options.Url) { Scheme = options.Url.Scheme == Uri.UriSchemeHttps ? "wss" : "ws" }.Uri;
         try
         {
-            await (marked is null ? socket.ConnectAsync(url, cancellationToken) : socket.ConnectAsync(url, marked, cancellationToken)).ConfigureAwait(false);
+            await socket.ConnectAsync(url, Invoker(options), cancellationToken).ConfigureAwait(false);
         }
         catch (WebSocketException e)
         {
@@ -130,10 +119,11 @@ internal static class RelayDialer
     }
 
     /// <summary>
-    /// A WebSocket connect whose TCP socket carries the underlay mark (ClientWebSocket's own connect
-    /// offers no hook for it). The handler lives as long as the WebSocket it made, so it is not disposed here.
+    /// The WebSocket's HTTP connection, dialled as the upgrade's is (ClientWebSocket's own connect has
+    /// no hook for the underlay mark or the address-by-address connect). The handler lives as long as
+    /// the WebSocket it made, so it is not disposed here; it takes the TLS settings itself.
     /// </summary>
-    private static HttpMessageInvoker MarkedInvoker(RelayClientOptions options)
+    private static HttpMessageInvoker Invoker(RelayClientOptions options)
     {
         var handler = new SocketsHttpHandler
         {
