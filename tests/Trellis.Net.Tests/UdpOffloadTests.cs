@@ -264,7 +264,7 @@ public sealed class UdpOffloadTests : IDisposable
             }
         }
 
-        var measure = Within.AllocatedOverRounds(Round, warmUp: 50, measured: 500);
+        var measure = Within.AllocatedOverRounds(Round, warmUp: 50, measured: 500, wait: () => EmptyReceive.Woken(_receiver, incoming));
 
         var allocated = await Within.Complete(measure, TimeSpan.FromSeconds(60), _receiver.Close, "500 segmented batches over loopback");
 
@@ -301,7 +301,7 @@ public sealed class UdpOffloadTests : IDisposable
         }
 
         // The first round's refusal (and the event) come before the measure.
-        var measure = Within.AllocatedOverRounds(Round, warmUp: 50, measured: 500);
+        var measure = Within.AllocatedOverRounds(Round, warmUp: 50, measured: 500, wait: () => EmptyReceive.Woken(receivers, incoming));
 
         var allocated = await Within.Complete(measure, TimeSpan.FromSeconds(60), () =>
         {

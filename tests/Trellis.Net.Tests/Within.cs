@@ -24,13 +24,18 @@ internal static class Within
     /// <summary>
     /// On a thread of its own, <paramref name="warmUp"/> rounds, then the bytes <paramref name="measured"/>
     /// more allocate on that thread (a test that does both sides on it sees every byte either allocates).
+    /// <paramref name="wait"/>, run once after the warm-up, takes the path a round takes only when its
+    /// packets come late (a receive that finds nothing and waits in poll): on a busy machine that happens
+    /// in some measured round, and a path's first use allocates (binding poll), which is no steady state.
     /// </summary>
-    public static Task<long> AllocatedOverRounds(Action round, int warmUp, int measured) => OnThread(() =>
+    public static Task<long> AllocatedOverRounds(Action round, int warmUp, int measured, Action? wait = null) => OnThread(() =>
     {
         for (var i = 0; i < warmUp; i++)
         {
             round();
         }
+
+        wait?.Invoke();
 
         var before = GC.GetAllocatedBytesForCurrentThread();
         for (var i = 0; i < measured; i++)
