@@ -27,7 +27,11 @@ public sealed partial class WireGuardEngine
     /// <summary>How many maps were applied as changes to the last one rather than in full (for tests).</summary>
     internal int ChangeApplies { get; private set; }
 
-    /// <summary>Applies <paramref name="map"/> as the peer changes it names; false (nothing done) when it must be reconciled in full. Called with _gate held.</summary>
+    /// <summary>
+    /// Applies <paramref name="map"/> as the peer changes it names; false when it must be reconciled in
+    /// full (nothing done, or discovery took part of it, which the full apply's whole peer set then settles).
+    /// Called with _gate held.
+    /// </summary>
     private bool TryApplyPeerChanges(NetMap map, EngineSettings settings)
     {
         if (_lastMap is not { } last || _lastSettings is not { } lastSettings || !_peersStandAlone || !SameAsLast(map, last)
