@@ -13,30 +13,6 @@ namespace Trellis.Node;
 public sealed record PeerChanges(long Base, IReadOnlyCollection<long> Peers)
 {
     /// <summary>
-    /// The peers <paramref name="map"/> changed from <paramref name="last"/>, each before and after, when
-    /// it was built from <paramref name="last"/> by a delta that added and removed no peer and changed
-    /// each only where <paramref name="unchanged"/> does not look; null otherwise (work on the whole map).
-    /// </summary>
-    public static List<(PeerInfo Before, PeerInfo After)>? Between(NetMap last, NetMap map, Func<PeerInfo, PeerInfo, bool> unchanged)
-    {
-        ArgumentNullException.ThrowIfNull(unchanged);
-        if (Diff(last, map) is not { Added: [], Removed: [] } diff)
-        {
-            return null;
-        }
-
-        foreach (var (before, after) in diff.Changed)
-        {
-            if (!unchanged(before, after))
-            {
-                return null;
-            }
-        }
-
-        return [.. diff.Changed];
-    }
-
-    /// <summary>
     /// What <paramref name="map"/> added, removed and changed in the peers of <paramref name="last"/>,
     /// when it was built from <paramref name="last"/> by a delta; null otherwise (work on the whole map).
     /// </summary>

@@ -53,20 +53,16 @@ internal sealed class MeshNames
         var reverse = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var node in map.Peers.Values.Prepend(map.Self))
         {
-            if (!DomainNames.TryNormalize(node.Name, out var label, out _) || label.Contains('.', StringComparison.Ordinal))
+            if (NamesOf(node, config.BaseDomain) is not var (full, label, addresses))
             {
                 continue;
             }
 
-            var full = label + "." + config.BaseDomain;
-            foreach (var text in node.Addresses)
+            foreach (var address in addresses)
             {
-                if (IPAddress.TryParse(text.Split('/')[0], out var address))
-                {
-                    Add(forward, full, address);
-                    Add(forward, label, address);
-                    reverse.TryAdd(ReverseName(address), full);
-                }
+                Add(forward, full, address);
+                Add(forward, label, address);
+                reverse.TryAdd(ReverseName(address), full);
             }
         }
 
@@ -101,7 +97,7 @@ internal sealed class MeshNames
         var reverse = new Dictionary<string, string>(_reverse, StringComparer.Ordinal);
         foreach (var node in removed)
         {
-            if (NamesOf(node) is var (full, label, addresses) && !TryTake(forward, reverse, full, label, addresses))
+            if (NamesOf(node, BaseDomain) is var (full, label, addresses) && !TryTake(forward, reverse, full, label, addresses))
             {
                 return null;
             }
@@ -109,7 +105,7 @@ internal sealed class MeshNames
 
         foreach (var node in added)
         {
-            if (NamesOf(node) is not var (full, label, addresses))
+            if (NamesOf(node, BaseDomain) is not var (full, label, addresses))
             {
                 continue;
             }
@@ -130,8 +126,11 @@ internal sealed class MeshNames
         return new MeshNames(Config, forward, reverse, _split, Upstreams);
     }
 
-    /// <summary>A node's full and short name and its addresses as <see cref="Build"/> reads them; null when it has no name or no address.</summary>
-    private (string Full, string Label, IPAddress[] Addresses)? NamesOf(PeerInfo node)
+    /// <summary>
+    /// A node's full and short name and its addresses, each once; null when it has no usable name (the
+    /// server only hands out labels; a cached map may predate that) or no address.
+    /// </summary>
+    private static (string Full, string Label, IPAddress[] Addresses)? NamesOf(PeerInfo node, string baseDomain)
     {
         if (!DomainNames.TryNormalize(node.Name, out var label, out _) || label.Contains('.', StringComparison.Ordinal))
         {
@@ -139,7 +138,7 @@ internal sealed class MeshNames
         }
 
         var addresses = node.Addresses.Select(a => IPAddress.TryParse(a.Split('/')[0], out var ip) ? ip : null).OfType<IPAddress>().Distinct().ToArray();
-        return addresses.Length == 0 ? null : (label + "." + BaseDomain, label, addresses);
+        return addresses.Length == 0 ? null : (label + "." + baseDomain, label, addresses);
     }
 
     /// <summary>Takes a node's names out, when they are its alone; false otherwise.</summary>

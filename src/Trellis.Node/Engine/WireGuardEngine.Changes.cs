@@ -61,7 +61,7 @@ public sealed partial class WireGuardEngine
         // Every prefix given up before any is taken: what one changed peer lets go another may hold now.
         foreach (var (removed, applied) in changes.Removed)
         {
-            RemovePeer(applied, removed);
+            RemoveAppliedPeer(applied, [.. ClaimsOf(applied, removed)]);
         }
 
         foreach (var (before, planned, applied) in changes.Readdressed)
@@ -285,15 +285,6 @@ public sealed partial class WireGuardEngine
 
         merged.AddRange(added.Skip(next));
         return [.. merged];
-    }
-
-    private void RemovePeer(AppliedPeer applied, PeerInfo info)
-    {
-        applied.StopKeepaliveTimer();
-        ReleaseAllowedIps(applied, [.. ClaimsOf(applied, info)]);
-        _device.RemovePeer(applied.Key);
-        _peers.Remove(applied.Key);
-        LogPeerRemoved(_logger, applied.Id, applied.Key.ToBase64());
     }
 
     private void ReleaseAllowedIps(AppliedPeer applied, IReadOnlyList<IPNetwork> prefixes)

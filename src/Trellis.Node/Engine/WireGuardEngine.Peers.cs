@@ -19,17 +19,9 @@ public sealed partial class WireGuardEngine
 
         // Gone, or re-keyed (the old key is gone and the new one is added below): removing the
         // device peer takes its allowed IPs and sessions with it.
-        foreach (var (key, applied) in _peers.Where(p => !wanted.ContainsKey(p.Key)).ToList())
+        foreach (var (_, applied) in _peers.Where(p => !wanted.ContainsKey(p.Key)).ToList())
         {
-            applied.StopKeepaliveTimer();
-            _device.RemovePeer(key);
-            _peers.Remove(key);
-            foreach (var prefix in _allowedIps.Where(a => a.Value == applied).Select(a => a.Key).ToList())
-            {
-                _allowedIps.Remove(prefix);
-            }
-
-            LogPeerRemoved(_logger, applied.Id, key.ToBase64());
+            RemoveAppliedPeer(applied, [.. _allowedIps.Where(a => a.Value == applied).Select(a => a.Key)]);
         }
 
         var added = new List<AppliedPeer>();
@@ -66,6 +58,20 @@ public sealed partial class WireGuardEngine
         }
 
         Volatile.Write(ref _peerSnapshot, [.. _peers.Values.OrderBy(p => p.Id)]);
+    }
+
+    /// <summary>Removes a device peer, which takes its allowed IPs and sessions with it; <paramref name="held"/> are the prefixes it held.</summary>
+    private void RemoveAppliedPeer(AppliedPeer applied, IReadOnlyList<IPNetwork> held)
+    {
+        applied.StopKeepaliveTimer();
+        _device.RemovePeer(applied.Key);
+        _peers.Remove(applied.Key);
+        foreach (var prefix in held)
+        {
+            _allowedIps.Remove(prefix);
+        }
+
+        LogPeerRemoved(_logger, applied.Id, applied.Key.ToBase64());
     }
 
     /// <summary>
