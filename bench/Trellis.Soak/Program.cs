@@ -43,7 +43,9 @@ Console.Error.WriteLine($"[soak] {minutes} min; watching {string.Join(", ", watc
 var rss = watched.ToDictionary(w => w, _ => new List<double>());
 var breakdowns = watched.ToDictionary(w => w, _ => new List<ResidentBreakdown>());
 var heaps = watched.ToDictionary(w => w, _ => new List<double?>());
-Console.WriteLine($"| minute | {string.Join(" | ", watched.Select(w => $"{w.Name} RSS (MiB) | {w.Name} GC heap (MiB)"))} |");
+var afterFull = watched.ToDictionary(w => w, _ => new List<double?>());
+var daemons = watched.Skip(1).Zip(devices).ToDictionary(p => p.First, p => p.Second);
+Console.WriteLine($"| minute | {string.Join(" | ", watched.Select(w => $"{w.Name} RSS (MiB) | {w.Name} GC heap (after the last full GC) (MiB)"))} |");
 Console.WriteLine($"|---|{string.Concat(watched.Select(_ => "---|---|"))}");
 var clock = Stopwatch.StartNew();
 try
@@ -65,7 +67,9 @@ try
             cells.Add(sample.RssMiB.ToString("F1", CultureInfo.InvariantCulture));
             var heap = await w.GcHeapMiBAsync(stop.Token);
             heaps[w].Add(heap);
-            cells.Add(heap?.ToString("F1", CultureInfo.InvariantCulture) ?? "n/a");
+            var full = daemons.TryGetValue(w, out var device) ? await DaemonAfterFullMiBAsync(device, stop.Token) : null;
+            afterFull[w].Add(full);
+            cells.Add((heap?.ToString("F1", CultureInfo.InvariantCulture) ?? "n/a") + (full is { } f ? string.Create(CultureInfo.InvariantCulture, $" ({f:F1})") : ""));
         }
 
         Console.WriteLine($"| {minute} | {string.Join(" | ", cells)} |");
@@ -83,15 +87,17 @@ catch (OperationCanceledException)
 if (rss.Values.First().Count > BaselineMinute + 1)
 {
     Console.WriteLine();
-    Console.WriteLine($"| process | RSS at minute {BaselineMinute} (MiB) | at the end (MiB) | growth after minute {BaselineMinute} | MiB per minute | GC heap at minute {BaselineMinute} / at the end (MiB) |");
-    Console.WriteLine("|---|---|---|---|---|---|");
+    Console.WriteLine($"| process | RSS at minute {BaselineMinute} (MiB) | at the end (MiB) | growth after minute {BaselineMinute} | MiB per minute | GC heap at minute {BaselineMinute} / at the end (MiB) | after the last full GC, minute {BaselineMinute} / end (MiB) |");
+    Console.WriteLine("|---|---|---|---|---|---|---|");
     foreach (var (w, values) in rss)
     {
         var (from, to) = (values[BaselineMinute], values[^1]);
         var perMinute = (to - from) / (values.Count - 1 - BaselineMinute);
         var heap = heaps[w];
         var heapCell = heap[BaselineMinute] is { } h0 && heap[^1] is { } h1 ? string.Create(CultureInfo.InvariantCulture, $"{h0:F1} / {h1:F1}") : "n/a";
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {w.Name} | {from:F1} | {to:F1} | {(to - from) / from * 100:+0.0;-0.0}% | {perMinute:+0.00;-0.00} | {heapCell} |"));
+        var full = afterFull[w];
+        var fullCell = full[BaselineMinute] is { } f0 && full[^1] is { } f1 ? string.Create(CultureInfo.InvariantCulture, $"{f0:F1} / {f1:F1}") : "n/a";
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {w.Name} | {from:F1} | {to:F1} | {(to - from) / from * 100:+0.0;-0.0}% | {perMinute:+0.00;-0.00} | {heapCell} | {fullCell} |"));
     }
 
     // What grew: executable memory (JIT code and loader heaps) tells compiled code from objects.
@@ -123,6 +129,16 @@ static async Task<double?> DaemonHeapMiBAsync(DemoDevice device, CancellationTok
     using var status = await device.StatusAsync(cancellationToken);
     return status.RootElement.TryGetProperty("memory", out var memory) && memory.ValueKind == System.Text.Json.JsonValueKind.Object
         ? memory.GetProperty("gcHeapBytes").GetInt64() / 1048576.0
+        : null;
+}
+
+// The heap after the daemon's latest full collection (memory.gcHeapAfterFullBytes); null before its first or from a daemon that does not report it.
+static async Task<double?> DaemonAfterFullMiBAsync(DemoDevice device, CancellationToken cancellationToken)
+{
+    using var status = await device.StatusAsync(cancellationToken);
+    return status.RootElement.TryGetProperty("memory", out var memory) && memory.ValueKind == System.Text.Json.JsonValueKind.Object
+        && memory.TryGetProperty("gcHeapAfterFullBytes", out var bytes) && bytes.GetInt64() > 0
+        ? bytes.GetInt64() / 1048576.0
         : null;
 }
 

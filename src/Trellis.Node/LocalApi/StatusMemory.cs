@@ -10,11 +10,29 @@ public sealed record StatusMemory
     /// <summary>Bytes the managed heap held after the latest collection (live objects plus fragmentation).</summary>
     public required long GcHeapBytes { get; init; }
 
+    /// <summary>
+    /// Bytes the managed heap held after the latest full collection (0 before the first): dead
+    /// objects promoted to gen2 are counted in <see cref="GcHeapBytes"/> until a full collection frees
+    /// them, so this is the figure that tells a leak from the collector's slack.
+    /// </summary>
+    public required long GcHeapAfterFullBytes { get; init; }
+
     /// <summary>Bytes of memory the collector has committed from the operating system.</summary>
     public required long GcCommittedBytes { get; init; }
 
     /// <summary>Collections so far (every generation).</summary>
     public required int GcCollections { get; init; }
+
+    /// <summary>Full (gen2) collections so far.</summary>
+    public required int GcFullCollections { get; init; }
+
+    /// <summary>The latest gen2 collection, blocking or background (a JIT-run daemon may collect gen2 concurrently).</summary>
+    private static GCMemoryInfo LatestFull()
+    {
+        var blocking = GC.GetGCMemoryInfo(GCKind.FullBlocking);
+        var background = GC.GetGCMemoryInfo(GCKind.Background);
+        return background.Index > blocking.Index ? background : blocking;
+    }
 
     public static StatusMemory Now()
     {
@@ -22,8 +40,10 @@ public sealed record StatusMemory
         return new StatusMemory
         {
             GcHeapBytes = info.HeapSizeBytes,
+            GcHeapAfterFullBytes = LatestFull().HeapSizeBytes,
             GcCommittedBytes = info.TotalCommittedBytes,
             GcCollections = GC.CollectionCount(0),
+            GcFullCollections = GC.CollectionCount(2),
         };
     }
 }

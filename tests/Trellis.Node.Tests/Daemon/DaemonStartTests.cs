@@ -48,7 +48,7 @@ public sealed class DaemonStartTests : IDisposable
     }
 
     [Fact]
-    public async Task Status_reports_the_managed_heap_after_the_latest_collection()
+    public async Task Status_reports_the_managed_heap_after_the_latest_collection_and_the_latest_full_one()
     {
         await using var daemon = await _harness.StartAsync();
         GC.Collect(); // the figures are the latest collection's; the daemon's process is this test's
@@ -58,5 +58,7 @@ public sealed class DaemonStartTests : IDisposable
         Assert.True(memory.GcHeapBytes > 0, $"heap {memory.GcHeapBytes}");
         Assert.True(memory.GcCommittedBytes > 0, $"committed {memory.GcCommittedBytes}");
         Assert.True(memory.GcCollections > 0, $"collections {memory.GcCollections}");
+        Assert.True(memory.GcFullCollections > 0, $"full collections {memory.GcFullCollections}");
+        Assert.InRange(memory.GcHeapAfterFullBytes, 1, memory.GcCommittedBytes);
     }
 }
