@@ -111,6 +111,10 @@ internal static class DaemonVerb
     private static async Task<bool> RunAsync(NodeDaemonOptions options, TextWriter output, CancellationToken stop)
     {
         await using var daemon = await NodeDaemon.StartAsync(options, stop).ConfigureAwait(false);
+
+        // The process is the daemon's alone: its heap is kept near what it holds alive (a full collection
+        // when the slack since the last one grows), or it creeps for an hour (docs/BENCHMARKS.md, "Soak").
+        using var heapSlack = HeapSlackCollector.ForThisProcess(TimeProvider.System);
         var status = daemon.Status();
         output.WriteLine($"trellis daemon: local API on {daemon.SocketPath}; state in {daemon.StateDirectory}; TUN {options.TunName}, UDP port {options.ListenPort}");
         output.WriteLine(status.Server is null
