@@ -7,13 +7,13 @@ namespace Trellis.Node.Daemon;
 /// die, so an idle daemon's heap and resident memory crept for an hour without a leak (docs/BENCHMARKS.md,
 /// "Soak"). Go's runtime, which the other mesh clients run on, forces a collection every two minutes for
 /// the same reason. Every <see cref="CheckEvery"/> this compares the heap with what the latest full
-/// collection left and runs one (compacting) when the difference is over <see cref="MinSlackBytes"/> and a
-/// quarter of that: cheap on a small heap, and rare on a large one, whose slack must grow in proportion.
+/// collection left and runs one (compacting) when the difference is over <see cref="MinSlackBytes"/> and an
+/// eighth of that: a few percent of a small daemon's resident set, and rare on a large heap, whose slack grows in proportion.
 /// </summary>
 public sealed class HeapSlackCollector : IDisposable
 {
     public static readonly TimeSpan CheckEvery = TimeSpan.FromMinutes(2);
-    public const long MinSlackBytes = 2 * 1024 * 1024;
+    public const long MinSlackBytes = 1024 * 1024;
 
     private readonly Func<HeapReading> _read;
     private readonly Action _collect;
@@ -46,7 +46,7 @@ public sealed class HeapSlackCollector : IDisposable
         }
 
         var slack = reading.HeapBytes - reading.AfterLastFullBytes;
-        return slack > Math.Max(MinSlackBytes, reading.AfterLastFullBytes / 4);
+        return slack > Math.Max(MinSlackBytes, reading.AfterLastFullBytes / 8);
     }
 
     private void Check()

@@ -9,10 +9,10 @@ public sealed class HeapSlackCollectorTests
 
     [Theory]
     [InlineData(12 * MiB, 0, true)] // no full collection yet: the first check makes the baseline
-    [InlineData(9 * MiB, 7 * MiB, false)] // 2 MiB of slack is allowed
-    [InlineData(10 * MiB, 7 * MiB, true)]
-    [InlineData(120 * MiB, 100 * MiB, false)] // a large heap may grow by a quarter
-    [InlineData(126 * MiB, 100 * MiB, true)]
+    [InlineData(8 * MiB, 7 * MiB, false)] // 1 MiB of slack is allowed
+    [InlineData(8 * MiB + 1, 7 * MiB, true)]
+    [InlineData(112 * MiB, 100 * MiB, false)] // a large heap may grow by an eighth
+    [InlineData(113 * MiB, 100 * MiB, true)]
     [InlineData(6 * MiB, 7 * MiB, false)] // smaller than after the last full collection (gen0 just collected)
     public void Collects_only_when_the_heap_has_grown_past_the_last_full_collection_by_more_than_the_slack(long heap, long afterFull, bool expected) =>
         Assert.Equal(expected, HeapSlackCollector.SlackExceeded(new HeapReading(heap, afterFull)));
@@ -21,7 +21,7 @@ public sealed class HeapSlackCollectorTests
     public void Checks_every_two_minutes_and_collects_while_the_slack_is_over()
     {
         var time = new FakeTimeProvider();
-        var reading = new HeapReading(8 * MiB, 7 * MiB);
+        var reading = new HeapReading(7 * MiB + MiB / 2, 7 * MiB);
         var collected = 0;
         using var collector = new HeapSlackCollector(time, () => reading, () =>
         {
@@ -30,7 +30,7 @@ public sealed class HeapSlackCollectorTests
         });
 
         time.Advance(HeapSlackCollector.CheckEvery);
-        Assert.Equal(0, collected); // 1 MiB of slack
+        Assert.Equal(0, collected); // half a MiB of slack
 
         reading = new HeapReading(12 * MiB, 7 * MiB);
         time.Advance(HeapSlackCollector.CheckEvery - TimeSpan.FromSeconds(1));
