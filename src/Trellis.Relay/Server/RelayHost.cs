@@ -44,13 +44,6 @@ public sealed class RelayHost : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Services.AddRelayBuffers();
-
-        // Kestrel hands each received burst to the relay's reader, and each write to the socket, on the
-        // thread that has it instead of through a thread-pool queue: two hops fewer per burst. Safe for
-        // a host that serves only the relay: its reader and writers never block (they route, queue and
-        // copy; a rate-limited client waits asynchronously), and the socket completions themselves run
-        // on thread-pool threads, not on the one epoll thread.
-        builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = true);
         builder.Logging.ClearProviders();
         if (logging is not null)
         {
