@@ -24,12 +24,17 @@ internal sealed class FramePool : ArrayPool<byte>
 
     private readonly Lock _gate = new();
     private readonly byte[]?[] _stock;
+    private readonly int _size;
     private int _count;
 
-    public FramePool(int stock = DefaultStock)
+    /// <param name="stock">Arrays kept at most.</param>
+    /// <param name="size">The length of every array kept; larger rents go to the shared pool.</param>
+    public FramePool(int stock = DefaultStock, int size = SmallSize)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(stock);
+        ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
         _stock = new byte[]?[stock];
+        _size = size;
     }
 
     /// <summary>The one pool every relay frame buffer in the process goes back to.</summary>
@@ -49,7 +54,7 @@ internal sealed class FramePool : ArrayPool<byte>
 
     public override byte[] Rent(int minimumLength)
     {
-        if (minimumLength > SmallSize)
+        if (minimumLength > _size)
         {
             return Shared.Rent(minimumLength);
         }
@@ -64,13 +69,13 @@ internal sealed class FramePool : ArrayPool<byte>
             }
         }
 
-        return GC.AllocateUninitializedArray<byte>(SmallSize);
+        return GC.AllocateUninitializedArray<byte>(_size);
     }
 
     public override void Return(byte[] array, bool clearArray = false)
     {
         ArgumentNullException.ThrowIfNull(array);
-        if (array.Length != SmallSize)
+        if (array.Length != _size)
         {
             Shared.Return(array, clearArray);
             return;
