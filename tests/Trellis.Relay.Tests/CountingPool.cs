@@ -1,8 +1,9 @@
 using System.Buffers;
+using Trellis.Relay.Transport;
 
 namespace Trellis.Relay.Tests;
 
-/// <summary>The shared pool, counting what is rented through it (its arrays go back to the shared pool).</summary>
+/// <summary>The relay's frame pool, counting what is rented through it (its arrays go back to that pool).</summary>
 internal sealed class CountingPool(int largeFrom) : ArrayPool<byte>
 {
     private int _rents;
@@ -14,7 +15,7 @@ internal sealed class CountingPool(int largeFrom) : ArrayPool<byte>
     /// <summary>Rents of at least the size given at construction.</summary>
     public int LargeRents => Volatile.Read(ref _largeRents);
 
-    /// <summary>Arrays given back through this pool (holders of packet buffers give them to the shared pool directly).</summary>
+    /// <summary>Arrays given back through this pool (holders of packet buffers give them to the frame pool directly).</summary>
     public int Returns => Volatile.Read(ref _returns);
 
     public override byte[] Rent(int minimumLength)
@@ -25,12 +26,12 @@ internal sealed class CountingPool(int largeFrom) : ArrayPool<byte>
             Interlocked.Increment(ref _largeRents);
         }
 
-        return Shared.Rent(minimumLength);
+        return FramePool.Instance.Rent(minimumLength);
     }
 
     public override void Return(byte[] array, bool clearArray = false)
     {
         Interlocked.Increment(ref _returns);
-        Shared.Return(array, clearArray);
+        FramePool.Instance.Return(array, clearArray);
     }
 }

@@ -1,5 +1,5 @@
-using System.Buffers;
 using Trellis.Core.Keys;
+using Trellis.Relay.Transport;
 
 namespace Trellis.Relay.Client;
 
@@ -33,7 +33,7 @@ public readonly struct RelayPacket : IDisposable, IEquatable<RelayPacket>
     {
         if (_buffer is not null)
         {
-            ArrayPool<byte>.Shared.Return(_buffer);
+            FramePool.Instance.Return(_buffer);
         }
     }
 

@@ -1,4 +1,3 @@
-using System.Buffers;
 using Microsoft.Extensions.Logging;
 using Trellis.Core.Keys;
 using Trellis.Relay.Protocol;
@@ -47,7 +46,7 @@ public sealed partial class RelayServer
             return;
         }
 
-        ArrayPool<byte>.Shared.Return(buffer);
+        FramePool.Instance.Return(buffer);
         sender.Counters.DropsUnknownDestination++;
         sender.NotifyNotHere(destination);
     }
@@ -60,7 +59,7 @@ public sealed partial class RelayServer
         var destination = new Key(buffer.AsSpan(PayloadOffset + Key.Size, Key.Size));
         if (!_clients.TryGetValue(destination, out var target))
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            FramePool.Instance.Return(buffer);
             meshPeer.Counters.DropsUnknownDestination++;
             return;
         }

@@ -87,8 +87,8 @@ public sealed record RelayServerOptions
     /// <summary>How often keepalives and stalled writers are checked.</summary>
     public TimeSpan HousekeepingInterval { get; init; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Where connections rent frame payload buffers: the shared pool, or a test's counting wrapper around it.</summary>
-    internal ArrayPool<byte> FramePool { get; init; } = ArrayPool<byte>.Shared;
+    /// <summary>Where connections rent frame payload buffers: the relay's frame pool, or a test's counting wrapper around it.</summary>
+    internal ArrayPool<byte> FramePool { get; init; } = Transport.FramePool.Instance;
 
     internal long EffectiveBurst => RateLimitBytesPerSecond <= 0 ? 0
         : RateLimitBurstBytes > 0 ? RateLimitBurstBytes

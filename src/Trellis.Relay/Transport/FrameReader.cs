@@ -20,7 +20,7 @@ internal readonly record struct InFrame(FrameType Type, byte[] Buffer, int Lengt
     {
         if (Buffer is not null)
         {
-            ArrayPool<byte>.Shared.Return(Buffer);
+            FramePool.Instance.Return(Buffer);
         }
     }
 }
@@ -42,12 +42,12 @@ internal sealed class FrameReader
     private int _start;
     private int _end;
 
-    /// <param name="pool">Where payload buffers (and a rented read-ahead) are rented; its arrays must be <see cref="ArrayPool{T}.Shared"/>'s, which every holder returns them to (tests count rents through it).</param>
+    /// <param name="pool">Where payload buffers (and a rented read-ahead) are rented; its arrays must be <see cref="FramePool.Instance"/>'s, which every holder returns them to (tests count rents through it).</param>
     /// <param name="rentReadAhead">Hold the read-ahead buffer only while it has unread bytes (the server).</param>
     public FrameReader(Stream stream, int readAhead, ArrayPool<byte>? pool = null, bool rentReadAhead = false)
     {
         _stream = stream;
-        _pool = pool ?? ArrayPool<byte>.Shared;
+        _pool = pool ?? FramePool.Instance;
         _readAhead = Math.Max(readAhead, RelayProtocol.HeaderSize);
         _rentReadAhead = rentReadAhead;
         _buffer = rentReadAhead ? null : new byte[_readAhead];
@@ -119,7 +119,7 @@ internal sealed class FrameReader
         }
         catch
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            FramePool.Instance.Return(buffer);
             throw;
         }
 

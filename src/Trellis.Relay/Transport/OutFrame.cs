@@ -1,8 +1,6 @@
-using System.Buffers;
-
 namespace Trellis.Relay.Transport;
 
-/// <summary>A whole frame ready to write, in a buffer rented from <see cref="ArrayPool{T}.Shared"/> and owned by whoever holds it.</summary>
+/// <summary>A whole frame ready to write, in a buffer rented from <see cref="FramePool.Instance"/> and owned by whoever holds it.</summary>
 internal readonly record struct OutFrame(byte[] Buffer, int Offset, int Length)
 {
     public bool IsEmpty => Buffer is null;
@@ -12,12 +10,12 @@ internal readonly record struct OutFrame(byte[] Buffer, int Offset, int Length)
     public ReadOnlySpan<byte> Span => Buffer.AsSpan(Offset, Length);
 
     /// <summary>A rented buffer for a frame of at most <paramref name="size"/> bytes.</summary>
-    public static byte[] Rent(int size) => ArrayPool<byte>.Shared.Rent(size);
+    public static byte[] Rent(int size) => FramePool.Instance.Rent(size);
 
     /// <summary>A copy of a frame built elsewhere (handshake frames, which are rare).</summary>
     public static OutFrame Copy(ReadOnlySpan<byte> frame)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(frame.Length);
+        var buffer = FramePool.Instance.Rent(frame.Length);
         frame.CopyTo(buffer);
         return new OutFrame(buffer, 0, frame.Length);
     }
@@ -26,7 +24,7 @@ internal readonly record struct OutFrame(byte[] Buffer, int Offset, int Length)
     {
         if (Buffer is not null)
         {
-            ArrayPool<byte>.Shared.Return(Buffer);
+            FramePool.Instance.Return(Buffer);
         }
     }
 }
