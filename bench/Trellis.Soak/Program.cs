@@ -45,7 +45,7 @@ var breakdowns = watched.ToDictionary(w => w, _ => new List<ResidentBreakdown>()
 var heaps = watched.ToDictionary(w => w, _ => new List<double?>());
 var afterFull = watched.ToDictionary(w => w, _ => new List<double?>());
 var daemons = watched.Skip(1).Zip(devices).ToDictionary(p => p.First, p => p.Second);
-Console.WriteLine($"| minute | {string.Join(" | ", watched.Select(w => $"{w.Name} RSS (MiB) | {w.Name} GC heap (after the last full GC) (MiB)"))} |");
+Console.WriteLine($"| minute | {string.Join(" | ", watched.Select(w => $"{w.Name} RSS (MiB) | {w.Name} GC heap (live after the last full GC) (MiB)"))} |");
 Console.WriteLine($"|---|{string.Concat(watched.Select(_ => "---|---|"))}");
 var clock = Stopwatch.StartNew();
 try
@@ -87,7 +87,7 @@ catch (OperationCanceledException)
 if (rss.Values.First().Count > BaselineMinute + 1)
 {
     Console.WriteLine();
-    Console.WriteLine($"| process | RSS at minute {BaselineMinute} (MiB) | at the end (MiB) | growth after minute {BaselineMinute} | MiB per minute | GC heap at minute {BaselineMinute} / at the end (MiB) | after the last full GC, minute {BaselineMinute} / end (MiB) |");
+    Console.WriteLine($"| process | RSS at minute {BaselineMinute} (MiB) | at the end (MiB) | growth after minute {BaselineMinute} | MiB per minute | GC heap at minute {BaselineMinute} / at the end (MiB) | live after the last full GC, minute {BaselineMinute} / end (MiB) |");
     Console.WriteLine("|---|---|---|---|---|---|---|");
     foreach (var (w, values) in rss)
     {
@@ -132,12 +132,12 @@ static async Task<double?> DaemonHeapMiBAsync(DemoDevice device, CancellationTok
         : null;
 }
 
-// The heap after the daemon's latest full collection (memory.gcHeapAfterFullBytes); null before its first or from a daemon that does not report it.
+// The live objects the daemon's latest full collection left (memory.gcLiveAfterFullBytes); null before its first or from a daemon that does not report it.
 static async Task<double?> DaemonAfterFullMiBAsync(DemoDevice device, CancellationToken cancellationToken)
 {
     using var status = await device.StatusAsync(cancellationToken);
     return status.RootElement.TryGetProperty("memory", out var memory) && memory.ValueKind == System.Text.Json.JsonValueKind.Object
-        && memory.TryGetProperty("gcHeapAfterFullBytes", out var bytes) && bytes.GetInt64() > 0
+        && memory.TryGetProperty("gcLiveAfterFullBytes", out var bytes) && bytes.GetInt64() > 0
         ? bytes.GetInt64() / 1048576.0
         : null;
 }

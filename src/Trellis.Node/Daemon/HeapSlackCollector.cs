@@ -6,9 +6,10 @@ namespace Trellis.Node.Daemon;
 /// short-lived objects of its periodic work (heartbeats, status reads, map deltas) are promoted before they
 /// die, so an idle daemon's heap and resident memory crept for an hour without a leak (docs/BENCHMARKS.md,
 /// "Soak"). Go's runtime, which the other mesh clients run on, forces a collection every two minutes for
-/// the same reason. Every <see cref="CheckEvery"/> this compares the heap with what the latest full
-/// collection left and runs one (compacting) when the difference is over <see cref="MinSlackBytes"/> and an
-/// eighth of that: a few percent of a small daemon's resident set, and rare on a large heap, whose slack grows in proportion.
+/// the same reason. Every <see cref="CheckEvery"/> this compares the heap with the live objects the latest
+/// full collection left and runs one (compacting, so the free space a sweeping one left goes too) when the
+/// difference is over <see cref="MinSlackBytes"/> and an eighth of them: a few percent of a small daemon's
+/// resident set, and rare on a large heap, whose allowed slack grows in proportion.
 /// </summary>
 public sealed class HeapSlackCollector : IDisposable
 {
@@ -37,16 +38,16 @@ public sealed class HeapSlackCollector : IDisposable
     public static HeapSlackCollector ForThisProcess(TimeProvider time) =>
         new(time, HeapReading.Now, static () => GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true));
 
-    /// <summary>True when the heap has grown past the latest full collection's by more than the slack allowed (none yet: true).</summary>
+    /// <summary>True when the heap has grown past the live objects of the latest full collection by more than the slack allowed (none yet: true).</summary>
     public static bool SlackExceeded(HeapReading reading)
     {
-        if (reading.AfterLastFullBytes <= 0)
+        if (reading.LiveAfterFullBytes <= 0)
         {
             return true;
         }
 
-        var slack = reading.HeapBytes - reading.AfterLastFullBytes;
-        return slack > Math.Max(MinSlackBytes, reading.AfterLastFullBytes / 8);
+        var slack = reading.HeapBytes - reading.LiveAfterFullBytes;
+        return slack > Math.Max(MinSlackBytes, reading.LiveAfterFullBytes / 8);
     }
 
     private void Check()
@@ -61,12 +62,12 @@ public sealed class HeapSlackCollector : IDisposable
     public void Dispose() => _timer.Dispose();
 }
 
-/// <summary>The managed heap after the latest collection and after the latest full one (0: none yet).</summary>
-public readonly record struct HeapReading(long HeapBytes, long AfterLastFullBytes)
+/// <summary>The managed heap after the latest collection, and the live objects the latest full one left (0: none yet).</summary>
+public readonly record struct HeapReading(long HeapBytes, long LiveAfterFullBytes)
 {
     public static HeapReading Now()
     {
         var memory = LocalApi.StatusMemory.Now();
-        return new HeapReading(memory.GcHeapBytes, memory.GcHeapAfterFullBytes);
+        return new HeapReading(memory.GcHeapBytes, memory.GcLiveAfterFullBytes);
     }
 }

@@ -11,11 +11,12 @@ public sealed record StatusMemory
     public required long GcHeapBytes { get; init; }
 
     /// <summary>
-    /// Bytes the managed heap held after the latest full collection (0 before the first): dead
-    /// objects promoted to gen2 are counted in <see cref="GcHeapBytes"/> until a full collection frees
-    /// them, so this is the figure that tells a leak from the collector's slack.
+    /// Bytes of live objects the latest full collection left (its heap less the free space between
+    /// objects; 0 before the first): dead objects promoted to gen2 are counted in <see cref="GcHeapBytes"/>
+    /// until a full collection frees them, and one that sweeps without compacting leaves their room as
+    /// free space, so this is the figure that tells a leak from the collector's slack.
     /// </summary>
-    public required long GcHeapAfterFullBytes { get; init; }
+    public required long GcLiveAfterFullBytes { get; init; }
 
     /// <summary>Bytes of memory the collector has committed from the operating system.</summary>
     public required long GcCommittedBytes { get; init; }
@@ -34,13 +35,15 @@ public sealed record StatusMemory
         return background.Index > blocking.Index ? background : blocking;
     }
 
+    private static long LiveAfter(GCMemoryInfo full) => full.Index == 0 ? 0 : full.HeapSizeBytes - full.FragmentedBytes;
+
     public static StatusMemory Now()
     {
         var info = GC.GetGCMemoryInfo();
         return new StatusMemory
         {
             GcHeapBytes = info.HeapSizeBytes,
-            GcHeapAfterFullBytes = LatestFull().HeapSizeBytes,
+            GcLiveAfterFullBytes = LiveAfter(LatestFull()),
             GcCommittedBytes = info.TotalCommittedBytes,
             GcCollections = GC.CollectionCount(0),
             GcFullCollections = GC.CollectionCount(2),
