@@ -221,6 +221,7 @@ public sealed partial class DiscoveryBind
             }
             else if (AddPathLocked(peer, pending.Endpoint, fromMap: false) is { } path)
             {
+                var newlyProven = now - path.LastPong >= _trustTicks;
                 path.LastPong = now;
                 path.Local = local;
                 path.Latency = rtt;
@@ -234,6 +235,13 @@ public sealed partial class DiscoveryBind
                 {
                     // The direct path answered (or is another one now): nothing on it is overdue.
                     peer.DirectPingSince = 0;
+                }
+                else if (newlyProven && path.Rtts.Count < PathChooser.MinSamples && !peer.Reprobe.Active)
+                {
+                    // A path that just opened beside the chosen one, with too few pongs to be judged
+                    // (IPv4 needs several to beat IPv6): its next pongs come within seconds, not at
+                    // the next heartbeat after its trust lapses, one pong every 9 s.
+                    ArmReprobeLocked(peer, now);
                 }
 
                 provedPath = true;
@@ -353,6 +361,10 @@ public sealed partial class DiscoveryBind
             {
                 peer.PlanPingsLocked([direct.Endpoint], now, plan);
                 peer.PlanUnprovenIPv6Locked(direct, now, _trustTicks, plan);
+                if (CouldBeBeatenLocked(peer, direct))
+                {
+                    peer.PlanUnprovenLocked(direct, now, _trustTicks, plan);
+                }
             }
             else
             {
@@ -384,6 +396,14 @@ public sealed partial class DiscoveryBind
             SendDisco(disco, peer, null, DiscoMessage.CallMeMaybe(ours));
         }
     }
+
+    /// <summary>
+    /// The chosen path is slower than a LAN (its least round trip): another candidate could beat it by
+    /// the chooser's margins (a fifth and a millisecond within a family, more across), so the
+    /// candidates not proven now are worth a ping each heartbeat (peer.Sync held).
+    /// </summary>
+    private static bool CouldBeBeatenLocked(PeerState peer, DirectPath direct) =>
+        peer.Paths.TryGetValue(direct.Endpoint, out var path) && path.Rtts.Min > LanLatency;
 
     /// <summary>On IPv4 while the peer has an IPv6 candidate: worth the periodic re-probe even on a fast path.</summary>
     private static bool OnIPv4BesideIPv6Locked(PeerState peer, DirectPath direct)

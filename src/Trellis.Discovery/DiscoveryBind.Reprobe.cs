@@ -1,10 +1,13 @@
 namespace Trellis.Discovery;
 
 /// <summary>
-/// Prompt re-probing: after a path change, a new candidate (map or call-me-maybe) or a peer coming
-/// up, every candidate is probed again at 0.25, 0.5, 1 and 2 s (full rounds 0.25, 0.75, 1.75 and
-/// 3.75 s after the cause), so an IPv6 path, a direct path beside the relay or a faster path is
-/// judged on several pongs within seconds instead of at the next 60 s re-probe.
+/// Prompt re-probing: after a path change, a new candidate (map or call-me-maybe), a peer coming
+/// up, or a candidate proven beside the chosen path with too few pongs to be judged, every
+/// candidate is probed again at 0.25, 0.5, 1 and 2 s (full rounds 0.25, 0.75, 1.75 and 3.75 s after
+/// the cause), so an IPv6 path, a direct path beside the relay or a faster path is judged on
+/// several pongs within seconds instead of at the next 60 s re-probe. A path that opens with no
+/// such cause (a firewall rule lifted) is found by the rounds that already run: every 3 s on the
+/// relay, each heartbeat on a direct path slower than a LAN (<see cref="PeerState.PlanUnprovenLocked"/>).
 /// Bound: a round is one ping per candidate (at most <see cref="PeerState.MaxPaths"/>) and one
 /// call-me-maybe, so a schedule costs at most 4 x 33 = 132 datagrams per peer (about 20 with the
 /// usual 3 to 5 candidates); a peer may arm <see cref="ReprobeBurst"/> schedules at once, then one

@@ -32,7 +32,7 @@ public sealed partial class DiscoveryBind : IBind
     private static readonly TimeSpan IdleAfter = TimeSpan.FromSeconds(45);
     private static readonly TimeSpan ReprobeEvery = TimeSpan.FromSeconds(60);
 
-    /// <summary>A direct path this fast (a LAN) skips the periodic re-probe: nothing could beat it by much.</summary>
+    /// <summary>A direct path this fast (a LAN) skips the periodic re-probe and the heartbeat's pings to unproven candidates: nothing could beat it by much.</summary>
     private static readonly TimeSpan LanLatency = TimeSpan.FromMilliseconds(5);
     private static readonly TimeSpan PingForgetAfter = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan PingBackAfter = TimeSpan.FromSeconds(1);

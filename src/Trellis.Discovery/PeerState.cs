@@ -265,6 +265,26 @@ internal sealed class PeerState
         }
     }
 
+    /// <summary>
+    /// While the chosen path is slow enough that another could beat it (see
+    /// <c>DiscoveryBind.CouldBeBeatenLocked</c>): a ping to every other candidate not proven now, so a
+    /// path that opens later (a firewall rule lifted, a shorter route) is found at the next heartbeat,
+    /// not at the next full re-probe a minute away. Asked with each heartbeat while traffic flows (every
+    /// 3 s): at most one ping per candidate per heartbeat, what a pair on the relay spends in its full
+    /// rounds; candidates planned already (the unproven IPv6 ones) are not pinged twice.
+    /// </summary>
+    public void PlanUnprovenLocked(DirectPath direct, long now, long trustTicks, List<(Endpoint Endpoint, DiscoTxId TxId)> plan)
+    {
+        foreach (var (e, path) in Paths)
+        {
+            if (e != direct.Endpoint && now - path.LastPong >= trustTicks && !Planned(plan, 0, e))
+            {
+                path.LastPingSent = now;
+                plan.Add((e, DiscoTxId.New()));
+            }
+        }
+    }
+
     private static bool Planned(List<(Endpoint Endpoint, DiscoTxId TxId)> plan, int start, in Endpoint e)
     {
         for (var i = start; i < plan.Count; i++)

@@ -60,6 +60,53 @@ public sealed class ConvergenceTests : IDisposable
     }
 
     [Fact]
+    public async Task A_pair_on_slow_IPv6_while_IPv4_is_blocked_moves_to_IPv4_within_seconds_of_the_lift_and_stays()
+    {
+        // A's IPv6 datagrams take a quarter second (a detour): both sides' IPv6 round trips do.
+        var v4Blocked = true;
+        _bed.Network.Drop = (_, destination, _) => Volatile.Read(ref v4Blocked) && destination.IsIPv4;
+        var (a, aSocket) = _bed.DualStackNode("10.0.0.1", "2001:db8::1", v6Delay: Step);
+        var (b, bSocket) = _bed.DualStackNode("10.0.0.2", "2001:db8::2");
+        Endpoint[] aEndpoints = [aSocket.LocalV4, aSocket.LocalV6];
+        Endpoint[] bEndpoints = [bSocket.LocalV4, bSocket.LocalV6];
+        a.Bind.SetLocalEndpoints(aEndpoints);
+        b.Bind.SetLocalEndpoints(bEndpoints);
+        a.Bind.SetPeers([new DiscoPeer(b.NodeKey, b.Bind.DiscoPublicKey, bEndpoints, 900)]);
+        b.Bind.SetPeers([new DiscoPeer(a.NodeKey, a.Bind.DiscoPublicKey, aEndpoints, 900)]);
+
+        // 20 s on IPv6 with traffic: the prompt re-probe after coming up has long ended.
+        await RunAsync(a, b, TimeSpan.FromSeconds(20), traffic: true);
+        Assert.Equal(bSocket.LocalV6, DirectEndpoint(a, b));
+        Assert.Equal(aSocket.LocalV6, DirectEndpoint(b, a));
+        Assert.Equal(TimeSpan.FromMilliseconds(250), a.Bind.GetStatus(b.NodeKey)!.Latency);
+
+        Volatile.Write(ref v4Blocked, false);
+        var lifted = _bed.Time.GetUtcNow();
+        DateTimeOffset? bothOnV4 = null;
+        await RunAsync(a, b, TimeSpan.FromSeconds(8), () =>
+        {
+            if (bothOnV4 is null && DirectEndpoint(a, b) == bSocket.LocalV4 && DirectEndpoint(b, a) == aSocket.LocalV4)
+            {
+                bothOnV4 = _bed.Time.GetUtcNow();
+            }
+        });
+
+        // The next heartbeat pings IPv4 (at most 3 s and a tick away); its pong arms the prompt
+        // re-probe, whose first three rounds (1.75 s) give IPv4 the pongs it needs to beat IPv6.
+        Assert.True(bothOnV4 is not null, $"8 s after the lift: A -> B on {DirectEndpoint(a, b)}, B -> A on {DirectEndpoint(b, a)}");
+        Assert.InRange(bothOnV4.Value - lifted, TimeSpan.Zero, TimeSpan.FromSeconds(6));
+
+        // IPv6 is pinged again and proven again beside it, still a quarter second slower: IPv4 is kept.
+        await RunAsync(a, b, TimeSpan.FromSeconds(30), () =>
+        {
+            Assert.Equal(bSocket.LocalV4, DirectEndpoint(a, b));
+            Assert.Equal(aSocket.LocalV4, DirectEndpoint(b, a));
+        });
+        Assert.NotNull(a.Bind.CandidateOf(b.NodeKey, bSocket.LocalV6).LastPong);
+        Assert.True(_bed.Time.GetUtcNow() - a.Bind.CandidateOf(b.NodeKey, bSocket.LocalV6).LastPong < TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
     public async Task After_a_pair_comes_up_every_candidate_is_probed_again_4_times_in_4_s_and_no_more()
     {
         var a = _bed.Node("10.0.0.1");

@@ -48,11 +48,14 @@ internal sealed class DiscoTestBed : IDisposable
         return node;
     }
 
-    /// <summary>A node on a dual-stack socket; its candidates are <see cref="DualStackBind.LocalV4"/> and <see cref="DualStackBind.LocalV6"/>.</summary>
-    public (TestNode Node, DualStackBind Socket) DualStackNode(string v4, string v6)
+    /// <summary>
+    /// A node on a dual-stack socket; its candidates are <see cref="DualStackBind.LocalV4"/> and
+    /// <see cref="DualStackBind.LocalV6"/>. Its IPv6 datagrams leave <paramref name="v6Delay"/> late on the bed's clock.
+    /// </summary>
+    public (TestNode Node, DualStackBind Socket) DualStackNode(string v4, string v6, TimeSpan v6Delay = default)
     {
         var key = X25519.GeneratePrivateKey();
-        var socket = new DualStackBind(Network, v4, v6);
+        var socket = new DualStackBind(Network, v4, v6, Time, v6Delay);
         var node = new TestNode(socket, Relay.Connect(X25519.PublicKey(key)), Time, key);
         _owned.Add(node);
         _nodes.Add(node);

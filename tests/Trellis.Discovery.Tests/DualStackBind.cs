@@ -7,21 +7,28 @@ namespace Trellis.Discovery.Tests;
 /// <summary>
 /// A dual-stack socket on an <see cref="InMemoryNetwork"/>: an IPv4 and an IPv6 address on one port,
 /// each datagram sent from the address of its destination's family, both received through one
-/// <see cref="Receive"/> (a pump thread per address).
+/// <see cref="Receive"/> (a pump thread per address). Given a clock and a delay, its IPv6 datagrams
+/// leave that much later on the clock (a detour on one family's route), so that family's round
+/// trips take fake time.
 /// </summary>
 internal sealed class DualStackBind : IWakeableBind
 {
     private readonly InMemoryBind _v4;
     private readonly InMemoryBind _v6;
+    private readonly TimeProvider? _time;
+    private readonly TimeSpan _v6Delay;
+    private readonly PacketBuffer _delayed = new();
     private readonly Queue<(byte[] Data, Endpoint Source)> _queue = new();
     private readonly List<Thread> _pumps = [];
     private bool _open;
     private bool _wake;
 
-    public DualStackBind(InMemoryNetwork network, string v4, string v6)
+    public DualStackBind(InMemoryNetwork network, string v4, string v6, TimeProvider? time = null, TimeSpan v6Delay = default)
     {
         _v4 = network.CreateBind(Endpoint.FromIPEndPoint(new IPEndPoint(IPAddress.Parse(v4), 0)));
         _v6 = network.CreateBind(Endpoint.FromIPEndPoint(new IPEndPoint(IPAddress.Parse(v6), 0)));
+        _time = time;
+        _v6Delay = v6Delay;
     }
 
     public Endpoint LocalV4 => _v4.LocalEndpoint;
@@ -104,6 +111,13 @@ internal sealed class DualStackBind : IWakeableBind
     {
         foreach (var p in packets)
         {
+            if (!p.Endpoint.IsIPv4 && _time is { } time && _v6Delay > TimeSpan.Zero)
+            {
+                // A one-shot timer on the clock sends it on; the fake clock fires it when moved past.
+                _ = time.CreateTimer(static s => ((Delayed)s!).Send(), new Delayed(this, p.Packet.ToArray(), p.Endpoint), _v6Delay, Timeout.InfiniteTimeSpan);
+                continue;
+            }
+
             (p.Endpoint.IsIPv4 ? _v4 : _v6).Send([p]);
         }
     }
@@ -133,6 +147,22 @@ internal sealed class DualStackBind : IWakeableBind
                 }
 
                 Monitor.PulseAll(_queue);
+            }
+        }
+    }
+
+    /// <summary>An IPv6 datagram on its detour.</summary>
+    private sealed class Delayed(DualStackBind bind, byte[] data, Endpoint to)
+    {
+        public void Send()
+        {
+            lock (bind._delayed)
+            {
+                data.CopyTo(bind._delayed.Data);
+                bind._delayed.Offset = 0;
+                bind._delayed.Length = data.Length;
+                bind._delayed.Endpoint = to;
+                bind._v6.Send([bind._delayed]);
             }
         }
     }
