@@ -1,5 +1,6 @@
 using System.Net;
 using System.Runtime.InteropServices;
+using Trellis.Lab.Tests.PortMapping;
 
 namespace Trellis.Lab.Tests.Node;
 
@@ -23,7 +24,6 @@ internal sealed partial class DelayLine : IDisposable
     private const short IFF_TUN = 0x0001;
     private const short IFF_NO_PI = 0x1000;
     private const short POLLIN = 0x0001;
-    private const int CLONE_NEWNET = 0x40000000;
 
     /// <summary>The longest a poll waits, so <see cref="Dispose"/> is noticed.</summary>
     private const int MaxWaitMs = 100;
@@ -48,7 +48,7 @@ internal sealed partial class DelayLine : IDisposable
     /// <summary>Delays <paramref name="host"/>'s IPv6 packets to <paramref name="destination"/> by <paramref name="delay"/> until disposed.</summary>
     public static async Task<DelayLine> StartAsync(NatHost host, IPAddress destination, TimeSpan delay)
     {
-        var line = new DelayLine(OpenTunIn(host.Namespace.Name), delay);
+        var line = new DelayLine(OpenTunIn(host.Namespace), delay);
         try
         {
             var ns = host.Namespace;
@@ -112,47 +112,26 @@ internal sealed partial class DelayLine : IDisposable
         }
     }
 
-    /// <summary>A TUN belongs to the namespace its clone device was opened in: a throwaway thread enters it to open one.</summary>
-    private static unsafe int OpenTunIn(string ns)
+    /// <summary>A TUN belongs to the namespace its clone device was opened in: opened from a thread inside it.</summary>
+    private static unsafe int OpenTunIn(NetNamespace ns) => InNamespace.Run(ns, () =>
     {
-        var fd = -1;
-        Exception? failure = null;
-        var thread = new Thread(() =>
+        var tun = Open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+        if (tun < 0)
         {
-            try
-            {
-                using var handle = File.OpenHandle($"/var/run/netns/{ns}");
-                if (SetNs(handle.DangerousGetHandle().ToInt32(), CLONE_NEWNET) != 0)
-                {
-                    throw new InvalidOperationException($"setns({ns}) failed with errno {Marshal.GetLastPInvokeError()}");
-                }
+            throw new InvalidOperationException($"open /dev/net/tun failed with errno {Marshal.GetLastPInvokeError()}");
+        }
 
-                var tun = Open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-                if (tun < 0)
-                {
-                    throw new InvalidOperationException($"open /dev/net/tun failed with errno {Marshal.GetLastPInvokeError()}");
-                }
+        var request = new InterfaceRequest { Flags = IFF_TUN | IFF_NO_PI };
+        System.Text.Encoding.ASCII.GetBytes(Device).CopyTo(new Span<byte>(request.Name, 16));
+        if (Ioctl(tun, TUNSETIFF, &request) != 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            _ = Close(tun);
+            throw new InvalidOperationException($"TUNSETIFF {Device} failed with errno {errno}");
+        }
 
-                var request = new InterfaceRequest { Flags = IFF_TUN | IFF_NO_PI };
-                System.Text.Encoding.ASCII.GetBytes(Device).CopyTo(new Span<byte>(request.Name, 16));
-                if (Ioctl(tun, TUNSETIFF, &request) != 0)
-                {
-                    var errno = Marshal.GetLastPInvokeError();
-                    _ = Close(tun);
-                    throw new InvalidOperationException($"TUNSETIFF {Device} failed with errno {errno}");
-                }
-
-                fd = tun;
-            }
-            catch (Exception e)
-            {
-                failure = e;
-            }
-        }) { IsBackground = true, Name = "netns " + ns };
-        thread.Start();
-        thread.Join();
-        return fd >= 0 ? fd : throw new InvalidOperationException($"cannot open a TUN device in namespace {ns}", failure);
-    }
+        return tun;
+    });
 
     [StructLayout(LayoutKind.Sequential, Size = 40)]
     private unsafe struct InterfaceRequest
@@ -168,9 +147,6 @@ internal sealed partial class DelayLine : IDisposable
         public short Events;
         public short Revents;
     }
-
-    [LibraryImport("libc", EntryPoint = "setns", SetLastError = true)]
-    private static partial int SetNs(int fd, int nstype);
 
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Open(string path, int flags);
