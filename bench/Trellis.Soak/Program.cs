@@ -97,7 +97,7 @@ if (rss.Values.First().Count > BaselineMinute + 1)
         var heapCell = heap[BaselineMinute] is { } h0 && heap[^1] is { } h1 ? string.Create(CultureInfo.InvariantCulture, $"{h0:F1} / {h1:F1}") : "n/a";
         var full = afterFull[w];
         var fullCell = full[BaselineMinute] is { } f0 && full[^1] is { } f1 ? string.Create(CultureInfo.InvariantCulture, $"{f0:F1} / {f1:F1}") : "n/a";
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {w.Name} | {from:F1} | {to:F1} | {(to - from) / from * 100:+0.0;-0.0}% | {perMinute:+0.00;-0.00} | {heapCell} | {fullCell} |"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {w.Name} | {from:F1} | {to:F1} | {(to - from) / from * 100:+0.0;-0.0;0.0}% | {perMinute:+0.00;-0.00;0.00} | {heapCell} | {fullCell} |"));
     }
 
     // What grew: executable memory (JIT code and loader heaps) tells compiled code from objects.
