@@ -212,12 +212,8 @@ public sealed class LabNode(MeshLab mesh, NatHost host, string name, string stat
 
     public Task<CommandResult> RunAsync(params string[] arguments) => mesh.Run(Host, [.. arguments, "--socket", Socket]);
 
-    /// <summary>`trellis status --json` of this node.</summary>
-    public async Task<JsonElement> StatusAsync()
-    {
-        var result = (await RunAsync("status", "--json")).EnsureSuccess();
-        return JsonDocument.Parse(result.StandardOutput).RootElement.Clone();
-    }
+    /// <summary>What `trellis status --json` of this node prints, read from its local API.</summary>
+    public Task<JsonElement> StatusAsync() => DaemonStatus.ReadAsync(Socket);
 
     /// <summary>This node's status entry for <paramref name="peer"/> (by hostname).</summary>
     public async Task<JsonElement> PeerAsync(string peer) =>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Trellis.Lab.Tests.Node;
 using Xunit.Abstractions;
 
 namespace Trellis.Lab.Tests.Replicas;
@@ -124,7 +125,7 @@ public sealed class ReplicaLab : IAsyncDisposable
     public async Task<ReplicaNode> AddNodeAsync(string name, int first, bool onlyFirst = false)
     {
         var host = await Lab.AddPublicHostAsync();
-        var node = new ReplicaNode(this, host, name, Path.Combine(_directory, name));
+        var node = new ReplicaNode(host, name, Path.Combine(_directory, name));
         Directory.CreateDirectory(node.StateDirectory);
         var daemon = host.Namespace.StartProcess(_trellis.FileName, [.. _trellis.LeadingArguments, "daemon", "--state-dir", node.StateDirectory, "--socket", node.Socket]);
         lock (_processes)
@@ -179,7 +180,7 @@ internal static class MeshLabTimeouts
 }
 
 /// <summary>One daemon of a <see cref="ReplicaLab"/>.</summary>
-public sealed class ReplicaNode(ReplicaLab lab, NatHost host, string name, string stateDirectory)
+public sealed class ReplicaNode(NatHost host, string name, string stateDirectory)
 {
     public NatHost Host { get; } = host;
 
@@ -189,11 +190,7 @@ public sealed class ReplicaNode(ReplicaLab lab, NatHost host, string name, strin
 
     public string Socket => Path.Combine(StateDirectory, "trellis.sock");
 
-    public async Task<JsonElement> StatusAsync()
-    {
-        var result = (await lab.Run(Host, "status", "--json", "--socket", Socket)).EnsureSuccess();
-        return JsonDocument.Parse(result.StandardOutput).RootElement.Clone();
-    }
+    public Task<JsonElement> StatusAsync() => DaemonStatus.ReadAsync(Socket);
 
     public async Task<string[]> PeerNamesAsync() =>
         [.. (await StatusAsync()).GetProperty("peers").EnumerateArray().Select(p => p.GetProperty("hostname").GetString()!).Order()];
