@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the NAT matrix lab tests N times and prints, per row, the median and the maximum of the
-# seconds from the first `trellis up` to the first packet both ways and to the final path (both
-# read through CLI processes), and of the seconds from both nodes being up until both directions
+# seconds from the first `trellis up` to the first packet both ways (ping) and to the final path
+# (polled from the daemon's status, as `trellis status --json` prints it; through a CLI process per
+# look before 2026-12-06's e5b5c8d, so older figures include that process's start), and of the seconds from both nodes being up until both directions
 # took the path they end on (read from the daemons' local API every 50 ms), as docs/NAT-MATRIX.md
 # quotes them. Needs root and what .ci/run installs (nftables, miniupnpd, ...).
 # Usage: sudo bench/nat-matrix-times.sh [RUNS]   (default 10)

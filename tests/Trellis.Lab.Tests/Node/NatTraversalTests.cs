@@ -7,7 +7,7 @@ namespace Trellis.Lab.Tests.Node;
 /// <summary>
 /// Devices on the lab's kinds of network: where the NATs allow, they find a direct path (hole punching
 /// through both, IPv6 preferred), else traffic goes through the server's relay; either way the tunnel
-/// works from the first packets. The path is read from `trellis status --json`, as a user would.
+/// works from the first packets. The path is read from the status `trellis status --json` prints, as a user would (from the daemon's socket: see DaemonStatus).
 /// </summary>
 public sealed class NatTraversalTests(ITestOutputHelper output)
 {
