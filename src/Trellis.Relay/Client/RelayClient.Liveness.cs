@@ -10,23 +10,30 @@ namespace Trellis.Relay.Client;
 /// A relay that keeps the connection up but stops forwarding: sent packets -> nothing back for
 /// <see cref="RelayLiveness.PingAfter"/> -> one Ping -> nothing back for <see cref="RelayLiveness.PongTimeout"/>
 /// -> the connection is dropped (reconnect, and the node's home moves if it stays down). The send path
-/// pays one volatile read per packet; the first unanswered send arms a one-shot timer.
+/// pays one volatile read per packet; the first unanswered send arms a one-shot timer, and any frame
+/// received (or the Ping's answer) ends the check.
 /// </summary>
 public sealed partial class RelayClient
 {
     private const int Idle = 0;
     private const int Armed = 1;
 
-    // 1 while a check is armed; set by the first unanswered send, cleared by the check
+    // 1 while a check is armed; set by the first unanswered send, cleared when the check ends
     private int _awaiting;
 
     // written only by the receive loop
     private long _framesReceived;
 
-    // touched only by the send that arms a check and the checks themselves (one at a time)
+    // The arming, the checks and the answered probe; rare, so they take a lock (the send path does not).
+    private readonly Lock _liveness = new();
+
+    // guarded by _liveness: a check acts only while its generation is current, so a timer that
+    // fired as its check was ended (or replaced) does nothing
     private ITimer? _livenessTimer;
     private long _framesAtArm;
     private ulong _probeData;
+    private bool _probing;
+    private int _generation;
 
     /// <summary>Liveness Pings sent because traffic went unanswered (tests and status).</summary>
     internal long ProbesSent => Interlocked.Read(ref _probesSent);
@@ -56,61 +63,110 @@ public sealed partial class RelayClient
             return;
         }
 
-        Volatile.Write(ref _framesAtArm, Volatile.Read(ref _framesReceived));
-        Arm(new LivenessCheck(this, connection, Pinged: false), RelayLiveness.PingAfter);
+        lock (_liveness)
+        {
+            _framesAtArm = Volatile.Read(ref _framesReceived);
+            ArmLocked(connection, pinged: false, RelayLiveness.PingAfter);
+        }
     }
 
-    private void Arm(LivenessCheck check, TimeSpan due)
+    /// <summary>The armed check's timer, taken for disposal (the client is closing).</summary>
+    private ITimer? TakeLivenessTimer()
     {
-        var old = Interlocked.Exchange(ref _livenessTimer, null);
-        old?.Dispose();
+        lock (_liveness)
+        {
+            _generation++;
+            var timer = _livenessTimer;
+            _livenessTimer = null;
+            return timer;
+        }
+    }
+
+    private void ArmLocked(RelayConnection connection, bool pinged, TimeSpan due)
+    {
+        _livenessTimer?.Dispose();
+        _livenessTimer = null;
         if (Volatile.Read(ref _disposed) != 0)
         {
             Volatile.Write(ref _awaiting, Idle);
             return;
         }
 
-        Volatile.Write(ref _livenessTimer, _time.CreateTimer(static s => ((LivenessCheck)s!).Run(), check, due, Timeout.InfiniteTimeSpan));
+        var check = new LivenessCheck(this, connection, pinged, ++_generation);
+        _livenessTimer = _time.CreateTimer(static s => ((LivenessCheck)s!).Run(), check, due, Timeout.InfiniteTimeSpan);
     }
 
-    private void CheckLiveness(RelayConnection connection, bool pinged)
+    /// <summary>Ends the armed check (the next unanswered send arms a new one).</summary>
+    private void EndCheckLocked()
     {
-        var heard = Volatile.Read(ref _framesReceived) != Volatile.Read(ref _framesAtArm);
-        if (!ReferenceEquals(_current, connection) || heard)
-        {
-            Volatile.Write(ref _awaiting, Idle);
-            return;
-        }
+        _generation++;
+        _probing = false;
+        _livenessTimer?.Dispose();
+        _livenessTimer = null;
+        Volatile.Write(ref _awaiting, Idle);
+    }
 
-        if (!pinged)
+    private void CheckLiveness(LivenessCheck check)
+    {
+        lock (_liveness)
         {
-            _probeData = BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
-            Interlocked.Increment(ref _probesSent);
-            SendPing(connection, FrameType.Ping, _probeData);
-            Arm(new LivenessCheck(this, connection, Pinged: true), RelayLiveness.PongTimeout);
-            return;
+            if (check.Generation != _generation)
+            {
+                return;
+            }
+
+            var heard = Volatile.Read(ref _framesReceived) != _framesAtArm;
+            if (!ReferenceEquals(_current, check.Connection) || heard)
+            {
+                EndCheckLocked();
+                return;
+            }
+
+            if (!check.Pinged)
+            {
+                _probeData = BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
+                _probing = true;
+                Interlocked.Increment(ref _probesSent);
+                SendPing(check.Connection, FrameType.Ping, _probeData);
+                ArmLocked(check.Connection, pinged: true, RelayLiveness.PongTimeout);
+                return;
+            }
+
+            EndCheckLocked();
         }
 
         LogStalled(_logger, _options.Url, Durations.Describe(RelayLiveness.PongTimeout));
-        Volatile.Write(ref _awaiting, Idle);
-        Abort(connection, $"the relay did not answer a ping within {Durations.Describe(RelayLiveness.PongTimeout)} while packets waited");
+        Abort(check.Connection, $"the relay did not answer a ping within {Durations.Describe(RelayLiveness.PongTimeout)} while packets waited");
     }
 
     /// <summary>Called by the receive loop for every frame.</summary>
     private void NoteReceived() => Volatile.Write(ref _framesReceived, _framesReceived + 1);
 
-    /// <summary>Called by the receive loop for a Pong that is not a <see cref="PingAsync"/> answer.</summary>
+    /// <summary>
+    /// Called by the receive loop for a Pong that is not a <see cref="PingAsync"/> answer. The answer
+    /// ends the check at once rather than at its deadline, so a relay that stalls right after it is
+    /// found within one <see cref="RelayLiveness.PingAfter"/> and <see cref="RelayLiveness.PongTimeout"/>
+    /// of the next send, not up to a further deadline later.
+    /// </summary>
     private void NoteProbePong(ulong data)
     {
-        if (data == _probeData)
+        lock (_liveness)
         {
+            if (!_probing || data != _probeData)
+            {
+                return;
+            }
+
+            EndCheckLocked();
+
+            // counted after the check ended, so whoever sees the count sees the check gone
             Interlocked.Increment(ref _probesAnswered);
         }
     }
 
-    private sealed record LivenessCheck(RelayClient Client, RelayConnection Connection, bool Pinged)
+    private sealed record LivenessCheck(RelayClient Client, RelayConnection Connection, bool Pinged, int Generation)
     {
-        public void Run() => Client.CheckLiveness(Connection, Pinged);
+        public void Run() => Client.CheckLiveness(this);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "relay {Url} stays connected but did not answer a ping within {Timeout} while packets waited; reconnecting")]

@@ -311,7 +311,7 @@ public sealed partial class RelayClient : IAsyncDisposable
         }
 
         await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        if (Interlocked.Exchange(ref _livenessTimer, null) is { } liveness)
+        if (TakeLivenessTimer() is { } liveness)
         {
             await liveness.DisposeAsync().ConfigureAwait(false);
         }
