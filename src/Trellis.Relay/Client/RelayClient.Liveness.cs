@@ -10,8 +10,8 @@ namespace Trellis.Relay.Client;
 /// A relay that keeps the connection up but stops forwarding: sent packets -> nothing back for
 /// <see cref="RelayLiveness.PingAfter"/> -> one Ping -> nothing back for <see cref="RelayLiveness.PongTimeout"/>
 /// -> the connection is dropped (reconnect, and the node's home moves if it stays down). The send path
-/// pays one volatile read per packet; the first unanswered send arms a one-shot timer, and any frame
-/// received (or the Ping's answer) ends the check.
+/// pays one volatile read per packet; the first unanswered send arms a one-shot timer. A frame heard by
+/// the check's deadline ends it there; the Ping's answer ends it at once.
 /// </summary>
 public sealed partial class RelayClient
 {
