@@ -27,13 +27,12 @@ public sealed partial class RelayClient
     // The arming, the checks and the answered probe; rare, so they take a lock (the send path does not).
     private readonly Lock _liveness = new();
 
-    // guarded by _liveness: a check acts only while its generation is current, so a timer that
-    // fired as its check was ended (or replaced) does nothing
+    // guarded by _liveness: a check acts only while it is the armed one, so a timer that fired as
+    // its check was ended (or replaced) does nothing
+    private LivenessCheck? _check;
     private ITimer? _livenessTimer;
     private long _framesAtArm;
     private ulong _probeData;
-    private bool _probing;
-    private int _generation;
 
     /// <summary>Liveness Pings sent because traffic went unanswered (tests and status).</summary>
     internal long ProbesSent => Interlocked.Read(ref _probesSent);
@@ -75,7 +74,7 @@ public sealed partial class RelayClient
     {
         lock (_liveness)
         {
-            _generation++;
+            _check = null;
             var timer = _livenessTimer;
             _livenessTimer = null;
             return timer;
@@ -86,21 +85,21 @@ public sealed partial class RelayClient
     {
         _livenessTimer?.Dispose();
         _livenessTimer = null;
+        _check = null;
         if (Volatile.Read(ref _disposed) != 0)
         {
             Volatile.Write(ref _awaiting, Idle);
             return;
         }
 
-        var check = new LivenessCheck(this, connection, pinged, ++_generation);
-        _livenessTimer = _time.CreateTimer(static s => ((LivenessCheck)s!).Run(), check, due, Timeout.InfiniteTimeSpan);
+        _check = new LivenessCheck(this, connection, pinged);
+        _livenessTimer = _time.CreateTimer(static s => ((LivenessCheck)s!).Run(), _check, due, Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>Ends the armed check (the next unanswered send arms a new one).</summary>
     private void EndCheckLocked()
     {
-        _generation++;
-        _probing = false;
+        _check = null;
         _livenessTimer?.Dispose();
         _livenessTimer = null;
         Volatile.Write(ref _awaiting, Idle);
@@ -110,7 +109,7 @@ public sealed partial class RelayClient
     {
         lock (_liveness)
         {
-            if (check.Generation != _generation)
+            if (!ReferenceEquals(check, _check))
             {
                 return;
             }
@@ -125,7 +124,6 @@ public sealed partial class RelayClient
             if (!check.Pinged)
             {
                 _probeData = BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
-                _probing = true;
                 Interlocked.Increment(ref _probesSent);
                 SendPing(check.Connection, FrameType.Ping, _probeData);
                 ArmLocked(check.Connection, pinged: true, RelayLiveness.PongTimeout);
@@ -152,7 +150,7 @@ public sealed partial class RelayClient
     {
         lock (_liveness)
         {
-            if (!_probing || data != _probeData)
+            if (_check is not { Pinged: true } || data != _probeData)
             {
                 return;
             }
@@ -164,9 +162,14 @@ public sealed partial class RelayClient
         }
     }
 
-    private sealed record LivenessCheck(RelayClient Client, RelayConnection Connection, bool Pinged, int Generation)
+    /// <summary>One armed check; compared by reference (a class, not a record), so a new check never passes for an old one.</summary>
+    private sealed class LivenessCheck(RelayClient client, RelayConnection connection, bool pinged)
     {
-        public void Run() => Client.CheckLiveness(this);
+        public RelayConnection Connection { get; } = connection;
+
+        public bool Pinged { get; } = pinged;
+
+        public void Run() => client.CheckLiveness(this);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "relay {Url} stays connected but did not answer a ping within {Timeout} while packets waited; reconnecting")]
