@@ -30,8 +30,14 @@ public sealed partial class DiscoveryBind
                 return new PeerPathStatus(peer.NodeKey, peer.Synthetic, PathKind.PeerRelay, leg.RelayEndpoint, region, code, leg.Latency, lastPong, leg.Relay);
             }
 
-            var relayed = _relay is { IsAvailable: true };
-            return new PeerPathStatus(peer.NodeKey, peer.Synthetic, relayed ? PathKind.Relay : PathKind.None, null, region, code, relayed ? peer.RelayLatency : null, lastPong);
+            // The region that carries the packets now, which differs from the peer's home while that one connects.
+            if (_relay?.RegionFor(peer.NodeKey) is { } via)
+            {
+                var viaRegion = via != 0 ? via : region;
+                return new PeerPathStatus(peer.NodeKey, peer.Synthetic, PathKind.Relay, null, viaRegion, _regionCodes.GetValueOrDefault(viaRegion), peer.RelayLatency, lastPong);
+            }
+
+            return new PeerPathStatus(peer.NodeKey, peer.Synthetic, PathKind.None, null, region, code, null, lastPong);
         }
     }
 

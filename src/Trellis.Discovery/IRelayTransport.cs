@@ -17,6 +17,12 @@ public interface IRelayTransport
     /// <summary>True while connected (a send may succeed).</summary>
     bool IsAvailable { get; }
 
+    /// <summary>
+    /// The region a packet for <paramref name="nodeKey"/> would go through now, for status; null
+    /// when no connection that would carry it is up. Opens nothing.
+    /// </summary>
+    int? RegionFor(Key nodeKey) => IsAvailable ? RegionId : null;
+
     /// <summary>Queues a packet without waiting; false (dropped) when it cannot. Never throws.</summary>
     bool TrySend(Key nodeKey, ReadOnlySpan<byte> packet);
 

@@ -184,7 +184,7 @@ public sealed partial class RegionalRelays : IRelayTransport, IAsyncDisposable
     private RegionConnection? Route(Key nodeKey)
     {
         var home = _home;
-        var region = _peerRegions.TryGetValue(nodeKey, out var r) && r != 0 ? r : home?.Region ?? 0;
+        var region = PeerRegion(nodeKey, home);
         if (home is not null && region == home.Region)
         {
             return home;
@@ -199,13 +199,28 @@ public sealed partial class RegionalRelays : IRelayTransport, IAsyncDisposable
 
         // Their region is not reachable now (connecting, or down while the peer moves home): where
         // they were last heard works if they keep a connection there, and home costs nothing to try.
-        if (_heardOn.TryGetValue(nodeKey, out var heard) && (heard == home?.Region ? home : Find(heard)) is { } last && last.Transport.IsAvailable)
-        {
-            return last;
-        }
-
-        return home;
+        return Up(LastHeard(nodeKey, home)) ?? home;
     }
+
+    /// <summary>
+    /// The region <see cref="Route"/> would send through without dialling, so status names the
+    /// relay that carries the packets (the last-heard one while the peer's region is connecting).
+    /// </summary>
+    public int? RegionFor(Key nodeKey)
+    {
+        var home = _home;
+        var region = PeerRegion(nodeKey, home);
+        var chosen = home is not null && region == home.Region ? Up(home) : Up(Find(region)) ?? Up(LastHeard(nodeKey, home)) ?? Up(home);
+        return chosen?.Region;
+    }
+
+    private int PeerRegion(Key nodeKey, RegionConnection? home) =>
+        _peerRegions.TryGetValue(nodeKey, out var r) && r != 0 ? r : home?.Region ?? 0;
+
+    private RegionConnection? LastHeard(Key nodeKey, RegionConnection? home) =>
+        _heardOn.TryGetValue(nodeKey, out var heard) ? (heard == home?.Region ? home : Find(heard)) : null;
+
+    private static RegionConnection? Up(RegionConnection? connection) => connection is { Transport.IsAvailable: true } ? connection : null;
 
     private RegionConnection? Find(int region)
     {

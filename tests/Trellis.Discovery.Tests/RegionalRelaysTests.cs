@@ -136,6 +136,31 @@ public sealed class RegionalRelaysTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task While_a_peers_region_connects_status_names_the_region_that_carries_the_packets()
+    {
+        _regions[West].Up = false; // b's home, still connecting
+        var a = Node(nearest: East);
+        var b = Node(nearest: West);
+        a.Relays.SetPeerRegions(new Dictionary<Key, int> { [b.Key] = West });
+        b.Relays.SetPeerRegions(new Dictionary<Key, int> { [a.Key] = East });
+
+        // b's first map homed it in East, which it keeps open after moving: it reaches a there.
+        Assert.Equal(West, b.Relays.RegionId);
+        Assert.Equal(East, b.Relays.RegionFor(a.Key));
+        Assert.True(b.Relays.TrySend(a.Key, [1]));
+        Assert.Equal(b.Key, (await NextAsync(a)).Source);
+
+        // a reaches b where b was heard, not through b's region that is not up yet.
+        Assert.True(a.Relays.TrySend(b.Key, [2]));
+        Assert.Equal(new byte[] { 2 }, (await NextAsync(b)).Packet);
+        Assert.Equal(East, a.Relays.RegionFor(b.Key));
+
+        _regions[West].Up = true;
+        Assert.Equal(West, a.Relays.RegionFor(b.Key));
+        Assert.Equal(East, b.Relays.RegionFor(a.Key));
+    }
+
+    [Fact]
     public void A_packet_sent_through_a_peers_region_expects_the_reply_at_home()
     {
         var a = Node(nearest: East);

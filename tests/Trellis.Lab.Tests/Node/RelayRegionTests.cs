@@ -23,6 +23,9 @@ public sealed class RelayRegionTests(ITestOutputHelper output)
 
     private static async Task<string?> HomeAsync(LabNode node) => (await SelfAsync(node)).GetProperty("homeRelay").GetString();
 
+    /// <summary>The relay region status says packets from <paramref name="node"/> to <paramref name="peer"/> go through; null off the relay.</summary>
+    private static async Task<string?> RelayToAsync(LabNode node, LabNode peer) => (await node.PeerAsync(peer.Name)).GetProperty("relay").GetString();
+
     /// <summary>The router drops the site's UDP to a region's STUN server: that region never answers its netcheck (its relay, over TCP, still does).</summary>
     private static async Task BlockStunAsync(NatRouter router, NatHost relayHost)
     {
@@ -83,6 +86,10 @@ public sealed class RelayRegionTests(ITestOutputHelper output)
         var r2 = LabRelayRegions.Code(Second);
         await Poll.UntilAsync(async _ => await HomeAsync(left) == r1, Patience, $"left's home relay to be {r1}");
         await Poll.UntilAsync(async _ => await HomeAsync(right) == r2, Patience, $"right's home relay to be {r2}");
+
+        // Until a node's connection to the other's region is up, status names the region its packets take meanwhile.
+        await Poll.UntilAsync(async _ => await RelayToAsync(left, right) == r2, Patience, $"left to reach right through {r2}");
+        await Poll.UntilAsync(async _ => await RelayToAsync(right, left) == r1, Patience, $"right to reach left through {r1}");
         await PingBothWaysAsync(left, right, "across regions");
         return (left, right, r1, r2);
     }
@@ -95,7 +102,7 @@ public sealed class RelayRegionTests(ITestOutputHelper output)
         var toRight = await left.PeerAsync("right");
         Assert.Equal("relay", toRight.GetProperty("path").GetString());
         Assert.Equal(r2, toRight.GetProperty("relay").GetString());
-        Assert.Equal(r1, (await right.PeerAsync("left")).GetProperty("relay").GetString());
+        Assert.Equal(r1, await RelayToAsync(right, left));
         Assert.Contains(r2, (await SelfAsync(left)).GetProperty("relayRegions").EnumerateArray().Select(r => r.GetString()));
         var ping = (await left.RunAsync("ping", "right", "-c", "3")).EnsureSuccess();
         Assert.Contains($"via relay {r2}", ping.StandardOutput, StringComparison.Ordinal);
@@ -107,7 +114,7 @@ public sealed class RelayRegionTests(ITestOutputHelper output)
         output.WriteLine($"right moved home to {r1} {clock.Elapsed.TotalSeconds:0.0} s after {r2} was cut");
         await PingBothWaysAsync(left, right, $"after {r2} was cut");
         output.WriteLine($"pings both ways {clock.Elapsed.TotalSeconds:0.0} s after the cut");
-        await Poll.UntilAsync(async _ => (await left.PeerAsync("right")).GetProperty("relay").GetString() == r1, Patience, $"left to see right at {r1}");
+        await Poll.UntilAsync(async _ => await RelayToAsync(left, right) == r1, Patience, $"left to see right at {r1}");
         Assert.Equal(r1, await HomeAsync(left));
         Assert.Null(left.Daemon.ExitCode);
         Assert.Null(right.Daemon.ExitCode);
@@ -127,7 +134,7 @@ public sealed class RelayRegionTests(ITestOutputHelper output)
         output.WriteLine($"pings both ways {clock.Elapsed.TotalSeconds:0.0} s after {r2} stopped forwarding");
         await Poll.UntilAsync(async _ => await HomeAsync(right) == r1, Patience, $"right's home relay to move to {r1}");
         output.WriteLine($"right moved home to {r1} {clock.Elapsed.TotalSeconds:0.0} s after {r2} stopped forwarding");
-        await Poll.UntilAsync(async _ => (await left.PeerAsync("right")).GetProperty("relay").GetString() == r1, Patience, $"left to see right at {r1}");
+        await Poll.UntilAsync(async _ => await RelayToAsync(left, right) == r1, Patience, $"left to see right at {r1}");
         Assert.Null(left.Daemon.ExitCode);
         Assert.Null(right.Daemon.ExitCode);
     }
