@@ -34,7 +34,8 @@ public sealed class SegmentationFallbackTests(ITestOutputHelper output)
             (await end.Namespace.ExecAsync("ethtool", "-K", device, "tx", "off", "gro", "off")).EnsureSuccess();
             if (end.Device.Implementation == Implementation.Trellis)
             {
-                Assert.Contains("UDP segmentation: on", end.Device.Process.Output, StringComparison.Ordinal);
+                // written once the device is up, which may be just after its UAPI socket (what the lab waits for) opened
+                await Poll.UntilAsync(() => end.Device.Process.Output.Contains("UDP segmentation: on", StringComparison.Ordinal), TimeSpan.FromSeconds(10), "the device to say UDP segmentation is on");
             }
         }
 

@@ -61,7 +61,11 @@ public sealed class NamesTests(ITestOutputHelper output)
         Assert.Equal(SplitCorp, await DigAsync(alpha, MeshResolverAddress.IPv4.ToString(), "corp.example", "A"));
         Assert.Equal(Outside, await DigAsync(alpha, MeshResolverAddress.IPv4.ToString(), "outside.example", "A"));
 
-        // The host's own resolver configuration (the namespace's resolv.conf) now leads to the mesh.
+        // The host's own resolver configuration (the namespace's resolv.conf) now leads to the mesh,
+        // once the tunnel itself carries pings (a first handshake goes through the relay).
+        var alphaAddresses = await alpha.AddressesAsync();
+        await Poll.UntilAsync(_ => alpha.PingAsync(bravoAddresses[0]), Timeout, "alpha to ping bravo by address");
+        await Poll.UntilAsync(_ => bravo.PingAsync(alphaAddresses[0]), Timeout, "bravo to ping alpha by address");
         Assert.True(await alpha.PingAsync("bravo"), "ping bravo through resolv.conf");
         Assert.True((await alpha.Host.Namespace.ExecAsync("ping", "-6", "-c", "1", "-W", "2", "bravo")).Succeeded, "ping -6 bravo");
         Assert.True(await bravo.PingAsync("alpha.mesh.test"), "ping alpha.mesh.test from bravo");

@@ -51,6 +51,9 @@ public sealed class NodeMeshTests(ITestOutputHelper output)
         }
 
         await AllPairsPingAsync(nodes);
+
+        // Pings prove a path, not which: the first ones may go through the relay while discovery probes.
+        await Poll.UntilAsync(async _ => await nodes[0].PathAsync("bravo") == "direct" && await nodes[0].PathAsync("charlie") == "direct", MeshTimeout, "alpha direct to bravo and charlie");
         var status = await nodes[0].StatusAsync();
         Assert.Equal("alpha", status.GetProperty("self").GetProperty("hostname").GetString());
         Assert.All(status.GetProperty("peers").EnumerateArray(), p =>
@@ -85,6 +88,8 @@ public sealed class NodeMeshTests(ITestOutputHelper output)
         await AllPairsPingAsync([a, b]);
         var bAddresses = await b.AddressesAsync();
 
+        // The server is also the relay: the tunnel it leaves behind is the direct one.
+        await Poll.UntilAsync(async _ => await a.PathAsync(b.Name) == "direct" && await b.PathAsync(a.Name) == "direct", MeshTimeout, "alpha and bravo direct both ways");
         await mesh.Server.StopAsync();
         Assert.True(await a.PingAsync(bAddresses[0]));
 

@@ -78,15 +78,17 @@ public sealed partial class PathUpgradeTests(ITestOutputHelper output)
         var bV4 = b.Host.IPv4!.Address.ToString() + ":";
         var bV6 = "[" + b.Host.IPv6!.Address + "]:";
         var aV4 = a.Host.IPv4!.Address.ToString() + ":";
+        var aV6 = "[" + a.Host.IPv6!.Address + "]:";
         using var detour = await DelayLine.StartAsync(a.Host, b.Host.IPv6.Address, Detour);
         await BlockUdpAsync(a, b, ipv4: true, ipv6: false);
         await a.UpAsync();
         await b.UpAsync();
         var (aAddress, bAddress) = await PingBothWaysAsync(a, b, "at the start");
         await Poll.UntilAsync(
-            async _ => await EndpointAsync(a, b.Name) is { } e && e.StartsWith(bV6, StringComparison.Ordinal),
+            async _ => await EndpointAsync(a, b.Name) is { } e && e.StartsWith(bV6, StringComparison.Ordinal)
+                       && await EndpointAsync(b, a.Name) is { } f && f.StartsWith(aV6, StringComparison.Ordinal),
             PathTimeout,
-            "left on direct IPv6 while IPv4 is dropped");
+            "direct IPv6 both ways while IPv4 is dropped");
 
         await using (var traffic = Traffic.Start(a, aAddress, b, bAddress))
         {

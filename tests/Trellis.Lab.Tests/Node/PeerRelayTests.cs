@@ -52,7 +52,7 @@ public sealed class PeerRelayTests(ITestOutputHelper output)
         Assert.StartsWith(vps.Host.IPv4!.Address + ":", peer.GetProperty("endpoint").GetString(), StringComparison.Ordinal);
         var text = (await left.RunAsync("status")).EnsureSuccess().StandardOutput;
         Assert.Matches(@"right\s+\S+\s+yes\s+peer-relay via vps\s", text);
-        Assert.Contains("relaying for peers", vps.Daemon.Output, StringComparison.Ordinal);
+        await Poll.UntilAsync(() => vps.Daemon.Output.Contains("relaying for peers", StringComparison.Ordinal), TimeSpan.FromSeconds(10), "the vps to log that it relays for peers"); // the log is written asynchronously
 
         await PingBothWaysAsync(left, right);
         var overPeerRelay = await MeshIperf.RunAsync(left, right, IperfSeconds, "through the peer relay", output);
