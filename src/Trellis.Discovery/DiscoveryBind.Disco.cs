@@ -256,7 +256,7 @@ public sealed partial class DiscoveryBind
         }
 
         pending.Waiter?.TrySetResult(
-            pending.ViaRelay ? new PingResult(PathKind.Relay, null, RelayRegionOf(peer), rtt)
+            pending.ViaRelay ? new PingResult(PathKind.Relay, null, RelayingRegion(peer) ?? RelayRegionOf(peer), rtt)
             : pending.Leg is { } via ? new PingResult(PathKind.PeerRelay, pending.Endpoint, 0, rtt, via.Relay)
             : new PingResult(PathKind.Direct, pending.Endpoint, 0, rtt));
     }

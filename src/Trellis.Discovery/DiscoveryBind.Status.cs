@@ -30,11 +30,9 @@ public sealed partial class DiscoveryBind
                 return new PeerPathStatus(peer.NodeKey, peer.Synthetic, PathKind.PeerRelay, leg.RelayEndpoint, region, code, leg.Latency, lastPong, leg.Relay);
             }
 
-            // The region that carries the packets now, which differs from the peer's home while that one connects.
-            if (_relay?.RegionFor(peer.NodeKey) is { } via)
+            if (RelayingRegion(peer) is { } via)
             {
-                var viaRegion = via != 0 ? via : region;
-                return new PeerPathStatus(peer.NodeKey, peer.Synthetic, PathKind.Relay, null, viaRegion, _regionCodes.GetValueOrDefault(viaRegion), peer.RelayLatency, lastPong);
+                return new PeerPathStatus(peer.NodeKey, peer.Synthetic, PathKind.Relay, null, via, _regionCodes.GetValueOrDefault(via), peer.RelayLatency, lastPong);
             }
 
             return new PeerPathStatus(peer.NodeKey, peer.Synthetic, PathKind.None, null, region, code, null, lastPong);
@@ -59,6 +57,13 @@ public sealed partial class DiscoveryBind
     }
 
     private int RelayRegionOf(PeerState peer) => peer.HomeRelay != 0 ? peer.HomeRelay : _relay?.RegionId ?? 0;
+
+    /// <summary>
+    /// The region that carries packets to the peer now (it differs from the peer's home while that
+    /// one connects); null when no relay connection would carry them.
+    /// </summary>
+    private int? RelayingRegion(PeerState peer) =>
+        _relay?.RegionFor(peer.NodeKey) is { } via ? (via != 0 ? via : RelayRegionOf(peer)) : null;
 
     /// <summary>
     /// Pings the peer on every path at once (each direct candidate and the relay) and returns the
